@@ -1,0 +1,12 @@
+//! refboard: a desktop dashboard for Messenger referral campaigns.
+//!
+//! Layers, dependencies pointing down only:
+//! - [`model`]: pages, channels, campaigns, links and Messenger's rules (pure code);
+//! - [`store`]: the SQLite store;
+//! - [`qr`]: QR code rendering and bulk export;
+//! - [`cli`]: the command line, on top of the layers above.
+
+pub mod cli;
+pub mod model;
+pub mod qr;
+pub mod store;

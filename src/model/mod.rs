@@ -1,0 +1,22 @@
+//! The link model: pages, channels, campaigns, links and the Messenger rules
+//! that govern them (usernames, ref codes, m.me URLs).
+//!
+//! Pure code: no GUI, database or network. Every front end (CLI, GUI, relay)
+//! validates through these functions so that they all give the same messages.
+
+mod error;
+mod link;
+mod page;
+mod refcode;
+mod types;
+
+pub use error::{ValidationError, Warning};
+pub use link::{link_url, percent_encode_component, suggest_ref};
+pub use page::{PageTarget, parse_page_id, parse_page_target};
+pub use refcode::{
+    MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
+};
+pub use types::{
+    parse_date, validate_notes,
+    Campaign, Channel, ChannelKind, Link, NewCampaign, NewLink, NewPage, Page, validate_name,
+};

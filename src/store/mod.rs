@@ -1,0 +1,162 @@
+//! The local SQLite store: one file holding pages, channels, campaigns,
+//! links, referral events and sync state.
+//!
+//! Every change runs in a transaction, and every rule is checked through
+//! [`crate::model`] so that the CLI and the GUI refuse the same things.
+
+mod catalog;
+mod links;
+mod pages;
+mod schema;
+
+pub use links::{LinkFilter, LinkRow};
+pub use schema::SCHEMA_VERSION;
+
+use crate::model::ValidationError;
+use rusqlite::{Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Environment variable that overrides the default database path.
+pub const DB_ENV: &str = "REFBOARD_DB";
+/// How long a writer waits for another connection's lock.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Input broke a model rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Nothing matches what the user named.
+    #[error("no {what} matches {value:?}{hint}")]
+    NotFound {
+        /// page, channel, campaign or link.
+        what: &'static str,
+        /// What the user typed.
+        value: String,
+        /// Extra help, starting with "; " or empty.
+        hint: String,
+    },
+    /// The change would break a link between records, e.g. removing a used channel.
+    #[error("{0}")]
+    Conflict(String),
+    /// The file was written by a newer refboard.
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this refboard understands; upgrade refboard or use another database: {path}"
+    )]
+    TooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version this binary knows.
+        supported: i64,
+        /// The database file.
+        path: String,
+    },
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be created.
+    #[error("cannot create the data directory ({source}): {path}")]
+    CreateDir {
+        /// Underlying I/O error.
+        source: std::io::Error,
+        /// The directory.
+        path: String,
+    },
+}
+
+impl StoreError {
+    /// True when the user's input caused the error (exit code 2), false for runtime failures.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_)
+        )
+    }
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The platform's default database file, e.g. `~/.local/share/refboard/refboard.db`.
+pub fn default_db_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "refboard").map(|d| d.data_dir().join("refboard.db"))
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                source,
+                path: dir.display().to_string(),
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+        // Only switch modes when needed, so opening a WAL database writes nothing.
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        }
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Reads a setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a setting.
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The underlying connection, for the layers that run their own queries (sync, stats).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Reads a 0/1 column as bool.
+fn flag(v: i64) -> bool {
+    v != 0
+}

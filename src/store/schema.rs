@@ -1,0 +1,120 @@
+//! Append-only schema migrations, counted by `PRAGMA user_version`.
+//!
+//! Never edit a migration that has shipped: add a new one at the end.
+
+use super::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+
+/// Migrations in order; the database's `user_version` counts how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: the link model, referral events and sync state.
+    r#"
+    CREATE TABLE pages (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        target_key  TEXT NOT NULL UNIQUE,
+        page_id     TEXT UNIQUE,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE channels (
+        id          INTEGER PRIMARY KEY,
+        page        INTEGER NOT NULL REFERENCES pages(id),
+        name        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        archived    INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (page, name COLLATE NOCASE)
+    );
+    CREATE TABLE campaigns (
+        id          INTEGER PRIMARY KEY,
+        page        INTEGER NOT NULL REFERENCES pages(id),
+        name        TEXT NOT NULL,
+        starts_on   TEXT,
+        ends_on     TEXT,
+        notes       TEXT NOT NULL DEFAULT '',
+        archived    INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (page, name COLLATE NOCASE)
+    );
+    CREATE TABLE links (
+        id           INTEGER PRIMARY KEY,
+        page         INTEGER NOT NULL REFERENCES pages(id),
+        campaign     INTEGER NOT NULL REFERENCES campaigns(id),
+        channel      INTEGER NOT NULL REFERENCES channels(id),
+        ref          TEXT NOT NULL,
+        cta          TEXT NOT NULL DEFAULT '',
+        prefill_text TEXT,
+        notes        TEXT NOT NULL DEFAULT '',
+        archived     INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        UNIQUE (page, ref)
+    );
+    CREATE INDEX links_campaign ON links(campaign);
+    CREATE INDEX links_channel ON links(channel);
+    CREATE INDEX links_ref ON links(ref);
+
+    -- Where referral events come from: one row per backend URL.
+    CREATE TABLE sync_sources (
+        id            INTEGER PRIMARY KEY,
+        url           TEXT NOT NULL UNIQUE,
+        cursor        TEXT,
+        last_sync_at  INTEGER,
+        last_error    TEXT,
+        events_pulled INTEGER NOT NULL DEFAULT 0
+    );
+    -- One row per referral, deduplicated by a deterministic event id.
+    -- sender_hash is a keyed hash: raw PSIDs never reach this store.
+    CREATE TABLE referral_events (
+        id             INTEGER PRIMARY KEY,
+        event_id       TEXT NOT NULL UNIQUE,
+        platform       TEXT NOT NULL,
+        page_id        TEXT NOT NULL,
+        sender_hash    TEXT NOT NULL,
+        ts_ms          INTEGER NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('new', 'returning')),
+        ref            TEXT,
+        source         TEXT,
+        ref_type       TEXT,
+        ad_id          TEXT,
+        ad_title       TEXT,
+        referer_uri    TEXT,
+        origin         INTEGER REFERENCES sync_sources(id),
+        received_at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX referral_events_ts ON referral_events(ts_ms);
+    CREATE INDEX referral_events_ref ON referral_events(page_id, ref);
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to [`SCHEMA_VERSION`] in one transaction, or refuses
+/// a database written by a newer refboard.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+            path: path.display().to_string(),
+        });
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[usize::try_from(found).unwrap_or(0)..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
