@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
+pub mod export;
 pub mod model;
 pub mod qr;
 pub mod store;

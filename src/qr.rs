@@ -1,1 +1,730 @@
-//! QR placeholder
+//! QR code rendering for m.me links: PNG and SVG, with colours, quiet zone,
+//! error correction and an optional caption (CTA text and readable link)
+//! drawn with the DejaVu Sans font shipped in `assets/`.
+
+use crate::model::Warning;
+use ab_glyph::{Font, FontRef, Glyph, PxScale, ScaleFont, point};
+use image::{ImageEncoder, Rgb, RgbImage};
+use qrcode::{EcLevel, QrCode};
+use std::fmt::{self, Write as _};
+use std::str::FromStr;
+
+/// The caption font, shipped in `assets/` (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
+const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+/// Font family named in SVG output; viewers without DejaVu fall back.
+const SVG_FONT_FAMILY: &str = "'DejaVu Sans', Verdana, Arial, sans-serif";
+
+/// Smallest and largest image width in pixels.
+pub const MIN_SIZE_PX: u32 = 256;
+/// Largest image width in pixels.
+pub const MAX_SIZE_PX: u32 = 4096;
+/// Quiet zone that ISO/IEC 18004 asks for, in modules.
+pub const DEFAULT_QUIET_ZONE: u32 = 4;
+const MAX_QUIET_ZONE: u32 = 20;
+/// Below this WCAG contrast ratio, scanners start to fail.
+const MIN_CONTRAST_RATIO: f64 = 3.0;
+/// Modules smaller than this many pixels are hard to print and scan.
+const MIN_MODULE_PX: u32 = 3;
+
+/// What can go wrong while rendering a code.
+#[derive(Debug, thiserror::Error)]
+pub enum QrError {
+    /// An option is out of range or malformed.
+    #[error("invalid {field} {value:?}: {rule}")]
+    Invalid {
+        /// The option, e.g. `--size`.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// The rule.
+        rule: String,
+    },
+    /// The data does not fit in any QR version at this error-correction level.
+    #[error(
+        "the link is {len} bytes, too long for a QR code at error correction {ecc}; use a lower level or a shorter ref"
+    )]
+    TooLong {
+        /// Length of the data.
+        len: usize,
+        /// The level asked for.
+        ecc: Ecc,
+    },
+    /// PNG encoding failed.
+    #[error("cannot encode PNG: {0}")]
+    Png(#[from] image::ImageError),
+}
+
+fn invalid(field: &'static str, value: impl fmt::Display, rule: impl Into<String>) -> QrError {
+    QrError::Invalid {
+        field,
+        value: value.to_string(),
+        rule: rule.into(),
+    }
+}
+
+/// Error-correction level: how much of the code may be damaged and still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Ecc {
+    /// About 7 %.
+    L,
+    /// About 15 % (the default).
+    #[default]
+    M,
+    /// About 25 %.
+    Q,
+    /// About 30 %.
+    H,
+}
+
+impl Ecc {
+    /// Every level, lowest first.
+    pub const ALL: [Ecc; 4] = [Ecc::L, Ecc::M, Ecc::Q, Ecc::H];
+
+    fn level(self) -> EcLevel {
+        match self {
+            Ecc::L => EcLevel::L,
+            Ecc::M => EcLevel::M,
+            Ecc::Q => EcLevel::Q,
+            Ecc::H => EcLevel::H,
+        }
+    }
+}
+
+impl fmt::Display for Ecc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ecc::L => "L",
+            Ecc::M => "M",
+            Ecc::Q => "Q",
+            Ecc::H => "H",
+        })
+    }
+}
+
+impl FromStr for Ecc {
+    type Err = QrError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "L" => Ok(Ecc::L),
+            "M" => Ok(Ecc::M),
+            "Q" => Ok(Ecc::Q),
+            "H" => Ok(Ecc::H),
+            _ => Err(invalid("ecc", s, "use L, M, Q or H")),
+        }
+    }
+}
+
+/// An sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Color(pub [u8; 3]);
+
+impl Color {
+    /// Black.
+    pub const BLACK: Color = Color([0, 0, 0]);
+    /// White.
+    pub const WHITE: Color = Color([255, 255, 255]);
+
+    /// Parses `#RRGGBB`, `RRGGBB` or `#RGB` for the option `field`.
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, QrError> {
+        let hex = s.trim().trim_start_matches('#');
+        let expand: String = match hex.len() {
+            3 => hex.chars().flat_map(|c| [c, c]).collect(),
+            6 => hex.to_string(),
+            _ => String::new(),
+        };
+        let rule = "use a hex colour such as #000000 or #1a73e8";
+        if expand.len() != 6 || !expand.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid(field, s, rule));
+        }
+        let byte = |i: usize| {
+            u8::from_str_radix(&expand[i..i + 2], 16).map_err(|_| invalid(field, s, rule))
+        };
+        Ok(Color([byte(0)?, byte(2)?, byte(4)?]))
+    }
+
+    /// `#rrggbb`.
+    pub fn hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2])
+    }
+
+    /// WCAG relative luminance, 0 (black) to 1 (white).
+    pub fn luminance(self) -> f64 {
+        let lin = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(self.0[0]) + 0.7152 * lin(self.0[1]) + 0.0722 * lin(self.0[2])
+    }
+
+    /// WCAG contrast ratio against `other`, 1 to 21.
+    pub fn contrast(self, other: Color) -> f64 {
+        let (a, b) = (self.luminance(), other.luminance());
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// How a code looks.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QrStyle {
+    /// Image width in pixels (SVG: user units), 256–4096.
+    pub size_px: u32,
+    /// Light border around the code, in modules.
+    pub quiet_zone_modules: u32,
+    /// Error-correction level.
+    pub ecc: Ecc,
+    /// Colour of the dark modules and caption text.
+    pub fg: Color,
+    /// Background colour.
+    pub bg: Color,
+    /// Draw the CTA text and the readable link under the code.
+    pub caption: bool,
+}
+
+impl Default for QrStyle {
+    fn default() -> Self {
+        Self {
+            size_px: 1024,
+            quiet_zone_modules: DEFAULT_QUIET_ZONE,
+            ecc: Ecc::M,
+            fg: Color::BLACK,
+            bg: Color::WHITE,
+            caption: true,
+        }
+    }
+}
+
+impl QrStyle {
+    /// Refuses out-of-range options; warns about styles that scan badly.
+    pub fn check(&self) -> Result<Vec<Warning>, QrError> {
+        if !(MIN_SIZE_PX..=MAX_SIZE_PX).contains(&self.size_px) {
+            return Err(invalid(
+                "size",
+                self.size_px,
+                format!("the image size is {MIN_SIZE_PX} to {MAX_SIZE_PX} pixels"),
+            ));
+        }
+        if self.quiet_zone_modules > MAX_QUIET_ZONE {
+            return Err(invalid(
+                "quiet-zone",
+                self.quiet_zone_modules,
+                format!("the quiet zone is 0 to {MAX_QUIET_ZONE} modules"),
+            ));
+        }
+        let mut warnings = Vec::new();
+        if self.quiet_zone_modules < DEFAULT_QUIET_ZONE {
+            warnings.push(Warning::new(
+                "quiet-zone",
+                format!(
+                    "{} modules is less than the {DEFAULT_QUIET_ZONE} that ISO/IEC 18004 asks for; some scanners will fail",
+                    self.quiet_zone_modules
+                ),
+            ));
+        }
+        let ratio = self.fg.contrast(self.bg);
+        if ratio < MIN_CONTRAST_RATIO {
+            warnings.push(Warning::new(
+                "colours",
+                format!(
+                    "contrast between {} and {} is only {ratio:.1}:1; below {MIN_CONTRAST_RATIO}:1 the code may not scan",
+                    self.fg, self.bg
+                ),
+            ));
+        }
+        if self.fg.luminance() > self.bg.luminance() {
+            warnings.push(Warning::new(
+                "colours",
+                format!(
+                    "light code {} on a dark background {}: many scanners cannot read inverted codes",
+                    self.fg, self.bg
+                ),
+            ));
+        }
+        Ok(warnings)
+    }
+}
+
+/// Text drawn under the code.
+#[derive(Debug, Clone, Copy)]
+pub struct Caption<'a> {
+    /// Call to action, e.g. "Get free coupon in Messenger".
+    pub cta: &'a str,
+    /// The readable link.
+    pub url: &'a str,
+}
+
+/// The module grid of an encoded code.
+#[derive(Debug, Clone)]
+pub struct QrMatrix {
+    /// Modules per side, without quiet zone.
+    pub width: u32,
+    dark: Vec<bool>,
+}
+
+impl QrMatrix {
+    /// Encodes `data` at the given level, picking the smallest version that fits.
+    pub fn encode(data: &str, ecc: Ecc) -> Result<Self, QrError> {
+        let code =
+            QrCode::with_error_correction_level(data.as_bytes(), ecc.level()).map_err(|_| {
+                QrError::TooLong {
+                    len: data.len(),
+                    ecc,
+                }
+            })?;
+        let width = u32::try_from(code.width()).unwrap_or(0);
+        let dark = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        Ok(Self { width, dark })
+    }
+
+    /// Whether the module at column `x`, row `y` is dark.
+    pub fn is_dark(&self, x: u32, y: u32) -> bool {
+        self.dark
+            .get((y * self.width + x) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Where things go on the canvas.
+struct Layout {
+    /// Pixels per module.
+    module_px: u32,
+    /// Offset of module (0,0) from the canvas edge.
+    origin_px: u32,
+    /// Canvas width (= the style's size).
+    width_px: u32,
+    /// Caption lines: (text, font size, baseline y).
+    lines: Vec<(String, f32, f32)>,
+    /// Canvas height.
+    height_px: u32,
+}
+
+impl Layout {
+    fn new(matrix: &QrMatrix, style: &QrStyle, caption: Option<Caption<'_>>) -> Self {
+        let modules = matrix.width + 2 * style.quiet_zone_modules;
+        let module_px = (style.size_px / modules.max(1)).max(1);
+        let origin_px = (style.size_px.saturating_sub(module_px * modules)) / 2
+            + module_px * style.quiet_zone_modules;
+        let mut lines = Vec::new();
+        let mut y = style.size_px as f32;
+        if let Some(c) = caption.filter(|_| style.caption) {
+            let margin = style.size_px as f32 * 0.06;
+            let max_w = style.size_px as f32 - 2.0 * margin;
+            let cta_px = (style.size_px as f32 * 0.055).max(14.0);
+            let url_px = (style.size_px as f32 * 0.038).max(11.0);
+            for (text, mut px) in [(c.cta.trim(), cta_px), (c.url, url_px)] {
+                if text.is_empty() {
+                    continue;
+                }
+                // Shrink a line that almost fits rather than break it.
+                let natural = text_width(text, px);
+                if natural > max_w && natural * 0.75 <= max_w {
+                    px *= max_w / natural;
+                }
+                for line in wrap(text, px, max_w) {
+                    y += px * 1.25;
+                    lines.push((line, px, y));
+                }
+            }
+            if !lines.is_empty() {
+                y += style.size_px as f32 * 0.05;
+            }
+        }
+        Self {
+            module_px,
+            origin_px,
+            width_px: style.size_px,
+            lines,
+            height_px: y.ceil() as u32,
+        }
+    }
+}
+
+/// The compiled-in caption font; `None` only if the asset were corrupt,
+/// which the caption tests would catch.
+fn font() -> Option<FontRef<'static>> {
+    FontRef::try_from_slice(FONT_BYTES).ok()
+}
+
+/// Width of `text` at `px` in pixels.
+fn text_width(text: &str, px: f32) -> f32 {
+    let Some(font) = font() else { return 0.0 };
+    let scaled = font.as_scaled(PxScale::from(px));
+    let mut w = 0.0;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            w += scaled.kern(p, id);
+        }
+        w += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    w
+}
+
+/// Breaks `text` into lines no wider than `max_w`: at spaces, or inside a
+/// word (a URL) that is wider than a line on its own.
+fn wrap(text: &str, px: f32, max_w: f32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if text_width(&candidate, px) <= max_w {
+            current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let mut start = 0;
+        while start < chars.len() {
+            // Longest prefix that fits, then back up to a natural URL break.
+            let mut end = start + 1;
+            while end < chars.len()
+                && text_width(&chars[start..=end].iter().collect::<String>(), px) <= max_w
+            {
+                end += 1;
+            }
+            if end < chars.len() {
+                let min_break = start + ((end - start) / 2).max(1);
+                if let Some(b) = (min_break..end)
+                    .rev()
+                    .find(|&i| matches!(chars[i - 1], '?' | '&' | '/' | '=' | '-' | '_'))
+                {
+                    end = b;
+                }
+            }
+            let piece: String = chars[start..end].iter().collect();
+            if end < chars.len() {
+                lines.push(piece);
+            } else {
+                current = piece;
+            }
+            start = end;
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// Every warning for rendering `data` in `style`: the style's own, plus
+/// modules too small to print and scan at this size.
+pub fn warnings_for(data: &str, style: &QrStyle) -> Result<Vec<Warning>, QrError> {
+    let mut warnings = style.check()?;
+    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let module_px = Layout::new(&matrix, style, None).module_px;
+    if module_px < MIN_MODULE_PX {
+        warnings.push(Warning::new(
+            "size",
+            format!(
+                "each module is only {module_px} px ({} modules across); use a larger size, a lower error correction or a shorter ref",
+                matrix.width
+            ),
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Renders a PNG; returns the encoded bytes.
+pub fn render_png(
+    data: &str,
+    caption: Option<Caption<'_>>,
+    style: &QrStyle,
+) -> Result<Vec<u8>, QrError> {
+    style.check()?;
+    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let layout = Layout::new(&matrix, style, caption);
+    let mut img = RgbImage::from_pixel(layout.width_px, layout.height_px, Rgb(style.bg.0));
+    let m = layout.module_px;
+    for y in 0..matrix.width {
+        for x in 0..matrix.width {
+            if matrix.is_dark(x, y) {
+                let (px, py) = (layout.origin_px + x * m, layout.origin_px + y * m);
+                for yy in py..py + m {
+                    for xx in px..px + m {
+                        img.put_pixel(xx, yy, Rgb(style.fg.0));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(font) = font() {
+        for (text, px, baseline) in &layout.lines {
+            let x0 = (layout.width_px as f32 - text_width(text, *px)) / 2.0;
+            draw_text(&mut img, &font, text, *px, x0, *baseline, style);
+        }
+    }
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
+}
+
+fn draw_text(
+    img: &mut RgbImage,
+    font: &FontRef<'_>,
+    text: &str,
+    px: f32,
+    x0: f32,
+    baseline: f32,
+    style: &QrStyle,
+) {
+    let scale = PxScale::from(px);
+    let scaled = font.as_scaled(scale);
+    let mut x = x0;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            x += scaled.kern(p, id);
+        }
+        let glyph: Glyph = id.with_scale_and_position(scale, point(x, baseline));
+        x += scaled.h_advance(id);
+        prev = Some(id);
+        let Some(outline) = font.outline_glyph(glyph) else {
+            continue;
+        };
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            let (ix, iy) = (
+                bounds.min.x as i64 + i64::from(gx),
+                bounds.min.y as i64 + i64::from(gy),
+            );
+            if ix < 0 || iy < 0 || ix >= i64::from(img.width()) || iy >= i64::from(img.height()) {
+                return;
+            }
+            let pixel = img.get_pixel_mut(ix as u32, iy as u32);
+            let a = coverage.clamp(0.0, 1.0);
+            for ch in 0..3 {
+                let blended = f32::from(style.fg.0[ch]) * a + f32::from(pixel.0[ch]) * (1.0 - a);
+                pixel.0[ch] = blended.round() as u8;
+            }
+        });
+    }
+}
+
+/// Escapes text for XML content and attributes.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// SVG path data for the dark modules, one run per row segment, scaled by
+/// `module` and shifted by (`x0`, `y0`).
+pub fn module_path(matrix: &QrMatrix, x0: f64, y0: f64, module: f64) -> String {
+    let mut d = String::new();
+    for y in 0..matrix.width {
+        let mut x = 0;
+        while x < matrix.width {
+            if !matrix.is_dark(x, y) {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < matrix.width && matrix.is_dark(x, y) {
+                x += 1;
+            }
+            let _ = write!(
+                d,
+                "M{} {}h{}v{}h-{}z",
+                fmt_num(x0 + f64::from(start) * module),
+                fmt_num(y0 + f64::from(y) * module),
+                fmt_num(f64::from(x - start) * module),
+                fmt_num(module),
+                fmt_num(f64::from(x - start) * module)
+            );
+        }
+    }
+    d
+}
+
+/// Short decimal form for SVG numbers.
+fn fmt_num(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders an SVG document; the caption is real `<text>`.
+pub fn render_svg(
+    data: &str,
+    caption: Option<Caption<'_>>,
+    style: &QrStyle,
+) -> Result<String, QrError> {
+    style.check()?;
+    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let layout = Layout::new(&matrix, style, caption);
+    let (w, h) = (layout.width_px, layout.height_px);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" shape-rendering="crispEdges">
+<title>{}</title>
+<rect width="{w}" height="{h}" fill="{}"/>
+<path fill="{}" d="{}"/>"#,
+        xml_escape(data),
+        style.bg,
+        style.fg,
+        module_path(
+            &matrix,
+            f64::from(layout.origin_px),
+            f64::from(layout.origin_px),
+            f64::from(layout.module_px)
+        )
+    );
+    for (text, px, baseline) in &layout.lines {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" font-family="{SVG_FONT_FAMILY}" font-size="{}" text-anchor="middle" fill="{}">{}</text>"#,
+            fmt_num(f64::from(w) / 2.0),
+            fmt_num(f64::from(*baseline)),
+            fmt_num(f64::from(*px)),
+            style.fg,
+            xml_escape(text)
+        );
+    }
+    svg.push_str("</svg>\n");
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_parse_and_name_bad_values() {
+        assert_eq!(
+            Color::parse("fg", "#1a73E8").unwrap(),
+            Color([0x1a, 0x73, 0xe8])
+        );
+        assert_eq!(Color::parse("fg", "fff").unwrap(), Color::WHITE);
+        let e = Color::parse("fg", "#12345g").unwrap_err().to_string();
+        assert!(
+            e.contains("fg") && e.contains("#12345g") && e.contains("hex colour"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn contrast_warnings() {
+        let ok = QrStyle::default();
+        assert!(ok.check().unwrap().is_empty());
+        let pale = QrStyle {
+            fg: Color::parse("fg", "#cccccc").unwrap(),
+            ..ok.clone()
+        };
+        let w = pale.check().unwrap();
+        assert!(w.iter().any(|w| w.message.contains("contrast")), "{w:?}");
+        let inverted = QrStyle {
+            fg: Color::WHITE,
+            bg: Color::BLACK,
+            ..ok.clone()
+        };
+        assert!(
+            inverted
+                .check()
+                .unwrap()
+                .iter()
+                .any(|w| w.message.contains("inverted"))
+        );
+        let small = QrStyle {
+            size_px: 100,
+            ..ok.clone()
+        };
+        assert!(
+            small
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("256 to 4096")
+        );
+        let thin = QrStyle {
+            quiet_zone_modules: 1,
+            ..ok
+        };
+        assert!(thin.check().unwrap()[0].message.contains("ISO/IEC 18004"));
+    }
+
+    #[test]
+    fn long_captions_wrap_within_the_width() {
+        let lines = wrap(
+            "https://m.me/JaspersMarket?ref=a_very_long_reference_code_that_cannot_fit",
+            20.0,
+            200.0,
+        );
+        assert!(lines.len() > 1);
+        for l in &lines {
+            assert!(text_width(l, 20.0) <= 200.0, "{l}");
+        }
+        assert_eq!(
+            lines.concat(),
+            "https://m.me/JaspersMarket?ref=a_very_long_reference_code_that_cannot_fit"
+        );
+    }
+
+    #[test]
+    fn too_long_data_is_an_error() {
+        let data = "x".repeat(3000);
+        assert!(matches!(
+            QrMatrix::encode(&data, Ecc::H),
+            Err(QrError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn svg_escapes_text() {
+        let svg = render_svg(
+            "https://m.me/x?ref=a",
+            Some(Caption {
+                cta: "Fish & <chips>",
+                url: "https://m.me/x?ref=a",
+            }),
+            &QrStyle {
+                size_px: 256,
+                ..QrStyle::default()
+            },
+        )
+        .unwrap();
+        assert!(svg.contains("Fish &amp; &lt;chips&gt;</text>"));
+    }
+}

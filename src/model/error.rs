@@ -51,7 +51,7 @@ impl fmt::Display for Warning {
 }
 
 /// Cuts `s` to at most `max_chars` characters, marking the cut with an ellipsis.
-pub(crate) fn shorten(s: &str, max_chars: usize) -> String {
+pub fn shorten(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {
         return s.to_string();
     }

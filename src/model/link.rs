@@ -135,7 +135,10 @@ mod tests {
             ),
             "spring_sale-newsletter-3"
         );
-        assert_eq!(suggest_ref("  Black  Friday!! ", "FB ad", []), "black_friday-fb_ad");
+        assert_eq!(
+            suggest_ref("  Black  Friday!! ", "FB ad", []),
+            "black_friday-fb_ad"
+        );
         assert_eq!(suggest_ref("***", "", []), "link");
         assert!(super::super::validate_ref(&suggest_ref("Été", "SMS", [])).is_ok());
     }

@@ -10,13 +10,13 @@ mod page;
 mod refcode;
 mod types;
 
-pub use error::{ValidationError, Warning};
+pub use error::{ValidationError, Warning, shorten as shorten_text};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_page_id, parse_page_target};
 pub use refcode::{
     MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
 };
 pub use types::{
-    parse_date, validate_notes,
-    Campaign, Channel, ChannelKind, Link, NewCampaign, NewLink, NewPage, Page, validate_name,
+    Campaign, Channel, ChannelKind, Link, NewCampaign, NewLink, NewPage, Page, parse_date,
+    validate_name, validate_notes,
 };

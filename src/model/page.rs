@@ -258,12 +258,20 @@ mod tests {
         assert!(parse_page_target("https://example.org/JaspersMarket").is_err());
         assert!(parse_page_target("https://m.me/").is_err());
         let long = "a".repeat(51);
-        assert!(parse_page_target(&long).unwrap_err().rule.contains("at most 50"));
+        assert!(
+            parse_page_target(&long)
+                .unwrap_err()
+                .rule
+                .contains("at most 50")
+        );
     }
 
     #[test]
     fn page_id_rule() {
-        assert_eq!(parse_page_id(" 104729178032417 ").unwrap(), "104729178032417");
+        assert_eq!(
+            parse_page_id(" 104729178032417 ").unwrap(),
+            "104729178032417"
+        );
         assert_eq!(parse_page_id("12ab").unwrap_err().field, "page-id");
     }
 }

@@ -19,7 +19,11 @@ const MAX_PREFILL_CHARS: usize = 1000;
 pub fn validate_ref(code: &str) -> Result<Vec<Warning>, ValidationError> {
     let field = "ref";
     if code.is_empty() {
-        return Err(ValidationError::new(field, code, "a ref code cannot be empty"));
+        return Err(ValidationError::new(
+            field,
+            code,
+            "a ref code cannot be empty",
+        ));
     }
     let mut legacy = Vec::new();
     let mut non_ascii = Vec::new();
@@ -101,7 +105,9 @@ pub fn check_ref_unique<'a>(
         if warning.is_none() && other.eq_ignore_ascii_case(code) {
             warning = Some(Warning::new(
                 "ref",
-                format!("differs only in letter case from the existing ref {other:?}; people may mix them up"),
+                format!(
+                    "differs only in letter case from the existing ref {other:?}; people may mix them up"
+                ),
             ));
         }
     }

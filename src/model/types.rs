@@ -457,12 +457,18 @@ mod tests {
         assert_eq!(new.check_unique(&existing).unwrap_err().field, "page-id");
         let by_target = NewPage::parse("104729178032417", Some("x"), None).unwrap();
         // A numeric link target is the same Page ID as the existing page's.
-        assert_eq!(by_target.check_unique(&existing).unwrap_err().field, "page-id");
+        assert_eq!(
+            by_target.check_unique(&existing).unwrap_err().field,
+            "page-id"
+        );
     }
 
     #[test]
     fn channel_kinds_parse_loosely_and_refuse_unknowns() {
-        assert_eq!("Facebook-Ad".parse::<ChannelKind>().unwrap(), ChannelKind::FacebookAd);
+        assert_eq!(
+            "Facebook-Ad".parse::<ChannelKind>().unwrap(),
+            ChannelKind::FacebookAd
+        );
         assert_eq!("SMS".parse::<ChannelKind>().unwrap(), ChannelKind::Sms);
         let e = "billboard".parse::<ChannelKind>().unwrap_err();
         assert_eq!(e.field, "kind");
@@ -484,13 +490,20 @@ mod tests {
 
     #[test]
     fn new_link_validates_every_field() {
-        let (l, w) = NewLink::parse("freeshipping", Some(" Get free coupon in Messenger "), None, None)
-            .unwrap();
+        let (l, w) = NewLink::parse(
+            "freeshipping",
+            Some(" Get free coupon in Messenger "),
+            None,
+            None,
+        )
+        .unwrap();
         assert!(w.is_empty());
         assert_eq!(l.cta, "Get free coupon in Messenger");
         assert!(NewLink::parse("free shipping", None, None, None).is_err());
         assert_eq!(
-            NewLink::parse("ok", None, Some(" "), None).unwrap_err().field,
+            NewLink::parse("ok", None, Some(" "), None)
+                .unwrap_err()
+                .field,
             "text"
         );
     }

@@ -37,7 +37,10 @@ fn find_id(conn: &Connection, group: Group, page: i64, name: &str) -> Result<i64
         "SELECT id FROM {} WHERE page = ?1 AND name = ?2 COLLATE NOCASE",
         group.table()
     );
-    match conn.prepare_cached(&sql)?.query_row(params![page, name.trim()], |r| r.get(0)) {
+    match conn
+        .prepare_cached(&sql)?
+        .query_row(params![page, name.trim()], |r| r.get(0))
+    {
         Ok(id) => Ok(id),
         Err(rusqlite::Error::QueryReturnedNoRows) => {
             let sql = format!(
@@ -89,7 +92,12 @@ fn check_name_free(
     Ok(())
 }
 
-fn set_archived(conn: &Connection, group: Group, id: i64, archived: bool) -> Result<(), StoreError> {
+fn set_archived(
+    conn: &Connection,
+    group: Group,
+    id: i64,
+    archived: bool,
+) -> Result<(), StoreError> {
     let sql = format!("UPDATE {} SET archived = ?1 WHERE id = ?2", group.table());
     conn.execute(&sql, params![archived, id])?;
     Ok(())
@@ -105,7 +113,10 @@ fn remove(conn: &mut Connection, group: Group, id: i64, name: &str) -> Result<()
             group.what()
         )));
     }
-    tx.execute(&format!("DELETE FROM {} WHERE id = ?1", group.table()), [id])?;
+    tx.execute(
+        &format!("DELETE FROM {} WHERE id = ?1", group.table()),
+        [id],
+    )?;
     tx.commit()?;
     Ok(())
 }
@@ -166,7 +177,9 @@ impl Store {
     pub fn channel(&self, id: i64) -> Result<Channel, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = ?1"
+            ))?
             .query_row([id], channel_from_row)?)
     }
 
@@ -243,12 +256,18 @@ impl Store {
     pub fn campaign(&self, id: i64) -> Result<Campaign, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?1"
+            ))?
             .query_row([id], campaign_from_row)?)
     }
 
     /// A page's campaigns by name; archived ones only when asked.
-    pub fn campaigns(&self, page: i64, include_archived: bool) -> Result<Vec<Campaign>, StoreError> {
+    pub fn campaigns(
+        &self,
+        page: i64,
+        include_archived: bool,
+    ) -> Result<Vec<Campaign>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE page = ?1 AND (?2 OR archived = 0)
              ORDER BY name COLLATE NOCASE"

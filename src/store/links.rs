@@ -36,7 +36,8 @@ pub struct LinkRow {
     pub url: String,
 }
 
-const LINK_SELECT: &str = "SELECT l.id, l.page, l.campaign, l.channel, l.ref, l.cta, l.prefill_text,
+const LINK_SELECT: &str =
+    "SELECT l.id, l.page, l.campaign, l.channel, l.ref, l.cta, l.prefill_text,
         l.notes, l.archived, l.created_at, cm.name, ch.name, p.name, p.target
     FROM links l
     JOIN campaigns cm ON cm.id = l.campaign
@@ -165,7 +166,10 @@ impl Store {
                     hint: if near.is_empty() {
                         "; list links with `refboard link list`".into()
                     } else {
-                        format!("; refs are case-sensitive, did you mean {}?", near.join(", "))
+                        format!(
+                            "; refs are case-sensitive, did you mean {}?",
+                            near.join(", ")
+                        )
                     },
                 })
             }
@@ -206,7 +210,8 @@ impl Store {
         self.check_belongs(page, campaign, channel)?;
         let tx = self.conn.transaction()?;
         let existing: Vec<String> = {
-            let mut stmt = tx.prepare_cached("SELECT ref FROM links WHERE page = ?1 AND id != ?2")?;
+            let mut stmt =
+                tx.prepare_cached("SELECT ref FROM links WHERE page = ?1 AND id != ?2")?;
             stmt.query_map(params![page, id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };

@@ -90,7 +90,10 @@ impl Store {
                 _ => Err(StoreError::Invalid(ValidationError::new(
                     "page",
                     "",
-                    format!("the database has several pages; choose one with --page ({})", names()),
+                    format!(
+                        "the database has several pages; choose one with --page ({})",
+                        names()
+                    ),
                 ))),
             };
         };

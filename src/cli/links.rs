@@ -1,0 +1,491 @@
+//! `link`, `qr` and `export` subcommands.
+
+use super::output::{archived_mark, print_json, table};
+use super::{Db, warn};
+use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
+use crate::model::{NewLink, Warning, suggest_ref};
+use crate::qr::{Caption, Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
+use crate::store::{LinkFilter, LinkRow, Store};
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum LinkCmd {
+    /// Create a link; without --ref the code is suggested from campaign and channel.
+    Add {
+        /// Campaign name
+        #[arg(long)]
+        campaign: String,
+        /// Channel name
+        #[arg(long)]
+        channel: String,
+        /// Ref code: letters, digits, '_', '-', '=' [default: campaign-channel]
+        #[arg(long = "ref", value_name = "REF")]
+        ref_code: Option<String>,
+        /// Call to action, e.g. "Get free coupon in Messenger"
+        #[arg(long, value_name = "TEXT")]
+        cta: Option<String>,
+        /// Prefilled message the person can send
+        #[arg(long, value_name = "MSG")]
+        text: Option<String>,
+        /// Notes
+        #[arg(long)]
+        notes: Option<String>,
+        /// The page [default: the only page]
+        #[arg(long)]
+        page: Option<String>,
+    },
+    /// List links.
+    List {
+        /// Only this campaign
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Only this channel
+        #[arg(long)]
+        channel: Option<String>,
+        /// Include archived links
+        #[arg(long)]
+        all: bool,
+        /// The page [default: every page, or the only one]
+        #[arg(long)]
+        page: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one link with its URL.
+    Show {
+        /// The ref code (case-sensitive)
+        #[arg(value_name = "REF")]
+        ref_code: String,
+        /// Print the QR code in the terminal too
+        #[arg(long)]
+        qr: bool,
+        /// The page [default: the only page]
+        #[arg(long)]
+        page: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a link's ref, campaign, channel, CTA, message or notes.
+    Edit {
+        /// The current ref code
+        #[arg(value_name = "REF")]
+        ref_code: String,
+        /// New ref code (printed links with the old code stop being counted as this link)
+        #[arg(long = "ref", value_name = "NEW_REF")]
+        new_ref: Option<String>,
+        /// New campaign
+        #[arg(long)]
+        campaign: Option<String>,
+        /// New channel
+        #[arg(long)]
+        channel: Option<String>,
+        /// New call to action
+        #[arg(long, value_name = "TEXT")]
+        cta: Option<String>,
+        /// New prefilled message
+        #[arg(long, value_name = "MSG", conflicts_with = "no_text")]
+        text: Option<String>,
+        /// Remove the prefilled message
+        #[arg(long)]
+        no_text: bool,
+        /// New notes
+        #[arg(long)]
+        notes: Option<String>,
+        /// The page [default: the only page]
+        #[arg(long)]
+        page: Option<String>,
+    },
+    /// Hide a link from lists; it keeps working and counting.
+    Archive(LinkRef),
+    /// Bring back an archived link.
+    Unarchive(LinkRef),
+    /// Delete a link. Referrals with its ref then show as untracked.
+    Remove(LinkRef),
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct LinkRef {
+    /// The ref code (case-sensitive)
+    #[arg(value_name = "REF")]
+    ref_code: String,
+    /// The page [default: the only page]
+    #[arg(long)]
+    page: Option<String>,
+}
+
+/// Style options shared by `qr` and `export`.
+#[derive(Debug, clap::Args)]
+pub(super) struct StyleArgs {
+    /// Image width in pixels, 256 to 4096
+    #[arg(long, value_name = "PX", default_value_t = 1024)]
+    size: u32,
+    /// Error correction: L, M, Q or H
+    #[arg(long, value_name = "L|M|Q|H", default_value = "M")]
+    ecc: String,
+    /// Code colour, hex
+    #[arg(long, value_name = "HEX", default_value = "#000000")]
+    fg: String,
+    /// Background colour, hex
+    #[arg(long, value_name = "HEX", default_value = "#ffffff")]
+    bg: String,
+    /// Light border around the code, in modules
+    #[arg(long, value_name = "MODULES", default_value_t = DEFAULT_QUIET_ZONE)]
+    quiet_zone: u32,
+    /// Draw the CTA text and the link under the code (the default)
+    #[arg(long, overrides_with = "no_caption")]
+    caption: bool,
+    /// Code only, no caption
+    #[arg(long)]
+    no_caption: bool,
+}
+
+impl StyleArgs {
+    fn style(&self) -> anyhow::Result<QrStyle> {
+        let style = QrStyle {
+            size_px: self.size,
+            quiet_zone_modules: self.quiet_zone,
+            ecc: self.ecc.parse::<Ecc>()?,
+            fg: Color::parse("fg", &self.fg)?,
+            bg: Color::parse("bg", &self.bg)?,
+            caption: !self.no_caption,
+        };
+        style.check()?;
+        Ok(style)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct QrArgs {
+    /// The link's ref code
+    #[arg(value_name = "REF")]
+    ref_code: String,
+    /// Output file, FILE.png or FILE.svg
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    #[command(flatten)]
+    style: StyleArgs,
+    /// The page [default: the only page]
+    #[arg(long)]
+    page: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ExportArgs {
+    /// Only this campaign [default: every link of the page]
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Output folder (created if missing)
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// Image formats, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "png")]
+    format: Vec<String>,
+    /// Also write printable A4 sheets (SVG) with a grid of codes
+    #[arg(long)]
+    sheet: bool,
+    /// Include archived links
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    style: StyleArgs,
+    /// The page [default: the only page]
+    #[arg(long)]
+    page: Option<String>,
+}
+
+fn print_link_table(rows: &[LinkRow], show_page: bool) {
+    if rows.is_empty() {
+        println!(
+            "No links yet. Create one: refboard link add --campaign \"Spring Sale\" --channel Newsletter"
+        );
+        return;
+    }
+    let mut header = vec!["ref", "campaign", "channel", "url", ""];
+    if show_page {
+        header.insert(0, "page");
+    }
+    let mut t = table(&header);
+    for r in rows {
+        let mut row = vec![
+            r.link.ref_code.clone(),
+            r.campaign_name.clone(),
+            r.channel_name.clone(),
+            r.url.clone(),
+            archived_mark(r.link.archived).to_string(),
+        ];
+        if show_page {
+            row.insert(0, r.page_name.clone());
+        }
+        t.add_row(row);
+    }
+    println!("{t}");
+}
+
+fn print_link(row: &LinkRow) {
+    let l = &row.link;
+    let created = chrono::DateTime::from_timestamp(l.created_at, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    println!("ref       {}", l.ref_code);
+    println!("url       {}", row.url);
+    println!("page      {} (m.me/{})", row.page_name, row.page_target);
+    println!("campaign  {}", row.campaign_name);
+    println!("channel   {}", row.channel_name);
+    if !l.cta.is_empty() {
+        println!("cta       {}", l.cta);
+    }
+    if let Some(t) = &l.prefill_text {
+        println!("text      {t}");
+    }
+    if !l.notes.is_empty() {
+        println!("notes     {}", l.notes);
+    }
+    println!("created   {created}");
+    if l.archived {
+        println!("status    archived");
+    }
+}
+
+fn find_link(store: &Store, page: Option<&str>, ref_code: &str) -> anyhow::Result<LinkRow> {
+    let page = store.resolve_page(page)?;
+    Ok(store.link_by_ref(page.id, ref_code)?)
+}
+
+pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
+    match cmd {
+        LinkCmd::Add {
+            campaign,
+            channel,
+            ref_code,
+            cta,
+            text,
+            notes,
+            page,
+        } => {
+            // Check what needs no database first, so bad input never opens (or creates) it.
+            if let Some(r) = &ref_code {
+                NewLink::parse(r, cta.as_deref(), text.as_deref(), notes.as_deref())?;
+            }
+            let mut store = db.open()?;
+            let page = store.resolve_page(page.as_deref())?;
+            let campaign = store.resolve_campaign(page.id, &campaign)?;
+            let channel = store.resolve_channel(page.id, &channel)?;
+            let ref_code = match ref_code {
+                Some(r) => r,
+                None => {
+                    let refs = store.refs(page.id)?;
+                    suggest_ref(
+                        &campaign.name,
+                        &channel.name,
+                        refs.iter().map(String::as_str),
+                    )
+                }
+            };
+            let (new, mut warnings) =
+                NewLink::parse(&ref_code, cta.as_deref(), text.as_deref(), notes.as_deref())?;
+            let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
+            warnings.extend(more);
+            warn(&warnings);
+            println!("Created link {}", row.link.ref_code);
+            println!("{}", row.url);
+        }
+        LinkCmd::List {
+            campaign,
+            channel,
+            all,
+            page,
+            json,
+        } => {
+            let store = db.open()?;
+            let pages = store.pages()?;
+            let mut filter = LinkFilter {
+                include_archived: all,
+                ..LinkFilter::default()
+            };
+            // One page is implied when named, or when a campaign or channel needs one.
+            if page.is_some() || campaign.is_some() || channel.is_some() || pages.len() == 1 {
+                let p = store.resolve_page(page.as_deref())?;
+                filter.page = Some(p.id);
+                if let Some(c) = &campaign {
+                    filter.campaign = Some(store.resolve_campaign(p.id, c)?.id);
+                }
+                if let Some(c) = &channel {
+                    filter.channel = Some(store.resolve_channel(p.id, c)?.id);
+                }
+            }
+            let rows = store.links(&filter)?;
+            if json {
+                return print_json(&rows);
+            }
+            print_link_table(&rows, filter.page.is_none() && pages.len() > 1);
+        }
+        LinkCmd::Show {
+            ref_code,
+            qr,
+            page,
+            json,
+        } => {
+            let store = db.open()?;
+            let row = find_link(&store, page.as_deref(), &ref_code)?;
+            if json {
+                return print_json(&row);
+            }
+            print_link(&row);
+            if qr {
+                let code = qrcode::QrCode::new(row.url.as_bytes())?;
+                let art = code
+                    .render::<qrcode::render::unicode::Dense1x2>()
+                    .dark_color(qrcode::render::unicode::Dense1x2::Light)
+                    .light_color(qrcode::render::unicode::Dense1x2::Dark)
+                    .build();
+                println!("\n{art}");
+            }
+        }
+        LinkCmd::Edit {
+            ref_code,
+            new_ref,
+            campaign,
+            channel,
+            cta,
+            text,
+            no_text,
+            notes,
+            page,
+        } => {
+            let mut store = db.open()?;
+            let current = find_link(&store, page.as_deref(), &ref_code)?;
+            let page_id = current.link.page;
+            let campaign_id = match &campaign {
+                Some(c) => store.resolve_campaign(page_id, c)?.id,
+                None => current.link.campaign,
+            };
+            let channel_id = match &channel {
+                Some(c) => store.resolve_channel(page_id, c)?.id,
+                None => current.link.channel,
+            };
+            let text = if no_text {
+                None
+            } else {
+                text.or(current.link.prefill_text.clone())
+            };
+            let (new, mut warnings) = NewLink::parse(
+                new_ref.as_deref().unwrap_or(&current.link.ref_code),
+                Some(cta.as_deref().unwrap_or(&current.link.cta)),
+                text.as_deref(),
+                Some(notes.as_deref().unwrap_or(&current.link.notes)),
+            )?;
+            if new_ref
+                .as_deref()
+                .is_some_and(|r| r != current.link.ref_code)
+            {
+                warnings.push(Warning::new(
+                    "ref",
+                    format!(
+                        "links already printed with ref {:?} will count as untracked",
+                        current.link.ref_code
+                    ),
+                ));
+            }
+            let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
+            warnings.extend(more);
+            warn(&warnings);
+            println!("Updated link {}", row.link.ref_code);
+            println!("{}", row.url);
+        }
+        LinkCmd::Archive(r) => {
+            let mut store = db.open()?;
+            let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
+            store.set_link_archived(row.link.id, true)?;
+            println!("Archived link {}", row.link.ref_code);
+        }
+        LinkCmd::Unarchive(r) => {
+            let mut store = db.open()?;
+            let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
+            store.set_link_archived(row.link.id, false)?;
+            println!("Restored link {}", row.link.ref_code);
+        }
+        LinkCmd::Remove(r) => {
+            let mut store = db.open()?;
+            let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
+            store.remove_link(row.link.id)?;
+            println!("Removed link {}", row.link.ref_code);
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
+    let style = args.style.style()?;
+    Format::from_path(&args.output)?;
+    let store = db.open()?;
+    let row = find_link(&store, args.page.as_deref(), &args.ref_code)?;
+    let caption = Caption {
+        cta: &row.link.cta,
+        url: &row.url,
+    };
+    let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
+    warn(&warnings);
+    println!("Wrote {} for {}", args.output.display(), row.url);
+    Ok(())
+}
+
+pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
+    let style = args.style.style()?;
+    let formats: Vec<Format> = args
+        .format
+        .iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| f.parse())
+        .collect::<Result<_, _>>()?;
+    let mut formats_unique = Vec::new();
+    for f in formats {
+        if !formats_unique.contains(&f) {
+            formats_unique.push(f);
+        }
+    }
+    let store = db.open()?;
+    let page = store.resolve_page(args.page.as_deref())?;
+    let mut filter = LinkFilter {
+        page: Some(page.id),
+        include_archived: args.all,
+        ..LinkFilter::default()
+    };
+    if let Some(c) = &args.campaign {
+        filter.campaign = Some(store.resolve_campaign(page.id, c)?.id);
+    }
+    let items: Vec<ExportItem> = store
+        .links(&filter)?
+        .into_iter()
+        .map(|r| ExportItem {
+            campaign: r.campaign_name,
+            channel: r.channel_name,
+            ref_code: r.link.ref_code,
+            url: r.url,
+            cta: r.link.cta,
+        })
+        .collect();
+    drop(store);
+    let options = BulkOptions {
+        formats: formats_unique,
+        style,
+        sheet: args.sheet,
+    };
+    let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "Exported {} link(s), {} file(s) to {}",
+        report.links,
+        report.files.len(),
+        args.dir.display()
+    );
+    Ok(())
+}

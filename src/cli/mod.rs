@@ -1,0 +1,121 @@
+//! The command line: the same library as the dashboard, behind clap subcommands.
+//!
+//! Exit codes: 0 success, 2 usage or validation errors (bad input), 1 runtime
+//! failures. A failing command writes nothing, to the database or to disk.
+
+mod catalog;
+mod links;
+mod output;
+
+use crate::export::ExportError;
+use crate::model::{ValidationError, Warning};
+use crate::qr::QrError;
+use crate::store::{Store, StoreError, default_db_path};
+use anyhow::Context;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// refboard: m.me referral links, QR codes and referral charts for Messenger campaigns.
+#[derive(Debug, Parser)]
+#[command(name = "refboard", version, about, long_about = None)]
+pub struct Cli {
+    /// SQLite database file [default: the platform data directory, e.g. ~/.local/share/refboard/refboard.db]
+    #[arg(long, global = true, env = crate::store::DB_ENV, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Facebook Pages that links point at.
+    #[command(subcommand)]
+    Page(catalog::PageCmd),
+    /// Promotional channels: website, flyer, sms, email, ads, ….
+    #[command(subcommand)]
+    Channel(catalog::ChannelCmd),
+    /// Campaigns: named groups of links.
+    #[command(subcommand)]
+    Campaign(catalog::CampaignCmd),
+    /// m.me links with ref codes.
+    #[command(subcommand)]
+    Link(links::LinkCmd),
+    /// Write one link's QR code to a PNG or SVG file.
+    Qr(links::QrArgs),
+    /// Export the QR codes of a campaign or a whole page into a folder.
+    Export(links::ExportArgs),
+}
+
+/// Runs the CLI with the process's arguments and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(if is_user_error(&e) { 2 } else { 1 })
+        }
+    }
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let Some(command) = cli.command else {
+        // The dashboard comes with a later release; until then, help.
+        Cli::command().print_help()?;
+        println!();
+        return Ok(());
+    };
+    let db = Db { path: cli.db };
+    match command {
+        Command::Page(cmd) => catalog::page(&db, cmd),
+        Command::Channel(cmd) => catalog::channel(&db, cmd),
+        Command::Campaign(cmd) => catalog::campaign(&db, cmd),
+        Command::Link(cmd) => links::link(&db, cmd),
+        Command::Qr(args) => links::qr(&db, args),
+        Command::Export(args) => links::export(&db, args),
+    }
+}
+
+/// Where the database is; opened only once a command's own input is valid.
+struct Db {
+    path: Option<PathBuf>,
+}
+
+impl Db {
+    fn open(&self) -> anyhow::Result<Store> {
+        let path = match &self.path {
+            Some(p) => p.clone(),
+            None => default_db_path()
+                .context("cannot find a data directory for the default database; pass --db PATH")?,
+        };
+        Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+    }
+}
+
+/// Whether an error was caused by the user's input (exit code 2).
+fn is_user_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<ValidationError>()
+            || c.downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_user_error)
+            || c.downcast_ref::<ExportError>()
+                .is_some_and(ExportError::is_user_error)
+            || c.downcast_ref::<QrError>()
+                .is_some_and(|q| matches!(q, QrError::Invalid { .. } | QrError::TooLong { .. }))
+    })
+}
+
+/// Prints warnings to standard error.
+fn warn(warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}

@@ -1,0 +1,728 @@
+//! End-to-end CLI tests: the built binary on a real database in a temp dir.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+struct Env {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("refboard.db");
+        Self { dir, db }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
+        c.env_remove("REFBOARD_DB")
+            .arg("--db")
+            .arg(&self.db)
+            .current_dir(self.dir.path());
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self
+            .cmd()
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Runs a command that must be refused as bad input: exit code 2, a message
+    /// containing each of `expect`, and the database file byte-for-byte unchanged.
+    fn refused(&self, args: &[&str], expect: &[&str]) {
+        let before = std::fs::read(&self.db).unwrap();
+        let files_before = list(self.dir.path());
+        let mut assert = self.cmd().args(args).assert().code(2);
+        for e in expect {
+            assert = assert.stderr(predicate::str::contains(*e));
+        }
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "one error line: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&self.db).unwrap(),
+            before,
+            "database changed by {args:?}"
+        );
+        assert_eq!(
+            list(self.dir.path()),
+            files_before,
+            "files changed by {args:?}"
+        );
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Jasper's Market with a channel, a campaign and the seed's links.
+    fn seeded() -> Self {
+        let env = Self::new();
+        env.ok(&[
+            "page",
+            "add",
+            "https://www.facebook.com/JaspersMarket/",
+            "--name",
+            "Jasper's Market",
+            "--page-id",
+            "104729178032417",
+        ]);
+        env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
+        env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
+        env.ok(&[
+            "campaign",
+            "add",
+            "Spring Sale",
+            "--starts",
+            "2026-03-01",
+            "--ends",
+            "2026-03-31",
+        ]);
+        env.ok(&[
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "Newsletter",
+            "--ref",
+            "jaspersmarketnewsletter",
+            "--cta",
+            "Get our weekly deals in Messenger",
+        ]);
+        env.ok(&[
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "FB ad",
+            "--ref",
+            "jaspersmarketFBad",
+        ]);
+        env.ok(&[
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "Newsletter",
+            "--ref",
+            "freeshipping",
+            "--cta",
+            "Get free shipping",
+        ]);
+        env
+    }
+}
+
+/// Every file under `dir` (WAL side files excluded: SQLite manages them), sorted.
+fn list(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in walk(dir) {
+        let name = e.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        if !name.ends_with("-wal") && !name.ends_with("-shm") {
+            out.push(name);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+#[test]
+fn page_to_png_and_svg_end_to_end() {
+    let env = Env::new();
+    env.ok(&["page", "add", "@JaspersMarket"]);
+    env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
+    env.ok(&["campaign", "add", "Spring Sale"]);
+    let out = env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "Newsletter",
+        "--cta",
+        "Get free coupon in Messenger",
+    ]);
+    assert!(
+        out.contains("https://m.me/JaspersMarket?ref=spring_sale-newsletter"),
+        "{out}"
+    );
+    // The suggestion skips a taken code.
+    let out = env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "Newsletter",
+    ]);
+    assert!(out.contains("ref=spring_sale-newsletter-2"), "{out}");
+
+    env.ok(&[
+        "qr",
+        "spring_sale-newsletter",
+        "-o",
+        "code.png",
+        "--size",
+        "512",
+    ]);
+    env.ok(&[
+        "qr",
+        "spring_sale-newsletter",
+        "-o",
+        "code.svg",
+        "--no-caption",
+    ]);
+    assert_eq!(
+        common::decode_one(&env.path("code.png")),
+        "https://m.me/JaspersMarket?ref=spring_sale-newsletter"
+    );
+    let svg = std::fs::read_to_string(env.path("code.svg")).unwrap();
+    assert!(svg.contains("<svg") && !svg.contains("<text"));
+    for ecc in ["L", "Q", "H"] {
+        env.ok(&[
+            "qr",
+            "spring_sale-newsletter-2",
+            "-o",
+            "e.png",
+            "--ecc",
+            ecc,
+            "--fg",
+            "#0d47a1",
+            "--bg",
+            "#ffffff",
+        ]);
+        assert_eq!(
+            common::decode_one(&env.path("e.png")),
+            "https://m.me/JaspersMarket?ref=spring_sale-newsletter-2"
+        );
+    }
+}
+
+#[test]
+fn bulk_export_of_a_campaign() {
+    let env = Env::seeded();
+    env.ok(&["campaign", "add", "Other"]);
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Other",
+        "--channel",
+        "FB ad",
+        "--ref",
+        "exclusiveinvite",
+    ]);
+    let out = env.ok(&[
+        "export",
+        "--campaign",
+        "spring sale",
+        "--dir",
+        "out",
+        "--format",
+        "png,svg",
+        "--sheet",
+        "--size",
+        "300",
+    ]);
+    assert!(out.contains("Exported 3 link(s), 8 file(s)"), "{out}");
+    let mut csv = csv::Reader::from_path(env.path("out/links.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let refs: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
+    assert_eq!(
+        refs,
+        [
+            "jaspersmarketFBad",
+            "freeshipping",
+            "jaspersmarketnewsletter"
+        ]
+    );
+    for r in &rows {
+        let png = r[5].split(';').find(|f| f.ends_with(".png")).unwrap();
+        assert_eq!(common::decode_one(&env.path("out").join(png)), &r[3]);
+    }
+    assert!(env.path("out/sheet.svg").exists());
+    assert!(
+        !env.path("out/exclusiveinvite.png").exists(),
+        "other campaign not exported"
+    );
+}
+
+#[test]
+fn lists_show_and_json() {
+    let env = Env::seeded();
+    let out = env.ok(&["link", "list"]);
+    for r in [
+        "jaspersmarketnewsletter",
+        "jaspersmarketFBad",
+        "freeshipping",
+        "https://m.me/JaspersMarket?ref=freeshipping",
+    ] {
+        assert!(out.contains(r), "{out}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["link", "list", "--json"])).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["ref_code"], "jaspersmarketFBad");
+    assert_eq!(
+        rows[0]["url"],
+        "https://m.me/JaspersMarket?ref=jaspersmarketFBad"
+    );
+    assert_eq!(rows[0]["channel_name"], "FB ad");
+    let pages: serde_json::Value =
+        serde_json::from_str(&env.ok(&["page", "list", "--json"])).unwrap();
+    assert_eq!(pages[0]["page_id"], "104729178032417");
+    let show = env.ok(&["link", "show", "freeshipping"]);
+    assert!(
+        show.contains("Get free shipping") && show.contains("Spring Sale"),
+        "{show}"
+    );
+    let filtered = env.ok(&["link", "list", "--channel", "fb ad", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&filtered)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn edit_archive_remove() {
+    let env = Env::seeded();
+    let out = env.ok(&[
+        "link",
+        "edit",
+        "freeshipping",
+        "--ref",
+        "freeship",
+        "--text",
+        "Ship it!",
+    ]);
+    assert!(
+        out.contains("https://m.me/JaspersMarket?ref=freeship&text=Ship%20it%21"),
+        "{out}"
+    );
+    env.ok(&["link", "archive", "freeship"]);
+    assert!(!env.ok(&["link", "list"]).contains("freeship\n"));
+    assert!(env.ok(&["link", "list", "--all"]).contains("freeship"));
+    env.ok(&["link", "unarchive", "freeship"]);
+    env.ok(&["link", "remove", "freeship"]);
+    env.ok(&["channel", "archive", "FB ad"]);
+    assert!(!env.ok(&["channel", "list"]).contains("FB ad"));
+    env.ok(&[
+        "campaign",
+        "edit",
+        "Spring Sale",
+        "--rename",
+        "Spring Sale 2026",
+        "--ends",
+        "",
+    ]);
+    let c: serde_json::Value =
+        serde_json::from_str(&env.ok(&["campaign", "list", "--json"])).unwrap();
+    assert_eq!(c[0]["name"], "Spring Sale 2026");
+    assert!(c[0]["ends_on"].is_null());
+    env.ok(&["page", "edit", "jaspersmarket", "--name", "Jasper's"]);
+    assert!(env.ok(&["page", "list"]).contains("Jasper's"));
+}
+
+#[test]
+fn every_bad_input_exits_2_and_changes_nothing() {
+    let env = Env::seeded();
+    env.ok(&["page", "add", "JaspersBakery"]);
+    let p = ["--page", "JaspersMarket"];
+    let link_add = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "Newsletter",
+            "--page",
+            "JaspersMarket",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        // Page rules.
+        (
+            strs(&["page", "add", "Jasp"]),
+            vec!["page", "\"Jasp\"", "at least 5"],
+        ),
+        (
+            strs(&["page", "add", "jaspers_market"]),
+            vec!["'_' at position 8"],
+        ),
+        (strs(&["page", "add", "jaspersmarket.com"]), vec![".com"]),
+        (strs(&["page", "add", "jaspers.market"]), vec!["same page"]),
+        (strs(&["page", "add", "JASPERSMARKET"]), vec!["same page"]),
+        (
+            strs(&["page", "add", "https://example.org/JaspersMarket"]),
+            vec!["not a page"],
+        ),
+        (
+            strs(&["page", "add", "OtherPage", "--page-id", "12ab"]),
+            vec!["page-id", "digits"],
+        ),
+        (
+            strs(&["page", "add", "OtherPage", "--page-id", "104729178032417"]),
+            vec!["already belongs"],
+        ),
+        // Which page.
+        (
+            strs(&["channel", "add", "SMS"]),
+            vec!["several pages", "--page"],
+        ),
+        (
+            strs(&["channel", "add", "SMS", "--page", "Nobody"]),
+            vec!["no page matches \"Nobody\""],
+        ),
+        // Channel and campaign rules.
+        (
+            strs(&[
+                "channel",
+                "add",
+                "SMS",
+                "--kind",
+                "billboard",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["kind", "billboard", "facebook_ad"],
+        ),
+        (
+            strs(&["channel", "add", "newsletter", "--page", "JaspersMarket"]),
+            vec!["already has a channel"],
+        ),
+        (
+            strs(&["channel", "add", "   ", "--page", "JaspersMarket"]),
+            vec!["blank"],
+        ),
+        (
+            strs(&[
+                "campaign",
+                "add",
+                "X",
+                "--starts",
+                "2026-03-31",
+                "--ends",
+                "2026-03-01",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["ends", "before it starts"],
+        ),
+        (
+            strs(&[
+                "campaign",
+                "add",
+                "X",
+                "--starts",
+                "31/03/2026",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["starts", "YYYY-MM-DD"],
+        ),
+        (
+            strs(&["campaign", "add", "spring sale", "--page", "JaspersMarket"]),
+            vec!["already has a campaign"],
+        ),
+        (
+            strs(&["channel", "remove", "Newsletter", "--page", "JaspersMarket"]),
+            vec!["archive it instead"],
+        ),
+        (
+            strs(&[
+                "campaign",
+                "remove",
+                "Spring Sale",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["archive it instead"],
+        ),
+        (
+            strs(&["page", "remove", "JaspersMarket"]),
+            vec!["has 3 link(s)"],
+        ),
+        // Ref rules.
+        (
+            link_add(&["--ref", "free shipping"]),
+            vec!["ref", "\"free shipping\"", "' ' at position 5"],
+        ),
+        (link_add(&["--ref", "a&b"]), vec!["'&' at position 2"]),
+        (link_add(&["--ref", ""]), vec!["empty"]),
+        (
+            link_add(&["--ref", &"a".repeat(2084)]),
+            vec!["2084", "2083"],
+        ),
+        (
+            link_add(&["--ref", "freeshipping"]),
+            vec!["already has a link with this ref"],
+        ),
+        (
+            link_add(&["--ref", "ok", "--text", "  "]),
+            vec!["text", "blank"],
+        ),
+        (
+            link_add(&["--ref", "ok", "--cta", &"x".repeat(201)]),
+            vec!["cta", "at most 200"],
+        ),
+        (
+            strs(&[
+                "link",
+                "add",
+                "--campaign",
+                "Nope",
+                "--channel",
+                "Newsletter",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["no campaign matches \"Nope\"", "Spring Sale"],
+        ),
+        (
+            strs(&[
+                "link",
+                "add",
+                "--campaign",
+                "Spring Sale",
+                "--channel",
+                "Nope",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["no channel matches"],
+        ),
+        (
+            strs(&["link", "show", "FREESHIPPING", "--page", "JaspersMarket"]),
+            vec!["case-sensitive", "freeshipping"],
+        ),
+        (
+            strs(&[
+                "link",
+                "edit",
+                "freeshipping",
+                "--ref",
+                "jaspersmarketnewsletter",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["already has a link"],
+        ),
+        // QR and export options.
+        (
+            strs(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                "x.png",
+                "--size",
+                "100",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["size", "100", "256 to 4096"],
+        ),
+        (
+            strs(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                "x.png",
+                "--ecc",
+                "Z",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["ecc", "L, M, Q or H"],
+        ),
+        (
+            strs(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                "x.png",
+                "--fg",
+                "#12345g",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["fg", "#12345g", "hex colour"],
+        ),
+        (
+            strs(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                "x.jpg",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["output", ".png or .svg"],
+        ),
+        (
+            strs(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                "no/such/dir/x.png",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["does not exist"],
+        ),
+        (
+            strs(&["qr", "nosuchref", "-o", "x.png", "--page", "JaspersMarket"]),
+            vec!["no link matches"],
+        ),
+        (
+            strs(&[
+                "export",
+                "--dir",
+                "out",
+                "--format",
+                "gif",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["format", "gif"],
+        ),
+        (
+            strs(&[
+                "export",
+                "--dir",
+                "out",
+                "--campaign",
+                "Nope",
+                "--page",
+                "JaspersMarket",
+            ]),
+            vec!["no campaign"],
+        ),
+        // Usage errors from the parser.
+        (strs(&["link", "add"]), vec!["--campaign"]),
+        (strs(&["frobnicate"]), vec!["unrecognized subcommand"]),
+        (
+            strs(&["qr", "freeshipping", "-o", "x.png", "--size", "big"]),
+            vec!["--size"],
+        ),
+        (p.iter().map(|s| s.to_string()).collect(), vec!["error"]),
+    ];
+    for (args, expect) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.refused(&args, &expect);
+    }
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn warnings_are_printed_but_the_link_is_created() {
+    let env = Env::seeded();
+    env.cmd()
+        .args([
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "FB ad",
+            "--ref",
+            "JaspersMarketFBad",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("differs only in letter case"));
+    env.cmd()
+        .args([
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "FB ad",
+            "--ref",
+            "summer/2024.v1",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ref=summer%2F2024.v1"))
+        .stderr(predicate::str::contains("older Messenger surfaces"));
+    env.cmd()
+        .args(["qr", "freeshipping", "-o", "pale.png", "--fg", "#dddddd"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("contrast"));
+}
+
+#[test]
+fn newer_database_is_refused_with_exit_1() {
+    let env = Env::new();
+    env.ok(&["page", "list"]);
+    rusqlite::Connection::open(&env.db)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    env.cmd()
+        .args(["page", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("schema version 99"));
+}
+
+#[test]
+fn no_subcommand_prints_help_and_env_sets_the_database() {
+    let env = Env::new();
+    env.cmd()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: refboard"));
+    let other = env.path("from-env.db");
+    Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env("REFBOARD_DB", &other)
+        .args(["page", "add", "JaspersMarket"])
+        .assert()
+        .success();
+    assert!(other.exists());
+}
