@@ -8,6 +8,11 @@
 
 pub mod cli;
 pub mod export;
+pub mod messenger;
 pub mod model;
 pub mod qr;
+pub mod relay;
+pub mod simulate;
+pub mod stats;
 pub mod store;
+pub mod sync;

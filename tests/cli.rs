@@ -726,3 +726,106 @@ fn no_subcommand_prints_help_and_env_sets_the_database() {
         .success();
     assert!(other.exists());
 }
+
+#[test]
+fn import_ndjson_and_stats_output() {
+    let env = Env::seeded();
+    let fixtures = common::fixtures();
+    let mut ndjson = String::new();
+    for name in [
+        "messaging_referral_shortlink.json",
+        "postback_get_started_referral.json",
+        "messaging_referral_ads.json",
+    ] {
+        ndjson.push_str(std::fs::read_to_string(fixtures.join(name)).unwrap().trim());
+        ndjson.push('\n');
+    }
+    ndjson.push_str("{oops not json\n");
+    std::fs::write(env.path("bodies.ndjson"), &ndjson).unwrap();
+    let out = env
+        .cmd()
+        .args(["import", "bodies.ndjson"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("bodies.ndjson:4"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("Imported 3 referral(s)") && stdout.contains("3 new"),
+        "{stdout}"
+    );
+    // Again: nothing new. One body per file, and standard input, work too.
+    let again = env.ok(&["import", "bodies.ndjson"]);
+    assert!(again.contains("0 new"), "{again}");
+    let single = fixtures.join("batch_mixed.json");
+    let out = env.ok(&["import", single.to_str().unwrap()]);
+    assert!(out.contains("Imported 3 referral(s)"), "{out}");
+    let stdin_body = std::fs::read(fixtures.join("postback_string_timestamps.json")).unwrap();
+    let out = env
+        .cmd()
+        .args(["import", "-"])
+        .write_stdin(stdin_body)
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("1 new"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--by", "link", "--json"])).unwrap();
+    assert_eq!(json["tz"], "UTC");
+    assert_eq!(json["by"], "link");
+    let groups = json["groups"].as_array().unwrap();
+    let find = |k: &str| groups.iter().find(|g| g["key"] == k).unwrap().clone();
+    assert_eq!(find("jaspersmarketnewsletter")["referrals"], 2);
+    assert_eq!(find("jaspersmarketFBad")["referrals"], 2);
+    assert_eq!(find("freeshipping")["new"], 1);
+    let untracked: Vec<&str> = json["untracked_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(untracked, ["exclusiveinvite", "spring_sale-flyer"]);
+    let csv = env.ok(&[
+        "stats", "--tz", "UTC", "--by", "kind", "--every", "day", "--csv",
+    ]);
+    assert!(
+        csv.starts_with("key,bucket,referrals,new,returning\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("new,2025-11-27,"), "{csv}");
+    let table = env.ok(&["stats", "--tz", "UTC"]);
+    assert!(
+        table.contains("7 referrals") && table.contains("Untracked refs"),
+        "{table}"
+    );
+    env.refused(
+        &["stats", "--tz", "Mars/Base"],
+        &["tz", "Mars/Base", "IANA"],
+    );
+    env.refused(&["stats", "--by", "colour"], &["by", "colour"]);
+    env.refused(&["stats", "--from", "yesterday"], &["from", "YYYY-MM-DD"]);
+    env.refused(&["sync"], &["backend", "--backend URL"]);
+}
+
+#[test]
+fn relay_refuses_to_start_without_secrets() {
+    let env = Env::new();
+    env.cmd()
+        .env_remove("REFBOARD_APP_SECRET")
+        .env_remove("REFBOARD_VERIFY_TOKEN")
+        .env_remove("REFBOARD_API_TOKEN")
+        .args([
+            "relay",
+            "--data",
+            "relay.db",
+            "--listen",
+            "127.0.0.1:0",
+            "--app-secret",
+            "x",
+            "--verify-token",
+            "y",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--api-token"));
+}

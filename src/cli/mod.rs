@@ -6,6 +6,7 @@
 mod catalog;
 mod links;
 mod output;
+mod pipeline;
 
 use crate::export::ExportError;
 use crate::model::{ValidationError, Warning};
@@ -45,6 +46,16 @@ enum Command {
     Qr(links::QrArgs),
     /// Export the QR codes of a campaign or a whole page into a folder.
     Export(links::ExportArgs),
+    /// Run the bot-backend side: receive Meta's webhooks and serve them to dashboards.
+    Relay(pipeline::RelayArgs),
+    /// Pull referral events from the backend into the local database.
+    Sync(pipeline::SyncArgs),
+    /// Import raw webhook bodies (NDJSON or one body per file).
+    Import(pipeline::ImportArgs),
+    /// Referral counts: totals, unique people, new vs returning, series.
+    Stats(pipeline::StatsArgs),
+    /// Send realistic signed webhook traffic to a relay (demos, load tests).
+    Simulate(pipeline::SimulateArgs),
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -81,6 +92,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(cmd) => links::link(&db, cmd),
         Command::Qr(args) => links::qr(&db, args),
         Command::Export(args) => links::export(&db, args),
+        Command::Relay(args) => pipeline::relay(args),
+        Command::Sync(args) => pipeline::sync_cmd(&db, args),
+        Command::Import(args) => pipeline::import(&db, args),
+        Command::Stats(args) => pipeline::stats(&db, args),
+        Command::Simulate(args) => pipeline::simulate(args),
     }
 }
 
@@ -108,6 +124,10 @@ fn is_user_error(e: &anyhow::Error) -> bool {
                 .is_some_and(StoreError::is_user_error)
             || c.downcast_ref::<ExportError>()
                 .is_some_and(ExportError::is_user_error)
+            || c.downcast_ref::<crate::stats::StatsError>()
+                .is_some_and(|e| matches!(e, crate::stats::StatsError::Invalid { .. }))
+            || c.downcast_ref::<crate::sync::SyncError>()
+                .is_some_and(|e| matches!(e, crate::sync::SyncError::Config(_)))
             || c.downcast_ref::<QrError>()
                 .is_some_and(|q| matches!(q, QrError::Invalid { .. } | QrError::TooLong { .. }))
     })

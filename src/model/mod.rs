@@ -5,12 +5,14 @@
 //! validates through these functions so that they all give the same messages.
 
 mod error;
+mod event;
 mod link;
 mod page;
 mod refcode;
 mod types;
 
 pub use error::{ValidationError, Warning, shorten as shorten_text};
+pub use event::{Kind, Platform, ReferralEvent};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_page_id, parse_page_target};
 pub use refcode::{

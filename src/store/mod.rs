@@ -5,12 +5,14 @@
 //! [`crate::model`] so that the CLI and the GUI refuse the same things.
 
 mod catalog;
+mod events;
 mod links;
 mod pages;
 mod schema;
 
+pub use events::{PersonRow, RollupRow, SLOT_MS, SLOTS_PER_DAY, SyncSource, decode_slots};
 pub use links::{LinkFilter, LinkRow};
-pub use schema::SCHEMA_VERSION;
+pub use schema::{SCHEMA_VERSION, migrate_with};
 
 use crate::model::ValidationError;
 use rusqlite::{Connection, OptionalExtension};
@@ -56,6 +58,9 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The operating system gave no random bytes.
+    #[error("cannot get random bytes: {0}")]
+    Random(String),
     /// The data directory could not be created.
     #[error("cannot create the data directory ({source}): {path}")]
     CreateDir {
@@ -87,6 +92,28 @@ pub fn default_db_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "refboard").map(|d| d.data_dir().join("refboard.db"))
 }
 
+/// Opens a connection the way every refboard database is used: WAL, foreign
+/// keys on, a busy timeout.
+pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    // Only switch modes when needed, so opening a WAL database writes nothing.
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+/// 32 random bytes from the operating system, for keys and secrets.
+pub fn random_key() -> Result<Vec<u8>, StoreError> {
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| StoreError::Random(e.to_string()))?;
+    Ok(key)
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
@@ -103,15 +130,7 @@ impl Store {
                 path: dir.display().to_string(),
             })?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
-        // Only switch modes when needed, so opening a WAL database writes nothing.
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
-        }
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut conn = open_connection(path)?;
         schema::migrate(&mut conn, path)?;
         Ok(Self {
             conn,

@@ -91,6 +91,19 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: rollups that keep chart queries fast as events grow. One row per UTC
+    // day, page, ref and source; `slots` holds sparse 15-minute counts (every
+    // real time zone offset is a multiple of 15 minutes), see store::events.
+    r#"
+    CREATE TABLE referral_rollup (
+        day      INTEGER NOT NULL,
+        page_id  TEXT NOT NULL,
+        ref      TEXT NOT NULL,
+        source   TEXT NOT NULL,
+        slots    BLOB NOT NULL,
+        PRIMARY KEY (day, page_id, ref, source)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -99,22 +112,33 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Brings the database up to [`SCHEMA_VERSION`] in one transaction, or refuses
 /// a database written by a newer refboard.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    migrate_with(conn, path, MIGRATIONS)
+}
+
+/// Applies `migrations` past the database's `user_version`, in one transaction.
+/// Shared by the relay's own database.
+pub fn migrate_with(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &[&str],
+) -> Result<(), StoreError> {
+    let latest = migrations.len() as i64;
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
+    if found > latest {
         return Err(StoreError::TooNew {
             found,
-            supported: SCHEMA_VERSION,
+            supported: latest,
             path: path.display().to_string(),
         });
     }
-    if found == SCHEMA_VERSION {
+    if found == latest {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for sql in &MIGRATIONS[usize::try_from(found).unwrap_or(0)..] {
+    for sql in &migrations[usize::try_from(found).unwrap_or(0)..] {
         tx.execute_batch(sql)?;
     }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.pragma_update(None, "user_version", latest)?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,294 @@
+//! Pulling referral events from a backend (the relay, or any bot backend
+//! that implements `docs/sync-protocol.md`) into the local store.
+//!
+//! Each page of events is committed with the next cursor in one transaction,
+//! so an interrupted sync resumes where it stopped, with nothing lost and
+//! nothing counted twice.
+
+use crate::model::ReferralEvent;
+use crate::store::{Store, StoreError};
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// What can go wrong during a sync.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The URL or token is wrong; retrying will not help.
+    #[error("{0}")]
+    Config(String),
+    /// The backend could not be reached or kept failing.
+    #[error("backend unreachable after {attempts} attempt(s) ({message}): {url}")]
+    Unreachable {
+        /// Attempts made.
+        attempts: u32,
+        /// Last error.
+        message: String,
+        /// The URL tried.
+        url: String,
+    },
+    /// The backend answered something that is not the protocol.
+    #[error("unexpected answer from the backend ({0})")]
+    Protocol(String),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller cancelled; what was committed so far stays.
+    #[error("sync cancelled")]
+    Cancelled,
+}
+
+/// Retries with exponential backoff and jitter.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First delay.
+    pub base_delay_ms: u64,
+    /// Longest delay (also caps `Retry-After`).
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay_ms: 250,
+            max_delay_ms: 30_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `attempt` (1-based): base·2^(attempt-1), capped, times a jitter in [0.5, 1).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+        let capped = exp.min(self.max_delay_ms);
+        Duration::from_millis(capped / 2 + fastrand::u64(0..=capped / 2))
+    }
+}
+
+/// Where to sync from.
+#[derive(Clone)]
+pub struct SyncConfig {
+    /// Backend base URL, e.g. `https://bot.example.com`.
+    pub url: String,
+    /// Bearer token.
+    pub token: String,
+    /// Events per page asked for.
+    pub page_size: usize,
+    /// Per-request timeout.
+    pub timeout_secs: u64,
+    /// Retry behaviour.
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for SyncConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncConfig")
+            .field("url", &self.url)
+            .field("page_size", &self.page_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncConfig {
+    /// A config with default paging, timeout and retries.
+    pub fn new(url: &str, token: &str) -> Self {
+        Self {
+            url: url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            page_size: 5000,
+            timeout_secs: 30,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Progress so far, passed to the callback after each page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Events received.
+    pub events: usize,
+    /// Events that were new to the store.
+    pub new_events: usize,
+    /// Pages received.
+    pub pages: usize,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    events: Vec<ReferralEvent>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+fn client(config: &SyncConfig) -> Result<Client, SyncError> {
+    Client::builder()
+        .timeout(Duration::from_secs(config.timeout_secs))
+        .build()
+        .map_err(|e| SyncError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Fetches one page, retrying what is worth retrying.
+fn fetch(
+    client: &Client,
+    config: &SyncConfig,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<Page, SyncError> {
+    let url = format!("{}/v1/referrals", config.url);
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|e| SyncError::Config(format!("invalid backend URL ({e}): {}", config.url)))?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut page_url = parsed.clone();
+        page_url
+            .query_pairs_mut()
+            .append_pair("limit", &limit.to_string());
+        if let Some(c) = cursor {
+            page_url.query_pairs_mut().append_pair("after", c);
+        }
+        let req = client.get(page_url).bearer_auth(&config.token);
+        let retry_after = match req.send() {
+            Ok(resp) => match resp.status() {
+                s if s.is_success() => {
+                    let bytes = resp
+                        .bytes()
+                        .map_err(|e| SyncError::Protocol(e.without_url().to_string()));
+                    match bytes {
+                        Ok(b) => {
+                            return serde_json::from_slice::<Page>(b.as_ref()).map_err(|e| {
+                                SyncError::Protocol(format!("not a page of events: {e}"))
+                            });
+                        }
+                        Err(e) if attempt < config.retry.max_attempts => {
+                            tracing::debug!(error = %e, "body read failed; retrying");
+                            None
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                    return Err(SyncError::Config(format!(
+                        "the backend refused the API token (HTTP {}); check the token: {}",
+                        resp.status().as_u16(),
+                        config.url
+                    )));
+                }
+                StatusCode::NOT_FOUND => {
+                    return Err(SyncError::Config(format!(
+                        "no sync API at this URL (HTTP 404 for /v1/referrals); check the backend URL: {}",
+                        config.url
+                    )));
+                }
+                StatusCode::TOO_MANY_REQUESTS => Some(
+                    resp.headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| {
+                            Duration::from_secs(s)
+                                .min(Duration::from_millis(config.retry.max_delay_ms))
+                        })
+                        .unwrap_or_else(|| config.retry.delay(attempt)),
+                ),
+                s if s.is_server_error() => None,
+                s => {
+                    let text = resp.text().unwrap_or_default();
+                    return Err(SyncError::Protocol(format!(
+                        "HTTP {}: {}",
+                        s.as_u16(),
+                        text.trim()
+                    )));
+                }
+            },
+            Err(e) if e.is_builder() => {
+                return Err(SyncError::Config(format!(
+                    "invalid backend URL: {}",
+                    config.url
+                )));
+            }
+            Err(e) => {
+                if attempt >= config.retry.max_attempts {
+                    return Err(SyncError::Unreachable {
+                        attempts: attempt,
+                        message: e.without_url().to_string(),
+                        url: config.url.clone(),
+                    });
+                }
+                None
+            }
+        };
+        if attempt >= config.retry.max_attempts {
+            return Err(SyncError::Unreachable {
+                attempts: attempt,
+                message: "the backend kept answering with errors".into(),
+                url: config.url.clone(),
+            });
+        }
+        let delay = retry_after.unwrap_or_else(|| config.retry.delay(attempt));
+        tracing::debug!(
+            attempt,
+            delay_ms = delay.as_millis() as u64,
+            "retrying sync request"
+        );
+        std::thread::sleep(delay);
+    }
+}
+
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
+}
+
+/// Pulls every event after the stored cursor. `progress` runs after each
+/// committed page; returning `false` cancels (committed pages stay).
+pub fn sync(
+    store: &mut Store,
+    config: &SyncConfig,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Progress, SyncError> {
+    let source = store.sync_source(&config.url)?;
+    let result = run(store, config, source.id, source.cursor, progress);
+    let error = result.as_ref().err().map(|e| e.to_string());
+    store.finish_sync(source.id, error.as_deref())?;
+    result
+}
+
+fn run(
+    store: &mut Store,
+    config: &SyncConfig,
+    source: i64,
+    mut cursor: Option<String>,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Progress, SyncError> {
+    let client = client(config)?;
+    let mut done = Progress::default();
+    loop {
+        let page = fetch(&client, config, cursor.as_deref(), config.page_size)?;
+        let new = store.ingest(&page.events, Some((source, &page.next_cursor)))?;
+        done.events += page.events.len();
+        done.new_events += new;
+        done.pages += 1;
+        cursor = Some(page.next_cursor);
+        if !progress(&done) {
+            return Err(SyncError::Cancelled);
+        }
+        if !page.has_more {
+            return Ok(done);
+        }
+    }
+}
