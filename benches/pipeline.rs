@@ -1,1 +1,370 @@
-fn main() {}
+//! Pipeline benchmarks, each beside a baseline measured in the same run.
+//!
+//! ```text
+//! cargo bench --bench pipeline -- sync    # 1,000,000 events relay → store
+//! cargo bench --bench pipeline -- stats   # daily series over 10,000,000 events
+//! cargo bench --bench pipeline -- relay   # signed webhook requests per second
+//! cargo bench --bench pipeline            # all three
+//! ```
+//! Sizes can be lowered for a quick look: `REFBOARD_BENCH_SCALE=0.1`.
+
+use refboard::messenger::{SIGNATURE_HEADER, sign};
+use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
+use refboard::relay::{RelayConfig, import_events, start};
+use refboard::stats::{Every, GroupBy, StatsQuery, query};
+use refboard::store::Store;
+use refboard::sync::{SyncConfig, sync};
+use rusqlite::params;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PAGE_ID: &str = "104729178032417";
+const DAY_MS: i64 = 86_400_000;
+const START_MS: i64 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
+
+fn scale() -> f64 {
+    std::env::var("REFBOARD_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64) * scale()).max(1.0) as usize
+}
+
+/// Deterministic synthetic events: `links` refs over `days` days.
+fn events(n: usize, links: usize, days: i64, seed: u64) -> Vec<ReferralEvent> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..n)
+        .map(|i| {
+            let ts = START_MS + rng.i64(0..days * DAY_MS);
+            ReferralEvent {
+                // Time-prefixed, as the relay makes them.
+                event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
+                platform: Platform::Messenger,
+                page_id: PAGE_ID.into(),
+                sender: format!("{:032x}", rng.u64(..200_000)),
+                timestamp_ms: ts,
+                kind: if rng.u8(..10) < 4 {
+                    Kind::Returning
+                } else {
+                    Kind::New
+                },
+                ref_code: Some(format!("ref{:03}", rng.usize(..links))),
+                source: Some(
+                    if rng.u8(..10) == 0 {
+                        "ADS"
+                    } else {
+                        "SHORTLINK"
+                    }
+                    .into(),
+                ),
+                ref_type: Some("OPEN_THREAD".into()),
+                ad_id: None,
+                ad_title: None,
+                referer_uri: None,
+                received_at_ms: ts + 1000,
+            }
+        })
+        .collect()
+}
+
+fn relay_config(data: &Path) -> RelayConfig {
+    RelayConfig {
+        data: data.to_path_buf(),
+        app_secret: "bench-secret".into(),
+        verify_token: "bench-verify".into(),
+        api_token: "bench-token".into(),
+        forward: None,
+    }
+}
+
+fn bench_sync() {
+    let n = scaled(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    // Webhooks reach the relay as they happen, so its events are in time order.
+    let mut evs = events(n, 200, 365, 1);
+    evs.sort_by_key(|e| e.timestamp_ms);
+    import_events(&data, &evs).unwrap();
+    let relay = start(relay_config(&data), "127.0.0.1:0".parse().unwrap()).unwrap();
+
+    // Baseline: the same rows inserted with plain rusqlite in one transaction,
+    // into the same table, without dedup bookkeeping, rollups or HTTP.
+    let mut base = Store::open(&dir.path().join("baseline.db")).unwrap();
+    drop(base.sync_source("baseline").unwrap());
+    let conn_path = dir.path().join("baseline.db");
+    drop(base);
+    let mut conn = rusqlite::Connection::open(&conn_path).unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    let t = Instant::now();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare("INSERT INTO referral_events (event_id, platform, page_id, sender_hash, ts_ms, kind, ref, source, ref_type, ad_id, ad_title, referer_uri, origin, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13)")
+            .unwrap();
+        for e in &evs {
+            stmt.execute(params![
+                e.event_id,
+                e.platform.as_str(),
+                e.page_id,
+                e.sender,
+                e.timestamp_ms,
+                e.kind.as_str(),
+                e.ref_code,
+                e.source,
+                e.ref_type,
+                e.ad_id,
+                e.ad_title,
+                e.referer_uri,
+                e.received_at_ms
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let baseline = t.elapsed();
+
+    let mut store = Store::open(&dir.path().join("local.db")).unwrap();
+    let cfg = SyncConfig::new(&relay.url(), "bench-token");
+    let t = Instant::now();
+    let done = sync(&mut store, &cfg, &mut |_| true).unwrap();
+    let took = t.elapsed();
+    assert_eq!(done.new_events, n);
+    assert_eq!(store.event_count().unwrap(), n as i64);
+    println!(
+        "sync: {n} events relay→store over loopback in {:.2} s = {:.0} events/s ({} pages); baseline plain rusqlite inserts in one transaction: {:.2} s = {:.0} rows/s",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        done.pages,
+        baseline.as_secs_f64(),
+        n as f64 / baseline.as_secs_f64()
+    );
+    relay.stop().unwrap();
+}
+
+/// A store with 10M events over 200 links and 365 days, cached between runs.
+fn stats_store(n: usize) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}"));
+    let path = dir.join("stats.db");
+    let done = dir.join("done");
+    if done.exists() {
+        return path;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut store = Store::open(&path).unwrap();
+    let page = store
+        .add_page(&NewPage::parse("JaspersMarket", None, Some(PAGE_ID)).unwrap())
+        .unwrap();
+    let cm = store
+        .add_campaign(
+            page.id,
+            &NewCampaign::parse("Always on", None, None, None).unwrap(),
+        )
+        .unwrap();
+    let ch = store
+        .add_channel(page.id, "Everywhere", ChannelKind::Other)
+        .unwrap();
+    for i in 0..200 {
+        let (l, _) = NewLink::parse(&format!("ref{i:03}"), None, None, None).unwrap();
+        store.add_link(page.id, cm.id, ch.id, &l).unwrap();
+    }
+    let chunk = 500_000;
+    let t = Instant::now();
+    for (c, start) in (0..n).step_by(chunk).enumerate() {
+        let evs = events(chunk.min(n - start), 200, 365, 100 + c as u64);
+        store.ingest(&evs, None).unwrap();
+    }
+    eprintln!(
+        "(setup: {n} events ingested in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    std::fs::write(&done, b"ok").unwrap();
+    path
+}
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn bench_stats() {
+    let n = scaled(10_000_000);
+    let path = stats_store(n);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.event_count().unwrap(), n as i64);
+    let mut q = StatsQuery::new(GroupBy::Link, chrono_tz::UTC);
+    q.from = Some("2025-01-01".parse().unwrap());
+    q.to = Some("2025-12-31".parse().unwrap());
+    q.every = Some(Every::Day);
+    q.unique_people = false;
+    let mut runs = Vec::new();
+    let mut report = None;
+    for _ in 0..12 {
+        let t = Instant::now();
+        report = Some(query(&store, &q).unwrap());
+        runs.push(t.elapsed());
+    }
+    let report = report.unwrap();
+    assert_eq!(report.groups.len(), 200);
+    assert_eq!(report.groups[0].series.len(), 365);
+    assert_eq!(report.totals.referrals, n as u64);
+    let mut berlin = q.clone();
+    berlin.tz = "Europe/Berlin".parse().unwrap();
+    let mut bruns = Vec::new();
+    for _ in 0..6 {
+        let t = Instant::now();
+        query(&store, &berlin).unwrap();
+        bruns.push(t.elapsed());
+    }
+    // Baseline: the naive GROUP BY over raw events.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut naive = Vec::new();
+    for _ in 0..2 {
+        let t = Instant::now();
+        let mut stmt = conn
+            .prepare("SELECT ref, ts_ms / 86400000 AS day, count(*) FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 GROUP BY ref, day")
+            .unwrap();
+        let rows: usize = stmt
+            .query_map(params![START_MS, START_MS + 365 * DAY_MS], |_| Ok(()))
+            .unwrap()
+            .count();
+        assert!(rows > 0);
+        naive.push(t.elapsed());
+    }
+    println!(
+        "stats: daily series, 200 links × 365 days over {n} events: median {:.1} ms, max {:.1} ms (UTC); {:.1} ms median in Europe/Berlin; baseline naive GROUP BY over raw events: median {:.0} ms",
+        percentile(runs.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(runs, 1.0).as_secs_f64() * 1e3,
+        percentile(bruns, 0.5).as_secs_f64() * 1e3,
+        percentile(naive, 0.5).as_secs_f64() * 1e3
+    );
+}
+
+/// Posts `bodies` with `concurrency` async clients; returns the elapsed time.
+fn post_all(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> Duration {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let bodies = std::sync::Arc::new(bodies.to_vec());
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, next, bodies, url) = (
+                client.clone(),
+                next.clone(),
+                bodies.clone(),
+                url.to_string(),
+            );
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((body, sig)) = bodies.get(i) else {
+                        break;
+                    };
+                    let r = client
+                        .post(&url)
+                        .header(SIGNATURE_HEADER, sig)
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 200);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        t.elapsed()
+    })
+}
+
+fn bench_relay() {
+    let n = scaled(50_000);
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(
+        relay_config(&dir.path().join("relay.db")),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let bodies: Vec<(Vec<u8>, String)> = (0..n)
+        .map(|i| {
+            let body = serde_json::to_vec(&serde_json::json!({"object": "page", "entry": [{"id": PAGE_ID, "time": START_MS + i as i64, "messaging": [
+                {"sender": {"id": format!("{}", 6_000_000_000_000_000u64 + i as u64)}, "recipient": {"id": PAGE_ID}, "timestamp": START_MS + i as i64,
+                 "referral": {"ref": format!("ref{:03}", i % 200), "source": "SHORTLINK", "type": "OPEN_THREAD"}}]}]}))
+            .unwrap();
+            let sig = sign(b"bench-secret", &body);
+            (body, sig)
+        })
+        .collect();
+    let took = post_all(&format!("{}/webhook", relay.url()), &bodies, 32);
+    let health: serde_json::Value = reqwest::blocking::get(format!("{}/healthz", relay.url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        health["events"].as_u64(),
+        Some(n as u64),
+        "every acknowledged event stored"
+    );
+    relay.stop().unwrap();
+
+    // Baseline: the same requests to an axum handler that only answers 200.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/webhook",
+                axum::routing::post(|_b: axum::body::Bytes| async { "EVENT_RECEIVED" }),
+            );
+            axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    let base = post_all(&format!("http://{addr}/webhook"), &bodies, 32);
+    let _ = stop_tx.send(());
+    server.join().unwrap();
+    println!(
+        "relay: {n} signed webhook requests in {:.2} s = {:.0} requests/s, stored {n} of {n}; baseline axum handler that only answers 200: {:.0} requests/s",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        n as f64 / base.as_secs_f64()
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    if want("sync") {
+        bench_sync();
+    }
+    if want("stats") {
+        bench_stats();
+    }
+    if want("relay") {
+        bench_relay();
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
+pub mod demo;
 pub mod export;
 pub mod messenger;
 pub mod model;
@@ -16,3 +17,5 @@ pub mod simulate;
 pub mod stats;
 pub mod store;
 pub mod sync;
+pub mod ui;
+pub mod worker;

@@ -6,15 +6,15 @@
 //! Unique people need the raw events of the range and are optional.
 
 use crate::model::{Kind, Page};
-use crate::store::{LinkFilter, SLOT_MS, SLOTS_PER_DAY, Store, StoreError, decode_slots};
+use crate::store::{
+    LinkFilter, PERIOD_MS, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError, for_each_slot,
+};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
-
-const DAY_MS: i64 = 86_400_000;
 
 /// What can go wrong in a stats query.
 #[derive(Debug, thiserror::Error)]
@@ -400,14 +400,11 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
         ));
     }
     let links = Links::load(store)?;
-    let rows_all;
     let (from, to) = match (q.from, q.to) {
         (Some(f), Some(t)) => (f, t),
         _ => {
             // Open ends: take the days that have events.
-            rows_all = store.rollups(None, None)?;
-            let days = rows_all.iter().map(|r| r.day);
-            let (Some(min), Some(max)) = (days.clone().min(), days.max()) else {
+            let Some((min, max)) = store.event_time_range()? else {
                 return Ok(empty_report(q));
             };
             let local = |ms: i64| {
@@ -415,31 +412,35 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
                     .map(|t| t.with_timezone(&q.tz).date_naive())
                     .unwrap_or_default()
             };
-            (
-                q.from.unwrap_or(local(min * DAY_MS)),
-                q.to.unwrap_or(local((max + 1) * DAY_MS - 1)),
-            )
+            (q.from.unwrap_or(local(min)), q.to.unwrap_or(local(max)))
         }
     };
     let days = (to - from).num_days() + 1;
     let every = q.every.unwrap_or(Every::auto(days));
     let from_ms = midnight_ms(&q.tz, from).div_euclid(SLOT_MS) * SLOT_MS;
     let to_ms = midnight_ms(&q.tz, to + Duration::days(1));
-    let first_day = from_ms.div_euclid(DAY_MS);
-    let last_day = (to_ms - 1).div_euclid(DAY_MS);
+    let first_period = from_ms.div_euclid(PERIOD_MS);
+    let last_period = (to_ms - 1).div_euclid(PERIOD_MS);
 
     // Walk the range slot by slot once: bucket labels and a slot → bucket table.
     let mut buckets: Vec<String> = Vec::new();
-    let slots_len = ((last_day - first_day + 1) * SLOTS_PER_DAY) as usize;
+    let slots_len = ((last_period - first_period + 1) * SLOTS_PER_PERIOD) as usize;
     let mut slot_bucket = vec![u32::MAX; slots_len];
     let mut ms = from_ms;
+    let mut last_local: Option<(NaiveDate, u32)> = None;
     while ms < to_ms {
         if let Some(t) = DateTime::from_timestamp_millis(ms) {
-            let key = every.key(&t.with_timezone(&q.tz));
-            if buckets.last() != Some(&key) {
-                buckets.push(key);
+            let local = t.with_timezone(&q.tz);
+            // Format a label only when the local hour changes.
+            let id = (local.date_naive(), local.hour());
+            if last_local != Some(id) {
+                last_local = Some(id);
+                let key = every.key(&local);
+                if buckets.last() != Some(&key) {
+                    buckets.push(key);
+                }
             }
-            let idx = ((ms - first_day * DAY_MS) / SLOT_MS) as usize;
+            let idx = ((ms - first_period * PERIOD_MS) / SLOT_MS) as usize;
             if let Some(s) = slot_bucket.get_mut(idx) {
                 *s = (buckets.len() - 1) as u32;
             }
@@ -447,56 +448,89 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
         ms += SLOT_MS;
     }
 
-    let rows = store.rollups(Some(first_day), Some(last_day))?;
-    let mut groups: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
-    let mut untracked: HashMap<(String, String), u64> = HashMap::new();
-    let mut totals = Totals::default();
-    for row in &rows {
-        let link = links.find(&row.page_id, &row.ref_code);
-        let key = group_key(q.by, &links, link, &row.page_id, &row.ref_code, &row.source);
-        let base = ((row.day - first_day) * SLOTS_PER_DAY) as usize;
-        let mut row_total = 0u64;
-        for (slot, new, ret) in decode_slots(&row.slots) {
-            let Some(&b) = slot_bucket.get(base + slot as usize) else {
-                continue;
-            };
-            if b == u32::MAX {
-                continue;
-            }
-            let (new, ret) = (u64::from(new), u64::from(ret));
-            totals.new += new;
-            totals.returning += ret;
-            row_total += new + ret;
-            let b = b as usize;
-            let n = buckets.len();
-            if q.by == GroupBy::Kind {
-                if new > 0 {
-                    groups
-                        .entry("new".into())
-                        .or_insert_with(|| vec![(0, 0); n])[b]
-                        .0 += new;
-                }
-                if ret > 0 {
-                    groups
-                        .entry("returning".into())
-                        .or_insert_with(|| vec![(0, 0); n])[b]
-                        .1 += ret;
-                }
-            } else if let Some(k) = &key {
-                let series = match groups.get_mut(k) {
-                    Some(s) => s,
-                    None => groups.entry(k.clone()).or_insert_with(|| vec![(0, 0); n]),
-                };
-                series[b].0 += new;
-                series[b].1 += ret;
-            }
-        }
-        if link.is_none() && !row.ref_code.is_empty() && row_total > 0 {
-            *untracked
-                .entry((row.ref_code.clone(), row.page_id.clone()))
-                .or_default() += row_total;
-        }
+    // Hot loop: one rollup row per (day, page, ref, source). Each distinct
+    // (page, ref, source) is resolved to its group once, through a reused key buffer.
+    #[derive(Clone, Copy)]
+    struct Target {
+        group: Option<usize>,
+        untracked: Option<usize>,
     }
+    let n = buckets.len();
+    let mut group_keys: Vec<String> = Vec::new();
+    let mut group_index: HashMap<String, usize> = HashMap::new();
+    let mut series: Vec<Vec<(u64, u64)>> = Vec::new();
+    if q.by == GroupBy::Kind {
+        group_keys = vec!["new".into(), "returning".into()];
+        series = vec![vec![(0, 0); n], vec![(0, 0); n]];
+    }
+    let mut untracked_keys: Vec<(String, String)> = Vec::new();
+    let mut untracked_counts: Vec<u64> = Vec::new();
+    let mut cache: HashMap<String, Target> = HashMap::new();
+    let mut key_buf = String::new();
+    let mut totals = Totals::default();
+    store.for_each_rollup(
+        first_period,
+        last_period,
+        |period, page_id, ref_code, source, slots| {
+            key_buf.clear();
+            for part in [page_id, "\0", ref_code, "\0", source] {
+                key_buf.push_str(part);
+            }
+            let target = match cache.get(key_buf.as_str()) {
+                Some(t) => *t,
+                None => {
+                    let link = links.find(page_id, ref_code);
+                    let group = group_key(q.by, &links, link, page_id, ref_code, source).map(|k| {
+                        *group_index.entry(k.clone()).or_insert_with(|| {
+                            group_keys.push(k);
+                            series.push(vec![(0, 0); n]);
+                            series.len() - 1
+                        })
+                    });
+                    let untracked = (link.is_none() && !ref_code.is_empty()).then(|| {
+                        let k = (ref_code.to_string(), page_id.to_string());
+                        match untracked_keys.iter().position(|u| *u == k) {
+                            Some(i) => i,
+                            None => {
+                                untracked_keys.push(k);
+                                untracked_counts.push(0);
+                                untracked_keys.len() - 1
+                            }
+                        }
+                    });
+                    let t = Target { group, untracked };
+                    cache.insert(key_buf.clone(), t);
+                    t
+                }
+            };
+            let base = ((period - first_period) * SLOTS_PER_PERIOD) as usize;
+            let table = slot_bucket.get(base..).unwrap_or(&[]);
+            let (mut row_new, mut row_ret) = (0u64, 0u64);
+            let kind_split = q.by == GroupBy::Kind;
+            for_each_slot(slots, |slot, new, ret| {
+                let Some(&b) = table.get(slot) else { return };
+                if b == u32::MAX {
+                    return;
+                }
+                let (new, ret) = (u64::from(new), u64::from(ret));
+                row_new += new;
+                row_ret += ret;
+                let b = b as usize;
+                if kind_split {
+                    series[0][b].0 += new;
+                    series[1][b].1 += ret;
+                } else if let Some(g) = target.group {
+                    series[g][b].0 += new;
+                    series[g][b].1 += ret;
+                }
+            });
+            totals.new += row_new;
+            totals.returning += row_ret;
+            if let Some(u) = target.untracked {
+                untracked_counts[u] += row_new + row_ret;
+            }
+        },
+    )?;
     totals.referrals = totals.new + totals.returning;
 
     let mut people: HashMap<String, HashSet<String>> = HashMap::new();
@@ -517,8 +551,10 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
         totals.unique_people = all.len() as u64;
     }
 
-    let mut out: Vec<GroupStats> = groups
+    let mut out: Vec<GroupStats> = group_keys
         .into_iter()
+        .zip(series)
+        .filter(|(_, s)| s.iter().any(|p| p.0 + p.1 > 0))
         .map(|(key, series)| {
             let new: u64 = series.iter().map(|p| p.0).sum();
             let returning: u64 = series.iter().map(|p| p.1).sum();
@@ -546,8 +582,10 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
             .cmp(&a.referrals)
             .then_with(|| a.key.cmp(&b.key))
     });
-    let mut untracked_refs: Vec<UntrackedRef> = untracked
+    let mut untracked_refs: Vec<UntrackedRef> = untracked_keys
         .into_iter()
+        .zip(untracked_counts)
+        .filter(|(_, n)| *n > 0)
         .map(|((ref_code, page_id), referrals)| UntrackedRef {
             ref_code,
             page_id,

@@ -272,23 +272,55 @@ fn run(
     store: &mut Store,
     config: &SyncConfig,
     source: i64,
-    mut cursor: Option<String>,
+    cursor: Option<String>,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Progress, SyncError> {
     let client = client(config)?;
-    let mut done = Progress::default();
-    loop {
-        let page = fetch(&client, config, cursor.as_deref(), config.page_size)?;
-        let new = store.ingest(&page.events, Some((source, &page.next_cursor)))?;
-        done.events += page.events.len();
-        done.new_events += new;
-        done.pages += 1;
-        cursor = Some(page.next_cursor);
-        if !progress(&done) {
-            return Err(SyncError::Cancelled);
-        }
-        if !page.has_more {
-            return Ok(done);
-        }
-    }
+    // A fetcher thread downloads the next page while this one commits the
+    // last, so the network and SQLite overlap. Pages stay in order.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Page, SyncError>>(2);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = &stop;
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut cursor = cursor;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let page = fetch(&client, config, cursor.as_deref(), config.page_size);
+                let next = match &page {
+                    Ok(p) if p.has_more => Some(p.next_cursor.clone()),
+                    _ => None,
+                };
+                if tx.send(page).is_err() {
+                    return;
+                }
+                match next {
+                    Some(c) => cursor = Some(c),
+                    None => return,
+                }
+            }
+        });
+        // Owning the receiver here drops it before the scope joins the
+        // fetcher, so a fetcher blocked on a full channel is released.
+        let rx = rx;
+        let result = (|| {
+            let mut done = Progress::default();
+            for page in rx.iter() {
+                let page = page?;
+                let new = store.ingest(&page.events, Some((source, &page.next_cursor)))?;
+                done.events += page.events.len();
+                done.new_events += new;
+                done.pages += 1;
+                if !progress(&done) {
+                    return Err(SyncError::Cancelled);
+                }
+                if !page.has_more {
+                    return Ok(done);
+                }
+            }
+            Err(SyncError::Protocol("the page stream ended early".into()))
+        })();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(rx);
+        result
+    })
 }

@@ -712,12 +712,21 @@ fn newer_database_is_refused_with_exit_1() {
 }
 
 #[test]
-fn no_subcommand_prints_help_and_env_sets_the_database() {
+fn help_and_env_sets_the_database() {
     let env = Env::new();
     env.cmd()
+        .arg("--help")
         .assert()
         .success()
-        .stdout(predicate::str::contains("Usage: refboard"));
+        .stdout(predicate::str::contains("Usage: refboard"))
+        .stdout(predicate::str::contains("demo"));
+    // Without a display the dashboard cannot open: a clear message, exit 1.
+    env.cmd()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot open the dashboard window"));
     let other = env.path("from-env.db");
     Command::new(env!("CARGO_BIN_EXE_refboard"))
         .env("REFBOARD_DB", &other)

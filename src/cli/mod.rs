@@ -13,7 +13,7 @@ use crate::model::{ValidationError, Warning};
 use crate::qr::QrError;
 use crate::store::{Store, StoreError, default_db_path};
 use anyhow::Context;
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,6 +56,14 @@ enum Command {
     Stats(pipeline::StatsArgs),
     /// Send realistic signed webhook traffic to a relay (demos, load tests).
     Simulate(pipeline::SimulateArgs),
+    /// Open the dashboard (the default when no command is given).
+    Gui,
+    /// Open the dashboard on a sample page with a month of simulated referrals.
+    Demo {
+        /// Simulated referrals
+        #[arg(long, default_value_t = 4000)]
+        events: usize,
+    },
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -78,13 +86,10 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let Some(command) = cli.command else {
-        // The dashboard comes with a later release; until then, help.
-        Cli::command().print_help()?;
-        println!();
-        return Ok(());
-    };
     let db = Db { path: cli.db };
+    let Some(command) = cli.command else {
+        return gui(&db);
+    };
     match command {
         Command::Page(cmd) => catalog::page(&db, cmd),
         Command::Channel(cmd) => catalog::channel(&db, cmd),
@@ -97,7 +102,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => pipeline::import(&db, args),
         Command::Stats(args) => pipeline::stats(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
+        Command::Gui => gui(&db),
+        Command::Demo { events } => demo(events),
     }
+}
+
+/// Opens the dashboard on the chosen database.
+fn gui(db: &Db) -> anyhow::Result<()> {
+    let path = db.path()?;
+    // Open once here so a bad or too-new database fails with a clear message.
+    drop(db.open()?);
+    crate::ui::run(path, "refboard").map_err(|e| {
+        anyhow::anyhow!("cannot open the dashboard window ({e}); is a display available? The CLI works without one: refboard --help")
+    })
+}
+
+/// Runs the demo: relay, sample data, dashboard; everything in a temp dir.
+fn demo(events: usize) -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("refboard-demo-")
+        .tempdir()?;
+    eprintln!("Preparing the demo in {} …", dir.path().display());
+    let demo = crate::demo::prepare(dir.path(), events)?;
+    eprintln!(
+        "Demo relay on {} (API token {}…)",
+        demo.relay.url(),
+        &demo.api_token[..6]
+    );
+    let result = crate::ui::run(dir.path().join("demo.db"), "refboard demo");
+    drop(demo);
+    result.map_err(|e| {
+        anyhow::anyhow!("cannot open the dashboard window ({e}); is a display available?")
+    })
 }
 
 /// Where the database is; opened only once a command's own input is valid.
@@ -106,12 +142,16 @@ struct Db {
 }
 
 impl Db {
-    fn open(&self) -> anyhow::Result<Store> {
-        let path = match &self.path {
-            Some(p) => p.clone(),
+    fn path(&self) -> anyhow::Result<PathBuf> {
+        match &self.path {
+            Some(p) => Ok(p.clone()),
             None => default_db_path()
-                .context("cannot find a data directory for the default database; pass --db PATH")?,
-        };
+                .context("cannot find a data directory for the default database; pass --db PATH"),
+        }
+    }
+
+    fn open(&self) -> anyhow::Result<Store> {
+        let path = self.path()?;
         Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
     }
 }

@@ -48,6 +48,10 @@ pub fn hash_sender(key: &[u8], sender: &Sender) -> String {
 
 /// The deterministic id of a referral event: the same referral redelivered by
 /// Meta gets the same id, so it is stored once.
+///
+/// 32 hex characters: the timestamp (12) then a hash of the fields (20). The
+/// time prefix keeps ids of recent events together, so a store's unique index
+/// takes near-sequential inserts instead of random ones.
 pub fn event_id(
     platform: Platform,
     page_id: &str,
@@ -68,7 +72,8 @@ pub fn event_id(
         h.update(part.len().to_le_bytes());
         h.update(part.as_bytes());
     }
-    hex::encode(&h.finalize()[..16])
+    let ts = u64::try_from(timestamp_ms).unwrap_or(0) & 0xffff_ffff_ffff;
+    format!("{ts:012x}{}", hex::encode(&h.finalize()[..10]))
 }
 
 impl Referral {

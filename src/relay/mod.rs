@@ -276,6 +276,17 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// Stores already-parsed events in a relay database, as if they had arrived
+/// by webhook (for migrations from another backend, and for benchmarks).
+/// Returns how many were new.
+pub fn import_events(
+    data: &std::path::Path,
+    events: &[crate::model::ReferralEvent],
+) -> Result<usize, RelayError> {
+    let mut conn = db::open(data)?;
+    Ok(db::insert(&mut conn, events)?)
+}
+
 /// The relay's routes over an opened database.
 fn router(config: RelayConfig) -> Result<Router, RelayError> {
     config.check()?;

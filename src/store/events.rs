@@ -1,9 +1,9 @@
 //! Referral events, their rollups, and per-backend sync state.
 //!
 //! Events are deduplicated by `event_id`. Each newly stored event also bumps
-//! a rollup row (UTC day, page, ref, source) whose `slots` blob holds sparse
-//! 15-minute counts: entries of `slot: u8, new: u32 LE, returning: u32 LE`,
-//! sorted by slot. Chart queries read rollups, never raw events.
+//! a rollup row (7-day UTC period, page, ref, source) whose `slots` blob holds
+//! sparse 15-minute counts: entries of three LEB128 varints (slot delta, new,
+//! returning), sorted by slot. Week-long rows keep chart scans short. Chart queries read rollups, never raw events.
 
 use super::{Store, StoreError, now_secs};
 use crate::model::{Kind, ReferralEvent};
@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Length of one rollup slot.
 pub const SLOT_MS: i64 = 15 * 60 * 1000;
-/// Slots in a UTC day.
-pub const SLOTS_PER_DAY: i64 = 96;
-const DAY_MS: i64 = 86_400_000;
-const ENTRY_BYTES: usize = 9;
+/// Length of one rollup row: 7 UTC days from the epoch (a Thursday).
+pub const PERIOD_MS: i64 = 7 * 86_400_000;
+/// Slots in one rollup row.
+pub const SLOTS_PER_PERIOD: i64 = PERIOD_MS / SLOT_MS;
 
 /// Sync state of one backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,47 +49,79 @@ pub struct PersonRow {
     pub sender: String,
 }
 
-/// One rollup row, decoded.
-#[derive(Debug, Clone)]
-pub struct RollupRow {
-    /// UTC day number (days since the epoch).
-    pub day: i64,
-    /// Page id.
-    pub page_id: String,
-    /// Ref ("" when the referral had none).
-    pub ref_code: String,
-    /// Source ("" when none).
-    pub source: String,
-    /// Raw slot entries; read them with [`decode_slots`].
-    pub slots: Vec<u8>,
+/// Calls `f(slot, new, returning)` for each entry of a slots blob. A
+/// malformed tail is ignored rather than trusted.
+#[inline]
+pub fn for_each_slot(blob: &[u8], mut f: impl FnMut(usize, u32, u32)) {
+    let mut i = 0;
+    let mut slot = 0usize;
+    while i < blob.len() {
+        // Fast path: all three varints fit one byte each.
+        if i + 2 < blob.len() && (blob[i] | blob[i + 1] | blob[i + 2]) < 0x80 {
+            slot += usize::from(blob[i]);
+            f(slot, u32::from(blob[i + 1]), u32::from(blob[i + 2]));
+            i += 3;
+            continue;
+        }
+        let (Some(d), Some(n), Some(r)) = (
+            read_varint(blob, &mut i),
+            read_varint(blob, &mut i),
+            read_varint(blob, &mut i),
+        ) else {
+            return;
+        };
+        slot += d as usize;
+        f(slot, n, r);
+    }
 }
 
 /// Decodes a slots blob into `(slot, new, returning)` entries.
-pub fn decode_slots(blob: &[u8]) -> impl Iterator<Item = (u8, u32, u32)> + '_ {
-    blob.chunks_exact(ENTRY_BYTES).map(|c| {
-        let n = u32::from_le_bytes([c[1], c[2], c[3], c[4]]);
-        let r = u32::from_le_bytes([c[5], c[6], c[7], c[8]]);
-        (c[0], n, r)
-    })
+pub fn decode_slots(blob: &[u8]) -> Vec<(usize, u32, u32)> {
+    let mut out = Vec::new();
+    for_each_slot(blob, |s, n, r| out.push((s, n, r)));
+    out
 }
 
-fn encode_slots(map: &BTreeMap<u8, (u32, u32)>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(map.len() * ENTRY_BYTES);
+fn read_varint(blob: &[u8], i: &mut usize) -> Option<u32> {
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let b = *blob.get(*i)?;
+        *i += 1;
+        value |= u32::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn encode_slots(map: &BTreeMap<u16, (u32, u32)>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(map.len() * 3);
+    let mut prev = 0u16;
     for (slot, (n, r)) in map {
-        out.push(*slot);
-        out.extend_from_slice(&n.to_le_bytes());
-        out.extend_from_slice(&r.to_le_bytes());
+        write_varint(&mut out, u32::from(slot - prev));
+        write_varint(&mut out, *n);
+        write_varint(&mut out, *r);
+        prev = *slot;
     }
     out
 }
 
-type RollupKey = (i64, String, String, String);
+type RollupKey<'a> = (i64, &'a str, &'a str, &'a str);
 
 /// Inserts events inside `tx`, skipping known ids, and updates rollups.
 /// Returns how many were new.
-fn insert_events(
+fn insert_events<'e>(
     tx: &Transaction<'_>,
-    events: &[ReferralEvent],
+    events: &'e [ReferralEvent],
     origin: Option<i64>,
 ) -> Result<usize, StoreError> {
     let mut insert = tx.prepare_cached(
@@ -97,7 +129,7 @@ fn insert_events(
             kind, ref, source, ref_type, ad_id, ad_title, referer_uri, origin, received_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
-    let mut delta: HashMap<RollupKey, BTreeMap<u8, (u32, u32)>> = HashMap::new();
+    let mut delta: HashMap<RollupKey<'e>, BTreeMap<u16, (u32, u32)>> = HashMap::new();
     let mut inserted = 0;
     for e in events {
         let changed = insert.execute(params![
@@ -120,13 +152,13 @@ fn insert_events(
             continue;
         }
         inserted += 1;
-        let day = e.timestamp_ms.div_euclid(DAY_MS);
-        let slot = (e.timestamp_ms.rem_euclid(DAY_MS) / SLOT_MS) as u8;
+        let period = e.timestamp_ms.div_euclid(PERIOD_MS);
+        let slot = (e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS) as u16;
         let key = (
-            day,
-            e.page_id.clone(),
-            e.ref_code.clone().unwrap_or_default(),
-            e.source.clone().unwrap_or_default(),
+            period,
+            e.page_id.as_str(),
+            e.ref_code.as_deref().unwrap_or_default(),
+            e.source.as_deref().unwrap_or_default(),
         );
         let entry = delta.entry(key).or_default().entry(slot).or_default();
         match e.kind {
@@ -135,25 +167,30 @@ fn insert_events(
         }
     }
     let mut read = tx.prepare_cached(
-        "SELECT slots FROM referral_rollup WHERE day = ?1 AND page_id = ?2 AND ref = ?3 AND source = ?4",
+        "SELECT slots FROM referral_rollup WHERE period = ?1 AND page_id = ?2 AND ref = ?3 AND source = ?4",
     )?;
     let mut write = tx.prepare_cached(
-        "INSERT OR REPLACE INTO referral_rollup (day, page_id, ref, source, slots) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO referral_rollup (period, page_id, ref, source, slots) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for ((day, page, r, source), add) in delta {
+    for ((period, page, r, source), add) in delta {
         let current: Option<Vec<u8>> = read
-            .query_row(params![day, page, r, source], |row| row.get(0))
+            .query_row(params![period, page, r, source], |row| row.get(0))
             .optional()?;
-        let mut merged: BTreeMap<u8, (u32, u32)> = current
+        let mut merged: BTreeMap<u16, (u32, u32)> = current
             .as_deref()
-            .map(|b| decode_slots(b).map(|(s, n, r)| (s, (n, r))).collect())
+            .map(|b| {
+                decode_slots(b)
+                    .into_iter()
+                    .map(|(s, n, r)| (s as u16, (n, r)))
+                    .collect()
+            })
             .unwrap_or_default();
         for (slot, (n, r)) in add {
             let e = merged.entry(slot).or_default();
             e.0 = e.0.saturating_add(n);
             e.1 = e.1.saturating_add(r);
         }
-        write.execute(params![day, page, r, source, encode_slots(&merged)])?;
+        write.execute(params![period, page, r, source, encode_slots(&merged)])?;
     }
     Ok(inserted)
 }
@@ -217,29 +254,38 @@ impl Store {
         Ok(())
     }
 
-    /// Rollup rows for UTC days `from_day..=to_day` (all when `None`).
-    pub fn rollups(
+    /// The first and last event times, if any.
+    pub fn event_time_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        let (min, max): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(ts_ms), max(ts_ms) FROM referral_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(min.zip(max))
+    }
+
+    /// Calls `f(period, page_id, ref, source, slots)` for each rollup row of
+    /// periods `from..=to`, borrowing instead of allocating (chart hot path).
+    pub fn for_each_rollup(
         &self,
-        from_day: Option<i64>,
-        to_day: Option<i64>,
-    ) -> Result<Vec<RollupRow>, StoreError> {
+        from_period: i64,
+        to_period: i64,
+        mut f: impl FnMut(i64, &str, &str, &str, &[u8]),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT day, page_id, ref, source, slots FROM referral_rollup
-             WHERE day >= ?1 AND day <= ?2",
+            "SELECT period, page_id, ref, source, slots FROM referral_rollup
+             WHERE period >= ?1 AND period <= ?2",
         )?;
-        let rows = stmt.query_map(
-            params![from_day.unwrap_or(i64::MIN), to_day.unwrap_or(i64::MAX)],
-            |r| {
-                Ok(RollupRow {
-                    day: r.get(0)?,
-                    page_id: r.get(1)?,
-                    ref_code: r.get(2)?,
-                    source: r.get(3)?,
-                    slots: r.get(4)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![from_period, to_period])?;
+        while let Some(r) = rows.next()? {
+            let period: i64 = r.get(0)?;
+            let page = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let ref_code = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let source = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+            let slots = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+            f(period, page, ref_code, source, slots);
+        }
+        Ok(())
     }
 
     /// Distinct (page, ref, source, kind, person) tuples of events in
@@ -278,5 +324,30 @@ impl Store {
         let key = crate::store::random_key()?;
         self.set_setting("hash_key", &hex::encode(&key))?;
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_round_trip_with_large_counts() {
+        let map: BTreeMap<u16, (u32, u32)> = [
+            (0, (1, 0)),
+            (5, (127, 128)),
+            (300, (u32::MAX, 300_000)),
+            (671, (2, 3)),
+        ]
+        .into();
+        let blob = encode_slots(&map);
+        let back: BTreeMap<u16, (u32, u32)> = decode_slots(&blob)
+            .into_iter()
+            .map(|(s, n, r)| (s as u16, (n, r)))
+            .collect();
+        assert_eq!(back, map);
+        assert_eq!(encode_slots(&[(3, (1, 2))].into()).len(), 3);
+        // A truncated blob ends the decoding instead of panicking.
+        assert_eq!(decode_slots(&blob[..blob.len() - 1]).len(), 3);
     }
 }

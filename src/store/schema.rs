@@ -84,24 +84,24 @@ const MIGRATIONS: &[&str] = &[
         received_at_ms INTEGER NOT NULL
     );
     CREATE INDEX referral_events_ts ON referral_events(ts_ms);
-    CREATE INDEX referral_events_ref ON referral_events(page_id, ref);
 
     CREATE TABLE settings (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
     "#,
-    // 2: rollups that keep chart queries fast as events grow. One row per UTC
-    // day, page, ref and source; `slots` holds sparse 15-minute counts (every
-    // real time zone offset is a multiple of 15 minutes), see store::events.
+    // 2: rollups that keep chart queries fast as events grow. One row per
+    // 7-day UTC period, page, ref and source; `slots` holds sparse 15-minute
+    // counts (every real time zone offset is a multiple of 15 minutes), see
+    // store::events.
     r#"
     CREATE TABLE referral_rollup (
-        day      INTEGER NOT NULL,
+        period   INTEGER NOT NULL,
         page_id  TEXT NOT NULL,
         ref      TEXT NOT NULL,
         source   TEXT NOT NULL,
         slots    BLOB NOT NULL,
-        PRIMARY KEY (day, page_id, ref, source)
+        PRIMARY KEY (period, page_id, ref, source)
     ) WITHOUT ROWID;
     "#,
 ];

@@ -1,0 +1,123 @@
+//! Dashboard frame times, headless (egui_kittest, no GPU: CPU time of the
+//! UI pass and tessellation), beside an empty-screen baseline from the same run.
+//!
+//! ```text
+//! cargo bench --bench frame
+//! ```
+//! Uses the 10,000,000-event store that `cargo bench --bench pipeline -- stats`
+//! builds (and builds it when missing). `REFBOARD_BENCH_SCALE` scales it.
+
+use egui_kittest::Harness;
+use refboard::stats::{Every, GroupBy, StatsQuery, query};
+use refboard::store::Store;
+use refboard::ui::{App, Tab, UiState};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn stats_db() -> PathBuf {
+    let scale: f64 = std::env::var("REFBOARD_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let n = ((10_000_000.0 * scale) as usize).max(1);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bench-stats-{n}"))
+        .join("stats.db");
+    assert!(
+        path.with_file_name("done").exists(),
+        "run `cargo bench --bench pipeline -- stats` first to build {}",
+        path.display()
+    );
+    path
+}
+
+fn harness(db: PathBuf, state: UiState) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
+}
+
+/// CPU time of `frames` single frames (one `step` each).
+fn frame_times(h: &mut Harness<'static, App>, frames: usize) -> Vec<Duration> {
+    (0..frames)
+        .map(|_| {
+            let t = Instant::now();
+            h.step();
+            t.elapsed()
+        })
+        .collect()
+}
+
+fn main() {
+    let db = stats_db();
+    let events = Store::open(&db).unwrap().event_count().unwrap();
+
+    // First frame on the big store: the UI must not wait for the database.
+    let t = Instant::now();
+    let mut h = harness(db.clone(), UiState::default());
+    h.step();
+    let first_frame = t.elapsed();
+    let t = Instant::now();
+    while !h.state().loaded {
+        h.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let loaded = t.elapsed() + first_frame;
+
+    // A report of 50 series × 365 days, from the real store.
+    let mut q = StatsQuery::new(GroupBy::Link, chrono_tz::UTC);
+    q.from = Some("2025-01-01".parse().unwrap());
+    q.to = Some("2025-12-31".parse().unwrap());
+    q.every = Some(Every::Day);
+    q.unique_people = false;
+    let mut report = query(&Store::open(&db).unwrap(), &q).unwrap();
+    report.groups.truncate(50);
+    assert_eq!(report.groups[0].series.len(), 365);
+
+    let mut analytics = harness(
+        db.clone(),
+        UiState {
+            tab: Tab::Analytics,
+            ..UiState::default()
+        },
+    );
+    analytics.step();
+    while !analytics.state().loaded {
+        analytics.step();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Let the automatic query land, then show the big report.
+    std::thread::sleep(Duration::from_millis(300));
+    analytics.step();
+    analytics.state_mut().report = Some(report);
+    frame_times(&mut analytics, 10);
+    let chart = frame_times(&mut analytics, 200);
+
+    // Baseline: the empty Backend screen in the same run.
+    let empty_dir = tempfile::tempdir().unwrap();
+    let mut empty = harness(
+        empty_dir.path().join("empty.db"),
+        UiState {
+            tab: Tab::Backend,
+            ..UiState::default()
+        },
+    );
+    empty.step();
+    frame_times(&mut empty, 10);
+    let base = frame_times(&mut empty, 200);
+
+    println!(
+        "frame: first frame with {events} events in the store after {:.1} ms (data shown after {:.0} ms); analytics 50 series × 365 days: p50 {:.2} ms, p95 {:.2} ms per frame; baseline empty screen: p50 {:.2} ms, p95 {:.2} ms",
+        first_frame.as_secs_f64() * 1e3,
+        loaded.as_secs_f64() * 1e3,
+        percentile(chart.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(chart, 0.95).as_secs_f64() * 1e3,
+        percentile(base.clone(), 0.5).as_secs_f64() * 1e3,
+        percentile(base, 0.95).as_secs_f64() * 1e3,
+    );
+}
