@@ -193,6 +193,18 @@ pub struct ExportItem {
     pub cta: String,
 }
 
+impl From<crate::store::LinkRow> for ExportItem {
+    fn from(r: crate::store::LinkRow) -> Self {
+        Self {
+            campaign: r.campaign_name,
+            channel: r.channel_name,
+            ref_code: r.link.ref_code,
+            url: r.url,
+            cta: r.link.cta,
+        }
+    }
+}
+
 /// Options of a bulk export.
 #[derive(Debug, Clone)]
 pub struct BulkOptions {

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod demo;
 pub mod export;
+pub mod import;
 pub mod messenger;
 pub mod model;
 pub mod qr;

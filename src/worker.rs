@@ -309,6 +309,25 @@ fn reload(store: &mut Store, state: &mut State, out: &Out) {
     }
 }
 
+/// Reports a created or updated link, with its warnings, and reloads.
+fn link_saved(
+    store: &mut Store,
+    state: &mut State,
+    out: &Out,
+    saved: Result<(LinkRow, Vec<Warning>), crate::store::StoreError>,
+) {
+    match saved {
+        Ok((row, warnings)) => {
+            if !warnings.is_empty() {
+                out.send(Event::Warnings(warnings));
+            }
+            out.send(Event::LinkSaved(row.link.id));
+            reload(store, state, out);
+        }
+        Err(e) => out.send(Event::Error(e.to_string())),
+    }
+}
+
 fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, cancel: &AtomicBool) {
     match command {
         Command::Load { page } => {
@@ -342,28 +361,12 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             Err(e) => out.send(Event::Error(e.to_string())),
         },
         Command::AddLink(page, campaign, channel, new) => {
-            match store.add_link(page, campaign, channel, &new) {
-                Ok((row, warnings)) => {
-                    if !warnings.is_empty() {
-                        out.send(Event::Warnings(warnings));
-                    }
-                    out.send(Event::LinkSaved(row.link.id));
-                    reload(store, state, out);
-                }
-                Err(e) => out.send(Event::Error(e.to_string())),
-            }
+            let saved = store.add_link(page, campaign, channel, &new);
+            link_saved(store, state, out, saved);
         }
         Command::UpdateLink(id, campaign, channel, new) => {
-            match store.update_link(id, campaign, channel, &new) {
-                Ok((row, warnings)) => {
-                    if !warnings.is_empty() {
-                        out.send(Event::Warnings(warnings));
-                    }
-                    out.send(Event::LinkSaved(row.link.id));
-                    reload(store, state, out);
-                }
-                Err(e) => out.send(Event::Error(e.to_string())),
-            }
+            let saved = store.update_link(id, campaign, channel, &new);
+            link_saved(store, state, out, saved);
         }
         Command::ArchiveLink(id, archived) => match store.set_link_archived(id, archived) {
             Ok(()) => reload(store, state, out),
@@ -407,16 +410,7 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 Ok(r) => r,
                 Err(e) => return out.send(Event::Exported(Err(e.to_string()))),
             };
-            let items: Vec<ExportItem> = rows
-                .into_iter()
-                .map(|r| ExportItem {
-                    campaign: r.campaign_name,
-                    channel: r.channel_name,
-                    ref_code: r.link.ref_code,
-                    url: r.url,
-                    cta: r.link.cta,
-                })
-                .collect();
+            let items: Vec<ExportItem> = rows.into_iter().map(ExportItem::from).collect();
             let result = export_bulk(&dir, &items, &options, &mut |done, total| {
                 out.send(Event::Progress(Job::Export, done, total));
                 !cancel.load(Ordering::SeqCst)
@@ -471,8 +465,6 @@ fn import(
     out: &Out,
     cancel: &AtomicBool,
 ) -> Result<String, String> {
-    let key = store.local_hash_key().map_err(|e| e.to_string())?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let (mut new, mut total, mut bad) = (0, 0, 0);
     for (i, path) in paths.iter().enumerate() {
         if cancel.load(Ordering::SeqCst) {
@@ -482,20 +474,10 @@ fn import(
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read ({e}): {}", path.display()))?;
-        let units: Vec<&str> = if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
-            vec![text.as_str()]
-        } else {
-            text.lines().filter(|l| !l.trim().is_empty()).collect()
-        };
-        let mut events = Vec::new();
-        for body in units {
-            match crate::messenger::parse_webhook(body.as_bytes()) {
-                Ok(r) => events.extend(r.into_iter().map(|r| r.into_event(&key, now_ms))),
-                Err(_) => bad += 1,
-            }
-        }
-        total += events.len();
-        new += store.ingest(&events, None).map_err(|e| e.to_string())?;
+        let report = crate::import::import_text(store, &text).map_err(|e| e.to_string())?;
+        total += report.referrals;
+        new += report.new;
+        bad += report.bad_lines.len();
         out.send(Event::Progress(Job::Import, i + 1, paths.len()));
     }
     Ok(format!(

@@ -463,13 +463,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     let items: Vec<ExportItem> = store
         .links(&filter)?
         .into_iter()
-        .map(|r| ExportItem {
-            campaign: r.campaign_name,
-            channel: r.channel_name,
-            ref_code: r.link.ref_code,
-            url: r.url,
-            cta: r.link.cta,
-        })
+        .map(ExportItem::from)
         .collect();
     drop(store);
     let options = BulkOptions {

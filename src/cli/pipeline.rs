@@ -2,7 +2,6 @@
 
 use super::Db;
 use super::output::{print_json, table};
-use crate::messenger::parse_webhook;
 use crate::model::{ValidationError, parse_date};
 use crate::relay::{RelayConfig, serve};
 use crate::simulate::{SimulateConfig, generate, send};
@@ -250,9 +249,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
 
 pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     let mut store = db.open()?;
-    let key = store.local_hash_key()?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let (mut bodies, mut referrals, mut new, mut bad) = (0usize, 0usize, 0usize, 0usize);
+    let mut total = crate::import::ImportReport::default();
     for file in &args.files {
         let name = file.display().to_string();
         let text = if name == "-" {
@@ -264,36 +261,22 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         } else {
             std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?
         };
-        // A file that is one JSON document is one body; otherwise one body per line.
-        let units: Vec<(usize, &str)> =
-            if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok() {
-                vec![(1, text.as_str())]
-            } else {
-                text.lines()
-                    .enumerate()
-                    .map(|(i, l)| (i + 1, l))
-                    .filter(|(_, l)| !l.trim().is_empty())
-                    .collect()
-            };
-        let mut events = Vec::new();
-        for (line, body) in units {
-            match parse_webhook(body.as_bytes()) {
-                Ok(r) => {
-                    bodies += 1;
-                    events.extend(r.into_iter().map(|r| r.into_event(&key, now_ms)));
-                }
-                Err(e) => {
-                    bad += 1;
-                    eprintln!("warning: {name}:{line}: skipped: {e}");
-                }
-            }
+        let report = crate::import::import_text(&mut store, &text)?;
+        for (line, reason) in &report.bad_lines {
+            eprintln!("warning: {name}:{line}: skipped: {reason}");
         }
-        referrals += events.len();
-        new += store.ingest(&events, None)?;
+        total.bodies += report.bodies;
+        total.referrals += report.referrals;
+        total.new += report.new;
+        total.bad_lines.extend(report.bad_lines);
     }
     println!(
-        "Imported {referrals} referral(s) from {bodies} body(ies): {new} new, {} already known; {bad} bad line(s) skipped",
-        referrals - new
+        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped",
+        total.referrals,
+        total.bodies,
+        total.new,
+        total.referrals - total.new,
+        total.bad_lines.len()
     );
     Ok(())
 }
