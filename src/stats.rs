@@ -191,6 +191,8 @@ pub struct StatsQuery {
     pub every: Option<Every>,
     /// Count distinct people (reads raw events of the range).
     pub unique_people: bool,
+    /// Only events of this page (its numeric id); `None` for every page.
+    pub page_id: Option<String>,
 }
 
 impl StatsQuery {
@@ -203,6 +205,7 @@ impl StatsQuery {
             by,
             every: None,
             unique_people: true,
+            page_id: None,
         }
     }
 }
@@ -468,10 +471,14 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     let mut cache: HashMap<String, Target> = HashMap::new();
     let mut key_buf = String::new();
     let mut totals = Totals::default();
+    let page_filter = q.page_id.as_deref();
     store.for_each_rollup(
         first_period,
         last_period,
         |period, page_id, ref_code, source, slots| {
+            if page_filter.is_some_and(|p| p != page_id) {
+                return;
+            }
             key_buf.clear();
             for part in [page_id, "\0", ref_code, "\0", source] {
                 key_buf.push_str(part);
@@ -537,6 +544,9 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     if q.unique_people {
         let mut all = HashSet::new();
         for row in store.people(from_ms, to_ms)? {
+            if page_filter.is_some_and(|p| p != row.page_id) {
+                continue;
+            }
             let link = links.find(&row.page_id, &row.ref_code);
             let key = match q.by {
                 GroupBy::Kind => Kind::parse(&row.kind).map(|k| k.as_str().to_string()),

@@ -284,11 +284,10 @@ fn last_7_days(store: &Store, pages: &[Page], page: i64, links: &[LinkRow]) -> H
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
     q.unique_people = false;
+    q.page_id = p.numeric_id().map(str::to_string);
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;
     };
-    // By ref across pages; keep only this page's links (refs are per page).
-    let _ = p;
     let counts: HashMap<&str, u64> = report
         .groups
         .iter()

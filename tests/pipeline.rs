@@ -526,3 +526,50 @@ fn missing_secrets_refuse_to_start() {
     let e = start(cfg, loopback()).err().unwrap();
     assert!(e.to_string().contains("--api-token"), "{e}");
 }
+
+#[test]
+fn cli_relay_stops_on_sigterm_and_keeps_acknowledged_events() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("REFBOARD_APP_SECRET", SECRET)
+        .env("REFBOARD_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("the relay logs its address").unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let url = format!("http://{addr}");
+    let body = std::fs::read(fixtures().join("batch_mixed.json")).unwrap();
+    assert_eq!(post_signed(&url, &body), 200);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful exit: {exit:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let log = rest.join("\n");
+    assert!(log.contains("relay stopped"), "{log}");
+    assert!(
+        !log.contains(SECRET) && !log.contains("6111111111111111"),
+        "no secrets or PSIDs in logs"
+    );
+    // Every acknowledged event is in the relay's database.
+    let conn = rusqlite::Connection::open(&data).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+}

@@ -242,3 +242,33 @@ fn a_range_filters_and_bad_options_are_named() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_page_filter_keeps_only_that_pages_referrals() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let mut other = event(
+        9,
+        "2026-03-01T12:00:00Z",
+        Kind::New,
+        "jaspersmarketnewsletter",
+        "p9",
+        "SHORTLINK",
+    );
+    other.page_id = "205839201948372".into();
+    s.ingest(&[other], None).unwrap();
+    let all = query(&s, &StatsQuery::new(GroupBy::Ref, chrono_tz::UTC)).unwrap();
+    assert_eq!(all.totals.referrals, 6);
+    let mut q = StatsQuery::new(GroupBy::Ref, chrono_tz::UTC);
+    q.page_id = Some("104729178032417".into());
+    let one = query(&s, &q).unwrap();
+    assert_eq!(one.totals.referrals, 5);
+    assert_eq!(one.totals.unique_people, 3);
+    let by_page = query(&s, &StatsQuery::new(GroupBy::Page, chrono_tz::UTC)).unwrap();
+    let keys: Vec<(&str, u64)> = by_page
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), g.referrals))
+        .collect();
+    assert_eq!(keys, [("Jasper's", 5), ("205839201948372", 1)]);
+}

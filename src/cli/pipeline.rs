@@ -74,6 +74,9 @@ pub(super) struct StatsArgs {
     /// Bucket: hour, day, week or month [default: chosen from the range]
     #[arg(long)]
     every: Option<String>,
+    /// Only this page (name, username or Page ID) [default: every page]
+    #[arg(long)]
+    page: Option<String>,
     /// Series as CSV: key,bucket,referrals,new,returning
     #[arg(long, conflicts_with = "json")]
     csv: bool,
@@ -301,8 +304,20 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         by: args.by.parse::<GroupBy>()?,
         every: args.every.as_deref().map(str::parse::<Every>).transpose()?,
         unique_people: true,
+        page_id: None,
     };
     let store = db.open()?;
+    let mut q = q;
+    if let Some(sel) = &args.page {
+        let page = store.resolve_page(Some(sel))?;
+        q.page_id = Some(page.numeric_id().map(str::to_string).ok_or_else(|| {
+            ValidationError::new(
+                "page",
+                sel,
+                "this page has no Page ID, so its referrals cannot be told apart; set one with `refboard page edit PAGE --page-id ID`",
+            )
+        })?);
+    }
     let report = query(&store, &q)?;
     if args.json {
         return print_json(&report);

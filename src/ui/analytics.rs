@@ -35,7 +35,7 @@ pub struct AnalyticsView {
 }
 
 /// The stats query for the current choices, or `None` while the custom range is invalid.
-pub fn query_for(state: &UiState) -> Option<StatsQuery> {
+pub fn query_for(state: &UiState, page_id: Option<&str>) -> Option<StatsQuery> {
     let tz = local_tz();
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let (from, to) = match state.range {
@@ -60,6 +60,7 @@ pub fn query_for(state: &UiState) -> Option<StatsQuery> {
         by: state.by.by(),
         every: state.every.map(EveryChoice::every),
         unique_people: true,
+        page_id: page_id.map(str::to_string),
     })
 }
 
@@ -118,7 +119,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             widgets::text_field(ui, "From", &mut app.state.custom_from, "YYYY-MM-DD");
             widgets::text_field(ui, "To", &mut app.state.custom_to, "YYYY-MM-DD");
         });
-        if query_for(&app.state).is_none() {
+        if query_for(&app.state, None).is_none() {
             widgets::error_text(
                 ui,
                 "Enter both dates as YYYY-MM-DD, the first not after the second.",

@@ -452,7 +452,14 @@ impl App {
 
     fn request_stats_if_needed(&mut self) {
         if self.state.tab == Tab::Analytics && !self.stats_requested && self.loaded {
-            if let Some(q) = analytics::query_for(&self.state) {
+            // The chart follows the page picker when the page has a Page ID.
+            let page_id = self
+                .snap
+                .pages
+                .iter()
+                .find(|p| Some(p.id) == self.snap.page)
+                .and_then(|p| p.numeric_id().map(str::to_string));
+            if let Some(q) = analytics::query_for(&self.state, page_id.as_deref()) {
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
