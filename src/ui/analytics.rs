@@ -94,15 +94,20 @@ fn x_label(x: f64, every: Every) -> String {
     }
 }
 
+/// The choices that decide the query; a change asks for a new report.
+fn choices(state: &UiState) -> (Range, Option<EveryChoice>, ByChoice, String, String) {
+    (
+        state.range,
+        state.every,
+        state.by,
+        state.custom_from.clone(),
+        state.custom_to.clone(),
+    )
+}
+
 /// Draws the analytics screen.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let before = (
-        app.state.range,
-        app.state.every,
-        app.state.by,
-        app.state.custom_from.clone(),
-        app.state.custom_to.clone(),
-    );
+    let before = choices(&app.state);
     ui.horizontal_wrapped(|ui| {
         ui.label("Range");
         for r in Range::ALL {
@@ -168,13 +173,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             app.refresh_stats();
         }
     });
-    let after = (
-        app.state.range,
-        app.state.every,
-        app.state.by,
-        app.state.custom_from.clone(),
-        app.state.custom_to.clone(),
-    );
+    let after = choices(&app.state);
     if before != after {
         app.refresh_stats();
     }
@@ -237,20 +236,7 @@ fn chart(app: &App, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
     plot.show(ui, |p| {
         if kind_bars {
             // Stacked: returning on top of new.
-            let all: Vec<(f64, f64, f64)> = groups
-                .iter()
-                .flat_map(|g| g.series.iter())
-                .map(|pt| (bucket_x(&pt.bucket), pt.new as f64, pt.returning as f64))
-                .collect();
-            let mut by_x: std::collections::BTreeMap<i64, (f64, f64, f64)> =
-                std::collections::BTreeMap::new();
-            for (x, n, r) in all {
-                let e = by_x
-                    .entry((x * 24.0).round() as i64)
-                    .or_insert((x, 0.0, 0.0));
-                e.1 += n;
-                e.2 += r;
-            }
+            let totals = kind_totals(groups);
             let width = match every {
                 Every::Hour => 1.0 / 24.0 * 0.8,
                 Every::Day => 0.8,
@@ -259,13 +245,15 @@ fn chart(app: &App, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
             };
             let new = BarChart::new(
                 "New",
-                by_x.values()
+                totals
+                    .iter()
                     .map(|(x, n, _)| Bar::new(*x, *n).width(width))
                     .collect(),
             );
             let ret = BarChart::new(
                 "Returning",
-                by_x.values()
+                totals
+                    .iter()
                     .map(|(x, _, r)| Bar::new(*x, *r).width(width))
                     .collect(),
             )
@@ -273,22 +261,11 @@ fn chart(app: &App, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
             p.bar_chart(new);
             p.bar_chart(ret);
         } else if app.state.by == ByChoice::Kind {
-            let total = |f: fn(&crate::stats::Point) -> u64| -> Vec<[f64; 2]> {
-                let mut m: std::collections::BTreeMap<i64, (f64, f64)> =
-                    std::collections::BTreeMap::new();
-                for g in groups {
-                    for pt in &g.series {
-                        let x = bucket_x(&pt.bucket);
-                        m.entry((x * 24.0).round() as i64).or_insert((x, 0.0)).1 += f(pt) as f64;
-                    }
-                }
-                m.values().map(|(x, y)| [*x, *y]).collect()
-            };
-            p.line(Line::new("New", PlotPoints::from(total(|pt| pt.new))));
-            p.line(Line::new(
-                "Returning",
-                PlotPoints::from(total(|pt| pt.returning)),
-            ));
+            let totals = kind_totals(groups);
+            let new: Vec<[f64; 2]> = totals.iter().map(|(x, n, _)| [*x, *n]).collect();
+            let ret: Vec<[f64; 2]> = totals.iter().map(|(x, _, r)| [*x, *r]).collect();
+            p.line(Line::new("New", PlotPoints::from(new)));
+            p.line(Line::new("Returning", PlotPoints::from(ret)));
         } else {
             for g in groups.iter().take(MAX_SERIES) {
                 let pts: Vec<[f64; 2]> = g
@@ -300,6 +277,22 @@ fn chart(app: &App, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
             }
         }
     });
+}
+
+/// New and returning per bucket, summed over the groups: (x, new, returning), by x.
+fn kind_totals(groups: &[GroupStats]) -> Vec<(f64, f64, f64)> {
+    let mut by_x: std::collections::BTreeMap<i64, (f64, f64, f64)> =
+        std::collections::BTreeMap::new();
+    for pt in groups.iter().flat_map(|g| g.series.iter()) {
+        let x = bucket_x(&pt.bucket);
+        // Keyed by hour so float labels of the same bucket meet.
+        let e = by_x
+            .entry((x * 24.0).round() as i64)
+            .or_insert((x, 0.0, 0.0));
+        e.1 += pt.new as f64;
+        e.2 += pt.returning as f64;
+    }
+    by_x.into_values().collect()
 }
 
 fn totals_table(app: &mut App, ui: &mut egui::Ui, report: &crate::stats::Report) {
