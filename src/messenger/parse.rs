@@ -79,6 +79,15 @@ fn timestamp_ms(v: Option<&Value>) -> Option<i64> {
 
 /// Parses a webhook body and returns every referral it carries, in order.
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<Referral>, WebhookError> {
+    parse_webhook_items(body).map(|(referrals, _)| referrals)
+}
+
+/// Parses a webhook body into its referrals, plus the reason of each
+/// referral item that had to be refused (no sender, no page id, no time), so
+/// the relay can count them. Items that carry no referral are not refusals.
+pub fn parse_webhook_items(
+    body: &[u8],
+) -> Result<(Vec<Referral>, Vec<&'static str>), WebhookError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
     let object = value
@@ -99,19 +108,22 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<Referral>, WebhookError> {
         .and_then(Value::as_array)
         .ok_or_else(|| WebhookError::NotWebhook("missing \"entry\" array".into()))?;
     let mut out = Vec::new();
+    let mut refused = Vec::new();
     for entry in entries {
-        let entry_id = text(entry.get("id"));
+        let entry_id = text(entry.get("id")).filter(|s| !s.is_empty());
         let entry_time = timestamp_ms(entry.get("time"));
         let Some(items) = entry.get("messaging").and_then(Value::as_array) else {
             continue;
         };
         for item in items {
-            if let Some(r) = referral_of(platform, item, entry_id.as_deref(), entry_time) {
-                out.push(r);
+            match referral_of(platform, item, entry_id.as_deref(), entry_time) {
+                Ok(Some(r)) => out.push(r),
+                Ok(None) => {}
+                Err(reason) => refused.push(reason),
             }
         }
     }
-    Ok(out)
+    Ok((out, refused))
 }
 
 fn referral_of(
@@ -119,7 +131,7 @@ fn referral_of(
     item: &Value,
     entry_id: Option<&str>,
     entry_time: Option<i64>,
-) -> Option<Referral> {
+) -> Result<Option<Referral>, &'static str> {
     let (referral, kind) = if let Some(r) = item.get("referral") {
         (r, Kind::Returning)
     } else if let Some(r) = item.get("postback").and_then(|p| p.get("referral")) {
@@ -127,21 +139,30 @@ fn referral_of(
     } else if let Some(r) = item.get("message").and_then(|m| m.get("referral")) {
         (r, Kind::New)
     } else {
-        return None;
+        return Ok(None);
     };
     if !referral.is_object() {
-        return None;
+        return Err("bad_referral");
     }
-    let sender = item.get("sender")?;
-    let sender = if let Some(id) = text(sender.get("id")) {
+    let sender = item.get("sender").ok_or("no_sender")?;
+    let sender = if let Some(id) = text(sender.get("id")).filter(|s| !s.is_empty()) {
         Sender::Id(id)
     } else {
-        Sender::UserRef(text(sender.get("user_ref"))?)
+        Sender::UserRef(
+            text(sender.get("user_ref"))
+                .filter(|s| !s.is_empty())
+                .ok_or("no_sender")?,
+        )
     };
+    // An empty recipient id is no id: fall back to the entry's.
     let page_id = text(item.get("recipient").and_then(|r| r.get("id")))
-        .or_else(|| entry_id.map(str::to_string))?;
-    let timestamp_ms = timestamp_ms(item.get("timestamp")).or(entry_time)?;
-    Some(Referral {
+        .filter(|s| !s.is_empty())
+        .or_else(|| entry_id.map(str::to_string))
+        .ok_or("no_page_id")?;
+    let timestamp_ms = timestamp_ms(item.get("timestamp"))
+        .or(entry_time)
+        .ok_or("no_timestamp")?;
+    Ok(Some(Referral {
         platform,
         page_id,
         sender,
@@ -157,7 +178,7 @@ fn referral_of(
                 .and_then(|a| a.get("ad_title")),
         ),
         referer_uri: text(referral.get("referer_uri")),
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -195,6 +216,14 @@ mod tests {
                 .contains("entry")
         );
         assert!(parse_webhook(br#"{"object":"user","entry":[]}"#).is_err());
+    }
+
+    #[test]
+    fn empty_recipient_id_falls_back_to_entry_id() {
+        let body = br#"{"object":"page","entry":[{"id":"77777","time":1764219600000,"messaging":[
+            {"sender":{"id":"9"},"recipient":{"id":""},"timestamp":1764219590000,"postback":{"referral":{"ref":"x"}}}]}]}"#;
+        let r = parse_webhook(body).unwrap();
+        assert_eq!(r[0].page_id, "77777");
     }
 
     #[test]
