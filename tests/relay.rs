@@ -228,7 +228,11 @@ fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
     );
     assert_eq!(
         m("refboard_webhook_requests_total{outcome=\"duplicate\"}"),
-        2.0
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"ignored\"}"),
+        1.0
     );
     assert_eq!(
         m("refboard_webhook_requests_total{outcome=\"bad_signature\"}"),

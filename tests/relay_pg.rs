@@ -228,8 +228,10 @@ fn pull_all(url: &str, mut cursor: String) -> (Vec<String>, String) {
     let mut ids = Vec::new();
     loop {
         let page: serde_json::Value = client
-            .get(format!("{url}/v1/referrals"))
-            .query(&[("after", cursor.as_str()), ("limit", "2")])
+            .get(format!(
+                "{url}/v1/referrals?limit=2&after={}",
+                percent_encoding::utf8_percent_encode(&cursor, percent_encoding::NON_ALPHANUMERIC)
+            ))
             .bearer_auth(API_TOKEN)
             .send()
             .unwrap()
