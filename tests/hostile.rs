@@ -73,7 +73,12 @@ impl Env {
     fn import_refs(&self, refs: &[&str]) {
         let mut ndjson = String::new();
         for (i, r) in refs.iter().enumerate() {
-            ndjson.push_str(&body(r, "SHORTLINK", &format!("7000{i}"), 1_764_201_600_000));
+            ndjson.push_str(&body(
+                r,
+                "SHORTLINK",
+                &format!("7000{i}"),
+                1_764_201_600_000,
+            ));
             ndjson.push('\n');
         }
         std::fs::write(self.path("refs.ndjson"), ndjson).unwrap();
@@ -127,7 +132,13 @@ fn is_bidi(c: char) -> bool {
 fn stats_csv_neutralises_every_formula_prefix() {
     let env = Env::new();
     env.import_refs(&FORMULA_REFS);
-    let out = env.cmd().args(["stats", "--tz", "UTC", "--by", "ref", "--every", "day", "--csv"]).assert().success();
+    let out = env
+        .cmd()
+        .args([
+            "stats", "--tz", "UTC", "--by", "ref", "--every", "day", "--csv",
+        ])
+        .assert()
+        .success();
     let rows = read_csv(&out.get_output().stdout);
     let keys: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     for r in FORMULA_REFS {
@@ -174,18 +185,32 @@ fn stats_text_shows_control_and_bidi_characters_as_escapes() {
 #[test]
 fn stats_text_shows_hostile_sources_as_escapes() {
     let env = Env::new();
-    let ndjson = body("ok", "ADS\u{1b}]0;pwned\u{7}\u{202E}", "1", 1_764_201_600_000);
+    let ndjson = body(
+        "ok",
+        "ADS\u{1b}]0;pwned\u{7}\u{202E}",
+        "1",
+        1_764_201_600_000,
+    );
     std::fs::write(env.path("b.ndjson"), ndjson).unwrap();
     env.ok(&["import", "b.ndjson"]);
     let text = env.ok(&["stats", "--tz", "UTC", "--by", "source"]);
     assert_terminal_safe(&text);
-    assert!(text.contains("ADS\\u{001B}]0;pwned\\u{0007}\\u{202E}"), "{text}");
+    assert!(
+        text.contains("ADS\\u{001B}]0;pwned\\u{0007}\\u{202E}"),
+        "{text}"
+    );
 }
 
 #[test]
 fn links_csv_neutralises_formula_cells() {
     let env = Env::new();
-    env.ok(&["page", "add", "JaspersMarket", "--page-id", "104729178032417"]);
+    env.ok(&[
+        "page",
+        "add",
+        "JaspersMarket",
+        "--page-id",
+        "104729178032417",
+    ]);
     env.ok(&["channel", "add", "Flyer", "--kind", "flyer"]);
     env.ok(&["campaign", "add", "--", "-2+3"]);
     let cta = "=HYPERLINK(\"http://evil.example\",\"click\")";
@@ -198,10 +223,27 @@ fn links_csv_neutralises_formula_cells() {
         "--ref=-2=3",
         &format!("--cta={cta}"),
     ]);
-    env.ok(&["link", "add", "--campaign=-2+3", "--channel", "Flyer", "--ref==A1"]);
-    env.ok(&["export", "--campaign=-2+3", "--dir", "out", "--format", "png"]);
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign=-2+3",
+        "--channel",
+        "Flyer",
+        "--ref==A1",
+    ]);
+    env.ok(&[
+        "export",
+        "--campaign=-2+3",
+        "--dir",
+        "out",
+        "--format",
+        "png",
+    ]);
     let rows = read_csv(&std::fs::read(env.path("out/links.csv")).unwrap());
-    assert_eq!(rows[0], ["campaign", "channel", "ref", "url", "cta", "files"]);
+    assert_eq!(
+        rows[0],
+        ["campaign", "channel", "ref", "url", "cta", "files"]
+    );
     for row in &rows[1..] {
         assert_eq!(row[0], "'-2+3", "{row:?}");
         assert!(row[2] == "'-2=3" || row[2] == "'=A1", "{row:?}");
@@ -249,7 +291,9 @@ fn gui_csv_export_neutralises_formula_cells() {
         .build_eframe(move |cc| refboard::ui::App::new(&cc.egui_ctx, db2, state));
     let out = dir.path().join("table.csv");
     wait(&mut h, "the report", |a| {
-        a.report.as_ref().is_some_and(|r| r.groups.len() == FORMULA_REFS.len())
+        a.report
+            .as_ref()
+            .is_some_and(|r| r.groups.len() == FORMULA_REFS.len())
     });
     h.get_by_label("CSV file").focus();
     h.run_steps(3);
@@ -276,7 +320,10 @@ fn wait(
         if done(h.state()) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -328,8 +375,11 @@ fn relay_with_events(dir: &Path, n: usize) -> refboard::relay::RelayHandle {
                 referer_uri: None,
                 received_at_ms: start_ms + (i as i64) * 7_000,
             };
-            stmt.execute(rusqlite::params![e.event_id, serde_json::to_string(&e).unwrap()])
-                .unwrap();
+            stmt.execute(rusqlite::params![
+                e.event_id,
+                serde_json::to_string(&e).unwrap()
+            ])
+            .unwrap();
         }
     }
     tx.commit().unwrap();
@@ -338,15 +388,18 @@ fn relay_with_events(dir: &Path, n: usize) -> refboard::relay::RelayHandle {
 
 /// Events pulled so far by the sync of `url`, read without taking a write lock.
 fn events_pulled(db: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    ) else {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
         return 0;
     };
     conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    conn.query_row("SELECT coalesce(sum(events_pulled), 0) FROM sync_sources", [], |r| r.get(0))
-        .unwrap_or(0)
+    conn.query_row(
+        "SELECT coalesce(sum(events_pulled), 0) FROM sync_sources",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
 }
 
 fn sync_cmd(env: &Env, relay: &refboard::relay::RelayHandle) -> std::process::Command {
@@ -366,7 +419,13 @@ fn sync_cmd(env: &Env, relay: &refboard::relay::RelayHandle) -> std::process::Co
 fn fifteen_writes_during_a_large_sync_all_succeed() {
     const EVENTS: usize = 80_000;
     let env = Env::new();
-    env.ok(&["page", "add", "JaspersMarket", "--page-id", "104729178032417"]);
+    env.ok(&[
+        "page",
+        "add",
+        "JaspersMarket",
+        "--page-id",
+        "104729178032417",
+    ]);
     env.ok(&["channel", "add", "Flyer", "--kind", "flyer"]);
     env.ok(&["campaign", "add", "Spring"]);
     let relay = relay_with_events(env.dir.path(), EVENTS);
@@ -381,17 +440,28 @@ fn fifteen_writes_during_a_large_sync_all_succeed() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "the sync never committed a page");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the sync never committed a page"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let writers: Vec<_> = (0..15)
         .map(|i| {
             let args: Vec<String> = if i % 2 == 0 {
-                ["link", "add", "--campaign", "Spring", "--channel", "Flyer", "--ref"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .chain([format!("during_sync_{i}")])
-                    .collect()
+                [
+                    "link",
+                    "add",
+                    "--campaign",
+                    "Spring",
+                    "--channel",
+                    "Flyer",
+                    "--ref",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([format!("during_sync_{i}")])
+                .collect()
             } else {
                 vec!["campaign".into(), "add".into(), format!("During sync {i}")]
             };
@@ -408,16 +478,25 @@ fn fifteen_writes_during_a_large_sync_all_succeed() {
     for (i, w) in writers.into_iter().enumerate() {
         let out = w.join().unwrap();
         if !out.status.success() {
-            failures.push(format!("writer {i}: {}", String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "writer {i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
     }
     let out = sync.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(failures.is_empty(), "{failures:#?}");
     let store = refboard::store::Store::open(&env.db).unwrap();
     assert_eq!(store.event_count().unwrap(), EVENTS as i64);
     assert_eq!(events_pulled(&env.db), EVENTS as i64);
-    let links = store.links(&refboard::store::LinkFilter::default()).unwrap();
+    let links = store
+        .links(&refboard::store::LinkFilter::default())
+        .unwrap();
     assert_eq!(links.len(), 8);
     relay.stop().unwrap();
 }
@@ -441,7 +520,11 @@ fn two_syncs_at_once_on_a_new_file_both_succeed_with_exact_totals() {
         }
         let store = refboard::store::Store::open(&env.db).unwrap();
         assert_eq!(store.event_count().unwrap(), EVENTS as i64, "round {round}");
-        assert_eq!(events_pulled(&env.db), EVENTS as i64, "round {round}: events_pulled");
+        assert_eq!(
+            events_pulled(&env.db),
+            EVENTS as i64,
+            "round {round}: events_pulled"
+        );
     }
     relay.stop().unwrap();
 }
@@ -517,7 +600,11 @@ fn the_api_token_never_reaches_the_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay_with_events(dir.path(), 30);
     let out = sync_cmd(&env, &relay).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("no OS keyring").count(), 1, "{stderr}");
     assert_no_token_in_database(&env.db, API_TOKEN);
@@ -530,7 +617,11 @@ fn the_api_token_never_reaches_the_database_file() {
     let mut again = env.cmd();
     again.env("REFBOARD_SECRET_STORE", "file").arg("sync");
     let out = again.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("no OS keyring"));
     assert_no_token_in_database(&env.db, API_TOKEN);
     relay.stop().unwrap();
@@ -554,7 +645,11 @@ fn a_token_left_in_settings_is_moved_out_of_the_database() {
     let mut c = env.cmd();
     c.env("REFBOARD_SECRET_STORE", "file").arg("sync");
     let out = c.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_no_token_in_database(&env.db, API_TOKEN);
     relay.stop().unwrap();
 }
@@ -599,7 +694,11 @@ fn import_names_the_line_that_breaks_the_body_cap_and_keeps_the_rest() {
         stderr.contains(&refboard::relay::MAX_BODY_BYTES.to_string()),
         "names the cap: {stderr}"
     );
-    assert!(stderr.len() < 1000, "the long line is not echoed: {} bytes", stderr.len());
+    assert!(
+        stderr.len() < 1000,
+        "the long line is not echoed: {} bytes",
+        stderr.len()
+    );
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("Imported 2 referral(s)"), "{stdout}");
 }
@@ -627,5 +726,8 @@ fn import_of_100_mb_of_nul_bytes_keeps_memory_flat() {
         .unwrap();
     let (status, peak_kib) = peak_rss_kib(child);
     assert!(status.success());
-    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB for 100 MB of input");
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak RSS {peak_kib} KiB for 100 MB of input"
+    );
 }
