@@ -2,7 +2,7 @@
 //! body per line (NDJSON), or one body per file. Shared by the CLI and the
 //! dashboard.
 
-use crate::messenger::parse_webhook;
+use crate::messenger::parse_webhook_at;
 use crate::store::{Store, StoreError};
 
 /// What one import did.
@@ -16,6 +16,9 @@ pub struct ImportReport {
     pub new: usize,
     /// Lines skipped: (1-based line number, reason).
     pub bad_lines: Vec<(usize, String)>,
+    /// Referral items refused inside good lines, e.g. a timestamp outside
+    /// the event window: (1-based line number, field, value and rule).
+    pub refused: Vec<(usize, String)>,
 }
 
 /// The bodies in `text` with their line numbers: the whole text when it is
@@ -39,10 +42,18 @@ pub fn import_text(store: &mut Store, text: &str) -> Result<ImportReport, StoreE
     let mut report = ImportReport::default();
     let mut events = Vec::new();
     for (line, body) in bodies(text) {
-        match parse_webhook(body.as_bytes()) {
-            Ok(r) => {
+        match parse_webhook_at(body.as_bytes(), now_ms) {
+            Ok(parsed) => {
                 report.bodies += 1;
-                events.extend(r.into_iter().map(|r| r.into_event(&key, now_ms)));
+                report
+                    .refused
+                    .extend(parsed.refused.iter().map(|e| (line, e.to_string())));
+                events.extend(
+                    parsed
+                        .referrals
+                        .into_iter()
+                        .map(|r| r.into_event(&key, now_ms)),
+                );
             }
             Err(e) => report.bad_lines.push((line, e.to_string())),
         }
