@@ -61,6 +61,9 @@ pub fn query_for(state: &UiState, page_id: Option<&str>) -> Option<StatsQuery> {
         every: state.every.map(EveryChoice::every),
         unique_people: true,
         page_id: page_id.map(str::to_string),
+        top: crate::stats::DEFAULT_TOP,
+        untracked_offset: 0,
+        untracked_limit: crate::stats::DEFAULT_UNTRACKED_LIMIT,
     })
 }
 
