@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod desktop;
 pub mod export;
 pub mod import;
 pub mod messenger;

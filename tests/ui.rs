@@ -71,6 +71,16 @@ fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     settle(h);
 }
 
+/// Replaces a field's text (select all, then type).
+fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    settle(h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(h);
+    h.get_by_label(label).type_text(text);
+    settle(h);
+}
+
 #[test]
 fn add_a_page() {
     let dir = tempfile::tempdir().unwrap();
@@ -179,7 +189,7 @@ fn export_a_qr_by_typing_a_path() {
     settle(&mut h);
     h.get_by_label("QR code preview");
     let out = dir.path().join("code.png");
-    type_into(&mut h, "Save to", out.to_str().unwrap());
+    replace_in(&mut h, "Save to", out.to_str().unwrap());
     h.get_by_label("Export QR").click();
     let start = Instant::now();
     while !out.exists() {
