@@ -98,6 +98,9 @@ pub enum Command {
     Stats(StatsQuery),
     /// Write a file the UI produced (e.g. a CSV table), atomically.
     WriteFile(PathBuf, Vec<u8>),
+    /// Panics inside the lane (unit tests of the panic boundary).
+    #[cfg(test)]
+    Panic,
 }
 
 /// Which long job a progress event belongs to.
@@ -198,6 +201,8 @@ impl Command {
             Command::Import(_) => "the import",
             Command::Stats(_) => "the stats query",
             Command::WriteFile(..) => "writing the file",
+            #[cfg(test)]
+            Command::Panic => "the test panic",
         }
     }
 
@@ -673,6 +678,8 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             Ok(()) => out.send(Event::Notice(format!("Wrote {}", path.display()))),
             Err(e) => out.send(Event::Error(e.to_string())),
         },
+        #[cfg(test)]
+        Command::Panic => panic!("a test panic"),
         Command::Stats(q) => match crate::stats::query(store, &q) {
             Ok(r) => out.send(Event::Stats(Box::new(r))),
             Err(e) => out.send(Event::Error(e.to_string())),
@@ -704,4 +711,55 @@ fn import(
     Ok(format!(
         "Imported {total} referral(s), {new} new; {bad} bad line(s) skipped"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn next(handle: &WorkerHandle, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match handle.recv_timeout(left) {
+                Some(e) if want(&e) => return e,
+                Some(_) => {}
+                None => panic!("no {what} within 10 s"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_command_is_reported_and_the_lane_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let handle = spawn(dir.path().join("w.db"), || {});
+        handle.send(Command::Panic).unwrap();
+        let e = next(&handle, "internal error", |e| matches!(e, Event::Error(_)));
+        let Event::Error(text) = e else {
+            unreachable!()
+        };
+        assert!(
+            text.contains("Internal error while the test panic"),
+            "{text}"
+        );
+        assert!(text.contains("a test panic"), "{text}");
+        // The same lane still answers.
+        handle.send(Command::Load { page: None }).unwrap();
+        next(&handle, "a snapshot after the panic", |e| {
+            matches!(e, Event::Loaded(_))
+        });
+    }
+
+    #[test]
+    fn a_lane_that_cannot_open_the_database_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder is not a database file.
+        let handle = spawn(dir.path().to_path_buf(), || {});
+        let e = next(&handle, "a stop", |e| matches!(e, Event::Stopped(_)));
+        let Event::Stopped(why) = e else {
+            unreachable!()
+        };
+        assert!(why.contains("cannot open the database"), "{why}");
+    }
 }
