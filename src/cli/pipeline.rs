@@ -1,14 +1,15 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{print_json, table};
-use crate::model::{ValidationError, parse_date};
+use super::output::{cell, print_json, table};
+use crate::csv_safe::SafeCsvWriter;
+use crate::model::{ValidationError, parse_date, safe_text};
 use crate::relay::{RelayConfig, serve};
 use crate::simulate::{SimulateConfig, generate, send};
 use crate::stats::{Every, GroupBy, StatsQuery, local_tz, parse_tz, query};
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Settings keys for the saved backend.
@@ -253,23 +254,23 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     let mut total = crate::import::ImportReport::default();
     for file in &args.files {
         let name = file.display().to_string();
-        let text = if name == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("cannot read standard input")?;
-            s
+        let report = if name == "-" {
+            crate::import::import_reader(&mut store, std::io::stdin().lock(), &mut || true)
+                .context("cannot import standard input")?
         } else {
-            std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?
+            let input = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+            crate::import::import_reader(&mut store, input, &mut || true)
+                .with_context(|| format!("cannot import {name}"))?
         };
-        let report = crate::import::import_text(&mut store, &text)?;
+        let shown = safe_text(&name);
         for (line, reason) in &report.bad_lines {
-            eprintln!("warning: {name}:{line}: skipped: {reason}");
+            eprintln!("warning: {shown}:{line}: skipped: {}", safe_text(reason));
         }
-        total.bodies += report.bodies;
-        total.referrals += report.referrals;
-        total.new += report.new;
-        total.bad_lines.extend(report.bad_lines);
+        let unlisted = report.bad_line_count - report.bad_lines.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more bad line(s) skipped");
+        }
+        total.add(report);
     }
     println!(
         "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped",
@@ -277,7 +278,7 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.bodies,
         total.new,
         total.referrals - total.new,
-        total.bad_lines.len()
+        total.bad_line_count
     );
     Ok(())
 }
@@ -321,11 +322,11 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         return print_json(&report);
     }
     if args.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        w.write_record(["key", "bucket", "referrals", "new", "returning"])?;
+        let mut w = SafeCsvWriter::new(std::io::stdout().lock());
+        w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
         for g in &report.groups {
             for p in &g.series {
-                w.write_record([
+                w.write_row([
                     &g.key,
                     &p.bucket,
                     &p.referrals.to_string(),
@@ -358,7 +359,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         let mut tab = table(&[args.by.as_str(), "referrals", "people", "new", "returning"]);
         for g in &report.groups {
             tab.add_row(vec![
-                g.key.clone(),
+                cell(&g.key),
                 g.referrals.to_string(),
                 g.unique_people.to_string(),
                 g.new.to_string(),
@@ -372,8 +373,8 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         let mut tab = table(&["ref", "page id", "referrals"]);
         for u in &report.untracked_refs {
             tab.add_row(vec![
-                u.ref_code.clone(),
-                u.page_id.clone(),
+                cell(&u.ref_code),
+                cell(&u.page_id),
                 u.referrals.to_string(),
             ]);
         }
@@ -413,7 +414,7 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         let n = kinds.get("new").copied().unwrap_or(0);
         let ret = kinds.get("returning").copied().unwrap_or(0);
         tab.add_row(vec![
-            r.clone(),
+            cell(r),
             n.to_string(),
             ret.to_string(),
             (n + ret).to_string(),

@@ -5,6 +5,7 @@
 //! validates through these functions so that they all give the same messages.
 
 mod backend;
+mod display;
 mod error;
 mod event;
 mod ids;
@@ -14,6 +15,9 @@ mod refcode;
 mod types;
 
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
+pub use display::{
+    SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
+};
 pub use error::{ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};

@@ -4,7 +4,7 @@
 
 use super::links::sort_header;
 use super::widgets::{self, display};
-use super::{Action, Message, Shared, Tab, UiState};
+use super::{Action, Shared, Tab, UiState};
 use crate::stats::{Every, GroupBy, GroupStats, Report, StatsQuery};
 use crate::worker::Command;
 use chrono_tz::Tz;
@@ -635,16 +635,15 @@ impl AnalyticsPanel {
                 .add_enabled(ok, egui::Button::new("Export CSV"))
                 .clicked()
             {
-                match table_csv(rows) {
-                    Ok(bytes) => actions.push(Action::Send(Command::WriteFile(
-                        self.csv_path.trim().into(),
-                        bytes,
-                    ))),
-                    Err(e) => actions.push(Action::Say(Message {
-                        is_error: true,
-                        text: format!("Internal error writing the CSV: {e}"),
-                    })),
-                }
+                // Written by the worker through crate::csv_safe, the one CSV
+                // writer, which also neutralises formula cells.
+                actions.push(Action::Send(Command::WriteCsv {
+                    path: self.csv_path.trim().into(),
+                    header: ["key", "referrals", "unique_people", "new", "returning"]
+                        .map(String::from)
+                        .to_vec(),
+                    rows: rows.iter().map(TableRow::cells).collect(),
+                }));
             }
         });
     }
@@ -660,25 +659,22 @@ struct TableRow {
     returning: u64,
 }
 
-/// The shown table as CSV bytes (the csv crate quotes what needs quoting).
-fn table_csv(rows: &[TableRow]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["key", "referrals", "unique_people", "new", "returning"])?;
-    for r in rows {
-        let people = if r.other {
+impl TableRow {
+    /// The row as CSV cells; the "Other" row has no people count (a sum would overcount).
+    fn cells(&self) -> Vec<String> {
+        let people = if self.other {
             String::new()
         } else {
-            r.people.to_string()
+            self.people.to_string()
         };
-        w.write_record([
-            r.key.clone(),
-            r.referrals.to_string(),
+        vec![
+            self.key.clone(),
+            self.referrals.to_string(),
             people,
-            r.new.to_string(),
-            r.returning.to_string(),
-        ])?;
+            self.new.to_string(),
+            self.returning.to_string(),
+        ]
     }
-    w.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// Days since the epoch of a bucket label, for the x axis.

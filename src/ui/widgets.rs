@@ -4,19 +4,15 @@
 use super::{Action, Shared};
 use crate::worker::Job;
 
-/// Text as a label may show it: control and bidi characters become visible
-/// `\u{…}` escapes, so a ref cannot reorder or hide what is around it.
+/// Longest text a label shows, in characters: room for the longest valid
+/// ref or m.me URL (2,083 characters) while a stranger's megabyte stays bounded.
+const DISPLAY_MAX_CHARS: usize = 2_500;
+
+/// Text as a label may show it: control, bidi and invisible characters
+/// become visible escapes (the model's [`crate::model::safe_display`]), so a
+/// ref cannot reorder or hide what is around it, and the length is bounded.
 pub fn display(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}');
-        if c.is_control() || bidi {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::model::safe_display(s, DISPLAY_MAX_CHARS)
 }
 
 /// A text field with a visible label that names it for screen readers and tests.
