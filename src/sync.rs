@@ -1,12 +1,13 @@
 //! Pulling referral events from a backend (the relay, or any bot backend
 //! that implements `docs/sync-protocol.md`) into the local store.
 //!
-//! Each page of events is committed with the next cursor in one transaction,
-//! so an interrupted sync resumes where it stopped, with nothing lost and
-//! nothing counted twice.
+//! Each page of events is committed in short transactions, the last of which
+//! moves the cursor (see [`Store::ingest`]), so an interrupted sync resumes
+//! where it stopped, with nothing lost and nothing counted twice, and other
+//! writers get their turn between transactions.
 
-use crate::model::ReferralEvent;
-use crate::store::{Store, StoreError};
+use crate::model::{ReferralEvent, check_event_time};
+use crate::store::{Store, StoreError, SyncStep};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde::Deserialize;
@@ -128,6 +129,9 @@ pub struct Progress {
     pub new_events: usize,
     /// Pages received.
     pub pages: usize,
+    /// Events refused because their time lies outside the event window
+    /// (see [`crate::model::check_event_time`]); the cursor moves past them.
+    pub refused: usize,
     /// Events skipped because a value is outside the known sets (a new
     /// `platform` or `kind`) or a required field is missing.
     pub skipped: usize,
@@ -142,16 +146,22 @@ struct RawPage {
     has_more: bool,
 }
 
-/// A checked page.
-struct Page {
-    events: Vec<ReferralEvent>,
-    skipped: usize,
-    next_cursor: String,
-    has_more: bool,
+/// One checked page of the sync API (`docs/sync-protocol.md`).
+#[derive(Debug)]
+pub struct Page {
+    /// The events this refboard can read, oldest first.
+    pub events: Vec<ReferralEvent>,
+    /// Events skipped: a value outside the known sets, or a missing field.
+    pub skipped: usize,
+    /// Where the next page starts.
+    pub next_cursor: String,
+    /// Whether another page follows.
+    pub has_more: bool,
 }
 
-/// Checks a page body: the cursor's length, then each event on its own.
-fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
+/// Decodes a page body: the cursor's length, then each event on its own, so
+/// one odd event is skipped and counted instead of failing the page.
+pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
     let raw: RawPage = serde_json::from_slice(bytes)
         .map_err(|e| SyncError::Protocol(format!("not a page of events: {e}")))?;
     if raw.next_cursor.len() > MAX_CURSOR_LEN {
@@ -359,6 +369,26 @@ fn fetch(
     }
 }
 
+/// Keeps the events whose time lies in the event window and counts the rest.
+/// Refusals are logged by event id, field, value and rule, never by person.
+fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
+    let before = events.len();
+    let kept: Vec<ReferralEvent> = events
+        .into_iter()
+        .filter(
+            |e| match check_event_time("timestamp_ms", e.timestamp_ms, now_ms) {
+                Ok(_) => true,
+                Err(err) => {
+                    tracing::warn!(event_id = %e.event_id, reason = %err, "synced event refused");
+                    false
+                }
+            },
+        )
+        .collect();
+    let refused = before - kept.len();
+    (kept, refused)
+}
+
 /// Starts the source of `url` again from the beginning: its cursor is
 /// cleared. No event is removed; events already stored are recognised by id.
 /// Returns whether the URL had a source.
@@ -410,7 +440,10 @@ fn run(
     let client = client(config)?;
     // A fetcher thread downloads the next page while this one commits the
     // last, so the network and SQLite overlap. Pages stay in order.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Page, SyncError>>(2);
+    // Each page travels with the cursor it was fetched after, so the commit
+    // can check that no other sync has stored it already.
+    type Fetched = (Option<String>, Result<Page, SyncError>);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Fetched>(2);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let stop = &stop;
     std::thread::scope(|scope| {
@@ -443,7 +476,7 @@ fn run(
                     Ok(p) if p.has_more => Some(p.next_cursor.clone()),
                     _ => None,
                 };
-                if tx.send(page).is_err() {
+                if tx.send((cursor.clone(), page)).is_err() {
                     return;
                 }
                 match next {
@@ -457,11 +490,20 @@ fn run(
         let rx = rx;
         let result = (|| {
             let mut done = Progress::default();
-            for page in rx.iter() {
+            for (after, page) in rx.iter() {
                 let page = page?;
-                let new = store.ingest(&page.events, Some((source, &page.next_cursor)))?;
-                done.events += page.events.len() + page.skipped;
+                let events = page.events.len() + page.skipped;
                 done.skipped += page.skipped;
+                let (kept, refused) =
+                    keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
+                let step = SyncStep {
+                    source,
+                    after: after.as_deref(),
+                    next: &page.next_cursor,
+                };
+                let new = store.ingest(&kept, Some(step))?;
+                done.events += events;
+                done.refused += refused;
                 done.new_events += new;
                 done.pages += 1;
                 if !progress(&done) {
@@ -477,4 +519,43 @@ fn run(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Platform};
+
+    fn event(id: &str, ts: i64) -> ReferralEvent {
+        ReferralEvent {
+            event_id: id.into(),
+            platform: Platform::Messenger,
+            page_id: "1".into(),
+            sender: "s".into(),
+            timestamp_ms: ts,
+            kind: Kind::New,
+            ref_code: None,
+            source: None,
+            ref_type: None,
+            ad_id: None,
+            ad_title: None,
+            referer_uri: None,
+            received_at_ms: ts,
+        }
+    }
+
+    #[test]
+    fn synced_events_outside_the_window_are_refused_and_counted() {
+        let now = 1_764_219_600_000;
+        let events = vec![
+            event("far", i64::MAX),
+            event("ok", now - 1000),
+            event("old", -18_446_742_309_507),
+            event("min", i64::MIN),
+        ];
+        let (kept, refused) = keep_in_window(events, now);
+        assert_eq!(refused, 3);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].event_id, "ok");
+    }
 }

@@ -204,14 +204,14 @@ fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
         post(&client, &url, &big, Some(&sign(SECRET.as_bytes(), &big))),
         413
     );
-    // A referral item without a sender is refused, and counted.
-    let no_sender = br#"{"object":"page","entry":[{"id":"1","time":1764201600000,"messaging":[{"recipient":{"id":"1"},"timestamp":1764201600000,"referral":{"ref":"x"}}]}]}"#;
+    // A referral item with an unreadable time is refused, and counted.
+    let bad_time = br#"{"object":"page","entry":[{"id":"1","time":1764201600000,"messaging":[{"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":"soon","referral":{"ref":"x"}}]}]}"#;
     assert_eq!(
         post(
             &client,
             &url,
-            no_sender,
-            Some(&sign(SECRET.as_bytes(), no_sender))
+            bad_time,
+            Some(&sign(SECRET.as_bytes(), bad_time))
         ),
         200
     );
@@ -247,7 +247,7 @@ fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
         1.0
     );
     assert_eq!(
-        m("refboard_webhook_items_refused_total{reason=\"no_sender\"}"),
+        m("refboard_webhook_items_refused_total{reason=\"timestamp\"}"),
         1.0
     );
     assert!(m("refboard_last_event_received_seconds") > 1.7e9);

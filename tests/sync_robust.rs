@@ -327,6 +327,9 @@ fn a_backend_that_trickles_bytes_times_out_with_a_clear_error() {
     );
 }
 
+/// Tokens the server saw, and whether the second page still fails.
+type Shared = (Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>);
+
 #[test]
 fn first_sync_failing_part_way_saves_the_source() {
     let seen_tokens = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -334,8 +337,7 @@ fn first_sync_failing_part_way_saves_the_source() {
     let state = (seen_tokens.clone(), fail_second.clone());
     let app = Router::new()
         .fallback(
-            |State((tokens, fail)): State<(Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>)>,
-             req: Request| async move {
+            |State((tokens, fail)): State<Shared>, req: Request| async move {
                 let auth = req
                     .headers()
                     .get(header::AUTHORIZATION)

@@ -1,9 +1,9 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, print_json, table};
+use super::output::{archived_mark, cell, full, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
-use crate::model::{NewLink, Warning, suggest_ref};
+use crate::model::{NewLink, suggest_ref};
 use crate::qr::{Caption, Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
 use crate::store::{LinkFilter, LinkRow, Store};
 use clap::Subcommand;
@@ -210,14 +210,14 @@ fn print_link_table(rows: &[LinkRow], show_page: bool) {
     let mut t = table(&header);
     for r in rows {
         let mut row = vec![
-            r.link.ref_code.clone(),
-            r.campaign_name.clone(),
-            r.channel_name.clone(),
-            r.url.clone(),
+            cell(&r.link.ref_code),
+            cell(&r.campaign_name),
+            cell(&r.channel_name),
+            cell(&r.url),
             archived_mark(r.link.archived).to_string(),
         ];
         if show_page {
-            row.insert(0, r.page_name.clone());
+            row.insert(0, cell(&r.page_name));
         }
         t.add_row(row);
     }
@@ -233,19 +233,23 @@ fn print_link(row: &LinkRow) {
                 .to_string()
         })
         .unwrap_or_default();
-    println!("ref       {}", l.ref_code);
-    println!("url       {}", row.url);
-    println!("page      {} (m.me/{})", row.page_name, row.page_target);
-    println!("campaign  {}", row.campaign_name);
-    println!("channel   {}", row.channel_name);
+    println!("ref       {}", full(&l.ref_code));
+    println!("url       {}", full(&row.url));
+    println!(
+        "page      {} (m.me/{})",
+        full(&row.page_name),
+        full(&row.page_target)
+    );
+    println!("campaign  {}", full(&row.campaign_name));
+    println!("channel   {}", full(&row.channel_name));
     if !l.cta.is_empty() {
-        println!("cta       {}", l.cta);
+        println!("cta       {}", full(&l.cta));
     }
     if let Some(t) = &l.prefill_text {
-        println!("text      {t}");
+        println!("text      {}", full(t));
     }
     if !l.notes.is_empty() {
-        println!("notes     {}", l.notes);
+        println!("notes     {}", full(&l.notes));
     }
     println!("created   {created}");
     if l.archived {
@@ -293,8 +297,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Created link {}", row.link.ref_code);
-            println!("{}", row.url);
+            println!("Created link {}", full(&row.link.ref_code));
+            println!("{}", full(&row.url));
         }
         LinkCmd::List {
             campaign,
@@ -381,41 +385,35 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                 text.as_deref(),
                 Some(notes.as_deref().unwrap_or(&current.link.notes)),
             )?;
-            if new_ref
+            if let Some(w) = new_ref
                 .as_deref()
-                .is_some_and(|r| r != current.link.ref_code)
+                .and_then(|r| crate::model::rename_warning(&current.link.ref_code, r))
             {
-                warnings.push(Warning::new(
-                    "ref",
-                    format!(
-                        "links already printed with ref {:?} will count as untracked",
-                        current.link.ref_code
-                    ),
-                ));
+                warnings.push(w);
             }
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Updated link {}", row.link.ref_code);
-            println!("{}", row.url);
+            println!("Updated link {}", full(&row.link.ref_code));
+            println!("{}", full(&row.url));
         }
         LinkCmd::Archive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, true)?;
-            println!("Archived link {}", row.link.ref_code);
+            println!("Archived link {}", full(&row.link.ref_code));
         }
         LinkCmd::Unarchive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, false)?;
-            println!("Restored link {}", row.link.ref_code);
+            println!("Restored link {}", full(&row.link.ref_code));
         }
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
-            println!("Removed link {}", row.link.ref_code);
+            println!("Removed link {}", full(&row.link.ref_code));
         }
     }
     Ok(())
@@ -432,7 +430,11 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
     };
     let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
     warn(&warnings);
-    println!("Wrote {} for {}", args.output.display(), row.url);
+    println!(
+        "Wrote {} for {}",
+        full(&args.output.display().to_string()),
+        full(&row.url)
+    );
     Ok(())
 }
 
@@ -473,13 +475,13 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     };
     let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", full(w));
     }
     println!(
         "Exported {} link(s), {} file(s) to {}",
         report.links,
         report.files.len(),
-        args.dir.display()
+        full(&args.dir.display().to_string())
     );
     Ok(())
 }

@@ -13,7 +13,7 @@ mod pg;
 pub use init::{ENV_FILE, InitError, init_env_file};
 pub use pg::{PG_SCHEMA_VERSION, PgError, redact_url};
 
-use crate::messenger::{SIGNATURE_HEADER, parse_webhook_items, verify_signature};
+use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::model::ValidationError;
 use crate::store::StoreError;
 use axum::Router;
@@ -308,6 +308,22 @@ async fn verify(
     }
 }
 
+/// Logs refused items by field, value and rule; never the sender (no PSIDs).
+/// The rest of the body is stored, and Meta still gets its 200, since a
+/// redelivery would carry the same refused item.
+fn log_refused(refused: &[crate::model::ValidationError]) {
+    if refused.is_empty() {
+        return;
+    }
+    for e in refused {
+        tracing::warn!(field = e.field, value = %e.value, rule = %e.rule, "webhook item refused");
+    }
+    tracing::warn!(
+        refused = refused.len(),
+        "webhook items refused; the rest of the body is kept"
+    );
+}
+
 /// Reads the body up to the limit; `None` when it is larger.
 async fn read_body(body: Body) -> Result<Bytes, bool> {
     match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -351,8 +367,13 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         tracing::warn!(bytes = body.len(), reason = %e, "webhook refused");
         return json_error(StatusCode::FORBIDDEN, &e.to_string());
     }
-    let (referrals, refused) = match parse_webhook_items(&body) {
-        Ok(r) => r,
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let (referrals, refused) = match parse_webhook_at(&body, now_ms) {
+        Ok(parsed) => {
+            log_refused(&parsed.refused);
+            let reasons: Vec<&'static str> = parsed.refused.iter().map(|e| e.field).collect();
+            (parsed.referrals, reasons)
+        }
         Err(e) => {
             state.metrics.count(Outcome::Malformed);
             tracing::warn!(bytes = body.len(), reason = %e, "webhook body refused");
@@ -360,7 +381,6 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         }
     };
     state.metrics.refuse(&refused);
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let events: Vec<_> = referrals
         .into_iter()
         .map(|r| r.into_event(state.storage.hash_key(), now_ms))

@@ -195,24 +195,64 @@ fn insert_events<'e>(
     Ok(inserted)
 }
 
+/// A page of synced events: which backend, the cursor the page was asked
+/// for after, and the cursor to continue from.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStep<'a> {
+    /// Store id of the sync source.
+    pub source: i64,
+    /// The cursor the page was fetched after (`None` for the first page).
+    pub after: Option<&'a str>,
+    /// The cursor to resume from once the page is stored.
+    pub next: &'a str,
+}
+
+/// Events stored per write transaction, so that a big page or import holds
+/// the write lock for a few milliseconds at a time.
+const EVENTS_PER_TRANSACTION: usize = 1000;
+/// Pause between those transactions: other connections' busy handlers poll
+/// every millisecond, so one of them takes its turn here.
+const WRITER_TURN: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl Store {
-    /// Stores events (imported or synced) in one transaction; duplicates are
-    /// ignored. With `origin`, the source's cursor moves to `cursor` in the
-    /// same transaction, so an interrupted sync never counts twice or skips.
+    /// Stores events (imported or synced) in short transactions of at most
+    /// [`EVENTS_PER_TRANSACTION`]; duplicates are ignored. Returns how many
+    /// were new.
+    ///
+    /// With a [`SyncStep`], the last transaction also moves the source's
+    /// cursor from `after` to `next` and counts the page in `events_pulled`,
+    /// but only if the cursor is still at `after`: when two syncs of one
+    /// backend run at once, each page is counted once. An interrupted page
+    /// leaves the cursor where it was; it is fetched again, and the events
+    /// already stored are skipped as known.
     pub fn ingest(
         &mut self,
         events: &[ReferralEvent],
-        origin: Option<(i64, &str)>,
+        step: Option<SyncStep<'_>>,
     ) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let inserted = insert_events(&tx, events, origin.map(|o| o.0))?;
-        if let Some((source, cursor)) = origin {
-            tx.execute(
-                "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2 WHERE id = ?3",
-                params![cursor, events.len() as i64, source],
-            )?;
+        let origin = step.map(|s| s.source);
+        let chunks: Vec<&[ReferralEvent]> = if events.is_empty() {
+            vec![&[]]
+        } else {
+            events.chunks(EVENTS_PER_TRANSACTION).collect()
+        };
+        let last = chunks.len() - 1;
+        let mut inserted = 0;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(WRITER_TURN);
+            }
+            let tx = self.conn.transaction()?;
+            inserted += insert_events(&tx, chunk, origin)?;
+            if let (Some(step), true) = (step, i == last) {
+                tx.execute(
+                    "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2
+                     WHERE id = ?3 AND cursor IS ?4",
+                    params![step.next, events.len() as i64, step.source, step.after],
+                )?;
+            }
+            tx.commit()?;
         }
-        tx.commit()?;
         Ok(inserted)
     }
 
@@ -254,11 +294,17 @@ impl Store {
         Ok(())
     }
 
-    /// The first and last event times, if any.
-    pub fn event_time_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+    /// The first and last event times within `[lo_ms, hi_ms]`, if any.
+    /// Stats bound it by the event window, so a stray stored time cannot
+    /// stretch an open range.
+    pub fn event_time_range(
+        &self,
+        lo_ms: i64,
+        hi_ms: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
         let (min, max): (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT min(ts_ms), max(ts_ms) FROM referral_events",
-            [],
+            "SELECT min(ts_ms), max(ts_ms) FROM referral_events WHERE ts_ms >= ?1 AND ts_ms <= ?2",
+            params![lo_ms, hi_ms],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(min.zip(max))
@@ -288,23 +334,47 @@ impl Store {
         Ok(())
     }
 
-    /// Distinct (page, ref, source, kind, person) tuples of events in
-    /// `[from_ms, to_ms)`, for unique-people counts.
-    pub fn people(&self, from_ms: i64, to_ms: i64) -> Result<Vec<PersonRow>, StoreError> {
+    /// Calls `f` for each distinct (page, ref, source, kind, person) tuple
+    /// of events in `[from_ms, to_ms)`, optionally of one page, without
+    /// collecting them (unique-people counts stay bounded in memory).
+    pub fn for_each_person(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+        mut f: impl FnMut(&PersonRow),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT page_id, coalesce(ref, ''), coalesce(source, ''), kind, sender_hash
-             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2",
+             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
         )?;
-        let rows = stmt.query_map(params![from_ms, to_ms], |r| {
-            Ok(PersonRow {
+        let mut rows = stmt.query(params![from_ms, to_ms, page_id])?;
+        while let Some(r) = rows.next()? {
+            f(&PersonRow {
                 page_id: r.get(0)?,
                 ref_code: r.get(1)?,
                 source: r.get(2)?,
                 kind: r.get(3)?,
                 sender: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(())
+    }
+
+    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one page.
+    pub fn count_people(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(DISTINCT sender_hash) FROM referral_events
+             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
+            params![from_ms, to_ms, page_id],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Number of stored events.
