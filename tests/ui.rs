@@ -764,3 +764,105 @@ fn table_headers_sort_with_an_arrow() {
     // The full header text is there, not clipped to "Referra".
     h.get_by_label("Referrals (7 days)");
 }
+
+/// A report with `groups` groups and `untracked` untracked refs, the first of
+/// which carries a right-to-left override.
+fn big_report(groups: usize, untracked: usize) -> refboard::stats::Report {
+    use refboard::stats::{GroupStats, Report, Totals, UntrackedRef};
+    Report {
+        from: Some("2026-11-01".into()),
+        to: Some("2026-11-30".into()),
+        tz: "UTC".into(),
+        every: refboard::stats::Every::Day,
+        by: refboard::stats::GroupBy::Link,
+        totals: Totals::default(),
+        groups: (0..groups)
+            .map(|i| GroupStats {
+                key: format!("group_{i:04}"),
+                referrals: (groups - i) as u64,
+                unique_people: 1,
+                new: 1,
+                returning: 0,
+                series: Vec::new(),
+            })
+            .collect(),
+        untracked_refs: (0..untracked)
+            .map(|i| UntrackedRef {
+                ref_code: if i == 0 {
+                    "invoice\u{202E}fdp.exe".into()
+                } else {
+                    format!("stray_{i:03}")
+                },
+                page_id: "104729178032417".into(),
+                referrals: (untracked - i) as u64,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn analytics_lists_top_groups_then_other_and_pages_untracked_refs_shown_safely() {
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    h.state_mut().report = Some(big_report(250, 45));
+    settle(&mut h);
+    let limit = refboard::ui::MAX_TABLE_ROWS;
+    h.get_by_label_contains(&format!("Other ({} more groups): ", 250 - limit));
+    h.get_by_label("Page 1 of 3 (45 untracked refs)");
+    // The override shows as an escape, never as itself.
+    h.get_by_label("invoice\\u{202E}fdp.exe");
+    assert!(h.query_by_label_contains("\u{202E}").is_none());
+    // Every screen scrolls: the pager is below the fold at 1280x800.
+    h.get_by_label("Next").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Next").click();
+    settle(&mut h);
+    h.get_by_label("Page 2 of 3 (45 untracked refs)");
+    h.get_by_label("stray_020");
+    assert!(h.query_by_label("stray_019").is_none(), "20 refs a page");
+}
+
+#[test]
+fn renaming_a_ref_warns_that_printed_links_become_untracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["printed_flyer"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("printed_flyer").click();
+    settle(&mut h);
+    h.get_by_label("Edit link").click();
+    settle(&mut h);
+    assert!(
+        h.query_by_label_contains("will count as untracked")
+            .is_none()
+    );
+    replace_in(&mut h, "Ref code", "renamed_flyer");
+    h.get_by_label_contains(
+        "links already printed with ref \"printed_flyer\" will count as untracked",
+    );
+}
+
+#[test]
+fn the_backend_form_uses_the_model_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Backend,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    type_into(&mut h, "Backend URL", "ftp://bot.example.com");
+    h.get_by_label_contains("invalid backend \"ftp://bot.example.com\"");
+    type_into(&mut h, "API token", "has space");
+    h.get_by_label_contains("an API token has no spaces");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled());
+}

@@ -327,6 +327,14 @@ impl AnalyticsPanel {
         ui.separator();
         let rows = self.sorted_rows(report);
         self.totals_table(ui, &rows);
+        // The "Other" row is the table's last; it is also said under the
+        // table, where it is seen without scrolling to the end.
+        if let Some(other) = rows.last().filter(|r| r.other) {
+            ui.label(format!(
+                "{}: {} referrals, {} new, {} returning",
+                other.key, other.referrals, other.new, other.returning
+            ));
+        }
         self.untracked(ui, report, actions);
         ui.separator();
         self.csv_export(ui, &rows, actions);
@@ -484,7 +492,7 @@ impl AnalyticsPanel {
         let rest = &rows[rows.len().min(MAX_TABLE_ROWS)..];
         if !rest.is_empty() {
             out.push(TableRow {
-                key: format!("Other ({} more)", rest.len()),
+                key: format!("Other ({} more groups)", rest.len()),
                 other: true,
                 referrals: rest.iter().map(|g| g.referrals).sum(),
                 // People may be in several groups: a sum would overcount.

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
 
-pub use analytics::{ByChoice, EveryChoice, KindView, Range};
+pub use analytics::{ByChoice, EveryChoice, KindView, MAX_TABLE_ROWS, Range, UNTRACKED_PER_PAGE};
 
 /// Key of the persisted UI state in eframe's storage.
 const STATE_KEY: &str = "refboard-ui";
