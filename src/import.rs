@@ -6,7 +6,7 @@
 //! and reported by its line number without being held in memory, and events
 //! are stored in batches, so memory stays flat however large the file.
 
-use crate::messenger::parse_webhook;
+use crate::messenger::parse_webhook_at;
 use crate::model::ReferralEvent;
 use crate::store::{Store, StoreError};
 use std::io::{BufRead, BufReader, Read};
@@ -47,6 +47,12 @@ pub struct ImportReport {
     pub bad_lines: Vec<(usize, String)>,
     /// Every line skipped, including those not kept in `bad_lines`.
     pub bad_line_count: usize,
+    /// The first [`MAX_BAD_LINES_KEPT`] referral items refused inside good
+    /// lines, e.g. a timestamp outside the event window: (1-based line
+    /// number, field, value and rule).
+    pub refused: Vec<(usize, String)>,
+    /// Every referral item refused, including those not kept in `refused`.
+    pub refused_count: usize,
 }
 
 impl ImportReport {
@@ -66,6 +72,16 @@ impl ImportReport {
         let room = MAX_BAD_LINES_KEPT.saturating_sub(self.bad_lines.len());
         self.bad_lines
             .extend(other.bad_lines.into_iter().take(room));
+        self.refused_count += other.refused_count;
+        let room = MAX_BAD_LINES_KEPT.saturating_sub(self.refused.len());
+        self.refused.extend(other.refused.into_iter().take(room));
+    }
+
+    fn refuse(&mut self, line: usize, reason: String) {
+        self.refused_count += 1;
+        if self.refused.len() < MAX_BAD_LINES_KEPT {
+            self.refused.push((line, reason));
+        }
     }
 }
 
@@ -211,11 +227,19 @@ fn add_body(
     key: &[u8],
     now_ms: i64,
 ) {
-    match parse_webhook(body) {
-        Ok(referrals) => {
+    match parse_webhook_at(body, now_ms) {
+        Ok(parsed) => {
             report.bodies += 1;
-            report.referrals += referrals.len();
-            events.extend(referrals.into_iter().map(|r| r.into_event(key, now_ms)));
+            report.referrals += parsed.referrals.len();
+            for refusal in &parsed.refused {
+                report.refuse(line, refusal.to_string());
+            }
+            events.extend(
+                parsed
+                    .referrals
+                    .into_iter()
+                    .map(|r| r.into_event(key, now_ms)),
+            );
         }
         Err(e) => report.skip(line, e.to_string()),
     }

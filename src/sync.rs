@@ -6,7 +6,7 @@
 //! where it stopped, with nothing lost and nothing counted twice, and other
 //! writers get their turn between transactions.
 
-use crate::model::ReferralEvent;
+use crate::model::{ReferralEvent, check_event_time};
 use crate::store::{Store, StoreError, SyncStep};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
@@ -118,6 +118,9 @@ pub struct Progress {
     pub new_events: usize,
     /// Pages received.
     pub pages: usize,
+    /// Events refused because their time lies outside the event window
+    /// (see [`crate::model::check_event_time`]); the cursor moves past them.
+    pub refused: usize,
 }
 
 /// One page of the sync API (`docs/sync-protocol.md`).
@@ -250,6 +253,26 @@ fn fetch(
     }
 }
 
+/// Keeps the events whose time lies in the event window and counts the rest.
+/// Refusals are logged by event id, field, value and rule, never by person.
+fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
+    let before = events.len();
+    let kept: Vec<ReferralEvent> = events
+        .into_iter()
+        .filter(
+            |e| match check_event_time("timestamp_ms", e.timestamp_ms, now_ms) {
+                Ok(_) => true,
+                Err(err) => {
+                    tracing::warn!(event_id = %e.event_id, reason = %err, "synced event refused");
+                    false
+                }
+            },
+        )
+        .collect();
+    let refused = before - kept.len();
+    (kept, refused)
+}
+
 /// Checks the URL and token with a one-event request.
 pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
     let quick = SyncConfig {
@@ -318,13 +341,17 @@ fn run(
             let mut done = Progress::default();
             for (after, page) in rx.iter() {
                 let page = page?;
+                let events = page.events.len();
+                let (kept, refused) =
+                    keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
                 let step = SyncStep {
                     source,
                     after: after.as_deref(),
                     next: &page.next_cursor,
                 };
-                let new = store.ingest(&page.events, Some(step))?;
-                done.events += page.events.len();
+                let new = store.ingest(&kept, Some(step))?;
+                done.events += events;
+                done.refused += refused;
                 done.new_events += new;
                 done.pages += 1;
                 if !progress(&done) {
@@ -340,4 +367,43 @@ fn run(
         drop(rx);
         result
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Platform};
+
+    fn event(id: &str, ts: i64) -> ReferralEvent {
+        ReferralEvent {
+            event_id: id.into(),
+            platform: Platform::Messenger,
+            page_id: "1".into(),
+            sender: "s".into(),
+            timestamp_ms: ts,
+            kind: Kind::New,
+            ref_code: None,
+            source: None,
+            ref_type: None,
+            ad_id: None,
+            ad_title: None,
+            referer_uri: None,
+            received_at_ms: ts,
+        }
+    }
+
+    #[test]
+    fn synced_events_outside_the_window_are_refused_and_counted() {
+        let now = 1_764_219_600_000;
+        let events = vec![
+            event("far", i64::MAX),
+            event("ok", now - 1000),
+            event("old", -18_446_742_309_507),
+            event("min", i64::MIN),
+        ];
+        let (kept, refused) = keep_in_window(events, now);
+        assert_eq!(refused, 3);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].event_id, "ok");
+    }
 }

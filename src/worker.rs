@@ -472,6 +472,8 @@ fn last_7_days(
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
     q.unique_people = false;
+    // Every ref's count is needed here, not only the top ones.
+    q.top = usize::MAX;
     q.page_id = p.numeric_id().map(str::to_string);
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;

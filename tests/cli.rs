@@ -838,3 +838,66 @@ fn relay_refuses_to_start_without_secrets() {
         .code(2)
         .stderr(predicate::str::contains("--api-token"));
 }
+
+#[test]
+fn stats_over_a_range_past_the_limit_exits_2() {
+    let env = Env::seeded();
+    env.refused(
+        &["stats", "--from", "0001-01-01", "--to", "9999-12-31"],
+        &["from", "0001-01-01", "2004-01-01"],
+    );
+    env.refused(
+        &[
+            "stats",
+            "--from",
+            "2004-01-01",
+            "--to",
+            "9999-12-31",
+            "--json",
+        ],
+        &["to", "9999-12-31", "36525"],
+    );
+    env.refused(&["stats", "--top", "0"], &["top", "0"]);
+}
+
+/// A webhook body with one referral, as a bot might have logged it.
+fn body_at(sender: &str, timestamp: &str) -> String {
+    format!(
+        r#"{{"object":"page","entry":[{{"id":"104729178032417","time":1764219600000,"messaging":[{{"sender":{{"id":"{sender}"}},"recipient":{{"id":"104729178032417"}},"timestamp":{timestamp},"referral":{{"ref":"freeshipping","source":"SHORTLINK"}}}}]}}]}}"#
+    )
+}
+
+#[test]
+fn an_import_in_microseconds_is_refused_with_its_line_number() {
+    let env = Env::seeded();
+    let lines = [
+        body_at("111", "1764219590000"),
+        body_at("222", "1764219590000000"),
+        body_at("333", "1764219591"),
+    ];
+    std::fs::write(env.path("bodies.ndjson"), lines.join("\n")).unwrap();
+    let out = env
+        .cmd()
+        .args(["import", "bodies.ndjson"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("bodies.ndjson:2")
+            && stderr.contains("timestamp")
+            && stderr.contains("1764219590000000")
+            && stderr.contains("2004-01-01"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("bodies.ndjson:1") && !stderr.contains("bodies.ndjson:3"));
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("Imported 2 referral(s)") && stdout.contains("1 referral(s) refused"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--json"])).unwrap();
+    assert_eq!(json["totals"]["referrals"], 2);
+    assert_eq!(json["from"], "2025-11-27");
+    assert_eq!(json["to"], "2025-11-27");
+}

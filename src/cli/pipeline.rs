@@ -6,10 +6,13 @@ use crate::csv_safe::SafeCsvWriter;
 use crate::model::{ValidationError, parse_date, safe_text};
 use crate::relay::{RelayConfig, serve};
 use crate::simulate::{SimulateConfig, generate, send};
-use crate::stats::{Every, GroupBy, StatsQuery, local_tz, parse_tz, query};
+use crate::stats::{
+    DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, Report, StatsQuery, local_tz, parse_tz,
+    query,
+};
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// Settings keys for the saved backend.
@@ -60,25 +63,34 @@ pub(super) struct ImportArgs {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct StatsArgs {
-    /// First day, YYYY-MM-DD [default: the first day with referrals]
+    /// First day, YYYY-MM-DD, from 2004-01-01 on [default: the first day with referrals]
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day, YYYY-MM-DD [default: the last day with referrals]
+    /// Last day, YYYY-MM-DD; a range covers at most 36525 days [default: the last day with referrals]
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// IANA time zone [default: the local one]
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
-    /// Group by link, ref, channel, campaign, source, kind or page
-    #[arg(long, default_value = "link")]
-    by: String,
-    /// Bucket: hour, day, week or month [default: chosen from the range]
-    #[arg(long)]
-    every: Option<String>,
+    /// Grouping
+    #[arg(long, value_enum, default_value_t = GroupBy::Link)]
+    by: GroupBy,
+    /// Bucket size; at most 10000 buckets [default: chosen from the range]
+    #[arg(long, value_enum)]
+    every: Option<Every>,
+    /// Groups shown, most referrals first; the rest are summed into one "Other (k ...)" row
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP)]
+    top: usize,
+    /// Untracked refs to skip (paging)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    untracked_offset: usize,
+    /// Untracked refs to list at most (paging)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_UNTRACKED_LIMIT)]
+    untracked_limit: usize,
     /// Only this page (name, username or Page ID) [default: every page]
     #[arg(long)]
     page: Option<String>,
-    /// Series as CSV: key,bucket,referrals,new,returning
+    /// Series as CSV: key,bucket,referrals,new,returning (the Other row last)
     #[arg(long, conflicts_with = "json")]
     csv: bool,
     /// The whole report as JSON
@@ -246,6 +258,13 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
         "Synced {} event(s), {} new, in {} page(s) from {url}",
         done.events, done.new_events, done.pages
     );
+    if done.refused > 0 {
+        eprintln!(
+            "warning: {} event(s) refused: {}",
+            done.refused,
+            crate::model::EVENT_WINDOW_RULE
+        );
+    }
     Ok(())
 }
 
@@ -270,15 +289,26 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         if unlisted > 0 {
             eprintln!("warning: {shown}: {unlisted} more bad line(s) skipped");
         }
+        for (line, reason) in &report.refused {
+            eprintln!(
+                "warning: {shown}:{line}: referral refused: {}",
+                safe_text(reason)
+            );
+        }
+        let unlisted = report.refused_count - report.refused.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more referral(s) refused");
+        }
         total.add(report);
     }
     println!(
-        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped",
+        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
         total.bodies,
         total.new,
         total.referrals - total.new,
-        total.bad_line_count
+        total.bad_line_count,
+        total.refused_count
     );
     Ok(())
 }
@@ -288,25 +318,22 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         Some(z) => parse_tz(z)?,
         None => local_tz(),
     };
-    let q = StatsQuery {
-        from: args
-            .from
-            .as_deref()
-            .map(|d| parse_date("from", d))
-            .transpose()?,
-        to: args
-            .to
-            .as_deref()
-            .map(|d| parse_date("to", d))
-            .transpose()?,
-        tz,
-        by: args.by.parse::<GroupBy>()?,
-        every: args.every.as_deref().map(str::parse::<Every>).transpose()?,
-        unique_people: true,
-        page_id: None,
-    };
+    let mut q = StatsQuery::new(args.by, tz);
+    q.from = args
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    q.to = args
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
+    q.every = args.every;
+    q.top = args.top;
+    q.untracked_offset = args.untracked_offset;
+    q.untracked_limit = args.untracked_limit;
     let store = db.open()?;
-    let mut q = q;
     if let Some(sel) = &args.page {
         let page = store.resolve_page(Some(sel))?;
         q.page_id = Some(page.numeric_id().map(str::to_string).ok_or_else(|| {
@@ -318,45 +345,77 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         })?);
     }
     let report = query(&store, &q)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        return print_json(&report);
+        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else if args.csv {
+        stats_csv(&mut out, &report)?;
+    } else {
+        stats_table(&mut out, &report)?;
     }
-    if args.csv {
-        let mut w = SafeCsvWriter::new(std::io::stdout().lock());
-        w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
-        for g in &report.groups {
-            for p in &g.series {
-                w.write_row([
-                    &g.key,
-                    &p.bucket,
-                    &p.referrals.to_string(),
-                    &p.new.to_string(),
-                    &p.returning.to_string(),
-                ])?;
-            }
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the series as CSV, row by row.
+fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+    let mut w = SafeCsvWriter::new(out);
+    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
+    let other = report
+        .other
+        .as_ref()
+        .map(|o| (o.label(report.by), &o.series));
+    let rows = report
+        .groups
+        .iter()
+        .map(|g| (g.key.clone(), &g.series))
+        .chain(other);
+    for (key, series) in rows {
+        for p in series {
+            w.write_row([
+                key.as_str(),
+                &p.bucket,
+                &p.referrals.to_string(),
+                &p.new.to_string(),
+                &p.returning.to_string(),
+            ])?;
         }
-        w.flush()?;
-        return Ok(());
     }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes the totals, the group table and one page of untracked refs.
+fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let t = &report.totals;
-    println!(
+    writeln!(
+        out,
         "{} to {} ({}), by {}, per {}",
         report.from.as_deref().unwrap_or("-"),
         report.to.as_deref().unwrap_or("-"),
         report.tz,
-        args.by,
+        report.by,
         report.every
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{} referrals from {} people: {} new, {} returning",
         t.referrals, t.unique_people, t.new, t.returning
-    );
+    )?;
     if report.groups.is_empty() {
-        println!(
+        writeln!(
+            out,
             "No referrals in this range. Sync from your backend: refboard sync --backend URL --token TOKEN"
-        );
+        )?;
     } else {
-        let mut tab = table(&[args.by.as_str(), "referrals", "people", "new", "returning"]);
+        let mut tab = table(&[
+            report.by.as_str(),
+            "referrals",
+            "people",
+            "new",
+            "returning",
+        ]);
         for g in &report.groups {
             tab.add_row(vec![
                 cell(&g.key),
@@ -366,10 +425,25 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
                 g.returning.to_string(),
             ]);
         }
-        println!("{tab}");
+        if let Some(o) = &report.other {
+            tab.add_row(vec![
+                o.label(report.by),
+                o.referrals.to_string(),
+                o.unique_people.to_string(),
+                o.new.to_string(),
+                o.returning.to_string(),
+            ]);
+        }
+        writeln!(out, "{tab}")?;
     }
     if !report.untracked_refs.is_empty() {
-        println!("\nUntracked refs (seen in referrals, defined as no link):");
+        let first = report.untracked_offset + 1;
+        let last = report.untracked_offset + report.untracked_refs.len();
+        writeln!(
+            out,
+            "\nUntracked refs (seen in referrals, defined as no link), {first} to {last} of {}:",
+            report.untracked_total
+        )?;
         let mut tab = table(&["ref", "page id", "referrals"]);
         for u in &report.untracked_refs {
             tab.add_row(vec![
@@ -378,7 +452,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
                 u.referrals.to_string(),
             ]);
         }
-        println!("{tab}");
+        writeln!(out, "{tab}")?;
     }
     Ok(())
 }

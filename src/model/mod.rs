@@ -12,6 +12,7 @@ mod ids;
 mod link;
 mod page;
 mod refcode;
+mod time;
 mod types;
 
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
@@ -25,6 +26,10 @@ pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_page_id, parse_page_target};
 pub use refcode::{
     MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
+};
+pub use time::{
+    EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_RULE, EVENT_WINDOW_START_MS, check_event_time, ms_to_secs,
+    secs_to_ms,
 };
 pub use types::{
     Campaign, Channel, ChannelKind, Link, NewCampaign, NewLink, NewPage, Page, parse_date,

@@ -7,7 +7,7 @@
 
 mod db;
 
-use crate::messenger::{SIGNATURE_HEADER, parse_webhook, verify_signature};
+use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::store::StoreError;
 use axum::Router;
 use axum::body::Bytes;
@@ -143,6 +143,22 @@ async fn verify(
     }
 }
 
+/// Logs refused items by field, value and rule; never the sender (no PSIDs).
+/// The rest of the body is stored, and Meta still gets its 200, since a
+/// redelivery would carry the same refused item.
+fn log_refused(refused: &[crate::model::ValidationError]) {
+    if refused.is_empty() {
+        return;
+    }
+    for e in refused {
+        tracing::warn!(field = e.field, value = %e.value, rule = %e.rule, "webhook item refused");
+    }
+    tracing::warn!(
+        refused = refused.len(),
+        "webhook items refused; the rest of the body is kept"
+    );
+}
+
 async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers
         .get(SIGNATURE_HEADER)
@@ -156,14 +172,17 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         tracing::warn!(bytes = body.len(), reason = %e, "webhook refused");
         return json_error(StatusCode::FORBIDDEN, &e.to_string());
     }
-    let referrals = match parse_webhook(&body) {
-        Ok(r) => r,
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let referrals = match parse_webhook_at(&body, now_ms) {
+        Ok(parsed) => {
+            log_refused(&parsed.refused);
+            parsed.referrals
+        }
         Err(e) => {
             tracing::warn!(bytes = body.len(), reason = %e, "webhook body refused");
             return json_error(StatusCode::BAD_REQUEST, &e.to_string());
         }
     };
-    let now_ms = chrono::Utc::now().timestamp_millis();
     let events: Vec<_> = referrals
         .into_iter()
         .map(|r| r.into_event(&state.hash_key, now_ms))

@@ -294,11 +294,17 @@ impl Store {
         Ok(())
     }
 
-    /// The first and last event times, if any.
-    pub fn event_time_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+    /// The first and last event times within `[lo_ms, hi_ms]`, if any.
+    /// Stats bound it by the event window, so a stray stored time cannot
+    /// stretch an open range.
+    pub fn event_time_range(
+        &self,
+        lo_ms: i64,
+        hi_ms: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
         let (min, max): (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT min(ts_ms), max(ts_ms) FROM referral_events",
-            [],
+            "SELECT min(ts_ms), max(ts_ms) FROM referral_events WHERE ts_ms >= ?1 AND ts_ms <= ?2",
+            params![lo_ms, hi_ms],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(min.zip(max))
@@ -328,23 +334,47 @@ impl Store {
         Ok(())
     }
 
-    /// Distinct (page, ref, source, kind, person) tuples of events in
-    /// `[from_ms, to_ms)`, for unique-people counts.
-    pub fn people(&self, from_ms: i64, to_ms: i64) -> Result<Vec<PersonRow>, StoreError> {
+    /// Calls `f` for each distinct (page, ref, source, kind, person) tuple
+    /// of events in `[from_ms, to_ms)`, optionally of one page, without
+    /// collecting them (unique-people counts stay bounded in memory).
+    pub fn for_each_person(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+        mut f: impl FnMut(&PersonRow),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT page_id, coalesce(ref, ''), coalesce(source, ''), kind, sender_hash
-             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2",
+             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
         )?;
-        let rows = stmt.query_map(params![from_ms, to_ms], |r| {
-            Ok(PersonRow {
+        let mut rows = stmt.query(params![from_ms, to_ms, page_id])?;
+        while let Some(r) = rows.next()? {
+            f(&PersonRow {
                 page_id: r.get(0)?,
                 ref_code: r.get(1)?,
                 source: r.get(2)?,
                 kind: r.get(3)?,
                 sender: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(())
+    }
+
+    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one page.
+    pub fn count_people(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(DISTINCT sender_hash) FROM referral_events
+             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
+            params![from_ms, to_ms, page_id],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Number of stored events.
