@@ -719,7 +719,7 @@ fn chart_zoomed_to_extremes_keeps_drawing() {
     let state = UiState {
         tab: Tab::Analytics,
         range: refboard::ui::Range::All,
-        by: refboard::ui::ByChoice::Source,
+        by: refboard::stats::GroupBy::Source,
         ..UiState::default()
     };
     let mut h = harness(&db, state);
@@ -765,10 +765,11 @@ fn table_headers_sort_with_an_arrow() {
     h.get_by_label("Referrals (7 days)");
 }
 
-/// A report with `groups` groups and `untracked` untracked refs, the first of
-/// which carries a right-to-left override.
-fn big_report(groups: usize, untracked: usize) -> refboard::stats::Report {
-    use refboard::stats::{GroupStats, Report, Totals, UntrackedRef};
+/// A report of 20 groups plus `other` summed ones, and the untracked refs
+/// page at `offset` of `total` (the first ref carries a right-to-left override).
+fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Report {
+    use refboard::stats::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
+    let per_page = refboard::ui::UNTRACKED_PER_PAGE;
     Report {
         from: Some("2026-11-01".into()),
         to: Some("2026-11-30".into()),
@@ -776,17 +777,27 @@ fn big_report(groups: usize, untracked: usize) -> refboard::stats::Report {
         every: refboard::stats::Every::Day,
         by: refboard::stats::GroupBy::Link,
         totals: Totals::default(),
-        groups: (0..groups)
+        groups: (0..20)
             .map(|i| GroupStats {
                 key: format!("group_{i:04}"),
-                referrals: (groups - i) as u64,
+                referrals: 100 - i as u64,
                 unique_people: 1,
                 new: 1,
                 returning: 0,
                 series: Vec::new(),
             })
             .collect(),
-        untracked_refs: (0..untracked)
+        other: Some(OtherGroups {
+            groups: other,
+            referrals: other,
+            unique_people: other,
+            new: other,
+            returning: 0,
+            series: Vec::new(),
+        }),
+        untracked_total: total,
+        untracked_offset: offset,
+        untracked_refs: (offset..total.min(offset + per_page))
             .map(|i| UntrackedRef {
                 ref_code: if i == 0 {
                     "invoice\u{202E}fdp.exe".into()
@@ -794,14 +805,14 @@ fn big_report(groups: usize, untracked: usize) -> refboard::stats::Report {
                     format!("stray_{i:03}")
                 },
                 page_id: "104729178032417".into(),
-                referrals: (untracked - i) as u64,
+                referrals: (total - i) as u64,
             })
             .collect(),
     }
 }
 
 #[test]
-fn analytics_lists_top_groups_then_other_and_pages_untracked_refs_shown_safely() {
+fn analytics_shows_other_row_and_pages_untracked_refs_shown_safely() {
     let (worker, peer) = detached();
     let state = UiState {
         tab: Tab::Analytics,
@@ -812,10 +823,24 @@ fn analytics_lists_top_groups_then_other_and_pages_untracked_refs_shown_safely()
         .build_eframe(move |_| App::with_worker(worker, state));
     peer.events.send(Event::Loaded(Box::default())).unwrap();
     settle(&mut h);
-    h.state_mut().report = Some(big_report(250, 45));
+    let asked = |peer: &refboard::worker::WorkerPeer| {
+        peer.commands.try_iter().find_map(|c| match c {
+            refboard::worker::Command::Stats(q) => Some(q),
+            _ => None,
+        })
+    };
+    let q = asked(&peer).expect("a stats query");
+    assert_eq!(
+        q.top,
+        refboard::ui::TOP_GROUPS,
+        "the query bounds the groups"
+    );
+    assert_eq!((q.untracked_offset, q.untracked_limit), (0, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 0))))
+        .unwrap();
     settle(&mut h);
-    let limit = refboard::ui::MAX_TABLE_ROWS;
-    h.get_by_label_contains(&format!("Other ({} more groups): ", 250 - limit));
+    h.get_by_label_contains("Other (5000 links): ");
     h.get_by_label("Page 1 of 3 (45 untracked refs)");
     // The override shows as an escape, never as itself.
     h.get_by_label("invoice\\u{202E}fdp.exe");
@@ -825,9 +850,55 @@ fn analytics_lists_top_groups_then_other_and_pages_untracked_refs_shown_safely()
     settle(&mut h);
     h.get_by_label("Next").click();
     settle(&mut h);
+    let q = asked(&peer).expect("a query for the next page");
+    assert_eq!((q.untracked_offset, q.untracked_limit), (20, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 20))))
+        .unwrap();
+    settle(&mut h);
     h.get_by_label("Page 2 of 3 (45 untracked refs)");
     h.get_by_label("stray_020");
     assert!(h.query_by_label("stray_019").is_none(), "20 refs a page");
+}
+
+#[test]
+fn every_grouping_and_bucket_size_is_in_the_menus() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    // A label counts as in the menu when opening the menu adds one.
+    let count = |h: &Harness<'static, App>, l: &str| h.query_all_by_label(l).count();
+    let closed: Vec<usize> = refboard::stats::GroupBy::ALL
+        .iter()
+        .map(|b| count(&h, b.label()))
+        .collect();
+    h.get_by_label("Group by").click();
+    settle(&mut h);
+    for (by, before) in refboard::stats::GroupBy::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, by.label()) > before,
+            "{by:?} is missing from the Group by menu"
+        );
+    }
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    let closed: Vec<usize> = refboard::stats::Every::ALL
+        .iter()
+        .map(|e| count(&h, e.label()))
+        .collect();
+    h.get_by_label("Granularity").click();
+    settle(&mut h);
+    for (every, before) in refboard::stats::Every::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, every.label()) > before,
+            "{every:?} is missing from the Granularity menu"
+        );
+    }
 }
 
 #[test]
