@@ -312,7 +312,9 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
+    // The dashboard's Backend form checks with the same two rules.
     let url = crate::model::validate_backend_url(&url)?;
+    let token = crate::model::validate_api_token(&token)?;
     let config = SyncConfig::new(&url, &token);
     if args.reset {
         let url = config.url.clone();
