@@ -901,3 +901,40 @@ fn an_import_in_microseconds_is_refused_with_its_line_number() {
     assert_eq!(json["from"], "2025-11-27");
     assert_eq!(json["to"], "2025-11-27");
 }
+
+/// Runs `args` with standard output on a pipe whose reader is already gone,
+/// as in `refboard link list | head -0`; returns the exit code and stderr.
+fn run_into_closed_pipe(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&env.db)
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let env = Env::seeded();
+    for args in [
+        &["link", "list"][..],
+        &["link", "list", "--json"],
+        &["link", "show", "freeshipping"],
+        &["stats", "--tz", "UTC"],
+        &["stats", "--tz", "UTC", "--csv"],
+        &["page", "list"],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(&env, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+    }
+}

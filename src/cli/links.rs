@@ -1,6 +1,6 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, print_json, table};
+use super::output::{archived_mark, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
 use crate::model::{NewLink, Warning, suggest_ref};
@@ -196,12 +196,12 @@ pub(super) struct ExportArgs {
     page: Option<String>,
 }
 
-fn print_link_table(rows: &[LinkRow], show_page: bool) {
+fn print_link_table(rows: &[LinkRow], show_page: bool) -> anyhow::Result<()> {
     if rows.is_empty() {
-        println!(
+        outln!(
             "No links yet. Create one: refboard link add --campaign \"Spring Sale\" --channel Newsletter"
         );
-        return;
+        return Ok(());
     }
     let mut header = vec!["ref", "campaign", "channel", "url", ""];
     if show_page {
@@ -221,10 +221,11 @@ fn print_link_table(rows: &[LinkRow], show_page: bool) {
         }
         t.add_row(row);
     }
-    println!("{t}");
+    outln!("{t}");
+    Ok(())
 }
 
-fn print_link(row: &LinkRow) {
+fn print_link(row: &LinkRow) -> anyhow::Result<()> {
     let l = &row.link;
     let created = chrono::DateTime::from_timestamp(l.created_at, 0)
         .map(|t| {
@@ -233,24 +234,25 @@ fn print_link(row: &LinkRow) {
                 .to_string()
         })
         .unwrap_or_default();
-    println!("ref       {}", l.ref_code);
-    println!("url       {}", row.url);
-    println!("page      {} (m.me/{})", row.page_name, row.page_target);
-    println!("campaign  {}", row.campaign_name);
-    println!("channel   {}", row.channel_name);
+    outln!("ref       {}", l.ref_code);
+    outln!("url       {}", row.url);
+    outln!("page      {} (m.me/{})", row.page_name, row.page_target);
+    outln!("campaign  {}", row.campaign_name);
+    outln!("channel   {}", row.channel_name);
     if !l.cta.is_empty() {
-        println!("cta       {}", l.cta);
+        outln!("cta       {}", l.cta);
     }
     if let Some(t) = &l.prefill_text {
-        println!("text      {t}");
+        outln!("text      {t}");
     }
     if !l.notes.is_empty() {
-        println!("notes     {}", l.notes);
+        outln!("notes     {}", l.notes);
     }
-    println!("created   {created}");
+    outln!("created   {created}");
     if l.archived {
-        println!("status    archived");
+        outln!("status    archived");
     }
+    Ok(())
 }
 
 fn find_link(store: &Store, page: Option<&str>, ref_code: &str) -> anyhow::Result<LinkRow> {
@@ -293,8 +295,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Created link {}", row.link.ref_code);
-            println!("{}", row.url);
+            outln!("Created link {}", row.link.ref_code);
+            outln!("{}", row.url);
         }
         LinkCmd::List {
             campaign,
@@ -324,7 +326,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&rows);
             }
-            print_link_table(&rows, filter.page.is_none() && pages.len() > 1);
+            print_link_table(&rows, filter.page.is_none() && pages.len() > 1)?;
         }
         LinkCmd::Show {
             ref_code,
@@ -337,7 +339,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&row);
             }
-            print_link(&row);
+            print_link(&row)?;
             if qr {
                 let code = qrcode::QrCode::new(row.url.as_bytes())?;
                 let art = code
@@ -345,7 +347,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                     .dark_color(qrcode::render::unicode::Dense1x2::Light)
                     .light_color(qrcode::render::unicode::Dense1x2::Dark)
                     .build();
-                println!("\n{art}");
+                outln!("\n{art}");
             }
         }
         LinkCmd::Edit {
@@ -396,26 +398,26 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Updated link {}", row.link.ref_code);
-            println!("{}", row.url);
+            outln!("Updated link {}", row.link.ref_code);
+            outln!("{}", row.url);
         }
         LinkCmd::Archive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, true)?;
-            println!("Archived link {}", row.link.ref_code);
+            outln!("Archived link {}", row.link.ref_code);
         }
         LinkCmd::Unarchive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, false)?;
-            println!("Restored link {}", row.link.ref_code);
+            outln!("Restored link {}", row.link.ref_code);
         }
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
-            println!("Removed link {}", row.link.ref_code);
+            outln!("Removed link {}", row.link.ref_code);
         }
     }
     Ok(())
@@ -432,7 +434,7 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
     };
     let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
     warn(&warnings);
-    println!("Wrote {} for {}", args.output.display(), row.url);
+    outln!("Wrote {} for {}", args.output.display(), row.url);
     Ok(())
 }
 
@@ -475,7 +477,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    println!(
+    outln!(
         "Exported {} link(s), {} file(s) to {}",
         report.links,
         report.files.len(),

@@ -1,7 +1,7 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{print_json, table};
+use super::output::{outln, print_json, table};
 use crate::model::{ValidationError, parse_date};
 use crate::relay::{RelayConfig, serve};
 use crate::simulate::{SimulateConfig, generate, send};
@@ -232,7 +232,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     let config = SyncConfig::new(&url, &token);
     if args.check {
         crate::sync::test_connection(&config)?;
-        println!("The backend answers and accepts the token: {url}");
+        outln!("The backend answers and accepts the token: {url}");
         return Ok(());
     }
     let tty = std::io::stderr().is_terminal();
@@ -255,9 +255,11 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     if args.token.is_some() {
         store.set_setting(BACKEND_TOKEN, &token)?;
     }
-    println!(
+    outln!(
         "Synced {} event(s), {} new, in {} page(s) from {url}",
-        done.events, done.new_events, done.pages
+        done.events,
+        done.new_events,
+        done.pages
     );
     if done.refused > 0 {
         eprintln!(
@@ -296,7 +298,7 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.new += report.new;
         total.bad_lines.extend(report.bad_lines);
     }
-    println!(
+    outln!(
         "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
         total.bodies,
@@ -470,7 +472,7 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "Sent {} request(s) ({} redelivered, {} non-referral item(s)): {} distinct referral(s) from {} people",
         report.requests,
         report.redelivered,
@@ -489,6 +491,6 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             (n + ret).to_string(),
         ]);
     }
-    println!("{tab}");
+    outln!("{tab}");
     Ok(())
 }
