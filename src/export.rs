@@ -284,17 +284,6 @@ fn unique_stems(items: &[ExportItem]) -> Vec<String> {
         .collect()
 }
 
-#[derive(Serialize)]
-struct CsvRow<'a> {
-    campaign: &'a str,
-    channel: &'a str,
-    #[serde(rename = "ref")]
-    ref_code: &'a str,
-    url: &'a str,
-    cta: &'a str,
-    files: String,
-}
-
 /// Exports every item into `dir` (created if missing).
 ///
 /// `progress(done, total)` is called after each link; returning `false`
@@ -360,24 +349,20 @@ pub fn export_bulk(
             return Err(ExportError::Cancelled);
         }
     }
-    let mut csv_out = csv::Writer::from_writer(Vec::new());
-    for (item, files) in &csv_rows {
-        csv_out.serialize(CsvRow {
-            campaign: &item.campaign,
-            channel: &item.channel,
-            ref_code: &item.ref_code,
-            url: &item.url,
-            cta: &item.cta,
-            files: files.clone(),
-        })?;
-    }
-    if csv_rows.is_empty() {
-        csv_out.write_record(["campaign", "channel", "ref", "url", "cta", "files"])?;
-    }
-    let csv_bytes = csv_out.into_inner().map_err(|e| ExportError::Io {
-        source: std::io::Error::other(e.to_string()),
-        path: dir.join("links.csv").display().to_string(),
-    })?;
+    // Through the one CSV writer, which neutralises formula cells.
+    let csv_bytes = crate::csv_safe::to_bytes(
+        &["campaign", "channel", "ref", "url", "cta", "files"],
+        csv_rows.iter().map(|(item, files)| {
+            [
+                item.campaign.as_str(),
+                item.channel.as_str(),
+                item.ref_code.as_str(),
+                item.url.as_str(),
+                item.cta.as_str(),
+                files.as_str(),
+            ]
+        }),
+    )?;
     staged.push(("links.csv".into(), csv_bytes));
     if options.sheet {
         let sheets = sheets(items, &options.style)?;

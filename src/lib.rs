@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
+pub mod csv_safe;
 pub mod demo;
 pub mod export;
 pub mod import;

@@ -1,12 +1,13 @@
 //! Pulling referral events from a backend (the relay, or any bot backend
 //! that implements `docs/sync-protocol.md`) into the local store.
 //!
-//! Each page of events is committed with the next cursor in one transaction,
-//! so an interrupted sync resumes where it stopped, with nothing lost and
-//! nothing counted twice.
+//! Each page of events is committed in short transactions, the last of which
+//! moves the cursor (see [`Store::ingest`]), so an interrupted sync resumes
+//! where it stopped, with nothing lost and nothing counted twice, and other
+//! writers get their turn between transactions.
 
 use crate::model::{ReferralEvent, check_event_time};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, SyncStep};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde::Deserialize;
@@ -122,11 +123,21 @@ pub struct Progress {
     pub refused: usize,
 }
 
-#[derive(Deserialize)]
-struct Page {
-    events: Vec<ReferralEvent>,
-    next_cursor: String,
-    has_more: bool,
+/// One page of the sync API (`docs/sync-protocol.md`).
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// The events, oldest first.
+    pub events: Vec<ReferralEvent>,
+    /// Where the next page starts.
+    pub next_cursor: String,
+    /// Whether another page follows.
+    pub has_more: bool,
+}
+
+/// Decodes a page body; anything else is a protocol error that says why.
+pub fn decode_page(body: &[u8]) -> Result<Page, SyncError> {
+    serde_json::from_slice::<Page>(body)
+        .map_err(|e| SyncError::Protocol(format!("not a page of events: {e}")))
 }
 
 fn client(config: &SyncConfig) -> Result<Client, SyncError> {
@@ -165,9 +176,7 @@ fn fetch(
                         .map_err(|e| SyncError::Protocol(e.without_url().to_string()));
                     match bytes {
                         Ok(b) => {
-                            return serde_json::from_slice::<Page>(b.as_ref()).map_err(|e| {
-                                SyncError::Protocol(format!("not a page of events: {e}"))
-                            });
+                            return decode_page(b.as_ref());
                         }
                         Err(e) if attempt < config.retry.max_attempts => {
                             tracing::debug!(error = %e, "body read failed; retrying");
@@ -244,6 +253,19 @@ fn fetch(
     }
 }
 
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
+}
+
 /// Keeps the events whose time lies in the event window and counts the rest.
 /// Refusals are logged by event id, field, value and rule, never by person.
 fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
@@ -262,19 +284,6 @@ fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent
         .collect();
     let refused = before - kept.len();
     (kept, refused)
-}
-
-/// Checks the URL and token with a one-event request.
-pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
-    let quick = SyncConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..config.retry.clone()
-        },
-        timeout_secs: config.timeout_secs.min(10),
-        ..config.clone()
-    };
-    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
 }
 
 /// Pulls every event after the stored cursor. `progress` runs after each
@@ -301,7 +310,10 @@ fn run(
     let client = client(config)?;
     // A fetcher thread downloads the next page while this one commits the
     // last, so the network and SQLite overlap. Pages stay in order.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Page, SyncError>>(2);
+    // Each page travels with the cursor it was fetched after, so the commit
+    // can check that no other sync has stored it already.
+    type Fetched = (Option<String>, Result<Page, SyncError>);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Fetched>(2);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let stop = &stop;
     std::thread::scope(|scope| {
@@ -313,7 +325,7 @@ fn run(
                     Ok(p) if p.has_more => Some(p.next_cursor.clone()),
                     _ => None,
                 };
-                if tx.send(page).is_err() {
+                if tx.send((cursor.clone(), page)).is_err() {
                     return;
                 }
                 match next {
@@ -327,12 +339,17 @@ fn run(
         let rx = rx;
         let result = (|| {
             let mut done = Progress::default();
-            for page in rx.iter() {
+            for (after, page) in rx.iter() {
                 let page = page?;
+                let step = SyncStep {
+                    source,
+                    after: after.as_deref(),
+                    next: &page.next_cursor,
+                };
                 let events = page.events.len();
-                let (kept, refused) =
-                    keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
-                let new = store.ingest(&kept, Some((source, &page.next_cursor)))?;
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let (kept, refused) = keep_in_window(page.events, now_ms);
+                let new = store.ingest(&kept, Some(step))?;
                 done.events += events;
                 done.refused += refused;
                 done.new_events += new;

@@ -83,8 +83,18 @@ pub enum Command {
     Import(Vec<PathBuf>),
     /// Run a stats query.
     Stats(StatsQuery),
-    /// Write a file the UI produced (e.g. a CSV table), atomically.
+    /// Write a file the UI produced, atomically.
     WriteFile(PathBuf, Vec<u8>),
+    /// Write a table as CSV, atomically, through [`crate::csv_safe`] (formula
+    /// cells neutralised).
+    WriteCsv {
+        /// Target file.
+        path: PathBuf,
+        /// Column names.
+        header: Vec<String>,
+        /// Rows of cells.
+        rows: Vec<Vec<String>>,
+    },
 }
 
 /// Which long job a progress event belongs to.
@@ -453,6 +463,18 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             Ok(()) => out.send(Event::Notice(format!("Wrote {}", path.display()))),
             Err(e) => out.send(Event::Error(e.to_string())),
         },
+        Command::WriteCsv { path, header, rows } => {
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            let written = crate::csv_safe::to_bytes(&header, &rows)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    crate::export::write_atomic(&path, &bytes).map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => out.send(Event::Notice(format!("Wrote {}", path.display()))),
+                Err(e) => out.send(Event::Error(e)),
+            }
+        }
         Command::Stats(q) => match crate::stats::query(store, &q) {
             Ok(r) => out.send(Event::Stats(Box::new(r))),
             Err(e) => out.send(Event::Error(e.to_string())),
@@ -473,12 +495,14 @@ fn import(
                 "Import cancelled after {i} file(s); {new} new referral(s) kept"
             ));
         }
-        let text = std::fs::read_to_string(path)
+        let input = std::fs::File::open(path)
             .map_err(|e| format!("cannot read ({e}): {}", path.display()))?;
-        let report = crate::import::import_text(store, &text).map_err(|e| e.to_string())?;
+        let report =
+            crate::import::import_reader(store, input, &mut || !cancel.load(Ordering::SeqCst))
+                .map_err(|e| format!("{e}: {}", path.display()))?;
         total += report.referrals;
         new += report.new;
-        bad += report.bad_lines.len();
+        bad += report.bad_line_count;
         out.send(Event::Progress(Job::Import, i + 1, paths.len()));
     }
     Ok(format!(

@@ -1,6 +1,6 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, outln, print_json, table};
+use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
 use crate::model::{NewLink, Warning, suggest_ref};
@@ -210,14 +210,14 @@ fn print_link_table(rows: &[LinkRow], show_page: bool) -> anyhow::Result<()> {
     let mut t = table(&header);
     for r in rows {
         let mut row = vec![
-            r.link.ref_code.clone(),
-            r.campaign_name.clone(),
-            r.channel_name.clone(),
-            r.url.clone(),
+            cell(&r.link.ref_code),
+            cell(&r.campaign_name),
+            cell(&r.channel_name),
+            cell(&r.url),
             archived_mark(r.link.archived).to_string(),
         ];
         if show_page {
-            row.insert(0, r.page_name.clone());
+            row.insert(0, cell(&r.page_name));
         }
         t.add_row(row);
     }
@@ -234,19 +234,23 @@ fn print_link(row: &LinkRow) -> anyhow::Result<()> {
                 .to_string()
         })
         .unwrap_or_default();
-    outln!("ref       {}", l.ref_code);
-    outln!("url       {}", row.url);
-    outln!("page      {} (m.me/{})", row.page_name, row.page_target);
-    outln!("campaign  {}", row.campaign_name);
-    outln!("channel   {}", row.channel_name);
+    outln!("ref       {}", full(&l.ref_code));
+    outln!("url       {}", full(&row.url));
+    outln!(
+        "page      {} (m.me/{})",
+        full(&row.page_name),
+        full(&row.page_target)
+    );
+    outln!("campaign  {}", full(&row.campaign_name));
+    outln!("channel   {}", full(&row.channel_name));
     if !l.cta.is_empty() {
-        outln!("cta       {}", l.cta);
+        outln!("cta       {}", full(&l.cta));
     }
     if let Some(t) = &l.prefill_text {
-        outln!("text      {t}");
+        outln!("text      {}", full(t));
     }
     if !l.notes.is_empty() {
-        outln!("notes     {}", l.notes);
+        outln!("notes     {}", full(&l.notes));
     }
     outln!("created   {created}");
     if l.archived {
@@ -295,8 +299,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            outln!("Created link {}", row.link.ref_code);
-            outln!("{}", row.url);
+            outln!("Created link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::List {
             campaign,
@@ -398,26 +402,26 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            outln!("Updated link {}", row.link.ref_code);
-            outln!("{}", row.url);
+            outln!("Updated link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::Archive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, true)?;
-            outln!("Archived link {}", row.link.ref_code);
+            outln!("Archived link {}", full(&row.link.ref_code));
         }
         LinkCmd::Unarchive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, false)?;
-            outln!("Restored link {}", row.link.ref_code);
+            outln!("Restored link {}", full(&row.link.ref_code));
         }
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
-            outln!("Removed link {}", row.link.ref_code);
+            outln!("Removed link {}", full(&row.link.ref_code));
         }
     }
     Ok(())
@@ -434,7 +438,11 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
     };
     let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
     warn(&warnings);
-    outln!("Wrote {} for {}", args.output.display(), row.url);
+    outln!(
+        "Wrote {} for {}",
+        full(&args.output.display().to_string()),
+        full(&row.url)
+    );
     Ok(())
 }
 
@@ -475,13 +483,13 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     };
     let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", full(w));
     }
     outln!(
         "Exported {} link(s), {} file(s) to {}",
         report.links,
         report.files.len(),
-        args.dir.display()
+        full(&args.dir.display().to_string())
     );
     Ok(())
 }

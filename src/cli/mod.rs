@@ -178,6 +178,6 @@ fn is_user_error(e: &anyhow::Error) -> bool {
 /// Prints warnings to standard error.
 fn warn(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", output::full(&w.to_string()));
     }
 }

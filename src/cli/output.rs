@@ -1,5 +1,10 @@
 //! Terminal tables and JSON output.
+//!
+//! Every string that reaches the terminal from the database goes through
+//! [`cell`] or [`full`], so control and bidi characters in refs from
+//! strangers show as visible escapes. JSON stays exact.
 
+use crate::model::{safe_display, safe_text};
 use comfy_table::{ContentArrangement, Table, TableComponent, presets};
 use serde::Serialize;
 
@@ -50,3 +55,17 @@ pub(super) fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub(super) fn archived_mark(archived: bool) -> &'static str {
     if archived { "archived" } else { "" }
 }
+
+/// Text for a table cell or a short line: escaped and bounded (200 characters).
+pub(super) fn cell(s: &str) -> String {
+    safe_text(s)
+}
+
+/// Text shown on its own line (e.g. `link show`): escaped, bounded loosely
+/// enough that a ref of Messenger's full 2,083 characters shows whole.
+pub(super) fn full(s: &str) -> String {
+    safe_display(s, FULL_MAX_CHARS)
+}
+
+/// The longest text [`full`] shows.
+const FULL_MAX_CHARS: usize = 8192;

@@ -1,8 +1,9 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{outln, print_json, table};
-use crate::model::{ValidationError, parse_date};
+use super::output::{cell, outln, print_json, table};
+use crate::csv_safe::SafeCsvWriter;
+use crate::model::{ValidationError, parse_date, safe_text};
 use crate::relay::{RelayConfig, serve};
 use crate::simulate::{SimulateConfig, generate, send};
 use crate::stats::{
@@ -11,7 +12,7 @@ use crate::stats::{
 };
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// Settings keys for the saved backend.
@@ -276,27 +277,33 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     let mut total = crate::import::ImportReport::default();
     for file in &args.files {
         let name = file.display().to_string();
-        let text = if name == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("cannot read standard input")?;
-            s
+        let report = if name == "-" {
+            crate::import::import_reader(&mut store, std::io::stdin().lock(), &mut || true)
+                .context("cannot import standard input")?
         } else {
-            std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?
+            let input = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+            crate::import::import_reader(&mut store, input, &mut || true)
+                .with_context(|| format!("cannot import {name}"))?
         };
-        let report = crate::import::import_text(&mut store, &text)?;
+        let shown = safe_text(&name);
         for (line, reason) in &report.bad_lines {
-            eprintln!("warning: {name}:{line}: skipped: {reason}");
+            eprintln!("warning: {shown}:{line}: skipped: {}", safe_text(reason));
+        }
+        let unlisted = report.bad_line_count - report.bad_lines.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more bad line(s) skipped");
         }
         for (line, reason) in &report.refused {
-            eprintln!("warning: {name}:{line}: referral refused: {reason}");
+            eprintln!(
+                "warning: {shown}:{line}: referral refused: {}",
+                safe_text(reason)
+            );
         }
-        total.refused.extend(report.refused);
-        total.bodies += report.bodies;
-        total.referrals += report.referrals;
-        total.new += report.new;
-        total.bad_lines.extend(report.bad_lines);
+        let unlisted = report.refused_count - report.refused.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more referral(s) refused");
+        }
+        total.add(report);
     }
     outln!(
         "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
@@ -304,8 +311,8 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.bodies,
         total.new,
         total.referrals - total.new,
-        total.bad_lines.len(),
-        total.refused.len()
+        total.bad_line_count,
+        total.refused_count
     );
     Ok(())
 }
@@ -342,11 +349,11 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         })?);
     }
     let report = query(&store, &q)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
-        writeln!(out)?;
-    } else if args.csv {
+        return print_json(&report);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.csv {
         stats_csv(&mut out, &report)?;
     } else {
         stats_table(&mut out, &report)?;
@@ -355,10 +362,10 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the series as CSV, row by row.
+/// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
 fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["key", "bucket", "referrals", "new", "returning"])?;
+    let mut w = SafeCsvWriter::new(out);
+    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
     let other = report
         .other
         .as_ref()
@@ -370,7 +377,7 @@ fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         .chain(other);
     for (key, series) in rows {
         for p in series {
-            w.write_record([
+            w.write_row([
                 key.as_str(),
                 &p.bucket,
                 &p.referrals.to_string(),
@@ -415,7 +422,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         ]);
         for g in &report.groups {
             tab.add_row(vec![
-                g.key.clone(),
+                cell(&g.key),
                 g.referrals.to_string(),
                 g.unique_people.to_string(),
                 g.new.to_string(),
@@ -444,8 +451,8 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         let mut tab = table(&["ref", "page id", "referrals"]);
         for u in &report.untracked_refs {
             tab.add_row(vec![
-                u.ref_code.clone(),
-                u.page_id.clone(),
+                cell(&u.ref_code),
+                cell(&u.page_id),
                 u.referrals.to_string(),
             ]);
         }
@@ -485,7 +492,7 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         let n = kinds.get("new").copied().unwrap_or(0);
         let ret = kinds.get("returning").copied().unwrap_or(0);
         tab.add_row(vec![
-            r.clone(),
+            cell(r),
             n.to_string(),
             ret.to_string(),
             (n + ret).to_string(),

@@ -4,6 +4,7 @@
 //! Pure code: no GUI, database or network. Every front end (CLI, GUI, relay)
 //! validates through these functions so that they all give the same messages.
 
+mod display;
 mod error;
 mod event;
 mod link;
@@ -12,6 +13,9 @@ mod refcode;
 mod time;
 mod types;
 
+pub use display::{
+    SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
+};
 pub use error::{ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use link::{link_url, percent_encode_component, suggest_ref};

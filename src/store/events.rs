@@ -195,24 +195,64 @@ fn insert_events<'e>(
     Ok(inserted)
 }
 
+/// A page of synced events: which backend, the cursor the page was asked
+/// for after, and the cursor to continue from.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStep<'a> {
+    /// Store id of the sync source.
+    pub source: i64,
+    /// The cursor the page was fetched after (`None` for the first page).
+    pub after: Option<&'a str>,
+    /// The cursor to resume from once the page is stored.
+    pub next: &'a str,
+}
+
+/// Events stored per write transaction, so that a big page or import holds
+/// the write lock for a few milliseconds at a time.
+const EVENTS_PER_TRANSACTION: usize = 1000;
+/// Pause between those transactions: other connections' busy handlers poll
+/// every millisecond, so one of them takes its turn here.
+const WRITER_TURN: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl Store {
-    /// Stores events (imported or synced) in one transaction; duplicates are
-    /// ignored. With `origin`, the source's cursor moves to `cursor` in the
-    /// same transaction, so an interrupted sync never counts twice or skips.
+    /// Stores events (imported or synced) in short transactions of at most
+    /// [`EVENTS_PER_TRANSACTION`]; duplicates are ignored. Returns how many
+    /// were new.
+    ///
+    /// With a [`SyncStep`], the last transaction also moves the source's
+    /// cursor from `after` to `next` and counts the page in `events_pulled`,
+    /// but only if the cursor is still at `after`: when two syncs of one
+    /// backend run at once, each page is counted once. An interrupted page
+    /// leaves the cursor where it was; it is fetched again, and the events
+    /// already stored are skipped as known.
     pub fn ingest(
         &mut self,
         events: &[ReferralEvent],
-        origin: Option<(i64, &str)>,
+        step: Option<SyncStep<'_>>,
     ) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let inserted = insert_events(&tx, events, origin.map(|o| o.0))?;
-        if let Some((source, cursor)) = origin {
-            tx.execute(
-                "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2 WHERE id = ?3",
-                params![cursor, events.len() as i64, source],
-            )?;
+        let origin = step.map(|s| s.source);
+        let chunks: Vec<&[ReferralEvent]> = if events.is_empty() {
+            vec![&[]]
+        } else {
+            events.chunks(EVENTS_PER_TRANSACTION).collect()
+        };
+        let last = chunks.len() - 1;
+        let mut inserted = 0;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(WRITER_TURN);
+            }
+            let tx = self.conn.transaction()?;
+            inserted += insert_events(&tx, chunk, origin)?;
+            if let (Some(step), true) = (step, i == last) {
+                tx.execute(
+                    "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2
+                     WHERE id = ?3 AND cursor IS ?4",
+                    params![step.next, events.len() as i64, step.source, step.after],
+                )?;
+            }
+            tx.commit()?;
         }
-        tx.commit()?;
         Ok(inserted)
     }
 

@@ -396,22 +396,24 @@ fn totals_table(app: &mut App, ui: &mut egui::Ui, report: &crate::stats::Report)
             .add_enabled(ok, egui::Button::new("Export CSV"))
             .clicked()
         {
-            let mut csv = String::from("key,referrals,unique_people,new,returning\n");
-            for g in &rows {
-                let key = if g.key.contains([',', '"', '\n']) {
-                    format!("\"{}\"", g.key.replace('"', "\"\""))
-                } else {
-                    g.key.clone()
-                };
-                csv.push_str(&format!(
-                    "{key},{},{},{},{}\n",
-                    g.referrals, g.unique_people, g.new, g.returning
-                ));
-            }
-            app.send(Command::WriteFile(
-                app.analytics.csv_path.trim().into(),
-                csv.into_bytes(),
-            ));
+            let header = ["key", "referrals", "unique_people", "new", "returning"];
+            let rows = rows
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.key.clone(),
+                        g.referrals.to_string(),
+                        g.unique_people.to_string(),
+                        g.new.to_string(),
+                        g.returning.to_string(),
+                    ]
+                })
+                .collect();
+            app.send(Command::WriteCsv {
+                path: app.analytics.csv_path.trim().into(),
+                header: header.map(String::from).to_vec(),
+                rows,
+            });
         }
     });
 }
