@@ -45,8 +45,9 @@ pub fn min_query_date() -> NaiveDate {
 /// What can go wrong in a stats query.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
-    /// A bad option: names the field, the value and the rule.
-    #[error(transparent)]
+    /// A bad option: names the field, the value and the rule. The
+    /// ValidationError is the source, so the CLI finds it in the chain.
+    #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// The store failed.
     #[error(transparent)]

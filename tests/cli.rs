@@ -938,3 +938,43 @@ fn a_closed_pipe_ends_output_quietly() {
         assert!(stderr.is_empty(), "{args:?} said: {stderr}");
     }
 }
+
+#[test]
+fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
+    let env = Env::seeded();
+    // A module error (simulate, export) wrapping a ValidationError: exit 2, printed once.
+    let out = env
+        .cmd()
+        .args([
+            "simulate",
+            "--relay",
+            "http://127.0.0.1:9",
+            "--app-secret",
+            "s",
+            "--days",
+            "0",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("days") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("invalid days").count(), 1, "{stderr}");
+    env.refused(
+        &["export", "--dir", "out", "--format", "gif"],
+        &["format", "gif"],
+    );
+    // The database is a folder: a runtime failure, not the user's input.
+    let folder = env.path("a-folder.db");
+    std::fs::create_dir(&folder).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&folder)
+        .args(["link", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot open the database"));
+}

@@ -473,8 +473,7 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         end_ms: chrono::Utc::now().timestamp_millis(),
         concurrency: args.concurrency,
     };
-    let (bodies, report) =
-        generate(&config).map_err(|e| ValidationError::new("simulate", "", e.to_string()))?;
+    let (bodies, report) = generate(&config)?;
     send(&config, &bodies)?;
     if args.json {
         return print_json(&report);

@@ -16,7 +16,7 @@ mod types;
 pub use display::{
     SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
 };
-pub use error::{ValidationError, Warning, shorten as shorten_text};
+pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_page_id, parse_page_target};

@@ -54,7 +54,9 @@ pub fn insert(conn: &mut Connection, events: &[ReferralEvent]) -> Result<usize, 
         let mut stmt =
             tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, json) VALUES (?1, ?2)")?;
         for e in events {
-            let json = serde_json::to_string(e).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            let json = serde_json::to_string(e).map_err(|e| {
+                crate::model::InternalError::new(format!("cannot serialise an event: {e}"))
+            })?;
             inserted += stmt.execute(params![e.event_id, json])?;
         }
     }

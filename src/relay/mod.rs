@@ -190,10 +190,9 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     let count = events.len();
     let st = state.clone();
     let stored = tokio::task::spawn_blocking(move || {
-        let mut conn = st
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Conflict("writer lock poisoned".into()))?;
+        let mut conn = st.writer.lock().map_err(|_| {
+            StoreError::Internal(crate::model::InternalError::new("writer lock poisoned"))
+        })?;
         db::insert(&mut conn, &events)
     })
     .await;
@@ -253,10 +252,9 @@ async fn referrals(
     };
     let st = state.clone();
     let page = tokio::task::spawn_blocking(move || {
-        let conn = st
-            .reader
-            .lock()
-            .map_err(|_| StoreError::Conflict("reader lock poisoned".into()))?;
+        let conn = st.reader.lock().map_err(|_| {
+            StoreError::Internal(crate::model::InternalError::new("reader lock poisoned"))
+        })?;
         db::page(&conn, after, limit + 1)
     })
     .await;
