@@ -213,10 +213,12 @@ impl Store {
         }
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Self {
+        let mut store = Self {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        store.rebuild_refless_rollups()?;
+        Ok(store)
     }
 
     /// The database file.
