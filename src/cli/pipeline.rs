@@ -1,7 +1,7 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{cell, print_json, table};
+use super::output::{cell, outln, print_json, table};
 use crate::csv_safe::SafeCsvWriter;
 use crate::model::{ValidationError, parse_date, safe_text};
 use crate::relay::{RelayConfig, RelayError, RelayOptions, serve_with};
@@ -312,7 +312,9 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
+    // The dashboard's Backend form checks with the same two rules.
     let url = crate::model::validate_backend_url(&url)?;
+    let token = crate::model::validate_api_token(&token)?;
     let config = SyncConfig::new(&url, &token);
     if args.reset {
         let url = config.url.clone();
@@ -325,7 +327,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     }
     if args.check {
         crate::sync::test_connection(&config)?;
-        println!("The backend answers and accepts the token: {url}");
+        outln!("The backend answers and accepts the token: {url}");
         return Ok(());
     }
     let tty = std::io::stderr().is_terminal();
@@ -359,9 +361,11 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             done.skipped
         );
     }
-    println!(
+    outln!(
         "Synced {} event(s), {} new, in {} page(s) from {url}",
-        done.events, done.new_events, done.pages
+        done.events,
+        done.new_events,
+        done.pages
     );
     if done.refused > 0 {
         eprintln!(
@@ -406,7 +410,7 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         }
         total.add(report);
     }
-    println!(
+    outln!(
         "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
         total.bodies,
@@ -450,11 +454,11 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         })?);
     }
     let report = query(&store, &q)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
-        writeln!(out)?;
-    } else if args.csv {
+        return print_json(&report);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.csv {
         stats_csv(&mut out, &report)?;
     } else {
         stats_table(&mut out, &report)?;
@@ -463,7 +467,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the series as CSV, row by row.
+/// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
 fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let mut w = SafeCsvWriter::new(out);
     w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
@@ -574,13 +578,12 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         end_ms: chrono::Utc::now().timestamp_millis(),
         concurrency: args.concurrency,
     };
-    let (bodies, report) =
-        generate(&config).map_err(|e| ValidationError::new("simulate", "", e.to_string()))?;
+    let (bodies, report) = generate(&config)?;
     send(&config, &bodies)?;
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "Sent {} request(s) ({} redelivered, {} non-referral item(s)): {} distinct referral(s) from {} people",
         report.requests,
         report.redelivered,
@@ -599,6 +602,6 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             (n + ret).to_string(),
         ]);
     }
-    println!("{tab}");
+    outln!("{tab}");
     Ok(())
 }
