@@ -5,7 +5,7 @@
 //! export renders everything into a staging folder first, so a failure
 //! leaves no half-written files behind.
 
-use crate::model::Warning;
+use crate::model::{ValidationError, Warning};
 use crate::qr::{
     Caption, QrError, QrMatrix, QrStyle, module_path, render_png, render_svg, xml_escape,
 };
@@ -22,16 +22,9 @@ pub enum ExportError {
     /// Rendering failed or an option was bad.
     #[error(transparent)]
     Qr(#[from] QrError),
-    /// The output name or folder is not usable.
-    #[error("invalid {field} {value:?}: {rule}")]
-    Invalid {
-        /// Which input.
-        field: &'static str,
-        /// Its value.
-        value: String,
-        /// The rule.
-        rule: String,
-    },
+    /// The output name or folder is not usable: field, value and rule.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
     /// Writing failed.
     #[error("cannot write ({source}): {path}")]
     Io {
@@ -53,8 +46,8 @@ impl ExportError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            ExportError::Invalid { .. }
-                | ExportError::Qr(QrError::Invalid { .. } | QrError::TooLong { .. })
+            ExportError::Invalid(_)
+                | ExportError::Qr(QrError::Invalid(_) | QrError::TooLong { .. })
         )
     }
 }
@@ -90,10 +83,12 @@ impl Format {
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default();
-        ext.parse().map_err(|_| ExportError::Invalid {
-            field: "output",
-            value: path.display().to_string(),
-            rule: "the file name must end in .png or .svg".into(),
+        ext.parse().map_err(|_| {
+            ExportError::Invalid(ValidationError::new(
+                "output",
+                &path.display().to_string(),
+                "the file name must end in .png or .svg",
+            ))
         })
     }
 }
@@ -104,11 +99,11 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "png" => Ok(Format::Png),
             "svg" => Ok(Format::Svg),
-            _ => Err(ExportError::Invalid {
-                field: "format",
-                value: s.to_string(),
-                rule: "use png, svg or png,svg".into(),
-            }),
+            _ => Err(ExportError::Invalid(ValidationError::new(
+                "format",
+                s,
+                "use png, svg or png,svg",
+            ))),
         }
     }
 }
@@ -133,11 +128,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(ExportError::Invalid {
-            field: "output",
-            value: path.display().to_string(),
-            rule: "the folder does not exist".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "output",
+            &path.display().to_string(),
+            "the folder does not exist",
+        )));
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(".refboard-")
@@ -295,11 +290,11 @@ pub fn export_bulk(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportReport, ExportError> {
     if options.formats.is_empty() && !options.sheet {
-        return Err(ExportError::Invalid {
-            field: "format",
-            value: String::new(),
-            rule: "choose at least one format, or a sheet".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "format",
+            "",
+            "choose at least one format, or a sheet",
+        )));
     }
     let mut warnings: Vec<String> = options
         .style
@@ -308,11 +303,11 @@ pub fn export_bulk(
         .map(|w| w.to_string())
         .collect();
     if dir.exists() && !dir.is_dir() {
-        return Err(ExportError::Invalid {
-            field: "dir",
-            value: dir.display().to_string(),
-            rule: "exists and is not a folder".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "dir",
+            &dir.display().to_string(),
+            "exists and is not a folder",
+        )));
     }
     // Render everything before touching the folder, so that errors write nothing.
     let stems = unique_stems(items);
@@ -328,11 +323,11 @@ pub fn export_bulk(
             let name = format!("{stem}.{}", format.extension());
             let bytes =
                 render(*format, &item.url, Some(caption), &options.style).map_err(|e| match e {
-                    QrError::TooLong { .. } => ExportError::Invalid {
-                        field: "ref",
-                        value: item.ref_code.clone(),
-                        rule: e.to_string(),
-                    },
+                    QrError::TooLong { .. } => ExportError::Invalid(ValidationError::new(
+                        "ref",
+                        &item.ref_code.clone(),
+                        e.to_string(),
+                    )),
                     e => e.into(),
                 })?;
             staged.push((name.clone(), bytes));

@@ -45,8 +45,9 @@ pub fn min_query_date() -> NaiveDate {
 /// What can go wrong in a stats query.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
-    /// A bad option: names the field, the value and the rule.
-    #[error(transparent)]
+    /// A bad option: names the field, the value and the rule. The
+    /// ValidationError is the source, so the CLI finds it in the chain.
+    #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// The store failed.
     #[error(transparent)]
@@ -361,11 +362,16 @@ pub struct Point {
     pub returning: u64,
 }
 
-/// Totals and series of one group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Totals and series of one group. In JSON, `key` is `null` for the group
+/// of referrals without a ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStats {
-    /// Ref, channel, campaign, source, kind or page.
+    /// Ref, channel, campaign, source, kind or page; [`NO_REF_LABEL`] for
+    /// referrals without a ref (see `missing_ref`).
     pub key: String,
+    /// This group holds the referrals that carried no ref at all (apart from
+    /// an empty ref and from a ref that reads like the label).
+    pub missing_ref: bool,
     /// Referrals.
     pub referrals: u64,
     /// Distinct people (0 when not asked for).
@@ -376,6 +382,20 @@ pub struct GroupStats {
     pub returning: u64,
     /// One point per bucket of the range, zeros included.
     pub series: Vec<Point>,
+}
+
+impl Serialize for GroupStats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("GroupStats", 6)?;
+        st.serialize_field("key", &(!self.missing_ref).then_some(&self.key))?;
+        st.serialize_field("referrals", &self.referrals)?;
+        st.serialize_field("unique_people", &self.unique_people)?;
+        st.serialize_field("new", &self.new)?;
+        st.serialize_field("returning", &self.returning)?;
+        st.serialize_field("series", &self.series)?;
+        st.end()
+    }
 }
 
 /// The groups past the top N, summed into one row.
@@ -509,6 +529,13 @@ impl Links {
     }
 }
 
+/// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
+pub const NO_REF_LABEL: &str = "(no ref)";
+
+/// A group's identity: its text, and whether it stands for "no ref" (so a
+/// literal ref "(no ref)", an empty ref and no ref are three groups).
+type GroupKey = (String, bool);
+
 fn none_label(s: &str) -> String {
     if s.is_empty() {
         "(none)".into()
@@ -524,24 +551,26 @@ fn group_key(
     links: &Links,
     link: Option<&LinkInfo>,
     page_id: &str,
-    ref_code: &str,
+    ref_code: Option<&str>,
     source: &str,
-) -> Option<String> {
-    match by {
-        GroupBy::Link => link.map(|l| l.ref_code.clone()),
-        GroupBy::Ref => Some(none_label(ref_code)),
-        GroupBy::Channel => Some(link.map_or("(untracked)".into(), |l| l.channel.clone())),
-        GroupBy::Campaign => Some(link.map_or("(untracked)".into(), |l| l.campaign.clone())),
-        GroupBy::Source => Some(none_label(source)),
-        GroupBy::Kind => None,
-        GroupBy::Page => Some(
-            links
-                .page_names
-                .get(page_id)
-                .cloned()
-                .unwrap_or_else(|| page_id.to_string()),
-        ),
-    }
+) -> Option<GroupKey> {
+    let text = match by {
+        GroupBy::Link => link.map(|l| l.ref_code.clone())?,
+        GroupBy::Ref => match ref_code {
+            Some(r) => r.to_string(),
+            None => return Some((NO_REF_LABEL.to_string(), true)),
+        },
+        GroupBy::Channel => link.map_or("(untracked)".into(), |l| l.channel.clone()),
+        GroupBy::Campaign => link.map_or("(untracked)".into(), |l| l.campaign.clone()),
+        GroupBy::Source => none_label(source),
+        GroupBy::Kind => return None,
+        GroupBy::Page => links
+            .page_names
+            .get(page_id)
+            .cloned()
+            .unwrap_or_else(|| page_id.to_string()),
+    };
+    Some((text, false))
 }
 
 /// Local midnight of `day` in `tz`, in ms (DST gaps move it to the first valid instant).
@@ -787,7 +816,7 @@ fn scan_rollups<T: Copy>(
     span: &Span,
     page_filter: Option<&str>,
     table: &BucketTable,
-    mut row: impl FnMut(&str, &str, &str) -> T,
+    mut row: impl FnMut(&str, Option<&str>, &str) -> T,
     mut cell: impl FnMut(T, usize, u64, u64),
 ) -> Result<(), StoreError> {
     let (first, last) = span.periods();
@@ -828,8 +857,8 @@ struct Resolver<'a> {
     links: &'a Links,
     cache: HashMap<String, Target>,
     key_buf: String,
-    group_keys: Vec<String>,
-    group_index: HashMap<String, usize>,
+    group_keys: Vec<GroupKey>,
+    group_index: HashMap<GroupKey, usize>,
     untracked: Vec<(String, String)>,
     untracked_index: HashMap<(String, String), usize>,
 }
@@ -848,13 +877,13 @@ impl<'a> Resolver<'a> {
         };
         if by == GroupBy::Kind {
             for k in [Kind::New, Kind::Returning] {
-                r.group(k.as_str().to_string());
+                r.group((k.as_str().to_string(), false));
             }
         }
         r
     }
 
-    fn group(&mut self, key: String) -> usize {
+    fn group(&mut self, key: GroupKey) -> usize {
         if let Some(&i) = self.group_index.get(&key) {
             return i;
         }
@@ -863,19 +892,24 @@ impl<'a> Resolver<'a> {
         self.group_keys.len() - 1
     }
 
-    fn target(&mut self, page_id: &str, ref_code: &str, source: &str) -> Target {
+    fn target(&mut self, page_id: &str, ref_code: Option<&str>, source: &str) -> Target {
         self.key_buf.clear();
-        for part in [page_id, "\0", ref_code, "\0", source] {
+        // "\0N" for no ref, "\0R" before a ref: an empty ref stays apart.
+        let (mark, r) = match ref_code {
+            None => ("\0N", ""),
+            Some(r) => ("\0R", r),
+        };
+        for part in [page_id, mark, r, "\0", source] {
             self.key_buf.push_str(part);
         }
         if let Some(t) = self.cache.get(self.key_buf.as_str()) {
             return *t;
         }
-        let link = self.links.find(page_id, ref_code);
+        let link = ref_code.and_then(|r| self.links.find(page_id, r));
         let group =
             group_key(self.by, self.links, link, page_id, ref_code, source).map(|k| self.group(k));
-        let untracked = (link.is_none() && !ref_code.is_empty()).then(|| {
-            let k = (ref_code.to_string(), page_id.to_string());
+        let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
+            let k = (r.to_string(), page_id.to_string());
             match self.untracked_index.get(&k) {
                 Some(&i) => i,
                 None => {
@@ -944,7 +978,7 @@ fn aggregate(
 }
 
 /// Groups with referrals, most first (ties by key); the first N get a series.
-fn rank_groups(keys: &[String], counts: &[(u64, u64)]) -> Vec<usize> {
+fn rank_groups(keys: &[GroupKey], counts: &[(u64, u64)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..counts.len())
         .filter(|&i| counts[i].0 + counts[i].1 > 0)
         .collect();
@@ -1035,7 +1069,7 @@ fn unique_people(
             }),
             _ => {
                 resolver
-                    .target(&row.page_id, &row.ref_code, &row.source)
+                    .target(&row.page_id, row.ref_code.as_deref(), &row.source)
                     .group
             }
         };
@@ -1125,8 +1159,10 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
         .enumerate()
         .map(|(s, (&g, counts))| {
             let (new, returning) = agg.groups[g];
+            let (key, missing_ref) = resolver.group_keys[g].clone();
             GroupStats {
-                key: resolver.group_keys[g].clone(),
+                key,
+                missing_ref,
                 referrals: new + returning,
                 unique_people: people.get(s).copied().unwrap_or(0),
                 new,

@@ -930,3 +930,80 @@ fn sync_checks_backend_url_and_token_with_the_model_rules() {
     assert!(err.contains("an API token has no spaces"), "{err}");
     assert!(!err.contains("a b"), "the token is never echoed: {err}");
 }
+
+/// Runs `args` with standard output on a pipe whose reader is already gone,
+/// as in `refboard link list | head -0`; returns the exit code and stderr.
+fn run_into_closed_pipe(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&env.db)
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let env = Env::seeded();
+    for args in [
+        &["link", "list"][..],
+        &["link", "list", "--json"],
+        &["link", "show", "freeshipping"],
+        &["stats", "--tz", "UTC"],
+        &["stats", "--tz", "UTC", "--csv"],
+        &["page", "list"],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(&env, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
+    let env = Env::seeded();
+    // A module error (simulate, export) wrapping a ValidationError: exit 2, printed once.
+    let out = env
+        .cmd()
+        .args([
+            "simulate",
+            "--relay",
+            "http://127.0.0.1:9",
+            "--app-secret",
+            "s",
+            "--days",
+            "0",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("days") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("invalid days").count(), 1, "{stderr}");
+    env.refused(
+        &["export", "--dir", "out", "--format", "gif"],
+        &["format", "gif"],
+    );
+    // The database is a folder: a runtime failure, not the user's input.
+    let folder = env.path("a-folder.db");
+    std::fs::create_dir(&folder).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&folder)
+        .args(["link", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot open the database"));
+}

@@ -498,3 +498,49 @@ fn group_by_and_every_list_every_value_once_with_a_label() {
         assert_eq!(e.to_possible_value().unwrap().get_name(), e.as_str());
     }
 }
+
+#[test]
+fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut s = Store::open(&path).unwrap();
+    let t = ms("2026-06-01T12:00:00Z");
+    let mut events = vec![ev_at(1, t, None)];
+    events.extend((2..4).map(|i| ev_at(i, t, Some(""))));
+    events.extend((4..7).map(|i| ev_at(i, t, Some("(none)"))));
+    events.extend((7..11).map(|i| ev_at(i, t, Some("(no ref)"))));
+    s.ingest(&events, None).unwrap();
+    let by_ref = |s: &Store| {
+        let r = query(s, &StatsQuery::new(GroupBy::Ref, chrono_tz::UTC)).unwrap();
+        let json = serde_json::to_value(&r).unwrap();
+        let keys: Vec<(serde_json::Value, u64)> = json["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["key"].clone(), g["referrals"].as_u64().unwrap()))
+            .collect();
+        let people: Vec<u64> = r.groups.iter().map(|g| g.unique_people).collect();
+        (keys, people)
+    };
+    let want = vec![
+        (serde_json::json!("(no ref)"), 4),
+        (serde_json::json!("(none)"), 3),
+        (serde_json::json!(""), 2),
+        (serde_json::Value::Null, 1),
+    ];
+    let (keys, people) = by_ref(&s);
+    assert_eq!(keys, want);
+    assert_eq!(people, [4, 3, 2, 1]);
+    // A store whose rollups mixed no ref with an empty ref (before schema 3)
+    // is rebuilt from its events when opened.
+    s.connection()
+        .execute_batch(
+            "DELETE FROM referral_rollup WHERE ref = '';
+             INSERT INTO settings (key, value) VALUES ('rollup_rebuild_refless', '1');",
+        )
+        .unwrap();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(by_ref(&s).0, want);
+    assert_eq!(s.setting("rollup_rebuild_refless").unwrap(), None);
+}

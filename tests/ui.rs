@@ -780,6 +780,7 @@ fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Repor
         groups: (0..20)
             .map(|i| GroupStats {
                 key: format!("group_{i:04}"),
+                missing_ref: false,
                 referrals: 100 - i as u64,
                 unique_people: 1,
                 new: 1,

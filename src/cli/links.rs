@@ -1,6 +1,6 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, cell, full, print_json, table};
+use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
 use crate::model::{NewLink, suggest_ref};
@@ -196,12 +196,12 @@ pub(super) struct ExportArgs {
     page: Option<String>,
 }
 
-fn print_link_table(rows: &[LinkRow], show_page: bool) {
+fn print_link_table(rows: &[LinkRow], show_page: bool) -> anyhow::Result<()> {
     if rows.is_empty() {
-        println!(
+        outln!(
             "No links yet. Create one: refboard link add --campaign \"Spring Sale\" --channel Newsletter"
         );
-        return;
+        return Ok(());
     }
     let mut header = vec!["ref", "campaign", "channel", "url", ""];
     if show_page {
@@ -221,10 +221,11 @@ fn print_link_table(rows: &[LinkRow], show_page: bool) {
         }
         t.add_row(row);
     }
-    println!("{t}");
+    outln!("{t}");
+    Ok(())
 }
 
-fn print_link(row: &LinkRow) {
+fn print_link(row: &LinkRow) -> anyhow::Result<()> {
     let l = &row.link;
     let created = chrono::DateTime::from_timestamp(l.created_at, 0)
         .map(|t| {
@@ -233,28 +234,29 @@ fn print_link(row: &LinkRow) {
                 .to_string()
         })
         .unwrap_or_default();
-    println!("ref       {}", full(&l.ref_code));
-    println!("url       {}", full(&row.url));
-    println!(
+    outln!("ref       {}", full(&l.ref_code));
+    outln!("url       {}", full(&row.url));
+    outln!(
         "page      {} (m.me/{})",
         full(&row.page_name),
         full(&row.page_target)
     );
-    println!("campaign  {}", full(&row.campaign_name));
-    println!("channel   {}", full(&row.channel_name));
+    outln!("campaign  {}", full(&row.campaign_name));
+    outln!("channel   {}", full(&row.channel_name));
     if !l.cta.is_empty() {
-        println!("cta       {}", full(&l.cta));
+        outln!("cta       {}", full(&l.cta));
     }
     if let Some(t) = &l.prefill_text {
-        println!("text      {}", full(t));
+        outln!("text      {}", full(t));
     }
     if !l.notes.is_empty() {
-        println!("notes     {}", full(&l.notes));
+        outln!("notes     {}", full(&l.notes));
     }
-    println!("created   {created}");
+    outln!("created   {created}");
     if l.archived {
-        println!("status    archived");
+        outln!("status    archived");
     }
+    Ok(())
 }
 
 fn find_link(store: &Store, page: Option<&str>, ref_code: &str) -> anyhow::Result<LinkRow> {
@@ -297,8 +299,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Created link {}", full(&row.link.ref_code));
-            println!("{}", full(&row.url));
+            outln!("Created link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::List {
             campaign,
@@ -328,7 +330,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&rows);
             }
-            print_link_table(&rows, filter.page.is_none() && pages.len() > 1);
+            print_link_table(&rows, filter.page.is_none() && pages.len() > 1)?;
         }
         LinkCmd::Show {
             ref_code,
@@ -341,7 +343,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&row);
             }
-            print_link(&row);
+            print_link(&row)?;
             if qr {
                 let code = qrcode::QrCode::new(row.url.as_bytes())?;
                 let art = code
@@ -349,7 +351,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                     .dark_color(qrcode::render::unicode::Dense1x2::Light)
                     .light_color(qrcode::render::unicode::Dense1x2::Dark)
                     .build();
-                println!("\n{art}");
+                outln!("\n{art}");
             }
         }
         LinkCmd::Edit {
@@ -394,26 +396,26 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Updated link {}", full(&row.link.ref_code));
-            println!("{}", full(&row.url));
+            outln!("Updated link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::Archive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, true)?;
-            println!("Archived link {}", full(&row.link.ref_code));
+            outln!("Archived link {}", full(&row.link.ref_code));
         }
         LinkCmd::Unarchive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, false)?;
-            println!("Restored link {}", full(&row.link.ref_code));
+            outln!("Restored link {}", full(&row.link.ref_code));
         }
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
-            println!("Removed link {}", full(&row.link.ref_code));
+            outln!("Removed link {}", full(&row.link.ref_code));
         }
     }
     Ok(())
@@ -430,7 +432,7 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
     };
     let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
     warn(&warnings);
-    println!(
+    outln!(
         "Wrote {} for {}",
         full(&args.output.display().to_string()),
         full(&row.url)
@@ -477,7 +479,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     for w in &report.warnings {
         eprintln!("warning: {}", full(w));
     }
-    println!(
+    outln!(
         "Exported {} link(s), {} file(s) to {}",
         report.links,
         report.files.len(),

@@ -19,10 +19,36 @@ pub(super) fn table(header: &[&str]) -> Table {
     t
 }
 
-/// Prints `value` as pretty JSON on standard output.
+/// Like `println!`, but a failed write to standard output (a closed pipe,
+/// as in `refboard link list | head -1`) is returned as an error instead of
+/// panicking; [`super::main`] then exits quietly, as ripgrep does.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+pub(super) use outln;
+
+/// Writes `value` as pretty JSON on standard output, straight to the stream.
 pub(super) fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
+}
+
+/// Whether `e` comes from writing to a closed pipe.
+pub(super) fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|c| {
+                matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
 }
 
 /// "yes" for archived rows, empty otherwise.

@@ -19,7 +19,7 @@ pub use backend::{rename_warning, validate_api_token, validate_backend_url};
 pub use display::{
     SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
 };
-pub use error::{ValidationError, Warning, shorten as shorten_text};
+pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};
 pub use link::{link_url, percent_encode_component, suggest_ref};

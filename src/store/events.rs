@@ -39,8 +39,8 @@ pub struct SyncSource {
 pub struct PersonRow {
     /// Page id.
     pub page_id: String,
-    /// Ref ("" when none).
-    pub ref_code: String,
+    /// Ref; `None` when the referral had none (kept apart from an empty ref).
+    pub ref_code: Option<String>,
     /// Source ("" when none).
     pub source: String,
     /// `new` or `returning`.
@@ -115,7 +115,8 @@ fn encode_slots(map: &BTreeMap<u16, (u32, u32)>) -> Vec<u8> {
     out
 }
 
-type RollupKey<'a> = (i64, &'a str, &'a str, &'a str);
+/// (period, page, ref or `None` for no ref, source).
+type RollupKey<'a> = (i64, &'a str, Option<&'a str>, &'a str);
 
 /// Inserts events inside `tx`, skipping known ids, and updates rollups.
 /// Returns how many were new.
@@ -152,29 +153,49 @@ fn insert_events<'e>(
             continue;
         }
         inserted += 1;
-        let period = e.timestamp_ms.div_euclid(PERIOD_MS);
-        let slot = (e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS) as u16;
-        let key = (
-            period,
-            e.page_id.as_str(),
-            e.ref_code.as_deref().unwrap_or_default(),
-            e.source.as_deref().unwrap_or_default(),
-        );
-        let entry = delta.entry(key).or_default().entry(slot).or_default();
-        match e.kind {
-            Kind::New => entry.0 += 1,
-            Kind::Returning => entry.1 += 1,
-        }
+        add_to_delta(&mut delta, e);
     }
+    write_rollups(tx, delta)?;
+    Ok(inserted)
+}
+
+/// Counts `e` in its rollup slot.
+fn add_to_delta<'e>(
+    delta: &mut HashMap<RollupKey<'e>, BTreeMap<u16, (u32, u32)>>,
+    e: &'e ReferralEvent,
+) {
+    let period = e.timestamp_ms.div_euclid(PERIOD_MS);
+    let slot = u16::try_from(e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS).unwrap_or(0);
+    let key = (
+        period,
+        e.page_id.as_str(),
+        e.ref_code.as_deref(),
+        e.source.as_deref().unwrap_or_default(),
+    );
+    let entry = delta.entry(key).or_default().entry(slot).or_default();
+    match e.kind {
+        Kind::New => entry.0 += 1,
+        Kind::Returning => entry.1 += 1,
+    }
+}
+
+/// Merges counted slots into the rollup rows.
+fn write_rollups(
+    tx: &Transaction<'_>,
+    delta: HashMap<RollupKey<'_>, BTreeMap<u16, (u32, u32)>>,
+) -> Result<(), StoreError> {
     let mut read = tx.prepare_cached(
-        "SELECT slots FROM referral_rollup WHERE period = ?1 AND page_id = ?2 AND ref = ?3 AND source = ?4",
+        "SELECT slots FROM referral_rollup
+         WHERE period = ?1 AND page_id = ?2 AND has_ref = ?3 AND ref = ?4 AND source = ?5",
     )?;
     let mut write = tx.prepare_cached(
-        "INSERT OR REPLACE INTO referral_rollup (period, page_id, ref, source, slots) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO referral_rollup (period, page_id, has_ref, ref, source, slots)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for ((period, page, r, source), add) in delta {
+        let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
         let current: Option<Vec<u8>> = read
-            .query_row(params![period, page, r, source], |row| row.get(0))
+            .query_row(params![period, page, has_ref, r, source], |row| row.get(0))
             .optional()?;
         let mut merged: BTreeMap<u16, (u32, u32)> = current
             .as_deref()
@@ -190,9 +211,16 @@ fn insert_events<'e>(
             e.0 = e.0.saturating_add(n);
             e.1 = e.1.saturating_add(r);
         }
-        write.execute(params![period, page, r, source, encode_slots(&merged)])?;
+        write.execute(params![
+            period,
+            page,
+            has_ref,
+            r,
+            source,
+            encode_slots(&merged)
+        ])?;
     }
-    Ok(inserted)
+    Ok(())
 }
 
 /// A page of synced events: which backend, the cursor the page was asked
@@ -310,16 +338,67 @@ impl Store {
         Ok(min.zip(max))
     }
 
+    /// Rebuilds, from the events, the rollups of referrals without a ref or
+    /// with an empty one, once after migration 3 (which dropped the rows that
+    /// mixed the two). Runs in one transaction; a no-op otherwise.
+    pub(super) fn rebuild_refless_rollups(&mut self) -> Result<(), StoreError> {
+        const FLAG: &str = "rollup_rebuild_refless";
+        if self.setting(FLAG)?.is_none() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        // Another process may have done it while this one waited for the lock.
+        let pending: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [FLAG], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if pending.is_some() {
+            let events = {
+                let mut stmt = tx.prepare(
+                    "SELECT page_id, ts_ms, kind, ref, source FROM referral_events
+                     WHERE ref IS NULL OR ref = ''",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(ReferralEvent {
+                        event_id: String::new(),
+                        platform: crate::model::Platform::Messenger,
+                        page_id: r.get(0)?,
+                        sender: String::new(),
+                        timestamp_ms: r.get(1)?,
+                        kind: Kind::parse(&r.get::<_, String>(2)?).unwrap_or(Kind::New),
+                        ref_code: r.get(3)?,
+                        source: r.get(4)?,
+                        ref_type: None,
+                        ad_id: None,
+                        ad_title: None,
+                        referer_uri: None,
+                        received_at_ms: 0,
+                    })
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            let mut delta = HashMap::new();
+            for e in &events {
+                add_to_delta(&mut delta, e);
+            }
+            write_rollups(&tx, delta)?;
+            tx.execute("DELETE FROM settings WHERE key = ?1", [FLAG])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Calls `f(period, page_id, ref, source, slots)` for each rollup row of
     /// periods `from..=to`, borrowing instead of allocating (chart hot path).
     pub fn for_each_rollup(
         &self,
         from_period: i64,
         to_period: i64,
-        mut f: impl FnMut(i64, &str, &str, &str, &[u8]),
+        mut f: impl FnMut(i64, &str, Option<&str>, &str, &[u8]),
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT period, page_id, ref, source, slots FROM referral_rollup
+            "SELECT period, page_id, ref, source, slots, has_ref FROM referral_rollup
              WHERE period >= ?1 AND period <= ?2",
         )?;
         let mut rows = stmt.query(params![from_period, to_period])?;
@@ -329,7 +408,8 @@ impl Store {
             let ref_code = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
             let source = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
             let slots = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
-            f(period, page, ref_code, source, slots);
+            let has_ref: bool = r.get(5)?;
+            f(period, page, has_ref.then_some(ref_code), source, slots);
         }
         Ok(())
     }
@@ -345,7 +425,7 @@ impl Store {
         mut f: impl FnMut(&PersonRow),
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT page_id, coalesce(ref, ''), coalesce(source, ''), kind, sender_hash
+            "SELECT DISTINCT page_id, ref, coalesce(source, ''), kind, sender_hash
              FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
         )?;
         let mut rows = stmt.query(params![from_ms, to_ms, page_id])?;

@@ -32,8 +32,9 @@ const CACHE_KIB: i64 = 64 * 1024;
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Input broke a model rule.
-    #[error(transparent)]
+    /// Input broke a model rule (the ValidationError is the source, so the
+    /// CLI finds it in the chain).
+    #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// Nothing matches what the user named.
     #[error("no {what} matches {value:?}{hint}")]
@@ -60,6 +61,9 @@ pub enum StoreError {
         /// The database file.
         path: String,
     },
+    /// refboard itself failed (a poisoned lock, serialisation): exit 1.
+    #[error("{0}")]
+    Internal(#[from] crate::model::InternalError),
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -209,10 +213,12 @@ impl Store {
         }
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Self {
+        let mut store = Self {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        store.rebuild_refless_rollups()?;
+        Ok(store)
     }
 
     /// The database file.

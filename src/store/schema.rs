@@ -104,6 +104,28 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, page_id, ref, source)
     ) WITHOUT ROWID;
     "#,
+    // 3: a referral without a ref is kept apart from one with an empty ref
+    // (`has_ref` = 0 for no ref). Old rows with ref '' mixed the two: they
+    // are dropped here and rebuilt from the events when the store opens
+    // (see `Store::rebuild_refless_rollups`).
+    r#"
+    ALTER TABLE referral_rollup RENAME TO referral_rollup_v2;
+    CREATE TABLE referral_rollup (
+        period   INTEGER NOT NULL,
+        page_id  TEXT NOT NULL,
+        has_ref  INTEGER NOT NULL,
+        ref      TEXT NOT NULL,
+        source   TEXT NOT NULL,
+        slots    BLOB NOT NULL,
+        PRIMARY KEY (period, page_id, has_ref, ref, source)
+    ) WITHOUT ROWID;
+    INSERT INTO referral_rollup (period, page_id, has_ref, ref, source, slots)
+        SELECT period, page_id, 1, ref, source, slots FROM referral_rollup_v2 WHERE ref <> '';
+    INSERT OR REPLACE INTO settings (key, value)
+        SELECT 'rollup_rebuild_refless', '1'
+        WHERE EXISTS (SELECT 1 FROM referral_rollup_v2 WHERE ref = '');
+    DROP TABLE referral_rollup_v2;
+    "#,
 ];
 
 /// The schema version this binary writes.
