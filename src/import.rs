@@ -48,10 +48,10 @@ pub struct ImportReport {
     /// Every line skipped, including those not kept in `bad_lines`.
     pub bad_line_count: usize,
     /// The first [`MAX_BAD_LINES_KEPT`] referral items refused inside good
-    /// lines, e.g. a time outside the event window: (1-based line, reason
-    /// with field, value and rule). The rest of their bodies is imported.
+    /// lines, e.g. a timestamp outside the event window: (1-based line
+    /// number, field, value and rule).
     pub refused: Vec<(usize, String)>,
-    /// Every refused item, including those not kept in `refused`.
+    /// Every referral item refused, including those not kept in `refused`.
     pub refused_count: usize,
 }
 
@@ -63,18 +63,8 @@ impl ImportReport {
         }
     }
 
-    fn refuse(&mut self, line: usize, reason: String) {
-        self.refused_count += 1;
-        if self.refused.len() < MAX_BAD_LINES_KEPT {
-            self.refused.push((line, reason));
-        }
-    }
-
     /// Adds another file's report to this one.
     pub fn add(&mut self, other: ImportReport) {
-        self.refused_count += other.refused_count;
-        let room = MAX_BAD_LINES_KEPT.saturating_sub(self.refused.len());
-        self.refused.extend(other.refused.into_iter().take(room));
         self.bodies += other.bodies;
         self.referrals += other.referrals;
         self.new += other.new;
@@ -82,6 +72,16 @@ impl ImportReport {
         let room = MAX_BAD_LINES_KEPT.saturating_sub(self.bad_lines.len());
         self.bad_lines
             .extend(other.bad_lines.into_iter().take(room));
+        self.refused_count += other.refused_count;
+        let room = MAX_BAD_LINES_KEPT.saturating_sub(self.refused.len());
+        self.refused.extend(other.refused.into_iter().take(room));
+    }
+
+    fn refuse(&mut self, line: usize, reason: String) {
+        self.refused_count += 1;
+        if self.refused.len() < MAX_BAD_LINES_KEPT {
+            self.refused.push((line, reason));
+        }
     }
 }
 
@@ -230,10 +230,10 @@ fn add_body(
     match parse_webhook_at(body, now_ms) {
         Ok(parsed) => {
             report.bodies += 1;
-            for e in &parsed.refused {
-                report.refuse(line, e.to_string());
-            }
             report.referrals += parsed.referrals.len();
+            for refusal in &parsed.refused {
+                report.refuse(line, refusal.to_string());
+            }
             events.extend(
                 parsed
                     .referrals

@@ -253,19 +253,6 @@ fn fetch(
     }
 }
 
-/// Checks the URL and token with a one-event request.
-pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
-    let quick = SyncConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..config.retry.clone()
-        },
-        timeout_secs: config.timeout_secs.min(10),
-        ..config.clone()
-    };
-    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
-}
-
 /// Keeps the events whose time lies in the event window and counts the rest.
 /// Refusals are logged by event id, field, value and rule, never by person.
 fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
@@ -284,6 +271,19 @@ fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent
         .collect();
     let refused = before - kept.len();
     (kept, refused)
+}
+
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
 }
 
 /// Pulls every event after the stored cursor. `progress` runs after each
@@ -341,14 +341,14 @@ fn run(
             let mut done = Progress::default();
             for (after, page) in rx.iter() {
                 let page = page?;
+                let events = page.events.len();
+                let (kept, refused) =
+                    keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
                 let step = SyncStep {
                     source,
                     after: after.as_deref(),
                     next: &page.next_cursor,
                 };
-                let events = page.events.len();
-                let now_ms = chrono::Utc::now().timestamp_millis();
-                let (kept, refused) = keep_in_window(page.events, now_ms);
                 let new = store.ingest(&kept, Some(step))?;
                 done.events += events;
                 done.refused += refused;

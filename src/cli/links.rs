@@ -3,7 +3,7 @@
 use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
-use crate::model::{NewLink, Warning, suggest_ref};
+use crate::model::{NewLink, suggest_ref};
 use crate::qr::{Caption, Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
 use crate::store::{LinkFilter, LinkRow, Store};
 use clap::Subcommand;
@@ -387,17 +387,11 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                 text.as_deref(),
                 Some(notes.as_deref().unwrap_or(&current.link.notes)),
             )?;
-            if new_ref
+            if let Some(w) = new_ref
                 .as_deref()
-                .is_some_and(|r| r != current.link.ref_code)
+                .and_then(|r| crate::model::rename_warning(&current.link.ref_code, r))
             {
-                warnings.push(Warning::new(
-                    "ref",
-                    format!(
-                        "links already printed with ref {:?} will count as untracked",
-                        current.link.ref_code
-                    ),
-                ));
+                warnings.push(w);
             }
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);

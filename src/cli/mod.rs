@@ -58,6 +58,9 @@ enum Command {
     Simulate(pipeline::SimulateArgs),
     /// Open the dashboard (the default when no command is given).
     Gui,
+    /// Add refboard to the desktop's application menu for the current user
+    /// (a .desktop entry and the icon under $XDG_DATA_HOME or ~/.local/share).
+    InstallDesktop,
     /// Open the dashboard on a sample page with a month of simulated referrals.
     Demo {
         /// Simulated referrals
@@ -105,8 +108,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => pipeline::stats(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
         Command::Gui => gui(&db),
+        Command::InstallDesktop => install_desktop(),
         Command::Demo { events } => demo(events),
     }
+}
+
+/// Installs the .desktop entry and icon for the current user.
+fn install_desktop() -> anyhow::Result<()> {
+    let data = crate::desktop::data_home().ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot find your data folder: set XDG_DATA_HOME or HOME to an absolute path"
+        )
+    })?;
+    let program = std::env::current_exe().context("cannot find the refboard program's path")?;
+    let done = crate::desktop::install(&data, &program)?;
+    println!("Installed {}", done.entry.display());
+    println!("Installed {}", done.icon.display());
+    Ok(())
 }
 
 /// Opens the dashboard on the chosen database.

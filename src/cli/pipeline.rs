@@ -227,9 +227,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    if reqwest::Url::parse(&url).is_err() {
-        return Err(ValidationError::new("backend", &url, "use an http:// or https:// URL").into());
-    }
+    let url = crate::model::validate_backend_url(&url)?;
     let config = SyncConfig::new(&url, &token);
     if args.check {
         crate::sync::test_connection(&config)?;
