@@ -224,7 +224,11 @@ impl Every {
             Every::Day => t.date_naive().to_string(),
             Every::Week => {
                 let d = t.date_naive();
-                (d - Duration::days(i64::from(d.weekday().num_days_from_monday()))).to_string()
+                d.checked_sub_signed(Duration::days(i64::from(
+                    d.weekday().num_days_from_monday(),
+                )))
+                .unwrap_or(d)
+                .to_string()
             }
             Every::Month => format!("{:04}-{:02}", t.year(), t.month()),
         }
@@ -581,7 +585,11 @@ fn midnight_ms(tz: &Tz, day: NaiveDate) -> i64 {
             t.timestamp_millis()
         }
         chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + Duration::hours(1)))
+            .from_local_datetime(
+                &naive
+                    .checked_add_signed(Duration::hours(1))
+                    .unwrap_or(naive),
+            )
             .earliest()
             .map(|t| t.timestamp_millis())
             .unwrap_or_else(|| naive.and_utc().timestamp_millis()),
