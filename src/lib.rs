@@ -15,6 +15,7 @@ pub mod messenger;
 pub mod model;
 pub mod qr;
 pub mod relay;
+pub mod secrets;
 pub mod simulate;
 pub mod stats;
 pub mod store;

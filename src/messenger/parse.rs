@@ -74,7 +74,12 @@ fn timestamp_ms(v: Option<&Value>) -> Option<i64> {
         _ => return None,
     };
     // Some surfaces send seconds; anything before 2001 in ms is taken as seconds.
-    Some(if n < 1_000_000_000_000 { n * 1000 } else { n })
+    // A hostile value far below zero must not overflow the scaling.
+    if n < 1_000_000_000_000 {
+        n.checked_mul(1000)
+    } else {
+        Some(n)
+    }
 }
 
 /// Parses a webhook body and returns every referral it carries, in order.
@@ -195,6 +200,16 @@ mod tests {
                 .contains("entry")
         );
         assert!(parse_webhook(br#"{"object":"user","entry":[]}"#).is_err());
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let body = format!(
+            r#"{{"object":"page","entry":[{{"id":"1","messaging":[
+            {{"sender":{{"id":"9"}},"timestamp":{},"postback":{{"referral":{{"ref":"x"}}}}}}]}}]}}"#,
+            i64::MIN
+        );
+        assert_eq!(parse_webhook(body.as_bytes()).unwrap().len(), 0);
     }
 
     #[test]
