@@ -451,6 +451,7 @@ fn bulk_dialog(app: &mut App, ctx: &egui::Context) {
                 formats,
                 style: app.state.qr_style.clone(),
                 sheet: form.sheet,
+                ..BulkOptions::default()
             },
         });
     }
