@@ -9,7 +9,7 @@
 //! replaced are restored, so the folder ends either fully exported or
 //! exactly as it was.
 
-use crate::model::Warning;
+use crate::model::{ValidationError, Warning};
 use crate::print::{PrintError, PrintOptions};
 use crate::proof::ProofFailure;
 use crate::qr::{
@@ -31,16 +31,9 @@ pub enum ExportError {
     /// Rendering failed or an option was bad.
     #[error(transparent)]
     Qr(#[from] QrError),
-    /// The output name or folder is not usable.
-    #[error("invalid {field} {value:?}: {rule}")]
-    Invalid {
-        /// Which input.
-        field: &'static str,
-        /// Its value.
-        value: String,
-        /// The rule.
-        rule: String,
-    },
+    /// The output name or folder is not usable: field, value and rule.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
     /// Writing failed.
     #[error("cannot write ({source}): {path}")]
     Io {
@@ -74,8 +67,8 @@ impl ExportError {
     /// True when the user's input caused the error.
     pub fn is_user_error(&self) -> bool {
         match self {
-            ExportError::Invalid { .. }
-            | ExportError::Qr(QrError::Invalid { .. } | QrError::TooLong { .. }) => true,
+            ExportError::Invalid(_)
+            | ExportError::Qr(QrError::Invalid(_) | QrError::TooLong { .. }) => true,
             ExportError::Print(p) => p.is_user_error(),
             _ => false,
         }
@@ -116,10 +109,12 @@ impl Format {
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default();
-        ext.parse().map_err(|_| ExportError::Invalid {
-            field: "output",
-            value: path.display().to_string(),
-            rule: "the file name must end in .png, .svg or .pdf".into(),
+        ext.parse().map_err(|_| {
+            ExportError::Invalid(ValidationError::new(
+                "output",
+                &path.display().to_string(),
+                "the file name must end in .png, .svg or .pdf",
+            ))
         })
     }
 }
@@ -131,11 +126,11 @@ impl FromStr for Format {
             "png" => Ok(Format::Png),
             "svg" => Ok(Format::Svg),
             "pdf" => Ok(Format::Pdf),
-            _ => Err(ExportError::Invalid {
-                field: "format",
-                value: s.to_string(),
-                rule: "use png, svg, pdf or a list such as png,svg".into(),
-            }),
+            _ => Err(ExportError::Invalid(ValidationError::new(
+                "format",
+                &s,
+                "use png, svg, pdf or a list such as png,svg",
+            ))),
         }
     }
 }
@@ -157,11 +152,11 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], replace: bool) -> Result<(),
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(ExportError::Invalid {
-            field: "output",
-            value: path.display().to_string(),
-            rule: "the folder does not exist".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "output",
+            &path.display().to_string(),
+            "the folder does not exist",
+        )));
     }
     let mut tmp = tempfile::Builder::new()
         .prefix(".refboard-")
@@ -198,11 +193,11 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], replace: bool) -> Result<(),
 }
 
 fn exists_error(path: &Path) -> ExportError {
-    ExportError::Invalid {
-        field: "output",
-        value: path.display().to_string(),
-        rule: "the file exists; pass --force to replace it".into(),
-    }
+    ExportError::Invalid(ValidationError::new(
+        "output",
+        &path.display().to_string(),
+        "the file exists; pass --force to replace it",
+    ))
 }
 
 /// Exports one code to `path`, the format taken from its extension,
@@ -292,11 +287,9 @@ fn render_verified(
 /// A data-too-long error names the link's ref.
 fn too_long(item: &ExportItem, e: QrError) -> ExportError {
     match e {
-        QrError::TooLong { .. } => ExportError::Invalid {
-            field: "ref",
-            value: item.ref_code.clone(),
-            rule: e.to_string(),
-        },
+        QrError::TooLong { .. } => {
+            ExportError::Invalid(ValidationError::new("ref", &item.ref_code, e.to_string()))
+        }
         e => e.into(),
     }
 }
@@ -474,19 +467,6 @@ fn unique_stems(items: &[ExportItem]) -> Vec<String> {
         .collect()
 }
 
-#[derive(Serialize)]
-struct CsvRow<'a> {
-    campaign: &'a str,
-    channel: &'a str,
-    #[serde(rename = "ref")]
-    ref_code: &'a str,
-    url: &'a str,
-    cta: &'a str,
-    files: String,
-    /// `yes` when every code of the link was decoded back to its URL.
-    verified: &'a str,
-}
-
 /// One link's rendered files, already in the staging folder.
 struct Rendered {
     files: Vec<String>,
@@ -505,11 +485,11 @@ pub fn export_bulk(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportReport, ExportError> {
     if options.formats.is_empty() && !options.sheet && options.pdf.is_none() {
-        return Err(ExportError::Invalid {
-            field: "format",
-            value: String::new(),
-            rule: "choose at least one format, or a sheet".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "format",
+            "",
+            "choose at least one format, or a sheet",
+        )));
     }
     let mut warnings: Vec<String> = options
         .style
@@ -518,11 +498,11 @@ pub fn export_bulk(
         .map(|w| w.to_string())
         .collect();
     if dir.exists() && !dir.is_dir() {
-        return Err(ExportError::Invalid {
-            field: "dir",
-            value: dir.display().to_string(),
-            rule: "exists and is not a folder".into(),
-        });
+        return Err(ExportError::Invalid(ValidationError::new(
+            "dir",
+            &dir.display().to_string(),
+            "exists and is not a folder",
+        )));
     }
     let stems = unique_stems(items);
     let svg_sheets = if options.sheet {
@@ -579,13 +559,13 @@ fn refuse_folders_in_the_way(dir: &Path, names: &[String]) -> Result<(), ExportE
         if let Ok(meta) = std::fs::symlink_metadata(&path)
             && !meta.is_file()
         {
-            return Err(ExportError::Invalid {
-                field: "dir",
-                value: path.display().to_string(),
-                rule: format!(
+            return Err(ExportError::Invalid(ValidationError::new(
+                "dir",
+                &path.display().to_string(),
+                format!(
                     "something that is not a file is where {name} goes; refboard replaces files only, so move it away"
                 ),
-            });
+            )));
         }
     }
     Ok(())
@@ -612,7 +592,7 @@ fn stage_and_publish(
         warnings.extend(r.warnings.iter().cloned());
     }
     let verified = if options.verify { "yes" } else { "no" };
-    let csv = links_csv(items, &rendered, verified, dir)?;
+    let csv = links_csv(items, &rendered, verified)?;
     stage_file(staging.path(), "links.csv", &csv)?;
     names.push("links.csv".into());
     if options.sheet {
@@ -737,34 +717,30 @@ fn render_item(
     Ok(Rendered { files, warnings })
 }
 
-/// `links.csv`: one row per link with its files and whether they were proven.
+/// `links.csv`: one row per link with its files and whether they were
+/// proven, through the shared CSV writer that neutralises formula cells.
 fn links_csv(
     items: &[ExportItem],
     rendered: &[Rendered],
     verified: &str,
-    dir: &Path,
 ) -> Result<Vec<u8>, ExportError> {
-    let mut csv_out = csv::Writer::from_writer(Vec::new());
-    for (item, r) in items.iter().zip(rendered) {
-        csv_out.serialize(CsvRow {
-            campaign: &item.campaign,
-            channel: &item.channel,
-            ref_code: &item.ref_code,
-            url: &item.url,
-            cta: &item.cta,
-            files: r.files.join(";"),
-            verified,
-        })?;
-    }
-    if items.is_empty() {
-        csv_out.write_record([
+    let rows = items.iter().zip(rendered).map(|(item, r)| {
+        [
+            item.campaign.clone(),
+            item.channel.clone(),
+            item.ref_code.clone(),
+            item.url.clone(),
+            item.cta.clone(),
+            r.files.join(";"),
+            verified.to_string(),
+        ]
+    });
+    Ok(crate::csv_safe::to_bytes(
+        &[
             "campaign", "channel", "ref", "url", "cta", "files", "verified",
-        ])?;
-    }
-    csv_out.into_inner().map_err(|e| ExportError::Io {
-        source: std::io::Error::other(e.to_string()),
-        path: dir.join("links.csv").display().to_string(),
-    })
+        ],
+        rows,
+    )?)
 }
 
 /// Decodes every code of an SVG sheet against the links it shows, in order.

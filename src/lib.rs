@@ -8,7 +8,9 @@
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
+pub mod csv_safe;
 pub mod demo;
+pub mod desktop;
 pub mod export;
 pub mod import;
 pub mod messenger;

@@ -78,7 +78,7 @@ impl PrintError {
     pub fn is_user_error(&self) -> bool {
         match self {
             PrintError::Invalid(_) => true,
-            PrintError::Qr(q) => matches!(q, QrError::Invalid { .. } | QrError::TooLong { .. }),
+            PrintError::Qr(q) => matches!(q, QrError::Invalid(_) | QrError::TooLong { .. }),
             PrintError::Pdf(_) => false,
         }
     }

@@ -31,16 +31,9 @@ const MIN_MODULE_PX: u32 = 3;
 /// What can go wrong while rendering a code.
 #[derive(Debug, thiserror::Error)]
 pub enum QrError {
-    /// An option is out of range or malformed.
-    #[error("invalid {field} {value:?}: {rule}")]
-    Invalid {
-        /// The option, e.g. `--size`.
-        field: &'static str,
-        /// Its value.
-        value: String,
-        /// The rule.
-        rule: String,
-    },
+    /// An option is out of range or malformed: field, value and rule.
+    #[error("{0}")]
+    Invalid(#[from] crate::model::ValidationError),
     /// The data does not fit in any QR version at this error-correction level.
     #[error(
         "the link is {len} bytes, too long for a QR code at error correction {ecc}; use a lower level or a shorter ref"
@@ -57,11 +50,11 @@ pub enum QrError {
 }
 
 fn invalid(field: &'static str, value: impl fmt::Display, rule: impl Into<String>) -> QrError {
-    QrError::Invalid {
+    QrError::Invalid(crate::model::ValidationError::new(
         field,
-        value: value.to_string(),
-        rule: rule.into(),
-    }
+        &value.to_string(),
+        rule,
+    ))
 }
 
 /// Error-correction level: how much of the code may be damaged and still read.

@@ -57,9 +57,12 @@ pub enum SimulateError {
     /// A request failed.
     #[error("the relay refused a webhook ({0})")]
     Send(String),
-    /// Bad options.
-    #[error("invalid {0}")]
-    Invalid(String),
+    /// Bad options: names the field, the value and the rule.
+    #[error("{0}")]
+    Invalid(#[from] crate::model::ValidationError),
+    /// A body could not be serialised: refboard's fault, not the options'.
+    #[error("{0}")]
+    Internal(#[from] crate::model::InternalError),
 }
 
 fn timestamp(rng: &mut fastrand::Rng, ms: i64) -> Value {
@@ -73,10 +76,10 @@ fn timestamp(rng: &mut fastrand::Rng, ms: i64) -> Value {
 /// Builds the request bodies: (body, is_redelivery), plus the report.
 pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport), SimulateError> {
     if config.refs.is_empty() {
-        return Err(SimulateError::Invalid("refs: give at least one ref".into()));
+        return Err(crate::model::ValidationError::new("refs", "", "give at least one ref").into());
     }
     if config.days == 0 {
-        return Err(SimulateError::Invalid("days: give at least 1".into()));
+        return Err(crate::model::ValidationError::new("days", "0", "give at least 1").into());
     }
     let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut report = SimulateReport::default();
@@ -172,7 +175,9 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
         }
         let body =
             json!({"object": "page", "entry": [{"id": page, "time": ts, "messaging": messaging}]});
-        let bytes = serde_json::to_vec(&body).map_err(|e| SimulateError::Invalid(e.to_string()))?;
+        let bytes = serde_json::to_vec(&body).map_err(|e| {
+            crate::model::InternalError::new(format!("cannot serialise a webhook body: {e}"))
+        })?;
         if rng.u8(..20) == 0 {
             bodies.push(bytes.clone());
             report.redelivered += 1;

@@ -2,51 +2,71 @@
 //! versus returning, and time series per group, in any IANA time zone.
 //!
 //! Series come from the rollups kept by the store (15-minute slots per UTC
-//! day, page, ref and source), so chart queries do not scan raw events.
+//! week, page, ref and source), so chart queries do not scan raw events.
 //! Unique people need the raw events of the range and are optional.
+//!
+//! A query runs in five steps, each its own function: range resolution
+//! ([`resolve_range`]), the bucket table ([`BucketTable`]), aggregation
+//! (two passes over the rollups: totals per group, then series for the shown
+//! groups only), unique people, and report assembly.
+//!
+//! Bounds (refs come from strangers, so memory must not grow with them):
+//! - a range starts on or after [`min_query_date`] and spans at most
+//!   [`MAX_RANGE_DAYS`] days and [`MAX_BUCKETS`] buckets;
+//! - only the top [`StatsQuery::top`] groups by referrals get a series; the
+//!   rest are summed into one "Other (k refs)" row ([`OtherGroups`]);
+//! - untracked refs are returned one page at a time (offset and limit).
 
-use crate::model::{Kind, Page};
+use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
     LinkFilter, PERIOD_MS, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError, for_each_slot,
 };
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
+/// Longest range a query may cover, in days (about 100 years).
+pub const MAX_RANGE_DAYS: i64 = 36_525;
+/// Most buckets a series may have (for example 416 days by the hour).
+pub const MAX_BUCKETS: i64 = 10_000;
+/// Groups shown with a series when the caller does not say (`--top`).
+pub const DEFAULT_TOP: usize = 20;
+/// Untracked refs returned per page when the caller does not say.
+pub const DEFAULT_UNTRACKED_LIMIT: usize = 100;
+
+/// The first day a range may start: 2004-01-01, where the event window starts.
+pub fn min_query_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2004, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
 /// What can go wrong in a stats query.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
-    /// A bad option.
-    #[error("invalid {field} {value:?}: {rule}")]
-    Invalid {
-        /// The option.
-        field: &'static str,
-        /// Its value.
-        value: String,
-        /// The rule.
-        rule: String,
-    },
+    /// A bad option: names the field, the value and the rule. The
+    /// ValidationError is the source, so the CLI finds it in the chain.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 fn invalid(field: &'static str, value: &str, rule: &str) -> StatsError {
-    StatsError::Invalid {
-        field,
-        value: value.to_string(),
-        rule: rule.to_string(),
-    }
+    StatsError::Invalid(ValidationError::new(field, value, rule))
 }
 
-/// How referrals are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How referrals are grouped. The one definition: the CLI (`--by`, through
+/// clap's `ValueEnum`) and the dashboard's menu both use it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     /// Defined links, by ref code (untracked refs are listed apart).
+    #[default]
     Link,
     /// Every ref seen, defined or not.
     Ref,
@@ -62,35 +82,89 @@ pub enum GroupBy {
     Page,
 }
 
-impl FromStr for GroupBy {
-    type Err = StatsError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "link" => GroupBy::Link,
-            "ref" => GroupBy::Ref,
-            "channel" => GroupBy::Channel,
-            "campaign" => GroupBy::Campaign,
-            "source" => GroupBy::Source,
-            "kind" => GroupBy::Kind,
-            "page" => GroupBy::Page,
-            _ => {
-                return Err(invalid(
-                    "by",
-                    s,
-                    "use link, ref, channel, campaign, source, kind or page",
-                ));
-            }
-        })
+impl GroupBy {
+    /// Every grouping, in menu order.
+    pub const ALL: [GroupBy; 7] = [
+        GroupBy::Link,
+        GroupBy::Ref,
+        GroupBy::Channel,
+        GroupBy::Campaign,
+        GroupBy::Source,
+        GroupBy::Kind,
+        GroupBy::Page,
+    ];
+
+    /// The name used on the command line and in JSON, e.g. `link`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Link => "link",
+            GroupBy::Ref => "ref",
+            GroupBy::Channel => "channel",
+            GroupBy::Campaign => "campaign",
+            GroupBy::Source => "source",
+            GroupBy::Kind => "kind",
+            GroupBy::Page => "page",
+        }
+    }
+
+    /// Menu text for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::Link => "Link",
+            GroupBy::Ref => "Ref",
+            GroupBy::Channel => "Channel",
+            GroupBy::Campaign => "Campaign",
+            GroupBy::Source => "Source",
+            GroupBy::Kind => "New vs returning",
+            GroupBy::Page => "Page",
+        }
+    }
+
+    /// The plural noun of the "Other (k …)" row, e.g. `refs`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            GroupBy::Link => "links",
+            GroupBy::Ref => "refs",
+            GroupBy::Channel => "channels",
+            GroupBy::Campaign => "campaigns",
+            GroupBy::Source => "sources",
+            GroupBy::Kind => "kinds",
+            GroupBy::Page => "pages",
+        }
     }
 }
 
-/// Bucket size of a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+impl fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for GroupBy {
+    type Err = StatsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        GroupBy::ALL
+            .into_iter()
+            .find(|g| g.as_str() == wanted)
+            .ok_or_else(|| {
+                invalid(
+                    "by",
+                    s,
+                    "use link, ref, channel, campaign, source, kind or page",
+                )
+            })
+    }
+}
+
+/// Bucket size of a series. The one definition, shared by CLI and dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Every {
-    /// One bucket per hour.
+    /// One bucket per local hour (the repeated hour of an autumn clock
+    /// change is two buckets, each labelled with its UTC offset).
     Hour,
-    /// Per day.
+    /// Per local day.
     Day,
     /// Per ISO week (starting Monday).
     Week,
@@ -98,20 +172,30 @@ pub enum Every {
     Month,
 }
 
-impl FromStr for Every {
-    type Err = StatsError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().as_str() {
-            "hour" => Every::Hour,
-            "day" => Every::Day,
-            "week" => Every::Week,
-            "month" => Every::Month,
-            _ => return Err(invalid("every", s, "use hour, day, week or month")),
-        })
-    }
-}
-
 impl Every {
+    /// Every bucket size, smallest first.
+    pub const ALL: [Every; 4] = [Every::Hour, Every::Day, Every::Week, Every::Month];
+
+    /// The name used on the command line and in JSON, e.g. `day`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Every::Hour => "hour",
+            Every::Day => "day",
+            Every::Week => "week",
+            Every::Month => "month",
+        }
+    }
+
+    /// Menu text for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            Every::Hour => "Hour",
+            Every::Day => "Day",
+            Every::Week => "Week",
+            Every::Month => "Month",
+        }
+    }
+
     /// A sensible bucket for a range of `days` days.
     pub fn auto(days: i64) -> Self {
         match days {
@@ -122,6 +206,18 @@ impl Every {
         }
     }
 
+    /// At most how many buckets a range of `days` days needs (an upper bound,
+    /// checked before anything is built).
+    fn max_buckets(self, days: i64) -> i64 {
+        match self {
+            Every::Hour => days.saturating_mul(25),
+            Every::Day => days,
+            Every::Week => days / 7 + 2,
+            Every::Month => days / 28 + 2,
+        }
+    }
+
+    /// The label of the bucket starting at `t`.
     fn key(self, t: &DateTime<Tz>) -> String {
         match self {
             Every::Hour => format!("{}T{:02}:00", t.date_naive(), t.hour()),
@@ -133,16 +229,41 @@ impl Every {
             Every::Month => format!("{:04}-{:02}", t.year(), t.month()),
         }
     }
+
+    /// The local day on which the bucket after the one holding `day` starts
+    /// (hours are stepped in UTC instead, see [`BucketTable::build`]).
+    fn next_day(self, day: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Every::Hour | Every::Day => day.succ_opt(),
+            Every::Week => day.checked_add_signed(Duration::days(
+                7 - i64::from(day.weekday().num_days_from_monday()),
+            )),
+            Every::Month => {
+                let (y, m) = if day.month() == 12 {
+                    (day.year().checked_add(1)?, 1)
+                } else {
+                    (day.year(), day.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1)
+            }
+        }
+    }
 }
 
 impl fmt::Display for Every {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Every::Hour => "hour",
-            Every::Day => "day",
-            Every::Week => "week",
-            Every::Month => "month",
-        })
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Every {
+    type Err = StatsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Every::ALL
+            .into_iter()
+            .find(|e| e.as_str() == wanted)
+            .ok_or_else(|| invalid("every", s, "use hour, day, week or month"))
     }
 }
 
@@ -193,10 +314,18 @@ pub struct StatsQuery {
     pub unique_people: bool,
     /// Only events of this page (its numeric id); `None` for every page.
     pub page_id: Option<String>,
+    /// Groups shown with a series, most referrals first (at least 1); the
+    /// rest are summed into [`Report::other`].
+    pub top: usize,
+    /// Untracked refs to skip (paging).
+    pub untracked_offset: usize,
+    /// Untracked refs to return at most (paging).
+    pub untracked_limit: usize,
 }
 
 impl StatsQuery {
-    /// Everything, by link, per day, in UTC.
+    /// Everything, with the given grouping, buckets chosen from the range,
+    /// the top [`DEFAULT_TOP`] groups and the first [`DEFAULT_UNTRACKED_LIMIT`] untracked refs.
     pub fn new(by: GroupBy, tz: Tz) -> Self {
         Self {
             from: None,
@@ -206,6 +335,9 @@ impl StatsQuery {
             every: None,
             unique_people: true,
             page_id: None,
+            top: DEFAULT_TOP,
+            untracked_offset: 0,
+            untracked_limit: DEFAULT_UNTRACKED_LIMIT,
         }
     }
 }
@@ -213,8 +345,15 @@ impl StatsQuery {
 /// One bucket of a series.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Point {
-    /// Bucket label: `2026-11-25`, `2026-11-25T13:00`, `2026-11` (weeks: their Monday).
+    /// Bucket label: `2026-11-25`, `2026-11-25T13:00`, `2026-11` (weeks: their
+    /// Monday). The two buckets of a repeated hour carry their offset:
+    /// `2026-10-25T02:00+02:00`, `2026-10-25T02:00+01:00`.
     pub bucket: String,
+    /// Where the bucket starts, ms since the Unix epoch (charts use this,
+    /// never the label).
+    pub start_ms: i64,
+    /// The zone's offset from UTC at the bucket's start, in seconds.
+    pub utc_offset_secs: i32,
     /// Referrals.
     pub referrals: u64,
     /// New conversations.
@@ -223,11 +362,16 @@ pub struct Point {
     pub returning: u64,
 }
 
-/// Totals and series of one group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Totals and series of one group. In JSON, `key` is `null` for the group
+/// of referrals without a ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStats {
-    /// Ref, channel, campaign, source, kind or page.
+    /// Ref, channel, campaign, source, kind or page; [`NO_REF_LABEL`] for
+    /// referrals without a ref (see `missing_ref`).
     pub key: String,
+    /// This group holds the referrals that carried no ref at all (apart from
+    /// an empty ref and from a ref that reads like the label).
+    pub missing_ref: bool,
     /// Referrals.
     pub referrals: u64,
     /// Distinct people (0 when not asked for).
@@ -238,6 +382,44 @@ pub struct GroupStats {
     pub returning: u64,
     /// One point per bucket of the range, zeros included.
     pub series: Vec<Point>,
+}
+
+impl Serialize for GroupStats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("GroupStats", 6)?;
+        st.serialize_field("key", &(!self.missing_ref).then_some(&self.key))?;
+        st.serialize_field("referrals", &self.referrals)?;
+        st.serialize_field("unique_people", &self.unique_people)?;
+        st.serialize_field("new", &self.new)?;
+        st.serialize_field("returning", &self.returning)?;
+        st.serialize_field("series", &self.series)?;
+        st.end()
+    }
+}
+
+/// The groups past the top N, summed into one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherGroups {
+    /// How many groups were summed.
+    pub groups: u64,
+    /// Referrals.
+    pub referrals: u64,
+    /// Distinct people (0 when not asked for).
+    pub unique_people: u64,
+    /// New conversations.
+    pub new: u64,
+    /// Returning people.
+    pub returning: u64,
+    /// One point per bucket, as for a group.
+    pub series: Vec<Point>,
+}
+
+impl OtherGroups {
+    /// The row's label, e.g. `Other (1234 refs)`.
+    pub fn label(&self, by: GroupBy) -> String {
+        format!("Other ({} {})", self.groups, by.plural())
+    }
 }
 
 /// A ref seen in events that no link defines.
@@ -280,9 +462,15 @@ pub struct Report {
     pub by: GroupBy,
     /// Totals over the range.
     pub totals: Totals,
-    /// Groups, most referrals first.
+    /// The top groups, most referrals first.
     pub groups: Vec<GroupStats>,
-    /// Refs without a link, most referrals first.
+    /// Every group past the top ones, summed; `None` when all are shown.
+    pub other: Option<OtherGroups>,
+    /// Untracked refs in the whole range (all pages of the list).
+    pub untracked_total: usize,
+    /// Where this page of untracked refs starts.
+    pub untracked_offset: usize,
+    /// One page of refs without a link, most referrals first.
     pub untracked_refs: Vec<UntrackedRef>,
 }
 
@@ -341,20 +529,12 @@ impl Links {
     }
 }
 
-/// Local midnight of `day` in `tz`, in ms (DST gaps move it to the first valid instant).
-fn midnight_ms(tz: &Tz, day: NaiveDate) -> i64 {
-    let naive = day.and_time(chrono::NaiveTime::MIN);
-    match tz.from_local_datetime(&naive) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.timestamp_millis()
-        }
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + Duration::hours(1)))
-            .earliest()
-            .map(|t| t.timestamp_millis())
-            .unwrap_or_else(|| naive.and_utc().timestamp_millis()),
-    }
-}
+/// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
+pub const NO_REF_LABEL: &str = "(no ref)";
+
+/// A group's identity: its text, and whether it stands for "no ref" (so a
+/// literal ref "(no ref)", an empty ref and no ref are three groups).
+type GroupKey = (String, bool);
 
 fn none_label(s: &str) -> String {
     if s.is_empty() {
@@ -371,230 +551,642 @@ fn group_key(
     links: &Links,
     link: Option<&LinkInfo>,
     page_id: &str,
-    ref_code: &str,
+    ref_code: Option<&str>,
     source: &str,
-) -> Option<String> {
-    match by {
-        GroupBy::Link => link.map(|l| l.ref_code.clone()),
-        GroupBy::Ref => Some(none_label(ref_code)),
-        GroupBy::Channel => Some(link.map_or("(untracked)".into(), |l| l.channel.clone())),
-        GroupBy::Campaign => Some(link.map_or("(untracked)".into(), |l| l.campaign.clone())),
-        GroupBy::Source => Some(none_label(source)),
-        GroupBy::Kind => None,
-        GroupBy::Page => Some(
-            links
-                .page_names
-                .get(page_id)
-                .cloned()
-                .unwrap_or_else(|| page_id.to_string()),
-        ),
+) -> Option<GroupKey> {
+    let text = match by {
+        GroupBy::Link => link.map(|l| l.ref_code.clone())?,
+        GroupBy::Ref => match ref_code {
+            Some(r) => r.to_string(),
+            None => return Some((NO_REF_LABEL.to_string(), true)),
+        },
+        GroupBy::Channel => link.map_or("(untracked)".into(), |l| l.channel.clone()),
+        GroupBy::Campaign => link.map_or("(untracked)".into(), |l| l.campaign.clone()),
+        GroupBy::Source => none_label(source),
+        GroupBy::Kind => return None,
+        GroupBy::Page => links
+            .page_names
+            .get(page_id)
+            .cloned()
+            .unwrap_or_else(|| page_id.to_string()),
+    };
+    Some((text, false))
+}
+
+/// Local midnight of `day` in `tz`, in ms (DST gaps move it to the first valid instant).
+fn midnight_ms(tz: &Tz, day: NaiveDate) -> i64 {
+    let naive = day.and_time(chrono::NaiveTime::MIN);
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.timestamp_millis()
+        }
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(naive + Duration::hours(1)))
+            .earliest()
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_else(|| naive.and_utc().timestamp_millis()),
     }
+}
+
+/// The resolved range of a query: local days, their instants and the bucket size.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    from: NaiveDate,
+    to: NaiveDate,
+    /// Start of `from`, ms.
+    from_ms: i64,
+    /// Start of the day after `to`, ms.
+    to_ms: i64,
+    every: Every,
+}
+
+impl Span {
+    /// Rollup periods that overlap the range.
+    fn periods(&self) -> (i64, i64) {
+        (
+            self.from_ms.div_euclid(PERIOD_MS),
+            (self.to_ms - 1).div_euclid(PERIOD_MS),
+        )
+    }
+}
+
+/// Checks the dates the user gave against the documented limits.
+fn check_dates(q: &StatsQuery) -> Result<(), StatsError> {
+    let min = min_query_date();
+    for (field, day) in [("from", q.from), ("to", q.to)] {
+        if let Some(d) = day
+            && d < min
+        {
+            return Err(invalid(
+                field,
+                &d.to_string(),
+                &format!("ranges start on or after {min}, where the event window starts"),
+            ));
+        }
+    }
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if t < f {
+            return Err(invalid(
+                "to",
+                &t.to_string(),
+                &format!("the range ends before it starts ({f})"),
+            ));
+        }
+        if (t - f).num_days() >= MAX_RANGE_DAYS {
+            return Err(invalid(
+                "to",
+                &t.to_string(),
+                &format!("a range covers at most {MAX_RANGE_DAYS} days (from {f})"),
+            ));
+        }
+    }
+    if q.top == 0 {
+        return Err(invalid("top", "0", "show at least 1 group"));
+    }
+    Ok(())
+}
+
+/// Step 1: the days of the query, filling open ends from the events inside the
+/// event window; `None` when an open range has no events.
+fn resolve_range(store: &Store, q: &StatsQuery) -> Result<Option<Span>, StatsError> {
+    check_dates(q)?;
+    let (from, to) = match (q.from, q.to) {
+        (Some(f), Some(t)) => (f, t),
+        _ => {
+            let hi = chrono::Utc::now()
+                .timestamp_millis()
+                .saturating_add(EVENT_WINDOW_FUTURE_MS);
+            let Some((min, max)) = store.event_time_range(EVENT_WINDOW_START_MS, hi)? else {
+                return Ok(None);
+            };
+            let local = |ms: i64| {
+                DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&q.tz).date_naive())
+            };
+            let (Some(first), Some(last)) = (local(min), local(max)) else {
+                return Ok(None);
+            };
+            let from = q.from.unwrap_or_else(|| first.min(q.to.unwrap_or(first)));
+            let to = q.to.unwrap_or_else(|| last.max(from));
+            (from, to)
+        }
+    };
+    check_dates(&StatsQuery {
+        from: Some(from),
+        to: Some(to),
+        ..q.clone()
+    })?;
+    let days = (to - from).num_days() + 1;
+    let every = q.every.unwrap_or(Every::auto(days));
+    if every.max_buckets(days) > MAX_BUCKETS {
+        return Err(invalid(
+            "every",
+            every.as_str(),
+            &format!(
+                "a series has at most {MAX_BUCKETS} buckets; {days} days per {every} is too many: choose a larger bucket or a shorter range"
+            ),
+        ));
+    }
+    let Some(after) = to.succ_opt() else {
+        return Err(invalid("to", &to.to_string(), "the date is out of range"));
+    };
+    Ok(Some(Span {
+        from,
+        to,
+        from_ms: midnight_ms(&q.tz, from),
+        to_ms: midnight_ms(&q.tz, after),
+        every,
+    }))
+}
+
+/// One bucket of the range.
+#[derive(Debug, Clone)]
+struct Bucket {
+    start_ms: i64,
+    utc_offset_secs: i32,
+    label: String,
+}
+
+/// Step 2: the buckets of a range, built one bucket at a time, so the cost
+/// follows the buckets shown, not the 15-minute slots of the span.
+struct BucketTable {
+    buckets: Vec<Bucket>,
+    end_ms: i64,
+}
+
+impl BucketTable {
+    fn build(tz: &Tz, span: &Span) -> Self {
+        let mut buckets = Vec::new();
+        let mut start = span.from_ms;
+        let mut day = span.from;
+        while start < span.to_ms {
+            let Some(local) = DateTime::from_timestamp_millis(start).map(|t| t.with_timezone(tz))
+            else {
+                break;
+            };
+            buckets.push(Bucket {
+                start_ms: start,
+                utc_offset_secs: local.offset().fix().local_minus_utc(),
+                label: Self::label(tz, span.every, &local),
+            });
+            let next = match span.every {
+                // Hours step in UTC, so a repeated local hour is two buckets.
+                Every::Hour => start.saturating_add(3_600_000),
+                every => match every.next_day(day) {
+                    Some(d) => {
+                        day = d;
+                        midnight_ms(tz, d)
+                    }
+                    None => span.to_ms,
+                },
+            };
+            // A zone's odd transition must never stall the walk.
+            start = next.max(start.saturating_add(SLOT_MS));
+        }
+        Self {
+            buckets,
+            end_ms: span.to_ms,
+        }
+    }
+
+    /// The label; an hour that the clock repeats also shows its offset.
+    fn label(tz: &Tz, every: Every, local: &DateTime<Tz>) -> String {
+        let key = every.key(local);
+        let repeated = every == Every::Hour
+            && matches!(
+                tz.from_local_datetime(&local.naive_local()),
+                chrono::LocalResult::Ambiguous(..)
+            );
+        if repeated {
+            format!("{key}{}", local.format("%:z"))
+        } else {
+            key
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// For each 15-minute slot of rollup `period`, the bucket it falls in
+    /// (`u32::MAX` outside the range).
+    fn period_table(&self, period: i64) -> Vec<u32> {
+        let slots = usize::try_from(SLOTS_PER_PERIOD).unwrap_or(0);
+        let mut table = vec![u32::MAX; slots];
+        let Some(base) = period.checked_mul(PERIOD_MS) else {
+            return table;
+        };
+        let mut b = self.buckets.partition_point(|x| x.start_ms <= base);
+        b = b.saturating_sub(1);
+        for (slot, cell) in table.iter_mut().enumerate() {
+            let ms = base.saturating_add(SLOT_MS.saturating_mul(slot as i64));
+            if ms >= self.end_ms {
+                break;
+            }
+            while self.buckets.get(b + 1).is_some_and(|x| x.start_ms <= ms) {
+                b += 1;
+            }
+            if self.buckets.get(b).is_some_and(|x| x.start_ms <= ms) {
+                *cell = u32::try_from(b).unwrap_or(u32::MAX);
+            }
+        }
+        table
+    }
+
+    /// A series from per-bucket (new, returning) counts.
+    fn series(&self, counts: &[(u64, u64)]) -> Vec<Point> {
+        self.buckets
+            .iter()
+            .zip(counts)
+            .map(|(b, &(new, returning))| Point {
+                bucket: b.label.clone(),
+                start_ms: b.start_ms,
+                utc_offset_secs: b.utc_offset_secs,
+                referrals: new + returning,
+                new,
+                returning,
+            })
+            .collect()
+    }
+}
+
+/// Calls `row` once per rollup row of the range (optionally one page) and
+/// `cell` for each of its slots inside the range, with the bucket index.
+fn scan_rollups<T: Copy>(
+    store: &Store,
+    span: &Span,
+    page_filter: Option<&str>,
+    table: &BucketTable,
+    mut row: impl FnMut(&str, Option<&str>, &str) -> T,
+    mut cell: impl FnMut(T, usize, u64, u64),
+) -> Result<(), StoreError> {
+    let (first, last) = span.periods();
+    // Rows come in period order, so one cached period table is enough.
+    let mut cached: Option<(i64, Vec<u32>)> = None;
+    store.for_each_rollup(first, last, |period, page_id, ref_code, source, slots| {
+        if page_filter.is_some_and(|p| p != page_id) {
+            return;
+        }
+        if cached.as_ref().is_none_or(|(p, _)| *p != period) {
+            cached = Some((period, table.period_table(period)));
+        }
+        let Some((_, slot_bucket)) = cached.as_ref() else {
+            return;
+        };
+        let target = row(page_id, ref_code, source);
+        for_each_slot(slots, |slot, new, ret| {
+            if let Some(&b) = slot_bucket.get(slot)
+                && b != u32::MAX
+            {
+                cell(target, b as usize, u64::from(new), u64::from(ret));
+            }
+        });
+    })
+}
+
+/// Where a (page, ref, source) combination counts: its group and, for refs
+/// no link defines, its untracked entry.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    group: Option<usize>,
+    untracked: Option<usize>,
+}
+
+/// Resolves rollup rows to groups once per distinct (page, ref, source).
+struct Resolver<'a> {
+    by: GroupBy,
+    links: &'a Links,
+    cache: HashMap<String, Target>,
+    key_buf: String,
+    group_keys: Vec<GroupKey>,
+    group_index: HashMap<GroupKey, usize>,
+    untracked: Vec<(String, String)>,
+    untracked_index: HashMap<(String, String), usize>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(by: GroupBy, links: &'a Links) -> Self {
+        let mut r = Self {
+            by,
+            links,
+            cache: HashMap::new(),
+            key_buf: String::new(),
+            group_keys: Vec::new(),
+            group_index: HashMap::new(),
+            untracked: Vec::new(),
+            untracked_index: HashMap::new(),
+        };
+        if by == GroupBy::Kind {
+            for k in [Kind::New, Kind::Returning] {
+                r.group((k.as_str().to_string(), false));
+            }
+        }
+        r
+    }
+
+    fn group(&mut self, key: GroupKey) -> usize {
+        if let Some(&i) = self.group_index.get(&key) {
+            return i;
+        }
+        self.group_keys.push(key.clone());
+        self.group_index.insert(key, self.group_keys.len() - 1);
+        self.group_keys.len() - 1
+    }
+
+    fn target(&mut self, page_id: &str, ref_code: Option<&str>, source: &str) -> Target {
+        self.key_buf.clear();
+        // "\0N" for no ref, "\0R" before a ref: an empty ref stays apart.
+        let (mark, r) = match ref_code {
+            None => ("\0N", ""),
+            Some(r) => ("\0R", r),
+        };
+        for part in [page_id, mark, r, "\0", source] {
+            self.key_buf.push_str(part);
+        }
+        if let Some(t) = self.cache.get(self.key_buf.as_str()) {
+            return *t;
+        }
+        let link = ref_code.and_then(|r| self.links.find(page_id, r));
+        let group =
+            group_key(self.by, self.links, link, page_id, ref_code, source).map(|k| self.group(k));
+        let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
+            let k = (r.to_string(), page_id.to_string());
+            match self.untracked_index.get(&k) {
+                Some(&i) => i,
+                None => {
+                    self.untracked.push(k.clone());
+                    self.untracked_index.insert(k, self.untracked.len() - 1);
+                    self.untracked.len() - 1
+                }
+            }
+        });
+        let t = Target { group, untracked };
+        self.cache.insert(self.key_buf.clone(), t);
+        t
+    }
+}
+
+/// Step 3a: totals per group and per untracked ref, and overall.
+struct Aggregate {
+    /// (new, returning) per group index.
+    groups: Vec<(u64, u64)>,
+    untracked: Vec<u64>,
+    totals: Totals,
+}
+
+fn aggregate(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    table: &BucketTable,
+    resolver: &mut Resolver<'_>,
+) -> Result<Aggregate, StoreError> {
+    let mut agg = Aggregate {
+        groups: vec![(0, 0); resolver.group_keys.len()],
+        untracked: Vec::new(),
+        totals: Totals::default(),
+    };
+    let kind_split = q.by == GroupBy::Kind;
+    scan_rollups(
+        store,
+        span,
+        q.page_id.as_deref(),
+        table,
+        |page, r, source| resolver.target(page, r, source),
+        |t, _bucket, new, ret| {
+            agg.totals.new += new;
+            agg.totals.returning += ret;
+            if kind_split {
+                agg.groups[0].0 += new;
+                agg.groups[1].1 += ret;
+            } else if let Some(g) = t.group {
+                if agg.groups.len() <= g {
+                    agg.groups.resize(g + 1, (0, 0));
+                }
+                agg.groups[g].0 += new;
+                agg.groups[g].1 += ret;
+            }
+            if let Some(u) = t.untracked {
+                if agg.untracked.len() <= u {
+                    agg.untracked.resize(u + 1, 0);
+                }
+                agg.untracked[u] += new + ret;
+            }
+        },
+    )?;
+    agg.totals.referrals = agg.totals.new + agg.totals.returning;
+    Ok(agg)
+}
+
+/// Groups with referrals, most first (ties by key); the first N get a series.
+fn rank_groups(keys: &[GroupKey], counts: &[(u64, u64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..counts.len())
+        .filter(|&i| counts[i].0 + counts[i].1 > 0)
+        .collect();
+    let referrals = |i: usize| counts[i].0 + counts[i].1;
+    order.sort_by(|&a, &b| {
+        referrals(b)
+            .cmp(&referrals(a))
+            .then_with(|| keys[a].cmp(&keys[b]))
+    });
+    order
+}
+
+/// Step 3b: series for the shown groups and one for the rest. `slot_of`
+/// maps a group index to its series (`shown.len()` = Other).
+fn build_series(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    table: &BucketTable,
+    resolver: &mut Resolver<'_>,
+    slot_of: &[Option<usize>],
+    series_count: usize,
+) -> Result<Vec<Vec<(u64, u64)>>, StoreError> {
+    let n = table.len();
+    let mut series = vec![vec![(0u64, 0u64); n]; series_count];
+    let kind_split = q.by == GroupBy::Kind;
+    let other = series_count.saturating_sub(1);
+    scan_rollups(
+        store,
+        span,
+        q.page_id.as_deref(),
+        table,
+        |page, r, source| resolver.target(page, r, source).group,
+        |group, b, new, ret| {
+            if kind_split {
+                for (g, (n, r)) in [(0usize, (new, 0)), (1, (0, ret))] {
+                    if let Some(Some(s)) = slot_of.get(g) {
+                        series[*s][b].0 += n;
+                        series[*s][b].1 += r;
+                    }
+                }
+                return;
+            }
+            let Some(g) = group else { return };
+            // A group first seen in this pass (new events) counts as Other.
+            let s = slot_of.get(g).copied().flatten().unwrap_or(other);
+            if let Some(cell) = series.get_mut(s).and_then(|v| v.get_mut(b)) {
+                cell.0 += new;
+                cell.1 += ret;
+            }
+        },
+    )?;
+    Ok(series)
+}
+
+/// A person's id as 16 bytes: stored senders are 32 hex characters; any
+/// other form is hashed, so sets of people stay small.
+fn person_key(sender: &str) -> u128 {
+    if sender.len() == 32
+        && let Ok(v) = u128::from_str_radix(sender, 16)
+    {
+        return v;
+    }
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(sender.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(b)
+}
+
+/// Step 4: distinct people overall and per shown series (the last is Other).
+fn unique_people(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    resolver: &mut Resolver<'_>,
+    slot_of: &[Option<usize>],
+    series_count: usize,
+) -> Result<(u64, Vec<u64>), StoreError> {
+    let total = store.count_people(span.from_ms, span.to_ms, q.page_id.as_deref())?;
+    let mut sets: Vec<HashSet<u128>> = vec![HashSet::new(); series_count];
+    let other = series_count.saturating_sub(1);
+    store.for_each_person(span.from_ms, span.to_ms, q.page_id.as_deref(), |row| {
+        let group = match q.by {
+            GroupBy::Kind => Kind::parse(&row.kind).map(|k| match k {
+                Kind::New => 0,
+                Kind::Returning => 1,
+            }),
+            _ => {
+                resolver
+                    .target(&row.page_id, row.ref_code.as_deref(), &row.source)
+                    .group
+            }
+        };
+        let Some(g) = group else { return };
+        let s = slot_of.get(g).copied().flatten().unwrap_or(other);
+        if let Some(set) = sets.get_mut(s) {
+            set.insert(person_key(&row.sender));
+        }
+    })?;
+    Ok((total, sets.iter().map(|s| s.len() as u64).collect()))
 }
 
 /// Runs a stats query against the store.
 pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
-    if let (Some(f), Some(t)) = (q.from, q.to)
-        && t < f
-    {
-        return Err(invalid(
-            "to",
-            &t.to_string(),
-            &format!("the range ends before it starts ({f})"),
-        ));
-    }
-    let links = Links::load(store)?;
-    let (from, to) = match (q.from, q.to) {
-        (Some(f), Some(t)) => (f, t),
-        _ => {
-            // Open ends: take the days that have events.
-            let Some((min, max)) = store.event_time_range()? else {
-                return Ok(empty_report(q));
-            };
-            let local = |ms: i64| {
-                DateTime::from_timestamp_millis(ms)
-                    .map(|t| t.with_timezone(&q.tz).date_naive())
-                    .unwrap_or_default()
-            };
-            (q.from.unwrap_or(local(min)), q.to.unwrap_or(local(max)))
-        }
+    let Some(span) = resolve_range(store, q)? else {
+        return Ok(empty_report(q));
     };
-    let days = (to - from).num_days() + 1;
-    let every = q.every.unwrap_or(Every::auto(days));
-    let from_ms = midnight_ms(&q.tz, from).div_euclid(SLOT_MS) * SLOT_MS;
-    let to_ms = midnight_ms(&q.tz, to + Duration::days(1));
-    let first_period = from_ms.div_euclid(PERIOD_MS);
-    let last_period = (to_ms - 1).div_euclid(PERIOD_MS);
-
-    // Walk the range slot by slot once: bucket labels and a slot → bucket table.
-    let mut buckets: Vec<String> = Vec::new();
-    let slots_len = ((last_period - first_period + 1) * SLOTS_PER_PERIOD) as usize;
-    let mut slot_bucket = vec![u32::MAX; slots_len];
-    let mut ms = from_ms;
-    let mut last_local: Option<(NaiveDate, u32)> = None;
-    while ms < to_ms {
-        if let Some(t) = DateTime::from_timestamp_millis(ms) {
-            let local = t.with_timezone(&q.tz);
-            // Format a label only when the local hour changes.
-            let id = (local.date_naive(), local.hour());
-            if last_local != Some(id) {
-                last_local = Some(id);
-                let key = every.key(&local);
-                if buckets.last() != Some(&key) {
-                    buckets.push(key);
-                }
-            }
-            let idx = ((ms - first_period * PERIOD_MS) / SLOT_MS) as usize;
-            if let Some(s) = slot_bucket.get_mut(idx) {
-                *s = (buckets.len() - 1) as u32;
-            }
-        }
-        ms += SLOT_MS;
+    let table = BucketTable::build(&q.tz, &span);
+    let links = Links::load(store)?;
+    let mut resolver = Resolver::new(q.by, &links);
+    let agg = aggregate(store, q, &span, &table, &mut resolver)?;
+    let order = rank_groups(&resolver.group_keys, &agg.groups);
+    let shown: Vec<usize> = order.iter().copied().take(q.top).collect();
+    let mut slot_of = vec![None; resolver.group_keys.len()];
+    for (s, &g) in shown.iter().enumerate() {
+        slot_of[g] = Some(s);
     }
-
-    // Hot loop: one rollup row per (day, page, ref, source). Each distinct
-    // (page, ref, source) is resolved to its group once, through a reused key buffer.
-    #[derive(Clone, Copy)]
-    struct Target {
-        group: Option<usize>,
-        untracked: Option<usize>,
-    }
-    let n = buckets.len();
-    let mut group_keys: Vec<String> = Vec::new();
-    let mut group_index: HashMap<String, usize> = HashMap::new();
-    let mut series: Vec<Vec<(u64, u64)>> = Vec::new();
-    if q.by == GroupBy::Kind {
-        group_keys = vec!["new".into(), "returning".into()];
-        series = vec![vec![(0, 0); n], vec![(0, 0); n]];
-    }
-    let mut untracked_keys: Vec<(String, String)> = Vec::new();
-    let mut untracked_counts: Vec<u64> = Vec::new();
-    let mut cache: HashMap<String, Target> = HashMap::new();
-    let mut key_buf = String::new();
-    let mut totals = Totals::default();
-    let page_filter = q.page_id.as_deref();
-    store.for_each_rollup(
-        first_period,
-        last_period,
-        |period, page_id, ref_code, source, slots| {
-            if page_filter.is_some_and(|p| p != page_id) {
-                return;
-            }
-            key_buf.clear();
-            for part in [page_id, "\0", ref_code, "\0", source] {
-                key_buf.push_str(part);
-            }
-            let target = match cache.get(key_buf.as_str()) {
-                Some(t) => *t,
-                None => {
-                    let link = links.find(page_id, ref_code);
-                    let group = group_key(q.by, &links, link, page_id, ref_code, source).map(|k| {
-                        *group_index.entry(k.clone()).or_insert_with(|| {
-                            group_keys.push(k);
-                            series.push(vec![(0, 0); n]);
-                            series.len() - 1
-                        })
-                    });
-                    let untracked = (link.is_none() && !ref_code.is_empty()).then(|| {
-                        let k = (ref_code.to_string(), page_id.to_string());
-                        match untracked_keys.iter().position(|u| *u == k) {
-                            Some(i) => i,
-                            None => {
-                                untracked_keys.push(k);
-                                untracked_counts.push(0);
-                                untracked_keys.len() - 1
-                            }
-                        }
-                    });
-                    let t = Target { group, untracked };
-                    cache.insert(key_buf.clone(), t);
-                    t
-                }
-            };
-            let base = ((period - first_period) * SLOTS_PER_PERIOD) as usize;
-            let table = slot_bucket.get(base..).unwrap_or(&[]);
-            let (mut row_new, mut row_ret) = (0u64, 0u64);
-            let kind_split = q.by == GroupBy::Kind;
-            for_each_slot(slots, |slot, new, ret| {
-                let Some(&b) = table.get(slot) else { return };
-                if b == u32::MAX {
-                    return;
-                }
-                let (new, ret) = (u64::from(new), u64::from(ret));
-                row_new += new;
-                row_ret += ret;
-                let b = b as usize;
-                if kind_split {
-                    series[0][b].0 += new;
-                    series[1][b].1 += ret;
-                } else if let Some(g) = target.group {
-                    series[g][b].0 += new;
-                    series[g][b].1 += ret;
-                }
-            });
-            totals.new += row_new;
-            totals.returning += row_ret;
-            if let Some(u) = target.untracked {
-                untracked_counts[u] += row_new + row_ret;
-            }
-        },
+    // One series per shown group, and the last one for Other.
+    let series_count = shown.len() + 1;
+    let series = build_series(
+        store,
+        q,
+        &span,
+        &table,
+        &mut resolver,
+        &slot_of,
+        series_count,
     )?;
-    totals.referrals = totals.new + totals.returning;
+    let (people_total, people) = if q.unique_people {
+        unique_people(store, q, &span, &mut resolver, &slot_of, series_count)?
+    } else {
+        (0, vec![0; series_count])
+    };
+    let others = order.len() - shown.len();
+    Ok(assemble(
+        q,
+        &span,
+        &table,
+        Parts {
+            resolver,
+            agg,
+            shown,
+            series,
+            people,
+            people_total,
+            others,
+        },
+    ))
+}
 
-    let mut people: HashMap<String, HashSet<String>> = HashMap::new();
-    if q.unique_people {
-        let mut all = HashSet::new();
-        for row in store.people(from_ms, to_ms)? {
-            if page_filter.is_some_and(|p| p != row.page_id) {
-                continue;
-            }
-            let link = links.find(&row.page_id, &row.ref_code);
-            let key = match q.by {
-                GroupBy::Kind => Kind::parse(&row.kind).map(|k| k.as_str().to_string()),
-                by => group_key(by, &links, link, &row.page_id, &row.ref_code, &row.source),
-            };
-            let sender = row.sender;
-            if let Some(k) = key {
-                people.entry(k).or_default().insert(sender.clone());
-            }
-            all.insert(sender);
-        }
-        totals.unique_people = all.len() as u64;
-    }
+/// What the steps found, handed to [`assemble`].
+struct Parts<'a> {
+    resolver: Resolver<'a>,
+    agg: Aggregate,
+    shown: Vec<usize>,
+    series: Vec<Vec<(u64, u64)>>,
+    people: Vec<u64>,
+    people_total: u64,
+    others: usize,
+}
 
-    let mut out: Vec<GroupStats> = group_keys
-        .into_iter()
-        .zip(series)
-        .filter(|(_, s)| s.iter().any(|p| p.0 + p.1 > 0))
-        .map(|(key, series)| {
-            let new: u64 = series.iter().map(|p| p.0).sum();
-            let returning: u64 = series.iter().map(|p| p.1).sum();
+/// Step 5: the report, with the groups in order, the Other row and one page of untracked refs.
+fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> Report {
+    let Parts {
+        resolver,
+        agg,
+        shown,
+        mut series,
+        people,
+        people_total,
+        others,
+    } = p;
+    let other_series = series.pop().unwrap_or_default();
+    let groups: Vec<GroupStats> = shown
+        .iter()
+        .zip(&series)
+        .enumerate()
+        .map(|(s, (&g, counts))| {
+            let (new, returning) = agg.groups[g];
+            let (key, missing_ref) = resolver.group_keys[g].clone();
             GroupStats {
-                unique_people: people.get(&key).map_or(0, |s| s.len() as u64),
                 key,
+                missing_ref,
                 referrals: new + returning,
+                unique_people: people.get(s).copied().unwrap_or(0),
                 new,
                 returning,
-                series: series
-                    .into_iter()
-                    .zip(&buckets)
-                    .map(|((n, r), b)| Point {
-                        bucket: b.clone(),
-                        referrals: n + r,
-                        new: n,
-                        returning: r,
-                    })
-                    .collect(),
+                series: table.series(counts),
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.referrals
-            .cmp(&a.referrals)
-            .then_with(|| a.key.cmp(&b.key))
+    let other = (others > 0).then(|| {
+        let new: u64 = other_series.iter().map(|c| c.0).sum();
+        let returning: u64 = other_series.iter().map(|c| c.1).sum();
+        OtherGroups {
+            groups: others as u64,
+            referrals: new + returning,
+            unique_people: people.last().copied().unwrap_or(0),
+            new,
+            returning,
+            series: table.series(&other_series),
+        }
     });
-    let mut untracked_refs: Vec<UntrackedRef> = untracked_keys
+    let mut untracked: Vec<UntrackedRef> = resolver
+        .untracked
         .into_iter()
-        .zip(untracked_counts)
+        .zip(agg.untracked.iter().copied().chain(std::iter::repeat(0)))
         .filter(|(_, n)| *n > 0)
         .map(|((ref_code, page_id), referrals)| UntrackedRef {
             ref_code,
@@ -602,21 +1194,34 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
             referrals,
         })
         .collect();
-    untracked_refs.sort_by(|a, b| {
+    untracked.sort_by(|a, b| {
         b.referrals
             .cmp(&a.referrals)
             .then_with(|| a.ref_code.cmp(&b.ref_code))
+            .then_with(|| a.page_id.cmp(&b.page_id))
     });
-    Ok(Report {
-        from: Some(from.to_string()),
-        to: Some(to.to_string()),
+    let untracked_total = untracked.len();
+    let untracked_refs: Vec<UntrackedRef> = untracked
+        .into_iter()
+        .skip(q.untracked_offset)
+        .take(q.untracked_limit)
+        .collect();
+    Report {
+        from: Some(span.from.to_string()),
+        to: Some(span.to.to_string()),
         tz: q.tz.name().to_string(),
-        every,
+        every: span.every,
         by: q.by,
-        totals,
-        groups: out,
+        totals: Totals {
+            unique_people: people_total,
+            ..agg.totals
+        },
+        groups,
+        other,
+        untracked_total,
+        untracked_offset: q.untracked_offset,
         untracked_refs,
-    })
+    }
 }
 
 fn empty_report(q: &StatsQuery) -> Report {
@@ -628,6 +1233,9 @@ fn empty_report(q: &StatsQuery) -> Report {
         by: q.by,
         totals: Totals::default(),
         groups: Vec::new(),
+        other: None,
+        untracked_total: 0,
+        untracked_offset: q.untracked_offset,
         untracked_refs: Vec::new(),
     }
 }

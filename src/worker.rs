@@ -1,21 +1,31 @@
-//! The dashboard's worker thread: it owns its own store connection and HTTP
-//! client, takes [`Command`]s, sends back [`Event`]s and wakes the UI.
+//! The dashboard's background work, on two lanes: a short lane for loads,
+//! saves and stats, and a long lane for sync, import and bulk export. Each
+//! lane is a thread with its own store connection, so a sync that is retrying
+//! never holds up a Save. Lanes take [`Command`]s, send back [`Event`]s and
+//! wake the UI.
+//!
+//! A panic inside one command is caught at the command boundary and reported
+//! as an internal error; the lane goes on. A lane that cannot start (the
+//! database cannot be opened) reports [`Event::Stopped`] with its reason.
 //!
 //! The UI thread never touches SQLite, the network or the file system; long
-//! jobs (sync, import, bulk export) report progress and stop when the shared
-//! cancel flag is set.
+//! jobs report progress and stop when the shared cancel flag is set.
 
 use crate::export::{BulkOptions, ExportItem, ExportReport, export_bulk, export_one};
-use crate::model::{Campaign, Channel, ChannelKind, NewCampaign, NewLink, NewPage, Page, Warning};
+use crate::model::{
+    Campaign, CampaignId, Channel, ChannelId, ChannelKind, LinkId, NewCampaign, NewLink, NewPage,
+    Page, PageId, Warning,
+};
 use crate::qr::{Caption, QrStyle};
 use crate::stats::{Report, StatsQuery};
 use crate::store::{LinkFilter, LinkRow, Store};
 use crate::sync::{SyncConfig, sync, test_connection};
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 /// Settings keys shared with the CLI.
 pub const BACKEND_URL: &str = "backend_url";
@@ -28,24 +38,24 @@ pub enum Command {
     /// Reload pages and the selected page's catalog and links.
     Load {
         /// Page to show; `None` keeps the current one, or picks the first.
-        page: Option<i64>,
+        page: Option<PageId>,
     },
     /// Add a page.
     AddPage(NewPage),
     /// Replace a page's fields.
-    EditPage(i64, NewPage),
+    EditPage(PageId, NewPage),
     /// Add a channel to a page.
-    AddChannel(i64, String, ChannelKind),
+    AddChannel(PageId, String, ChannelKind),
     /// Add a campaign to a page.
-    AddCampaign(i64, NewCampaign),
+    AddCampaign(PageId, NewCampaign),
     /// Create a link: page, campaign id, channel id, fields.
-    AddLink(i64, i64, i64, NewLink),
+    AddLink(PageId, CampaignId, ChannelId, NewLink),
     /// Replace a link: link id, campaign id, channel id, fields.
-    UpdateLink(i64, i64, i64, NewLink),
+    UpdateLink(LinkId, CampaignId, ChannelId, NewLink),
     /// Archive (true) or restore a link.
-    ArchiveLink(i64, bool),
+    ArchiveLink(LinkId, bool),
     /// Delete a link.
-    RemoveLink(i64),
+    RemoveLink(LinkId),
     /// Write one QR code.
     ExportQr {
         /// Target file (.png or .svg).
@@ -56,15 +66,18 @@ pub enum Command {
         cta: String,
         /// Style.
         style: QrStyle,
+        /// Replace an existing file (the user confirmed); without it an
+        /// existing file is left alone and [`Event::ExportExists`] is sent.
+        replace: bool,
     },
     /// Export many codes into a folder.
     BulkExport {
         /// Folder.
         dir: PathBuf,
         /// Page.
-        page: i64,
+        page: PageId,
         /// Only this campaign.
-        campaign: Option<i64>,
+        campaign: Option<CampaignId>,
         /// Formats, style, sheet.
         options: BulkOptions,
     },
@@ -83,8 +96,21 @@ pub enum Command {
     Import(Vec<PathBuf>),
     /// Run a stats query.
     Stats(StatsQuery),
-    /// Write a file the UI produced (e.g. a CSV table), atomically.
+    /// Write a file the UI produced, atomically.
     WriteFile(PathBuf, Vec<u8>),
+    /// Write a table as CSV, atomically, through [`crate::csv_safe`] (formula
+    /// cells neutralised).
+    WriteCsv {
+        /// Target file.
+        path: PathBuf,
+        /// Column names.
+        header: Vec<String>,
+        /// Rows of cells.
+        rows: Vec<Vec<String>>,
+    },
+    /// Panics inside the lane (unit tests of the panic boundary).
+    #[cfg(test)]
+    Panic,
 }
 
 /// Which long job a progress event belongs to.
@@ -104,7 +130,7 @@ pub struct Snapshot {
     /// Every page.
     pub pages: Vec<Page>,
     /// The page shown.
-    pub page: Option<i64>,
+    pub page: Option<PageId>,
     /// Its channels, archived included.
     pub channels: Vec<Channel>,
     /// Its campaigns, archived included.
@@ -112,7 +138,7 @@ pub struct Snapshot {
     /// Its links, archived included.
     pub links: Vec<LinkRow>,
     /// Referrals per link id in the last 7 days.
-    pub last_7_days: HashMap<i64, u64>,
+    pub last_7_days: HashMap<LinkId, u64>,
     /// Saved backend URL.
     pub backend_url: String,
     /// Saved token.
@@ -139,9 +165,9 @@ pub enum Event {
     /// Warnings from a save or export.
     Warnings(Vec<Warning>),
     /// A page was added or edited.
-    PageSaved(i64),
+    PageSaved(PageId),
     /// A link was created or updated.
-    LinkSaved(i64),
+    LinkSaved(LinkId),
     /// Progress of a long job: done and total (0 when unknown).
     Progress(Job, usize, usize),
     /// A long job ended.
@@ -152,19 +178,77 @@ pub enum Event {
     Connection(Result<String, String>),
     /// Stats ready.
     Stats(Box<Report>),
+    /// A single-code export found a file at its path and left it alone.
+    ExportExists(PathBuf),
+    /// A lane stopped for good; its commands will not run.
+    Stopped(String),
 }
 
-/// The UI's end of the worker.
+impl Command {
+    /// Whether the command runs on the long lane (it may take minutes).
+    pub fn is_long(&self) -> bool {
+        matches!(
+            self,
+            Command::Sync(_) | Command::Import(_) | Command::BulkExport { .. }
+        )
+    }
+
+    /// A short name for messages about this command.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Load { .. } => "loading",
+            Command::AddPage(_) | Command::EditPage(..) => "saving the page",
+            Command::AddChannel(..) => "adding the channel",
+            Command::AddCampaign(..) => "adding the campaign",
+            Command::AddLink(..) | Command::UpdateLink(..) => "saving the link",
+            Command::ArchiveLink(..) => "archiving the link",
+            Command::RemoveLink(_) => "removing the link",
+            Command::ExportQr { .. } => "exporting the QR code",
+            Command::BulkExport { .. } => "the bulk export",
+            Command::Sync(_) => "the sync",
+            Command::TestConnection(_) => "the connection test",
+            Command::SaveBackend { .. } => "saving the backend",
+            Command::Import(_) => "the import",
+            Command::Stats(_) => "the stats query",
+            Command::WriteFile(..) | Command::WriteCsv { .. } => "writing the file",
+            #[cfg(test)]
+            Command::Panic => "the test panic",
+        }
+    }
+
+    /// The long job this command is, if it is one.
+    fn job(&self) -> Option<Job> {
+        match self {
+            Command::Sync(_) => Some(Job::Sync),
+            Command::Import(_) => Some(Job::Import),
+            Command::BulkExport { .. } => Some(Job::Export),
+            _ => None,
+        }
+    }
+}
+
+/// The UI's end of the worker: one sender per lane and the shared event queue.
 pub struct WorkerHandle {
-    tx: Sender<Command>,
+    short: Sender<Command>,
+    long: Sender<Command>,
     rx: Receiver<Event>,
     cancel: Arc<AtomicBool>,
 }
 
+/// Why a command could not be handed to its lane.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the background worker has stopped")]
+pub struct WorkerGone;
+
 impl WorkerHandle {
-    /// Sends a command; a dead worker is reported on the next poll.
-    pub fn send(&self, command: Command) {
-        let _ = self.tx.send(command);
+    /// Hands a command to its lane; `Err` when that lane has stopped.
+    pub fn send(&self, command: Command) -> Result<(), WorkerGone> {
+        let lane = if command.is_long() {
+            &self.long
+        } else {
+            &self.short
+        };
+        lane.send(command).map_err(|_| WorkerGone)
     }
 
     /// Asks the running long job to stop.
@@ -172,9 +256,9 @@ impl WorkerHandle {
         self.cancel.store(true, Ordering::SeqCst);
     }
 
-    /// Drains events without blocking.
-    pub fn poll(&self) -> Vec<Event> {
-        self.rx.try_iter().collect()
+    /// The next queued event without blocking; the rest stay queued.
+    pub fn try_recv(&self) -> Result<Event, TryRecvError> {
+        self.rx.try_recv()
     }
 
     /// Waits for the next event (tests).
@@ -183,42 +267,140 @@ impl WorkerHandle {
     }
 }
 
-/// Starts the worker on `db`. `wake` is called after each event (the UI
-/// passes `ctx.request_repaint`).
-pub fn spawn(db: PathBuf, wake: impl Fn() + Send + 'static) -> WorkerHandle {
+/// The far end of a [`detached`] handle: events to feed the UI, and the
+/// commands it sent (both lanes, in order).
+pub struct WorkerPeer {
+    /// Events as a lane would send them.
+    pub events: Sender<Event>,
+    /// Commands the UI sent.
+    pub commands: Receiver<Command>,
+}
+
+/// A handle with no threads behind it, for tests and benchmarks that drive
+/// the UI with events of their own.
+pub fn detached() -> (WorkerHandle, WorkerPeer) {
     let (tx, commands) = channel::<Command>();
     let (events, rx) = channel::<Event>();
+    let handle = WorkerHandle {
+        short: tx.clone(),
+        long: tx,
+        rx,
+        cancel: Arc::new(AtomicBool::new(false)),
+    };
+    (handle, WorkerPeer { events, commands })
+}
+
+/// Starts both lanes on `db`. `wake` is called after each event (the UI
+/// passes `ctx.request_repaint`).
+pub fn spawn(db: PathBuf, wake: impl Fn() + Send + Sync + 'static) -> WorkerHandle {
+    let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
+    let (events, rx) = channel::<Event>();
     let cancel = Arc::new(AtomicBool::new(false));
+    let short = start_lane(Lane::Short, db.clone(), &events, &wake, &cancel);
+    let long = start_lane(Lane::Long, db, &events, &wake, &cancel);
+    WorkerHandle {
+        short,
+        long,
+        rx,
+        cancel,
+    }
+}
+
+/// Which lane a thread serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Short,
+    Long,
+}
+
+impl Lane {
+    fn thread_name(self) -> &'static str {
+        match self {
+            Lane::Short => "refboard-short",
+            Lane::Long => "refboard-long",
+        }
+    }
+}
+
+fn start_lane(
+    lane: Lane,
+    db: PathBuf,
+    events: &Sender<Event>,
+    wake: &Arc<dyn Fn() + Send + Sync>,
+    cancel: &Arc<AtomicBool>,
+) -> Sender<Command> {
+    let (tx, commands) = channel::<Command>();
+    let out = Out {
+        events: events.clone(),
+        wake: wake.clone(),
+    };
     let flag = cancel.clone();
     let spawned = std::thread::Builder::new()
-        .name("refboard-worker".into())
-        .spawn(move || {
-            let out = Out {
-                events,
-                wake: Box::new(wake),
-            };
-            let mut store = match Store::open(&db) {
-                Ok(s) => s,
-                Err(e) => {
-                    out.send(Event::Error(format!("cannot open the database: {e}")));
-                    return;
-                }
-            };
-            let mut state = State { page: None };
-            for command in commands {
-                flag.store(false, Ordering::SeqCst);
-                handle(&mut store, &mut state, command, &out, &flag);
-            }
-        });
-    if spawned.is_err() {
-        let _ = tx.send(Command::Load { page: None });
+        .name(lane.thread_name().into())
+        .spawn(move || run_lane(lane, &db, &commands, &out, &flag));
+    if let Err(e) = spawned {
+        let _ = events.send(Event::Stopped(format!(
+            "cannot start a background thread ({e})"
+        )));
+        (wake)();
     }
-    WorkerHandle { tx, rx, cancel }
+    tx
+}
+
+/// A lane's loop: one command at a time, each behind a panic boundary.
+fn run_lane(
+    lane: Lane,
+    db: &std::path::Path,
+    commands: &Receiver<Command>,
+    out: &Out,
+    cancel: &AtomicBool,
+) {
+    let mut store = match Store::open(db) {
+        Ok(s) => s,
+        Err(e) => {
+            out.send(Event::Stopped(format!(
+                "cannot open the database {} ({e})",
+                db.display()
+            )));
+            return;
+        }
+    };
+    let mut state = State { page: None };
+    for command in commands {
+        if lane == Lane::Long {
+            cancel.store(false, Ordering::SeqCst);
+        }
+        let what = command.name();
+        let job = command.job();
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            handle(&mut store, &mut state, command, out, cancel);
+        }));
+        if let Err(panic) = ran {
+            let why = panic_text(panic.as_ref());
+            tracing::error!(what, why, "command panicked");
+            let text = format!(
+                "Internal error while {what} ({why}); nothing was changed by it and refboard keeps working"
+            );
+            match job {
+                Some(job) => out.send(Event::JobDone(job, Err(text))),
+                None => out.send(Event::Error(text)),
+            }
+        }
+    }
+}
+
+/// The message of a caught panic.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 struct Out {
     events: Sender<Event>,
-    wake: Box<dyn Fn() + Send>,
+    wake: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Out {
@@ -228,8 +410,9 @@ impl Out {
     }
 }
 
+/// What a lane remembers between commands.
 struct State {
-    page: Option<i64>,
+    page: Option<PageId>,
 }
 
 fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
@@ -237,8 +420,8 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
     let pages = store.pages().map_err(err)?;
     let page = state
         .page
-        .filter(|p| pages.iter().any(|x| x.id == *p))
-        .or_else(|| pages.first().map(|p| p.id));
+        .filter(|p| pages.iter().any(|x| x.id == p.0))
+        .or_else(|| pages.first().map(|p| PageId(p.id)));
     state.page = page;
     let mut snap = Snapshot {
         backend_url: store.setting(BACKEND_URL).map_err(err)?.unwrap_or_default(),
@@ -255,7 +438,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
         snap.last_sync_error = src.last_error;
         snap.events_pulled = src.events_pulled;
     }
-    if let Some(p) = page {
+    if let Some(PageId(p)) = page {
         snap.channels = store.channels(p, true).map_err(err)?;
         snap.campaigns = store.campaigns(p, true).map_err(err)?;
         snap.links = store
@@ -273,7 +456,12 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
 }
 
 /// Referrals per link over the last 7 days (rollups, so it stays cheap).
-fn last_7_days(store: &Store, pages: &[Page], page: i64, links: &[LinkRow]) -> HashMap<i64, u64> {
+fn last_7_days(
+    store: &Store,
+    pages: &[Page],
+    page: i64,
+    links: &[LinkRow],
+) -> HashMap<LinkId, u64> {
     let mut out = HashMap::new();
     let Some(p) = pages.iter().find(|x| x.id == page) else {
         return out;
@@ -284,6 +472,8 @@ fn last_7_days(store: &Store, pages: &[Page], page: i64, links: &[LinkRow]) -> H
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
     q.unique_people = false;
+    // Every ref's count is needed here, not only the top ones.
+    q.top = usize::MAX;
     q.page_id = p.numeric_id().map(str::to_string);
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;
@@ -295,7 +485,7 @@ fn last_7_days(store: &Store, pages: &[Page], page: i64, links: &[LinkRow]) -> H
         .collect();
     for l in links {
         if let Some(n) = counts.get(l.link.ref_code.as_str()) {
-            out.insert(l.link.id, *n);
+            out.insert(LinkId(l.link.id), *n);
         }
     }
     out
@@ -317,10 +507,12 @@ fn link_saved(
 ) {
     match saved {
         Ok((row, warnings)) => {
-            if !warnings.is_empty() {
+            if warnings.is_empty() {
+                out.send(Event::Notice(format!("Saved link {}", row.link.ref_code)));
+            } else {
                 out.send(Event::Warnings(warnings));
             }
-            out.send(Event::LinkSaved(row.link.id));
+            out.send(Event::LinkSaved(LinkId(row.link.id)));
             reload(store, state, out);
         }
         Err(e) => out.send(Event::Error(e.to_string())),
@@ -337,42 +529,56 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
         }
         Command::AddPage(new) => match store.add_page(&new) {
             Ok(p) => {
-                state.page = Some(p.id);
-                out.send(Event::PageSaved(p.id));
+                state.page = Some(PageId(p.id));
+                out.send(Event::PageSaved(PageId(p.id)));
                 out.send(Event::Notice(format!("Added page {}", p.name)));
                 reload(store, state, out);
             }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
-        Command::EditPage(id, new) => match store.update_page(id, &new) {
+        Command::EditPage(id, new) => match store.update_page(id.0, &new) {
             Ok(p) => {
-                out.send(Event::PageSaved(p.id));
+                out.send(Event::PageSaved(PageId(p.id)));
+                out.send(Event::Notice(format!("Saved page {}", p.name)));
                 reload(store, state, out);
             }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
-        Command::AddChannel(page, name, kind) => match store.add_channel(page, &name, kind) {
-            Ok(_) => reload(store, state, out),
+        Command::AddChannel(page, name, kind) => match store.add_channel(page.0, &name, kind) {
+            Ok(c) => {
+                out.send(Event::Notice(format!("Added channel {}", c.name)));
+                reload(store, state, out);
+            }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
-        Command::AddCampaign(page, new) => match store.add_campaign(page, &new) {
-            Ok(_) => reload(store, state, out),
+        Command::AddCampaign(page, new) => match store.add_campaign(page.0, &new) {
+            Ok(c) => {
+                out.send(Event::Notice(format!("Added campaign {}", c.name)));
+                reload(store, state, out);
+            }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
         Command::AddLink(page, campaign, channel, new) => {
-            let saved = store.add_link(page, campaign, channel, &new);
+            let saved = store.add_link(page.0, campaign.0, channel.0, &new);
             link_saved(store, state, out, saved);
         }
         Command::UpdateLink(id, campaign, channel, new) => {
-            let saved = store.update_link(id, campaign, channel, &new);
+            let saved = store.update_link(id.0, campaign.0, channel.0, &new);
             link_saved(store, state, out, saved);
         }
-        Command::ArchiveLink(id, archived) => match store.set_link_archived(id, archived) {
-            Ok(()) => reload(store, state, out),
+        Command::ArchiveLink(id, archived) => match store.set_link_archived(id.0, archived) {
+            Ok(()) => {
+                let done = if archived { "Archived" } else { "Restored" };
+                out.send(Event::Notice(format!("{done} the link")));
+                reload(store, state, out);
+            }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
-        Command::RemoveLink(id) => match store.remove_link(id) {
-            Ok(()) => reload(store, state, out),
+        Command::RemoveLink(id) => match store.remove_link(id.0) {
+            Ok(()) => {
+                out.send(Event::Notice("Removed the link".into()));
+                reload(store, state, out);
+            }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
         Command::ExportQr {
@@ -380,7 +586,12 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             url,
             cta,
             style,
+            replace,
         } => {
+            // Checked here, not in the UI: the UI touches no files.
+            if !replace && path.exists() {
+                return out.send(Event::ExportExists(path));
+            }
             let caption = Caption {
                 cta: &cta,
                 url: &url,
@@ -402,8 +613,8 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             options,
         } => {
             let rows = match store.links(&LinkFilter {
-                page: Some(page),
-                campaign,
+                page: Some(page.0),
+                campaign: campaign.map(|c| c.0),
                 ..LinkFilter::default()
             }) {
                 Ok(r) => r,
@@ -421,36 +632,78 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 out.send(Event::Progress(Job::Sync, p.events, 0));
                 !cancel.load(Ordering::SeqCst)
             });
+            // Names both this sync's count and the running total the top bar
+            // shows, so the two never seem to disagree.
+            let pulled = store
+                .sync_source(&config.url)
+                .map(|s| s.events_pulled)
+                .unwrap_or_default();
             let message = result
-                .map(|p| format!("Synced {} events ({} new)", p.events, p.new_events))
+                .map(|p| {
+                    format!(
+                        "Synced {} events this time ({} new); {pulled} events pulled in all",
+                        p.events, p.new_events
+                    )
+                })
                 .map_err(|e| e.to_string());
+            // The UI reloads on JobDone, on the short lane that knows the page.
             out.send(Event::JobDone(Job::Sync, message));
-            reload(store, state, out);
         }
         Command::TestConnection(config) => {
-            let r = test_connection(&config)
-                .map(|()| format!("Connected: the backend accepts the token ({})", config.url))
-                .map_err(|e| e.to_string());
-            out.send(Event::Connection(r));
+            // Network with its own timeout: a thread of its own, so that a
+            // backend that does not answer holds up no Save.
+            let out = Out {
+                events: out.events.clone(),
+                wake: out.wake.clone(),
+            };
+            let spawned = std::thread::Builder::new()
+                .name("refboard-test-connection".into())
+                .spawn(move || {
+                    let r = test_connection(&config)
+                        .map(|()| {
+                            format!("Connected: the backend accepts the token ({})", config.url)
+                        })
+                        .map_err(|e| e.to_string());
+                    out.send(Event::Connection(r));
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the connection test");
+            }
         }
         Command::SaveBackend { url, token } => {
             let saved = store
                 .set_setting(BACKEND_URL, &url)
                 .and_then(|()| store.set_setting(BACKEND_TOKEN, &token));
             match saved {
-                Ok(()) => reload(store, state, out),
+                Ok(()) => {
+                    out.send(Event::Notice(format!("Saved the backend {url}")));
+                    reload(store, state, out);
+                }
                 Err(e) => out.send(Event::Error(e.to_string())),
             }
         }
         Command::Import(paths) => {
             let r = import(store, &paths, out, cancel);
             out.send(Event::JobDone(Job::Import, r));
-            reload(store, state, out);
         }
         Command::WriteFile(path, bytes) => match crate::export::write_atomic(&path, &bytes) {
             Ok(()) => out.send(Event::Notice(format!("Wrote {}", path.display()))),
             Err(e) => out.send(Event::Error(e.to_string())),
         },
+        #[cfg(test)]
+        Command::Panic => panic!("a test panic"),
+        Command::WriteCsv { path, header, rows } => {
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            let written = crate::csv_safe::to_bytes(&header, &rows)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    crate::export::write_atomic(&path, &bytes).map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => out.send(Event::Notice(format!("Wrote {}", path.display()))),
+                Err(e) => out.send(Event::Error(e)),
+            }
+        }
         Command::Stats(q) => match crate::stats::query(store, &q) {
             Ok(r) => out.send(Event::Stats(Box::new(r))),
             Err(e) => out.send(Event::Error(e.to_string())),
@@ -471,15 +724,68 @@ fn import(
                 "Import cancelled after {i} file(s); {new} new referral(s) kept"
             ));
         }
-        let text = std::fs::read_to_string(path)
+        let input = std::fs::File::open(path)
             .map_err(|e| format!("cannot read ({e}): {}", path.display()))?;
-        let report = crate::import::import_text(store, &text).map_err(|e| e.to_string())?;
+        let report =
+            crate::import::import_reader(store, input, &mut || !cancel.load(Ordering::SeqCst))
+                .map_err(|e| format!("{e}: {}", path.display()))?;
         total += report.referrals;
         new += report.new;
-        bad += report.bad_lines.len();
+        bad += report.bad_line_count;
         out.send(Event::Progress(Job::Import, i + 1, paths.len()));
     }
     Ok(format!(
         "Imported {total} referral(s), {new} new; {bad} bad line(s) skipped"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn next(handle: &WorkerHandle, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match handle.recv_timeout(left) {
+                Some(e) if want(&e) => return e,
+                Some(_) => {}
+                None => panic!("no {what} within 10 s"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panicking_command_is_reported_and_the_lane_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let handle = spawn(dir.path().join("w.db"), || {});
+        handle.send(Command::Panic).unwrap();
+        let e = next(&handle, "internal error", |e| matches!(e, Event::Error(_)));
+        let Event::Error(text) = e else {
+            unreachable!()
+        };
+        assert!(
+            text.contains("Internal error while the test panic"),
+            "{text}"
+        );
+        assert!(text.contains("a test panic"), "{text}");
+        // The same lane still answers.
+        handle.send(Command::Load { page: None }).unwrap();
+        next(&handle, "a snapshot after the panic", |e| {
+            matches!(e, Event::Loaded(_))
+        });
+    }
+
+    #[test]
+    fn a_lane_that_cannot_open_the_database_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder is not a database file.
+        let handle = spawn(dir.path().to_path_buf(), || {});
+        let e = next(&handle, "a stop", |e| matches!(e, Event::Stopped(_)));
+        let Event::Stopped(why) = e else {
+            unreachable!()
+        };
+        assert!(why.contains("cannot open the database"), "{why}");
+    }
 }

@@ -839,3 +839,172 @@ fn relay_refuses_to_start_without_secrets() {
         .code(2)
         .stderr(predicate::str::contains("--api-token"));
 }
+
+#[test]
+fn stats_over_a_range_past_the_limit_exits_2() {
+    let env = Env::seeded();
+    env.refused(
+        &["stats", "--from", "0001-01-01", "--to", "9999-12-31"],
+        &["from", "0001-01-01", "2004-01-01"],
+    );
+    env.refused(
+        &[
+            "stats",
+            "--from",
+            "2004-01-01",
+            "--to",
+            "9999-12-31",
+            "--json",
+        ],
+        &["to", "9999-12-31", "36525"],
+    );
+    env.refused(&["stats", "--top", "0"], &["top", "0"]);
+}
+
+/// A webhook body with one referral, as a bot might have logged it.
+fn body_at(sender: &str, timestamp: &str) -> String {
+    format!(
+        r#"{{"object":"page","entry":[{{"id":"104729178032417","time":1764219600000,"messaging":[{{"sender":{{"id":"{sender}"}},"recipient":{{"id":"104729178032417"}},"timestamp":{timestamp},"referral":{{"ref":"freeshipping","source":"SHORTLINK"}}}}]}}]}}"#
+    )
+}
+
+#[test]
+fn an_import_in_microseconds_is_refused_with_its_line_number() {
+    let env = Env::seeded();
+    let lines = [
+        body_at("111", "1764219590000"),
+        body_at("222", "1764219590000000"),
+        body_at("333", "1764219591"),
+    ];
+    std::fs::write(env.path("bodies.ndjson"), lines.join("\n")).unwrap();
+    let out = env
+        .cmd()
+        .args(["import", "bodies.ndjson"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("bodies.ndjson:2")
+            && stderr.contains("timestamp")
+            && stderr.contains("1764219590000000")
+            && stderr.contains("2004-01-01"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("bodies.ndjson:1") && !stderr.contains("bodies.ndjson:3"));
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("Imported 2 referral(s)") && stdout.contains("1 referral(s) refused"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--json"])).unwrap();
+    assert_eq!(json["totals"]["referrals"], 2);
+    assert_eq!(json["from"], "2025-11-27");
+    assert_eq!(json["to"], "2025-11-27");
+}
+
+#[test]
+fn sync_checks_backend_url_and_token_with_the_model_rules() {
+    let t = Env::new();
+    let out = t
+        .cmd()
+        .args(["sync", "--backend", "ftp://bot.example.com", "--token", "t"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("invalid backend \"ftp://bot.example.com\""),
+        "{err}"
+    );
+    let out = t
+        .cmd()
+        .args(["sync", "--backend", "http://127.0.0.1:9", "--token", "a b"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("an API token has no spaces"), "{err}");
+    assert!(!err.contains("a b"), "the token is never echoed: {err}");
+}
+
+/// Runs `args` with standard output on a pipe whose reader is already gone,
+/// as in `refboard link list | head -0`; returns the exit code and stderr.
+fn run_into_closed_pipe(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&env.db)
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let env = Env::seeded();
+    for args in [
+        &["link", "list"][..],
+        &["link", "list", "--json"],
+        &["link", "show", "freeshipping"],
+        &["stats", "--tz", "UTC"],
+        &["stats", "--tz", "UTC", "--csv"],
+        &["page", "list"],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(&env, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
+    let env = Env::seeded();
+    // A module error (simulate, export) wrapping a ValidationError: exit 2, printed once.
+    let out = env
+        .cmd()
+        .args([
+            "simulate",
+            "--relay",
+            "http://127.0.0.1:9",
+            "--app-secret",
+            "s",
+            "--days",
+            "0",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("days") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("invalid days").count(), 1, "{stderr}");
+    env.refused(
+        &["export", "--dir", "out", "--format", "gif"],
+        &["format", "gif"],
+    );
+    // The database is a folder: a runtime failure, not the user's input.
+    let folder = env.path("a-folder.db");
+    std::fs::create_dir(&folder).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&folder)
+        .args(["link", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot open the database"));
+}

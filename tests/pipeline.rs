@@ -573,3 +573,20 @@ fn cli_relay_stops_on_sigterm_and_keeps_acknowledged_events() {
         .unwrap();
     assert_eq!(n, 3);
 }
+
+#[test]
+fn a_webhook_with_a_1e30_item_and_a_good_item_stores_only_the_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(config(&dir.path().join("relay.db")), loopback()).unwrap();
+    let body = br#"{"object":"page","entry":[{"id":"104729178032417","time":1764219600000,"messaging":[
+        {"sender":{"id":"6001"},"recipient":{"id":"104729178032417"},"timestamp":1e30,"referral":{"ref":"huge","source":"SHORTLINK"}},
+        {"sender":{"id":"6002"},"recipient":{"id":"104729178032417"},"timestamp":1764219590000,"referral":{"ref":"good","source":"SHORTLINK"}}
+    ]}]}"#;
+    assert_eq!(post_signed(&relay.url(), body), 200);
+    assert_eq!(relay_count(&relay.url()), 1);
+    let mut store = Store::open(&dir.path().join("local.db")).unwrap();
+    sync(&mut store, &fast_sync(&relay.url()), &mut |_| true).unwrap();
+    let by_ref = counts(&store, GroupBy::Ref);
+    assert_eq!(by_ref.keys().collect::<Vec<_>>(), ["good"]);
+    relay.stop().unwrap();
+}

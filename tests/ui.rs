@@ -71,6 +71,16 @@ fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     settle(h);
 }
 
+/// Replaces a field's text (select all, then type).
+fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    settle(h);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(h);
+    h.get_by_label(label).type_text(text);
+    settle(h);
+}
+
 #[test]
 fn add_a_page() {
     let dir = tempfile::tempdir().unwrap();
@@ -179,7 +189,7 @@ fn export_a_qr_by_typing_a_path() {
     settle(&mut h);
     h.get_by_label("QR code preview");
     let out = dir.path().join("code.png");
-    type_into(&mut h, "Save to", out.to_str().unwrap());
+    replace_in(&mut h, "Save to", out.to_str().unwrap());
     h.get_by_label("Export QR").click();
     let start = Instant::now();
     while !out.exists() {
@@ -263,4 +273,668 @@ fn sync_from_a_relay_shows_exact_totals() {
     // The totals table rows: group, referrals, people, new, returning.
     h.get_by_label("returning");
     relay.stop().unwrap();
+}
+
+// ---- Dashboard core (issue 7): drain, dead worker, lanes, export path,
+// layout, chart zoom, tables, status. ----
+
+use refboard::model::Warning;
+use refboard::worker::{Event, Job, detached};
+
+fn harness_sized(db: &Path, state: UiState, w: f32, h: f32) -> Harness<'static, App> {
+    let db = db.to_path_buf();
+    Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
+}
+
+/// Frames until `done` holds, failing after `limit`.
+fn run_within(
+    h: &mut Harness<'static, App>,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        settle(h);
+        if done(h) {
+            return;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A seeded database with links (ref, cta) on page 1, campaign 1, channel 1.
+fn with_links(dir: &Path, refs: &[&str]) -> std::path::PathBuf {
+    let db = seeded(dir);
+    let mut store = Store::open(&db).unwrap();
+    for r in refs {
+        let (l, _) = refboard::model::NewLink::parse(r, Some("Get our deals"), None, None).unwrap();
+        store.add_link(1, 1, 1, &l).unwrap();
+    }
+    db
+}
+
+#[test]
+fn drain_applies_every_one_of_10000_queued_events_over_several_frames() {
+    let (worker, peer) = detached();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, UiState::default()));
+    h.state_mut().job = Some((Job::Sync, 0, 0));
+    // Heavy enough events that 10,000 cannot all be applied in one 4 ms budget.
+    let warnings: Vec<Warning> = (0..20)
+        .map(|i| Warning::new("ref", format!("warning number {i} of a flood")))
+        .collect();
+    for _ in 0..10_000 {
+        peer.events.send(Event::Warnings(warnings.clone())).unwrap();
+    }
+    peer.events
+        .send(Event::JobDone(Job::Sync, Ok("Synced 10000 events".into())))
+        .unwrap();
+    let mut frames = 0;
+    let start = Instant::now();
+    while h.state().events_applied < 10_001 {
+        h.step();
+        frames += 1;
+        if h.state().events_applied < 10_001 {
+            // Stopping early must ask for the next frame, or the rest would wait for input.
+            assert!(
+                h.ctx.has_requested_repaint(),
+                "no repaint requested with events still queued"
+            );
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "drain stalled");
+    }
+    assert_eq!(h.state().events_applied, 10_001, "every event applied once");
+    assert!(frames > 1, "the budget split the flood over frames");
+    assert_eq!(
+        h.state().job,
+        None,
+        "the JobDone after the flood stopped the spinner"
+    );
+    assert_eq!(
+        h.state().message.as_ref().map(|m| m.text.as_str()),
+        Some("Synced 10000 events")
+    );
+}
+
+#[test]
+fn a_worker_that_cannot_open_the_database_shows_a_banner_and_clicks_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the database file should be: neither lane can open it.
+    let mut h = harness(dir.path(), UiState::default());
+    run_within(&mut h, Duration::from_secs(10), "the banner", |h| {
+        h.query_by_label_contains("Nothing you do will be saved")
+            .is_some()
+    });
+    assert!(
+        h.query_all_by_label_contains("cannot open the database")
+            .count()
+            >= 1
+    );
+    h.get_by_label("Add page").click();
+    settle(&mut h);
+    type_into(&mut h, "Page username or link", "JaspersMarket");
+    h.get_by_label("Save page").click();
+    settle(&mut h);
+    let said = h.state().message.clone().unwrap();
+    assert!(said.is_error);
+    assert!(
+        said.text
+            .contains("Nothing was done: the background worker stopped"),
+        "{}",
+        said.text
+    );
+}
+
+/// A backend that accepts connections and never answers, until dropped.
+struct SilentBackend {
+    url: String,
+    got_request: std::sync::mpsc::Receiver<()>,
+    _listener: std::thread::JoinHandle<()>,
+}
+
+fn silent_backend() -> SilentBackend {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, got_request) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let _ = tx.send(());
+            // Keep the socket open and silent: the sync waits for its timeout.
+            held.push(stream);
+            if held.len() > 16 {
+                break;
+            }
+        }
+    });
+    SilentBackend {
+        url,
+        got_request,
+        _listener: thread,
+    }
+}
+
+#[test]
+fn a_link_saved_during_a_slow_sync_appears_within_one_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let backend = silent_backend();
+    {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .set_setting(refboard::worker::BACKEND_URL, &backend.url)
+            .unwrap();
+        store
+            .set_setting(refboard::worker::BACKEND_TOKEN, "slow-token")
+            .unwrap();
+    }
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "first load", |a| {
+        a.loaded && !a.snap.backend_url.is_empty()
+    });
+    h.get_by_label("Sync now").click();
+    settle(&mut h);
+    backend
+        .got_request
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the sync reached the backend");
+    assert!(matches!(h.state().job, Some((Job::Sync, _, _))));
+    h.get_by_label("Create your first link").click();
+    settle(&mut h);
+    replace_in(&mut h, "Ref code", "duringsync");
+    h.get_by_label("Save link").click();
+    run_within(
+        &mut h,
+        Duration::from_secs(1),
+        "the link saved beside the sync",
+        |h| {
+            h.state()
+                .snap
+                .links
+                .iter()
+                .any(|l| l.link.ref_code == "duringsync")
+        },
+    );
+    assert!(
+        matches!(h.state().job, Some((Job::Sync, _, _))),
+        "the sync is still waiting on the backend"
+    );
+}
+
+fn save_to(h: &Harness<'static, App>) -> String {
+    h.get_by_label("Save to").value().unwrap_or_default()
+}
+
+#[test]
+fn each_link_exports_to_its_own_file_and_an_existing_file_needs_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["flyer_a", "flyer_b"]);
+    let out = dir.path().join("codes");
+    std::fs::create_dir(&out).unwrap();
+    let state = UiState {
+        export_folder: out.display().to_string(),
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "links", |a| a.snap.links.len() == 2);
+    let a_png = out.join("flyer_a.png");
+    let b_png = out.join("flyer_b.png");
+    h.get_by_label("flyer_a").click();
+    settle(&mut h);
+    assert_eq!(save_to(&h), a_png.display().to_string());
+    h.get_by_label("flyer_b").click();
+    settle(&mut h);
+    assert_eq!(
+        save_to(&h),
+        b_png.display().to_string(),
+        "the path follows the link"
+    );
+    h.get_by_label("Export QR").click();
+    run_within(&mut h, Duration::from_secs(15), "flyer_b.png", |_| {
+        b_png.exists()
+    });
+    assert_eq!(
+        common::decode_one(&b_png),
+        "https://m.me/JaspersMarket?ref=flyer_b"
+    );
+    assert!(!a_png.exists(), "B's export did not touch A's file");
+
+    // A file already at A's path is kept until the user confirms.
+    std::fs::write(&a_png, b"not a code").unwrap();
+    h.get_by_label("flyer_a").click();
+    settle(&mut h);
+    h.get_by_label("Export QR").click();
+    run_within(
+        &mut h,
+        Duration::from_secs(15),
+        "the overwrite question",
+        |h| h.query_by_label_contains("already exists").is_some(),
+    );
+    h.get_by_label_contains(&format!("{} already exists", a_png.display()));
+    h.get_by_label("Keep existing file").click();
+    settle(&mut h);
+    assert_eq!(std::fs::read(&a_png).unwrap(), b"not a code");
+    h.get_by_label("Export QR").click();
+    run_within(
+        &mut h,
+        Duration::from_secs(15),
+        "the overwrite question",
+        |h| h.query_by_label("Replace file").is_some(),
+    );
+    h.get_by_label("Replace file").click();
+    run_within(&mut h, Duration::from_secs(15), "the replaced file", |_| {
+        std::fs::read(&a_png).is_ok_and(|b| b != b"not a code")
+    });
+    assert_eq!(
+        common::decode_one(&a_png),
+        "https://m.me/JaspersMarket?ref=flyer_a"
+    );
+}
+
+fn overlap(a: egui::Rect, b: egui::Rect) -> f32 {
+    let i = a.intersect(b);
+    if i.is_positive() { i.area() } else { 0.0 }
+}
+
+fn assert_no_overlap(h: &Harness<'static, App>, size: egui::Vec2) {
+    let rects = h.state().panel_rects().to_vec();
+    assert!(rects.len() >= 4, "{rects:?}");
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    for (i, (na, a)) in rects.iter().enumerate() {
+        assert!(
+            window.expand(1.0).contains_rect(*a),
+            "{na} {a:?} leaves the {size:?} window"
+        );
+        for (nb, b) in &rects[i + 1..] {
+            assert!(
+                overlap(a.shrink(1.0), b.shrink(1.0)) == 0.0,
+                "{na} {a:?} overlaps {nb} {b:?} at {size:?}"
+            );
+        }
+    }
+    let table = rects.iter().find(|(n, _)| *n == "links table").unwrap().1;
+    assert!(
+        table.width() >= 0.3 * size.x,
+        "the links table keeps room: {table:?} at {size:?}"
+    );
+}
+
+#[test]
+fn panels_do_not_overlap_from_640x480_to_2560x1440() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["newsletter_with_a_long_ref_code"]);
+    for (w, ht) in [(640.0, 480.0), (1280.0, 800.0), (2560.0, 1440.0)] {
+        let mut h = harness_sized(&db, UiState::default(), w, ht);
+        run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+        h.get_by_label("newsletter_with_a_long_ref_code").click();
+        settle(&mut h);
+        assert!(h.state().selected.is_some());
+        settle(&mut h);
+        assert_no_overlap(&h, egui::vec2(w, ht));
+        // The side panel folds away and comes back.
+        h.get_by_label("Hide").click();
+        settle(&mut h);
+        assert!(
+            h.state()
+                .panel_rects()
+                .iter()
+                .all(|(n, _)| *n != "side panel")
+        );
+        h.get_by_label("Show filters").click();
+        settle(&mut h);
+        assert!(
+            h.state()
+                .panel_rects()
+                .iter()
+                .any(|(n, _)| *n == "side panel")
+        );
+    }
+}
+
+#[test]
+fn dialogs_are_modal_enter_submits_and_esc_cancels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["first"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("New link").click();
+    settle(&mut h);
+    h.get_by_label("Save link");
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    assert!(
+        h.query_by_label("Save link").is_none(),
+        "Esc closed the form"
+    );
+    h.get_by_label("New link").click();
+    settle(&mut h);
+    replace_in(&mut h, "Ref code", "by_enter");
+    h.key_press(egui::Key::Enter);
+    run_until(&mut h, "the link saved by Enter", |a| {
+        a.snap.links.iter().any(|l| l.link.ref_code == "by_enter")
+    });
+    // The dialog is centred in the 1400-wide window, not at its corner.
+    h.get_by_label("New link").click();
+    settle(&mut h);
+    let r = h.get_by_label("Ref code").rect();
+    assert!(r.left() > 300.0 && r.right() < 1100.0, "{r:?}");
+}
+
+#[test]
+fn status_says_what_the_last_action_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("status.db");
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "first load", |a| a.loaded);
+    h.get_by_label("Add your page").click();
+    settle(&mut h);
+    type_into(&mut h, "Page username or link", "JaspersMarket");
+    h.get_by_label("Save page").click();
+    run_until(&mut h, "the page", |a| a.snap.pages.len() == 1);
+    let said = h.state().message.clone();
+    assert!(
+        said.as_ref().is_some_and(|m| m.text.contains("Added page")),
+        "{said:?}"
+    );
+    type_into(&mut h, "New campaign", "Summer");
+    h.get_by_label("Add campaign").click();
+    run_until(&mut h, "the campaign", |a| a.snap.campaigns.len() == 1);
+    settle(&mut h);
+    h.get_by_label_contains("Added campaign Summer");
+    assert!(h.query_by_label_contains("Added page").is_none());
+}
+
+#[test]
+fn sync_message_and_top_bar_agree_on_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let relay = refboard::relay::start(
+        refboard::relay::RelayConfig {
+            data: dir.path().join("relay.db"),
+            app_secret: common::FIXTURE_APP_SECRET.into(),
+            verify_token: "v".into(),
+            api_token: "t".into(),
+            forward: None,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let client = reqwest::blocking::Client::new();
+    for (_, body) in common::fixture_bodies() {
+        let sig = refboard::messenger::sign(common::FIXTURE_APP_SECRET.as_bytes(), &body);
+        client
+            .post(format!("{}/webhook", relay.url()))
+            .header(refboard::messenger::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .unwrap();
+    }
+    {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .set_setting(refboard::worker::BACKEND_URL, &relay.url())
+            .unwrap();
+        store
+            .set_setting(refboard::worker::BACKEND_TOKEN, "t")
+            .unwrap();
+    }
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "first load", |a| a.loaded);
+    for _ in 0..2 {
+        h.key_press(egui::Key::F5);
+        settle(&mut h);
+        run_until(&mut h, "the sync", |a| {
+            a.job.is_none()
+                && a.message
+                    .as_ref()
+                    .is_some_and(|m| m.text.starts_with("Synced"))
+        });
+        run_until(&mut h, "the reload", |a| a.snap.events_pulled == 11);
+        settle(&mut h);
+        let said = h.state().message.clone().unwrap().text;
+        assert!(said.contains("11 events pulled in all"), "{said}");
+        // The status strip and the top bar say the same total.
+        let top = format!("{} events pulled in all", h.state().snap.events_pulled);
+        assert_eq!(h.query_all_by_label_contains(&top).count(), 2);
+    }
+    relay.stop().unwrap();
+}
+
+#[test]
+fn chart_zoomed_to_extremes_keeps_drawing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    {
+        let mut store = Store::open(&db).unwrap();
+        for (_, body) in common::fixture_bodies() {
+            let text = String::from_utf8(body).unwrap().replace('\n', " ");
+            refboard::import::import_text(&mut store, &text).unwrap();
+        }
+    }
+    let state = UiState {
+        tab: Tab::Analytics,
+        range: refboard::ui::Range::All,
+        by: refboard::stats::GroupBy::Source,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "the report", |a| {
+        a.report.as_ref().is_some_and(|r| !r.groups.is_empty())
+    });
+    settle(&mut h);
+    let plot = h
+        .state()
+        .panel_rects()
+        .iter()
+        .find(|(n, _)| *n == "analytics")
+        .unwrap()
+        .1;
+    // The chart sits under the controls and the summary line.
+    let at = egui::pos2(plot.center().x, plot.top() + 200.0);
+    for zoom in [1e-6_f32, 1e6] {
+        for _ in 0..40 {
+            h.hover_at(at);
+            h.event(egui::Event::Zoom(zoom));
+            h.step();
+        }
+        settle(&mut h);
+    }
+    // Still alive and drawing the screen.
+    h.get_by_label("Group by");
+}
+
+#[test]
+fn table_headers_sort_with_an_arrow() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["b_second", "a_first", "c_third"]);
+    let mut h = harness_sized(&db, UiState::default(), 800.0, 600.0);
+    run_until(&mut h, "links", |a| a.snap.links.len() == 3);
+    h.get_by_label("Ref, sorted ascending");
+    let y = |h: &Harness<'static, App>, r: &str| h.get_by_label(r).rect().top();
+    assert!(y(&h, "a_first") < y(&h, "b_second") && y(&h, "b_second") < y(&h, "c_third"));
+    h.get_by_label("Ref, sorted ascending").click();
+    settle(&mut h);
+    h.get_by_label("Ref, sorted descending");
+    assert!(y(&h, "c_third") < y(&h, "b_second") && y(&h, "b_second") < y(&h, "a_first"));
+    // The full header text is there, not clipped to "Referra".
+    h.get_by_label("Referrals (7 days)");
+}
+
+/// A report of 20 groups plus `other` summed ones, and the untracked refs
+/// page at `offset` of `total` (the first ref carries a right-to-left override).
+fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Report {
+    use refboard::stats::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
+    let per_page = refboard::ui::UNTRACKED_PER_PAGE;
+    Report {
+        from: Some("2026-11-01".into()),
+        to: Some("2026-11-30".into()),
+        tz: "UTC".into(),
+        every: refboard::stats::Every::Day,
+        by: refboard::stats::GroupBy::Link,
+        totals: Totals::default(),
+        groups: (0..20)
+            .map(|i| GroupStats {
+                key: format!("group_{i:04}"),
+                missing_ref: false,
+                referrals: 100 - i as u64,
+                unique_people: 1,
+                new: 1,
+                returning: 0,
+                series: Vec::new(),
+            })
+            .collect(),
+        other: Some(OtherGroups {
+            groups: other,
+            referrals: other,
+            unique_people: other,
+            new: other,
+            returning: 0,
+            series: Vec::new(),
+        }),
+        untracked_total: total,
+        untracked_offset: offset,
+        untracked_refs: (offset..total.min(offset + per_page))
+            .map(|i| UntrackedRef {
+                ref_code: if i == 0 {
+                    "invoice\u{202E}fdp.exe".into()
+                } else {
+                    format!("stray_{i:03}")
+                },
+                page_id: "104729178032417".into(),
+                referrals: (total - i) as u64,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn analytics_shows_other_row_and_pages_untracked_refs_shown_safely() {
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    let asked = |peer: &refboard::worker::WorkerPeer| {
+        peer.commands.try_iter().find_map(|c| match c {
+            refboard::worker::Command::Stats(q) => Some(q),
+            _ => None,
+        })
+    };
+    let q = asked(&peer).expect("a stats query");
+    assert_eq!(
+        q.top,
+        refboard::ui::TOP_GROUPS,
+        "the query bounds the groups"
+    );
+    assert_eq!((q.untracked_offset, q.untracked_limit), (0, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 0))))
+        .unwrap();
+    settle(&mut h);
+    h.get_by_label_contains("Other (5000 links): ");
+    h.get_by_label("Page 1 of 3 (45 untracked refs)");
+    // The override shows as an escape, never as itself.
+    h.get_by_label("invoice\\u{202E}fdp.exe");
+    assert!(h.query_by_label_contains("\u{202E}").is_none());
+    // Every screen scrolls: the pager is below the fold at 1280x800.
+    h.get_by_label("Next").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Next").click();
+    settle(&mut h);
+    let q = asked(&peer).expect("a query for the next page");
+    assert_eq!((q.untracked_offset, q.untracked_limit), (20, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 20))))
+        .unwrap();
+    settle(&mut h);
+    h.get_by_label("Page 2 of 3 (45 untracked refs)");
+    h.get_by_label("stray_020");
+    assert!(h.query_by_label("stray_019").is_none(), "20 refs a page");
+}
+
+#[test]
+fn every_grouping_and_bucket_size_is_in_the_menus() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    // A label counts as in the menu when opening the menu adds one.
+    let count = |h: &Harness<'static, App>, l: &str| h.query_all_by_label(l).count();
+    let closed: Vec<usize> = refboard::stats::GroupBy::ALL
+        .iter()
+        .map(|b| count(&h, b.label()))
+        .collect();
+    h.get_by_label("Group by").click();
+    settle(&mut h);
+    for (by, before) in refboard::stats::GroupBy::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, by.label()) > before,
+            "{by:?} is missing from the Group by menu"
+        );
+    }
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    let closed: Vec<usize> = refboard::stats::Every::ALL
+        .iter()
+        .map(|e| count(&h, e.label()))
+        .collect();
+    h.get_by_label("Granularity").click();
+    settle(&mut h);
+    for (every, before) in refboard::stats::Every::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, every.label()) > before,
+            "{every:?} is missing from the Granularity menu"
+        );
+    }
+}
+
+#[test]
+fn renaming_a_ref_warns_that_printed_links_become_untracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["printed_flyer"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("printed_flyer").click();
+    settle(&mut h);
+    h.get_by_label("Edit link").click();
+    settle(&mut h);
+    assert!(
+        h.query_by_label_contains("will count as untracked")
+            .is_none()
+    );
+    replace_in(&mut h, "Ref code", "renamed_flyer");
+    h.get_by_label_contains(
+        "links already printed with ref \"printed_flyer\" will count as untracked",
+    );
+}
+
+#[test]
+fn the_backend_form_uses_the_model_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Backend,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    type_into(&mut h, "Backend URL", "ftp://bot.example.com");
+    h.get_by_label_contains("invalid backend \"ftp://bot.example.com\"");
+    type_into(&mut h, "API token", "has space");
+    h.get_by_label_contains("an API token has no spaces");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled());
 }

@@ -1,7 +1,7 @@
 //! `page`, `channel` and `campaign` subcommands.
 
 use super::Db;
-use super::output::{archived_mark, print_json, table};
+use super::output::{archived_mark, outln, print_json, table};
 use crate::model::{ChannelKind, NewCampaign, NewPage, parse_date};
 use clap::Subcommand;
 use serde::Serialize;
@@ -181,7 +181,7 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
         } => {
             let new = NewPage::parse(&target, name.as_deref(), page_id.as_deref())?;
             let page = db.open()?.add_page(&new)?;
-            println!("Added page {:?}: https://m.me/{}", page.name, page.target);
+            outln!("Added page {:?}: https://m.me/{}", page.name, page.target);
         }
         PageCmd::List { json } => {
             let pages = db.open()?.pages()?;
@@ -196,7 +196,7 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
                 return print_json(&rows);
             }
             if pages.is_empty() {
-                println!("No pages yet. Add one: refboard page add JaspersMarket");
+                outln!("No pages yet. Add one: refboard page add JaspersMarket");
                 return Ok(());
             }
             let mut t = table(&["name", "m.me target", "page id"]);
@@ -207,7 +207,7 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
                     p.page_id.clone().unwrap_or_default(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}");
         }
         PageCmd::Edit {
             page,
@@ -230,13 +230,13 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
                 page_id.as_deref(),
             )?;
             let page = store.update_page(current.id, &new)?;
-            println!("Updated page {:?}: https://m.me/{}", page.name, page.target);
+            outln!("Updated page {:?}: https://m.me/{}", page.name, page.target);
         }
         PageCmd::Remove { page } => {
             let mut store = db.open()?;
             let p = store.resolve_page(Some(&page))?;
             store.remove_page(p.id)?;
-            println!("Removed page {:?}", p.name);
+            outln!("Removed page {:?}", p.name);
         }
     }
     Ok(())
@@ -250,9 +250,11 @@ pub(super) fn channel(db: &Db, cmd: ChannelCmd) -> anyhow::Result<()> {
             let mut store = db.open()?;
             let page = store.resolve_page(page.as_deref())?;
             let ch = store.add_channel(page.id, &name, kind)?;
-            println!(
+            outln!(
                 "Added channel {:?} ({}) to {:?}",
-                ch.name, ch.kind, page.name
+                ch.name,
+                ch.kind,
+                page.name
             );
         }
         ChannelCmd::List { page, all, json } => {
@@ -263,7 +265,7 @@ pub(super) fn channel(db: &Db, cmd: ChannelCmd) -> anyhow::Result<()> {
                 return print_json(&channels);
             }
             if channels.is_empty() {
-                println!("No channels yet. Add one: refboard channel add Newsletter --kind email");
+                outln!("No channels yet. Add one: refboard channel add Newsletter --kind email");
                 return Ok(());
             }
             let mut t = table(&["channel", "kind", ""]);
@@ -274,7 +276,7 @@ pub(super) fn channel(db: &Db, cmd: ChannelCmd) -> anyhow::Result<()> {
                     archived_mark(c.archived).into(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}");
         }
         ChannelCmd::Edit {
             name,
@@ -287,7 +289,7 @@ pub(super) fn channel(db: &Db, cmd: ChannelCmd) -> anyhow::Result<()> {
             let page = store.resolve_page(page.as_deref())?;
             let ch = store.resolve_channel(page.id, &name)?;
             let ch = store.update_channel(ch.id, rename.as_deref(), kind)?;
-            println!("Updated channel {:?} ({})", ch.name, ch.kind);
+            outln!("Updated channel {:?} ({})", ch.name, ch.kind);
         }
         ChannelCmd::Archive(g) => set_channel_archived(db, g, true)?,
         ChannelCmd::Unarchive(g) => set_channel_archived(db, g, false)?,
@@ -296,7 +298,7 @@ pub(super) fn channel(db: &Db, cmd: ChannelCmd) -> anyhow::Result<()> {
             let page = store.resolve_page(g.page.as_deref())?;
             let ch = store.resolve_channel(page.id, &g.name)?;
             store.remove_channel(ch.id)?;
-            println!("Removed channel {:?}", ch.name);
+            outln!("Removed channel {:?}", ch.name);
         }
     }
     Ok(())
@@ -307,7 +309,7 @@ fn set_channel_archived(db: &Db, g: GroupRef, archived: bool) -> anyhow::Result<
     let page = store.resolve_page(g.page.as_deref())?;
     let ch = store.resolve_channel(page.id, &g.name)?;
     store.set_channel_archived(ch.id, archived)?;
-    println!(
+    outln!(
         "{} channel {:?}",
         if archived { "Archived" } else { "Restored" },
         ch.name
@@ -320,7 +322,7 @@ fn set_campaign_archived(db: &Db, g: GroupRef, archived: bool) -> anyhow::Result
     let page = store.resolve_page(g.page.as_deref())?;
     let c = store.resolve_campaign(page.id, &g.name)?;
     store.set_campaign_archived(c.id, archived)?;
-    println!(
+    outln!(
         "{} campaign {:?}",
         if archived { "Archived" } else { "Restored" },
         c.name
@@ -355,7 +357,7 @@ pub(super) fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<()> {
             let mut store = db.open()?;
             let page = store.resolve_page(page.as_deref())?;
             let c = store.add_campaign(page.id, &new)?;
-            println!("Added campaign {:?} to {:?}", c.name, page.name);
+            outln!("Added campaign {:?} to {:?}", c.name, page.name);
         }
         CampaignCmd::List { page, all, json } => {
             let store = db.open()?;
@@ -365,7 +367,7 @@ pub(super) fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<()> {
                 return print_json(&campaigns);
             }
             if campaigns.is_empty() {
-                println!("No campaigns yet. Add one: refboard campaign add \"Spring Sale\"");
+                outln!("No campaigns yet. Add one: refboard campaign add \"Spring Sale\"");
                 return Ok(());
             }
             let mut t = table(&["campaign", "starts", "ends", "notes", ""]);
@@ -379,7 +381,7 @@ pub(super) fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<()> {
                     archived_mark(c.archived).into(),
                 ]);
             }
-            println!("{t}");
+            outln!("{t}");
         }
         CampaignCmd::Edit {
             name,
@@ -406,7 +408,7 @@ pub(super) fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<()> {
                 notes,
             };
             let c = store.update_campaign(current.id, &new)?;
-            println!("Updated campaign {:?}", c.name);
+            outln!("Updated campaign {:?}", c.name);
         }
         CampaignCmd::Archive(g) => set_campaign_archived(db, g, true)?,
         CampaignCmd::Unarchive(g) => set_campaign_archived(db, g, false)?,
@@ -415,7 +417,7 @@ pub(super) fn campaign(db: &Db, cmd: CampaignCmd) -> anyhow::Result<()> {
             let page = store.resolve_page(g.page.as_deref())?;
             let c = store.resolve_campaign(page.id, &g.name)?;
             store.remove_campaign(c.id)?;
-            println!("Removed campaign {:?}", c.name);
+            outln!("Removed campaign {:?}", c.name);
         }
     }
     Ok(())

@@ -1,9 +1,9 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, print_json, table};
+use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
-use crate::model::{NewLink, Warning, suggest_ref};
+use crate::model::{NewLink, suggest_ref};
 use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
 use crate::qr::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
 use crate::store::{LinkFilter, LinkRow, Store};
@@ -237,12 +237,12 @@ pub(super) struct ExportArgs {
     page: Option<String>,
 }
 
-fn print_link_table(rows: &[LinkRow], show_page: bool) {
+fn print_link_table(rows: &[LinkRow], show_page: bool) -> anyhow::Result<()> {
     if rows.is_empty() {
-        println!(
+        outln!(
             "No links yet. Create one: refboard link add --campaign \"Spring Sale\" --channel Newsletter"
         );
-        return;
+        return Ok(());
     }
     let mut header = vec!["ref", "campaign", "channel", "url", ""];
     if show_page {
@@ -251,21 +251,22 @@ fn print_link_table(rows: &[LinkRow], show_page: bool) {
     let mut t = table(&header);
     for r in rows {
         let mut row = vec![
-            r.link.ref_code.clone(),
-            r.campaign_name.clone(),
-            r.channel_name.clone(),
-            r.url.clone(),
+            cell(&r.link.ref_code),
+            cell(&r.campaign_name),
+            cell(&r.channel_name),
+            cell(&r.url),
             archived_mark(r.link.archived).to_string(),
         ];
         if show_page {
-            row.insert(0, r.page_name.clone());
+            row.insert(0, cell(&r.page_name));
         }
         t.add_row(row);
     }
-    println!("{t}");
+    outln!("{t}");
+    Ok(())
 }
 
-fn print_link(row: &LinkRow) {
+fn print_link(row: &LinkRow) -> anyhow::Result<()> {
     let l = &row.link;
     let created = chrono::DateTime::from_timestamp(l.created_at, 0)
         .map(|t| {
@@ -274,24 +275,29 @@ fn print_link(row: &LinkRow) {
                 .to_string()
         })
         .unwrap_or_default();
-    println!("ref       {}", l.ref_code);
-    println!("url       {}", row.url);
-    println!("page      {} (m.me/{})", row.page_name, row.page_target);
-    println!("campaign  {}", row.campaign_name);
-    println!("channel   {}", row.channel_name);
+    outln!("ref       {}", full(&l.ref_code));
+    outln!("url       {}", full(&row.url));
+    outln!(
+        "page      {} (m.me/{})",
+        full(&row.page_name),
+        full(&row.page_target)
+    );
+    outln!("campaign  {}", full(&row.campaign_name));
+    outln!("channel   {}", full(&row.channel_name));
     if !l.cta.is_empty() {
-        println!("cta       {}", l.cta);
+        outln!("cta       {}", full(&l.cta));
     }
     if let Some(t) = &l.prefill_text {
-        println!("text      {t}");
+        outln!("text      {}", full(t));
     }
     if !l.notes.is_empty() {
-        println!("notes     {}", l.notes);
+        outln!("notes     {}", full(&l.notes));
     }
-    println!("created   {created}");
+    outln!("created   {created}");
     if l.archived {
-        println!("status    archived");
+        outln!("status    archived");
     }
+    Ok(())
 }
 
 fn find_link(store: &Store, page: Option<&str>, ref_code: &str) -> anyhow::Result<LinkRow> {
@@ -334,8 +340,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Created link {}", row.link.ref_code);
-            println!("{}", row.url);
+            outln!("Created link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::List {
             campaign,
@@ -365,7 +371,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&rows);
             }
-            print_link_table(&rows, filter.page.is_none() && pages.len() > 1);
+            print_link_table(&rows, filter.page.is_none() && pages.len() > 1)?;
         }
         LinkCmd::Show {
             ref_code,
@@ -378,7 +384,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             if json {
                 return print_json(&row);
             }
-            print_link(&row);
+            print_link(&row)?;
             if qr {
                 let code = qrcode::QrCode::new(row.url.as_bytes())?;
                 let art = code
@@ -386,7 +392,7 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                     .dark_color(qrcode::render::unicode::Dense1x2::Light)
                     .light_color(qrcode::render::unicode::Dense1x2::Dark)
                     .build();
-                println!("\n{art}");
+                outln!("\n{art}");
             }
         }
         LinkCmd::Edit {
@@ -422,41 +428,35 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
                 text.as_deref(),
                 Some(notes.as_deref().unwrap_or(&current.link.notes)),
             )?;
-            if new_ref
+            if let Some(w) = new_ref
                 .as_deref()
-                .is_some_and(|r| r != current.link.ref_code)
+                .and_then(|r| crate::model::rename_warning(&current.link.ref_code, r))
             {
-                warnings.push(Warning::new(
-                    "ref",
-                    format!(
-                        "links already printed with ref {:?} will count as untracked",
-                        current.link.ref_code
-                    ),
-                ));
+                warnings.push(w);
             }
             let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
             warnings.extend(more);
             warn(&warnings);
-            println!("Updated link {}", row.link.ref_code);
-            println!("{}", row.url);
+            outln!("Updated link {}", full(&row.link.ref_code));
+            outln!("{}", full(&row.url));
         }
         LinkCmd::Archive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, true)?;
-            println!("Archived link {}", row.link.ref_code);
+            outln!("Archived link {}", full(&row.link.ref_code));
         }
         LinkCmd::Unarchive(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.set_link_archived(row.link.id, false)?;
-            println!("Restored link {}", row.link.ref_code);
+            outln!("Restored link {}", full(&row.link.ref_code));
         }
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
-            println!("Removed link {}", row.link.ref_code);
+            outln!("Removed link {}", full(&row.link.ref_code));
         }
     }
     Ok(())
@@ -482,7 +482,11 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
     };
     let warnings = export_one_item(&args.output, &item, &style, &options)?;
     warn(&warnings);
-    println!("Wrote {} for {url} (scan verified)", args.output.display());
+    outln!(
+        "Wrote {} for {} (scan verified)",
+        full(&args.output.display().to_string()),
+        full(&url)
+    );
     Ok(())
 }
 
@@ -543,18 +547,18 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     };
     let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", full(w));
     }
     let proof = if options.verify {
         ", every code scan-verified"
     } else {
         ", not verified (--no-verify)"
     };
-    println!(
+    outln!(
         "Exported {} link(s), {} file(s) to {}{proof}",
         report.links,
         report.files.len(),
-        args.dir.display()
+        full(&args.dir.display().to_string())
     );
     Ok(())
 }

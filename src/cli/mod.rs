@@ -9,7 +9,7 @@ mod output;
 mod pipeline;
 
 use crate::export::ExportError;
-use crate::model::{ValidationError, Warning};
+use crate::model::{InternalError, ValidationError, Warning};
 use crate::qr::QrError;
 use crate::store::{Store, StoreError, default_db_path};
 use anyhow::Context;
@@ -58,6 +58,9 @@ enum Command {
     Simulate(pipeline::SimulateArgs),
     /// Open the dashboard (the default when no command is given).
     Gui,
+    /// Add refboard to the desktop's application menu for the current user
+    /// (a .desktop entry and the icon under $XDG_DATA_HOME or ~/.local/share).
+    InstallDesktop,
     /// Open the dashboard on a sample page with a month of simulated referrals.
     Demo {
         /// Simulated referrals
@@ -77,9 +80,11 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head -1`): nothing left to say, as ripgrep does.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(if is_user_error(&e) { 2 } else { 1 })
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -103,8 +108,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => pipeline::stats(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
         Command::Gui => gui(&db),
+        Command::InstallDesktop => install_desktop(),
         Command::Demo { events } => demo(events),
     }
+}
+
+/// Installs the .desktop entry and icon for the current user.
+fn install_desktop() -> anyhow::Result<()> {
+    let data = crate::desktop::data_home().ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot find your data folder: set XDG_DATA_HOME or HOME to an absolute path"
+        )
+    })?;
+    let program = std::env::current_exe().context("cannot find the refboard program's path")?;
+    let done = crate::desktop::install(&data, &program)?;
+    println!("Installed {}", done.entry.display());
+    println!("Installed {}", done.icon.display());
+    Ok(())
 }
 
 /// Opens the dashboard on the chosen database.
@@ -156,26 +176,90 @@ impl Db {
     }
 }
 
-/// Whether an error was caused by the user's input (exit code 2).
-fn is_user_error(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.is::<ValidationError>()
-            || c.downcast_ref::<StoreError>()
-                .is_some_and(StoreError::is_user_error)
-            || c.downcast_ref::<ExportError>()
-                .is_some_and(ExportError::is_user_error)
-            || c.downcast_ref::<crate::stats::StatsError>()
-                .is_some_and(|e| matches!(e, crate::stats::StatsError::Invalid { .. }))
-            || c.downcast_ref::<crate::sync::SyncError>()
-                .is_some_and(|e| matches!(e, crate::sync::SyncError::Config(_)))
-            || c.downcast_ref::<QrError>()
-                .is_some_and(|q| matches!(q, QrError::Invalid { .. } | QrError::TooLong { .. }))
-    })
+/// The exit code of a failed command: 2 when the user's input caused it, 1
+/// for runtime failures, and always 1 for an [`InternalError`], which is
+/// never blamed on the user.
+///
+/// Every module wraps a [`ValidationError`] as the source of its error, so
+/// one look through the chain finds it. Three user errors carry no rule and
+/// are named here: a name that matches nothing or a conflicting record
+/// (store), a link too long for a QR code, and a backend that refuses the
+/// URL or token (sync).
+fn exit_code(e: &anyhow::Error) -> u8 {
+    // anyhow finds a context value by downcasting the error itself, and a
+    // source by walking the chain: look both ways.
+    if e.downcast_ref::<InternalError>().is_some() || e.chain().any(|c| c.is::<InternalError>()) {
+        return 1;
+    }
+    let input = e.downcast_ref::<ValidationError>().is_some()
+        || e.chain().any(|c| {
+            c.is::<ValidationError>()
+                || c.downcast_ref::<StoreError>()
+                    .is_some_and(StoreError::is_user_error)
+                || c.downcast_ref::<ExportError>()
+                    .is_some_and(ExportError::is_user_error)
+                || c.downcast_ref::<QrError>()
+                    .is_some_and(|q| matches!(q, QrError::TooLong { .. }))
+                || c.downcast_ref::<crate::sync::SyncError>()
+                    .is_some_and(|e| matches!(e, crate::sync::SyncError::Config(_)))
+        });
+    if input { 2 } else { 1 }
+}
+
+/// The error and its causes on one line. A module error that shows its
+/// ValidationError and also has it as its source is printed once.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|p| p.ends_with(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
 }
 
 /// Prints warnings to standard error.
 fn warn(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", output::full(&w.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::StatsError;
+
+    #[test]
+    fn validation_errors_exit_2_and_internal_errors_exit_1() {
+        let invalid = ValidationError::new("to", "9999-12-31", "a range covers at most 36525 days");
+        let wrapped = anyhow::Error::from(StatsError::Invalid(invalid.clone()))
+            .context("cannot compute the stats");
+        assert_eq!(exit_code(&wrapped), 2);
+        assert_eq!(
+            one_line(&wrapped),
+            format!("cannot compute the stats: {invalid}"),
+            "the validation error is printed once"
+        );
+        let qr = anyhow::Error::from(ExportError::Qr(QrError::Invalid(invalid.clone())));
+        assert_eq!(exit_code(&qr), 2);
+        let store = anyhow::Error::from(StoreError::Invalid(invalid.clone()));
+        assert_eq!(exit_code(&store), 2);
+        // Internal failures exit 1, even when an input error is also in the chain.
+        let poisoned = anyhow::Error::from(StoreError::Internal(InternalError::new(
+            "writer lock poisoned",
+        )));
+        assert_eq!(exit_code(&poisoned), 1);
+        let serialise = anyhow::Error::from(crate::simulate::SimulateError::Internal(
+            InternalError::new("cannot serialise a webhook body"),
+        ));
+        assert_eq!(exit_code(&serialise), 1);
+        let both = anyhow::Error::from(invalid).context(InternalError::new("lost track"));
+        assert_eq!(exit_code(&both), 1);
+        // Runtime failures exit 1.
+        let io = anyhow::Error::from(std::io::Error::other("disk full"));
+        assert_eq!(exit_code(&io), 1);
     }
 }

@@ -1,14 +1,18 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{print_json, table};
-use crate::model::{ValidationError, parse_date};
-use crate::relay::{RelayConfig, serve};
+use super::output::{cell, outln, print_json, table};
+use crate::csv_safe::SafeCsvWriter;
+use crate::model::{ValidationError, parse_date, safe_text};
+use crate::relay::{RelayConfig, RelayError, RelayOptions, serve_with};
 use crate::simulate::{SimulateConfig, generate, send};
-use crate::stats::{Every, GroupBy, StatsQuery, local_tz, parse_tz, query};
+use crate::stats::{
+    DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, Report, StatsQuery, local_tz, parse_tz,
+    query,
+};
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// Settings keys for the saved backend.
@@ -16,13 +20,30 @@ const BACKEND_URL: &str = "backend_url";
 const BACKEND_TOKEN: &str = "backend_token";
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(super) struct RelayArgs {
+    #[command(subcommand)]
+    cmd: Option<RelayCmd>,
     /// Address to listen on
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// SQLite file for the relay's events
+    /// SQLite file for the relay's events (one relay)
     #[arg(long, value_name = "FILE.db")]
-    data: PathBuf,
+    data: Option<PathBuf>,
+    /// PostgreSQL URL shared by several relays, instead of --data
+    #[arg(
+        long,
+        value_name = "postgres://USER:PASS@HOST:PORT/DB",
+        env = crate::relay::DATABASE_ENV,
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    /// Close connections that have not sent their request headers within this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    header_timeout_secs: u64,
+    /// Most connections served at once
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_connections: u64,
     /// Pass every webhook on to this bot URL (unmodified body and signature)
     #[arg(long, value_name = "URL")]
     forward: Option<String>,
@@ -37,6 +58,19 @@ pub(super) struct RelayArgs {
     api_token: Option<String>,
 }
 
+/// `refboard relay init`.
+#[derive(Debug, clap::Subcommand)]
+enum RelayCmd {
+    /// Write DIR/relay.env (mode 0600) with a generated verify token and API token
+    Init {
+        /// Directory for relay.env (created if needed)
+        dir: PathBuf,
+        /// Meta app secret to copy into the file [default: left empty to fill in]
+        #[arg(long, env = "REFBOARD_APP_SECRET", hide_env_values = true)]
+        app_secret: Option<String>,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 pub(super) struct SyncArgs {
     /// Backend base URL (saved for next time)
@@ -48,6 +82,9 @@ pub(super) struct SyncArgs {
     /// Only check that the backend answers and accepts the token
     #[arg(long)]
     check: bool,
+    /// Start the backend's source again from the beginning (forgets its cursor; removes no events)
+    #[arg(long, conflicts_with = "check")]
+    reset: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,25 +96,34 @@ pub(super) struct ImportArgs {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct StatsArgs {
-    /// First day, YYYY-MM-DD [default: the first day with referrals]
+    /// First day, YYYY-MM-DD, from 2004-01-01 on [default: the first day with referrals]
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day, YYYY-MM-DD [default: the last day with referrals]
+    /// Last day, YYYY-MM-DD; a range covers at most 36525 days [default: the last day with referrals]
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// IANA time zone [default: the local one]
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
-    /// Group by link, ref, channel, campaign, source, kind or page
-    #[arg(long, default_value = "link")]
-    by: String,
-    /// Bucket: hour, day, week or month [default: chosen from the range]
-    #[arg(long)]
-    every: Option<String>,
+    /// Grouping
+    #[arg(long, value_enum, default_value_t = GroupBy::Link)]
+    by: GroupBy,
+    /// Bucket size; at most 10000 buckets [default: chosen from the range]
+    #[arg(long, value_enum)]
+    every: Option<Every>,
+    /// Groups shown, most referrals first; the rest are summed into one "Other (k ...)" row
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP)]
+    top: usize,
+    /// Untracked refs to skip (paging)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    untracked_offset: usize,
+    /// Untracked refs to list at most (paging)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_UNTRACKED_LIMIT)]
+    untracked_limit: usize,
     /// Only this page (name, username or Page ID) [default: every page]
     #[arg(long)]
     page: Option<String>,
-    /// Series as CSV: key,bucket,referrals,new,returning
+    /// Series as CSV: key,bucket,referrals,new,returning (the Other row last)
     #[arg(long, conflicts_with = "json")]
     csv: bool,
     /// The whole report as JSON
@@ -132,6 +178,29 @@ fn init_logging() {
 }
 
 pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
+    if let Some(RelayCmd::Init { dir, app_secret }) = args.cmd {
+        return relay_init(&dir, app_secret.as_deref());
+    }
+    let data = match (&args.data, &args.database) {
+        (Some(d), Some(_)) => {
+            return Err(ValidationError::new(
+                "--data",
+                &d.display().to_string(),
+                "give either --data FILE.db (SQLite, one relay) or --database URL / REFBOARD_RELAY_DATABASE (PostgreSQL, several relays), not both",
+            )
+            .into());
+        }
+        (Some(d), None) => d.clone(),
+        (None, Some(_)) => PathBuf::new(),
+        (None, None) => {
+            return Err(ValidationError::new(
+                "--data",
+                "",
+                "the relay needs --data FILE.db (SQLite) or --database URL (PostgreSQL)",
+            )
+            .into());
+        }
+    };
     let missing = |name: &str| {
         ValidationError::new(
             "relay",
@@ -140,7 +209,7 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
         )
     };
     let config = RelayConfig {
-        data: args.data,
+        data,
         app_secret: args
             .app_secret
             .filter(|s| !s.is_empty())
@@ -155,16 +224,45 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
             .ok_or_else(|| missing("--api-token / REFBOARD_API_TOKEN"))?,
         forward: args.forward,
     };
+    let options = RelayOptions {
+        database: args.database,
+        header_timeout_secs: args.header_timeout_secs,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(1024),
+    };
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        serve(config, listener, shutdown_signal()).await?;
+        match serve_with(config, options, listener, shutdown_signal()).await {
+            Ok(()) => {}
+            // Bad input keeps its field, value and rule (exit 2).
+            Err(RelayError::Invalid(v)) => return Err(v.into()),
+            Err(e) => return Err(e.into()),
+        }
         tracing::info!("relay stopped");
         Ok(())
     })
+}
+
+fn relay_init(dir: &std::path::Path, app_secret: Option<&str>) -> anyhow::Result<()> {
+    let secret = app_secret.filter(|s| !s.is_empty());
+    let path = match crate::relay::init_env_file(dir, secret) {
+        Ok(p) => p,
+        Err(crate::relay::InitError::Invalid(v)) => return Err(v.into()),
+        Err(e) => return Err(e.into()),
+    };
+    println!("Wrote {} (mode 0600).", path.display());
+    if secret.is_none() {
+        println!(
+            "Fill in REFBOARD_APP_SECRET from Meta's App Dashboard (App settings -> Basic) before starting the relay."
+        );
+    }
+    println!(
+        "Start it with the variables of that file, e.g. the systemd unit in deploy/ (see docs/deploy.md)."
+    );
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM.
@@ -214,13 +312,22 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    if reqwest::Url::parse(&url).is_err() {
-        return Err(ValidationError::new("backend", &url, "use an http:// or https:// URL").into());
-    }
+    // The dashboard's Backend form checks with the same two rules.
+    let url = crate::model::validate_backend_url(&url)?;
+    let token = crate::model::validate_api_token(&token)?;
     let config = SyncConfig::new(&url, &token);
+    if args.reset {
+        let url = config.url.clone();
+        if crate::sync::reset_source(&mut store, &url)? {
+            println!("The next sync starts {url} from the beginning; no event was removed.");
+        } else {
+            println!("{url} has not been synced yet; nothing to reset.");
+        }
+        return Ok(());
+    }
     if args.check {
         crate::sync::test_connection(&config)?;
-        println!("The backend answers and accepts the token: {url}");
+        outln!("The backend answers and accepts the token: {url}");
         return Ok(());
     }
     let tty = std::io::stderr().is_terminal();
@@ -236,17 +343,37 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     if tty {
         eprintln!();
     }
+    // The source is kept once a page has committed, even if a later page
+    // fails, so a plain `refboard sync` resumes it.
+    let committed = done.is_ok() || store.sync_source(&config.url)?.cursor.is_some();
+    if committed {
+        if args.backend.is_some() {
+            store.set_setting(BACKEND_URL, &url)?;
+        }
+        if args.token.is_some() {
+            store.set_setting(BACKEND_TOKEN, &token)?;
+        }
+    }
     let done = done?;
-    if args.backend.is_some() {
-        store.set_setting(BACKEND_URL, &url)?;
+    if done.skipped > 0 {
+        eprintln!(
+            "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",
+            done.skipped
+        );
     }
-    if args.token.is_some() {
-        store.set_setting(BACKEND_TOKEN, &token)?;
-    }
-    println!(
+    outln!(
         "Synced {} event(s), {} new, in {} page(s) from {url}",
-        done.events, done.new_events, done.pages
+        done.events,
+        done.new_events,
+        done.pages
     );
+    if done.refused > 0 {
+        eprintln!(
+            "warning: {} event(s) refused: {}",
+            done.refused,
+            crate::model::EVENT_WINDOW_RULE
+        );
+    }
     Ok(())
 }
 
@@ -255,31 +382,42 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     let mut total = crate::import::ImportReport::default();
     for file in &args.files {
         let name = file.display().to_string();
-        let text = if name == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("cannot read standard input")?;
-            s
+        let report = if name == "-" {
+            crate::import::import_reader(&mut store, std::io::stdin().lock(), &mut || true)
+                .context("cannot import standard input")?
         } else {
-            std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?
+            let input = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+            crate::import::import_reader(&mut store, input, &mut || true)
+                .with_context(|| format!("cannot import {name}"))?
         };
-        let report = crate::import::import_text(&mut store, &text)?;
+        let shown = safe_text(&name);
         for (line, reason) in &report.bad_lines {
-            eprintln!("warning: {name}:{line}: skipped: {reason}");
+            eprintln!("warning: {shown}:{line}: skipped: {}", safe_text(reason));
         }
-        total.bodies += report.bodies;
-        total.referrals += report.referrals;
-        total.new += report.new;
-        total.bad_lines.extend(report.bad_lines);
+        let unlisted = report.bad_line_count - report.bad_lines.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more bad line(s) skipped");
+        }
+        for (line, reason) in &report.refused {
+            eprintln!(
+                "warning: {shown}:{line}: referral refused: {}",
+                safe_text(reason)
+            );
+        }
+        let unlisted = report.refused_count - report.refused.len();
+        if unlisted > 0 {
+            eprintln!("warning: {shown}: {unlisted} more referral(s) refused");
+        }
+        total.add(report);
     }
-    println!(
-        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped",
+    outln!(
+        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
         total.bodies,
         total.new,
         total.referrals - total.new,
-        total.bad_lines.len()
+        total.bad_line_count,
+        total.refused_count
     );
     Ok(())
 }
@@ -289,25 +427,22 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         Some(z) => parse_tz(z)?,
         None => local_tz(),
     };
-    let q = StatsQuery {
-        from: args
-            .from
-            .as_deref()
-            .map(|d| parse_date("from", d))
-            .transpose()?,
-        to: args
-            .to
-            .as_deref()
-            .map(|d| parse_date("to", d))
-            .transpose()?,
-        tz,
-        by: args.by.parse::<GroupBy>()?,
-        every: args.every.as_deref().map(str::parse::<Every>).transpose()?,
-        unique_people: true,
-        page_id: None,
-    };
+    let mut q = StatsQuery::new(args.by, tz);
+    q.from = args
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    q.to = args
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
+    q.every = args.every;
+    q.top = args.top;
+    q.untracked_offset = args.untracked_offset;
+    q.untracked_limit = args.untracked_limit;
     let store = db.open()?;
-    let mut q = q;
     if let Some(sel) = &args.page {
         let page = store.resolve_page(Some(sel))?;
         q.page_id = Some(page.numeric_id().map(str::to_string).ok_or_else(|| {
@@ -322,64 +457,111 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     if args.json {
         return print_json(&report);
     }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        w.write_record(["key", "bucket", "referrals", "new", "returning"])?;
-        for g in &report.groups {
-            for p in &g.series {
-                w.write_record([
-                    &g.key,
-                    &p.bucket,
-                    &p.referrals.to_string(),
-                    &p.new.to_string(),
-                    &p.returning.to_string(),
-                ])?;
-            }
-        }
-        w.flush()?;
-        return Ok(());
+        stats_csv(&mut out, &report)?;
+    } else {
+        stats_table(&mut out, &report)?;
     }
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
+fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+    let mut w = SafeCsvWriter::new(out);
+    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
+    let other = report
+        .other
+        .as_ref()
+        .map(|o| (o.label(report.by), &o.series));
+    let rows = report
+        .groups
+        .iter()
+        .map(|g| (g.key.clone(), &g.series))
+        .chain(other);
+    for (key, series) in rows {
+        for p in series {
+            w.write_row([
+                key.as_str(),
+                &p.bucket,
+                &p.referrals.to_string(),
+                &p.new.to_string(),
+                &p.returning.to_string(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes the totals, the group table and one page of untracked refs.
+fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let t = &report.totals;
-    println!(
+    writeln!(
+        out,
         "{} to {} ({}), by {}, per {}",
         report.from.as_deref().unwrap_or("-"),
         report.to.as_deref().unwrap_or("-"),
         report.tz,
-        args.by,
+        report.by,
         report.every
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{} referrals from {} people: {} new, {} returning",
         t.referrals, t.unique_people, t.new, t.returning
-    );
+    )?;
     if report.groups.is_empty() {
-        println!(
+        writeln!(
+            out,
             "No referrals in this range. Sync from your backend: refboard sync --backend URL --token TOKEN"
-        );
+        )?;
     } else {
-        let mut tab = table(&[args.by.as_str(), "referrals", "people", "new", "returning"]);
+        let mut tab = table(&[
+            report.by.as_str(),
+            "referrals",
+            "people",
+            "new",
+            "returning",
+        ]);
         for g in &report.groups {
             tab.add_row(vec![
-                g.key.clone(),
+                cell(&g.key),
                 g.referrals.to_string(),
                 g.unique_people.to_string(),
                 g.new.to_string(),
                 g.returning.to_string(),
             ]);
         }
-        println!("{tab}");
+        if let Some(o) = &report.other {
+            tab.add_row(vec![
+                o.label(report.by),
+                o.referrals.to_string(),
+                o.unique_people.to_string(),
+                o.new.to_string(),
+                o.returning.to_string(),
+            ]);
+        }
+        writeln!(out, "{tab}")?;
     }
     if !report.untracked_refs.is_empty() {
-        println!("\nUntracked refs (seen in referrals, defined as no link):");
+        let first = report.untracked_offset + 1;
+        let last = report.untracked_offset + report.untracked_refs.len();
+        writeln!(
+            out,
+            "\nUntracked refs (seen in referrals, defined as no link), {first} to {last} of {}:",
+            report.untracked_total
+        )?;
         let mut tab = table(&["ref", "page id", "referrals"]);
         for u in &report.untracked_refs {
             tab.add_row(vec![
-                u.ref_code.clone(),
-                u.page_id.clone(),
+                cell(&u.ref_code),
+                cell(&u.page_id),
                 u.referrals.to_string(),
             ]);
         }
-        println!("{tab}");
+        writeln!(out, "{tab}")?;
     }
     Ok(())
 }
@@ -396,13 +578,12 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         end_ms: chrono::Utc::now().timestamp_millis(),
         concurrency: args.concurrency,
     };
-    let (bodies, report) =
-        generate(&config).map_err(|e| ValidationError::new("simulate", "", e.to_string()))?;
+    let (bodies, report) = generate(&config)?;
     send(&config, &bodies)?;
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "Sent {} request(s) ({} redelivered, {} non-referral item(s)): {} distinct referral(s) from {} people",
         report.requests,
         report.redelivered,
@@ -415,12 +596,12 @@ pub(super) fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         let n = kinds.get("new").copied().unwrap_or(0);
         let ret = kinds.get("returning").copied().unwrap_or(0);
         tab.add_row(vec![
-            r.clone(),
+            cell(r),
             n.to_string(),
             ret.to_string(),
             (n + ret).to_string(),
         ]);
     }
-    println!("{tab}");
+    outln!("{tab}");
     Ok(())
 }

@@ -12,7 +12,7 @@
 mod parse;
 mod signature;
 
-pub use parse::{Kind, Platform, Referral, Sender, parse_webhook};
+pub use parse::{Kind, ParsedBody, Platform, Referral, Sender, parse_webhook, parse_webhook_at};
 pub use signature::{SIGNATURE_HEADER, sign, verify_signature};
 
 use sha2::{Digest, Sha256};

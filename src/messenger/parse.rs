@@ -1,6 +1,7 @@
 //! Parsing webhook bodies into referrals.
 
 use super::WebhookError;
+use crate::model::{EVENT_WINDOW_RULE, ValidationError, check_event_time, secs_to_ms};
 pub use crate::model::{Kind, Platform};
 use serde_json::Value;
 
@@ -66,19 +67,58 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A timestamp sent as a number or a string; seconds are scaled to milliseconds.
-fn timestamp_ms(v: Option<&Value>) -> Option<i64> {
-    let n = match v? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-        Value::String(s) => s.trim().parse::<i64>().ok()?,
-        _ => return None,
+/// A timestamp sent as a number or a string, in ms. Seconds (anything
+/// before 2001 in ms) are scaled with checked arithmetic; fractions, values
+/// beyond `i64` and products that overflow are refused, never wrapped or
+/// saturated.
+fn timestamp_ms(field: &'static str, v: &Value) -> Result<i64, ValidationError> {
+    let refuse = |rule: &str| ValidationError::new(field, &v.to_string(), rule);
+    let n = match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i,
+            None => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // `i64::MAX as f64` is 2^63: anything at or past it does not fit an i64.
+                if !f.is_finite() || f.fract() != 0.0 || f.abs() >= i64::MAX as f64 {
+                    return Err(refuse(
+                        "use whole milliseconds or seconds since 1970 that fit 64 bits",
+                    ));
+                }
+                f as i64
+            }
+        },
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| refuse("use whole milliseconds or seconds since 1970"))?,
+        _ => return Err(refuse("use a number or a string of digits")),
     };
-    // Some surfaces send seconds; anything before 2001 in ms is taken as seconds.
-    Some(if n < 1_000_000_000_000 { n * 1000 } else { n })
+    if n < 1_000_000_000_000 {
+        secs_to_ms(n).ok_or_else(|| refuse(EVENT_WINDOW_RULE))
+    } else {
+        Ok(n)
+    }
 }
 
-/// Parses a webhook body and returns every referral it carries, in order.
+/// What one webhook body carries: the referrals kept, and the items refused
+/// with field, value and rule (the rest of the body is still kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedBody {
+    /// Good referrals, in order.
+    pub referrals: Vec<Referral>,
+    /// Referral items refused, e.g. a timestamp outside the event window.
+    pub refused: Vec<ValidationError>,
+}
+
+/// Parses a webhook body and returns every good referral it carries, in
+/// order; refused items are dropped (see [`parse_webhook_at`] to see them).
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<Referral>, WebhookError> {
+    parse_webhook_at(body, chrono::Utc::now().timestamp_millis()).map(|p| p.referrals)
+}
+
+/// Parses a webhook body with `now_ms` as the end of the event window. The
+/// body as a whole is refused only when it is not a webhook envelope.
+pub fn parse_webhook_at(body: &[u8], now_ms: i64) -> Result<ParsedBody, WebhookError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
     let object = value
@@ -98,28 +138,41 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<Referral>, WebhookError> {
         .get("entry")
         .and_then(Value::as_array)
         .ok_or_else(|| WebhookError::NotWebhook("missing \"entry\" array".into()))?;
-    let mut out = Vec::new();
+    let mut out = ParsedBody::default();
     for entry in entries {
-        let entry_id = text(entry.get("id"));
-        let entry_time = timestamp_ms(entry.get("time"));
+        let entry_id = text(entry.get("id")).filter(|s| !s.is_empty());
+        let entry_time = entry.get("time").map(|t| timestamp_ms("entry.time", t));
         let Some(items) = entry.get("messaging").and_then(Value::as_array) else {
             continue;
         };
+        let ctx = EntryCtx {
+            platform,
+            entry_id: entry_id.as_deref(),
+            entry_time: entry_time.as_ref(),
+            now_ms,
+        };
         for item in items {
-            if let Some(r) = referral_of(platform, item, entry_id.as_deref(), entry_time) {
-                out.push(r);
+            match referral_of(&ctx, item) {
+                Ok(Some(r)) => out.referrals.push(r),
+                Ok(None) => {}
+                Err(e) => out.refused.push(e),
             }
         }
     }
     Ok(out)
 }
 
-fn referral_of(
+/// What the items of one entry share.
+struct EntryCtx<'a> {
     platform: Platform,
-    item: &Value,
-    entry_id: Option<&str>,
-    entry_time: Option<i64>,
-) -> Option<Referral> {
+    entry_id: Option<&'a str>,
+    entry_time: Option<&'a Result<i64, ValidationError>>,
+    now_ms: i64,
+}
+
+/// The referral an item carries: `Ok(None)` for items without one, an error
+/// for a referral whose time cannot be trusted.
+fn referral_of(ctx: &EntryCtx<'_>, item: &Value) -> Result<Option<Referral>, ValidationError> {
     let (referral, kind) = if let Some(r) = item.get("referral") {
         (r, Kind::Returning)
     } else if let Some(r) = item.get("postback").and_then(|p| p.get("referral")) {
@@ -127,22 +180,43 @@ fn referral_of(
     } else if let Some(r) = item.get("message").and_then(|m| m.get("referral")) {
         (r, Kind::New)
     } else {
-        return None;
+        return Ok(None);
     };
     if !referral.is_object() {
-        return None;
+        return Ok(None);
     }
-    let sender = item.get("sender")?;
+    let Some(sender) = item.get("sender") else {
+        return Ok(None);
+    };
     let sender = if let Some(id) = text(sender.get("id")) {
         Sender::Id(id)
+    } else if let Some(r) = text(sender.get("user_ref")) {
+        Sender::UserRef(r)
     } else {
-        Sender::UserRef(text(sender.get("user_ref"))?)
+        return Ok(None);
     };
-    let page_id = text(item.get("recipient").and_then(|r| r.get("id")))
-        .or_else(|| entry_id.map(str::to_string))?;
-    let timestamp_ms = timestamp_ms(item.get("timestamp")).or(entry_time)?;
-    Some(Referral {
-        platform,
+    // An empty recipient id is no id: fall back to the entry's.
+    let Some(page_id) = text(item.get("recipient").and_then(|r| r.get("id")))
+        .filter(|s| !s.is_empty())
+        .or_else(|| ctx.entry_id.map(str::to_string))
+    else {
+        return Ok(None);
+    };
+    // The item's own time wins; the entry's time stands in when it has none.
+    let timestamp_ms = match (item.get("timestamp"), ctx.entry_time) {
+        (Some(t), _) => timestamp_ms("timestamp", t)?,
+        (None, Some(t)) => t.clone()?,
+        (None, None) => {
+            return Err(ValidationError::new(
+                "timestamp",
+                "",
+                "a referral needs a timestamp (item or entry time)",
+            ));
+        }
+    };
+    let timestamp_ms = check_event_time("timestamp", timestamp_ms, ctx.now_ms)?;
+    Ok(Some(Referral {
+        platform: ctx.platform,
         page_id,
         sender,
         timestamp_ms,
@@ -157,12 +231,20 @@ fn referral_of(
                 .and_then(|a| a.get("ad_title")),
         ),
         referer_uri: text(referral.get("referer_uri")),
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_recipient_id_falls_back_to_entry_id() {
+        let body = br#"{"object":"page","entry":[{"id":"77777","time":1764219600000,"messaging":[
+            {"sender":{"id":"9"},"recipient":{"id":""},"timestamp":1764219590000,"postback":{"referral":{"ref":"x"}}}]}]}"#;
+        let r = parse_webhook(body).unwrap();
+        assert_eq!(r[0].page_id, "77777");
+    }
 
     #[test]
     fn skips_items_without_referrals_and_unknown_fields() {
@@ -205,5 +287,49 @@ mod tests {
         assert_eq!(r[0].page_id, "77777");
         assert_eq!(r[0].timestamp_ms, 1_764_219_590_000);
         assert_eq!(r[0].kind, Kind::New);
+    }
+
+    #[test]
+    fn timestamps_outside_the_window_are_refused_and_the_rest_kept() {
+        let now = 1_764_219_600_000;
+        let item = |ts: &str| {
+            format!(
+                r#"{{"sender":{{"id":"9"}},"recipient":{{"id":"1"}},"timestamp":{ts},"referral":{{"ref":"r"}}}}"#
+            )
+        };
+        let cases = [
+            "1e30",
+            "-18446742309507951",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "1764219590000000",
+            "1.5",
+            "\"soon\"",
+            "-5",
+        ];
+        let mut items: Vec<String> = cases.iter().map(|c| item(c)).collect();
+        items.push(item("1764219590000"));
+        let body = format!(
+            r#"{{"object":"page","entry":[{{"id":"1","time":1,"messaging":[{}]}}]}}"#,
+            items.join(",")
+        );
+        let p = parse_webhook_at(body.as_bytes(), now).unwrap();
+        assert_eq!(p.referrals.len(), 1);
+        assert_eq!(p.referrals[0].timestamp_ms, 1_764_219_590_000);
+        assert_eq!(p.refused.len(), cases.len());
+        assert!(
+            p.refused.iter().all(|e| e.field == "timestamp"),
+            "{:?}",
+            p.refused
+        );
+        assert!(p.refused[0].value.contains("1e+30"), "{:?}", p.refused[0]);
+        // Seconds and a string still work; a bad entry time is refused only when needed.
+        let body = br#"{"object":"page","entry":[{"id":"1","time":1e30,"messaging":[
+            {"sender":{"id":"9"},"timestamp":"1764219590","referral":{"ref":"a"}},
+            {"sender":{"id":"9"},"referral":{"ref":"b"}}]}]}"#;
+        let p = parse_webhook_at(body, now).unwrap();
+        assert_eq!(p.referrals.len(), 1);
+        assert_eq!(p.referrals[0].timestamp_ms, 1_764_219_590_000);
+        assert_eq!(p.refused[0].field, "entry.time");
     }
 }

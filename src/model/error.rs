@@ -25,6 +25,23 @@ impl ValidationError {
     }
 }
 
+/// A failure inside refboard that no input can fix: a poisoned lock, a value
+/// that cannot be serialised. Never reported as the user's mistake: the CLI
+/// exits 1 for it, not 2, even when a validation error is also in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("internal error, not caused by your input (please report it): {what}")]
+pub struct InternalError {
+    /// What failed, in words.
+    pub what: String,
+}
+
+impl InternalError {
+    /// Builds an internal error describing `what` failed.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self { what: what.into() }
+    }
+}
+
 /// Input that is accepted but deserves the user's attention.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

@@ -4,19 +4,32 @@
 //! Pure code: no GUI, database or network. Every front end (CLI, GUI, relay)
 //! validates through these functions so that they all give the same messages.
 
+mod backend;
+mod display;
 mod error;
 mod event;
+mod ids;
 mod link;
 mod page;
 mod refcode;
+mod time;
 mod types;
 
-pub use error::{ValidationError, Warning, shorten as shorten_text};
+pub use backend::{rename_warning, validate_api_token, validate_backend_url};
+pub use display::{
+    SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
+};
+pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
+pub use ids::{CampaignId, ChannelId, LinkId, PageId};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_page_id, parse_page_target};
 pub use refcode::{
     MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
+};
+pub use time::{
+    EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_RULE, EVENT_WINDOW_START_MS, check_event_time, ms_to_secs,
+    secs_to_ms,
 };
 pub use types::{
     Campaign, Channel, ChannelKind, Link, NewCampaign, NewLink, NewPage, Page, parse_date,

@@ -39,8 +39,8 @@ pub struct SyncSource {
 pub struct PersonRow {
     /// Page id.
     pub page_id: String,
-    /// Ref ("" when none).
-    pub ref_code: String,
+    /// Ref; `None` when the referral had none (kept apart from an empty ref).
+    pub ref_code: Option<String>,
     /// Source ("" when none).
     pub source: String,
     /// `new` or `returning`.
@@ -115,7 +115,8 @@ fn encode_slots(map: &BTreeMap<u16, (u32, u32)>) -> Vec<u8> {
     out
 }
 
-type RollupKey<'a> = (i64, &'a str, &'a str, &'a str);
+/// (period, page, ref or `None` for no ref, source).
+type RollupKey<'a> = (i64, &'a str, Option<&'a str>, &'a str);
 
 /// Inserts events inside `tx`, skipping known ids, and updates rollups.
 /// Returns how many were new.
@@ -152,29 +153,49 @@ fn insert_events<'e>(
             continue;
         }
         inserted += 1;
-        let period = e.timestamp_ms.div_euclid(PERIOD_MS);
-        let slot = (e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS) as u16;
-        let key = (
-            period,
-            e.page_id.as_str(),
-            e.ref_code.as_deref().unwrap_or_default(),
-            e.source.as_deref().unwrap_or_default(),
-        );
-        let entry = delta.entry(key).or_default().entry(slot).or_default();
-        match e.kind {
-            Kind::New => entry.0 += 1,
-            Kind::Returning => entry.1 += 1,
-        }
+        add_to_delta(&mut delta, e);
     }
+    write_rollups(tx, delta)?;
+    Ok(inserted)
+}
+
+/// Counts `e` in its rollup slot.
+fn add_to_delta<'e>(
+    delta: &mut HashMap<RollupKey<'e>, BTreeMap<u16, (u32, u32)>>,
+    e: &'e ReferralEvent,
+) {
+    let period = e.timestamp_ms.div_euclid(PERIOD_MS);
+    let slot = u16::try_from(e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS).unwrap_or(0);
+    let key = (
+        period,
+        e.page_id.as_str(),
+        e.ref_code.as_deref(),
+        e.source.as_deref().unwrap_or_default(),
+    );
+    let entry = delta.entry(key).or_default().entry(slot).or_default();
+    match e.kind {
+        Kind::New => entry.0 += 1,
+        Kind::Returning => entry.1 += 1,
+    }
+}
+
+/// Merges counted slots into the rollup rows.
+fn write_rollups(
+    tx: &Transaction<'_>,
+    delta: HashMap<RollupKey<'_>, BTreeMap<u16, (u32, u32)>>,
+) -> Result<(), StoreError> {
     let mut read = tx.prepare_cached(
-        "SELECT slots FROM referral_rollup WHERE period = ?1 AND page_id = ?2 AND ref = ?3 AND source = ?4",
+        "SELECT slots FROM referral_rollup
+         WHERE period = ?1 AND page_id = ?2 AND has_ref = ?3 AND ref = ?4 AND source = ?5",
     )?;
     let mut write = tx.prepare_cached(
-        "INSERT OR REPLACE INTO referral_rollup (period, page_id, ref, source, slots) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO referral_rollup (period, page_id, has_ref, ref, source, slots)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for ((period, page, r, source), add) in delta {
+        let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
         let current: Option<Vec<u8>> = read
-            .query_row(params![period, page, r, source], |row| row.get(0))
+            .query_row(params![period, page, has_ref, r, source], |row| row.get(0))
             .optional()?;
         let mut merged: BTreeMap<u16, (u32, u32)> = current
             .as_deref()
@@ -190,29 +211,76 @@ fn insert_events<'e>(
             e.0 = e.0.saturating_add(n);
             e.1 = e.1.saturating_add(r);
         }
-        write.execute(params![period, page, r, source, encode_slots(&merged)])?;
+        write.execute(params![
+            period,
+            page,
+            has_ref,
+            r,
+            source,
+            encode_slots(&merged)
+        ])?;
     }
-    Ok(inserted)
+    Ok(())
 }
 
+/// A page of synced events: which backend, the cursor the page was asked
+/// for after, and the cursor to continue from.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStep<'a> {
+    /// Store id of the sync source.
+    pub source: i64,
+    /// The cursor the page was fetched after (`None` for the first page).
+    pub after: Option<&'a str>,
+    /// The cursor to resume from once the page is stored.
+    pub next: &'a str,
+}
+
+/// Events stored per write transaction, so that a big page or import holds
+/// the write lock for a few milliseconds at a time.
+const EVENTS_PER_TRANSACTION: usize = 1000;
+/// Pause between those transactions: other connections' busy handlers poll
+/// every millisecond, so one of them takes its turn here.
+const WRITER_TURN: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl Store {
-    /// Stores events (imported or synced) in one transaction; duplicates are
-    /// ignored. With `origin`, the source's cursor moves to `cursor` in the
-    /// same transaction, so an interrupted sync never counts twice or skips.
+    /// Stores events (imported or synced) in short transactions of at most
+    /// [`EVENTS_PER_TRANSACTION`]; duplicates are ignored. Returns how many
+    /// were new.
+    ///
+    /// With a [`SyncStep`], the last transaction also moves the source's
+    /// cursor from `after` to `next` and counts the page in `events_pulled`,
+    /// but only if the cursor is still at `after`: when two syncs of one
+    /// backend run at once, each page is counted once. An interrupted page
+    /// leaves the cursor where it was; it is fetched again, and the events
+    /// already stored are skipped as known.
     pub fn ingest(
         &mut self,
         events: &[ReferralEvent],
-        origin: Option<(i64, &str)>,
+        step: Option<SyncStep<'_>>,
     ) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let inserted = insert_events(&tx, events, origin.map(|o| o.0))?;
-        if let Some((source, cursor)) = origin {
-            tx.execute(
-                "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2 WHERE id = ?3",
-                params![cursor, events.len() as i64, source],
-            )?;
+        let origin = step.map(|s| s.source);
+        let chunks: Vec<&[ReferralEvent]> = if events.is_empty() {
+            vec![&[]]
+        } else {
+            events.chunks(EVENTS_PER_TRANSACTION).collect()
+        };
+        let last = chunks.len() - 1;
+        let mut inserted = 0;
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(WRITER_TURN);
+            }
+            let tx = self.conn.transaction()?;
+            inserted += insert_events(&tx, chunk, origin)?;
+            if let (Some(step), true) = (step, i == last) {
+                tx.execute(
+                    "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2
+                     WHERE id = ?3 AND cursor IS ?4",
+                    params![step.next, events.len() as i64, step.source, step.after],
+                )?;
+            }
+            tx.commit()?;
         }
-        tx.commit()?;
         Ok(inserted)
     }
 
@@ -254,14 +322,71 @@ impl Store {
         Ok(())
     }
 
-    /// The first and last event times, if any.
-    pub fn event_time_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+    /// The first and last event times within `[lo_ms, hi_ms]`, if any.
+    /// Stats bound it by the event window, so a stray stored time cannot
+    /// stretch an open range.
+    pub fn event_time_range(
+        &self,
+        lo_ms: i64,
+        hi_ms: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
         let (min, max): (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT min(ts_ms), max(ts_ms) FROM referral_events",
-            [],
+            "SELECT min(ts_ms), max(ts_ms) FROM referral_events WHERE ts_ms >= ?1 AND ts_ms <= ?2",
+            params![lo_ms, hi_ms],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(min.zip(max))
+    }
+
+    /// Rebuilds, from the events, the rollups of referrals without a ref or
+    /// with an empty one, once after migration 3 (which dropped the rows that
+    /// mixed the two). Runs in one transaction; a no-op otherwise.
+    pub(super) fn rebuild_refless_rollups(&mut self) -> Result<(), StoreError> {
+        const FLAG: &str = "rollup_rebuild_refless";
+        if self.setting(FLAG)?.is_none() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        // Another process may have done it while this one waited for the lock.
+        let pending: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [FLAG], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if pending.is_some() {
+            let events = {
+                let mut stmt = tx.prepare(
+                    "SELECT page_id, ts_ms, kind, ref, source FROM referral_events
+                     WHERE ref IS NULL OR ref = ''",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(ReferralEvent {
+                        event_id: String::new(),
+                        platform: crate::model::Platform::Messenger,
+                        page_id: r.get(0)?,
+                        sender: String::new(),
+                        timestamp_ms: r.get(1)?,
+                        kind: Kind::parse(&r.get::<_, String>(2)?).unwrap_or(Kind::New),
+                        ref_code: r.get(3)?,
+                        source: r.get(4)?,
+                        ref_type: None,
+                        ad_id: None,
+                        ad_title: None,
+                        referer_uri: None,
+                        received_at_ms: 0,
+                    })
+                })?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            let mut delta = HashMap::new();
+            for e in &events {
+                add_to_delta(&mut delta, e);
+            }
+            write_rollups(&tx, delta)?;
+            tx.execute("DELETE FROM settings WHERE key = ?1", [FLAG])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Calls `f(period, page_id, ref, source, slots)` for each rollup row of
@@ -270,10 +395,10 @@ impl Store {
         &self,
         from_period: i64,
         to_period: i64,
-        mut f: impl FnMut(i64, &str, &str, &str, &[u8]),
+        mut f: impl FnMut(i64, &str, Option<&str>, &str, &[u8]),
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT period, page_id, ref, source, slots FROM referral_rollup
+            "SELECT period, page_id, ref, source, slots, has_ref FROM referral_rollup
              WHERE period >= ?1 AND period <= ?2",
         )?;
         let mut rows = stmt.query(params![from_period, to_period])?;
@@ -283,28 +408,53 @@ impl Store {
             let ref_code = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
             let source = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
             let slots = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
-            f(period, page, ref_code, source, slots);
+            let has_ref: bool = r.get(5)?;
+            f(period, page, has_ref.then_some(ref_code), source, slots);
         }
         Ok(())
     }
 
-    /// Distinct (page, ref, source, kind, person) tuples of events in
-    /// `[from_ms, to_ms)`, for unique-people counts.
-    pub fn people(&self, from_ms: i64, to_ms: i64) -> Result<Vec<PersonRow>, StoreError> {
+    /// Calls `f` for each distinct (page, ref, source, kind, person) tuple
+    /// of events in `[from_ms, to_ms)`, optionally of one page, without
+    /// collecting them (unique-people counts stay bounded in memory).
+    pub fn for_each_person(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+        mut f: impl FnMut(&PersonRow),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT page_id, coalesce(ref, ''), coalesce(source, ''), kind, sender_hash
-             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2",
+            "SELECT DISTINCT page_id, ref, coalesce(source, ''), kind, sender_hash
+             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
         )?;
-        let rows = stmt.query_map(params![from_ms, to_ms], |r| {
-            Ok(PersonRow {
+        let mut rows = stmt.query(params![from_ms, to_ms, page_id])?;
+        while let Some(r) = rows.next()? {
+            f(&PersonRow {
                 page_id: r.get(0)?,
                 ref_code: r.get(1)?,
                 source: r.get(2)?,
                 kind: r.get(3)?,
                 sender: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(())
+    }
+
+    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one page.
+    pub fn count_people(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        page_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(DISTINCT sender_hash) FROM referral_events
+             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
+            params![from_ms, to_ms, page_id],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Number of stored events.

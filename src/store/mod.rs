@@ -11,7 +11,8 @@ mod pages;
 mod schema;
 
 pub use events::{
-    PERIOD_MS, PersonRow, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, decode_slots, for_each_slot,
+    PERIOD_MS, PersonRow, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, decode_slots,
+    for_each_slot,
 };
 pub use links::{LinkFilter, LinkRow};
 pub use schema::{SCHEMA_VERSION, migrate_with};
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 /// Environment variable that overrides the default database path.
 pub const DB_ENV: &str = "REFBOARD_DB";
-/// How long a writer waits for another connection's lock.
+/// How long a writer waits for another connection's lock, in milliseconds.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// SQLite page cache per connection, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
@@ -31,8 +32,9 @@ const CACHE_KIB: i64 = 64 * 1024;
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Input broke a model rule.
-    #[error(transparent)]
+    /// Input broke a model rule (the ValidationError is the source, so the
+    /// CLI finds it in the chain).
+    #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// Nothing matches what the user named.
     #[error("no {what} matches {value:?}{hint}")]
@@ -59,12 +61,23 @@ pub enum StoreError {
         /// The database file.
         path: String,
     },
+    /// refboard itself failed (a poisoned lock, serialisation): exit 1.
+    #[error("{0}")]
+    Internal(#[from] crate::model::InternalError),
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The operating system gave no random bytes.
     #[error("cannot get random bytes: {0}")]
     Random(String),
+    /// The database file could not be created or made private.
+    #[error("cannot make the database readable by its owner only ({source}): {path}")]
+    Permissions {
+        /// Underlying I/O error.
+        source: std::io::Error,
+        /// The file.
+        path: String,
+    },
     /// The data directory could not be created.
     #[error("cannot create the data directory ({source}): {path}")]
     CreateDir {
@@ -96,11 +109,20 @@ pub fn default_db_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "refboard").map(|d| d.data_dir().join("refboard.db"))
 }
 
-/// Opens a connection the way every refboard database is used: WAL, foreign
-/// keys on, a busy timeout.
+/// Opens a connection the way every refboard database is used: the file
+/// readable by its owner only, WAL, foreign keys on, a busy timeout, and
+/// write transactions that take the write lock up front.
 pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    private_file(path)?;
+    let mut conn = Connection::open(path)?;
+    conn.busy_handler(Some(wait_for_lock))?;
+    // BEGIN IMMEDIATE: a deferred transaction that reads and then writes
+    // fails at once with "database is locked" when another connection wrote
+    // in between; an immediate one waits for the busy timeout instead.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+    // Deleted rows (e.g. a token moved out of `settings`) are overwritten,
+    // not left in free pages.
+    conn.pragma_update(None, "secure_delete", true)?;
     // Only switch modes when needed, so opening a WAL database writes nothing.
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -112,6 +134,58 @@ pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // a larger page cache keeps big syncs from going to the OS per page.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     Ok(conn)
+}
+
+/// Busy handler: waits for another connection's lock in 1 ms steps for up to
+/// [`BUSY_TIMEOUT_MS`]. SQLite's own handler sleeps up to 100 ms between
+/// tries, so a writer waiting behind a long sync of short transactions would
+/// keep missing the gaps between them.
+fn wait_for_lock(attempt: i32) -> bool {
+    if u64::try_from(attempt).unwrap_or(u64::MAX) >= BUSY_TIMEOUT_MS {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
+}
+
+/// Creates `path` as an empty file readable and writable by its owner only
+/// (0600), or tightens an existing database and its `-wal` and `-shm` files
+/// to 0600. SQLite gives the `-wal` and `-shm` files it creates the main
+/// file's permissions, so they follow.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |source: std::io::Error| StoreError::Permissions {
+        source,
+        path: path.display().to_string(),
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Other systems keep their default permissions (Windows ACLs already limit
+/// the profile folder to its user).
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// 32 random bytes from the operating system, for keys and secrets.
@@ -139,10 +213,12 @@ impl Store {
         }
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Self {
+        let mut store = Self {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        store.rebuild_refless_rollups()?;
+        Ok(store)
     }
 
     /// The database file.

@@ -3,7 +3,7 @@
 //! Never edit a migration that has shipped: add a new one at the end.
 
 use super::StoreError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Migrations in order; the database's `user_version` counts how many ran.
@@ -104,6 +104,28 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, page_id, ref, source)
     ) WITHOUT ROWID;
     "#,
+    // 3: a referral without a ref is kept apart from one with an empty ref
+    // (`has_ref` = 0 for no ref). Old rows with ref '' mixed the two: they
+    // are dropped here and rebuilt from the events when the store opens
+    // (see `Store::rebuild_refless_rollups`).
+    r#"
+    ALTER TABLE referral_rollup RENAME TO referral_rollup_v2;
+    CREATE TABLE referral_rollup (
+        period   INTEGER NOT NULL,
+        page_id  TEXT NOT NULL,
+        has_ref  INTEGER NOT NULL,
+        ref      TEXT NOT NULL,
+        source   TEXT NOT NULL,
+        slots    BLOB NOT NULL,
+        PRIMARY KEY (period, page_id, has_ref, ref, source)
+    ) WITHOUT ROWID;
+    INSERT INTO referral_rollup (period, page_id, has_ref, ref, source, slots)
+        SELECT period, page_id, 1, ref, source, slots FROM referral_rollup_v2 WHERE ref <> '';
+    INSERT OR REPLACE INTO settings (key, value)
+        SELECT 'rollup_rebuild_refless', '1'
+        WHERE EXISTS (SELECT 1 FROM referral_rollup_v2 WHERE ref = '');
+    DROP TABLE referral_rollup_v2;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -115,30 +137,45 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     migrate_with(conn, path, MIGRATIONS)
 }
 
-/// Applies `migrations` past the database's `user_version`, in one transaction.
-/// Shared by the relay's own database.
+/// Applies `migrations` past the database's `user_version`, in one
+/// transaction. Shared by the relay's own database.
+///
+/// The transaction is `BEGIN EXCLUSIVE` and reads `user_version` again
+/// inside it: two processes opening a new file at once then migrate one
+/// after the other, and the second finds nothing left to do.
 pub fn migrate_with(
     conn: &mut Connection,
     path: &Path,
     migrations: &[&str],
 ) -> Result<(), StoreError> {
     let latest = migrations.len() as i64;
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > latest {
-        return Err(StoreError::TooNew {
-            found,
-            supported: latest,
-            path: path.display().to_string(),
-        });
-    }
-    if found == latest {
+    let check = |found: i64| -> Result<bool, StoreError> {
+        if found > latest {
+            return Err(StoreError::TooNew {
+                found,
+                supported: latest,
+                path: path.display().to_string(),
+            });
+        }
+        Ok(found < latest)
+    };
+    // Fast path without a lock: a migrated database needs no write.
+    if !check(user_version(conn)?)? {
         return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let found = user_version(&tx)?;
+    if !check(found)? {
+        return Ok(());
+    }
     for sql in &migrations[usize::try_from(found).unwrap_or(0)..] {
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "user_version", latest)?;
     tx.commit()?;
     Ok(())
+}
+
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }

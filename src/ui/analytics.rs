@@ -1,88 +1,622 @@
 //! The Analytics screen: range presets, granularity, grouping, a time-series
-//! chart, new versus returning, a sortable totals table, untracked refs and
-//! CSV export of the shown table.
+//! chart, new versus returning, a sortable totals table (top groups and an
+//! "Other" row), untracked refs page by page, and CSV export of the table.
 
-use super::{App, ByChoice, EveryChoice, KindView, Range, UiState, widgets};
-use crate::stats::{Every, GroupStats, StatsQuery, local_tz};
+use super::links::sort_header;
+use super::widgets::{self, display};
+use super::{Action, Shared, Tab, UiState};
+use crate::stats::{Every, GroupBy, GroupStats, Point, Report, StatsQuery};
 use crate::worker::Command;
+use chrono_tz::Tz;
+use egui_extras::{Column, TableBuilder};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
 
 /// Most series drawn at once; the rest are in the table.
 const MAX_SERIES: usize = 50;
+/// Groups the stats query returns with their series; the rest come summed
+/// in the report's "Other" row.
+pub const TOP_GROUPS: usize = MAX_SERIES;
+/// Untracked refs shown per page of that list.
+pub const UNTRACKED_PER_PAGE: usize = 20;
+/// Plot x values are days since 1970-01-01; past this many days either way
+/// (about 27,000 years) the axis shows no dates.
+const MAX_AXIS_DAYS: f64 = 10_000_000.0;
+
+/// Date range presets of the analytics screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Range {
+    /// Today only.
+    Today,
+    /// Last 7 days.
+    Days7,
+    /// Last 30 days.
+    #[default]
+    Days30,
+    /// Last 90 days.
+    Days90,
+    /// Last 365 days.
+    Days365,
+    /// Everything.
+    All,
+    /// The custom from/to fields.
+    Custom,
+}
+
+impl Range {
+    /// Every preset, in menu order.
+    pub const ALL: [Range; 7] = [
+        Range::Today,
+        Range::Days7,
+        Range::Days30,
+        Range::Days90,
+        Range::Days365,
+        Range::All,
+        Range::Custom,
+    ];
+
+    /// Button text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Range::Today => "Today",
+            Range::Days7 => "7 days",
+            Range::Days30 => "30 days",
+            Range::Days90 => "90 days",
+            Range::Days365 => "365 days",
+            Range::All => "All time",
+            Range::Custom => "Custom",
+        }
+    }
+
+    /// Days back from today, for the presets that have a fixed length.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Range::Today => Some(1),
+            Range::Days7 => Some(7),
+            Range::Days30 => Some(30),
+            Range::Days90 => Some(90),
+            Range::Days365 => Some(365),
+            Range::All | Range::Custom => None,
+        }
+    }
+}
+
+/// How the new-versus-returning split is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum KindView {
+    /// Stacked bars.
+    #[default]
+    Stacked,
+    /// Two lines.
+    Lines,
+}
 
 /// Table sort column.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortBy {
-    /// Group key.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+enum SortBy {
     Key,
-    /// Referrals.
     #[default]
     Referrals,
-    /// Unique people.
     People,
-    /// New.
     New,
-    /// Returning.
     Returning,
 }
 
-/// Runtime state of the analytics screen.
-#[derive(Default)]
-pub struct AnalyticsView {
+/// The analytics screen's own state: the query choices, the table sort,
+/// the untracked-refs page and the CSV path.
+pub struct AnalyticsPanel {
+    range: Range,
+    custom_from: String,
+    custom_to: String,
+    every: Option<Every>,
+    by: GroupBy,
+    kind_view: KindView,
     sort: SortBy,
     ascending: bool,
+    untracked_page: usize,
     csv_path: String,
 }
 
-/// The stats query for the current choices, or `None` while the custom range is invalid.
-pub fn query_for(state: &UiState, page_id: Option<&str>) -> Option<StatsQuery> {
-    let tz = local_tz();
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let (from, to) = match state.range {
-        Range::All => (None, None),
-        Range::Custom => {
-            let f = crate::model::parse_date("from", &state.custom_from).ok()?;
-            let t = crate::model::parse_date("to", &state.custom_to).ok()?;
-            if t < f {
-                return None;
+/// The choices that decide the query; a change asks for a new report.
+type Choices = (Range, Option<Every>, GroupBy, String, String);
+
+impl AnalyticsPanel {
+    /// The panel with the remembered choices.
+    pub fn new(state: &UiState) -> Self {
+        Self {
+            range: state.range,
+            custom_from: state.custom_from.clone(),
+            custom_to: state.custom_to.clone(),
+            every: state.every,
+            by: state.by,
+            kind_view: state.kind_view,
+            sort: SortBy::Referrals,
+            ascending: false,
+            untracked_page: 0,
+            csv_path: String::new(),
+        }
+    }
+
+    /// Writes the choices to remember.
+    pub fn save(&self, state: &mut UiState) {
+        state.range = self.range;
+        state.custom_from = self.custom_from.clone();
+        state.custom_to = self.custom_to.clone();
+        state.every = self.every;
+        state.by = self.by;
+        state.kind_view = self.kind_view;
+    }
+
+    fn choices(&self) -> Choices {
+        (
+            self.range,
+            self.every,
+            self.by,
+            self.custom_from.clone(),
+            self.custom_to.clone(),
+        )
+    }
+
+    /// The stats query for the current choices, or `None` while the custom range is invalid.
+    pub fn query(&self, tz: Tz, page_id: Option<&str>) -> Option<StatsQuery> {
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let (from, to) = match self.range {
+            Range::All => (None, None),
+            Range::Custom => {
+                let f = crate::model::parse_date("from", &self.custom_from).ok()?;
+                let t = crate::model::parse_date("to", &self.custom_to).ok()?;
+                if t < f {
+                    return None;
+                }
+                (Some(f), Some(t))
             }
-            (Some(f), Some(t))
+            r => {
+                let days = r.days().unwrap_or(30);
+                let back = chrono::TimeDelta::try_days(days - 1)?;
+                (today.checked_sub_signed(back), Some(today))
+            }
+        };
+        let mut q = StatsQuery::new(self.by, tz);
+        q.from = from;
+        q.to = to;
+        q.every = self.every;
+        q.unique_people = true;
+        q.page_id = page_id.map(str::to_string);
+        q.top = TOP_GROUPS;
+        q.untracked_offset = self.untracked_page.saturating_mul(UNTRACKED_PER_PAGE);
+        q.untracked_limit = UNTRACKED_PER_PAGE;
+        Some(q)
+    }
+
+    /// Draws the screen and returns what the user asked for.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical()
+            .id_salt("analytics_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.contents(ui, shared, &mut actions));
+        actions
+    }
+
+    fn contents(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        let before = self.choices();
+        self.controls(ui, shared, actions);
+        if before != self.choices() {
+            self.untracked_page = 0;
+            actions.push(Action::RefreshStats);
         }
-        r => {
-            let days = r.days().unwrap_or(30);
-            (Some(today - chrono::Duration::days(days - 1)), Some(today))
+        ui.separator();
+        let Some(report) = shared.report else {
+            ui.spinner();
+            return;
+        };
+        if report.groups.is_empty() {
+            ui.heading("No referrals in this range");
+            if shared.snap.backend_url.is_empty() {
+                ui.label("Connect your bot backend to sync referrals, or import webhook bodies.");
+                if ui.button("Connect your bot backend").clicked() {
+                    actions.push(Action::ShowTab(Tab::Backend));
+                }
+            } else {
+                ui.label("Try a longer range, or sync now (F5).");
+            }
+        } else {
+            let t = &report.totals;
+            ui.label(format!(
+                "{} to {} ({}), per {}: {} referrals from {} people, {} new and {} returning",
+                report.from.as_deref().unwrap_or("-"),
+                report.to.as_deref().unwrap_or("-"),
+                report.tz,
+                report.every,
+                t.referrals,
+                t.unique_people,
+                t.new,
+                t.returning
+            ));
+            self.chart(ui, &report.groups, report.every);
         }
-    };
-    Some(StatsQuery {
-        from,
-        to,
-        tz,
-        by: state.by.by(),
-        every: state.every.map(EveryChoice::every),
-        unique_people: true,
-        page_id: page_id.map(str::to_string),
-    })
+        ui.separator();
+        let rows = self.sorted_rows(report);
+        self.totals_table(ui, &rows);
+        // The "Other" row is the table's last; it is also said under the
+        // table, where it is seen without scrolling to the end.
+        if let Some(other) = rows.last().filter(|r| r.other) {
+            ui.label(format!(
+                "{}: {} referrals, {} new, {} returning",
+                other.key, other.referrals, other.new, other.returning
+            ));
+        }
+        self.untracked(ui, report, actions);
+        ui.separator();
+        self.csv_export(ui, &rows, actions);
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Range");
+            for r in Range::ALL {
+                if ui.selectable_label(self.range == r, r.label()).clicked() {
+                    self.range = r;
+                }
+            }
+        });
+        if self.range == Range::Custom {
+            ui.horizontal_wrapped(|ui| {
+                widgets::text_field(ui, "From", &mut self.custom_from, "YYYY-MM-DD");
+                widgets::text_field(ui, "To", &mut self.custom_to, "YYYY-MM-DD");
+            });
+            if self.query(shared.tz, None).is_none() {
+                widgets::error_text(
+                    ui,
+                    "Enter both dates as YYYY-MM-DD, the first not after the second.",
+                );
+            }
+        }
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Granularity");
+            egui::ComboBox::from_id_salt("every")
+                .selected_text(self.every.map_or("Automatic", Every::label))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.every, None, "Automatic");
+                    for e in Every::ALL {
+                        ui.selectable_value(&mut self.every, Some(e), e.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            let l = ui.label("Group by");
+            egui::ComboBox::from_id_salt("group_by")
+                .selected_text(self.by.label())
+                .show_ui(ui, |ui| {
+                    for b in GroupBy::ALL {
+                        ui.selectable_value(&mut self.by, b, b.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if self.by == GroupBy::Kind {
+                ui.selectable_value(&mut self.kind_view, KindView::Stacked, "Stacked bars");
+                ui.selectable_value(&mut self.kind_view, KindView::Lines, "Two lines");
+            }
+            if ui.button("Refresh").clicked() {
+                actions.push(Action::RefreshStats);
+            }
+        });
+    }
+
+    fn chart(&self, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
+        let plot = Plot::new("series")
+            .height(ui.available_height().clamp(160.0, 320.0))
+            .legend(Legend::default())
+            .x_axis_formatter(move |mark, _| x_label(mark.value, every))
+            .label_formatter(move |hover| {
+                use egui_plot::HoverPosition;
+                match hover {
+                    HoverPosition::NearDataPoint {
+                        plot_name,
+                        position,
+                        ..
+                    } => Some(format!(
+                        "{}\n{}: {}",
+                        display(plot_name),
+                        x_label(position.x, every),
+                        position.y.round()
+                    )),
+                    HoverPosition::Elsewhere { .. } => None,
+                }
+            });
+        let kind = self.by == GroupBy::Kind;
+        let bars = kind && self.kind_view == KindView::Stacked;
+        plot.show(ui, |p| {
+            if bars {
+                // Stacked: returning on top of new.
+                let totals = kind_totals(groups);
+                let width = match every {
+                    Every::Hour => 1.0 / 24.0 * 0.8,
+                    Every::Day => 0.8,
+                    Every::Week => 5.6,
+                    Every::Month => 24.0,
+                };
+                let new = BarChart::new(
+                    "New",
+                    totals
+                        .iter()
+                        .map(|(x, n, _)| Bar::new(*x, *n).width(width))
+                        .collect(),
+                );
+                let ret = BarChart::new(
+                    "Returning",
+                    totals
+                        .iter()
+                        .map(|(x, _, r)| Bar::new(*x, *r).width(width))
+                        .collect(),
+                )
+                .stack_on(&[&new]);
+                p.bar_chart(new);
+                p.bar_chart(ret);
+            } else if kind {
+                let totals = kind_totals(groups);
+                let new: Vec<[f64; 2]> = totals.iter().map(|(x, n, _)| [*x, *n]).collect();
+                let ret: Vec<[f64; 2]> = totals.iter().map(|(x, _, r)| [*x, *r]).collect();
+                p.line(Line::new("New", PlotPoints::from(new)));
+                p.line(Line::new("Returning", PlotPoints::from(ret)));
+            } else {
+                for g in groups.iter().take(MAX_SERIES) {
+                    let pts: Vec<[f64; 2]> = g
+                        .series
+                        .iter()
+                        .map(|pt| [bucket_x(pt), pt.referrals as f64])
+                        .collect();
+                    p.line(Line::new(display(&g.key), PlotPoints::from(pts)));
+                }
+            }
+        });
+    }
+
+    /// The groups in table order, then the report's "Other" row (the
+    /// groups past the top ones, summed by the stats engine).
+    fn sorted_rows(&self, report: &Report) -> Vec<TableRow> {
+        let mut rows: Vec<&GroupStats> = report.groups.iter().collect();
+        rows.sort_by(|a, b| {
+            let o = match self.sort {
+                SortBy::Key => a.key.cmp(&b.key),
+                SortBy::Referrals => a.referrals.cmp(&b.referrals),
+                SortBy::People => a.unique_people.cmp(&b.unique_people),
+                SortBy::New => a.new.cmp(&b.new),
+                SortBy::Returning => a.returning.cmp(&b.returning),
+            };
+            let o = if self.ascending { o } else { o.reverse() };
+            o.then_with(|| a.key.cmp(&b.key))
+        });
+        let mut out: Vec<TableRow> = rows
+            .iter()
+            .map(|g| TableRow {
+                key: g.key.clone(),
+                other: false,
+                referrals: g.referrals,
+                people: g.unique_people,
+                new: g.new,
+                returning: g.returning,
+            })
+            .collect();
+        if let Some(o) = &report.other {
+            out.push(TableRow {
+                key: o.label(report.by),
+                other: true,
+                referrals: o.referrals,
+                people: o.unique_people,
+                new: o.new,
+                returning: o.returning,
+            });
+        }
+        out
+    }
+
+    fn header(&mut self, ui: &mut egui::Ui, col: SortBy, name: &str, right: bool) {
+        let clicked = if right {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                sort_header(ui, name, self.sort == col, self.ascending)
+            })
+            .inner
+        } else {
+            sort_header(ui, name, self.sort == col, self.ascending)
+        };
+        if clicked {
+            if self.sort == col {
+                self.ascending = !self.ascending;
+            } else {
+                self.sort = col;
+                self.ascending = col == SortBy::Key;
+            }
+        }
+    }
+
+    fn totals_table(&mut self, ui: &mut egui::Ui, rows: &[TableRow]) {
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        let key_name = self.by.label();
+        egui::ScrollArea::horizontal()
+            .id_salt("totals_h")
+            .show(ui, |ui| {
+                TableBuilder::new(ui)
+                    .id_salt("totals_table")
+                    .striped(true)
+                    .resizable(true)
+                    .vscroll(true)
+                    .max_scroll_height(320.0)
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                    .column(Column::initial(220.0).at_least(100.0).clip(true))
+                    .columns(Column::initial(110.0).at_least(90.0), 4)
+                    .header(row_height, |mut h| {
+                        h.col(|ui| self.header(ui, SortBy::Key, key_name, false));
+                        h.col(|ui| self.header(ui, SortBy::Referrals, "Referrals", true));
+                        h.col(|ui| self.header(ui, SortBy::People, "Unique people", true));
+                        h.col(|ui| self.header(ui, SortBy::New, "New", true));
+                        h.col(|ui| self.header(ui, SortBy::Returning, "Returning", true));
+                    })
+                    .body(|body| {
+                        body.rows(row_height, rows.len(), |mut row| {
+                            let r = &rows[row.index()];
+                            row.col(|ui| {
+                                let text = if r.other {
+                                    egui::RichText::new(&r.key).italics()
+                                } else {
+                                    egui::RichText::new(display(&r.key))
+                                };
+                                ui.add(egui::Label::new(text).truncate());
+                            });
+                            let people = if r.other {
+                                "-".to_string()
+                            } else {
+                                r.people.to_string()
+                            };
+                            for n in [
+                                r.referrals.to_string(),
+                                people,
+                                r.new.to_string(),
+                                r.returning.to_string(),
+                            ] {
+                                row.col(|ui| {
+                                    ui.with_layout(
+                                        egui::Layout::right_to_left(egui::Align::Center),
+                                        |ui| ui.label(n),
+                                    );
+                                });
+                            }
+                        });
+                    });
+            });
+    }
+
+    fn untracked(&mut self, ui: &mut egui::Ui, report: &Report, actions: &mut Vec<Action>) {
+        let total = report.untracked_total;
+        if total == 0 {
+            return;
+        }
+        ui.separator();
+        ui.strong("Untracked refs");
+        ui.label("Refs that reached the page but match no link: typos, old or unlisted links.");
+        let pages = total.div_ceil(UNTRACKED_PER_PAGE);
+        let page = report.untracked_offset / UNTRACKED_PER_PAGE;
+        egui::Grid::new("untracked").striped(true).show(ui, |ui| {
+            for u in &report.untracked_refs {
+                ui.add(egui::Label::new(display(&u.ref_code)).truncate());
+                ui.label(u.referrals.to_string());
+                if ui
+                    .button("Create link")
+                    .on_hover_text(format!("Create link for {}", display(&u.ref_code)))
+                    .clicked()
+                {
+                    actions.push(Action::OpenNewLink(Some(u.ref_code.clone())));
+                }
+                ui.end_row();
+            }
+        });
+        if pages > 1 {
+            ui.horizontal(|ui| {
+                // Each page is its own query: only one page is ever in memory.
+                if ui
+                    .add_enabled(page > 0, egui::Button::new("Previous"))
+                    .clicked()
+                {
+                    self.untracked_page = page.saturating_sub(1);
+                    actions.push(Action::RefreshStats);
+                }
+                ui.label(format!(
+                    "Page {} of {pages} ({total} untracked refs)",
+                    page + 1
+                ));
+                if ui
+                    .add_enabled(page + 1 < pages, egui::Button::new("Next"))
+                    .clicked()
+                {
+                    self.untracked_page = page + 1;
+                    actions.push(Action::RefreshStats);
+                }
+            });
+        }
+    }
+
+    fn csv_export(&mut self, ui: &mut egui::Ui, rows: &[TableRow], actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            widgets::text_field(ui, "CSV file", &mut self.csv_path, "/path/to/table.csv");
+            if ui.button("Browse…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("referrals.csv")
+                    .save_file()
+            {
+                self.csv_path = p.display().to_string();
+            }
+            let ok = !self.csv_path.trim().is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new("Export CSV"))
+                .clicked()
+            {
+                // Written by the worker through crate::csv_safe, the one CSV
+                // writer, which also neutralises formula cells.
+                actions.push(Action::Send(Command::WriteCsv {
+                    path: self.csv_path.trim().into(),
+                    header: ["key", "referrals", "unique_people", "new", "returning"]
+                        .map(String::from)
+                        .to_vec(),
+                    rows: rows.iter().map(TableRow::cells).collect(),
+                }));
+            }
+        });
+    }
 }
 
-/// Days since the epoch of a bucket label, for the x axis.
-fn bucket_x(label: &str) -> f64 {
-    let (date, hour) = match label.split_once('T') {
-        Some((d, h)) => (
-            d.to_string(),
-            h.get(..2)
-                .and_then(|h| h.parse::<f64>().ok())
-                .unwrap_or(0.0),
-        ),
-        None if label.len() == 7 => (format!("{label}-01"), 0.0),
-        None => (label.to_string(), 0.0),
-    };
-    chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-        .map(|d| (d - chrono::NaiveDate::default()).num_days() as f64 + hour / 24.0)
-        .unwrap_or(0.0)
+/// One row of the totals table.
+struct TableRow {
+    key: String,
+    other: bool,
+    referrals: u64,
+    people: u64,
+    new: u64,
+    returning: u64,
 }
 
-fn x_label(x: f64, every: Every) -> String {
-    let day = chrono::NaiveDate::default() + chrono::Duration::days(x.floor() as i64);
+impl TableRow {
+    /// The row as CSV cells; the "Other" row has no people count (a sum would overcount).
+    fn cells(&self) -> Vec<String> {
+        let people = if self.other {
+            String::new()
+        } else {
+            self.people.to_string()
+        };
+        vec![
+            self.key.clone(),
+            self.referrals.to_string(),
+            people,
+            self.new.to_string(),
+            self.returning.to_string(),
+        ]
+    }
+}
+
+/// The x of a bucket: local days since 1970-01-01, from its start instant
+/// and UTC offset (labels are never parsed back into dates).
+fn bucket_x(pt: &Point) -> f64 {
+    let local_ms = pt
+        .start_ms
+        .saturating_add(i64::from(pt.utc_offset_secs).saturating_mul(1000));
+    local_ms as f64 / 86_400_000.0
+}
+
+/// The axis text of plot x (days since 1970-01-01); empty where no date
+/// exists (zoomed far out), never a panic.
+pub fn x_label(x: f64, every: Every) -> String {
+    if !x.is_finite() || x.abs() > MAX_AXIS_DAYS {
+        return String::new();
+    }
+    // In range by the check above, so the cast is exact enough and cannot saturate.
+    let days = x.floor() as i64;
+    let Some(day) = chrono::TimeDelta::try_days(days)
+        .and_then(|d| chrono::NaiveDate::default().checked_add_signed(d))
+    else {
+        return String::new();
+    };
     match every {
         Every::Hour => format!(
             "{} {:02}:00",
@@ -94,197 +628,12 @@ fn x_label(x: f64, every: Every) -> String {
     }
 }
 
-/// The choices that decide the query; a change asks for a new report.
-fn choices(state: &UiState) -> (Range, Option<EveryChoice>, ByChoice, String, String) {
-    (
-        state.range,
-        state.every,
-        state.by,
-        state.custom_from.clone(),
-        state.custom_to.clone(),
-    )
-}
-
-/// Draws the analytics screen.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let before = choices(&app.state);
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Range");
-        for r in Range::ALL {
-            if ui
-                .selectable_label(app.state.range == r, r.label())
-                .clicked()
-            {
-                app.state.range = r;
-            }
-        }
-    });
-    if app.state.range == Range::Custom {
-        ui.horizontal(|ui| {
-            widgets::text_field(ui, "From", &mut app.state.custom_from, "YYYY-MM-DD");
-            widgets::text_field(ui, "To", &mut app.state.custom_to, "YYYY-MM-DD");
-        });
-        if query_for(&app.state, None).is_none() {
-            widgets::error_text(
-                ui,
-                "Enter both dates as YYYY-MM-DD, the first not after the second.",
-            );
-        }
-    }
-    ui.horizontal_wrapped(|ui| {
-        let l = ui.label("Granularity");
-        let text = match app.state.every {
-            None => "Automatic",
-            Some(EveryChoice::Hour) => "Hour",
-            Some(EveryChoice::Day) => "Day",
-            Some(EveryChoice::Week) => "Week",
-            Some(EveryChoice::Month) => "Month",
-        };
-        egui::ComboBox::from_id_salt("every")
-            .selected_text(text)
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut app.state.every, None, "Automatic");
-                for (e, t) in [
-                    (EveryChoice::Hour, "Hour"),
-                    (EveryChoice::Day, "Day"),
-                    (EveryChoice::Week, "Week"),
-                    (EveryChoice::Month, "Month"),
-                ] {
-                    ui.selectable_value(&mut app.state.every, Some(e), t);
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        let l = ui.label("Group by");
-        egui::ComboBox::from_id_salt("group_by")
-            .selected_text(app.state.by.label())
-            .show_ui(ui, |ui| {
-                for b in ByChoice::ALL {
-                    ui.selectable_value(&mut app.state.by, b, b.label());
-                }
-            })
-            .response
-            .labelled_by(l.id);
-        if app.state.by == ByChoice::Kind {
-            ui.selectable_value(&mut app.state.kind_view, KindView::Stacked, "Stacked bars");
-            ui.selectable_value(&mut app.state.kind_view, KindView::Lines, "Two lines");
-        }
-        if ui.button("Refresh").clicked() {
-            app.refresh_stats();
-        }
-    });
-    let after = choices(&app.state);
-    if before != after {
-        app.refresh_stats();
-    }
-    ui.separator();
-    let Some(report) = app.report.clone() else {
-        ui.spinner();
-        return;
-    };
-    if report.groups.is_empty() {
-        ui.heading("No referrals in this range");
-        if app.snap.backend_url.is_empty() {
-            ui.label("Connect your bot backend to sync referrals, or import webhook bodies.");
-            if ui.button("Connect your bot backend").clicked() {
-                app.state.tab = super::Tab::Backend;
-            }
-        } else {
-            ui.label("Try a longer range, or sync now (F5).");
-        }
-    } else {
-        let t = &report.totals;
-        ui.label(format!(
-            "{} to {} ({}), per {}: {} referrals from {} people, {} new and {} returning",
-            report.from.as_deref().unwrap_or("-"),
-            report.to.as_deref().unwrap_or("-"),
-            report.tz,
-            report.every,
-            t.referrals,
-            t.unique_people,
-            t.new,
-            t.returning
-        ));
-        chart(app, ui, &report.groups, report.every);
-    }
-    ui.separator();
-    totals_table(app, ui, &report);
-}
-
-fn chart(app: &App, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
-    let every_copy = every;
-    let plot = Plot::new("series")
-        .height(ui.available_height().clamp(160.0, 320.0))
-        .legend(Legend::default())
-        .x_axis_formatter(move |mark, _| x_label(mark.value, every_copy))
-        .label_formatter(move |hover| {
-            use egui_plot::HoverPosition;
-            match hover {
-                HoverPosition::NearDataPoint {
-                    plot_name,
-                    position,
-                    ..
-                } => Some(format!(
-                    "{plot_name}\n{}: {}",
-                    x_label(position.x, every_copy),
-                    position.y.round()
-                )),
-                HoverPosition::Elsewhere { .. } => None,
-            }
-        });
-    let kind_bars = app.state.by == ByChoice::Kind && app.state.kind_view == KindView::Stacked;
-    plot.show(ui, |p| {
-        if kind_bars {
-            // Stacked: returning on top of new.
-            let totals = kind_totals(groups);
-            let width = match every {
-                Every::Hour => 1.0 / 24.0 * 0.8,
-                Every::Day => 0.8,
-                Every::Week => 5.6,
-                Every::Month => 24.0,
-            };
-            let new = BarChart::new(
-                "New",
-                totals
-                    .iter()
-                    .map(|(x, n, _)| Bar::new(*x, *n).width(width))
-                    .collect(),
-            );
-            let ret = BarChart::new(
-                "Returning",
-                totals
-                    .iter()
-                    .map(|(x, _, r)| Bar::new(*x, *r).width(width))
-                    .collect(),
-            )
-            .stack_on(&[&new]);
-            p.bar_chart(new);
-            p.bar_chart(ret);
-        } else if app.state.by == ByChoice::Kind {
-            let totals = kind_totals(groups);
-            let new: Vec<[f64; 2]> = totals.iter().map(|(x, n, _)| [*x, *n]).collect();
-            let ret: Vec<[f64; 2]> = totals.iter().map(|(x, _, r)| [*x, *r]).collect();
-            p.line(Line::new("New", PlotPoints::from(new)));
-            p.line(Line::new("Returning", PlotPoints::from(ret)));
-        } else {
-            for g in groups.iter().take(MAX_SERIES) {
-                let pts: Vec<[f64; 2]> = g
-                    .series
-                    .iter()
-                    .map(|pt| [bucket_x(&pt.bucket), pt.referrals as f64])
-                    .collect();
-                p.line(Line::new(g.key.clone(), PlotPoints::from(pts)));
-            }
-        }
-    });
-}
-
 /// New and returning per bucket, summed over the groups: (x, new, returning), by x.
 fn kind_totals(groups: &[GroupStats]) -> Vec<(f64, f64, f64)> {
     let mut by_x: std::collections::BTreeMap<i64, (f64, f64, f64)> =
         std::collections::BTreeMap::new();
     for pt in groups.iter().flat_map(|g| g.series.iter()) {
-        let x = bucket_x(&pt.bucket);
+        let x = bucket_x(pt);
         // Keyed by hour so float labels of the same bucket meet.
         let e = by_x
             .entry((x * 24.0).round() as i64)
@@ -295,120 +644,27 @@ fn kind_totals(groups: &[GroupStats]) -> Vec<(f64, f64, f64)> {
     by_x.into_values().collect()
 }
 
-fn totals_table(app: &mut App, ui: &mut egui::Ui, report: &crate::stats::Report) {
-    let mut rows: Vec<&GroupStats> = report.groups.iter().collect();
-    let view = &mut app.analytics;
-    rows.sort_by(|a, b| {
-        let o = match view.sort {
-            SortBy::Key => a.key.cmp(&b.key),
-            SortBy::Referrals => a.referrals.cmp(&b.referrals),
-            SortBy::People => a.unique_people.cmp(&b.unique_people),
-            SortBy::New => a.new.cmp(&b.new),
-            SortBy::Returning => a.returning.cmp(&b.returning),
-        };
-        let o = if view.ascending { o } else { o.reverse() };
-        o.then_with(|| a.key.cmp(&b.key))
-    });
-    let mut create_ref = None;
-    egui::ScrollArea::vertical()
-        .id_salt("totals")
-        .max_height(260.0)
-        .show(ui, |ui| {
-            egui::Grid::new("totals_table")
-                .striped(true)
-                .show(ui, |ui| {
-                    for (col, name) in [
-                        (SortBy::Key, app.state.by.label()),
-                        (SortBy::Referrals, "Referrals"),
-                        (SortBy::People, "Unique people"),
-                        (SortBy::New, "New"),
-                        (SortBy::Returning, "Returning"),
-                    ] {
-                        let arrow = if view.sort == col {
-                            if view.ascending { " (asc)" } else { " (desc)" }
-                        } else {
-                            ""
-                        };
-                        if ui.button(format!("{name}{arrow}")).clicked() {
-                            if view.sort == col {
-                                view.ascending = !view.ascending;
-                            } else {
-                                view.sort = col;
-                                view.ascending = col == SortBy::Key;
-                            }
-                        }
-                    }
-                    ui.end_row();
-                    for g in &rows {
-                        ui.label(&g.key);
-                        ui.label(g.referrals.to_string());
-                        ui.label(g.unique_people.to_string());
-                        ui.label(g.new.to_string());
-                        ui.label(g.returning.to_string());
-                        ui.end_row();
-                    }
-                });
-            if !report.untracked_refs.is_empty() {
-                ui.separator();
-                ui.strong("Untracked refs");
-                ui.label(
-                    "Refs that reached the page but match no link: typos, old or unlisted links.",
-                );
-                egui::Grid::new("untracked").striped(true).show(ui, |ui| {
-                    for u in &report.untracked_refs {
-                        ui.label(&u.ref_code);
-                        ui.label(u.referrals.to_string());
-                        if ui
-                            .button(format!("Create link for {}", u.ref_code))
-                            .clicked()
-                        {
-                            create_ref = Some(u.ref_code.clone());
-                        }
-                        ui.end_row();
-                    }
-                });
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_never_panic() {
+        for x in [
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NAN,
+            1e12,
+            -1e12,
+            MAX_AXIS_DAYS,
+            -MAX_AXIS_DAYS,
+        ] {
+            for every in [Every::Hour, Every::Day, Every::Week, Every::Month] {
+                let _ = x_label(x, every);
             }
-        });
-    if let Some(r) = create_ref {
-        app.state.tab = super::Tab::Links;
-        app.open_new_link(Some(r));
+        }
+        assert_eq!(x_label(0.0, Every::Day), "1970-01-01");
+        assert_eq!(x_label(1e12, Every::Day), "");
     }
-    ui.horizontal(|ui| {
-        widgets::text_field(
-            ui,
-            "CSV file",
-            &mut app.analytics.csv_path,
-            "/path/to/table.csv",
-        );
-        if ui.button("Browse…").clicked()
-            && let Some(p) = rfd::FileDialog::new()
-                .add_filter("CSV", &["csv"])
-                .set_file_name("referrals.csv")
-                .save_file()
-        {
-            app.analytics.csv_path = p.display().to_string();
-        }
-        let ok = !app.analytics.csv_path.trim().is_empty();
-        if ui
-            .add_enabled(ok, egui::Button::new("Export CSV"))
-            .clicked()
-        {
-            let mut csv = String::from("key,referrals,unique_people,new,returning\n");
-            for g in &rows {
-                let key = if g.key.contains([',', '"', '\n']) {
-                    format!("\"{}\"", g.key.replace('"', "\"\""))
-                } else {
-                    g.key.clone()
-                };
-                csv.push_str(&format!(
-                    "{key},{},{},{},{}\n",
-                    g.referrals, g.unique_people, g.new, g.returning
-                ));
-            }
-            app.send(Command::WriteFile(
-                app.analytics.csv_path.trim().into(),
-                csv.into_bytes(),
-            ));
-        }
-    });
 }

@@ -1,166 +1,105 @@
-//! Dialog windows: add or edit a page, new or edit link, bulk export, and
-//! the remove confirmation. Esc closes them.
+//! Dialogs: add or edit a page, new or edit link, bulk export, and the
+//! remove confirmation. Each is modal and centred over a dimmed window;
+//! Enter submits, Esc cancels.
 
-use super::{App, UiState, widgets};
+use super::widgets::{self, display};
+use super::{Action, Shared, UiState};
 use crate::export::{BulkOptions, Format};
-use crate::model::{NewLink, NewPage, Page, suggest_ref};
+use crate::model::{CampaignId, ChannelId, LinkId, NewLink, NewPage, Page, PageId, suggest_ref};
 use crate::store::LinkRow;
-use crate::worker::{Command, Snapshot};
+use crate::worker::{Command, Job, Snapshot};
 
-/// Open dialogs.
-#[derive(Default)]
+/// The open dialogs and what they hold.
 pub struct Dialogs {
-    /// Add or edit page.
-    pub page: Option<PageForm>,
-    /// New or edit link.
-    pub link: Option<LinkForm>,
-    /// Bulk export.
-    pub bulk: Option<BulkForm>,
-    /// Link id and ref awaiting removal.
-    pub confirm_remove: Option<(i64, String)>,
-    /// Result of the last bulk export.
-    pub bulk_result: Option<Result<String, String>>,
+    page: Option<PageForm>,
+    link: Option<LinkForm>,
+    bulk: Option<BulkForm>,
+    remove: Option<(LinkId, String)>,
+    bulk_result: Option<Result<String, String>>,
+    bulk_dir: String,
 }
 
 impl Dialogs {
-    /// Closes every dialog (Esc).
-    pub fn close_all(&mut self) {
+    /// No dialog open; the bulk form starts in the remembered folder.
+    pub fn new(state: &UiState) -> Self {
+        Self {
+            page: None,
+            link: None,
+            bulk: None,
+            remove: None,
+            bulk_result: None,
+            bulk_dir: state.export_dir.clone(),
+        }
+    }
+
+    /// Writes the choices to remember.
+    pub fn save(&self, state: &mut UiState) {
+        state.export_dir = self.bulk_dir.clone();
+    }
+
+    /// Opens the page form: empty, or filled from `page` to edit it.
+    pub fn open_page(&mut self, page: Option<&Page>) {
+        self.page = Some(page.map(PageForm::edit).unwrap_or_default());
+    }
+
+    /// Opens the new-link form, with a ref when given.
+    pub fn open_new_link(&mut self, snap: &Snapshot, ref_code: Option<String>) {
+        self.link = Some(LinkForm::new(snap, ref_code));
+    }
+
+    /// Opens the edit form of a link.
+    pub fn open_edit_link(&mut self, row: &LinkRow) {
+        self.link = Some(LinkForm::edit(row));
+    }
+
+    /// Opens the bulk export form.
+    pub fn open_bulk(&mut self, campaign: Option<CampaignId>) {
+        self.bulk = Some(BulkForm::new(&self.bulk_dir, campaign));
+        self.bulk_result = None;
+    }
+
+    /// Asks before removing a link.
+    pub fn confirm_remove(&mut self, id: LinkId, ref_code: String) {
+        self.remove = Some((id, ref_code));
+    }
+
+    /// The page was saved: close its form.
+    pub fn page_saved(&mut self) {
         self.page = None;
+    }
+
+    /// The link was saved: close its form.
+    pub fn link_saved(&mut self) {
         self.link = None;
-        self.bulk = None;
-        self.confirm_remove = None;
-    }
-}
-
-/// The page form.
-#[derive(Default, Clone)]
-pub struct PageForm {
-    /// Page being edited; `None` adds one.
-    pub id: Option<i64>,
-    /// Username, URL or Page ID.
-    pub target: String,
-    /// Display name.
-    pub name: String,
-    /// Numeric Page ID.
-    pub page_id: String,
-}
-
-impl PageForm {
-    /// A form filled from an existing page.
-    pub fn edit(p: &Page) -> Self {
-        Self {
-            id: Some(p.id),
-            target: p.target.clone(),
-            name: p.name.clone(),
-            page_id: p.page_id.clone().unwrap_or_default(),
-        }
     }
 
-    fn parse(&self) -> Result<NewPage, crate::model::ValidationError> {
-        let name = Some(self.name.as_str()).filter(|n| !n.trim().is_empty());
-        let page_id = Some(self.page_id.as_str()).filter(|n| !n.trim().is_empty());
-        NewPage::parse(&self.target, name, page_id)
-    }
-}
-
-/// The link form.
-#[derive(Clone)]
-pub struct LinkForm {
-    /// Link being edited; `None` creates one.
-    pub id: Option<i64>,
-    /// Campaign id.
-    pub campaign: Option<i64>,
-    /// Channel id.
-    pub channel: Option<i64>,
-    /// Ref code.
-    pub ref_code: String,
-    /// Whether the user typed the ref (else it follows the suggestion).
-    pub ref_edited: bool,
-    /// CTA.
-    pub cta: String,
-    /// Prefilled message.
-    pub text: String,
-}
-
-impl LinkForm {
-    /// A new-link form, on the first campaign and channel.
-    pub fn new(snap: &Snapshot, ref_code: Option<String>) -> Self {
-        Self {
-            id: None,
-            campaign: snap.campaigns.iter().find(|c| !c.archived).map(|c| c.id),
-            channel: snap.channels.iter().find(|c| !c.archived).map(|c| c.id),
-            ref_edited: ref_code.is_some(),
-            ref_code: ref_code.unwrap_or_default(),
-            cta: String::new(),
-            text: String::new(),
-        }
+    /// A bulk export ended.
+    pub fn bulk_done(&mut self, result: Result<String, String>) {
+        self.bulk_result = Some(result);
     }
 
-    /// A form filled from an existing link.
-    pub fn edit(row: &LinkRow) -> Self {
-        Self {
-            id: Some(row.link.id),
-            campaign: Some(row.link.campaign),
-            channel: Some(row.link.channel),
-            ref_code: row.link.ref_code.clone(),
-            ref_edited: true,
-            cta: row.link.cta.clone(),
-            text: row.link.prefill_text.clone().unwrap_or_default(),
-        }
+    /// Draws the open dialog and returns what the user asked for.
+    #[must_use]
+    pub fn ui(&mut self, ctx: &egui::Context, shared: &Shared<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        self.page_dialog(ctx, &mut actions);
+        self.link_dialog(ctx, shared, &mut actions);
+        self.bulk_dialog(ctx, shared, &mut actions);
+        self.remove_dialog(ctx, &mut actions);
+        actions
     }
-}
 
-/// The bulk export form.
-#[derive(Clone)]
-pub struct BulkForm {
-    /// Campaign, or the whole page.
-    pub campaign: Option<i64>,
-    /// Folder.
-    pub dir: String,
-    /// PNG wanted.
-    pub png: bool,
-    /// SVG wanted.
-    pub svg: bool,
-    /// Print sheet wanted.
-    pub sheet: bool,
-}
-
-impl BulkForm {
-    /// A form for `campaign` (or the page), in the last folder used.
-    pub fn new(state: &UiState, campaign: Option<i64>) -> Self {
-        Self {
-            campaign,
-            dir: state.export_dir.clone(),
-            png: true,
-            svg: false,
-            sheet: true,
-        }
-    }
-}
-
-/// Draws the open dialogs.
-pub fn show(app: &mut App, ctx: &egui::Context) {
-    page_dialog(app, ctx);
-    link_dialog(app, ctx);
-    bulk_dialog(app, ctx);
-    confirm_dialog(app, ctx);
-}
-
-fn page_dialog(app: &mut App, ctx: &egui::Context) {
-    let Some(mut form) = app.dialogs.page.take() else {
-        return;
-    };
-    let mut open = true;
-    let mut save = None;
-    let title = if form.id.is_some() {
-        "Edit page"
-    } else {
-        "Add page"
-    };
-    egui::Window::new(title)
-        .open(&mut open)
-        .collapsible(false)
-        .show(ctx, |ui| {
+    fn page_dialog(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some(form) = &mut self.page else { return };
+        let mut save = None;
+        let title = if form.id.is_some() {
+            "Edit page"
+        } else {
+            "Add page"
+        };
+        let modal = egui::Modal::new(egui::Id::unique("page_dialog")).show(ctx, |ui| {
+            ui.set_max_width(480.0);
+            ui.heading(title);
             widgets::text_field(
                 ui,
                 "Page username or link",
@@ -182,21 +121,388 @@ fn page_dialog(app: &mut App, ctx: &egui::Context) {
                 Err(e) if !form.target.trim().is_empty() => widgets::error_text(ui, &e.to_string()),
                 Err(_) => {}
             }
-            if ui
-                .add_enabled(parsed.is_ok(), egui::Button::new("Save page"))
-                .clicked()
-            {
+            let (ok, cancel) = buttons(ui, "Save page", parsed.is_ok());
+            if ok {
                 save = parsed.ok();
             }
+            cancel
         });
-    if let Some(new) = save {
-        match form.id {
-            Some(id) => app.send(Command::EditPage(id, new)),
-            None => app.send(Command::AddPage(new)),
+        if let Some(new) = save {
+            actions.push(Action::Send(match form.id {
+                Some(id) => Command::EditPage(id, new),
+                None => Command::AddPage(new),
+            }));
+        } else if modal.inner || modal.should_close() {
+            self.page = None;
         }
     }
-    if open {
-        app.dialogs.page = Some(form);
+
+    fn link_dialog(&mut self, ctx: &egui::Context, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        let Some(form) = &mut self.link else { return };
+        let snap = shared.snap;
+        let Some(page) = snap.page else {
+            self.link = None;
+            return;
+        };
+        let mut save = None;
+        let title = if form.id.is_some() {
+            "Edit link"
+        } else {
+            "New link"
+        };
+        let modal = egui::Modal::new(egui::Id::unique("link_dialog")).show(ctx, |ui| {
+            ui.set_max_width(520.0);
+            ui.heading(title);
+            form.pickers(ui, snap);
+            form.follow_suggestion(snap);
+            let before = form.ref_code.clone();
+            widgets::text_field(ui, "Ref code", &mut form.ref_code, "letters, digits, _ - =");
+            if form.ref_code != before {
+                form.ref_edited = true;
+            }
+            let check = check_link(form, snap);
+            if let Some(e) = &check.ref_error {
+                widgets::error_text(ui, e);
+            }
+            for w in &check.ref_warnings {
+                widgets::warning_text(ui, w);
+            }
+            widgets::text_field(
+                ui,
+                "Call to action",
+                &mut form.cta,
+                "Get free coupon in Messenger",
+            );
+            widgets::text_field(ui, "Prefilled message", &mut form.text, "optional");
+            if let Some(e) = &check.other_error {
+                widgets::error_text(ui, e);
+            }
+            if let Some(p) = snap.pages.iter().find(|p| PageId(p.id) == page)
+                && check.new.is_some()
+            {
+                let url = crate::model::link_url(
+                    &p.link_target(),
+                    &form.ref_code,
+                    Some(form.text.as_str()).filter(|t| !t.is_empty()),
+                );
+                ui.add(egui::Label::new(egui::RichText::new(url).monospace().small()).wrap());
+            }
+            let (ok, cancel) = buttons(ui, "Save link", check.new.is_some());
+            if ok {
+                save = check.new;
+            }
+            cancel
+        });
+        if let (Some(new), Some(cm), Some(ch)) = (save, form.campaign, form.channel) {
+            actions.push(Action::Send(match form.id {
+                Some(id) => Command::UpdateLink(id, cm, ch, new),
+                None => Command::AddLink(page, cm, ch, new),
+            }));
+        } else if modal.inner || modal.should_close() {
+            self.link = None;
+        }
+    }
+
+    fn bulk_dialog(&mut self, ctx: &egui::Context, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        let Some(form) = &mut self.bulk else { return };
+        let Some(page) = shared.snap.page else {
+            self.bulk = None;
+            return;
+        };
+        let running = matches!(shared.job, Some((Job::Export, _, _)));
+        let mut start = false;
+        let modal = egui::Modal::new(egui::Id::unique("bulk_dialog")).show(ctx, |ui| {
+            ui.set_max_width(480.0);
+            ui.heading("Bulk export");
+            ui.horizontal(|ui| {
+                let l = ui.label("Links of");
+                let name = shared
+                    .snap
+                    .campaigns
+                    .iter()
+                    .find(|c| Some(CampaignId(c.id)) == form.campaign)
+                    .map(|c| display(&c.name))
+                    .unwrap_or_else(|| "the whole page".into());
+                egui::ComboBox::from_id_salt("bulk_campaign")
+                    .selected_text(name)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut form.campaign, None, "the whole page");
+                        for c in &shared.snap.campaigns {
+                            ui.selectable_value(
+                                &mut form.campaign,
+                                Some(CampaignId(c.id)),
+                                display(&c.name),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+            });
+            ui.horizontal_wrapped(|ui| {
+                widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
+                if ui.button("Browse…").clicked()
+                    && let Some(dir) = rfd::FileDialog::new().pick_folder()
+                {
+                    form.dir = dir.display().to_string();
+                }
+            });
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut form.png, "PNG");
+                ui.checkbox(&mut form.svg, "SVG");
+                ui.checkbox(&mut form.sheet, "Print sheet");
+            });
+            if let Some((Job::Export, done, total)) = shared.job {
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                        .text(format!("{done}/{total}")),
+                );
+                if ui.button("Cancel export").clicked() {
+                    actions.push(Action::CancelJob);
+                }
+            }
+            if let Some(result) = &self.bulk_result {
+                match result {
+                    Ok(t) => ui.label(t),
+                    Err(e) => ui.label(egui::RichText::new(e).color(ui.visuals().error_fg_color)),
+                };
+            }
+            let ready =
+                !form.dir.trim().is_empty() && (form.png || form.svg || form.sheet) && !running;
+            let (ok, cancel) = buttons(ui, "Export", ready);
+            start = ok;
+            cancel && !running
+        });
+        if start {
+            let mut formats = Vec::new();
+            if form.png {
+                formats.push(Format::Png);
+            }
+            if form.svg {
+                formats.push(Format::Svg);
+            }
+            self.bulk_dir = form.dir.trim().to_string();
+            self.bulk_result = None;
+            actions.push(Action::JobStarted(Job::Export));
+            actions.push(Action::Send(Command::BulkExport {
+                dir: form.dir.trim().into(),
+                page,
+                campaign: form.campaign,
+                options: BulkOptions {
+                    formats,
+                    style: shared.qr_style.clone(),
+                    sheet: form.sheet,
+                    ..BulkOptions::default()
+                },
+            }));
+        } else if modal.inner || (modal.should_close() && !running) {
+            self.bulk = None;
+            self.bulk_result = None;
+        }
+    }
+
+    fn remove_dialog(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        let Some((id, ref_code)) = &self.remove else {
+            return;
+        };
+        let mut remove = false;
+        let modal = egui::Modal::new(egui::Id::unique("remove_dialog")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Remove link?");
+            ui.label(format!(
+                "Remove the link {}? Printed codes keep working in Messenger, but their referrals will show as untracked. Archiving keeps the link instead.",
+                display(ref_code)
+            ));
+            let (ok, cancel) = buttons(ui, "Remove link", true);
+            remove = ok;
+            cancel
+        });
+        if remove {
+            actions.push(Action::Send(Command::RemoveLink(*id)));
+            actions.push(Action::Select(None));
+            self.remove = None;
+        } else if modal.inner || modal.should_close() {
+            self.remove = None;
+        }
+    }
+}
+
+/// The submit and Cancel buttons of a dialog. Enter submits when `enabled`.
+/// Returns (submit, cancel).
+fn buttons(ui: &mut egui::Ui, submit: &str, enabled: bool) -> (bool, bool) {
+    ui.separator();
+    let mut ok = false;
+    let mut cancel = false;
+    ui.horizontal(|ui| {
+        ok = ui.add_enabled(enabled, egui::Button::new(submit)).clicked();
+        cancel = ui.button("Cancel").on_hover_text("Esc").clicked();
+    });
+    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
+    (ok || (enabled && enter), cancel)
+}
+
+/// The page form.
+#[derive(Default, Clone)]
+struct PageForm {
+    id: Option<PageId>,
+    target: String,
+    name: String,
+    page_id: String,
+}
+
+impl PageForm {
+    fn edit(p: &Page) -> Self {
+        Self {
+            id: Some(PageId(p.id)),
+            target: p.target.clone(),
+            name: p.name.clone(),
+            page_id: p.page_id.clone().unwrap_or_default(),
+        }
+    }
+
+    fn parse(&self) -> Result<NewPage, crate::model::ValidationError> {
+        let name = Some(self.name.as_str()).filter(|n| !n.trim().is_empty());
+        let page_id = Some(self.page_id.as_str()).filter(|n| !n.trim().is_empty());
+        NewPage::parse(&self.target, name, page_id)
+    }
+}
+
+/// The link form.
+#[derive(Clone)]
+struct LinkForm {
+    id: Option<LinkId>,
+    /// The ref when the form opened, to warn about renames.
+    original_ref: Option<String>,
+    campaign: Option<CampaignId>,
+    channel: Option<ChannelId>,
+    ref_code: String,
+    /// Whether the user typed the ref (else it follows the suggestion).
+    ref_edited: bool,
+    cta: String,
+    text: String,
+}
+
+impl LinkForm {
+    fn new(snap: &Snapshot, ref_code: Option<String>) -> Self {
+        Self {
+            id: None,
+            original_ref: None,
+            campaign: snap
+                .campaigns
+                .iter()
+                .find(|c| !c.archived)
+                .map(|c| CampaignId(c.id)),
+            channel: snap
+                .channels
+                .iter()
+                .find(|c| !c.archived)
+                .map(|c| ChannelId(c.id)),
+            ref_edited: ref_code.is_some(),
+            ref_code: ref_code.unwrap_or_default(),
+            cta: String::new(),
+            text: String::new(),
+        }
+    }
+
+    fn edit(row: &LinkRow) -> Self {
+        Self {
+            id: Some(LinkId(row.link.id)),
+            original_ref: Some(row.link.ref_code.clone()),
+            campaign: Some(CampaignId(row.link.campaign)),
+            channel: Some(ChannelId(row.link.channel)),
+            ref_code: row.link.ref_code.clone(),
+            ref_edited: true,
+            cta: row.link.cta.clone(),
+            text: row.link.prefill_text.clone().unwrap_or_default(),
+        }
+    }
+
+    fn pickers(&mut self, ui: &mut egui::Ui, snap: &Snapshot) {
+        ui.horizontal(|ui| {
+            let l = ui.label("Campaign");
+            let name = snap
+                .campaigns
+                .iter()
+                .find(|c| Some(CampaignId(c.id)) == self.campaign)
+                .map(|c| display(&c.name));
+            egui::ComboBox::from_id_salt("link_campaign")
+                .selected_text(name.unwrap_or_else(|| "Choose…".into()))
+                .show_ui(ui, |ui| {
+                    for c in snap.campaigns.iter().filter(|c| !c.archived) {
+                        ui.selectable_value(
+                            &mut self.campaign,
+                            Some(CampaignId(c.id)),
+                            display(&c.name),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("Channel");
+            let name = snap
+                .channels
+                .iter()
+                .find(|c| Some(ChannelId(c.id)) == self.channel)
+                .map(|c| display(&c.name));
+            egui::ComboBox::from_id_salt("link_channel")
+                .selected_text(name.unwrap_or_else(|| "Choose…".into()))
+                .show_ui(ui, |ui| {
+                    for c in snap.channels.iter().filter(|c| !c.archived) {
+                        ui.selectable_value(
+                            &mut self.channel,
+                            Some(ChannelId(c.id)),
+                            display(&c.name),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+    }
+
+    /// Until the user types a ref, it follows the campaign and channel.
+    fn follow_suggestion(&mut self, snap: &Snapshot) {
+        if self.ref_edited {
+            return;
+        }
+        let campaign = snap
+            .campaigns
+            .iter()
+            .find(|c| Some(CampaignId(c.id)) == self.campaign);
+        let channel = snap
+            .channels
+            .iter()
+            .find(|c| Some(ChannelId(c.id)) == self.channel);
+        if let (Some(cm), Some(ch)) = (campaign, channel) {
+            self.ref_code = suggest_ref(
+                &cm.name,
+                &ch.name,
+                snap.links.iter().map(|l| l.link.ref_code.as_str()),
+            );
+        }
+    }
+}
+
+/// The bulk export form.
+#[derive(Clone)]
+struct BulkForm {
+    campaign: Option<CampaignId>,
+    dir: String,
+    png: bool,
+    svg: bool,
+    sheet: bool,
+}
+
+impl BulkForm {
+    fn new(dir: &str, campaign: Option<CampaignId>) -> Self {
+        Self {
+            campaign,
+            dir: dir.to_string(),
+            png: true,
+            svg: false,
+            sheet: true,
+        }
     }
 }
 
@@ -208,7 +514,7 @@ struct LinkCheck {
     new: Option<NewLink>,
 }
 
-fn check_link(form: &LinkForm, app: &App) -> LinkCheck {
+fn check_link(form: &LinkForm, snap: &Snapshot) -> LinkCheck {
     let text = Some(form.text.as_str()).filter(|t| !t.is_empty());
     let mut check = LinkCheck {
         ref_error: None,
@@ -219,11 +525,17 @@ fn check_link(form: &LinkForm, app: &App) -> LinkCheck {
     match NewLink::parse(&form.ref_code, Some(&form.cta), text, None) {
         Ok((new, warnings)) => {
             check.ref_warnings = warnings.iter().map(|w| w.message.clone()).collect();
-            let others = app
-                .snap
+            if let Some(w) = form
+                .original_ref
+                .as_deref()
+                .and_then(|old| crate::model::rename_warning(old, &new.ref_code))
+            {
+                check.ref_warnings.push(w.message);
+            }
+            let others = snap
                 .links
                 .iter()
-                .filter(|l| Some(l.link.id) != form.id)
+                .filter(|l| Some(LinkId(l.link.id)) != form.id)
                 .map(|l| l.link.ref_code.as_str());
             match new.check_unique(others) {
                 Ok(w) => {
@@ -242,253 +554,4 @@ fn check_link(form: &LinkForm, app: &App) -> LinkCheck {
         check.new = None;
     }
     check
-}
-
-fn link_dialog(app: &mut App, ctx: &egui::Context) {
-    let Some(mut form) = app.dialogs.link.take() else {
-        return;
-    };
-    let Some(page) = app.snap.page else { return };
-    let mut open = true;
-    let mut save = None;
-    let title = if form.id.is_some() {
-        "Edit link"
-    } else {
-        "New link"
-    };
-    egui::Window::new(title)
-        .open(&mut open)
-        .collapsible(false)
-        .default_width(420.0)
-        .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                let l = ui.label("Campaign");
-                let name = app
-                    .snap
-                    .campaigns
-                    .iter()
-                    .find(|c| Some(c.id) == form.campaign)
-                    .map(|c| c.name.clone());
-                egui::ComboBox::from_id_salt("link_campaign")
-                    .selected_text(name.unwrap_or_else(|| "Choose…".into()))
-                    .show_ui(ui, |ui| {
-                        for c in app.snap.campaigns.iter().filter(|c| !c.archived) {
-                            ui.selectable_value(&mut form.campaign, Some(c.id), &c.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            });
-            ui.horizontal(|ui| {
-                let l = ui.label("Channel");
-                let name = app
-                    .snap
-                    .channels
-                    .iter()
-                    .find(|c| Some(c.id) == form.channel)
-                    .map(|c| c.name.clone());
-                egui::ComboBox::from_id_salt("link_channel")
-                    .selected_text(name.unwrap_or_else(|| "Choose…".into()))
-                    .show_ui(ui, |ui| {
-                        for c in app.snap.channels.iter().filter(|c| !c.archived) {
-                            ui.selectable_value(&mut form.channel, Some(c.id), &c.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            });
-            if !form.ref_edited {
-                let campaign = app
-                    .snap
-                    .campaigns
-                    .iter()
-                    .find(|c| Some(c.id) == form.campaign);
-                let channel = app
-                    .snap
-                    .channels
-                    .iter()
-                    .find(|c| Some(c.id) == form.channel);
-                if let (Some(cm), Some(ch)) = (campaign, channel) {
-                    form.ref_code = suggest_ref(
-                        &cm.name,
-                        &ch.name,
-                        app.snap.links.iter().map(|l| l.link.ref_code.as_str()),
-                    );
-                }
-            }
-            let before = form.ref_code.clone();
-            widgets::text_field(ui, "Ref code", &mut form.ref_code, "letters, digits, _ - =");
-            if form.ref_code != before {
-                form.ref_edited = true;
-            }
-            let check = check_link(&form, app);
-            if let Some(e) = &check.ref_error {
-                widgets::error_text(ui, e);
-            }
-            for w in &check.ref_warnings {
-                widgets::warning_text(ui, w);
-            }
-            widgets::text_field(
-                ui,
-                "Call to action",
-                &mut form.cta,
-                "Get free coupon in Messenger",
-            );
-            widgets::text_field(ui, "Prefilled message", &mut form.text, "optional");
-            if let Some(e) = &check.other_error {
-                widgets::error_text(ui, e);
-            }
-            if let Some(p) = app.snap.pages.iter().find(|p| p.id == page)
-                && check.new.is_some()
-            {
-                let url = crate::model::link_url(
-                    &p.link_target(),
-                    &form.ref_code,
-                    Some(form.text.as_str()).filter(|t| !t.is_empty()),
-                );
-                ui.label(egui::RichText::new(url).monospace().small());
-            }
-            if ui
-                .add_enabled(check.new.is_some(), egui::Button::new("Save link"))
-                .clicked()
-            {
-                save = check.new;
-            }
-        });
-    if let (Some(new), Some(cm), Some(ch)) = (save, form.campaign, form.channel) {
-        match form.id {
-            Some(id) => app.send(Command::UpdateLink(id, cm, ch, new)),
-            None => app.send(Command::AddLink(page, cm, ch, new)),
-        }
-    }
-    if open {
-        app.dialogs.link = Some(form);
-    }
-}
-
-fn bulk_dialog(app: &mut App, ctx: &egui::Context) {
-    let Some(mut form) = app.dialogs.bulk.take() else {
-        return;
-    };
-    let Some(page) = app.snap.page else { return };
-    let mut open = true;
-    let mut start = false;
-    egui::Window::new("Bulk export")
-        .open(&mut open)
-        .collapsible(false)
-        .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                let l = ui.label("Links of");
-                let name = app
-                    .snap
-                    .campaigns
-                    .iter()
-                    .find(|c| Some(c.id) == form.campaign)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_else(|| "the whole page".into());
-                egui::ComboBox::from_id_salt("bulk_campaign")
-                    .selected_text(name)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut form.campaign, None, "the whole page");
-                        for c in &app.snap.campaigns {
-                            ui.selectable_value(&mut form.campaign, Some(c.id), &c.name);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-            });
-            ui.horizontal(|ui| {
-                widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
-                if ui.button("Browse…").clicked()
-                    && let Some(dir) = rfd::FileDialog::new().pick_folder()
-                {
-                    form.dir = dir.display().to_string();
-                }
-            });
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut form.png, "PNG");
-                ui.checkbox(&mut form.svg, "SVG");
-                ui.checkbox(&mut form.sheet, "Print sheet");
-            });
-            let running = matches!(app.job, Some((crate::worker::Job::Export, _, _)));
-            if let Some((crate::worker::Job::Export, done, total)) = app.job {
-                ui.add(
-                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
-                        .text(format!("{done}/{total}")),
-                );
-                if ui.button("Cancel export").clicked() {
-                    app.cancel_job();
-                }
-            }
-            if let Some(result) = &app.dialogs.bulk_result {
-                match result {
-                    Ok(t) => ui.label(t),
-                    Err(e) => ui.label(egui::RichText::new(e).color(ui.visuals().error_fg_color)),
-                };
-            }
-            let ready =
-                !form.dir.trim().is_empty() && (form.png || form.svg || form.sheet) && !running;
-            if ui.add_enabled(ready, egui::Button::new("Export")).clicked() {
-                start = true;
-            }
-        });
-    if start {
-        let mut formats = Vec::new();
-        if form.png {
-            formats.push(Format::Png);
-        }
-        if form.svg {
-            formats.push(Format::Svg);
-        }
-        app.state.export_dir = form.dir.trim().to_string();
-        app.dialogs.bulk_result = None;
-        app.job = Some((crate::worker::Job::Export, 0, 0));
-        app.send(Command::BulkExport {
-            dir: form.dir.trim().into(),
-            page,
-            campaign: form.campaign,
-            options: BulkOptions {
-                formats,
-                style: app.state.qr_style.clone(),
-                sheet: form.sheet,
-                ..BulkOptions::default()
-            },
-        });
-    }
-    if open {
-        app.dialogs.bulk = Some(form);
-    } else {
-        app.dialogs.bulk_result = None;
-    }
-}
-
-fn confirm_dialog(app: &mut App, ctx: &egui::Context) {
-    let Some((id, ref_code)) = app.dialogs.confirm_remove.clone() else {
-        return;
-    };
-    let mut open = true;
-    let mut decided = None;
-    egui::Window::new("Remove link?").open(&mut open).collapsible(false).show(ctx, |ui| {
-        ui.label(format!(
-            "Remove the link {ref_code}? Printed codes keep working in Messenger, but their referrals will show as untracked. Archiving keeps the link instead."
-        ));
-        ui.horizontal(|ui| {
-            if ui.button("Remove link").clicked() {
-                decided = Some(true);
-            }
-            if ui.button("Keep it").clicked() {
-                decided = Some(false);
-            }
-        });
-    });
-    match decided {
-        Some(true) => {
-            app.send(Command::RemoveLink(id));
-            app.links.selected = None;
-            app.dialogs.confirm_remove = None;
-        }
-        Some(false) => app.dialogs.confirm_remove = None,
-        None if !open => app.dialogs.confirm_remove = None,
-        None => {}
-    }
 }

@@ -1,9 +1,16 @@
 //! Link detail: live QR preview, the URL with copy and open, the CTA, and
-//! export to PNG or SVG.
+//! export to PNG or SVG. Each link's file is named after its ref, in the
+//! last folder used; an existing file is replaced only after a confirmation
+//! that names it.
 
-use super::{App, dialogs, widgets};
+use super::widgets::{self, display};
+use super::{Action, Shared, UiState};
+use crate::model::LinkId;
 use crate::qr::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
+use crate::store::LinkRow;
 use crate::worker::Command;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// A QR texture with the inputs it was rendered from.
 struct Preview {
@@ -15,212 +22,380 @@ struct Preview {
     texture: egui::TextureHandle,
 }
 
-/// Runtime state of the detail panel.
-#[derive(Default)]
-pub struct DetailView {
-    /// Cached preview and what it was made for.
+/// A single-code export sent to the worker, kept until it answers, so that
+/// "the file exists" can be confirmed and sent again.
+#[derive(Debug, Clone)]
+struct PendingExport {
+    path: PathBuf,
+    ref_code: String,
+    url: String,
+    cta: String,
+    style: QrStyle,
+}
+
+/// The detail panel's own state: preview cache, colour fields, export style,
+/// folder and per-link paths, and the overwrite question.
+pub struct DetailPanel {
     texture: Option<Preview>,
     fg_text: Option<String>,
     bg_text: Option<String>,
+    style: QrStyle,
+    /// Folder of the last export; a link's default file goes here.
+    folder: String,
+    /// Paths typed for a link, by link.
+    typed: HashMap<LinkId, String>,
+    pending: Option<PendingExport>,
+    confirm: Option<PendingExport>,
 }
 
-/// A texture of the code for `url` in `style`, rebuilt only when they change.
-fn preview(
-    view: &mut DetailView,
-    ctx: &egui::Context,
-    url: &str,
-    style: &QrStyle,
-) -> Option<egui::TextureHandle> {
-    if let Some(p) = &view.texture
-        && p.url == url
-        && p.fg == style.fg.0
-        && p.bg == style.bg.0
-        && p.ecc == style.ecc
-        && p.quiet_zone == style.quiet_zone_modules
-    {
-        return Some(p.texture.clone());
+impl DetailPanel {
+    /// The panel with the remembered style and folder.
+    pub fn new(state: &UiState) -> Self {
+        let folder = if state.export_folder.trim().is_empty() {
+            // $HOME, read once here; the panel reads nothing while drawing.
+            directories::BaseDirs::new()
+                .map(|d| d.home_dir().display().to_string())
+                .unwrap_or_default()
+        } else {
+            state.export_folder.clone()
+        };
+        Self {
+            texture: None,
+            fg_text: None,
+            bg_text: None,
+            style: state.qr_style.clone(),
+            folder,
+            typed: HashMap::new(),
+            pending: None,
+            confirm: None,
+        }
     }
-    let matrix = QrMatrix::encode(url, style.ecc).ok()?;
-    let scale = 4u32;
-    let modules = matrix.width + 2 * style.quiet_zone_modules;
-    let side = (modules * scale) as usize;
-    let mut pixels =
-        vec![egui::Color32::from_rgb(style.bg.0[0], style.bg.0[1], style.bg.0[2]); side * side];
-    let fg = egui::Color32::from_rgb(style.fg.0[0], style.fg.0[1], style.fg.0[2]);
-    for y in 0..matrix.width {
-        for x in 0..matrix.width {
-            if matrix.is_dark(x, y) {
-                let (px, py) = (
-                    (x + style.quiet_zone_modules) * scale,
-                    (y + style.quiet_zone_modules) * scale,
-                );
-                for yy in py..py + scale {
-                    for xx in px..px + scale {
-                        pixels[yy as usize * side + xx as usize] = fg;
+
+    /// Writes the choices to remember.
+    pub fn save(&self, state: &mut UiState) {
+        state.qr_style = self.style.clone();
+        state.export_folder = self.folder.clone();
+    }
+
+    /// The export style (the bulk export uses it too).
+    pub fn style(&self) -> &QrStyle {
+        &self.style
+    }
+
+    /// The worker found a file at `path`: ask before replacing it.
+    pub fn confirm_overwrite(&mut self, path: PathBuf) {
+        if let Some(p) = self.pending.take().filter(|p| p.path == path) {
+            self.confirm = Some(p);
+        }
+    }
+
+    /// The default export path of a link: its ref as the file name, in the last folder used.
+    pub fn default_path(&self, ref_code: &str) -> String {
+        let file = format!("{}.png", crate::export::safe_file_stem(ref_code));
+        if self.folder.is_empty() {
+            file
+        } else {
+            Path::new(&self.folder).join(file).display().to_string()
+        }
+    }
+
+    /// Draws the panel for `row`; returns its rectangle.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        row: &LinkRow,
+        actions: &mut Vec<Action>,
+    ) -> egui::Rect {
+        let _ = shared;
+        // At most 45% of the window, so the table next to it keeps its room.
+        let max = (ui.available_width() * 0.45).max(200.0);
+        egui::Panel::right("link_detail")
+            .resizable(true)
+            .default_size(340.0_f32.min(max))
+            .size_range(200.0..=max)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.contents(ui, row, actions));
+            })
+            .response
+            .rect
+    }
+
+    fn contents(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
+        let id = LinkId(row.link.id);
+        ui.horizontal(|ui| {
+            if ui.small_button("Close").clicked() {
+                actions.push(Action::Select(None));
+            }
+            ui.add(
+                egui::Label::new(egui::RichText::new(display(&row.link.ref_code)).heading())
+                    .truncate(),
+            );
+        });
+        ui.label(format!(
+            "{} · {}",
+            display(&row.campaign_name),
+            display(&row.channel_name)
+        ));
+        if let Some(tex) = self.preview(ui.ctx(), &row.url) {
+            let side = ui.available_width().clamp(120.0, 220.0);
+            ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(side, side)))
+                .on_hover_text("QR code preview");
+        }
+        ui.add(egui::Label::new(egui::RichText::new(display(&row.url)).monospace()).wrap());
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
+                actions.push(Action::Copy(row.url.clone()));
+            }
+            if ui.button("Open link").clicked() {
+                ui.ctx().open_url(egui::OpenUrl::new_tab(&row.url));
+            }
+        });
+        ui.separator();
+        ui.strong("Call to action");
+        if row.link.cta.is_empty() {
+            widgets::warning_text(ui, "No call to action yet.");
+        } else {
+            ui.label(display(&row.link.cta));
+        }
+        ui.label(
+            egui::RichText::new(
+                "Say what the person gets, e.g. \"Get daily top stories delivered directly to Messenger\".",
+            )
+            .small()
+            .weak(),
+        );
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Edit link").clicked() {
+                actions.push(Action::OpenEditLink(id));
+            }
+            let archive = if row.link.archived {
+                "Restore"
+            } else {
+                "Archive"
+            };
+            if ui.button(archive).clicked() {
+                actions.push(Action::Send(Command::ArchiveLink(id, !row.link.archived)));
+            }
+            if ui.button("Remove…").clicked() {
+                actions.push(Action::ConfirmRemove(id));
+            }
+        });
+        ui.separator();
+        self.export_form(ui, row, actions);
+    }
+
+    /// A texture of the code for `url` in the style, rebuilt only when they change.
+    fn preview(&mut self, ctx: &egui::Context, url: &str) -> Option<egui::TextureHandle> {
+        let style = &self.style;
+        if let Some(p) = &self.texture
+            && p.url == url
+            && p.fg == style.fg.0
+            && p.bg == style.bg.0
+            && p.ecc == style.ecc
+            && p.quiet_zone == style.quiet_zone_modules
+        {
+            return Some(p.texture.clone());
+        }
+        let matrix = QrMatrix::encode(url, style.ecc).ok()?;
+        let scale = 4usize;
+        let quiet = usize::try_from(style.quiet_zone_modules).ok()?;
+        let width = usize::try_from(matrix.width).ok()?;
+        let side = width
+            .checked_add(quiet.checked_mul(2)?)?
+            .checked_mul(scale)?;
+        let bg = egui::Color32::from_rgb(style.bg.0[0], style.bg.0[1], style.bg.0[2]);
+        let fg = egui::Color32::from_rgb(style.fg.0[0], style.fg.0[1], style.fg.0[2]);
+        let mut pixels = vec![bg; side.checked_mul(side)?];
+        for y in 0..matrix.width {
+            for x in 0..matrix.width {
+                if matrix.is_dark(x, y) {
+                    let px = (x as usize + quiet) * scale;
+                    let py = (y as usize + quiet) * scale;
+                    for yy in py..py + scale {
+                        pixels[yy * side + px..yy * side + px + scale].fill(fg);
                     }
                 }
             }
         }
-    }
-    let image = egui::ColorImage::new([side, side], pixels);
-    let tex = ctx.load_texture("qr_preview", image, egui::TextureOptions::NEAREST);
-    view.texture = Some(Preview {
-        url: url.to_string(),
-        fg: style.fg.0,
-        bg: style.bg.0,
-        ecc: style.ecc,
-        quiet_zone: style.quiet_zone_modules,
-        texture: tex.clone(),
-    });
-    Some(tex)
-}
-
-/// Draws the detail panel of the selected link.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let Some(row) = app.selected_link().cloned() else {
-        return;
-    };
-    egui::Panel::right("link_detail").resizable(true).default_size(360.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading(&row.link.ref_code);
-                if ui.small_button("Close").clicked() {
-                    app.links.selected = None;
-                }
-            });
-            ui.label(format!("{} · {}", row.campaign_name, row.channel_name));
-            let style = app.state.qr_style.clone();
-            if let Some(tex) = preview(&mut app.detail, ui.ctx(), &row.url, &style) {
-                ui.add(egui::Image::new(&tex).fit_to_exact_size(egui::vec2(220.0, 220.0)))
-                    .on_hover_text("QR code preview");
-            }
-            ui.label(egui::RichText::new(&row.url).monospace());
-            ui.horizontal(|ui| {
-                if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
-                    ui.ctx().copy_text(row.url.clone());
-                    app.messages.push(super::Message { is_error: false, text: format!("Copied {}", row.url) });
-                }
-                if ui.button("Open link").clicked() {
-                    ui.ctx().open_url(egui::OpenUrl::new_tab(&row.url));
-                }
-            });
-            ui.separator();
-            ui.strong("Call to action");
-            if row.link.cta.is_empty() {
-                widgets::warning_text(ui, "No call to action yet.");
-            } else {
-                ui.label(&row.link.cta);
-            }
-            ui.label(
-                egui::RichText::new(
-                    "Say what the person gets, e.g. \"Get daily top stories delivered directly to Messenger\".",
-                )
-                .small()
-                .weak(),
-            );
-            ui.horizontal(|ui| {
-                if ui.button("Edit link").clicked() {
-                    app.dialogs.link = Some(dialogs::LinkForm::edit(&row));
-                }
-                let archive = if row.link.archived { "Restore" } else { "Archive" };
-                if ui.button(archive).clicked() {
-                    app.send(Command::ArchiveLink(row.link.id, !row.link.archived));
-                }
-                if ui.button("Remove…").clicked() {
-                    app.dialogs.confirm_remove = Some((row.link.id, row.link.ref_code.clone()));
-                }
-            });
-            ui.separator();
-            export_form(app, ui, &row);
+        let image = egui::ColorImage::new([side, side], pixels);
+        let tex = ctx.load_texture("qr_preview", image, egui::TextureOptions::NEAREST);
+        self.texture = Some(Preview {
+            url: url.to_string(),
+            fg: style.fg.0,
+            bg: style.bg.0,
+            ecc: style.ecc,
+            quiet_zone: style.quiet_zone_modules,
+            texture: tex.clone(),
         });
-    });
-}
+        Some(tex)
+    }
 
-fn export_form(app: &mut App, ui: &mut egui::Ui, row: &crate::store::LinkRow) {
-    ui.strong("Export QR code");
-    let style = &mut app.state.qr_style;
-    ui.horizontal(|ui| {
-        let l = ui.label("Size (px)");
-        ui.add(
-            egui::DragValue::new(&mut style.size_px)
-                .range(MIN_SIZE_PX..=MAX_SIZE_PX)
-                .speed(16),
-        )
-        .labelled_by(l.id);
-        let l = ui.label("Error correction");
-        egui::ComboBox::from_id_salt("ecc")
-            .selected_text(style.ecc.to_string())
-            .show_ui(ui, |ui| {
-                for e in Ecc::ALL {
-                    ui.selectable_value(&mut style.ecc, e, e.to_string());
-                }
-            })
-            .response
+    fn style_form(&mut self, ui: &mut egui::Ui) -> bool {
+        let style = &mut self.style;
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Size (px)");
+            ui.add(
+                egui::DragValue::new(&mut style.size_px)
+                    .range(MIN_SIZE_PX..=MAX_SIZE_PX)
+                    .speed(16),
+            )
             .labelled_by(l.id);
-    });
-    let fg_text = app.detail.fg_text.get_or_insert_with(|| style.fg.hex());
-    let fg_ok = Color::parse("fg", fg_text);
-    widgets::text_field(ui, "Code colour", fg_text, "#000000");
-    match &fg_ok {
-        Ok(c) => style.fg = *c,
-        Err(e) => widgets::error_text(ui, &e.to_string()),
-    }
-    let bg_text = app.detail.bg_text.get_or_insert_with(|| style.bg.hex());
-    let bg_ok = Color::parse("bg", bg_text);
-    widgets::text_field(ui, "Background colour", bg_text, "#ffffff");
-    match &bg_ok {
-        Ok(c) => style.bg = *c,
-        Err(e) => widgets::error_text(ui, &e.to_string()),
-    }
-    ui.checkbox(&mut style.caption, "Caption under the code");
-    let warnings = warnings_for(&row.url, style);
-    match &warnings {
-        Ok(ws) => {
-            for w in ws {
-                widgets::warning_text(ui, &w.to_string());
-            }
-        }
-        Err(e) => widgets::error_text(ui, &e.to_string()),
-    }
-    ui.horizontal(|ui| {
-        let l = ui.label("Save to");
-        ui.add(
-            egui::TextEdit::singleline(&mut app.state.export_path)
-                .hint_text("/path/to/code.png or .svg")
-                .desired_width(200.0),
-        )
-        .labelled_by(l.id);
-        if ui.button("Browse…").clicked()
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("PNG image", &["png"])
-                .add_filter("SVG image", &["svg"])
-                .set_file_name(format!(
-                    "{}.png",
-                    crate::export::safe_file_stem(&row.link.ref_code)
-                ))
-                .save_file()
-        {
-            app.state.export_path = path.display().to_string();
-        }
-    });
-    let path = app.state.export_path.trim().to_string();
-    let path_ok = crate::export::Format::from_path(std::path::Path::new(&path));
-    if !path.is_empty()
-        && let Err(e) = &path_ok
-    {
-        widgets::error_text(ui, &e.to_string());
-    }
-    let can =
-        fg_ok.is_ok() && bg_ok.is_ok() && warnings.is_ok() && path_ok.is_ok() && !path.is_empty();
-    if ui
-        .add_enabled(can, egui::Button::new("Export QR"))
-        .clicked()
-    {
-        app.send(Command::ExportQr {
-            path: path.into(),
-            url: row.url.clone(),
-            cta: row.link.cta.clone(),
-            style: app.state.qr_style.clone(),
+            let l = ui.label("Error correction");
+            egui::ComboBox::from_id_salt("ecc")
+                .selected_text(style.ecc.to_string())
+                .show_ui(ui, |ui| {
+                    for e in Ecc::ALL {
+                        ui.selectable_value(&mut style.ecc, e, e.to_string());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
         });
+        let fg_text = self.fg_text.get_or_insert_with(|| style.fg.hex());
+        widgets::text_field(ui, "Code colour", fg_text, "#000000");
+        let fg_ok = Color::parse("fg", fg_text);
+        match &fg_ok {
+            Ok(c) => style.fg = *c,
+            Err(e) => widgets::error_text(ui, &e.to_string()),
+        }
+        let bg_text = self.bg_text.get_or_insert_with(|| style.bg.hex());
+        widgets::text_field(ui, "Background colour", bg_text, "#ffffff");
+        let bg_ok = Color::parse("bg", bg_text);
+        match &bg_ok {
+            Ok(c) => style.bg = *c,
+            Err(e) => widgets::error_text(ui, &e.to_string()),
+        }
+        ui.checkbox(&mut style.caption, "Caption under the code");
+        fg_ok.is_ok() && bg_ok.is_ok()
+    }
+
+    fn export_form(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
+        let id = LinkId(row.link.id);
+        ui.strong("Export QR code");
+        let colours_ok = self.style_form(ui);
+        let warnings = warnings_for(&row.url, &self.style);
+        match &warnings {
+            Ok(ws) => {
+                for w in ws {
+                    widgets::warning_text(ui, &w.to_string());
+                }
+            }
+            Err(e) => widgets::error_text(ui, &e.to_string()),
+        }
+        let mut path = self
+            .typed
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| self.default_path(&row.link.ref_code));
+        let before = path.clone();
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("Save to");
+            ui.add(
+                egui::TextEdit::singleline(&mut path)
+                    .hint_text("/path/to/code.png or .svg")
+                    .desired_width(ui.available_width().clamp(120.0, 260.0)),
+            )
+            .labelled_by(l.id);
+            if ui.button("Browse…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("PNG image", &["png"])
+                    .add_filter("SVG image", &["svg"])
+                    .set_directory(&self.folder)
+                    .set_file_name(format!(
+                        "{}.png",
+                        crate::export::safe_file_stem(&row.link.ref_code)
+                    ))
+                    .save_file()
+            {
+                path = p.display().to_string();
+            }
+        });
+        if path != before {
+            self.typed.insert(id, path.clone());
+        }
+        let path = path.trim().to_string();
+        let path_ok = crate::export::Format::from_path(Path::new(&path));
+        if !path.is_empty()
+            && let Err(e) = &path_ok
+        {
+            widgets::error_text(ui, &e.to_string());
+        }
+        let can = colours_ok && warnings.is_ok() && path_ok.is_ok() && !path.is_empty();
+        if ui
+            .add_enabled(can, egui::Button::new("Export QR"))
+            .clicked()
+        {
+            let pending = PendingExport {
+                path: PathBuf::from(&path),
+                ref_code: row.link.ref_code.clone(),
+                url: row.url.clone(),
+                cta: row.link.cta.clone(),
+                style: self.style.clone(),
+            };
+            if let Some(dir) = pending.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                self.folder = dir.display().to_string();
+            }
+            actions.push(Action::Send(export_command(&pending, false)));
+            self.pending = Some(pending);
+        }
+    }
+
+    /// The "replace the existing file?" question, modal; drawn on every screen.
+    #[must_use]
+    pub fn overwrite_dialog(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let Some(pending) = &self.confirm else {
+            return actions;
+        };
+        let mut decided = None;
+        let modal = egui::Modal::new(egui::Id::unique("confirm_overwrite")).show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("Replace the existing file?");
+            ui.label(format!(
+                "{} already exists. Replace it with the QR code of {}?",
+                display(&pending.path.display().to_string()),
+                display(&pending.ref_code)
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Replace file").clicked() {
+                    decided = Some(true);
+                }
+                if ui.button("Keep existing file").clicked() {
+                    decided = Some(false);
+                }
+            });
+            if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                decided = Some(true);
+            }
+        });
+        if decided.is_none() && modal.should_close() {
+            decided = Some(false);
+        }
+        match decided {
+            Some(true) => {
+                actions.push(Action::Send(export_command(pending, true)));
+                self.confirm = None;
+            }
+            Some(false) => {
+                actions.push(Action::Say(super::Message {
+                    is_error: false,
+                    text: format!("Kept {}", pending.path.display()),
+                }));
+                self.confirm = None;
+            }
+            None => {}
+        }
+        actions
+    }
+}
+
+fn export_command(p: &PendingExport, replace: bool) -> Command {
+    Command::ExportQr {
+        path: p.path.clone(),
+        url: p.url.clone(),
+        cta: p.cta.clone(),
+        style: p.style.clone(),
+        replace,
     }
 }

@@ -1,268 +1,448 @@
-//! The Links screen: a side panel of campaigns and channels with a filter,
-//! and the table of links.
+//! The Links screen: a collapsible side panel of campaigns and channels with
+//! a filter, and the table of links.
 
-use super::{App, dialogs, widgets};
-use crate::model::ChannelKind;
+use super::widgets::{self, display};
+use super::{Action, Shared, UiState};
+use crate::model::{CampaignId, ChannelId, ChannelKind, LinkId};
+use crate::store::LinkRow;
 use crate::worker::Command;
+use egui_extras::{Column, TableBuilder};
 
-/// Runtime state of the links screen.
-#[derive(Default)]
-pub struct LinksView {
-    /// Selected link id.
-    pub selected: Option<i64>,
-    /// Filter text.
-    pub filter: String,
-    /// Focus the filter on the next frame (Ctrl+F).
-    pub focus_filter: bool,
-    /// Only this campaign.
-    pub campaign: Option<i64>,
-    /// Only this channel.
-    pub channel: Option<i64>,
+/// Table sort column of the links table.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+enum SortBy {
+    #[default]
+    Ref,
+    Channel,
+    Campaign,
+    Referrals,
+}
+
+/// The Links screen's own state: filters, sorting, side panel, new-item fields.
+pub struct LinksPanel {
+    filter: String,
+    focus_filter: bool,
+    campaign: Option<CampaignId>,
+    channel: Option<ChannelId>,
     new_campaign: String,
     new_channel: String,
-    new_channel_kind: Option<ChannelKind>,
+    new_channel_kind: ChannelKind,
+    show_archived: bool,
+    side_open: bool,
+    sort: SortBy,
+    ascending: bool,
 }
 
-/// The side panel.
-pub fn side_panel(app: &mut App, ui: &mut egui::Ui) {
-    egui::Panel::left("catalog")
-        .resizable(true)
-        .default_size(230.0)
-        .show(ui, |ui| {
-            let label = ui.label("Filter");
-            let filter = ui.add(
-                egui::TextEdit::singleline(&mut app.links.filter)
+impl LinksPanel {
+    /// The panel with the remembered choices.
+    pub fn new(state: &UiState) -> Self {
+        Self {
+            filter: String::new(),
+            focus_filter: false,
+            campaign: None,
+            channel: None,
+            new_campaign: String::new(),
+            new_channel: String::new(),
+            new_channel_kind: ChannelKind::Other,
+            show_archived: state.show_archived,
+            side_open: state.side_panel_open,
+            sort: SortBy::Ref,
+            ascending: true,
+        }
+    }
+
+    /// Writes the choices to remember.
+    pub fn save(&self, state: &mut UiState) {
+        state.show_archived = self.show_archived;
+        state.side_panel_open = self.side_open;
+    }
+
+    /// Shows the side panel and focuses the filter on the next frame (Ctrl+F).
+    pub fn focus_filter(&mut self) {
+        self.side_open = true;
+        self.focus_filter = true;
+    }
+
+    /// The side panel, when open; returns its rectangle.
+    pub fn side_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Option<egui::Rect> {
+        if !self.side_open {
+            return None;
+        }
+        // Never more than a third of the window, so the table keeps its room.
+        let max = (ui.available_width() / 3.0).max(160.0);
+        let r = egui::Panel::left("catalog")
+            .resizable(true)
+            .default_size(220.0_f32.min(max))
+            .size_range(140.0..=max)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.side_contents(ui, shared, actions));
+            });
+        Some(r.response.rect)
+    }
+
+    fn side_contents(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        ui.horizontal(|ui| {
+            ui.strong("Filters");
+            if ui
+                .small_button("Hide")
+                .on_hover_text("Hide this panel")
+                .clicked()
+            {
+                self.side_open = false;
+            }
+        });
+        let label = ui.label("Filter");
+        let filter = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.filter)
                     .hint_text("ref, channel, campaign (Ctrl+F)")
                     .desired_width(f32::INFINITY),
-            );
-            let filter = filter.labelled_by(label.id);
-            if app.links.focus_filter {
-                filter.request_focus();
-                app.links.focus_filter = false;
+            )
+            .labelled_by(label.id);
+        if self.focus_filter {
+            filter.request_focus();
+            self.focus_filter = false;
+        }
+        ui.separator();
+        self.campaigns(ui, shared, actions);
+        ui.separator();
+        self.channels(ui, shared, actions);
+        ui.separator();
+        ui.checkbox(&mut self.show_archived, "Show archived");
+    }
+
+    fn campaigns(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        ui.strong("Campaigns");
+        if ui
+            .selectable_label(self.campaign.is_none(), "All campaigns")
+            .clicked()
+        {
+            self.campaign = None;
+        }
+        for c in shared
+            .snap
+            .campaigns
+            .iter()
+            .filter(|c| !c.archived || self.show_archived)
+        {
+            let mut text = display(&c.name);
+            if c.archived {
+                text.push_str(" (archived)");
             }
-            ui.separator();
-            ui.strong("Campaigns");
+            let id = CampaignId(c.id);
             if ui
-                .selectable_label(app.links.campaign.is_none(), "All campaigns")
+                .selectable_label(self.campaign == Some(id), text)
                 .clicked()
             {
-                app.links.campaign = None;
+                self.campaign = Some(id);
             }
-            let mut pick = None;
-            for c in app
-                .snap
-                .campaigns
-                .iter()
-                .filter(|c| !c.archived || app.state.show_archived)
-            {
-                let text = if c.archived {
-                    format!("{} (archived)", c.name)
-                } else {
-                    c.name.clone()
-                };
-                if ui
-                    .selectable_label(app.links.campaign == Some(c.id), text)
-                    .clicked()
-                {
-                    pick = Some(c.id);
-                }
-            }
-            if pick.is_some() {
-                app.links.campaign = pick;
-            }
-            if let Some(page) = app.snap.page {
-                ui.horizontal(|ui| {
-                    let l = ui.label("New campaign");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut app.links.new_campaign)
-                            .desired_width(110.0),
-                    )
-                    .labelled_by(l.id);
-                    let valid =
-                        crate::model::NewCampaign::parse(&app.links.new_campaign, None, None, None);
-                    if ui
-                        .add_enabled(valid.is_ok(), egui::Button::new("Add campaign"))
-                        .clicked()
-                        && let Ok(new) = valid
-                    {
-                        app.send(Command::AddCampaign(page, new));
-                        app.links.new_campaign.clear();
-                    }
-                });
-            }
-            ui.separator();
-            ui.strong("Channels");
+        }
+        let Some(page) = shared.snap.page else { return };
+        let l = ui.label("New campaign");
+        ui.add(egui::TextEdit::singleline(&mut self.new_campaign).desired_width(f32::INFINITY))
+            .labelled_by(l.id);
+        let valid = crate::model::NewCampaign::parse(&self.new_campaign, None, None, None);
+        if ui
+            .add_enabled(valid.is_ok(), egui::Button::new("Add campaign"))
+            .clicked()
+            && let Ok(new) = valid
+        {
+            actions.push(Action::Send(Command::AddCampaign(page, new)));
+            self.new_campaign.clear();
+        }
+    }
+
+    fn channels(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+        ui.strong("Channels");
+        if ui
+            .selectable_label(self.channel.is_none(), "All channels")
+            .clicked()
+        {
+            self.channel = None;
+        }
+        for c in shared
+            .snap
+            .channels
+            .iter()
+            .filter(|c| !c.archived || self.show_archived)
+        {
+            let id = ChannelId(c.id);
+            let text = format!("{} · {}", display(&c.name), c.kind);
             if ui
-                .selectable_label(app.links.channel.is_none(), "All channels")
+                .selectable_label(self.channel == Some(id), text)
                 .clicked()
             {
-                app.links.channel = None;
+                self.channel = Some(id);
             }
-            let mut pick = None;
-            for c in app
-                .snap
-                .channels
-                .iter()
-                .filter(|c| !c.archived || app.state.show_archived)
-            {
-                if ui
-                    .selectable_label(
-                        app.links.channel == Some(c.id),
-                        format!("{} · {}", c.name, c.kind),
-                    )
-                    .clicked()
-                {
-                    pick = Some(c.id);
-                }
-            }
-            if pick.is_some() {
-                app.links.channel = pick;
-            }
-            if let Some(page) = app.snap.page {
-                ui.horizontal(|ui| {
-                    let l = ui.label("New channel");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut app.links.new_channel).desired_width(110.0),
-                    )
-                    .labelled_by(l.id);
-                });
-                ui.horizontal(|ui| {
-                    let l = ui.label("Kind");
-                    let kind = app.links.new_channel_kind.unwrap_or(ChannelKind::Other);
-                    egui::ComboBox::from_id_salt("new_channel_kind")
-                        .selected_text(kind.as_str())
-                        .show_ui(ui, |ui| {
-                            for k in ChannelKind::ALL {
-                                ui.selectable_value(
-                                    &mut app.links.new_channel_kind,
-                                    Some(k),
-                                    k.as_str(),
-                                );
-                            }
-                        })
-                        .response
-                        .labelled_by(l.id);
-                    let valid = crate::model::validate_name("name", &app.links.new_channel).is_ok();
-                    if ui
-                        .add_enabled(valid, egui::Button::new("Add channel"))
-                        .clicked()
-                    {
-                        app.send(Command::AddChannel(
-                            page,
-                            app.links.new_channel.trim().to_string(),
-                            kind,
-                        ));
-                        app.links.new_channel.clear();
+        }
+        let Some(page) = shared.snap.page else { return };
+        let l = ui.label("New channel");
+        ui.add(egui::TextEdit::singleline(&mut self.new_channel).desired_width(f32::INFINITY))
+            .labelled_by(l.id);
+        ui.horizontal(|ui| {
+            let l = ui.label("Kind");
+            egui::ComboBox::from_id_salt("new_channel_kind")
+                .selected_text(self.new_channel_kind.as_str())
+                .show_ui(ui, |ui| {
+                    for k in ChannelKind::ALL {
+                        ui.selectable_value(&mut self.new_channel_kind, k, k.as_str());
                     }
-                });
-            }
-            ui.separator();
-            ui.checkbox(&mut app.state.show_archived, "Show archived");
+                })
+                .response
+                .labelled_by(l.id);
         });
+        let valid = crate::model::validate_name("name", &self.new_channel);
+        if ui
+            .add_enabled(valid.is_ok(), egui::Button::new("Add channel"))
+            .clicked()
+            && let Ok(name) = valid
+        {
+            actions.push(Action::Send(Command::AddChannel(
+                page,
+                name,
+                self.new_channel_kind,
+            )));
+            self.new_channel.clear();
+        }
+    }
+
+    /// The toolbar, the links table and the empty states.
+    #[must_use]
+    pub fn central(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if !shared.loaded {
+            ui.spinner();
+            return actions;
+        }
+        if shared.snap.pages.is_empty() {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                empty_state(
+                    ui,
+                    "Welcome to refboard",
+                    "refboard makes m.me links for a Facebook Page. Start with its username, link or Page ID.",
+                );
+                if ui.button("Add your page").clicked() {
+                    actions.push(Action::OpenPageForm { edit: false });
+                }
+            });
+            return actions;
+        }
+        ui.horizontal_wrapped(|ui| {
+            if !self.side_open && ui.button("Show filters").clicked() {
+                self.side_open = true;
+            }
+            if ui.button("New link").on_hover_text("Ctrl+N").clicked() {
+                actions.push(Action::OpenNewLink(None));
+            }
+            if ui.button("Bulk export…").clicked() {
+                actions.push(Action::OpenBulk(self.campaign));
+            }
+            if shared.snap.backend_url.is_empty() && !shared.snap.links.is_empty() {
+                ui.separator();
+                if ui.link("Connect your bot backend").clicked() {
+                    actions.push(Action::ShowTab(super::Tab::Backend));
+                }
+            }
+        });
+        ui.separator();
+        if shared.snap.links.is_empty() {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                empty_state(
+                    ui,
+                    "No links yet",
+                    "A link is an m.me URL with a ref code. Put each on one flyer, newsletter, ad or web page to see where conversations come from.",
+                );
+                if ui.button("Create your first link").clicked() {
+                    actions.push(Action::OpenNewLink(None));
+                }
+            });
+            return actions;
+        }
+        let rows = self.rows(shared);
+        if rows.is_empty() {
+            ui.label("No link matches the filter.");
+            return actions;
+        }
+        self.table(ui, shared, &rows, &mut actions);
+        actions
+    }
+
+    /// The rows that pass the filters, sorted.
+    fn rows<'a>(&self, shared: &Shared<'a>) -> Vec<&'a LinkRow> {
+        let needle = self.filter.to_lowercase();
+        let referrals = |r: &LinkRow| {
+            shared
+                .snap
+                .last_7_days
+                .get(&LinkId(r.link.id))
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut rows: Vec<&LinkRow> = shared
+            .snap
+            .links
+            .iter()
+            .filter(|r| self.show_archived || !r.link.archived)
+            .filter(|r| self.campaign.is_none_or(|c| r.link.campaign == c.0))
+            .filter(|r| self.channel.is_none_or(|c| r.link.channel == c.0))
+            .filter(|r| {
+                needle.is_empty()
+                    || r.link.ref_code.to_lowercase().contains(&needle)
+                    || r.campaign_name.to_lowercase().contains(&needle)
+                    || r.channel_name.to_lowercase().contains(&needle)
+                    || r.link.cta.to_lowercase().contains(&needle)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            let o = match self.sort {
+                SortBy::Ref => a.link.ref_code.cmp(&b.link.ref_code),
+                SortBy::Channel => a.channel_name.cmp(&b.channel_name),
+                SortBy::Campaign => a.campaign_name.cmp(&b.campaign_name),
+                SortBy::Referrals => referrals(a).cmp(&referrals(b)),
+            };
+            let o = if self.ascending { o } else { o.reverse() };
+            o.then_with(|| a.link.ref_code.cmp(&b.link.ref_code))
+        });
+        rows
+    }
+
+    fn header(&mut self, ui: &mut egui::Ui, col: SortBy, name: &str) {
+        if sort_header(ui, name, self.sort == col, self.ascending) {
+            if self.sort == col {
+                self.ascending = !self.ascending;
+            } else {
+                self.sort = col;
+                self.ascending = col != SortBy::Referrals;
+            }
+        }
+    }
+
+    fn table(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        rows: &[&LinkRow],
+        actions: &mut Vec<Action>,
+    ) {
+        let selected = shared.selected.map(|r| LinkId(r.link.id));
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            TableBuilder::new(ui)
+                .id_salt("links_table")
+                .striped(true)
+                .resizable(true)
+                .sense(egui::Sense::click())
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+                .column(Column::initial(180.0).at_least(80.0).clip(true))
+                .column(Column::initial(110.0).at_least(70.0).clip(true))
+                .column(Column::initial(110.0).at_least(70.0).clip(true))
+                .column(Column::initial(130.0).at_least(120.0))
+                .column(Column::remainder().at_least(120.0).clip(true))
+                .header(row_height, |mut h| {
+                    h.col(|ui| self.header(ui, SortBy::Ref, "Ref"));
+                    h.col(|ui| self.header(ui, SortBy::Channel, "Channel"));
+                    h.col(|ui| self.header(ui, SortBy::Campaign, "Campaign"));
+                    h.col(|ui| {
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            self.header(ui, SortBy::Referrals, "Referrals (7 days)");
+                        });
+                    });
+                    h.col(|ui| {
+                        ui.strong("URL");
+                    });
+                })
+                .body(|body| {
+                    body.rows(row_height, rows.len(), |mut row| {
+                        let r = rows[row.index()];
+                        let id = LinkId(r.link.id);
+                        row.set_selected(selected == Some(id));
+                        let mut text = display(&r.link.ref_code);
+                        if r.link.archived {
+                            text.push_str(" (archived)");
+                        }
+                        let mut clicked = false;
+                        row.col(|ui| {
+                            clicked |= ui
+                                .add(
+                                    egui::Button::selectable(selected == Some(id), text).truncate(),
+                                )
+                                .clicked();
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(display(&r.channel_name)).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(display(&r.campaign_name)).truncate());
+                        });
+                        row.col(|ui| {
+                            ui.with_layout(
+                                egui::Layout::right_to_left(egui::Align::Center),
+                                |ui| {
+                                    let n = shared.snap.last_7_days.get(&id).copied().unwrap_or(0);
+                                    ui.label(n.to_string());
+                                },
+                            );
+                        });
+                        row.col(|ui| {
+                            ui.add(
+                                egui::Label::new(
+                                    egui::RichText::new(display(&r.url)).monospace().small(),
+                                )
+                                .truncate(),
+                            );
+                        });
+                        if clicked || row.response().clicked() {
+                            actions.push(Action::Select(Some(id)));
+                        }
+                    });
+                });
+        });
+    }
 }
 
-/// The links table and its empty states.
-pub fn central(app: &mut App, ui: &mut egui::Ui) {
-    if !app.loaded {
-        ui.spinner();
-        return;
+/// A clickable column header with a sort arrow (drawn, so it needs no
+/// font glyph) when it is the sort column. Returns whether it was clicked.
+pub fn sort_header(ui: &mut egui::Ui, name: &str, sorted: bool, ascending: bool) -> bool {
+    let direction = if ascending { "ascending" } else { "descending" };
+    let text = if sorted {
+        format!("{name}, sorted {direction}")
+    } else {
+        name.to_string()
+    };
+    let response = ui
+        .add(egui::Button::new(egui::RichText::new(name).strong()).frame(false))
+        .on_hover_text(format!("Sort by {name}"));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, text.clone()));
+    if sorted {
+        let h = ui.text_style_height(&egui::TextStyle::Body) * 0.5;
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(h, h), egui::Sense::hover());
+        let c = rect.center();
+        let d = h * 0.5;
+        let points = if ascending {
+            vec![
+                c + egui::vec2(-d, d * 0.6),
+                c + egui::vec2(d, d * 0.6),
+                c + egui::vec2(0.0, -d * 0.7),
+            ]
+        } else {
+            vec![
+                c + egui::vec2(-d, -d * 0.6),
+                c + egui::vec2(d, -d * 0.6),
+                c + egui::vec2(0.0, d * 0.7),
+            ]
+        };
+        ui.painter().add(egui::Shape::convex_polygon(
+            points,
+            ui.visuals().strong_text_color(),
+            egui::Stroke::NONE,
+        ));
     }
-    if app.snap.pages.is_empty() {
-        empty_state(
-            ui,
-            "Welcome to refboard",
-            "refboard makes m.me links for a Facebook Page. Start with its username, link or Page ID.",
-        );
-        if ui.button("Add your page").clicked() {
-            app.dialogs.page = Some(dialogs::PageForm::default());
-        }
-        return;
-    }
-    ui.horizontal(|ui| {
-        if ui.button("New link").on_hover_text("Ctrl+N").clicked() {
-            app.open_new_link(None);
-        }
-        if ui.button("Bulk export…").clicked() {
-            app.dialogs.bulk = Some(dialogs::BulkForm::new(&app.state, app.links.campaign));
-        }
-        if app.snap.backend_url.is_empty() && !app.snap.links.is_empty() {
-            ui.separator();
-            if ui.link("Connect your bot backend").clicked() {
-                app.state.tab = super::Tab::Backend;
-            }
-        }
-    });
-    ui.separator();
-    if app.snap.links.is_empty() {
-        empty_state(
-            ui,
-            "No links yet",
-            "A link is an m.me URL with a ref code. Put each on one flyer, newsletter, ad or web page to see where conversations come from.",
-        );
-        if ui.button("Create your first link").clicked() {
-            app.open_new_link(None);
-        }
-        return;
-    }
-    let needle = app.links.filter.to_lowercase();
-    let rows: Vec<usize> = app
-        .snap
-        .links
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| app.state.show_archived || !r.link.archived)
-        .filter(|(_, r)| app.links.campaign.is_none_or(|c| r.link.campaign == c))
-        .filter(|(_, r)| app.links.channel.is_none_or(|c| r.link.channel == c))
-        .filter(|(_, r)| {
-            needle.is_empty()
-                || r.link.ref_code.to_lowercase().contains(&needle)
-                || r.campaign_name.to_lowercase().contains(&needle)
-                || r.channel_name.to_lowercase().contains(&needle)
-                || r.link.cta.to_lowercase().contains(&needle)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if rows.is_empty() {
-        ui.label("No link matches the filter.");
-        return;
-    }
-    egui::ScrollArea::both()
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            egui::Grid::new("links_table")
-                .striped(true)
-                .num_columns(5)
-                .show(ui, |ui| {
-                    for h in ["Ref", "Channel", "Campaign", "URL", "Referrals (7 days)"] {
-                        ui.strong(h);
-                    }
-                    ui.end_row();
-                    for i in rows {
-                        let r = &app.snap.links[i];
-                        let selected = app.links.selected == Some(r.link.id);
-                        let text = if r.link.archived {
-                            format!("{} (archived)", r.link.ref_code)
-                        } else {
-                            r.link.ref_code.clone()
-                        };
-                        if ui.selectable_label(selected, text).clicked() {
-                            app.links.selected = Some(r.link.id);
-                        }
-                        ui.label(&r.channel_name);
-                        ui.label(&r.campaign_name);
-                        ui.label(egui::RichText::new(&r.url).monospace().small());
-                        ui.label(
-                            app.snap
-                                .last_7_days
-                                .get(&r.link.id)
-                                .copied()
-                                .unwrap_or(0)
-                                .to_string(),
-                        );
-                        ui.end_row();
-                    }
-                });
-        });
+    response.clicked()
 }
 
 fn empty_state(ui: &mut egui::Ui, title: &str, text: &str) {

@@ -1,8 +1,13 @@
-//! The desktop dashboard (eframe/egui). One panel per file; this module
-//! holds the [`App`], its persisted [`UiState`] and the runtime handles.
+//! The desktop dashboard (eframe/egui).
 //!
-//! The UI draws from memory and turns clicks into [`Command`]s for the
-//! worker thread; it never touches SQLite, the network or files itself.
+//! Each panel is a struct that owns its state, draws from the worker's
+//! [`Snapshot`] (through [`Shared`]) and returns [`Action`]s; [`App`] applies
+//! them in one place ([`App::apply_action`]). No panel changes another
+//! panel's state.
+//!
+//! The UI never touches SQLite, the network or files: it turns clicks into
+//! [`Command`]s for the worker lanes and drains their [`Event`]s under a time
+//! budget, leaving the rest queued for the next frame.
 
 mod analytics;
 mod backend;
@@ -12,17 +17,25 @@ mod links;
 mod top_bar;
 mod widgets;
 
+use crate::model::{LinkId, PageId};
 use crate::qr::QrStyle;
 use crate::stats::{Every, GroupBy, Report};
+use crate::store::LinkRow;
 use crate::worker::{Command, Event, Job, Snapshot, WorkerHandle, spawn};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
+
+pub use analytics::{KindView, Range, TOP_GROUPS, UNTRACKED_PER_PAGE};
 
 /// Key of the persisted UI state in eframe's storage.
 const STATE_KEY: &str = "refboard-ui";
 /// How long events may be drained in one frame, so a flood never freezes the UI.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+/// The app id: the window class on X11 and Wayland, and the .desktop file's name.
+pub const APP_ID: &str = "refboard";
 
 /// The screens of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -36,82 +49,15 @@ pub enum Tab {
     Backend,
 }
 
-/// Date range presets of the analytics screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Range {
-    /// Today only.
-    Today,
-    /// Last 7 days.
-    Days7,
-    /// Last 30 days.
-    #[default]
-    Days30,
-    /// Last 90 days.
-    Days90,
-    /// Last 365 days.
-    Days365,
-    /// Everything.
-    All,
-    /// The custom from/to fields.
-    Custom,
-}
-
-impl Range {
-    /// Every preset, in menu order.
-    pub const ALL: [Range; 7] = [
-        Range::Today,
-        Range::Days7,
-        Range::Days30,
-        Range::Days90,
-        Range::Days365,
-        Range::All,
-        Range::Custom,
-    ];
-
-    /// Button text.
-    pub fn label(self) -> &'static str {
-        match self {
-            Range::Today => "Today",
-            Range::Days7 => "7 days",
-            Range::Days30 => "30 days",
-            Range::Days90 => "90 days",
-            Range::Days365 => "365 days",
-            Range::All => "All time",
-            Range::Custom => "Custom",
-        }
-    }
-
-    /// Days back from today, for the presets that have a fixed length.
-    pub fn days(self) -> Option<i64> {
-        match self {
-            Range::Today => Some(1),
-            Range::Days7 => Some(7),
-            Range::Days30 => Some(30),
-            Range::Days90 => Some(90),
-            Range::Days365 => Some(365),
-            Range::All | Range::Custom => None,
-        }
-    }
-}
-
-/// How the new-versus-returning split is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum KindView {
-    /// Stacked bars.
-    #[default]
-    Stacked,
-    /// Two lines.
-    Lines,
-}
-
-/// UI choices remembered between runs (data stays in SQLite).
+/// UI choices remembered between runs (data stays in SQLite). Each panel
+/// takes its part at start and gives it back when eframe saves.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UiState {
     /// Screen shown.
     pub tab: Tab,
     /// Page shown.
-    pub page: Option<i64>,
+    pub page: Option<PageId>,
     /// Analytics range preset.
     pub range: Range,
     /// Custom range start, YYYY-MM-DD.
@@ -119,21 +65,23 @@ pub struct UiState {
     /// Custom range end, YYYY-MM-DD.
     pub custom_to: String,
     /// Bucket size; `None` = automatic.
-    pub every: Option<EveryChoice>,
+    pub every: Option<Every>,
     /// Grouping.
-    pub by: ByChoice,
+    pub by: GroupBy,
     /// New vs returning drawing.
     pub kind_view: KindView,
     /// Style of exported codes.
     pub qr_style: QrStyle,
-    /// Last single-code export path.
-    pub export_path: String,
+    /// Folder of the last single-code export; each link's file is named after its ref.
+    pub export_folder: String,
     /// Last bulk export folder.
     pub export_dir: String,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
     /// Show archived links.
     pub show_archived: bool,
+    /// Whether the side panel of the Links screen is shown.
+    pub side_panel_open: bool,
 }
 
 impl Default for UiState {
@@ -145,90 +93,17 @@ impl Default for UiState {
             custom_from: String::new(),
             custom_to: String::new(),
             every: None,
-            by: ByChoice::Link,
+            by: GroupBy::Link,
             kind_view: KindView::Stacked,
             qr_style: QrStyle {
                 size_px: 1024,
                 ..QrStyle::default()
             },
-            export_path: String::new(),
+            export_folder: String::new(),
             export_dir: String::new(),
             auto_sync_mins: 15,
             show_archived: false,
-        }
-    }
-}
-
-/// Serializable mirror of [`Every`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EveryChoice {
-    /// Hour.
-    Hour,
-    /// Day.
-    Day,
-    /// Week.
-    Week,
-    /// Month.
-    Month,
-}
-
-impl EveryChoice {
-    /// As the stats type.
-    pub fn every(self) -> Every {
-        match self {
-            EveryChoice::Hour => Every::Hour,
-            EveryChoice::Day => Every::Day,
-            EveryChoice::Week => Every::Week,
-            EveryChoice::Month => Every::Month,
-        }
-    }
-}
-
-/// Serializable mirror of the analytics groupings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ByChoice {
-    /// Link.
-    #[default]
-    Link,
-    /// Channel.
-    Channel,
-    /// Campaign.
-    Campaign,
-    /// Source.
-    Source,
-    /// New vs returning.
-    Kind,
-}
-
-impl ByChoice {
-    /// Every choice, in menu order.
-    pub const ALL: [ByChoice; 5] = [
-        ByChoice::Link,
-        ByChoice::Channel,
-        ByChoice::Campaign,
-        ByChoice::Source,
-        ByChoice::Kind,
-    ];
-
-    /// As the stats type.
-    pub fn by(self) -> GroupBy {
-        match self {
-            ByChoice::Link => GroupBy::Link,
-            ByChoice::Channel => GroupBy::Channel,
-            ByChoice::Campaign => GroupBy::Campaign,
-            ByChoice::Source => GroupBy::Source,
-            ByChoice::Kind => GroupBy::Kind,
-        }
-    }
-
-    /// Menu text.
-    pub fn label(self) -> &'static str {
-        match self {
-            ByChoice::Link => "Link",
-            ByChoice::Channel => "Channel",
-            ByChoice::Campaign => "Campaign",
-            ByChoice::Source => "Source",
-            ByChoice::Kind => "New vs returning",
+            side_panel_open: true,
         }
     }
 }
@@ -242,28 +117,104 @@ pub struct Message {
     pub text: String,
 }
 
+/// What a panel asks the app to do. Panels return these; [`App`] applies
+/// them in one place, so no panel reaches into another.
+#[must_use = "an action does nothing until App applies it"]
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Hand a command to the worker.
+    Send(Command),
+    /// Show another screen.
+    ShowTab(Tab),
+    /// Show another page (reloads and refreshes the chart).
+    ShowPage(PageId),
+    /// Select a link (or none) on the Links screen.
+    Select(Option<LinkId>),
+    /// Open the add-page form, or the edit form of the shown page.
+    OpenPageForm {
+        /// Edit the shown page instead of adding one.
+        edit: bool,
+    },
+    /// Open the new-link form, with a ref pre-filled when given.
+    OpenNewLink(Option<String>),
+    /// Open the edit form of a link.
+    OpenEditLink(LinkId),
+    /// Open the bulk export form for a campaign (or the whole page).
+    OpenBulk(Option<crate::model::CampaignId>),
+    /// Ask before removing a link.
+    ConfirmRemove(LinkId),
+    /// Start a sync with the saved backend.
+    SyncNow,
+    /// A long job was handed to the worker: show its progress.
+    JobStarted(Job),
+    /// Stop the running long job.
+    CancelJob,
+    /// Replace the status message.
+    Say(Message),
+    /// Clear the status message.
+    Dismiss,
+    /// Copy text to the clipboard, and say so.
+    Copy(String),
+    /// Fetch the analytics report again.
+    RefreshStats,
+}
+
+/// What every panel may read: the worker's data and the app's status.
+pub struct Shared<'a> {
+    /// Latest data from the worker.
+    pub snap: &'a Snapshot,
+    /// Whether the first snapshot arrived.
+    pub loaded: bool,
+    /// Running long job: kind, done, total.
+    pub job: Option<(Job, usize, usize)>,
+    /// Latest analytics report.
+    pub report: Option<&'a Report>,
+    /// The selected link's row.
+    pub selected: Option<&'a LinkRow>,
+    /// The local time zone, resolved once at start.
+    pub tz: Tz,
+    /// The status message.
+    pub message: Option<&'a Message>,
+    /// Why the worker stopped, when it did.
+    pub worker_stopped: Option<&'a str>,
+    /// The style of exported codes (single and bulk).
+    pub qr_style: &'a QrStyle,
+}
+
 /// The dashboard application.
 pub struct App {
-    /// Persisted choices.
-    pub state: UiState,
+    /// Screen shown.
+    pub tab: Tab,
     worker: WorkerHandle,
     /// Latest data from the worker.
     pub snap: Snapshot,
     /// Whether the first snapshot arrived.
     pub loaded: bool,
-    /// Messages, newest last.
-    pub messages: Vec<Message>,
+    /// The status message; each action replaces the one before.
+    pub message: Option<Message>,
     /// Running long job: kind, done, total.
     pub job: Option<(Job, usize, usize)>,
     /// Latest analytics report.
     pub report: Option<Report>,
+    /// Events applied since start (every event the worker sent, none dropped).
+    pub events_applied: u64,
+    /// Why the worker stopped, when it did; shown as a banner.
+    pub worker_stopped: Option<String>,
+    /// The selected link.
+    pub selected: Option<LinkId>,
+    tz: Tz,
+    drain_budget: Duration,
     stats_requested: bool,
+    auto_sync_mins: u32,
     last_sync: Instant,
-    links: links::LinksView,
-    detail: link_detail::DetailView,
-    analytics: analytics::AnalyticsView,
-    backend: backend::BackendView,
+    top_bar: top_bar::TopBar,
+    links: links::LinksPanel,
+    detail: link_detail::DetailPanel,
+    analytics: analytics::AnalyticsPanel,
+    backend: backend::BackendPanel,
     dialogs: dialogs::Dialogs,
+    rects: Vec<(&'static str, egui::Rect)>,
+    copy_request: Option<String>,
 }
 
 impl App {
@@ -271,23 +222,39 @@ impl App {
     pub fn new(ctx: &egui::Context, db: PathBuf, state: UiState) -> Self {
         let wake_ctx = ctx.clone();
         let worker = spawn(db, move || wake_ctx.request_repaint());
-        worker.send(Command::Load { page: state.page });
-        Self {
-            state,
+        Self::with_worker(worker, state)
+    }
+
+    /// A dashboard on a worker handle made elsewhere (tests and benchmarks
+    /// use [`crate::worker::detached`] to feed it events).
+    pub fn with_worker(worker: WorkerHandle, state: UiState) -> Self {
+        let mut app = Self {
+            tab: state.tab,
             worker,
             snap: Snapshot::default(),
             loaded: false,
-            messages: Vec::new(),
+            message: None,
             job: None,
             report: None,
+            events_applied: 0,
+            worker_stopped: None,
+            selected: None,
+            tz: crate::stats::local_tz(),
+            drain_budget: DRAIN_BUDGET,
             stats_requested: false,
+            auto_sync_mins: state.auto_sync_mins,
             last_sync: Instant::now(),
-            links: links::LinksView::default(),
-            detail: link_detail::DetailView::default(),
-            analytics: analytics::AnalyticsView::default(),
-            backend: backend::BackendView::default(),
-            dialogs: dialogs::Dialogs::default(),
-        }
+            top_bar: top_bar::TopBar,
+            links: links::LinksPanel::new(&state),
+            detail: link_detail::DetailPanel::new(&state),
+            analytics: analytics::AnalyticsPanel::new(&state),
+            backend: backend::BackendPanel::new(&state),
+            dialogs: dialogs::Dialogs::new(&state),
+            rects: Vec::new(),
+            copy_request: None,
+        };
+        app.send(Command::Load { page: state.page });
+        app
     }
 
     /// Builds the app from eframe's creation context, restoring saved choices.
@@ -299,28 +266,70 @@ impl App {
         Self::new(&cc.egui_ctx, db, state)
     }
 
-    /// Sends a command to the worker.
-    pub fn send(&self, command: Command) {
-        self.worker.send(command);
+    /// The choices to remember, gathered from the panels.
+    pub fn ui_state(&self) -> UiState {
+        let mut state = UiState {
+            tab: self.tab,
+            page: self.snap.page,
+            auto_sync_mins: self.backend.auto_sync_mins,
+            ..UiState::default()
+        };
+        self.links.save(&mut state);
+        self.detail.save(&mut state);
+        self.analytics.save(&mut state);
+        self.dialogs.save(&mut state);
+        state
     }
 
-    fn say(&mut self, is_error: bool, text: impl Into<String>) {
-        self.messages.push(Message {
-            is_error,
-            text: text.into(),
-        });
-        if self.messages.len() > 50 {
-            self.messages.remove(0);
+    /// Hands a command to the worker; when the worker has stopped, says why
+    /// nothing will happen.
+    pub fn send(&mut self, command: Command) {
+        if let Some(why) = &self.worker_stopped {
+            let text = format!(
+                "Nothing was done: the background worker stopped ({why}). Restart refboard."
+            );
+            self.say(true, text);
+            return;
+        }
+        if self.worker.send(command).is_err() {
+            self.worker_stopped = Some("its thread ended".into());
+            self.say(true, "Nothing was done: the background worker stopped.");
         }
     }
 
-    /// Drains worker events under a time budget.
-    fn drain(&mut self) {
+    fn say(&mut self, is_error: bool, text: impl Into<String>) {
+        self.message = Some(Message {
+            is_error,
+            text: text.into(),
+        });
+    }
+
+    /// Sets how long one frame may spend applying events (tests and benchmarks).
+    pub fn set_drain_budget(&mut self, budget: Duration) {
+        self.drain_budget = budget;
+    }
+
+    /// Applies queued worker events until the budget is spent; the rest stay
+    /// queued and a repaint is requested so the next frame goes on.
+    pub fn drain(&mut self, ctx: &egui::Context) {
         let started = Instant::now();
-        for event in self.worker.poll() {
-            self.apply(event);
-            if started.elapsed() > DRAIN_BUDGET {
-                break;
+        loop {
+            if started.elapsed() >= self.drain_budget {
+                ctx.request_repaint();
+                return;
+            }
+            match self.worker.try_recv() {
+                Ok(event) => {
+                    self.apply(event);
+                    self.events_applied += 1;
+                }
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    if self.worker_stopped.is_none() {
+                        self.worker_stopped = Some("its threads ended".into());
+                    }
+                    return;
+                }
             }
         }
     }
@@ -329,22 +338,27 @@ impl App {
         match event {
             Event::Loaded(snap) => {
                 self.snap = *snap;
-                self.state.page = self.snap.page;
                 self.loaded = true;
+                if self.selected.is_some_and(|id| self.row(id).is_none()) {
+                    self.selected = None;
+                }
                 // Counts may have changed: refresh the chart.
                 self.stats_requested = false;
             }
             Event::Notice(text) => self.say(false, text),
             Event::Error(text) => self.say(true, text),
             Event::Warnings(ws) => {
-                for w in ws {
-                    self.say(false, format!("Warning: {w}"));
-                }
+                let text = ws
+                    .iter()
+                    .map(|w| format!("Warning: {w}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.say(false, text);
             }
-            Event::PageSaved(_) => self.dialogs.page = None,
+            Event::PageSaved(_) => self.dialogs.page_saved(),
             Event::LinkSaved(id) => {
-                self.dialogs.link = None;
-                self.links.selected = Some(id);
+                self.dialogs.link_saved();
+                self.selected = Some(id);
             }
             Event::Progress(job, done, total) => self.job = Some((job, done, total)),
             Event::JobDone(_, result) => {
@@ -353,10 +367,12 @@ impl App {
                     Ok(t) => self.say(false, t),
                     Err(t) => self.say(true, t),
                 }
+                // Long jobs change data; the short lane knows the page shown.
+                self.send(Command::Load { page: None });
             }
             Event::Exported(result) => {
                 self.job = None;
-                self.dialogs.bulk_result = Some(result.map(|r| {
+                let text = result.map(|r| {
                     format!(
                         "Exported {} link(s): {} file(s) written{}",
                         r.links,
@@ -367,10 +383,78 @@ impl App {
                             format!("; {}", r.warnings.join("; "))
                         }
                     )
-                }));
+                });
+                match &text {
+                    Ok(t) => self.say(false, t.clone()),
+                    Err(e) => self.say(true, e.clone()),
+                }
+                self.dialogs.bulk_done(text);
             }
-            Event::Connection(result) => self.backend.connection = Some(result),
+            Event::Connection(result) => self.backend.connection_result(result),
             Event::Stats(report) => self.report = Some(*report),
+            Event::ExportExists(path) => self.detail.confirm_overwrite(path),
+            Event::Stopped(why) => {
+                self.say(true, format!("The background worker stopped: {why}"));
+                self.worker_stopped.get_or_insert(why);
+            }
+        }
+    }
+
+    /// Applies one panel action; the only place panel requests change the app.
+    pub fn apply_action(&mut self, action: Action) {
+        match action {
+            Action::Send(command) => self.send(command),
+            Action::ShowTab(tab) => self.tab = tab,
+            Action::ShowPage(page) => {
+                self.selected = None;
+                self.send(Command::Load { page: Some(page) });
+                self.stats_requested = false;
+            }
+            Action::Select(id) => self.selected = id,
+            Action::OpenPageForm { edit } => {
+                let page = self
+                    .snap
+                    .pages
+                    .iter()
+                    .find(|p| Some(PageId(p.id)) == self.snap.page);
+                self.dialogs.open_page(page.filter(|_| edit));
+            }
+            Action::OpenNewLink(ref_code) => {
+                self.tab = Tab::Links;
+                if self.snap.page.is_none() {
+                    self.dialogs.open_page(None);
+                } else {
+                    self.dialogs.open_new_link(&self.snap, ref_code);
+                }
+            }
+            Action::OpenEditLink(id) => {
+                if let Some(row) = self.row(id).cloned() {
+                    self.dialogs.open_edit_link(&row);
+                }
+            }
+            Action::OpenBulk(campaign) => self.dialogs.open_bulk(campaign),
+            Action::ConfirmRemove(id) => {
+                if let Some(row) = self.row(id) {
+                    let ref_code = row.link.ref_code.clone();
+                    self.dialogs.confirm_remove(id, ref_code);
+                }
+            }
+            Action::SyncNow => self.sync_now(),
+            Action::JobStarted(job) => self.job = Some((job, 0, 0)),
+            Action::CancelJob => self.worker.cancel(),
+            Action::Say(m) => self.message = Some(m),
+            Action::Dismiss => self.message = None,
+            Action::Copy(text) => {
+                self.say(false, format!("Copied {text}"));
+                self.copy_request = Some(text);
+            }
+            Action::RefreshStats => self.stats_requested = false,
+        }
+    }
+
+    fn apply_all(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            self.apply_action(a);
         }
     }
 
@@ -380,7 +464,7 @@ impl App {
             return;
         }
         if self.snap.backend_url.is_empty() {
-            self.state.tab = Tab::Backend;
+            self.tab = Tab::Backend;
             self.say(
                 true,
                 "Connect your bot backend first: enter its URL and API token.",
@@ -389,6 +473,8 @@ impl App {
         }
         self.last_sync = Instant::now();
         self.job = Some((Job::Sync, 0, 0));
+        // Replaces the last sync's message, so the two places never disagree.
+        self.say(false, "Syncing…");
         self.send(Command::Sync(crate::sync::SyncConfig::new(
             &self.snap.backend_url,
             &self.snap.backend_token,
@@ -399,85 +485,129 @@ impl App {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let new_link = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
         let find = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-        let (n, f, f5, esc) = ctx.input_mut(|i| {
+        let (n, f, f5) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&new_link),
                 i.consume_shortcut(&find),
                 i.consume_key(Modifiers::NONE, Key::F5),
-                i.consume_key(Modifiers::NONE, Key::Escape),
             )
         });
         // Ctrl+C copies the selected link unless a text field has focus.
         let copy = ctx.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)))
             && !ctx.egui_wants_keyboard_input();
         if n {
-            self.state.tab = Tab::Links;
-            self.open_new_link(None);
+            self.apply_action(Action::OpenNewLink(None));
         }
         if f {
-            self.state.tab = Tab::Links;
-            self.links.focus_filter = true;
+            self.tab = Tab::Links;
+            self.links.focus_filter();
         }
         if f5 {
             self.sync_now();
         }
-        if esc {
-            self.dialogs.close_all();
-        }
-        if copy && let Some(row) = self.selected_link() {
-            ctx.copy_text(row.url.clone());
-            self.say(false, format!("Copied {}", row.url));
+        if copy && let Some(url) = self.selected_link().map(|r| r.url.clone()) {
+            self.apply_action(Action::Copy(url));
         }
     }
 
-    /// Stops the running long job.
-    pub fn cancel_job(&mut self) {
-        self.worker.cancel();
-    }
-
-    /// Opens the new-link form, with a ref pre-filled when given.
-    pub fn open_new_link(&mut self, ref_code: Option<String>) {
-        if self.snap.page.is_none() {
-            self.dialogs.page = Some(dialogs::PageForm::default());
-            return;
-        }
-        self.dialogs.link = Some(dialogs::LinkForm::new(&self.snap, ref_code));
+    fn row(&self, id: LinkId) -> Option<&LinkRow> {
+        self.snap.links.iter().find(|l| LinkId(l.link.id) == id)
     }
 
     /// The selected link's row.
-    pub fn selected_link(&self) -> Option<&crate::store::LinkRow> {
-        let id = self.links.selected?;
-        self.snap.links.iter().find(|l| l.link.id == id)
+    pub fn selected_link(&self) -> Option<&LinkRow> {
+        self.row(self.selected?)
     }
 
     fn request_stats_if_needed(&mut self) {
-        if self.state.tab == Tab::Analytics && !self.stats_requested && self.loaded {
+        if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
             // The chart follows the page picker when the page has a Page ID.
             let page_id = self
                 .snap
                 .pages
                 .iter()
-                .find(|p| Some(p.id) == self.snap.page)
+                .find(|p| Some(PageId(p.id)) == self.snap.page)
                 .and_then(|p| p.numeric_id().map(str::to_string));
-            if let Some(q) = analytics::query_for(&self.state, page_id.as_deref()) {
+            if let Some(q) = self.analytics.query(self.tz, page_id.as_deref()) {
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
         }
     }
 
-    /// Marks the chart stale so it is fetched again.
-    pub fn refresh_stats(&mut self) {
-        self.stats_requested = false;
+    /// Rectangles of the panels drawn in the last frame, by name (layout tests).
+    pub fn panel_rects(&self) -> &[(&'static str, egui::Rect)] {
+        &self.rects
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        self.rects.clear();
+        let mut actions = Vec::new();
+        let qr_style = self.detail.style().clone();
+        let shared = Shared {
+            snap: &self.snap,
+            loaded: self.loaded,
+            job: self.job,
+            report: self.report.as_ref(),
+            selected: self
+                .selected
+                .and_then(|id| self.snap.links.iter().find(|l| LinkId(l.link.id) == id)),
+            tz: self.tz,
+            message: self.message.as_ref(),
+            worker_stopped: self.worker_stopped.as_deref(),
+            qr_style: &qr_style,
+        };
+        let r = egui::Panel::top("top_bar").show(ui, |ui| {
+            actions.extend(self.top_bar.ui(ui, &shared, self.tab));
+        });
+        self.rects.push(("top bar", r.response.rect));
+        let r = egui::Panel::bottom("status").show(ui, |ui| {
+            actions.extend(widgets::status_strip(ui, &shared));
+        });
+        self.rects.push(("status", r.response.rect));
+        match self.tab {
+            Tab::Links => {
+                if let Some(r) = self.links.side_panel(ui, &shared, &mut actions) {
+                    self.rects.push(("side panel", r));
+                }
+                if let Some(row) = shared.selected {
+                    let r = self.detail.ui(ui, &shared, row, &mut actions);
+                    self.rects.push(("detail panel", r));
+                }
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.links.central(ui, &shared));
+                });
+                self.rects.push(("links table", r.response.rect));
+            }
+            Tab::Analytics => {
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.analytics.ui(ui, &shared));
+                });
+                self.rects.push(("analytics", r.response.rect));
+            }
+            Tab::Backend => {
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.backend.ui(ui, &shared));
+                });
+                self.rects.push(("backend", r.response.rect));
+            }
+        }
+        actions.extend(self.dialogs.ui(ui.ctx(), &shared));
+        actions.extend(self.detail.overwrite_dialog(ui.ctx()));
+        if let Some(text) = self.copy_request.take() {
+            ui.ctx().copy_text(text);
+        }
+        self.apply_all(actions);
     }
 }
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain();
+        self.drain(ctx);
         self.shortcuts(ctx);
         self.request_stats_if_needed();
-        let interval = u64::from(self.state.auto_sync_mins) * 60;
+        self.auto_sync_mins = self.backend.auto_sync_mins;
+        let interval = u64::from(self.auto_sync_mins) * 60;
         if interval > 0 && !self.snap.backend_url.is_empty() {
             if self.last_sync.elapsed() >= Duration::from_secs(interval) {
                 self.sync_now();
@@ -490,43 +620,31 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        top_bar::show(self, ui);
-        egui::Panel::bottom("status").show(ui, |ui| widgets::status_strip(self, ui));
-        match self.state.tab {
-            Tab::Links => {
-                links::side_panel(self, ui);
-                if self.selected_link().is_some() {
-                    link_detail::show(self, ui);
-                }
-                egui::CentralPanel::default().show(ui, |ui| links::central(self, ui));
-            }
-            Tab::Analytics => {
-                egui::CentralPanel::default().show(ui, |ui| analytics::show(self, ui));
-            }
-            Tab::Backend => {
-                egui::CentralPanel::default().show(ui, |ui| backend::show(self, ui));
-            }
-        }
-        dialogs::show(self, ui.ctx());
+        self.draw(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, STATE_KEY, &self.state);
+        eframe::set_value(storage, STATE_KEY, &self.ui_state());
     }
 }
 
 /// Opens the dashboard window on `db` and blocks until it is closed.
 pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(title)
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([640.0, 480.0]);
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(crate::desktop::ICON_PNG) {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(title)
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 500.0]),
+        viewport,
         persist_window: true,
         ..eframe::NativeOptions::default()
     };
     eframe::run_native(
-        "refboard",
+        APP_ID,
         options,
         Box::new(move |cc| Ok(Box::new(App::from_creation_context(cc, db)))),
     )

@@ -1,89 +1,120 @@
-//! Top bar: page picker, screens, sync status and "Sync now".
+//! Top bar: page picker, screens, sync status and "Sync now", and the banner
+//! when the background worker has stopped.
 
-use super::{App, Tab, dialogs};
+use super::{Action, Shared, Tab};
+use crate::model::PageId;
+use crate::worker::Job;
 
-/// Draws the top bar.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    egui::Panel::top("top_bar").show(ui, |ui| {
+/// The top bar. It keeps no state of its own: everything it shows comes from
+/// the snapshot.
+pub struct TopBar;
+
+impl TopBar {
+    /// Draws the bar and returns what the user asked for.
+    #[must_use]
+    pub fn ui(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, tab: Tab) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if let Some(why) = shared.worker_stopped {
+            worker_banner(ui, why);
+        }
         ui.horizontal_wrapped(|ui| {
             ui.heading("refboard");
             ui.separator();
-            let label = ui.label("Page");
-            let current = app
-                .snap
-                .pages
-                .iter()
-                .find(|p| Some(p.id) == app.snap.page)
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| "No page yet".into());
-            let mut chosen = None;
-            egui::ComboBox::from_id_salt("page_picker")
-                .selected_text(current)
-                .show_ui(ui, |ui| {
-                    for p in &app.snap.pages {
-                        if ui
-                            .selectable_label(Some(p.id) == app.snap.page, &p.name)
-                            .clicked()
-                        {
-                            chosen = Some(p.id);
-                        }
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            if let Some(id) = chosen {
-                app.send(crate::worker::Command::Load { page: Some(id) });
-                app.refresh_stats();
-            }
+            page_picker(ui, shared, &mut actions);
             if ui.button("Add page").clicked() {
-                app.dialogs.page = Some(dialogs::PageForm::default());
+                actions.push(Action::OpenPageForm { edit: false });
             }
-            if let Some(p) = app.snap.pages.iter().find(|p| Some(p.id) == app.snap.page)
-                && ui.button("Edit page").clicked()
-            {
-                app.dialogs.page = Some(dialogs::PageForm::edit(p));
+            if shared.snap.page.is_some() && ui.button("Edit page").clicked() {
+                actions.push(Action::OpenPageForm { edit: true });
             }
             ui.separator();
-            for (tab, name) in [
+            for (t, name) in [
                 (Tab::Links, "Links"),
                 (Tab::Analytics, "Analytics"),
                 (Tab::Backend, "Backend"),
             ] {
-                if ui.selectable_label(app.state.tab == tab, name).clicked() {
-                    app.state.tab = tab;
+                if ui.selectable_label(tab == t, name).clicked() {
+                    actions.push(Action::ShowTab(t));
                 }
             }
             ui.separator();
-            sync_status(app, ui);
+            sync_status(ui, shared, &mut actions);
         });
-    });
+        actions
+    }
 }
 
-fn sync_status(app: &mut App, ui: &mut egui::Ui) {
-    let syncing = matches!(app.job, Some((crate::worker::Job::Sync, _, _)));
+/// A red banner that says the worker stopped and why; clicks do nothing after it.
+fn worker_banner(ui: &mut egui::Ui, why: &str) {
+    egui::Frame::new()
+        .fill(ui.visuals().error_fg_color.gamma_multiply(0.25))
+        .inner_margin(6.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(
+                egui::RichText::new(format!(
+                    "The background worker stopped: {why}. Nothing you do will be saved; restart refboard."
+                ))
+                .strong(),
+            );
+        });
+}
+
+fn page_picker(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+    let label = ui.label("Page");
+    let current = shared
+        .snap
+        .pages
+        .iter()
+        .find(|p| Some(PageId(p.id)) == shared.snap.page)
+        .map(|p| super::widgets::display(&p.name))
+        .unwrap_or_else(|| "No page yet".into());
+    egui::ComboBox::from_id_salt("page_picker")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for p in &shared.snap.pages {
+                let id = PageId(p.id);
+                if ui
+                    .selectable_label(
+                        Some(id) == shared.snap.page,
+                        super::widgets::display(&p.name),
+                    )
+                    .clicked()
+                {
+                    actions.push(Action::ShowPage(id));
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+}
+
+fn sync_status(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
+    let syncing = matches!(shared.job, Some((Job::Sync, _, _)));
+    let snap = shared.snap;
     if syncing {
         ui.spinner();
         ui.label("Syncing…");
-    } else if let Some(err) = &app.snap.last_sync_error {
+    } else if let Some(err) = &snap.last_sync_error {
         ui.label(
             egui::RichText::new("Sync failed")
                 .color(ui.visuals().error_fg_color)
                 .strong(),
         )
         .on_hover_text(err.clone());
-    } else if let Some(at) = app.snap.last_sync_at {
+    } else if let Some(at) = snap.last_sync_at {
         let when = chrono::DateTime::from_timestamp(at, 0)
             .map(|t| {
-                t.with_timezone(&chrono::Local)
+                t.with_timezone(&shared.tz)
                     .format("%Y-%m-%d %H:%M")
                     .to_string()
             })
             .unwrap_or_default();
         ui.label(format!(
-            "Last sync {when} · {} events pulled",
-            app.snap.events_pulled
+            "Last sync {when} · {} events pulled in all",
+            snap.events_pulled
         ));
-    } else if app.snap.backend_url.is_empty() {
+    } else if snap.backend_url.is_empty() {
         ui.label("Not connected");
     } else {
         ui.label("Never synced");
@@ -93,6 +124,6 @@ fn sync_status(app: &mut App, ui: &mut egui::Ui) {
         .on_hover_text("F5")
         .clicked()
     {
-        app.sync_now();
+        actions.push(Action::SyncNow);
     }
 }

@@ -1,7 +1,19 @@
-//! Small shared widgets: labelled inputs and the status strip.
+//! Small shared widgets: labelled inputs, messages, safe display of text
+//! that came from strangers, and the status strip.
 
-use super::App;
+use super::{Action, Shared};
 use crate::worker::Job;
+
+/// Longest text a label shows, in characters: room for the longest valid
+/// ref or m.me URL (2,083 characters) while a stranger's megabyte stays bounded.
+const DISPLAY_MAX_CHARS: usize = 2_500;
+
+/// Text as a label may show it: control, bidi and invisible characters
+/// become visible escapes (the model's [`crate::model::safe_display`]), so a
+/// ref cannot reorder or hide what is around it, and the length is bounded.
+pub fn display(s: &str) -> String {
+    crate::model::safe_display(s, DISPLAY_MAX_CHARS)
+}
 
 /// A text field with a visible label that names it for screen readers and tests.
 pub fn text_field(
@@ -12,10 +24,11 @@ pub fn text_field(
 ) -> egui::Response {
     ui.horizontal(|ui| {
         let l = ui.label(label);
+        let width = ui.available_width().clamp(120.0, 260.0);
         ui.add(
             egui::TextEdit::singleline(value)
                 .hint_text(hint)
-                .desired_width(260.0),
+                .desired_width(width),
         )
         .labelled_by(l.id)
     })
@@ -40,10 +53,12 @@ pub fn warning_text(ui: &mut egui::Ui, message: &str) {
     );
 }
 
-/// The bottom strip: the latest message and the running job.
-pub fn status_strip(app: &mut App, ui: &mut egui::Ui) {
+/// The bottom strip: the running job and the latest message.
+#[must_use]
+pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
+    let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        if let Some((job, done, total)) = app.job {
+        if let Some((job, done, total)) = shared.job {
             ui.spinner();
             let what = match job {
                 Job::Sync => "Syncing",
@@ -60,22 +75,26 @@ pub fn status_strip(app: &mut App, ui: &mut egui::Ui) {
                 ui.label(format!("{what}… {done} events"));
             }
             if ui.button("Cancel").clicked() {
-                app.cancel_job();
+                actions.push(Action::CancelJob);
             }
             ui.separator();
         }
-        if let Some(m) = app.messages.last() {
+        if let Some(m) = shared.message {
             let color = if m.is_error {
                 ui.visuals().error_fg_color
             } else {
                 ui.visuals().text_color()
             };
-            ui.label(egui::RichText::new(&m.text).color(color));
             if ui.small_button("Dismiss").clicked() {
-                app.messages.clear();
+                actions.push(Action::Dismiss);
             }
-        } else if app.job.is_none() {
-            ui.label(format!("{} referral events stored", app.snap.events_total));
+            ui.add(egui::Label::new(egui::RichText::new(display(&m.text)).color(color)).truncate());
+        } else if shared.job.is_none() {
+            ui.label(format!(
+                "{} referral events stored",
+                shared.snap.events_total
+            ));
         }
     });
+    actions
 }
