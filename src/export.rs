@@ -1,20 +1,29 @@
 //! Writing QR codes to disk: one file, or a whole campaign or page into a
 //! folder with `links.csv` and optional print sheets.
 //!
-//! Files are written to a temporary name and renamed into place; a bulk
-//! export renders everything into a staging folder first, so a failure
-//! leaves no half-written files behind.
+//! Files are written to a temporary name and renamed into place. A bulk
+//! export renders every file into a staging folder on all cores, decodes
+//! each code it wrote (the proof of scan, see [`crate::proof`]), and only
+//! then publishes: every file is renamed into place, and if one rename
+//! fails, the files already moved are taken back and the files they
+//! replaced are restored, so the folder ends either fully exported or
+//! exactly as it was.
 
 use crate::model::{ValidationError, Warning};
+use crate::print::{PrintError, PrintOptions};
+use crate::proof::ProofFailure;
 use crate::qr::{
-    Caption, QrError, QrMatrix, QrStyle, module_path, render_png, render_svg, xml_escape,
+    Caption, QrError, QrMatrix, QrStyle, module_path, module_px, render_png_with, render_svg_with,
+    xml_escape,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What can go wrong while exporting.
 #[derive(Debug, thiserror::Error)]
@@ -39,16 +48,30 @@ pub enum ExportError {
     /// The user cancelled a bulk export; nothing was written.
     #[error("export cancelled; nothing was written")]
     Cancelled,
+    /// A written code did not decode to its link's URL.
+    #[error("the code for {ref_code:?} in {file} does not scan: {reason}; nothing was written")]
+    Proof {
+        /// The link's ref code.
+        ref_code: String,
+        /// The file the code is in.
+        file: String,
+        /// What the decoder found.
+        reason: ProofFailure,
+    },
+    /// A print layout could not be made.
+    #[error(transparent)]
+    Print(#[from] PrintError),
 }
 
 impl ExportError {
     /// True when the user's input caused the error.
     pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
+        match self {
             ExportError::Invalid(_)
-                | ExportError::Qr(QrError::Invalid(_) | QrError::TooLong { .. })
-        )
+            | ExportError::Qr(QrError::Invalid(_) | QrError::TooLong { .. }) => true,
+            ExportError::Print(p) => p.is_user_error(),
+            _ => false,
+        }
     }
 }
 
@@ -66,6 +89,8 @@ pub enum Format {
     Png,
     /// Vector SVG.
     Svg,
+    /// Vector PDF with the font embedded: one flyer page per link.
+    Pdf,
 }
 
 impl Format {
@@ -74,6 +99,7 @@ impl Format {
         match self {
             Format::Png => "png",
             Format::Svg => "svg",
+            Format::Pdf => "pdf",
         }
     }
 
@@ -87,7 +113,7 @@ impl Format {
             ExportError::Invalid(ValidationError::new(
                 "output",
                 &path.display().to_string(),
-                "the file name must end in .png or .svg",
+                "the file name must end in .png, .svg or .pdf",
             ))
         })
     }
@@ -99,30 +125,28 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "png" => Ok(Format::Png),
             "svg" => Ok(Format::Svg),
+            "pdf" => Ok(Format::Pdf),
             _ => Err(ExportError::Invalid(ValidationError::new(
                 "format",
                 s,
-                "use png, svg or png,svg",
+                "use png, svg, pdf or a list such as png,svg",
             ))),
         }
     }
 }
 
-/// Renders one code in `format`.
-pub fn render(
-    format: Format,
-    url: &str,
-    caption: Option<Caption<'_>>,
-    style: &QrStyle,
-) -> Result<Vec<u8>, QrError> {
-    match format {
-        Format::Png => render_png(url, caption, style),
-        Format::Svg => render_svg(url, caption, style).map(String::into_bytes),
-    }
-}
-
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_atomic_with(path, bytes, true)
+}
+
+/// Like [`write_atomic`]; unless `replace`, an existing `path` is an error
+/// and is left as it was (checked again at the rename, so a file that
+/// appears meanwhile is not replaced either).
+pub fn write_atomic_with(path: &Path, bytes: &[u8], replace: bool) -> Result<(), ExportError> {
+    if !replace && std::fs::symlink_metadata(path).is_ok() {
+        return Err(exists_error(path));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -150,31 +174,175 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
             .map_err(io_err(path))?;
     }
     tmp.as_file().sync_all().map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| ExportError::Io {
-        source: e.error,
-        path: path.display().to_string(),
+    let persisted = if replace {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted.map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            exists_error(path)
+        } else {
+            ExportError::Io {
+                source: e.error,
+                path: path.display().to_string(),
+            }
+        }
     })?;
     Ok(())
 }
 
-/// Exports one code to `path`, the format taken from its extension.
-/// Returns the style warnings.
+fn exists_error(path: &Path) -> ExportError {
+    ExportError::Invalid(ValidationError::new(
+        "output",
+        &path.display().to_string(),
+        "the file exists; pass --force to replace it",
+    ))
+}
+
+/// Exports one code to `path`, the format taken from its extension,
+/// replacing an existing file (the dashboard asks first). Returns the style
+/// warnings.
 pub fn export_one(
     path: &Path,
     url: &str,
     caption: Option<Caption<'_>>,
     style: &QrStyle,
 ) -> Result<Vec<Warning>, ExportError> {
+    let item = ExportItem {
+        url: url.to_string(),
+        cta: caption.map(|c| c.cta.to_string()).unwrap_or_default(),
+        ..ExportItem::default()
+    };
+    let options = OneOptions {
+        replace: true,
+        ..OneOptions::default()
+    };
+    export_one_item(path, &item, style, &options)
+}
+
+/// Options of a single-file export.
+#[derive(Debug, Clone, Default)]
+pub struct OneOptions {
+    /// Replace an existing file (`--force`); otherwise it is an error.
+    pub replace: bool,
+    /// Allow a contrast below the hard floor (`--force`).
+    pub force_contrast: bool,
+    /// Page layout of a PDF (flyer, paper, …).
+    pub print: PrintOptions,
+}
+
+/// Exports one link's code to `path`, the format taken from its extension,
+/// after decoding what is about to be written (proof of scan). Returns the
+/// style warnings.
+pub fn export_one_item(
+    path: &Path,
+    item: &ExportItem,
+    style: &QrStyle,
+    options: &OneOptions,
+) -> Result<Vec<Warning>, ExportError> {
     let format = Format::from_path(path)?;
-    let warnings = crate::qr::warnings_for(url, style)?;
-    let bytes = render(format, url, caption, style)?;
-    write_atomic(path, &bytes)?;
+    let warnings = crate::qr::warnings_for_forced(&item.url, style, options.force_contrast)?;
+    if !options.replace && std::fs::symlink_metadata(path).is_ok() {
+        return Err(exists_error(path));
+    }
+    let file = path.display().to_string();
+    let bytes = render_verified(format, item, style, &options.print, &file)?;
+    write_atomic_with(path, &bytes, options.replace)?;
     Ok(warnings)
 }
 
+/// Renders one link in `format` and proves the code scans.
+fn render_verified(
+    format: Format,
+    item: &ExportItem,
+    style: &QrStyle,
+    print: &PrintOptions,
+    file: &str,
+) -> Result<Vec<u8>, ExportError> {
+    let proof_err = |reason| ExportError::Proof {
+        ref_code: item.ref_code.clone(),
+        file: file.to_string(),
+        reason,
+    };
+    match format {
+        Format::Png | Format::Svg => {
+            let matrix = QrMatrix::encode(&item.url, style.ecc).map_err(|e| too_long(item, e))?;
+            let bytes = render_code(format, item, &matrix, style)?;
+            verify_code(format, item, &matrix, style, &bytes).map_err(proof_err)?;
+            Ok(bytes)
+        }
+        Format::Pdf => {
+            let flyer = PrintOptions {
+                layout: crate::print::PrintLayout::Flyer,
+                ..print.clone()
+            };
+            let pdf = crate::print::render_pdf(std::slice::from_ref(item), &flyer, style)?;
+            verify_pdf(&pdf, file)?;
+            Ok(pdf.bytes)
+        }
+    }
+}
+
+/// A data-too-long error names the link's ref.
+fn too_long(item: &ExportItem, e: QrError) -> ExportError {
+    match e {
+        QrError::TooLong { .. } => {
+            ExportError::Invalid(ValidationError::new("ref", &item.ref_code, e.to_string()))
+        }
+        e => e.into(),
+    }
+}
+
+/// Renders a PNG or SVG of an encoded code with the link's caption.
+fn render_code(
+    format: Format,
+    item: &ExportItem,
+    matrix: &QrMatrix,
+    style: &QrStyle,
+) -> Result<Vec<u8>, ExportError> {
+    let caption = Caption {
+        cta: &item.cta,
+        url: &item.url,
+    };
+    Ok(match format {
+        Format::Svg => render_svg_with(&item.url, matrix, Some(caption), style)?.into_bytes(),
+        _ => render_png_with(matrix, Some(caption), style)?,
+    })
+}
+
+/// Decodes a written PNG or SVG code.
+fn verify_code(
+    format: Format,
+    item: &ExportItem,
+    matrix: &QrMatrix,
+    style: &QrStyle,
+    bytes: &[u8],
+) -> Result<(), ProofFailure> {
+    match format {
+        Format::Svg => crate::proof::verify_svg(&String::from_utf8_lossy(bytes), &item.url),
+        // Read at about 3 px a module: as reliable, and far quicker on big codes.
+        _ => crate::proof::verify_png(bytes, &item.url, module_px(matrix, style) / 3),
+    }
+}
+
+/// Rasterises every code placed in a PDF and checks each reads its link.
+fn verify_pdf(pdf: &crate::print::PdfOutput, file: &str) -> Result<(), ExportError> {
+    pdf.codes.par_iter().try_for_each(|code| {
+        let img = crate::proof::rasterise_rects(&code.rects, code.module, code.dark, code.light);
+        crate::proof::verify_gray(img, &code.url).map_err(|reason| ExportError::Proof {
+            ref_code: code.ref_code.clone(),
+            file: format!("{file} (page {})", code.page + 1),
+            reason,
+        })
+    })
+}
+
 /// One link to export.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ExportItem {
+    /// The page's display name, e.g. "Jasper's Market" (flyers name it).
+    pub page_name: String,
     /// Campaign name.
     pub campaign: String,
     /// Channel name.
@@ -191,6 +359,7 @@ pub struct ExportItem {
 impl From<crate::store::LinkRow> for ExportItem {
     fn from(r: crate::store::LinkRow) -> Self {
         Self {
+            page_name: r.page_name,
             campaign: r.campaign_name,
             channel: r.channel_name,
             ref_code: r.link.ref_code,
@@ -207,8 +376,27 @@ pub struct BulkOptions {
     pub formats: Vec<Format>,
     /// How codes look.
     pub style: QrStyle,
-    /// Also write printable sheets (`sheet.svg`, or `sheet-1.svg`, … when several pages).
+    /// Also write printable SVG sheets (`sheet.svg`, or `sheet-1.svg`, … when several pages).
     pub sheet: bool,
+    /// Also write a print-ready PDF (`sheet.pdf`) in this layout.
+    pub pdf: Option<PrintOptions>,
+    /// Allow a contrast below the hard floor (`--force`).
+    pub force: bool,
+    /// Decode every written code (proof of scan); off only to measure its cost.
+    pub verify: bool,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            formats: vec![Format::Png],
+            style: QrStyle::default(),
+            sheet: false,
+            pdf: None,
+            force: false,
+            verify: true,
+        }
+    }
 }
 
 /// What a bulk export wrote.
@@ -279,7 +467,14 @@ fn unique_stems(items: &[ExportItem]) -> Vec<String> {
         .collect()
 }
 
-/// Exports every item into `dir` (created if missing).
+/// One link's rendered files, already in the staging folder.
+struct Rendered {
+    files: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// Exports every item into `dir` (created if missing): all of it, or
+/// nothing (see the module header).
 ///
 /// `progress(done, total)` is called after each link; returning `false`
 /// cancels the export, and then nothing is written.
@@ -289,7 +484,7 @@ pub fn export_bulk(
     options: &BulkOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<ExportReport, ExportError> {
-    if options.formats.is_empty() && !options.sheet {
+    if options.formats.is_empty() && !options.sheet && options.pdf.is_none() {
         return Err(ExportError::Invalid(ValidationError::new(
             "format",
             "",
@@ -298,7 +493,7 @@ pub fn export_bulk(
     }
     let mut warnings: Vec<String> = options
         .style
-        .check()?
+        .check_forced(options.force)?
         .iter()
         .map(|w| w.to_string())
         .collect();
@@ -309,90 +504,317 @@ pub fn export_bulk(
             "exists and is not a folder",
         )));
     }
-    // Render everything before touching the folder, so that errors write nothing.
     let stems = unique_stems(items);
-    let mut staged: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut csv_rows = Vec::new();
-    for (i, (item, stem)) in items.iter().zip(&stems).enumerate() {
-        let caption = Caption {
-            cta: &item.cta,
-            url: &item.url,
-        };
-        let mut files = Vec::new();
+    let svg_sheets = if options.sheet {
+        sheet_names(items.len())
+    } else {
+        Vec::new()
+    };
+    let mut names: Vec<String> = Vec::new();
+    for stem in &stems {
         for format in &options.formats {
-            let name = format!("{stem}.{}", format.extension());
-            let bytes =
-                render(*format, &item.url, Some(caption), &options.style).map_err(|e| match e {
-                    QrError::TooLong { .. } => ExportError::Invalid(ValidationError::new(
-                        "ref",
-                        &item.ref_code.clone(),
-                        e.to_string(),
-                    )),
-                    e => e.into(),
-                })?;
-            staged.push((name.clone(), bytes));
-            files.push(name);
-        }
-        for w in crate::qr::warnings_for(&item.url, &options.style)?
-            .into_iter()
-            .filter(|w| w.field == "size")
-        {
-            warnings.push(format!("{}: {w}", item.ref_code));
-        }
-        csv_rows.push((item, files.join(";")));
-        if !progress(i + 1, items.len()) {
-            return Err(ExportError::Cancelled);
+            names.push(format!("{stem}.{}", format.extension()));
         }
     }
-    // Through the one CSV writer, which neutralises formula cells.
-    let csv_bytes = crate::csv_safe::to_bytes(
-        &["campaign", "channel", "ref", "url", "cta", "files"],
-        csv_rows.iter().map(|(item, files)| {
-            [
-                item.campaign.as_str(),
-                item.channel.as_str(),
-                item.ref_code.as_str(),
-                item.url.as_str(),
-                item.cta.as_str(),
-                files.as_str(),
-            ]
-        }),
-    )?;
-    staged.push(("links.csv".into(), csv_bytes));
-    if options.sheet {
-        let sheets = sheets(items, &options.style)?;
-        let many = sheets.len() > 1;
-        for (n, svg) in sheets.into_iter().enumerate() {
-            let name = if many {
-                format!("sheet-{}.svg", n + 1)
-            } else {
-                "sheet.svg".into()
-            };
-            staged.push((name, svg.into_bytes()));
-        }
+    names.push("links.csv".into());
+    names.extend(svg_sheets.iter().cloned());
+    if options.pdf.is_some() {
+        names.push(PDF_SHEET.into());
     }
+    refuse_folders_in_the_way(dir, &names)?;
 
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".refboard-export-")
-        .tempdir_in(dir)
-        .map_err(io_err(dir))?;
-    for (name, bytes) in &staged {
-        let path = staging.path().join(name);
-        std::fs::write(&path, bytes).map_err(io_err(&path))?;
+    let result = stage_and_publish(dir, items, &stems, &svg_sheets, options, progress);
+    if result.is_err() && created {
+        // Only succeeds while empty: a failed export leaves no new folder.
+        let _ = std::fs::remove_dir(dir);
     }
-    let mut files = Vec::new();
-    for (name, _) in &staged {
-        let to = dir.join(name);
-        std::fs::rename(staging.path().join(name), &to).map_err(io_err(&to))?;
-        files.push(to);
-    }
-    files.sort();
+    let (files, item_warnings) = result?;
+    warnings.extend(item_warnings);
     Ok(ExportReport {
         links: items.len(),
         files,
         warnings,
     })
+}
+
+/// Name of the PDF a bulk export writes.
+pub const PDF_SHEET: &str = "sheet.pdf";
+
+/// `sheet.svg`, or `sheet-1.svg`, … when the links need several pages.
+fn sheet_names(links: usize) -> Vec<String> {
+    let pages = links.div_ceil(SHEET_COLS * SHEET_ROWS);
+    if pages <= 1 {
+        return vec!["sheet.svg".into()];
+    }
+    (1..=pages).map(|n| format!("sheet-{n}.svg")).collect()
+}
+
+/// Refuses before any work when a folder (or anything but a file) sits
+/// where an exported file goes: refboard replaces files, never folders.
+fn refuse_folders_in_the_way(dir: &Path, names: &[String]) -> Result<(), ExportError> {
+    for name in names {
+        let path = dir.join(name);
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.is_file()
+        {
+            return Err(ExportError::Invalid(ValidationError::new(
+                "dir",
+                &path.display().to_string(),
+                format!(
+                    "something that is not a file is where {name} goes; refboard replaces files only, so move it away"
+                ),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Renders everything into a staging folder inside `dir`, then publishes.
+fn stage_and_publish(
+    dir: &Path,
+    items: &[ExportItem],
+    stems: &[String],
+    svg_sheets: &[String],
+    options: &BulkOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<(Vec<PathBuf>, Vec<String>), ExportError> {
+    let staging = tempfile::Builder::new()
+        .prefix(".refboard-export-")
+        .tempdir_in(dir)
+        .map_err(io_err(dir))?;
+    let rendered = render_all(staging.path(), items, stems, options, progress)?;
+    let mut names: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
+    for r in &rendered {
+        names.extend(r.files.iter().cloned());
+        warnings.extend(r.warnings.iter().cloned());
+    }
+    let verified = if options.verify { "yes" } else { "no" };
+    let csv = links_csv(items, &rendered, verified)?;
+    stage_file(staging.path(), "links.csv", &csv)?;
+    names.push("links.csv".into());
+    if options.sheet {
+        let pages = sheets(items, &options.style)?;
+        for ((name, svg), chunk) in svg_sheets
+            .iter()
+            .zip(pages)
+            .zip(items.chunks(SHEET_COLS * SHEET_ROWS))
+        {
+            if options.verify {
+                verify_svg_sheet(&svg, chunk, name)?;
+            }
+            stage_file(staging.path(), name, svg.as_bytes())?;
+            names.push(name.clone());
+        }
+    }
+    if let Some(print) = &options.pdf {
+        let pdf = crate::print::render_pdf(items, print, &options.style)?;
+        if options.verify {
+            verify_pdf(&pdf, PDF_SHEET)?;
+        }
+        warnings.extend(pdf.notes.iter().cloned());
+        stage_file(staging.path(), PDF_SHEET, &pdf.bytes)?;
+        names.push(PDF_SHEET.into());
+    }
+    let files = publish(dir, staging.path(), &names)?;
+    Ok((files, warnings))
+}
+
+/// Writes one staged file with the permissions of a normal saved file.
+fn stage_file(staging: &Path, name: &str, bytes: &[u8]) -> Result<(), ExportError> {
+    let path = staging.join(name);
+    std::fs::write(&path, bytes).map_err(io_err(&path))
+}
+
+/// Renders and proves every link's files on all cores, reporting progress
+/// from the calling thread and stopping early on cancel or the first error.
+fn render_all(
+    staging: &Path,
+    items: &[ExportItem],
+    stems: &[String],
+    options: &BulkOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<Rendered>, ExportError> {
+    let cancelled = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let total = items.len();
+    let result = std::thread::scope(|scope| {
+        let cancelled = &cancelled;
+        let worker = scope.spawn(move || {
+            items
+                .par_iter()
+                .zip(stems)
+                .map_with(tx, |tx, (item, stem)| {
+                    if cancelled.load(Ordering::Relaxed) {
+                        return Err(ExportError::Cancelled);
+                    }
+                    let r = render_item(staging, item, stem, options);
+                    let _ = tx.send(());
+                    r
+                })
+                .collect::<Result<Vec<Rendered>, ExportError>>()
+        });
+        // The channel closes when every worker is done; progress and cancel
+        // stay on the caller's thread.
+        let mut done = 0;
+        for () in rx {
+            done += 1;
+            if !cancelled.load(Ordering::Relaxed) && !progress(done, total) {
+                cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+        worker
+            .join()
+            .unwrap_or_else(|_| Err(ExportError::Cancelled))
+    });
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(ExportError::Cancelled);
+    }
+    if total == 0 {
+        progress(0, 0);
+    }
+    result
+}
+
+/// Renders, proves and stages one link's files.
+fn render_item(
+    staging: &Path,
+    item: &ExportItem,
+    stem: &str,
+    options: &BulkOptions,
+) -> Result<Rendered, ExportError> {
+    let style = &options.style;
+    let matrix = QrMatrix::encode(&item.url, style.ecc).map_err(|e| too_long(item, e))?;
+    let mut files = Vec::new();
+    for format in &options.formats {
+        let name = format!("{stem}.{}", format.extension());
+        let bytes = match format {
+            Format::Pdf => render_verified(*format, item, style, &PrintOptions::default(), &name)?,
+            _ => {
+                let bytes = render_code(*format, item, &matrix, style)?;
+                if options.verify {
+                    verify_code(*format, item, &matrix, style, &bytes).map_err(|reason| {
+                        ExportError::Proof {
+                            ref_code: item.ref_code.clone(),
+                            file: name.clone(),
+                            reason,
+                        }
+                    })?;
+                }
+                bytes
+            }
+        };
+        stage_file(staging, &name, &bytes)?;
+        files.push(name);
+    }
+    let warnings = crate::qr::warnings_for_forced(&item.url, style, true)?
+        .into_iter()
+        .filter(|w| w.field == "size")
+        .map(|w| format!("{}: {w}", item.ref_code))
+        .collect();
+    Ok(Rendered { files, warnings })
+}
+
+/// `links.csv`: one row per link with its files and whether they were
+/// proven, through the shared CSV writer that neutralises formula cells.
+fn links_csv(
+    items: &[ExportItem],
+    rendered: &[Rendered],
+    verified: &str,
+) -> Result<Vec<u8>, ExportError> {
+    let rows = items.iter().zip(rendered).map(|(item, r)| {
+        [
+            item.campaign.clone(),
+            item.channel.clone(),
+            item.ref_code.clone(),
+            item.url.clone(),
+            item.cta.clone(),
+            r.files.join(";"),
+            verified.to_string(),
+        ]
+    });
+    Ok(crate::csv_safe::to_bytes(
+        &[
+            "campaign", "channel", "ref", "url", "cta", "files", "verified",
+        ],
+        rows,
+    )?)
+}
+
+/// Decodes every code of an SVG sheet against the links it shows, in order.
+fn verify_svg_sheet(svg: &str, items: &[ExportItem], name: &str) -> Result<(), ExportError> {
+    let codes = crate::proof::svg_code_paths(svg);
+    for (i, item) in items.iter().enumerate() {
+        let reason = match codes.get(i) {
+            Some((rects, module)) => {
+                let img = crate::proof::rasterise_rects(
+                    rects,
+                    *module,
+                    crate::proof::grey_of(crate::qr::Color::BLACK),
+                    crate::proof::grey_of(crate::qr::Color::WHITE),
+                );
+                match crate::proof::verify_gray(img, &item.url) {
+                    Ok(()) => continue,
+                    Err(r) => r,
+                }
+            }
+            None => ProofFailure::NoPath,
+        };
+        return Err(ExportError::Proof {
+            ref_code: item.ref_code.clone(),
+            file: name.to_string(),
+            reason,
+        });
+    }
+    Ok(())
+}
+
+/// Moves every staged file into `dir`, all or nothing: a file that would be
+/// replaced is first set aside in the staging folder; if any step fails,
+/// the moved files are taken back and the set-aside ones restored.
+fn publish(dir: &Path, staging: &Path, names: &[String]) -> Result<Vec<PathBuf>, ExportError> {
+    let aside = staging.join(".replaced");
+    std::fs::create_dir(&aside).map_err(io_err(&aside))?;
+    let mut moved: Vec<(&str, bool)> = Vec::new();
+    for name in names {
+        match publish_one(dir, staging, &aside, name) {
+            Ok(replaced) => moved.push((name, replaced)),
+            Err(e) => {
+                for (name, replaced) in moved.iter().rev() {
+                    let _ = std::fs::remove_file(dir.join(name));
+                    if *replaced {
+                        let _ = std::fs::rename(aside.join(name), dir.join(name));
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Moves one staged file into place; returns whether it replaced a file.
+fn publish_one(dir: &Path, staging: &Path, aside: &Path, name: &str) -> Result<bool, ExportError> {
+    let to = dir.join(name);
+    let replaced = match std::fs::symlink_metadata(&to) {
+        Ok(_) => {
+            std::fs::rename(&to, aside.join(name)).map_err(io_err(&to))?;
+            true
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_err(&to)(e)),
+    };
+    if let Err(e) = std::fs::rename(staging.join(name), &to) {
+        if replaced {
+            let _ = std::fs::rename(aside.join(name), &to);
+        }
+        return Err(io_err(&to)(e));
+    }
+    Ok(replaced)
 }
 
 /// A4 portrait in millimetres, 3 × 4 codes a sheet.
@@ -471,14 +893,35 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.len() <= MAX_STEM_CHARS + 9);
         let item = |r: &str| ExportItem {
-            campaign: "c".into(),
-            channel: "c".into(),
             ref_code: r.into(),
-            url: String::new(),
-            cta: String::new(),
+            ..ExportItem::default()
         };
         let stems = unique_stems(&[item("FBad"), item("fbad"), item("a/b"), item("a.b")]);
         assert_eq!(stems, ["FBad", "fbad-2", "a_b", "a_b-2"]);
+    }
+
+    #[test]
+    fn publish_failing_half_way_puts_every_file_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::write(out.join("a.png"), b"old a").unwrap();
+        std::fs::write(out.join("c.png"), b"old c").unwrap();
+        let staging = out.join(".staging");
+        std::fs::create_dir(&staging).unwrap();
+        let names: Vec<String> = ["a.png", "b.png", "c.png", "d.png"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        for n in &names {
+            std::fs::write(staging.join(n), format!("new {n}")).unwrap();
+        }
+        // The third file vanishes from staging: its rename fails after two
+        // files were already published.
+        std::fs::remove_file(staging.join("c.png")).unwrap();
+        assert!(publish(out, &staging, &names).is_err());
+        assert_eq!(std::fs::read(out.join("a.png")).unwrap(), b"old a");
+        assert_eq!(std::fs::read(out.join("c.png")).unwrap(), b"old c");
+        assert!(!out.join("b.png").exists() && !out.join("d.png").exists());
     }
 
     #[test]
@@ -491,7 +934,7 @@ mod tests {
             Format::from_path(Path::new("code.jpg"))
                 .unwrap_err()
                 .to_string()
-                .contains(".png or .svg")
+                .contains(".png, .svg or .pdf")
         );
         assert!("gif".parse::<Format>().is_err());
     }

@@ -3,7 +3,8 @@
 //! Layers, dependencies pointing down only:
 //! - [`model`]: pages, channels, campaigns, links and Messenger's rules (pure code);
 //! - [`store`]: the SQLite store;
-//! - [`qr`]: QR code rendering and bulk export;
+//! - [`qr`]: QR code rendering and bulk export; [`print`]: PDF sheets, labels
+//!   and flyers; [`proof`]: decoding every written code (proof of scan);
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
@@ -14,6 +15,8 @@ pub mod export;
 pub mod import;
 pub mod messenger;
 pub mod model;
+pub mod print;
+pub mod proof;
 pub mod qr;
 pub mod relay;
 pub mod secrets;

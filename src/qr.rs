@@ -4,13 +4,12 @@
 
 use crate::model::Warning;
 use ab_glyph::{Font, FontRef, Glyph, PxScale, ScaleFont, point};
-use image::{ImageEncoder, Rgb, RgbImage};
 use qrcode::{EcLevel, QrCode};
 use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// The caption font, shipped in `assets/` (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 /// Font family named in SVG output; viewers without DejaVu fall back.
 const SVG_FONT_FAMILY: &str = "'DejaVu Sans', Verdana, Arial, sans-serif";
 
@@ -21,8 +20,11 @@ pub const MAX_SIZE_PX: u32 = 4096;
 /// Quiet zone that ISO/IEC 18004 asks for, in modules.
 pub const DEFAULT_QUIET_ZONE: u32 = 4;
 const MAX_QUIET_ZONE: u32 = 20;
-/// Below this WCAG contrast ratio, scanners start to fail.
+/// Below this WCAG contrast ratio, scanners start to fail: a warning.
 const MIN_CONTRAST_RATIO: f64 = 3.0;
+/// Below this WCAG contrast ratio a code is refused unless forced: most
+/// phone cameras cannot separate the two colours any more.
+pub const HARD_MIN_CONTRAST_RATIO: f64 = 2.0;
 /// Modules smaller than this many pixels are hard to print and scan.
 const MIN_MODULE_PX: u32 = 3;
 
@@ -197,8 +199,31 @@ impl Default for QrStyle {
 }
 
 impl QrStyle {
-    /// Refuses out-of-range options; warns about styles that scan badly.
+    /// Refuses out-of-range options and a contrast below the hard floor;
+    /// warns about styles that scan badly.
     pub fn check(&self) -> Result<Vec<Warning>, QrError> {
+        self.check_forced(false)
+    }
+
+    /// Like [`QrStyle::check`]; with `force`, a contrast below the hard floor
+    /// is a warning instead of an error (`--force`).
+    pub fn check_forced(&self, force: bool) -> Result<Vec<Warning>, QrError> {
+        let ratio = self.fg.contrast(self.bg);
+        if ratio < HARD_MIN_CONTRAST_RATIO && !force {
+            return Err(invalid(
+                "colours",
+                format!("{} on {}", self.fg, self.bg),
+                format!(
+                    "the contrast is {ratio:.2}:1, below the floor of {HARD_MIN_CONTRAST_RATIO}:1 that scanners need; pass --force to write it anyway"
+                ),
+            ));
+        }
+        self.check_ranges()
+    }
+
+    /// Refuses out-of-range sizes; returns the soft warnings (contrast,
+    /// quiet zone, inverted colours) without applying the contrast floor.
+    fn check_ranges(&self) -> Result<Vec<Warning>, QrError> {
         if !(MIN_SIZE_PX..=MAX_SIZE_PX).contains(&self.size_px) {
             return Err(invalid(
                 "size",
@@ -352,8 +377,16 @@ fn font() -> Option<FontRef<'static>> {
     FontRef::try_from_slice(FONT_BYTES).ok()
 }
 
+/// The ab_glyph scale that draws text at `em` units a font size (PDF and
+/// SVG sizes are em sizes; ab_glyph scales by ascent-to-descent height).
+pub(crate) fn em_scale(em: f32) -> f32 {
+    let Some(font) = font() else { return em };
+    let per_em = font.units_per_em().unwrap_or(1.0).max(1.0);
+    em * font.height_unscaled() / per_em
+}
+
 /// Width of `text` at `px` in pixels.
-fn text_width(text: &str, px: f32) -> f32 {
+pub(crate) fn text_width(text: &str, px: f32) -> f32 {
     let Some(font) = font() else { return 0.0 };
     let scaled = font.as_scaled(PxScale::from(px));
     let mut w = 0.0;
@@ -371,7 +404,7 @@ fn text_width(text: &str, px: f32) -> f32 {
 
 /// Breaks `text` into lines no wider than `max_w`: at spaces, or inside a
 /// word (a URL) that is wider than a line on its own.
-fn wrap(text: &str, px: f32, max_w: f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, px: f32, max_w: f32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
@@ -424,7 +457,17 @@ fn wrap(text: &str, px: f32, max_w: f32) -> Vec<String> {
 /// Every warning for rendering `data` in `style`: the style's own, plus
 /// modules too small to print and scan at this size.
 pub fn warnings_for(data: &str, style: &QrStyle) -> Result<Vec<Warning>, QrError> {
-    let mut warnings = style.check()?;
+    warnings_for_forced(data, style, false)
+}
+
+/// Like [`warnings_for`]; with `force`, a contrast below the hard floor is
+/// only a warning.
+pub fn warnings_for_forced(
+    data: &str,
+    style: &QrStyle,
+    force: bool,
+) -> Result<Vec<Warning>, QrError> {
+    let mut warnings = style.check_forced(force)?;
     let matrix = QrMatrix::encode(data, style.ecc)?;
     let module_px = Layout::new(&matrix, style, None).module_px;
     if module_px < MIN_MODULE_PX {
@@ -440,52 +483,154 @@ pub fn warnings_for(data: &str, style: &QrStyle) -> Result<Vec<Warning>, QrError
 }
 
 /// Renders a PNG; returns the encoded bytes.
+///
+/// The file is indexed: 1 bit a pixel when the code has only its two
+/// colours, 4 bits (16 shades between background and foreground) when a
+/// caption adds anti-aliased text. That keeps files near qrencode's size.
 pub fn render_png(
     data: &str,
     caption: Option<Caption<'_>>,
     style: &QrStyle,
 ) -> Result<Vec<u8>, QrError> {
-    style.check()?;
     let matrix = QrMatrix::encode(data, style.ecc)?;
-    let layout = Layout::new(&matrix, style, caption);
-    let mut img = RgbImage::from_pixel(layout.width_px, layout.height_px, Rgb(style.bg.0));
-    let m = layout.module_px;
-    for y in 0..matrix.width {
-        for x in 0..matrix.width {
-            if matrix.is_dark(x, y) {
-                let (px, py) = (layout.origin_px + x * m, layout.origin_px + y * m);
-                for yy in py..py + m {
-                    for xx in px..px + m {
-                        img.put_pixel(xx, yy, Rgb(style.fg.0));
-                    }
-                }
+    render_png_with(&matrix, caption, style)
+}
+
+/// Renders a PNG of an already encoded code.
+pub fn render_png_with(
+    matrix: &QrMatrix,
+    caption: Option<Caption<'_>>,
+    style: &QrStyle,
+) -> Result<Vec<u8>, QrError> {
+    style.check_ranges()?;
+    let layout = Layout::new(matrix, style, caption);
+    encode_png(matrix, &layout, style)
+}
+
+/// Pixels a module of `matrix` takes in a PNG of `style`.
+pub fn module_px(matrix: &QrMatrix, style: &QrStyle) -> u32 {
+    Layout::new(matrix, style, None).module_px
+}
+
+/// Bits a pixel of the indexed PNG and the palette that goes with it.
+fn png_palette(style: &QrStyle, shades: bool) -> (png::BitDepth, Vec<u8>) {
+    if !shades {
+        let mut palette = style.bg.0.to_vec();
+        palette.extend_from_slice(&style.fg.0);
+        return (png::BitDepth::One, palette);
+    }
+    let mut palette = Vec::with_capacity(16 * 3);
+    for level in 0..16u16 {
+        for ch in 0..3 {
+            let (bg, fg) = (u16::from(style.bg.0[ch]), u16::from(style.fg.0[ch]));
+            let mixed = (bg * (15 - level) + fg * level + 7) / 15;
+            palette.push(u8::try_from(mixed).unwrap_or(u8::MAX));
+        }
+    }
+    (png::BitDepth::Four, palette)
+}
+
+/// Sets pixel `x` of a packed row to palette index `value`.
+fn set_index(row: &mut [u8], x: u32, value: u8, depth: png::BitDepth) {
+    let x = x as usize;
+    match depth {
+        png::BitDepth::One => {
+            if let Some(b) = row.get_mut(x / 8) {
+                *b |= (value & 1) << (7 - x % 8);
+            }
+        }
+        _ => {
+            if let Some(b) = row.get_mut(x / 2) {
+                *b |= (value & 0x0f) << if x.is_multiple_of(2) { 4 } else { 0 };
             }
         }
     }
-    if let Some(font) = font() {
-        for (text, px, baseline) in &layout.lines {
-            let x0 = (layout.width_px as f32 - text_width(text, *px)) / 2.0;
-            draw_text(&mut img, &font, text, *px, x0, *baseline, style);
+}
+
+/// Packs the code and the caption into indexed PNG rows and encodes them.
+fn encode_png(matrix: &QrMatrix, layout: &Layout, style: &QrStyle) -> Result<Vec<u8>, QrError> {
+    let shades = !layout.lines.is_empty();
+    let (depth, palette) = png_palette(style, shades);
+    let bits = if shades { 4 } else { 1 };
+    let (w, h) = (layout.width_px, layout.height_px);
+    let stride = (w as usize * bits).div_ceil(8);
+    let mut raw = vec![0u8; stride * h as usize];
+    let dark: u8 = if shades { 15 } else { 1 };
+    let m = layout.module_px;
+    // One packed row per module row, copied `m` times: the code is made of squares.
+    let mut row = vec![0u8; stride];
+    for my in 0..matrix.width {
+        row.fill(0);
+        for mx in 0..matrix.width {
+            if matrix.is_dark(mx, my) {
+                let x0 = layout.origin_px + mx * m;
+                for x in x0..x0 + m {
+                    set_index(&mut row, x, dark, depth);
+                }
+            }
+        }
+        let y0 = (layout.origin_px + my * m) as usize;
+        for y in y0..y0 + m as usize {
+            if let Some(dst) = raw.get_mut(y * stride..(y + 1) * stride) {
+                dst.copy_from_slice(&row);
+            }
         }
     }
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )?;
+    if shades {
+        draw_caption(&mut raw, stride, layout, depth);
+    }
+    let mut out = Vec::with_capacity(raw.len() / 8 + 1024);
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(depth);
+    encoder.set_palette(palette);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::Up);
+    let png_err = |e: png::EncodingError| {
+        QrError::Png(image::ImageError::IoError(std::io::Error::other(
+            e.to_string(),
+        )))
+    };
+    let mut writer = encoder.write_header().map_err(png_err)?;
+    writer.write_image_data(&raw).map_err(png_err)?;
+    writer.finish().map_err(png_err)?;
     Ok(out)
 }
 
+/// Draws the caption lines into the packed rows as 16 shades of coverage.
+fn draw_caption(raw: &mut [u8], stride: usize, layout: &Layout, depth: png::BitDepth) {
+    let Some(font) = font() else { return };
+    let (w, h) = (layout.width_px, layout.height_px);
+    let mut coverage = vec![0f32; w as usize * h as usize];
+    for (text, px, baseline) in &layout.lines {
+        let x0 = (w as f32 - text_width(text, *px)) / 2.0;
+        draw_text(&mut coverage, w, h, &font, text, *px, x0, *baseline);
+    }
+    for y in 0..h {
+        let Some(row) = raw.get_mut(y as usize * stride..(y as usize + 1) * stride) else {
+            continue;
+        };
+        for x in 0..w {
+            let a = coverage[(y * w + x) as usize];
+            if a > 0.0 {
+                let level = (a.clamp(0.0, 1.0) * 15.0).round() as u8;
+                set_index(row, x, level, depth);
+            }
+        }
+    }
+}
+
+/// Adds the coverage of `text` to a `w` × `h` coverage map.
+#[allow(clippy::too_many_arguments)]
 fn draw_text(
-    img: &mut RgbImage,
+    coverage: &mut [f32],
+    w: u32,
+    h: u32,
     font: &FontRef<'_>,
     text: &str,
     px: f32,
     x0: f32,
     baseline: f32,
-    style: &QrStyle,
 ) {
     let scale = PxScale::from(px);
     let scaled = font.as_scaled(scale);
@@ -503,19 +648,16 @@ fn draw_text(
             continue;
         };
         let bounds = outline.px_bounds();
-        outline.draw(|gx, gy, coverage| {
+        outline.draw(|gx, gy, a| {
             let (ix, iy) = (
                 bounds.min.x as i64 + i64::from(gx),
                 bounds.min.y as i64 + i64::from(gy),
             );
-            if ix < 0 || iy < 0 || ix >= i64::from(img.width()) || iy >= i64::from(img.height()) {
+            if ix < 0 || iy < 0 || ix >= i64::from(w) || iy >= i64::from(h) {
                 return;
             }
-            let pixel = img.get_pixel_mut(ix as u32, iy as u32);
-            let a = coverage.clamp(0.0, 1.0);
-            for ch in 0..3 {
-                let blended = f32::from(style.fg.0[ch]) * a + f32::from(pixel.0[ch]) * (1.0 - a);
-                pixel.0[ch] = blended.round() as u8;
+            if let Some(c) = coverage.get_mut((iy as u64 * u64::from(w) + ix as u64) as usize) {
+                *c = (*c + a).min(1.0);
             }
         });
     }
@@ -583,9 +725,19 @@ pub fn render_svg(
     caption: Option<Caption<'_>>,
     style: &QrStyle,
 ) -> Result<String, QrError> {
-    style.check()?;
     let matrix = QrMatrix::encode(data, style.ecc)?;
-    let layout = Layout::new(&matrix, style, caption);
+    render_svg_with(data, &matrix, caption, style)
+}
+
+/// Renders an SVG document of an already encoded code; `data` is its title.
+pub fn render_svg_with(
+    data: &str,
+    matrix: &QrMatrix,
+    caption: Option<Caption<'_>>,
+    style: &QrStyle,
+) -> Result<String, QrError> {
+    style.check_ranges()?;
+    let layout = Layout::new(matrix, style, caption);
     let (w, h) = (layout.width_px, layout.height_px);
     let mut svg = String::new();
     let _ = writeln!(
@@ -599,7 +751,7 @@ pub fn render_svg(
         style.bg,
         style.fg,
         module_path(
-            &matrix,
+            matrix,
             f64::from(layout.origin_px),
             f64::from(layout.origin_px),
             f64::from(layout.module_px)
@@ -643,11 +795,25 @@ mod tests {
         let ok = QrStyle::default();
         assert!(ok.check().unwrap().is_empty());
         let pale = QrStyle {
-            fg: Color::parse("fg", "#cccccc").unwrap(),
+            fg: Color::parse("fg", "#999999").unwrap(),
             ..ok.clone()
         };
         let w = pale.check().unwrap();
         assert!(w.iter().any(|w| w.message.contains("contrast")), "{w:?}");
+        // Below the hard floor: refused, unless forced (then a warning).
+        let faint = QrStyle {
+            fg: Color::parse("fg", "#cccccc").unwrap(),
+            ..ok.clone()
+        };
+        let e = faint.check().unwrap_err().to_string();
+        assert!(e.contains("colours") && e.contains("--force"), "{e}");
+        assert!(
+            faint
+                .check_forced(true)
+                .unwrap()
+                .iter()
+                .any(|w| w.message.contains("contrast"))
+        );
         let inverted = QrStyle {
             fg: Color::WHITE,
             bg: Color::BLACK,

@@ -214,6 +214,7 @@ fn page_to_png_and_svg_end_to_end() {
             "spring_sale-newsletter-2",
             "-o",
             "e.png",
+            "--force",
             "--ecc",
             ecc,
             "--fg",
@@ -597,7 +598,7 @@ fn every_bad_input_exits_2_and_changes_nothing() {
                 "--page",
                 "JaspersMarket",
             ]),
-            vec!["output", ".png or .svg"],
+            vec!["output", ".png, .svg or .pdf"],
         ),
         (
             strs(&[
@@ -690,7 +691,7 @@ fn warnings_are_printed_but_the_link_is_created() {
         .stdout(predicate::str::contains("ref=summer%2F2024.v1"))
         .stderr(predicate::str::contains("older Messenger surfaces"));
     env.cmd()
-        .args(["qr", "freeshipping", "-o", "pale.png", "--fg", "#dddddd"])
+        .args(["qr", "freeshipping", "-o", "pale.png", "--fg", "#999999"])
         .assert()
         .success()
         .stderr(predicate::str::contains("contrast"));

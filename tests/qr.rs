@@ -140,6 +140,7 @@ fn items() -> Vec<ExportItem> {
     ]
     .iter()
     .map(|r| ExportItem {
+        page_name: "Jasper's Market".into(),
         campaign: "Spring Sale".into(),
         channel: "Newsletter".into(),
         ref_code: r.to_string(),
@@ -164,6 +165,7 @@ fn bulk_export_writes_one_decodable_code_per_link_and_a_csv() {
             ..QrStyle::default()
         },
         sheet: true,
+        ..BulkOptions::default()
     };
     let mut calls = Vec::new();
     let report = export_bulk(&out, &items(), &options, &mut |done, total| {
@@ -177,13 +179,16 @@ fn bulk_export_writes_one_decodable_code_per_link_and_a_csv() {
     let mut csv = csv::Reader::from_path(out.join("links.csv")).unwrap();
     assert_eq!(
         csv.headers().unwrap(),
-        vec!["campaign", "channel", "ref", "url", "cta", "files"]
+        vec![
+            "campaign", "channel", "ref", "url", "cta", "files", "verified"
+        ]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 5);
     for (row, item) in rows.iter().zip(items()) {
         assert_eq!(&row[2], item.ref_code);
         assert_eq!(&row[3], item.url);
+        assert_eq!(&row[6], "yes", "scan verified");
         let files: Vec<&str> = row[5].split(';').collect();
         assert_eq!(files.len(), 2);
         assert!(files[0].ends_with(".png") && files[1].ends_with(".svg"));
@@ -215,6 +220,7 @@ fn bulk_export_that_fails_or_is_cancelled_writes_nothing() {
             ..QrStyle::default()
         },
         sheet: false,
+        ..BulkOptions::default()
     };
     let mut list = items();
     // The last link is far too long for a code at level H: the export fails as a whole.
@@ -245,6 +251,7 @@ fn many_links_make_several_sheets() {
         formats: vec![],
         style: QrStyle::default(),
         sheet: true,
+        ..BulkOptions::default()
     };
     let report = export_bulk(dir.path(), &many, &options, &mut |_, _| true).unwrap();
     let names: Vec<String> = report
@@ -253,4 +260,100 @@ fn many_links_make_several_sheets() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["links.csv", "sheet-1.svg", "sheet-2.svg"]);
+}
+
+/// Every file and folder under `dir` with its bytes (folders: empty), sorted.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p.clone());
+                out.push((format!("{name}/"), Vec::new()));
+            } else {
+                out.push((name, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn bulk_export_where_links_csv_is_a_folder_leaves_the_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let options = BulkOptions {
+        formats: vec![Format::Png, Format::Svg],
+        style: QrStyle {
+            size_px: 256,
+            ..QrStyle::default()
+        },
+        ..BulkOptions::default()
+    };
+    // An earlier export of the same links, whose files this one would replace...
+    export_bulk(&out, &items(), &options, &mut |_, _| true).unwrap();
+    std::fs::remove_file(out.join("links.csv")).unwrap();
+    // ...and a folder where links.csv goes.
+    std::fs::create_dir(out.join("links.csv")).unwrap();
+    std::fs::write(out.join("links.csv/keep.txt"), b"mine").unwrap();
+    std::fs::write(out.join("freeshipping.png"), b"an older file").unwrap();
+    let before = snapshot(&out);
+    let restyled = BulkOptions {
+        style: QrStyle {
+            size_px: 300,
+            ..QrStyle::default()
+        },
+        ..options
+    };
+    let e = export_bulk(&out, &items(), &restyled, &mut |_, _| true).unwrap_err();
+    assert!(e.to_string().contains("links.csv"), "{e}");
+    assert_eq!(snapshot(&out), before, "the folder is exactly as it was");
+}
+
+#[test]
+fn export_whose_proof_fails_reports_the_link_and_leaves_the_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("freeshipping.png"), b"an older file").unwrap();
+    let before = snapshot(&out);
+    // Same colour for code and background: forced past the contrast floor,
+    // the proof of scan must catch it.
+    let options = BulkOptions {
+        formats: vec![Format::Png],
+        style: QrStyle {
+            size_px: 256,
+            fg: Color::parse("fg", "#808080").unwrap(),
+            bg: Color::parse("bg", "#808080").unwrap(),
+            ..QrStyle::default()
+        },
+        force: true,
+        ..BulkOptions::default()
+    };
+    let e = export_bulk(&out, &items(), &options, &mut |_, _| true).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.contains("does not scan") && items().iter().any(|i| message.contains(&i.ref_code)),
+        "{message}"
+    );
+    assert_eq!(snapshot(&out), before);
+    // Without --force the same colours are refused before anything is rendered.
+    let e = export_bulk(
+        &out,
+        &items(),
+        &BulkOptions {
+            force: false,
+            ..options
+        },
+        &mut |_, _| true,
+    )
+    .unwrap_err();
+    assert!(
+        e.is_user_error() && e.to_string().contains("--force"),
+        "{e}"
+    );
 }

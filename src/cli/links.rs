@@ -2,9 +2,10 @@
 
 use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
-use crate::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
+use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
 use crate::model::{NewLink, suggest_ref};
-use crate::qr::{Caption, Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
+use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
+use crate::qr::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
 use crate::store::{LinkFilter, LinkRow, Store};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -143,7 +144,8 @@ pub(super) struct StyleArgs {
 }
 
 impl StyleArgs {
-    fn style(&self) -> anyhow::Result<QrStyle> {
+    /// The style; `force` lets a contrast below the hard floor through as a warning.
+    fn style(&self, force: bool) -> anyhow::Result<QrStyle> {
         let style = QrStyle {
             size_px: self.size,
             quiet_zone_modules: self.quiet_zone,
@@ -152,9 +154,23 @@ impl StyleArgs {
             bg: Color::parse("bg", &self.bg)?,
             caption: !self.no_caption,
         };
-        style.check()?;
+        style.check_forced(force)?;
         Ok(style)
     }
+}
+
+/// Page options of PDF output.
+#[derive(Debug, clap::Args)]
+pub(super) struct PaperArgs {
+    /// Paper size of PDF output
+    #[arg(long, value_enum, default_value_t = Paper::A4)]
+    paper: Paper,
+    /// Print the ref code in the small footer of PDF output (it is internal; hidden by default)
+    #[arg(long)]
+    show_ref: bool,
+    /// Thin cut marks in the margins of PDF output
+    #[arg(long)]
+    cut_marks: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,11 +178,16 @@ pub(super) struct QrArgs {
     /// The link's ref code
     #[arg(value_name = "REF")]
     ref_code: String,
-    /// Output file, FILE.png or FILE.svg
+    /// Output file, FILE.png, FILE.svg or FILE.pdf (a one-page flyer)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
+    /// Replace an existing file, and allow a contrast below the hard floor
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     style: StyleArgs,
+    #[command(flatten)]
+    paper: PaperArgs,
     /// The page [default: the only page]
     #[arg(long)]
     page: Option<String>,
@@ -180,12 +201,32 @@ pub(super) struct ExportArgs {
     /// Output folder (created if missing)
     #[arg(long, value_name = "DIR")]
     dir: PathBuf,
-    /// Image formats, comma-separated
+    /// Image formats, comma-separated (png, svg, pdf)
     #[arg(long, value_delimiter = ',', default_value = "png")]
     format: Vec<String>,
-    /// Also write printable A4 sheets (SVG) with a grid of codes
+    /// Also write printable sheets: svg (an A4 grid, the default) or pdf (see --layout)
+    #[arg(long, value_name = "svg|pdf", num_args = 0..=1, default_missing_value = "svg")]
+    sheet: Option<String>,
+    /// Layout of the PDF sheet
+    #[arg(long, value_enum, default_value_t = PrintLayout::Grid)]
+    layout: PrintLayout,
+    /// Codes a row in the grid layout
+    #[arg(long, default_value_t = 3)]
+    columns: u32,
+    /// Sticker sheet of the labels layout
+    #[arg(long, value_enum, default_value_t = LabelPreset::L7160)]
+    label: LabelPreset,
+    /// No title line (page and campaign) on grid and label sheets
     #[arg(long)]
-    sheet: bool,
+    no_title: bool,
+    #[command(flatten)]
+    paper: PaperArgs,
+    /// Allow a contrast below the hard floor (the proof of scan still runs)
+    #[arg(long)]
+    force: bool,
+    /// Skip decoding every written code (faster; links.csv then says verified=no)
+    #[arg(long)]
+    no_verify: bool,
     /// Include archived links
     #[arg(long)]
     all: bool,
@@ -422,26 +463,35 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
 }
 
 pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
-    let style = args.style.style()?;
+    let style = args.style.style(args.force)?;
     Format::from_path(&args.output)?;
     let store = db.open()?;
     let row = find_link(&store, args.page.as_deref(), &args.ref_code)?;
-    let caption = Caption {
-        cta: &row.link.cta,
-        url: &row.url,
+    let url = row.url.clone();
+    let item = ExportItem::from(row);
+    let options = OneOptions {
+        replace: args.force,
+        force_contrast: args.force,
+        print: PrintOptions {
+            layout: PrintLayout::Flyer,
+            paper: args.paper.paper,
+            cut_marks: args.paper.cut_marks,
+            show_ref: args.paper.show_ref,
+            ..PrintOptions::default()
+        },
     };
-    let warnings = export_one(&args.output, &row.url, Some(caption), &style)?;
+    let warnings = export_one_item(&args.output, &item, &style, &options)?;
     warn(&warnings);
     outln!(
-        "Wrote {} for {}",
+        "Wrote {} for {} (scan verified)",
         full(&args.output.display().to_string()),
-        full(&row.url)
+        full(&url)
     );
     Ok(())
 }
 
 pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
-    let style = args.style.style()?;
+    let style = args.style.style(args.force)?;
     let formats: Vec<Format> = args
         .format
         .iter()
@@ -454,6 +504,23 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
             formats_unique.push(f);
         }
     }
+    let (svg_sheet, pdf_sheet) = match args.sheet.as_deref().map(str::trim) {
+        None => (false, false),
+        Some(s) if s.eq_ignore_ascii_case("svg") => (true, false),
+        Some(s) if s.eq_ignore_ascii_case("pdf") => (false, true),
+        Some(s) => {
+            return Err(crate::model::ValidationError::new("sheet", s, "use svg or pdf").into());
+        }
+    };
+    let print = PrintOptions {
+        layout: args.layout,
+        paper: args.paper.paper,
+        columns: args.columns,
+        label: args.label,
+        cut_marks: args.paper.cut_marks,
+        title: !args.no_title,
+        show_ref: args.paper.show_ref,
+    };
     let store = db.open()?;
     let page = store.resolve_page(args.page.as_deref())?;
     let mut filter = LinkFilter {
@@ -473,14 +540,22 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     let options = BulkOptions {
         formats: formats_unique,
         style,
-        sheet: args.sheet,
+        sheet: svg_sheet,
+        pdf: pdf_sheet.then_some(print),
+        force: args.force,
+        verify: !args.no_verify,
     };
     let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
         eprintln!("warning: {}", full(w));
     }
+    let proof = if options.verify {
+        ", every code scan-verified"
+    } else {
+        ", not verified (--no-verify)"
+    };
     outln!(
-        "Exported {} link(s), {} file(s) to {}",
+        "Exported {} link(s), {} file(s) to {}{proof}",
         report.links,
         report.files.len(),
         full(&args.dir.display().to_string())

@@ -291,6 +291,7 @@ impl Dialogs {
                     formats,
                     style: shared.qr_style.clone(),
                     sheet: form.sheet,
+                    ..BulkOptions::default()
                 },
             }));
         } else if modal.inner || (modal.should_close() && !running) {

@@ -1,0 +1,577 @@
+//! Print and file-safety tests of `refboard qr` and `refboard export`: the
+//! built binary on a real database in a temp dir, every written code decoded
+//! with a real decoder (rqrr), PDFs rasterised by poppler's `pdftoppm`.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+struct Env {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Env {
+    /// Jasper's Market with the README's Spring Sale links.
+    fn seeded() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("refboard.db");
+        let env = Self { dir, db };
+        env.ok(&[
+            "page",
+            "add",
+            "https://www.facebook.com/JaspersMarket/",
+            "--name",
+            "Jasper's Market",
+        ]);
+        env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
+        env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
+        env.ok(&["campaign", "add", "Spring Sale"]);
+        for (channel, ref_code, cta) in [
+            (
+                "Newsletter",
+                "jaspersmarketnewsletter",
+                "Get our weekly deals in Messenger",
+            ),
+            ("FB ad", "jaspersmarketFBad", ""),
+            ("Newsletter", "freeshipping", "Get free shipping"),
+        ] {
+            let mut args = vec![
+                "link",
+                "add",
+                "--campaign",
+                "Spring Sale",
+                "--channel",
+                channel,
+                "--ref",
+                ref_code,
+            ];
+            if !cta.is_empty() {
+                args.extend(["--cta", cta]);
+            }
+            env.ok(&args);
+        }
+        env
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
+        c.env_remove("REFBOARD_DB")
+            .arg("--db")
+            .arg(&self.db)
+            .current_dir(self.dir.path());
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    }
+
+    /// Runs a command that must fail with `code`, one error line holding each
+    /// of `expect`, and no file in the folder changed.
+    fn refused(&self, code: i32, args: &[&str], expect: &[&str]) {
+        let before = files(self.dir.path());
+        let mut assert = self.cmd().args(args).assert().code(code);
+        for e in expect {
+            assert = assert.stderr(predicate::str::contains(*e));
+        }
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("error")).count(),
+            1,
+            "one error line: {stderr}"
+        );
+        assert_eq!(files(self.dir.path()), before, "files changed by {args:?}");
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Every file under `dir` with its bytes (SQLite side files left out), sorted.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !name.ends_with("-wal") && !name.ends_with("-shm") && !name.ends_with(".db") {
+                out.push((name, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const FREESHIPPING: &str = "https://m.me/JaspersMarket?ref=freeshipping";
+
+#[test]
+fn qr_never_replaces_an_existing_file_without_force() {
+    let env = Env::seeded();
+    env.ok(&["qr", "freeshipping", "-o", "code.png", "--size", "300"]);
+    let first = std::fs::read(env.path("code.png")).unwrap();
+    env.refused(
+        2,
+        &["qr", "freeshipping", "-o", "code.png", "--size", "400"],
+        &["output", "code.png", "exists", "--force"],
+    );
+    assert_eq!(std::fs::read(env.path("code.png")).unwrap(), first);
+    env.ok(&[
+        "qr",
+        "freeshipping",
+        "-o",
+        "code.png",
+        "--size",
+        "400",
+        "--force",
+    ]);
+    assert_ne!(std::fs::read(env.path("code.png")).unwrap(), first);
+    assert_eq!(common::decode_one(&env.path("code.png")), FREESHIPPING);
+}
+
+#[test]
+fn qr_refuses_a_contrast_below_the_floor_unless_forced() {
+    let env = Env::seeded();
+    env.refused(
+        2,
+        &["qr", "freeshipping", "-o", "pale.png", "--fg", "#c0c0c0"],
+        &["colours", "#c0c0c0", "contrast", "--force"],
+    );
+    assert!(!env.path("pale.png").exists());
+    env.cmd()
+        .args([
+            "qr",
+            "freeshipping",
+            "-o",
+            "pale.png",
+            "--fg",
+            "#c0c0c0",
+            "--force",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("contrast"));
+    assert_eq!(common::decode_one(&env.path("pale.png")), FREESHIPPING);
+}
+
+// ---------------------------------------------------------------- PDF ----
+
+use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
+use refboard::print::{LabelPreset, Paper, PrintLayout, PrintOptions, render_pdf};
+use refboard::qr::QrStyle;
+
+/// Rasterises every page of a PDF with poppler's `pdftoppm` (grey, `dpi`)
+/// and returns the pages' PNG bytes in page order.
+fn pdf_pages(pdf: &Path, dpi: u32) -> Vec<Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-gray", "-png"])
+        .arg(pdf)
+        .arg(out.path().join("page"))
+        .status()
+        .expect("pdftoppm (Debian poppler-utils) must be installed; .ci/run installs it");
+    assert!(status.success(), "pdftoppm failed on {}", pdf.display());
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // page-1.png … page-10.png: sort by the number, not the text.
+    pages.sort_by_key(|p| {
+        p.file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .rsplit('-')
+            .next()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    });
+    pages.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Every code rqrr can read in a PNG.
+fn decode_lenient(png: &[u8]) -> Vec<String> {
+    let img = image::load_from_memory(png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+/// Rasterises a PDF with pdftoppm and decodes each placed code from its own
+/// box on its page (quiet zone included): rqrr mixes up finder patterns of
+/// neighbouring codes when it is given a whole page of them.
+fn decode_each_code(pdf: &Path, placed: &refboard::print::PdfOutput, dpi: u32) -> Vec<String> {
+    let pages: Vec<image::GrayImage> = pdf_pages(pdf, dpi)
+        .iter()
+        .map(|p| image::load_from_memory(p).unwrap().to_luma8())
+        .collect();
+    assert_eq!(pages.len(), placed.pages, "page count");
+    let px = f64::from(dpi) / 72.0;
+    placed
+        .codes
+        .iter()
+        .map(|code| {
+            let page = &pages[code.page];
+            let quiet = 4.0 * code.module;
+            let x0 = code.rects.iter().map(|r| r[0]).fold(f64::MAX, f64::min) - quiet;
+            let y0 = code.rects.iter().map(|r| r[1]).fold(f64::MAX, f64::min) - quiet;
+            let x1 = code.rects.iter().map(|r| r[0] + r[2]).fold(0.0, f64::max) + quiet;
+            let y1 = code.rects.iter().map(|r| r[1] + r[3]).fold(0.0, f64::max) + quiet;
+            let (cx, cy) = ((x0 * px).max(0.0) as u32, (y0 * px).max(0.0) as u32);
+            let cw = ((x1 * px) as u32).min(page.width()) - cx;
+            let ch = ((y1 * px) as u32).min(page.height()) - cy;
+            let crop = image::imageops::crop_imm(page, cx, cy, cw, ch).to_image();
+            let mut prepared = rqrr::PreparedImage::prepare(crop);
+            let grids = prepared.detect_grids();
+            if grids.len() != 1 {
+                let _ = image::imageops::crop_imm(page, cx, cy, cw, ch)
+                    .to_image()
+                    .save("/tmp/failed-crop.png");
+            }
+            assert_eq!(grids.len(), 1, "one code in the box of {}", code.ref_code);
+            grids[0]
+                .decode()
+                .unwrap_or_else(|e| panic!("{} does not decode: {e:?}", code.ref_code))
+                .1
+        })
+        .collect()
+}
+
+/// Every code on every page of a PDF, decoded, sorted.
+fn decode_pdf(pdf: &Path, dpi: u32) -> (usize, Vec<String>) {
+    let pages = pdf_pages(pdf, dpi);
+    // A false grid (text or cut marks that look like a finder) may fail to
+    // decode; every real code must be among the decoded ones.
+    let mut all: Vec<String> = pages.iter().flat_map(|p| decode_lenient(p)).collect();
+    all.sort();
+    (pages.len(), all)
+}
+
+/// Words of a PDF with their boxes in points, from poppler's `pdftotext -bbox`:
+/// (page from 0, text, x_min, y_min, x_max, y_max).
+fn pdf_words(pdf: &Path) -> Vec<(usize, String, [f64; 4])> {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-bbox"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    assert!(out.status.success());
+    let html = String::from_utf8_lossy(&out.stdout).to_string();
+    let attr = |line: &str, name: &str| -> f64 {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[at..at + line[at..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let mut page = None::<usize>;
+    let mut words = Vec::new();
+    for line in html.lines().map(str::trim) {
+        if line.starts_with("<page") {
+            page = Some(page.map_or(0, |p| p + 1));
+        } else if line.starts_with("<word") {
+            let text = &line[line.find('>').unwrap() + 1..line.rfind("</word>").unwrap()];
+            let text = text
+                .replace("&apos;", "'")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            words.push((
+                page.unwrap(),
+                text,
+                [
+                    attr(line, "xMin"),
+                    attr(line, "yMin"),
+                    attr(line, "xMax"),
+                    attr(line, "yMax"),
+                ],
+            ));
+        }
+    }
+    words
+}
+
+fn link(i: usize) -> ExportItem {
+    let ref_code = format!("spring_sale-{i:02}");
+    ExportItem {
+        page_name: "Jasper's Market".into(),
+        campaign: "Spring Sale".into(),
+        channel: "Flyer".into(),
+        url: format!("https://m.me/JaspersMarket?ref={ref_code}"),
+        ref_code,
+        cta: "Get 10% off your first order in Messenger".into(),
+    }
+}
+
+fn pdf_options(layout: PrintLayout, paper: Paper, label: LabelPreset) -> BulkOptions {
+    BulkOptions {
+        formats: vec![],
+        pdf: Some(PrintOptions {
+            layout,
+            paper,
+            label,
+            cut_marks: true,
+            ..PrintOptions::default()
+        }),
+        ..BulkOptions::default()
+    }
+}
+
+#[test]
+fn every_layout_on_both_papers_decodes_every_code_from_pdftoppm() {
+    let mut cases = Vec::new();
+    for paper in [Paper::A4, Paper::Letter] {
+        cases.push((PrintLayout::Grid, paper, LabelPreset::L7160, 23));
+        cases.push((PrintLayout::Flyer, paper, LabelPreset::L7160, 3));
+    }
+    for label in LabelPreset::ALL {
+        // Two pages' worth: a full sheet and part of the next.
+        let per_sheet = (label.spec().columns * label.spec().rows) as usize;
+        cases.push((
+            PrintLayout::Labels,
+            label.spec().paper,
+            label,
+            per_sheet + 2,
+        ));
+    }
+    for (layout, paper, label, n) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<ExportItem> = (0..n).map(link).collect();
+        let report = export_bulk(
+            &dir.path().join("out"),
+            &items,
+            &pdf_options(layout, paper, label),
+            &mut |_, _| true,
+        )
+        .unwrap();
+        let pdf = dir.path().join("out/sheet.pdf");
+        assert!(report.files.contains(&pdf));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(
+            bytes.windows(9).any(|w| w == b"FontFile2"),
+            "the font is embedded"
+        );
+        assert!(
+            !bytes.windows(13).any(|w| w == b"/Subtype /Ima")
+                && !bytes.windows(13).any(|w| w == b"/Subtype/Imag"),
+            "codes are vector paths, not images"
+        );
+        // The same layout from the library gives where each code is; the
+        // file on disk must be exactly that PDF.
+        let placed = render_pdf(
+            &items,
+            pdf_options(layout, paper, label).pdf.as_ref().unwrap(),
+            &QrStyle::default(),
+        )
+        .unwrap();
+        assert_eq!(placed.bytes, bytes, "the layout is deterministic");
+        let decoded = decode_each_code(&pdf, &placed, 200);
+        let want: Vec<String> = items.iter().map(|i| i.url.clone()).collect();
+        assert_eq!(decoded, want, "{layout:?} on {paper:?} ({label:?})");
+        assert!(
+            placed.pages >= 2,
+            "{layout:?} {paper:?}: {} page(s)",
+            placed.pages
+        );
+    }
+}
+
+#[test]
+fn long_cta_and_300_char_ref_stay_inside_their_cells() {
+    let long_ref = "r".repeat(300);
+    let mut long = link(0);
+    long.ref_code = long_ref.clone();
+    long.url = format!("https://m.me/JaspersMarket?ref={long_ref}");
+    long.cta = "Tap to get your members-only spring coupon, our weekly recipes and early access to every sale in Messenger — no app to install, no email needed".into();
+    let items = vec![long, link(1)];
+    for (layout, paper, label) in [
+        (PrintLayout::Grid, Paper::A4, LabelPreset::L7160),
+        (PrintLayout::Grid, Paper::Letter, LabelPreset::L7160),
+        (PrintLayout::Labels, Paper::A4, LabelPreset::L7160),
+        (PrintLayout::Labels, Paper::Letter, LabelPreset::Avery22806),
+        (PrintLayout::Flyer, Paper::Letter, LabelPreset::L7160),
+    ] {
+        let options = PrintOptions {
+            layout,
+            paper,
+            label,
+            show_ref: true,
+            ..PrintOptions::default()
+        };
+        let out = render_pdf(&items, &options, &QrStyle::default()).unwrap();
+        for t in &out.texts {
+            let [x, y, w, h] = t.bbox;
+            let [cx, cy, cw, ch] = t.cell;
+            assert!(
+                x >= cx - 0.01
+                    && y >= cy - 0.01
+                    && x + w <= cx + cw + 0.01
+                    && y + h <= cy + ch + 0.01,
+                "{layout:?}: {:?} at {:?} leaves its cell {:?}",
+                t.lines,
+                t.bbox,
+                t.cell
+            );
+        }
+        // The real check: every word poppler finds in the written file lies
+        // inside one of the cells on its page.
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = dir.path().join("sheet.pdf");
+        std::fs::write(&pdf, &out.bytes).unwrap();
+        let words = pdf_words(&pdf);
+        assert!(!words.is_empty());
+        for (page, word, [x0, y0, x1, y1]) in words {
+            let inside = out.texts.iter().filter(|t| t.page == page).any(|t| {
+                let [cx, cy, cw, ch] = t.cell;
+                x0 >= cx - 1.0 && x1 <= cx + cw + 1.0 && y0 >= cy - 2.0 && y1 <= cy + ch + 2.0
+            });
+            assert!(
+                inside,
+                "{layout:?}: word {word:?} at {x0},{y0}-{x1},{y1} is outside every cell: {:?}",
+                out.texts
+                    .iter()
+                    .filter(|t| t.page == page)
+                    .map(|t| (&t.lines, t.cell, t.bbox))
+                    .collect::<Vec<_>>()
+            );
+        }
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.contains(&long_ref[..20]) && n.contains("shortened") && n.len() < 200)
+                || out
+                    .texts
+                    .iter()
+                    .all(|t| t.lines.iter().all(|l| !l.ends_with('…'))),
+            "a shortened text is reported: {:?}",
+            out.notes
+        );
+        // The 300-character ref makes a dense code (version 13): 300 dpi.
+        let decoded = decode_each_code(&pdf, &out, 300);
+        let want: Vec<String> = items.iter().map(|i| i.url.clone()).collect();
+        assert_eq!(decoded, want, "{layout:?}: both codes decode");
+    }
+}
+
+#[test]
+fn the_ref_is_internal_and_the_flyer_speaks_to_customers() {
+    let env = Env::seeded();
+    env.ok(&["qr", "freeshipping", "-o", "flyer.pdf", "--paper", "letter"]);
+    let pdf = env.path("flyer.pdf");
+    let (pages, decoded) = decode_pdf(&pdf, 150);
+    assert_eq!((pages, decoded), (1, vec![FREESHIPPING.to_string()]));
+    let text: Vec<String> = pdf_words(&pdf).into_iter().map(|w| w.1).collect();
+    let text = text.join(" ");
+    for want in [
+        "Jasper's Market",
+        "Get free shipping",
+        "Scan to chat with Jasper's Market on Messenger",
+        "m.me/JaspersMarket",
+    ] {
+        assert!(text.contains(want), "{want:?} in {text:?}");
+    }
+    assert!(!text.contains("freeshipping"), "no internal ref: {text}");
+    env.ok(&["qr", "freeshipping", "-o", "ref.pdf", "--show-ref"]);
+    let text: Vec<String> = pdf_words(&env.path("ref.pdf"))
+        .into_iter()
+        .map(|w| w.1)
+        .collect();
+    assert!(
+        text.join(" ").contains("freeshipping"),
+        "asked for: the ref in the footer"
+    );
+}
+
+#[test]
+fn layouts_that_break_a_rule_are_refused_and_write_nothing() {
+    let env = Env::seeded();
+    env.refused(
+        2,
+        &[
+            "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--label", "5160",
+        ],
+        &["paper", "a4", "5160", "--paper letter"],
+    );
+    env.refused(
+        2,
+        &[
+            "export",
+            "--dir",
+            "out",
+            "--sheet",
+            "pdf",
+            "--layout",
+            "grid",
+            "--columns",
+            "9",
+        ],
+        &["columns", "9", "1 to 6"],
+    );
+    env.refused(
+        2,
+        &[
+            "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--label", "l9999",
+        ],
+        &["l9999", "l7160"],
+    );
+    // A long ref makes a code too dense for a 1-inch label: the module limit is named.
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "Newsletter",
+        "--ref",
+        &"x".repeat(300),
+    ]);
+    env.refused(
+        2,
+        &[
+            "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--label", "5160",
+            "--paper", "letter",
+        ],
+        &["layout", "0.4 mm"],
+    );
+    assert!(!env.path("out").exists());
+}
+
+#[test]
+fn cli_pdf_sheet_export_is_verified_and_listed() {
+    let env = Env::seeded();
+    let out = env.ok(&[
+        "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--format", "png",
+        "--size", "400",
+    ]);
+    assert!(out.contains("scan-verified"), "{out}");
+    let mut csv = csv::Reader::from_path(env.path("out/links.csv")).unwrap();
+    assert_eq!(
+        csv.headers().unwrap(),
+        vec![
+            "campaign", "channel", "ref", "url", "cta", "files", "verified"
+        ]
+    );
+    for row in csv.records() {
+        let row = row.unwrap();
+        assert_eq!(&row[6], "yes");
+        assert_eq!(common::decode_one(&env.path("out").join(&row[5])), &row[3]);
+    }
+    let (_, decoded) = decode_pdf(&env.path("out/sheet.pdf"), 200);
+    assert_eq!(decoded.len(), 3);
+    // The PNGs are indexed (palette) files, not 24-bit RGB.
+    let png = std::fs::read(env.path("out/freeshipping.png")).unwrap();
+    assert_eq!(png[25], 3, "PNG colour type 3 (indexed)");
+    let _ = Format::Png;
+}
