@@ -2,15 +2,19 @@
 //! UI pass and tessellation), beside an empty-screen baseline from the same run.
 //!
 //! ```text
-//! cargo bench --bench frame
+//! cargo bench --bench frame             # everything
+//! cargo bench --bench frame -- drain    # only the 10,000-queued-events frames
 //! ```
-//! Uses the 10,000,000-event store that `cargo bench --bench pipeline -- stats`
-//! builds (and builds it when missing). `REFBOARD_BENCH_SCALE` scales it.
+//! The drain part needs no store: it feeds the real App through a detached
+//! worker handle. The rest uses the 10,000,000-event store that
+//! `cargo bench --bench pipeline -- stats` builds. `REFBOARD_BENCH_SCALE` scales it.
 
 use egui_kittest::Harness;
+use refboard::model::{NewCampaign, NewLink, NewPage, PageId, Warning};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::Store;
+use refboard::store::{LinkFilter, Store};
 use refboard::ui::{App, Tab, UiState};
+use refboard::worker::{Event, Job, Snapshot, detached};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -53,7 +57,94 @@ fn frame_times(h: &mut Harness<'static, App>, frames: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// A snapshot like a real page's: 200 links.
+fn snapshot() -> Snapshot {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("snap.db")).unwrap();
+    let page = store
+        .add_page(&NewPage::parse("JaspersMarket", None, Some("104729178032417")).unwrap())
+        .unwrap();
+    let channel = store
+        .add_channel(page.id, "Flyers", refboard::model::ChannelKind::Flyer)
+        .unwrap();
+    let campaign = store
+        .add_campaign(
+            page.id,
+            &NewCampaign::parse("Spring Sale", None, None, None).unwrap(),
+        )
+        .unwrap();
+    for i in 0..200 {
+        let (l, _) =
+            NewLink::parse(&format!("flyer_{i:03}"), Some("Get a coupon"), None, None).unwrap();
+        store
+            .add_link(page.id, campaign.id, channel.id, &l)
+            .unwrap();
+    }
+    Snapshot {
+        pages: store.pages().unwrap(),
+        page: Some(PageId(page.id)),
+        links: store.links(&LinkFilter::default()).unwrap(),
+        ..Snapshot::default()
+    }
+}
+
+/// Frames while 10,000 events are queued: each frame drains under its 4 ms
+/// budget and draws; returns (frames with events queued, empty frames after).
+fn drain_frames(rounds: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let (worker, peer) = detached();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, UiState::default()));
+    peer.events
+        .send(Event::Loaded(Box::new(snapshot())))
+        .unwrap();
+    for _ in 0..10 {
+        h.step();
+    }
+    let mut busy = Vec::new();
+    let mut idle = Vec::new();
+    for round in 0..rounds {
+        let target = h.state().events_applied + 10_000;
+        // What a sync and a flood of saves send: progress, notices, warnings.
+        for i in 0..10_000usize {
+            let e = match i % 3 {
+                0 => Event::Progress(Job::Sync, i, 10_000),
+                1 => Event::Notice(format!("Saved link flyer_{i}")),
+                _ => Event::Warnings(vec![Warning::new(
+                    "ref",
+                    format!("warning {i} of round {round}"),
+                )]),
+            };
+            peer.events.send(e).unwrap();
+        }
+        while h.state().events_applied < target {
+            let t = Instant::now();
+            h.step();
+            busy.push(t.elapsed());
+        }
+        idle.extend(frame_times(&mut h, 20));
+    }
+    (busy, idle)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 fn main() {
+    let (busy, idle) = drain_frames(20);
+    println!(
+        "frame: 10,000 queued events: {} frames, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms per frame (budget 8 ms at p95); baseline same screen with nothing queued: p50 {:.2} ms, p95 {:.2} ms",
+        busy.len(),
+        ms(percentile(busy.clone(), 0.5)),
+        ms(percentile(busy.clone(), 0.95)),
+        ms(percentile(busy, 1.0)),
+        ms(percentile(idle.clone(), 0.5)),
+        ms(percentile(idle, 0.95)),
+    );
+    if std::env::args().any(|a| a == "drain") {
+        return;
+    }
     let db = stats_db();
     let events = Store::open(&db).unwrap().event_count().unwrap();
 

@@ -245,6 +245,11 @@ fn bench_stats() {
 
 /// Posts `bodies` with `concurrency` async clients; returns the elapsed time.
 fn post_all(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> Duration {
+    post_round_robin(&[url.to_string()], bodies, concurrency)
+}
+
+/// Posts `bodies` spread round-robin over `urls` (a load balancer's job).
+fn post_round_robin(urls: &[String], bodies: &[(Vec<u8>, String)], concurrency: usize) -> Duration {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -257,12 +262,8 @@ fn post_all(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> Dura
         let t = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (client, next, bodies, url) = (
-                client.clone(),
-                next.clone(),
-                bodies.clone(),
-                url.to_string(),
-            );
+            let (client, next, bodies, urls) =
+                (client.clone(), next.clone(), bodies.clone(), urls.to_vec());
             tasks.push(tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -270,7 +271,7 @@ fn post_all(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> Dura
                         break;
                     };
                     let r = client
-                        .post(&url)
+                        .post(&urls[i % urls.len()])
                         .header(SIGNATURE_HEADER, sig)
                         .body(body.clone())
                         .send()
@@ -287,15 +288,9 @@ fn post_all(url: &str, bodies: &[(Vec<u8>, String)], concurrency: usize) -> Dura
     })
 }
 
-fn bench_relay() {
-    let n = scaled(50_000);
-    let dir = tempfile::tempdir().unwrap();
-    let relay = start(
-        relay_config(&dir.path().join("relay.db")),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .unwrap();
-    let bodies: Vec<(Vec<u8>, String)> = (0..n)
+/// `n` distinct signed webhook bodies.
+fn signed_bodies(n: usize) -> Vec<(Vec<u8>, String)> {
+    (0..n)
         .map(|i| {
             let body = serde_json::to_vec(&serde_json::json!({"object": "page", "entry": [{"id": PAGE_ID, "time": START_MS + i as i64, "messaging": [
                 {"sender": {"id": format!("{}", 6_000_000_000_000_000u64 + i as u64)}, "recipient": {"id": PAGE_ID}, "timestamp": START_MS + i as i64,
@@ -304,7 +299,19 @@ fn bench_relay() {
             let sig = sign(b"bench-secret", &body);
             (body, sig)
         })
-        .collect();
+        .collect()
+}
+
+fn bench_relay() {
+    let n = scaled(50_000);
+    let dir = tempfile::tempdir().unwrap();
+    // The relay as shipped: SQLite with synchronous=FULL and group commit.
+    let relay = start(
+        relay_config(&dir.path().join("relay.db")),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let bodies = signed_bodies(n);
     let took = post_all(&format!("{}/webhook", relay.url()), &bodies, 32);
     let health: serde_json::Value = reqwest::blocking::get(format!("{}/healthz", relay.url()))
         .unwrap()
@@ -345,10 +352,84 @@ fn bench_relay() {
     let _ = stop_tx.send(());
     server.join().unwrap();
     println!(
-        "relay: {n} signed webhook requests in {:.2} s = {:.0} requests/s, stored {n} of {n}; baseline axum handler that only answers 200: {:.0} requests/s",
+        "relay (synchronous=FULL, group commit): {n} signed webhook requests in {:.2} s = {:.0} requests/s, stored {n} of {n}; baseline axum handler that only answers 200: {:.0} requests/s; ratio {:.2}",
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64(),
-        n as f64 / base.as_secs_f64()
+        n as f64 / base.as_secs_f64(),
+        base.as_secs_f64() / took.as_secs_f64()
+    );
+}
+
+/// A fresh database on the server at `admin` (a superuser URL).
+fn fresh_pg_db(admin: &str) -> String {
+    let name = format!("rbbench_{}", fastrand::u64(..));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+/// Signed requests per second with 1, 2 and 3 relays on one PostgreSQL.
+fn bench_relay_pg() {
+    let Ok(admin) = std::env::var("REFBOARD_TEST_PG_URL") else {
+        println!("relay_pg: skipped; run it through scripts/pg-test.sh (REFBOARD_TEST_PG_URL)");
+        return;
+    };
+    let n = scaled(20_000);
+    let bodies = signed_bodies(n);
+    let mut figures = Vec::new();
+    for relays in 1..=3 {
+        let db = fresh_pg_db(&admin);
+        let options = refboard::relay::RelayOptions {
+            database: Some(db),
+            ..Default::default()
+        };
+        let handles: Vec<_> = (0..relays)
+            .map(|_| {
+                refboard::relay::start_with(
+                    relay_config(Path::new("unused.db")),
+                    options.clone(),
+                    "127.0.0.1:0".parse().unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let urls: Vec<String> = handles
+            .iter()
+            .map(|h| format!("{}/webhook", h.url()))
+            .collect();
+        let took = post_round_robin(&urls, &bodies, 32);
+        let health: serde_json::Value =
+            reqwest::blocking::get(format!("{}/healthz", handles[0].url()))
+                .unwrap()
+                .json()
+                .unwrap();
+        assert_eq!(
+            health["events"].as_u64(),
+            Some(n as u64),
+            "every 200 stored"
+        );
+        figures.push(n as f64 / took.as_secs_f64());
+        for h in handles {
+            h.stop().unwrap();
+        }
+    }
+    println!(
+        "relay_pg: {n} signed webhook requests, 32 clients, round robin; 1 relay {:.0} requests/s, 2 relays {:.0} requests/s, 3 relays {:.0} requests/s (all on one 2-core machine with PostgreSQL)",
+        figures[0], figures[1], figures[2]
     );
 }
 
@@ -366,5 +447,8 @@ fn main() {
     }
     if want("relay") {
         bench_relay();
+    }
+    if want("relay_pg") {
+        bench_relay_pg();
     }
 }

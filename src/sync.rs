@@ -11,7 +11,18 @@ use crate::store::{Store, StoreError, SyncStep};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde::Deserialize;
-use std::time::Duration;
+use serde_json::value::RawValue;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// Largest page body read from a backend; a larger one stops the sync.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
+/// Longest cursor accepted from a backend, in bytes; a longer one is refused
+/// and never stored (it would make every later request URL unusable).
+pub const MAX_CURSOR_LEN: usize = 1024;
+/// Empty pages with `has_more: true` and an unchanged cursor tolerated (with
+/// backoff) before the sync stops with an error.
+pub const MAX_STALLED_PAGES: u32 = 5;
 
 /// What can go wrong during a sync.
 #[derive(Debug, thiserror::Error)]
@@ -121,23 +132,118 @@ pub struct Progress {
     /// Events refused because their time lies outside the event window
     /// (see [`crate::model::check_event_time`]); the cursor moves past them.
     pub refused: usize,
+    /// Events skipped because a value is outside the known sets (a new
+    /// `platform` or `kind`) or a required field is missing.
+    pub skipped: usize,
 }
 
-/// One page of the sync API (`docs/sync-protocol.md`).
-#[derive(Debug, Deserialize)]
+/// A page as sent: events stay raw until each is checked on its own, so one
+/// odd event cannot fail its whole page.
+#[derive(Deserialize)]
+struct RawPage {
+    events: Vec<Box<RawValue>>,
+    next_cursor: String,
+    has_more: bool,
+}
+
+/// One checked page of the sync API (`docs/sync-protocol.md`).
+#[derive(Debug)]
 pub struct Page {
-    /// The events, oldest first.
+    /// The events this refboard can read, oldest first.
     pub events: Vec<ReferralEvent>,
+    /// Events skipped: a value outside the known sets, or a missing field.
+    pub skipped: usize,
     /// Where the next page starts.
     pub next_cursor: String,
     /// Whether another page follows.
     pub has_more: bool,
 }
 
-/// Decodes a page body; anything else is a protocol error that says why.
-pub fn decode_page(body: &[u8]) -> Result<Page, SyncError> {
-    serde_json::from_slice::<Page>(body)
-        .map_err(|e| SyncError::Protocol(format!("not a page of events: {e}")))
+/// Decodes a page body: the cursor's length, then each event on its own, so
+/// one odd event is skipped and counted instead of failing the page.
+pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
+    let raw: RawPage = serde_json::from_slice(bytes)
+        .map_err(|e| SyncError::Protocol(format!("not a page of events: {e}")))?;
+    if raw.next_cursor.len() > MAX_CURSOR_LEN {
+        return Err(SyncError::Protocol(format!(
+            "the backend sent a next_cursor of {} bytes; the limit is {MAX_CURSOR_LEN} bytes, so it was not stored and this page was not committed",
+            raw.next_cursor.len()
+        )));
+    }
+    let mut events = Vec::with_capacity(raw.events.len());
+    let mut skipped = 0;
+    for e in &raw.events {
+        match serde_json::from_str::<ReferralEvent>(e.get()) {
+            Ok(ev) => events.push(ev),
+            Err(err) => {
+                skipped += 1;
+                tracing::warn!(reason = %err, "skipping an event this refboard cannot read");
+            }
+        }
+    }
+    Ok(Page {
+        events,
+        skipped,
+        next_cursor: raw.next_cursor,
+        has_more: raw.has_more,
+    })
+}
+
+/// Reads a body up to [`MAX_PAGE_BYTES`] and before `deadline`.
+fn read_body(
+    resp: reqwest::blocking::Response,
+    started: Instant,
+    timeout: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    let mut out = Vec::new();
+    let mut reader = resp.take(MAX_PAGE_BYTES as u64 + 1);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if started.elapsed() >= timeout {
+            return Err(BodyError::TimedOut);
+        }
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.len() > MAX_PAGE_BYTES {
+                    return Err(BodyError::TooLarge);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let timed_out = started.elapsed() >= timeout
+                    || e.kind() == std::io::ErrorKind::TimedOut
+                    || e.get_ref()
+                        .and_then(|i| i.downcast_ref::<reqwest::Error>())
+                        .is_some_and(reqwest::Error::is_timeout);
+                return Err(if timed_out {
+                    BodyError::TimedOut
+                } else {
+                    BodyError::Io(e.to_string())
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Why a body read failed.
+enum BodyError {
+    TooLarge,
+    TimedOut,
+    Io(String),
+}
+
+/// `Retry-After` as seconds or as an HTTP date, capped at `max`.
+fn retry_after(value: &str, max: Duration) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(max));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait_ms = when.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0)).min(max))
 }
 
 fn client(config: &SyncConfig) -> Result<Client, SyncError> {
@@ -158,8 +264,11 @@ fn fetch(
     let parsed = reqwest::Url::parse(&url)
         .map_err(|e| SyncError::Config(format!("invalid backend URL ({e}): {}", config.url)))?;
     let mut attempt = 0;
+    let timeout = Duration::from_secs(config.timeout_secs.max(1));
+    let mut last_problem: String;
     loop {
         attempt += 1;
+        let started = Instant::now();
         let mut page_url = parsed.clone();
         page_url
             .query_pairs_mut()
@@ -170,21 +279,26 @@ fn fetch(
         let req = client.get(page_url).bearer_auth(&config.token);
         let retry_after = match req.send() {
             Ok(resp) => match resp.status() {
-                s if s.is_success() => {
-                    let bytes = resp
-                        .bytes()
-                        .map_err(|e| SyncError::Protocol(e.without_url().to_string()));
-                    match bytes {
-                        Ok(b) => {
-                            return decode_page(b.as_ref());
-                        }
-                        Err(e) if attempt < config.retry.max_attempts => {
-                            tracing::debug!(error = %e, "body read failed; retrying");
-                            None
-                        }
-                        Err(e) => return Err(e),
+                s if s.is_success() => match read_body(resp, started, timeout) {
+                    Ok(b) => return decode_page(&b),
+                    Err(BodyError::TooLarge) => {
+                        return Err(SyncError::Protocol(format!(
+                            "a page from the backend is larger than {} MiB, the most a page may be: {}",
+                            MAX_PAGE_BYTES >> 20,
+                            config.url
+                        )));
                     }
-                }
+                    Err(BodyError::TimedOut) => {
+                        last_problem =
+                            format!("timed out: no complete page within {} s", timeout.as_secs());
+                        tracing::debug!("page read timed out; retrying");
+                        None
+                    }
+                    Err(BodyError::Io(e)) => {
+                        last_problem = format!("the page could not be read: {e}");
+                        None
+                    }
+                },
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     return Err(SyncError::Config(format!(
                         "the backend refused the API token (HTTP {}); check the token: {}",
@@ -198,18 +312,22 @@ fn fetch(
                         config.url
                     )));
                 }
-                StatusCode::TOO_MANY_REQUESTS => Some(
-                    resp.headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| {
-                            Duration::from_secs(s)
-                                .min(Duration::from_millis(config.retry.max_delay_ms))
-                        })
-                        .unwrap_or_else(|| config.retry.delay(attempt)),
-                ),
-                s if s.is_server_error() => None,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    last_problem = "the backend kept answering 429 Too Many Requests".into();
+                    Some(
+                        resp.headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| {
+                                retry_after(v, Duration::from_millis(config.retry.max_delay_ms))
+                            })
+                            .unwrap_or_else(|| config.retry.delay(attempt)),
+                    )
+                }
+                s if s.is_server_error() => {
+                    last_problem = format!("the backend kept answering HTTP {}", s.as_u16());
+                    None
+                }
                 s => {
                     let text = resp.text().unwrap_or_default();
                     return Err(SyncError::Protocol(format!(
@@ -226,20 +344,18 @@ fn fetch(
                 )));
             }
             Err(e) => {
-                if attempt >= config.retry.max_attempts {
-                    return Err(SyncError::Unreachable {
-                        attempts: attempt,
-                        message: e.without_url().to_string(),
-                        url: config.url.clone(),
-                    });
-                }
+                last_problem = if e.is_timeout() {
+                    format!("timed out after {} s", timeout.as_secs())
+                } else {
+                    e.without_url().to_string()
+                };
                 None
             }
         };
         if attempt >= config.retry.max_attempts {
             return Err(SyncError::Unreachable {
                 attempts: attempt,
-                message: "the backend kept answering with errors".into(),
+                message: last_problem,
                 url: config.url.clone(),
             });
         }
@@ -251,6 +367,19 @@ fn fetch(
         );
         std::thread::sleep(delay);
     }
+}
+
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
 }
 
 /// Keeps the events whose time lies in the event window and counts the rest.
@@ -273,17 +402,18 @@ fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent
     (kept, refused)
 }
 
-/// Checks the URL and token with a one-event request.
-pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
-    let quick = SyncConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..config.retry.clone()
-        },
-        timeout_secs: config.timeout_secs.min(10),
-        ..config.clone()
-    };
-    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
+/// Starts the source of `url` again from the beginning: its cursor is
+/// cleared. No event is removed; events already stored are recognised by id.
+/// Returns whether the URL had a source.
+pub fn reset_source(store: &mut Store, url: &str) -> Result<bool, SyncError> {
+    let changed = store
+        .connection()
+        .execute(
+            "UPDATE sync_sources SET cursor = NULL, last_error = NULL WHERE url = ?1",
+            [url.trim_end_matches('/')],
+        )
+        .map_err(StoreError::from)?;
+    Ok(changed > 0)
 }
 
 /// Pulls every event after the stored cursor. `progress` runs after each
@@ -319,8 +449,29 @@ fn run(
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut cursor = cursor;
+            let mut stalls = 0u32;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let page = fetch(&client, config, cursor.as_deref(), config.page_size);
+                let mut page = fetch(&client, config, cursor.as_deref(), config.page_size);
+                // An empty page that claims more and keeps the cursor is no
+                // progress: back off, and give up after a bound.
+                if let Ok(p) = &page
+                    && p.has_more
+                    && p.events.is_empty()
+                    && p.skipped == 0
+                    && Some(p.next_cursor.as_str()) == cursor.as_deref().or(Some(""))
+                {
+                    stalls += 1;
+                    if stalls <= MAX_STALLED_PAGES {
+                        std::thread::sleep(config.retry.delay(stalls));
+                        continue;
+                    }
+                    page = Err(SyncError::Protocol(format!(
+                        "no progress: the backend answered {stalls} empty pages with has_more true and the same cursor; stopping (try again later, or `refboard sync --reset`): {}",
+                        config.url
+                    )));
+                } else {
+                    stalls = 0;
+                }
                 let next = match &page {
                     Ok(p) if p.has_more => Some(p.next_cursor.clone()),
                     _ => None,
@@ -341,7 +492,8 @@ fn run(
             let mut done = Progress::default();
             for (after, page) in rx.iter() {
                 let page = page?;
-                let events = page.events.len();
+                let events = page.events.len() + page.skipped;
+                done.skipped += page.skipped;
                 let (kept, refused) =
                     keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
                 let step = SyncStep {

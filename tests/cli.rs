@@ -902,6 +902,35 @@ fn an_import_in_microseconds_is_refused_with_its_line_number() {
     assert_eq!(json["to"], "2025-11-27");
 }
 
+#[test]
+fn sync_checks_backend_url_and_token_with_the_model_rules() {
+    let t = Env::new();
+    let out = t
+        .cmd()
+        .args(["sync", "--backend", "ftp://bot.example.com", "--token", "t"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("invalid backend \"ftp://bot.example.com\""),
+        "{err}"
+    );
+    let out = t
+        .cmd()
+        .args(["sync", "--backend", "http://127.0.0.1:9", "--token", "a b"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("an API token has no spaces"), "{err}");
+    assert!(!err.contains("a b"), "the token is never echoed: {err}");
+}
+
 /// Runs `args` with standard output on a pipe whose reader is already gone,
 /// as in `refboard link list | head -0`; returns the exit code and stderr.
 fn run_into_closed_pipe(env: &Env, args: &[&str]) -> (Option<i32>, String) {

@@ -282,7 +282,7 @@ fn gui_csv_export_neutralises_formula_cells() {
     let state = refboard::ui::UiState {
         tab: refboard::ui::Tab::Analytics,
         range: refboard::ui::Range::All,
-        by: refboard::ui::ByChoice::Source,
+        by: refboard::stats::GroupBy::Source,
         ..refboard::ui::UiState::default()
     };
     let db2 = db.clone();

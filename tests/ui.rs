@@ -719,7 +719,7 @@ fn chart_zoomed_to_extremes_keeps_drawing() {
     let state = UiState {
         tab: Tab::Analytics,
         range: refboard::ui::Range::All,
-        by: refboard::ui::ByChoice::Source,
+        by: refboard::stats::GroupBy::Source,
         ..UiState::default()
     };
     let mut h = harness(&db, state);
@@ -763,4 +763,178 @@ fn table_headers_sort_with_an_arrow() {
     assert!(y(&h, "c_third") < y(&h, "b_second") && y(&h, "b_second") < y(&h, "a_first"));
     // The full header text is there, not clipped to "Referra".
     h.get_by_label("Referrals (7 days)");
+}
+
+/// A report of 20 groups plus `other` summed ones, and the untracked refs
+/// page at `offset` of `total` (the first ref carries a right-to-left override).
+fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Report {
+    use refboard::stats::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
+    let per_page = refboard::ui::UNTRACKED_PER_PAGE;
+    Report {
+        from: Some("2026-11-01".into()),
+        to: Some("2026-11-30".into()),
+        tz: "UTC".into(),
+        every: refboard::stats::Every::Day,
+        by: refboard::stats::GroupBy::Link,
+        totals: Totals::default(),
+        groups: (0..20)
+            .map(|i| GroupStats {
+                key: format!("group_{i:04}"),
+                missing_ref: false,
+                referrals: 100 - i as u64,
+                unique_people: 1,
+                new: 1,
+                returning: 0,
+                series: Vec::new(),
+            })
+            .collect(),
+        other: Some(OtherGroups {
+            groups: other,
+            referrals: other,
+            unique_people: other,
+            new: other,
+            returning: 0,
+            series: Vec::new(),
+        }),
+        untracked_total: total,
+        untracked_offset: offset,
+        untracked_refs: (offset..total.min(offset + per_page))
+            .map(|i| UntrackedRef {
+                ref_code: if i == 0 {
+                    "invoice\u{202E}fdp.exe".into()
+                } else {
+                    format!("stray_{i:03}")
+                },
+                page_id: "104729178032417".into(),
+                referrals: (total - i) as u64,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn analytics_shows_other_row_and_pages_untracked_refs_shown_safely() {
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    let asked = |peer: &refboard::worker::WorkerPeer| {
+        peer.commands.try_iter().find_map(|c| match c {
+            refboard::worker::Command::Stats(q) => Some(q),
+            _ => None,
+        })
+    };
+    let q = asked(&peer).expect("a stats query");
+    assert_eq!(
+        q.top,
+        refboard::ui::TOP_GROUPS,
+        "the query bounds the groups"
+    );
+    assert_eq!((q.untracked_offset, q.untracked_limit), (0, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 0))))
+        .unwrap();
+    settle(&mut h);
+    h.get_by_label_contains("Other (5000 links): ");
+    h.get_by_label("Page 1 of 3 (45 untracked refs)");
+    // The override shows as an escape, never as itself.
+    h.get_by_label("invoice\\u{202E}fdp.exe");
+    assert!(h.query_by_label_contains("\u{202E}").is_none());
+    // Every screen scrolls: the pager is below the fold at 1280x800.
+    h.get_by_label("Next").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Next").click();
+    settle(&mut h);
+    let q = asked(&peer).expect("a query for the next page");
+    assert_eq!((q.untracked_offset, q.untracked_limit), (20, 20));
+    peer.events
+        .send(Event::Stats(Box::new(big_report(5000, 45, 20))))
+        .unwrap();
+    settle(&mut h);
+    h.get_by_label("Page 2 of 3 (45 untracked refs)");
+    h.get_by_label("stray_020");
+    assert!(h.query_by_label("stray_019").is_none(), "20 refs a page");
+}
+
+#[test]
+fn every_grouping_and_bucket_size_is_in_the_menus() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    // A label counts as in the menu when opening the menu adds one.
+    let count = |h: &Harness<'static, App>, l: &str| h.query_all_by_label(l).count();
+    let closed: Vec<usize> = refboard::stats::GroupBy::ALL
+        .iter()
+        .map(|b| count(&h, b.label()))
+        .collect();
+    h.get_by_label("Group by").click();
+    settle(&mut h);
+    for (by, before) in refboard::stats::GroupBy::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, by.label()) > before,
+            "{by:?} is missing from the Group by menu"
+        );
+    }
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    let closed: Vec<usize> = refboard::stats::Every::ALL
+        .iter()
+        .map(|e| count(&h, e.label()))
+        .collect();
+    h.get_by_label("Granularity").click();
+    settle(&mut h);
+    for (every, before) in refboard::stats::Every::ALL.iter().zip(closed) {
+        assert!(
+            count(&h, every.label()) > before,
+            "{every:?} is missing from the Granularity menu"
+        );
+    }
+}
+
+#[test]
+fn renaming_a_ref_warns_that_printed_links_become_untracked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["printed_flyer"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("printed_flyer").click();
+    settle(&mut h);
+    h.get_by_label("Edit link").click();
+    settle(&mut h);
+    assert!(
+        h.query_by_label_contains("will count as untracked")
+            .is_none()
+    );
+    replace_in(&mut h, "Ref code", "renamed_flyer");
+    h.get_by_label_contains(
+        "links already printed with ref \"printed_flyer\" will count as untracked",
+    );
+}
+
+#[test]
+fn the_backend_form_uses_the_model_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let state = UiState {
+        tab: Tab::Backend,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    type_into(&mut h, "Backend URL", "ftp://bot.example.com");
+    h.get_by_label_contains("invalid backend \"ftp://bot.example.com\"");
+    type_into(&mut h, "API token", "has space");
+    h.get_by_label_contains("an API token has no spaces");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled());
 }

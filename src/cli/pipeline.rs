@@ -4,7 +4,7 @@ use super::Db;
 use super::output::{cell, outln, print_json, table};
 use crate::csv_safe::SafeCsvWriter;
 use crate::model::{ValidationError, parse_date, safe_text};
-use crate::relay::{RelayConfig, serve};
+use crate::relay::{RelayConfig, RelayError, RelayOptions, serve_with};
 use crate::simulate::{SimulateConfig, generate, send};
 use crate::stats::{
     DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, Report, StatsQuery, local_tz, parse_tz,
@@ -20,13 +20,30 @@ const BACKEND_URL: &str = "backend_url";
 const BACKEND_TOKEN: &str = "backend_token";
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(super) struct RelayArgs {
+    #[command(subcommand)]
+    cmd: Option<RelayCmd>,
     /// Address to listen on
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// SQLite file for the relay's events
+    /// SQLite file for the relay's events (one relay)
     #[arg(long, value_name = "FILE.db")]
-    data: PathBuf,
+    data: Option<PathBuf>,
+    /// PostgreSQL URL shared by several relays, instead of --data
+    #[arg(
+        long,
+        value_name = "postgres://USER:PASS@HOST:PORT/DB",
+        env = crate::relay::DATABASE_ENV,
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    /// Close connections that have not sent their request headers within this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    header_timeout_secs: u64,
+    /// Most connections served at once
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    max_connections: u64,
     /// Pass every webhook on to this bot URL (unmodified body and signature)
     #[arg(long, value_name = "URL")]
     forward: Option<String>,
@@ -41,6 +58,19 @@ pub(super) struct RelayArgs {
     api_token: Option<String>,
 }
 
+/// `refboard relay init`.
+#[derive(Debug, clap::Subcommand)]
+enum RelayCmd {
+    /// Write DIR/relay.env (mode 0600) with a generated verify token and API token
+    Init {
+        /// Directory for relay.env (created if needed)
+        dir: PathBuf,
+        /// Meta app secret to copy into the file [default: left empty to fill in]
+        #[arg(long, env = "REFBOARD_APP_SECRET", hide_env_values = true)]
+        app_secret: Option<String>,
+    },
+}
+
 #[derive(Debug, clap::Args)]
 pub(super) struct SyncArgs {
     /// Backend base URL (saved for next time)
@@ -52,6 +82,9 @@ pub(super) struct SyncArgs {
     /// Only check that the backend answers and accepts the token
     #[arg(long)]
     check: bool,
+    /// Start the backend's source again from the beginning (forgets its cursor; removes no events)
+    #[arg(long, conflicts_with = "check")]
+    reset: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,6 +178,29 @@ fn init_logging() {
 }
 
 pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
+    if let Some(RelayCmd::Init { dir, app_secret }) = args.cmd {
+        return relay_init(&dir, app_secret.as_deref());
+    }
+    let data = match (&args.data, &args.database) {
+        (Some(d), Some(_)) => {
+            return Err(ValidationError::new(
+                "--data",
+                &d.display().to_string(),
+                "give either --data FILE.db (SQLite, one relay) or --database URL / REFBOARD_RELAY_DATABASE (PostgreSQL, several relays), not both",
+            )
+            .into());
+        }
+        (Some(d), None) => d.clone(),
+        (None, Some(_)) => PathBuf::new(),
+        (None, None) => {
+            return Err(ValidationError::new(
+                "--data",
+                "",
+                "the relay needs --data FILE.db (SQLite) or --database URL (PostgreSQL)",
+            )
+            .into());
+        }
+    };
     let missing = |name: &str| {
         ValidationError::new(
             "relay",
@@ -153,7 +209,7 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
         )
     };
     let config = RelayConfig {
-        data: args.data,
+        data,
         app_secret: args
             .app_secret
             .filter(|s| !s.is_empty())
@@ -168,16 +224,45 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
             .ok_or_else(|| missing("--api-token / REFBOARD_API_TOKEN"))?,
         forward: args.forward,
     };
+    let options = RelayOptions {
+        database: args.database,
+        header_timeout_secs: args.header_timeout_secs,
+        max_connections: usize::try_from(args.max_connections).unwrap_or(1024),
+    };
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        serve(config, listener, shutdown_signal()).await?;
+        match serve_with(config, options, listener, shutdown_signal()).await {
+            Ok(()) => {}
+            // Bad input keeps its field, value and rule (exit 2).
+            Err(RelayError::Invalid(v)) => return Err(v.into()),
+            Err(e) => return Err(e.into()),
+        }
         tracing::info!("relay stopped");
         Ok(())
     })
+}
+
+fn relay_init(dir: &std::path::Path, app_secret: Option<&str>) -> anyhow::Result<()> {
+    let secret = app_secret.filter(|s| !s.is_empty());
+    let path = match crate::relay::init_env_file(dir, secret) {
+        Ok(p) => p,
+        Err(crate::relay::InitError::Invalid(v)) => return Err(v.into()),
+        Err(e) => return Err(e.into()),
+    };
+    println!("Wrote {} (mode 0600).", path.display());
+    if secret.is_none() {
+        println!(
+            "Fill in REFBOARD_APP_SECRET from Meta's App Dashboard (App settings -> Basic) before starting the relay."
+        );
+    }
+    println!(
+        "Start it with the variables of that file, e.g. the systemd unit in deploy/ (see docs/deploy.md)."
+    );
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM.
@@ -227,8 +312,19 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
+    // The dashboard's Backend form checks with the same two rules.
     let url = crate::model::validate_backend_url(&url)?;
+    let token = crate::model::validate_api_token(&token)?;
     let config = SyncConfig::new(&url, &token);
+    if args.reset {
+        let url = config.url.clone();
+        if crate::sync::reset_source(&mut store, &url)? {
+            println!("The next sync starts {url} from the beginning; no event was removed.");
+        } else {
+            println!("{url} has not been synced yet; nothing to reset.");
+        }
+        return Ok(());
+    }
     if args.check {
         crate::sync::test_connection(&config)?;
         outln!("The backend answers and accepts the token: {url}");
@@ -247,12 +343,23 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     if tty {
         eprintln!();
     }
-    let done = done?;
-    if args.backend.is_some() {
-        store.set_setting(BACKEND_URL, &url)?;
+    // The source is kept once a page has committed, even if a later page
+    // fails, so a plain `refboard sync` resumes it.
+    let committed = done.is_ok() || store.sync_source(&config.url)?.cursor.is_some();
+    if committed {
+        if args.backend.is_some() {
+            store.set_setting(BACKEND_URL, &url)?;
+        }
+        if args.token.is_some() {
+            store.set_setting(BACKEND_TOKEN, &token)?;
+        }
     }
-    if args.token.is_some() {
-        store.set_setting(BACKEND_TOKEN, &token)?;
+    let done = done?;
+    if done.skipped > 0 {
+        eprintln!(
+            "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",
+            done.skipped
+        );
     }
     outln!(
         "Synced {} event(s), {} new, in {} page(s) from {url}",

@@ -140,7 +140,7 @@ pub fn parse_webhook_at(body: &[u8], now_ms: i64) -> Result<ParsedBody, WebhookE
         .ok_or_else(|| WebhookError::NotWebhook("missing \"entry\" array".into()))?;
     let mut out = ParsedBody::default();
     for entry in entries {
-        let entry_id = text(entry.get("id"));
+        let entry_id = text(entry.get("id")).filter(|s| !s.is_empty());
         let entry_time = entry.get("time").map(|t| timestamp_ms("entry.time", t));
         let Some(items) = entry.get("messaging").and_then(Value::as_array) else {
             continue;
@@ -195,7 +195,9 @@ fn referral_of(ctx: &EntryCtx<'_>, item: &Value) -> Result<Option<Referral>, Val
     } else {
         return Ok(None);
     };
+    // An empty recipient id is no id: fall back to the entry's.
     let Some(page_id) = text(item.get("recipient").and_then(|r| r.get("id")))
+        .filter(|s| !s.is_empty())
         .or_else(|| ctx.entry_id.map(str::to_string))
     else {
         return Ok(None);
@@ -235,6 +237,14 @@ fn referral_of(ctx: &EntryCtx<'_>, item: &Value) -> Result<Option<Referral>, Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_recipient_id_falls_back_to_entry_id() {
+        let body = br#"{"object":"page","entry":[{"id":"77777","time":1764219600000,"messaging":[
+            {"sender":{"id":"9"},"recipient":{"id":""},"timestamp":1764219590000,"postback":{"referral":{"ref":"x"}}}]}]}"#;
+        let r = parse_webhook(body).unwrap();
+        assert_eq!(r[0].page_id, "77777");
+    }
 
     #[test]
     fn skips_items_without_referrals_and_unknown_fields() {

@@ -6,31 +6,42 @@
 //! hash before anything is stored.
 
 mod db;
+mod init;
+mod metrics;
+mod pg;
+
+pub use init::{ENV_FILE, InitError, init_env_file};
+pub use pg::{PG_SCHEMA_VERSION, PgError, redact_url};
 
 use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
+use crate::model::ValidationError;
 use crate::store::StoreError;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hmac::Mac;
-use rusqlite::Connection;
+use metrics::{Metrics, Outcome};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest webhook body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-/// Default and largest page size of `GET /v1/referrals`.
+/// Default page size of `GET /v1/referrals`.
 pub const DEFAULT_LIMIT: usize = 1000;
-/// Largest page size of `GET /v1/referrals`.
+/// Largest page size of `GET /v1/referrals`; larger asks are capped.
 pub const MAX_LIMIT: usize = 5000;
+/// Environment variable naming a PostgreSQL URL (same as `--database`).
+pub const DATABASE_ENV: &str = "REFBOARD_RELAY_DATABASE";
 const FORWARD_QUEUE: usize = 1024;
 const FORWARD_TIMEOUT_SECS: u64 = 10;
+/// How long graceful shutdown waits for connections to finish.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 /// What can stop the relay from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +49,15 @@ pub enum RelayError {
     /// A required secret is missing.
     #[error("missing {0}: pass it as a flag or set it in the environment")]
     MissingSecret(&'static str),
-    /// The database failed.
+    /// Start-up input broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The SQLite database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] PgError),
     /// The address could not be bound or served.
     #[error("cannot listen ({source}): {addr}")]
     Listen {
@@ -57,7 +74,7 @@ pub enum RelayError {
 /// How the relay runs.
 #[derive(Clone)]
 pub struct RelayConfig {
-    /// SQLite file for events.
+    /// SQLite file for events (ignored when [`RelayOptions::database`] is set).
     pub data: PathBuf,
     /// Meta app secret: checks `X-Hub-Signature-256`.
     pub app_secret: String,
@@ -80,6 +97,17 @@ impl std::fmt::Debug for RelayConfig {
 }
 
 impl RelayConfig {
+    /// A SQLite relay with the three secrets and no forwarding.
+    pub fn new(data: PathBuf, app_secret: &str, verify_token: &str, api_token: &str) -> Self {
+        Self {
+            data,
+            app_secret: app_secret.into(),
+            verify_token: verify_token.into(),
+            api_token: api_token.into(),
+            forward: None,
+        }
+    }
+
     fn check(&self) -> Result<(), RelayError> {
         for (name, value) in [
             ("--app-secret / REFBOARD_APP_SECRET", &self.app_secret),
@@ -94,12 +122,133 @@ impl RelayConfig {
     }
 }
 
+/// Where events live beyond the default SQLite file, and the HTTP limits.
+#[derive(Clone)]
+pub struct RelayOptions {
+    /// PostgreSQL URL; `None` keeps the SQLite file of [`RelayConfig::data`].
+    pub database: Option<String>,
+    /// A connection that has not sent its request headers within this many
+    /// seconds is closed (slow-header attacks, idle keep-alive).
+    pub header_timeout_secs: u64,
+    /// Most connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for RelayOptions {
+    fn default() -> Self {
+        Self {
+            database: None,
+            header_timeout_secs: 10,
+            max_connections: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for RelayOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayOptions")
+            .field("database", &self.database.as_deref().map(redact_url))
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Where the events are: one SQLite file, or a PostgreSQL shared by relays.
+enum Storage {
+    Sqlite(db::Sqlite),
+    Postgres(pg::Postgres),
+}
+
+/// A page of the pull API: (cursor after each row, JSON) pairs.
+type PageRows = Vec<(String, String)>;
+
+impl Storage {
+    async fn open(config: &RelayConfig, options: &RelayOptions) -> Result<Self, RelayError> {
+        match &options.database {
+            Some(url) => Ok(Storage::Postgres(pg::Postgres::open(url).await?)),
+            None => {
+                let data = config.data.clone();
+                let sqlite = tokio::task::spawn_blocking(move || db::Sqlite::open(&data))
+                    .await
+                    .map_err(|e| StoreError::Conflict(format!("open task failed: {e}")))??;
+                Ok(Storage::Sqlite(sqlite))
+            }
+        }
+    }
+
+    fn hash_key(&self) -> &[u8] {
+        match self {
+            Storage::Sqlite(s) => s.hash_key(),
+            Storage::Postgres(p) => p.hash_key(),
+        }
+    }
+
+    async fn insert(&self, events: Vec<crate::model::ReferralEvent>) -> Result<usize, RelayError> {
+        match self {
+            Storage::Sqlite(s) => Ok(s.insert(events).await?),
+            Storage::Postgres(p) => Ok(p.insert(&events).await?),
+        }
+    }
+
+    /// Checks `after` and reads up to `limit` rows past it.
+    async fn page(
+        &self,
+        after: String,
+        limit: usize,
+    ) -> Result<Result<PageRows, ValidationError>, RelayError> {
+        match self {
+            Storage::Sqlite(s) => Ok(s
+                .read(move |conn| {
+                    let after = match db::parse_cursor(conn, &after)? {
+                        Ok(n) => n,
+                        Err(v) => return Ok(Err(v)),
+                    };
+                    let rows = db::page(conn, after, limit)?;
+                    Ok(Ok(rows
+                        .into_iter()
+                        .map(|(seq, json)| (format!("s{seq}"), json))
+                        .collect()))
+                })
+                .await?),
+            Storage::Postgres(p) => match p.parse_cursor(&after).await? {
+                Ok(c) => Ok(Ok(p.page(c, limit).await?)),
+                Err(v) => Ok(Err(v)),
+            },
+        }
+    }
+
+    async fn count(&self) -> Result<i64, RelayError> {
+        match self {
+            Storage::Sqlite(s) => Ok(s.read(db::count).await?),
+            Storage::Postgres(p) => Ok(p.count().await?),
+        }
+    }
+
+    async fn last_received_ms(&self) -> Result<Option<i64>, RelayError> {
+        match self {
+            Storage::Sqlite(s) => Ok(s.last_received_ms().await?),
+            Storage::Postgres(p) => Ok(p.last_received_ms().await?),
+        }
+    }
+}
+
+type ForwardQueue = tokio::sync::mpsc::Sender<(Bytes, Option<String>)>;
+
 struct AppState {
     config: RelayConfig,
-    hash_key: Vec<u8>,
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
-    forward: Option<tokio::sync::mpsc::Sender<(Bytes, Option<String>)>>,
+    storage: Storage,
+    metrics: Arc<Metrics>,
+    forward: Option<ForwardQueue>,
+}
+
+impl AppState {
+    fn forward_depth(&self) -> usize {
+        self.forward
+            .as_ref()
+            .map(|tx| tx.max_capacity().saturating_sub(tx.capacity()))
+            .unwrap_or(0)
+    }
 }
 
 /// Constant-time equality of two secrets.
@@ -121,6 +270,22 @@ fn json_error(status: StatusCode, message: &str) -> Response {
         status,
         [(header::CONTENT_TYPE, "application/json")],
         serde_json::json!({ "error": message }).to_string(),
+    )
+        .into_response()
+}
+
+/// A 400 that names the field, the value and the rule, as text and as fields.
+fn invalid(e: &ValidationError) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({
+            "error": e.to_string(),
+            "field": e.field,
+            "value": e.value,
+            "rule": e.rule,
+        })
+        .to_string(),
     )
         .into_response()
 }
@@ -159,7 +324,36 @@ fn log_refused(refused: &[crate::model::ValidationError]) {
     );
 }
 
-async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Reads the body up to the limit; `None` when it is larger.
+async fn read_body(body: Body) -> Result<Bytes, bool> {
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => Ok(b),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if s.is::<http_body_util::LengthLimitError>() {
+                    return Err(true);
+                }
+                source = s.source();
+            }
+            Err(false)
+        }
+    }
+}
+
+async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(true) => {
+            state.metrics.count(Outcome::TooLarge);
+            tracing::warn!(limit = MAX_BODY_BYTES, "webhook body too large");
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 1 MiB");
+        }
+        Err(false) => {
+            state.metrics.count(Outcome::Malformed);
+            return json_error(StatusCode::BAD_REQUEST, "the body could not be read");
+        }
+    };
     let signature = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -169,58 +363,76 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         &body,
         signature.as_deref(),
     ) {
+        state.metrics.count(Outcome::BadSignature);
         tracing::warn!(bytes = body.len(), reason = %e, "webhook refused");
         return json_error(StatusCode::FORBIDDEN, &e.to_string());
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let referrals = match parse_webhook_at(&body, now_ms) {
+    let (referrals, refused) = match parse_webhook_at(&body, now_ms) {
         Ok(parsed) => {
             log_refused(&parsed.refused);
-            parsed.referrals
+            let reasons: Vec<&'static str> = parsed.refused.iter().map(|e| e.field).collect();
+            (parsed.referrals, reasons)
         }
         Err(e) => {
+            state.metrics.count(Outcome::Malformed);
             tracing::warn!(bytes = body.len(), reason = %e, "webhook body refused");
             return json_error(StatusCode::BAD_REQUEST, &e.to_string());
         }
     };
+    state.metrics.refuse(&refused);
     let events: Vec<_> = referrals
         .into_iter()
-        .map(|r| r.into_event(&state.hash_key, now_ms))
+        .map(|r| r.into_event(state.storage.hash_key(), now_ms))
         .collect();
     let count = events.len();
-    let st = state.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut conn = st.writer.lock().map_err(|_| {
-            StoreError::Internal(crate::model::InternalError::new("writer lock poisoned"))
-        })?;
-        db::insert(&mut conn, &events)
-    })
-    .await;
-    let inserted = match stored {
-        Ok(Ok(n)) => n,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot store referrals");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store referrals");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "store task failed");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store referrals");
+    let inserted = if events.is_empty() {
+        0
+    } else {
+        match state.storage.insert(events).await {
+            Ok(n) => n,
+            Err(e) => {
+                state.metrics.count(Outcome::Failed);
+                tracing::error!(error = %e, "cannot store referrals");
+                return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store referrals");
+            }
         }
     };
-    tracing::info!(referrals = count, new = inserted, "webhook stored");
+    state.metrics.count(match (count, inserted) {
+        (0, _) => Outcome::Ignored,
+        (_, 0) => Outcome::Duplicate,
+        _ => Outcome::Stored,
+    });
+    tracing::info!(
+        referrals = count,
+        new = inserted,
+        refused = refused.len(),
+        "webhook stored"
+    );
     if let Some(tx) = &state.forward
         && tx.try_send((body, signature)).is_err()
     {
+        state
+            .metrics
+            .forward_dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!("forward queue full; this delivery is not forwarded");
     }
     (StatusCode::OK, "EVENT_RECEIVED").into_response()
 }
 
-/// Parses a cursor: empty means the beginning.
-fn parse_cursor(s: Option<&str>) -> Option<i64> {
-    match s {
-        None | Some("") => Some(0),
-        Some(c) => c.strip_prefix('s')?.parse::<i64>().ok().filter(|n| *n >= 0),
+/// Parses `limit`: absent is the default, above the largest is capped.
+fn parse_limit(raw: Option<&str>) -> Result<usize, ValidationError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match raw.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+        _ => Err(ValidationError::new(
+            "limit",
+            raw,
+            format!("a whole number from 1 to {MAX_LIMIT} (larger asks are capped)"),
+        )),
     }
 }
 
@@ -237,34 +449,22 @@ async fn referrals(
     if !secret_eq(token, &state.config.api_token) {
         return json_error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
     }
-    let Some(after) = parse_cursor(q.get("after").map(String::as_str)) else {
-        return json_error(StatusCode::BAD_REQUEST, "invalid cursor in \"after\"");
+    let limit = match parse_limit(q.get("limit").map(String::as_str)) {
+        Ok(n) => n,
+        Err(e) => return invalid(&e),
     };
-    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(n)) if n >= 1 => n.min(MAX_LIMIT),
-        Some(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "\"limit\" must be a positive whole number",
-            );
-        }
-    };
-    let st = state.clone();
-    let page = tokio::task::spawn_blocking(move || {
-        let conn = st.reader.lock().map_err(|_| {
-            StoreError::Internal(crate::model::InternalError::new("reader lock poisoned"))
-        })?;
-        db::page(&conn, after, limit + 1)
-    })
-    .await;
-    let mut rows = match page {
+    let after = q.get("after").cloned().unwrap_or_default();
+    let mut rows = match state.storage.page(after.clone(), limit + 1).await {
         Ok(Ok(rows)) => rows,
-        _ => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot read referrals"),
+        Ok(Err(e)) => return invalid(&e),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read referrals");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot read referrals");
+        }
     };
     let has_more = rows.len() > limit;
     rows.truncate(limit);
-    let next = rows.last().map(|r| r.0).unwrap_or(after);
+    let next = rows.last().map(|r| r.0.clone()).unwrap_or(after);
     // Events are stored as JSON, so a page is assembled without re-encoding.
     let mut body = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"events\":[");
@@ -274,23 +474,44 @@ async fn referrals(
         }
         body.push_str(json);
     }
-    body.push_str(&format!(
-        "],\"next_cursor\":\"s{next}\",\"has_more\":{has_more}}}"
-    ));
+    body.push_str("],\"next_cursor\":");
+    body.push_str(&serde_json::Value::String(next).to_string());
+    body.push_str(&format!(",\"has_more\":{has_more}}}"));
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let st = state.clone();
-    let count =
-        tokio::task::spawn_blocking(move || st.reader.lock().ok().and_then(|c| db::count(&c).ok()))
-            .await
-            .ok()
-            .flatten();
-    match count {
-        Some(n) => axum::Json(serde_json::json!({"status": "ok", "events": n})).into_response(),
-        None => json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    let (count, last) = (
+        state.storage.count().await,
+        state.storage.last_received_ms().await,
+    );
+    match (count, last) {
+        (Ok(n), Ok(last)) => {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            let age = last.map(|ms| (now_ms.saturating_sub(ms)).max(0) as f64 / 1000.0);
+            axum::Json(serde_json::json!({
+                "status": "ok",
+                "events": n,
+                "last_event_at_ms": last,
+                "last_event_age_secs": age,
+                "bad_signatures_last_hour": state.metrics.bad_signatures_last_hour(),
+            }))
+            .into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "health check failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
     }
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    let last = state.storage.last_received_ms().await.ok().flatten();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(last, state.forward_depth()),
+    )
+        .into_response()
 }
 
 /// Stores already-parsed events in a relay database, as if they had arrived
@@ -305,35 +526,34 @@ pub fn import_events(
 }
 
 /// The relay's routes over an opened database.
-fn router(config: RelayConfig) -> Result<Router, RelayError> {
+async fn router(
+    config: RelayConfig,
+    options: &RelayOptions,
+    metrics: Arc<Metrics>,
+) -> Result<Router, RelayError> {
     config.check()?;
-    let writer = db::open(&config.data)?;
-    let hash_key = db::hash_key(&writer)?;
-    let reader = db::open(&config.data)?;
+    let storage = Storage::open(&config, options).await?;
     let forward = match &config.forward {
-        Some(url) => Some(spawn_forwarder(url)?),
+        Some(url) => Some(spawn_forwarder(url, metrics.clone())?),
         None => None,
     };
     let state = Arc::new(AppState {
         config,
-        hash_key,
-        writer: Mutex::new(writer),
-        reader: Mutex::new(reader),
+        storage,
+        metrics,
         forward,
     });
     Ok(Router::new()
         .route("/webhook", get(verify).post(receive))
         .route("/v1/referrals", get(referrals))
         .route("/healthz", get(healthz))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route("/metrics", get(metrics_text))
         .with_state(state))
 }
 
 /// Passes webhooks on to an existing bot in the background, so a slow or
 /// failing bot never delays the relay's own answer to Meta.
-fn spawn_forwarder(
-    url: &str,
-) -> Result<tokio::sync::mpsc::Sender<(Bytes, Option<String>)>, RelayError> {
+fn spawn_forwarder(url: &str, metrics: Arc<Metrics>) -> Result<ForwardQueue, RelayError> {
     let parsed =
         reqwest::Url::parse(url).map_err(|e| RelayError::Forward(format!("{e}: {url}")))?;
     let client = reqwest::Client::builder()
@@ -350,24 +570,43 @@ fn spawn_forwarder(
             if let Some(sig) = signature {
                 req = req.header(SIGNATURE_HEADER, sig);
             }
-            match req.send().await {
-                Ok(resp) if resp.status().is_success() => {}
+            let failed = match req.send().await {
+                Ok(resp) if resp.status().is_success() => false,
                 Ok(resp) => {
-                    tracing::warn!(status = %resp.status(), "forwarded webhook refused by the bot")
+                    tracing::warn!(status = %resp.status(), "forwarded webhook refused by the bot");
+                    true
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e.without_url(), "cannot forward webhook to the bot")
+                    tracing::warn!(error = %e.without_url(), "cannot forward webhook to the bot");
+                    true
                 }
+            };
+            if failed {
+                metrics
+                    .forward_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     });
     Ok(tx)
 }
 
-/// Serves on `listener` until `shutdown` resolves; requests in flight finish,
-/// so every acknowledged event is committed.
+/// Serves on `listener` with default options until `shutdown` resolves.
 pub async fn serve(
     config: RelayConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RelayError> {
+    serve_with(config, RelayOptions::default(), listener, shutdown).await
+}
+
+/// Serves on `listener` until `shutdown` resolves; requests in flight finish,
+/// so every acknowledged event is committed. Each connection must send its
+/// request headers within `header_timeout_secs`, and at most
+/// `max_connections` are served at once.
+pub async fn serve_with(
+    config: RelayConfig,
+    options: RelayOptions,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayError> {
@@ -375,12 +614,69 @@ pub async fn serve(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let app = router(config)?;
+    let metrics = Arc::new(Metrics::default());
+    let limit = options.max_connections.max(1);
+    metrics.connections_limit.store(
+        i64::try_from(limit).unwrap_or(i64::MAX),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    let app = router(config, &options, metrics.clone()).await?;
     tracing::info!(%addr, "relay listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| RelayError::Listen { source, addr })
+    accept_loop(listener, app, &options, metrics, limit, shutdown).await;
+    Ok(())
+}
+
+/// Accepts connections while a slot is free; each gets hyper's header-read timeout.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    options: &RelayOptions,
+    metrics: Arc<Metrics>,
+    limit: usize,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limit));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(options.header_timeout_secs.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        metrics.connection_opened();
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let _ = conn.await;
+            metrics.connection_closed();
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down; finishing requests in flight");
+    let _ = tokio::time::timeout(
+        Duration::from_secs(SHUTDOWN_GRACE_SECS),
+        graceful.shutdown(),
+    )
+    .await;
 }
 
 /// A relay running on its own thread, for tests, demos and `simulate`.
@@ -420,8 +716,17 @@ impl Drop for RelayHandle {
     }
 }
 
-/// Starts a relay on `addr` (port 0 picks a free one) on a thread of its own.
+/// Starts a SQLite relay on `addr` (port 0 picks a free one) on a thread of its own.
 pub fn start(config: RelayConfig, addr: SocketAddr) -> Result<RelayHandle, RelayError> {
+    start_with(config, RelayOptions::default(), addr)
+}
+
+/// Starts a relay with `options` on `addr` on a thread of its own.
+pub fn start_with(
+    config: RelayConfig,
+    options: RelayOptions,
+    addr: SocketAddr,
+) -> Result<RelayHandle, RelayError> {
     config.check()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -447,8 +752,10 @@ pub fn start(config: RelayConfig, addr: SocketAddr) -> Result<RelayHandle, Relay
             source,
             addr: addr.to_string(),
         })?;
-    // Open the database before returning, so a bad path fails here.
-    drop(db::open(&config.data)?);
+    // Open a SQLite database before returning, so a bad path fails here.
+    if options.database.is_none() {
+        drop(db::open(&config.data)?);
+    }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("refboard-relay".into())
@@ -461,7 +768,7 @@ pub fn start(config: RelayConfig, addr: SocketAddr) -> Result<RelayHandle, Relay
                             addr: bound.to_string(),
                         }
                     })?;
-                serve(config, listener, async move {
+                serve_with(config, options, listener, async move {
                     let _ = stop_rx.await;
                 })
                 .await

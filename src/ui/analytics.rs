@@ -5,7 +5,7 @@
 use super::links::sort_header;
 use super::widgets::{self, display};
 use super::{Action, Shared, Tab, UiState};
-use crate::stats::{Every, GroupBy, GroupStats, Report, StatsQuery};
+use crate::stats::{Every, GroupBy, GroupStats, Point, Report, StatsQuery};
 use crate::worker::Command;
 use chrono_tz::Tz;
 use egui_extras::{Column, TableBuilder};
@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 /// Most series drawn at once; the rest are in the table.
 const MAX_SERIES: usize = 50;
-/// Most groups listed in the table; the rest are summed in an "Other" row.
-pub const MAX_TABLE_ROWS: usize = 200;
+/// Groups the stats query returns with their series; the rest come summed
+/// in the report's "Other" row.
+pub const TOP_GROUPS: usize = MAX_SERIES;
 /// Untracked refs shown per page of that list.
 pub const UNTRACKED_PER_PAGE: usize = 20;
 /// Plot x values are days since 1970-01-01; past this many days either way
@@ -90,98 +91,6 @@ pub enum KindView {
     Lines,
 }
 
-/// Serializable mirror of [`Every`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EveryChoice {
-    /// Hour.
-    Hour,
-    /// Day.
-    Day,
-    /// Week.
-    Week,
-    /// Month.
-    Month,
-}
-
-impl EveryChoice {
-    /// Every choice, in menu order.
-    pub const ALL: [EveryChoice; 4] = [
-        EveryChoice::Hour,
-        EveryChoice::Day,
-        EveryChoice::Week,
-        EveryChoice::Month,
-    ];
-
-    /// As the stats type.
-    pub fn every(self) -> Every {
-        match self {
-            EveryChoice::Hour => Every::Hour,
-            EveryChoice::Day => Every::Day,
-            EveryChoice::Week => Every::Week,
-            EveryChoice::Month => Every::Month,
-        }
-    }
-
-    /// Menu text.
-    pub fn label(self) -> &'static str {
-        match self {
-            EveryChoice::Hour => "Hour",
-            EveryChoice::Day => "Day",
-            EveryChoice::Week => "Week",
-            EveryChoice::Month => "Month",
-        }
-    }
-}
-
-/// Serializable mirror of the analytics groupings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ByChoice {
-    /// Link.
-    #[default]
-    Link,
-    /// Channel.
-    Channel,
-    /// Campaign.
-    Campaign,
-    /// Source.
-    Source,
-    /// New vs returning.
-    Kind,
-}
-
-impl ByChoice {
-    /// Every choice, in menu order.
-    pub const ALL: [ByChoice; 5] = [
-        ByChoice::Link,
-        ByChoice::Channel,
-        ByChoice::Campaign,
-        ByChoice::Source,
-        ByChoice::Kind,
-    ];
-
-    /// As the stats type.
-    pub fn by(self) -> GroupBy {
-        match self {
-            ByChoice::Link => GroupBy::Link,
-            ByChoice::Channel => GroupBy::Channel,
-            ByChoice::Campaign => GroupBy::Campaign,
-            ByChoice::Source => GroupBy::Source,
-            ByChoice::Kind => GroupBy::Kind,
-        }
-    }
-
-    /// Menu text.
-    pub fn label(self) -> &'static str {
-        match self {
-            ByChoice::Link => "Link",
-            ByChoice::Channel => "Channel",
-            ByChoice::Campaign => "Campaign",
-            ByChoice::Source => "Source",
-            ByChoice::Kind => "New vs returning",
-        }
-    }
-}
-
 /// Table sort column.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
 enum SortBy {
@@ -199,8 +108,8 @@ pub struct AnalyticsPanel {
     range: Range,
     custom_from: String,
     custom_to: String,
-    every: Option<EveryChoice>,
-    by: ByChoice,
+    every: Option<Every>,
+    by: GroupBy,
     kind_view: KindView,
     sort: SortBy,
     ascending: bool,
@@ -209,7 +118,7 @@ pub struct AnalyticsPanel {
 }
 
 /// The choices that decide the query; a change asks for a new report.
-type Choices = (Range, Option<EveryChoice>, ByChoice, String, String);
+type Choices = (Range, Option<Every>, GroupBy, String, String);
 
 impl AnalyticsPanel {
     /// The panel with the remembered choices.
@@ -267,12 +176,15 @@ impl AnalyticsPanel {
                 (today.checked_sub_signed(back), Some(today))
             }
         };
-        let mut q = StatsQuery::new(self.by.by(), tz);
+        let mut q = StatsQuery::new(self.by, tz);
         q.from = from;
         q.to = to;
-        q.every = self.every.map(EveryChoice::every);
+        q.every = self.every;
         q.unique_people = true;
         q.page_id = page_id.map(str::to_string);
+        q.top = TOP_GROUPS;
+        q.untracked_offset = self.untracked_page.saturating_mul(UNTRACKED_PER_PAGE);
+        q.untracked_limit = UNTRACKED_PER_PAGE;
         Some(q)
     }
 
@@ -327,6 +239,14 @@ impl AnalyticsPanel {
         ui.separator();
         let rows = self.sorted_rows(report);
         self.totals_table(ui, &rows);
+        // The "Other" row is the table's last; it is also said under the
+        // table, where it is seen without scrolling to the end.
+        if let Some(other) = rows.last().filter(|r| r.other) {
+            ui.label(format!(
+                "{}: {} referrals, {} new, {} returning",
+                other.key, other.referrals, other.new, other.returning
+            ));
+        }
         self.untracked(ui, report, actions);
         ui.separator();
         self.csv_export(ui, &rows, actions);
@@ -356,10 +276,10 @@ impl AnalyticsPanel {
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Granularity");
             egui::ComboBox::from_id_salt("every")
-                .selected_text(self.every.map_or("Automatic", EveryChoice::label))
+                .selected_text(self.every.map_or("Automatic", Every::label))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.every, None, "Automatic");
-                    for e in EveryChoice::ALL {
+                    for e in Every::ALL {
                         ui.selectable_value(&mut self.every, Some(e), e.label());
                     }
                 })
@@ -369,13 +289,13 @@ impl AnalyticsPanel {
             egui::ComboBox::from_id_salt("group_by")
                 .selected_text(self.by.label())
                 .show_ui(ui, |ui| {
-                    for b in ByChoice::ALL {
+                    for b in GroupBy::ALL {
                         ui.selectable_value(&mut self.by, b, b.label());
                     }
                 })
                 .response
                 .labelled_by(l.id);
-            if self.by == ByChoice::Kind {
+            if self.by == GroupBy::Kind {
                 ui.selectable_value(&mut self.kind_view, KindView::Stacked, "Stacked bars");
                 ui.selectable_value(&mut self.kind_view, KindView::Lines, "Two lines");
             }
@@ -406,7 +326,7 @@ impl AnalyticsPanel {
                     HoverPosition::Elsewhere { .. } => None,
                 }
             });
-        let kind = self.by == ByChoice::Kind;
+        let kind = self.by == GroupBy::Kind;
         let bars = kind && self.kind_view == KindView::Stacked;
         plot.show(ui, |p| {
             if bars {
@@ -446,7 +366,7 @@ impl AnalyticsPanel {
                     let pts: Vec<[f64; 2]> = g
                         .series
                         .iter()
-                        .map(|pt| [bucket_x(&pt.bucket), pt.referrals as f64])
+                        .map(|pt| [bucket_x(pt), pt.referrals as f64])
                         .collect();
                     p.line(Line::new(display(&g.key), PlotPoints::from(pts)));
                 }
@@ -454,8 +374,8 @@ impl AnalyticsPanel {
         });
     }
 
-    /// The groups in table order: the first [`MAX_TABLE_ROWS`] as they are,
-    /// the rest summed into one "Other" row.
+    /// The groups in table order, then the report's "Other" row (the
+    /// groups past the top ones, summed by the stats engine).
     fn sorted_rows(&self, report: &Report) -> Vec<TableRow> {
         let mut rows: Vec<&GroupStats> = report.groups.iter().collect();
         rows.sort_by(|a, b| {
@@ -471,7 +391,6 @@ impl AnalyticsPanel {
         });
         let mut out: Vec<TableRow> = rows
             .iter()
-            .take(MAX_TABLE_ROWS)
             .map(|g| TableRow {
                 key: g.key.clone(),
                 other: false,
@@ -481,16 +400,14 @@ impl AnalyticsPanel {
                 returning: g.returning,
             })
             .collect();
-        let rest = &rows[rows.len().min(MAX_TABLE_ROWS)..];
-        if !rest.is_empty() {
+        if let Some(o) = &report.other {
             out.push(TableRow {
-                key: format!("Other ({} more)", rest.len()),
+                key: o.label(report.by),
                 other: true,
-                referrals: rest.iter().map(|g| g.referrals).sum(),
-                // People may be in several groups: a sum would overcount.
-                people: 0,
-                new: rest.iter().map(|g| g.new).sum(),
-                returning: rest.iter().map(|g| g.returning).sum(),
+                referrals: o.referrals,
+                people: o.unique_people,
+                new: o.new,
+                returning: o.returning,
             });
         }
         out
@@ -572,18 +489,17 @@ impl AnalyticsPanel {
     }
 
     fn untracked(&mut self, ui: &mut egui::Ui, report: &Report, actions: &mut Vec<Action>) {
-        let all = &report.untracked_refs;
-        if all.is_empty() {
+        let total = report.untracked_total;
+        if total == 0 {
             return;
         }
         ui.separator();
         ui.strong("Untracked refs");
         ui.label("Refs that reached the page but match no link: typos, old or unlisted links.");
-        let pages = all.len().div_ceil(UNTRACKED_PER_PAGE);
-        self.untracked_page = self.untracked_page.min(pages.saturating_sub(1));
-        let start = self.untracked_page * UNTRACKED_PER_PAGE;
+        let pages = total.div_ceil(UNTRACKED_PER_PAGE);
+        let page = report.untracked_offset / UNTRACKED_PER_PAGE;
         egui::Grid::new("untracked").striped(true).show(ui, |ui| {
-            for u in all.iter().skip(start).take(UNTRACKED_PER_PAGE) {
+            for u in &report.untracked_refs {
                 ui.add(egui::Label::new(display(&u.ref_code)).truncate());
                 ui.label(u.referrals.to_string());
                 if ui
@@ -598,22 +514,24 @@ impl AnalyticsPanel {
         });
         if pages > 1 {
             ui.horizontal(|ui| {
+                // Each page is its own query: only one page is ever in memory.
                 if ui
-                    .add_enabled(self.untracked_page > 0, egui::Button::new("Previous"))
+                    .add_enabled(page > 0, egui::Button::new("Previous"))
                     .clicked()
                 {
-                    self.untracked_page -= 1;
+                    self.untracked_page = page.saturating_sub(1);
+                    actions.push(Action::RefreshStats);
                 }
                 ui.label(format!(
-                    "Page {} of {pages} ({} untracked refs)",
-                    self.untracked_page + 1,
-                    all.len()
+                    "Page {} of {pages} ({total} untracked refs)",
+                    page + 1
                 ));
                 if ui
-                    .add_enabled(self.untracked_page + 1 < pages, egui::Button::new("Next"))
+                    .add_enabled(page + 1 < pages, egui::Button::new("Next"))
                     .clicked()
                 {
-                    self.untracked_page += 1;
+                    self.untracked_page = page + 1;
+                    actions.push(Action::RefreshStats);
                 }
             });
         }
@@ -677,21 +595,13 @@ impl TableRow {
     }
 }
 
-/// Days since the epoch of a bucket label, for the x axis.
-fn bucket_x(label: &str) -> f64 {
-    let (date, hour) = match label.split_once('T') {
-        Some((d, h)) => (
-            d.to_string(),
-            h.get(..2)
-                .and_then(|h| h.parse::<f64>().ok())
-                .unwrap_or(0.0),
-        ),
-        None if label.len() == 7 => (format!("{label}-01"), 0.0),
-        None => (label.to_string(), 0.0),
-    };
-    chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-        .map(|d| (d - chrono::NaiveDate::default()).num_days() as f64 + hour / 24.0)
-        .unwrap_or(0.0)
+/// The x of a bucket: local days since 1970-01-01, from its start instant
+/// and UTC offset (labels are never parsed back into dates).
+fn bucket_x(pt: &Point) -> f64 {
+    let local_ms = pt
+        .start_ms
+        .saturating_add(i64::from(pt.utc_offset_secs).saturating_mul(1000));
+    local_ms as f64 / 86_400_000.0
 }
 
 /// The axis text of plot x (days since 1970-01-01); empty where no date
@@ -723,7 +633,7 @@ fn kind_totals(groups: &[GroupStats]) -> Vec<(f64, f64, f64)> {
     let mut by_x: std::collections::BTreeMap<i64, (f64, f64, f64)> =
         std::collections::BTreeMap::new();
     for pt in groups.iter().flat_map(|g| g.series.iter()) {
-        let x = bucket_x(&pt.bucket);
+        let x = bucket_x(pt);
         // Keyed by hour so float labels of the same bucket meet.
         let e = by_x
             .entry((x * 24.0).round() as i64)

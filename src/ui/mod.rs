@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
 
-pub use analytics::{ByChoice, EveryChoice, KindView, Range};
+pub use analytics::{KindView, Range, TOP_GROUPS, UNTRACKED_PER_PAGE};
 
 /// Key of the persisted UI state in eframe's storage.
 const STATE_KEY: &str = "refboard-ui";
@@ -65,9 +65,9 @@ pub struct UiState {
     /// Custom range end, YYYY-MM-DD.
     pub custom_to: String,
     /// Bucket size; `None` = automatic.
-    pub every: Option<EveryChoice>,
+    pub every: Option<Every>,
     /// Grouping.
-    pub by: ByChoice,
+    pub by: GroupBy,
     /// New vs returning drawing.
     pub kind_view: KindView,
     /// Style of exported codes.
@@ -93,7 +93,7 @@ impl Default for UiState {
             custom_from: String::new(),
             custom_to: String::new(),
             every: None,
-            by: ByChoice::Link,
+            by: GroupBy::Link,
             kind_view: KindView::Stacked,
             qr_style: QrStyle {
                 size_px: 1024,
@@ -648,14 +648,4 @@ pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
         options,
         Box::new(move |cc| Ok(Box::new(App::from_creation_context(cc, db)))),
     )
-}
-
-/// A GroupBy the analytics menu offers, for tests that every value is there.
-pub fn group_by_menu() -> Vec<GroupBy> {
-    ByChoice::ALL.iter().map(|b| b.by()).collect()
-}
-
-/// The bucket sizes the analytics menu offers.
-pub fn every_menu() -> Vec<Every> {
-    EveryChoice::ALL.iter().map(|e| e.every()).collect()
 }

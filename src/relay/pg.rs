@@ -1,0 +1,398 @@
+//! The relay's PostgreSQL storage, shared by any number of relay processes.
+//!
+//! Cursor design (see `docs/sync-protocol.md`, "Cursors with several
+//! writers"): every row records the id of the transaction that wrote it
+//! (`xid8`, default `pg_current_xact_id()`), and a page only returns rows
+//! whose transaction id is below `pg_snapshot_xmin(pg_current_snapshot())`.
+//! Every transaction below that horizon has ended, so no row can ever appear
+//! behind a cursor already handed out; rows are ordered by `(xid, seq)`.
+//! A sequence alone is not enough: values are taken at insert time but
+//! commit in any order, so `seq > cursor` skips late commits.
+//!
+//! Event ids are unique (`ON CONFLICT DO NOTHING`), so a redelivery reaching
+//! another relay is stored once. The sender-hash key is inserted with
+//! `ON CONFLICT DO NOTHING` and read back, so relays starting together agree.
+//! Migrations run under a transaction-scoped advisory lock.
+
+use crate::model::{ReferralEvent, ValidationError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::time::Duration;
+
+/// Versioned migrations; `refboard_schema.version` counts how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE refboard_events (
+        seq            bigint GENERATED ALWAYS AS IDENTITY,
+        xid            xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        event_id       text NOT NULL UNIQUE,
+        received_at_ms bigint NOT NULL,
+        json           text NOT NULL,
+        PRIMARY KEY (xid, seq)
+    );
+    CREATE TABLE refboard_meta (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+    );
+"#];
+
+/// The schema version this binary writes.
+pub const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Arbitrary constant naming refboard's migration advisory lock.
+const MIGRATION_LOCK: i64 = 0x7265_6662_6f61_7264; // "refboard"
+/// Connections per relay process.
+const POOL_SIZE: usize = 16;
+/// How long a request waits to connect or for a free connection.
+const POOL_WAIT_SECS: u64 = 10;
+
+/// A PostgreSQL failure, already free of the password.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// Connecting or a query failed.
+    #[error("PostgreSQL at {target}: {message}")]
+    Db {
+        /// `user@host:port/db`, never the password.
+        target: String,
+        /// What failed.
+        message: String,
+    },
+    /// The database was migrated by a newer refboard.
+    #[error(
+        "the PostgreSQL database {target} has refboard schema version {found}, newer than the {supported} this refboard understands; upgrade refboard"
+    )]
+    TooNew {
+        /// Where.
+        target: String,
+        /// Version found.
+        found: i32,
+        /// Newest known.
+        supported: i32,
+    },
+}
+
+/// Removes the password from a `postgres://` URL, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(not a URL)".into();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => format!("{scheme}://{rest}"),
+    }
+}
+
+/// Checks a `--database` value: a `postgres://` or `postgresql://` URL.
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, ValidationError> {
+    let rule = "a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL";
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ValidationError::new("--database", &redact_url(url), rule));
+    }
+    url.parse::<tokio_postgres::Config>()
+        .map_err(|_| ValidationError::new("--database", &redact_url(url), rule))
+}
+
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(s) => s.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{}:{}/{}",
+        config.get_user().unwrap_or(""),
+        host,
+        port,
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// The PostgreSQL storage of one relay process: a connection pool.
+pub struct Postgres {
+    pool: Pool,
+    target: String,
+    hash_key: Vec<u8>,
+}
+
+impl Postgres {
+    /// Connects, migrates and reads (or creates) the shared hash key.
+    pub async fn open(url: &str) -> Result<Self, crate::relay::RelayError> {
+        let config = parse_url(url)?;
+        let target = describe(&config);
+        let password = config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let wait = Some(Duration::from_secs(POOL_WAIT_SECS));
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(wait)
+            .create_timeout(wait)
+            .recycle_timeout(wait)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| db_error(&target, &e.to_string(), password.as_deref()))?;
+        let mut pg = Self {
+            pool,
+            target,
+            hash_key: Vec::new(),
+        };
+        pg.migrate(password.as_deref()).await?;
+        pg.hash_key = pg.load_hash_key().await?;
+        Ok(pg)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> PgError {
+        db_error(&self.target, &e.to_string(), None)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, PgError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| self.err(pool_message(&e)))
+    }
+
+    async fn migrate(&self, password: Option<&str>) -> Result<(), PgError> {
+        let mut client = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| db_error(&self.target, &pool_message(&e), password))?;
+        let tx = client.transaction().await.map_err(|e| self.err(e))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS refboard_schema (
+                 id int PRIMARY KEY CHECK (id = 1),
+                 version int NOT NULL)",
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        let found: i32 = tx
+            .query_opt("SELECT version FROM refboard_schema WHERE id = 1", &[])
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        if found > PG_SCHEMA_VERSION {
+            return Err(PgError::TooNew {
+                target: self.target.clone(),
+                found,
+                supported: PG_SCHEMA_VERSION,
+            });
+        }
+        for sql in &MIGRATIONS[usize::try_from(found).unwrap_or(0)..] {
+            tx.batch_execute(sql).await.map_err(|e| self.err(e))?;
+        }
+        tx.execute(
+            "INSERT INTO refboard_schema (id, version) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            &[&PG_SCHEMA_VERSION],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    async fn load_hash_key(&self) -> Result<Vec<u8>, PgError> {
+        let client = self.client().await?;
+        let key = crate::store::random_key().map_err(|e| self.err(e))?;
+        client
+            .execute(
+                "INSERT INTO refboard_meta (key, value) VALUES ('hash_key', $1)
+                 ON CONFLICT (key) DO NOTHING",
+                &[&hex::encode(&key)],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let row = client
+            .query_one(
+                "SELECT value FROM refboard_meta WHERE key = 'hash_key'",
+                &[],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        hex::decode(row.get::<_, String>(0)).map_err(|e| self.err(format!("stored hash key: {e}")))
+    }
+
+    /// The key that hashes senders, shared by every relay on this database.
+    pub fn hash_key(&self) -> &[u8] {
+        &self.hash_key
+    }
+
+    /// Stores events in one statement (one transaction); returns how many were new.
+    pub async fn insert(&self, events: &[ReferralEvent]) -> Result<usize, PgError> {
+        // Sorted ids: two relays inserting overlapping batches lock rows in
+        // the same order, so they cannot deadlock.
+        let mut rows: Vec<(&str, i64, String)> = Vec::with_capacity(events.len());
+        for e in events {
+            let json = serde_json::to_string(e).map_err(|e| self.err(e))?;
+            rows.push((e.event_id.as_str(), e.received_at_ms, json));
+        }
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        rows.dedup_by(|a, b| a.0 == b.0);
+        let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let received: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let jsons: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO refboard_events (event_id, received_at_ms, json)
+                 SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
+                 ON CONFLICT (event_id) DO NOTHING",
+                &[&ids, &received, &jsons],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Checks a cursor: empty, or `x<xid>.<seq>` below the current horizon.
+    pub async fn parse_cursor(
+        &self,
+        raw: &str,
+    ) -> Result<Result<(u64, i64), ValidationError>, PgError> {
+        if raw.is_empty() {
+            return Ok(Ok((0, 0)));
+        }
+        let rule =
+            "a next_cursor from this relay: \"x\", a transaction id, \".\" and a sequence number";
+        let parsed = raw
+            .strip_prefix('x')
+            .and_then(|r| r.split_once('.'))
+            .and_then(|(x, s)| Some((x.parse::<u64>().ok()?, s.parse::<i64>().ok()?)))
+            .filter(|(_, s)| *s >= 0);
+        let Some((xid, seq)) = parsed else {
+            return Ok(Err(ValidationError::new("after", raw, rule)));
+        };
+        let client = self.client().await?;
+        let ok: bool = client
+            .query_one(
+                "SELECT $1::text::xid8 < pg_snapshot_xmax(pg_current_snapshot())",
+                &[&xid.to_string()],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+            .get(0);
+        if !ok {
+            return Ok(Err(ValidationError::new(
+                "after",
+                raw,
+                format!(
+                    "{rule}; this one is past the newest transaction (another backend's, or altered)"
+                ),
+            )));
+        }
+        Ok(Ok((xid, seq)))
+    }
+
+    /// Up to `limit` events after the cursor, only from finished transactions.
+    pub async fn page(
+        &self,
+        after: (u64, i64),
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, PgError> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                "SELECT xid::text, seq, json FROM refboard_events
+                 WHERE (xid, seq) > ($1::text::xid8, $2::int8)
+                   AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY xid, seq
+                 LIMIT $3",
+                &[&after.0.to_string(), &after.1, &limit],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let xid: String = r.get(0);
+                let seq: i64 = r.get(1);
+                (format!("x{xid}.{seq}"), r.get::<_, String>(2))
+            })
+            .collect())
+    }
+
+    /// Number of stored events.
+    pub async fn count(&self) -> Result<i64, PgError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one("SELECT count(*) FROM refboard_events", &[])
+            .await
+            .map_err(|e| self.err(e))?
+            .get(0))
+    }
+
+    /// `received_at_ms` of the newest event.
+    pub async fn last_received_ms(&self) -> Result<Option<i64>, PgError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(
+                "SELECT received_at_ms FROM refboard_events ORDER BY xid DESC, seq DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| r.get(0)))
+    }
+}
+
+fn pool_message(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(b) => {
+            let mut msg = b.to_string();
+            let mut source = std::error::Error::source(b);
+            while let Some(s) = source {
+                msg = format!("{msg}: {s}");
+                source = s.source();
+            }
+            msg
+        }
+        deadpool_postgres::PoolError::Timeout(_) => "timed out connecting".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A message on one line, with the password (if known) blanked out.
+fn db_error(target: &str, message: &str, password: Option<&str>) -> PgError {
+    let mut message = message.replace(['\n', '\r'], " ");
+    if let Some(p) = password.filter(|p| !p.is_empty()) {
+        message = message.replace(p, "***");
+    }
+    PgError::Db {
+        target: target.to_string(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example:5432/refboard"),
+            "postgres://app:***@db.example:5432/refboard"
+        );
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+        let e = parse_url("mysql://a:s3cret@h/db").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"));
+    }
+}

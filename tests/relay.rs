@@ -1,0 +1,443 @@
+//! The relay in production: durable acknowledgements under SIGKILL, webhook
+//! health, pull-API refusals, slow-header connections, `relay init`, and bad
+//! start-up input. Real processes, real HTTP on 127.0.0.1, real SQLite files.
+
+mod common;
+
+use common::FIXTURE_APP_SECRET as SECRET;
+use refboard::messenger::{SIGNATURE_HEADER, sign};
+use refboard::relay::{RelayConfig, RelayOptions, start, start_with};
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const API_TOKEN: &str = "relay-test-api-token";
+const VERIFY_TOKEN: &str = "relay-test-verify-token";
+
+fn config(data: &Path) -> RelayConfig {
+    RelayConfig::new(data.to_path_buf(), SECRET, VERIFY_TOKEN, API_TOKEN)
+}
+
+fn body_for(r: &str, sender: &str, ts: i64) -> Vec<u8> {
+    serde_json::json!({"object":"page","entry":[{"id":"104729178032417","time":ts,"messaging":[
+        {"sender":{"id":sender},"recipient":{"id":"104729178032417"},"timestamp":ts,
+         "referral":{"ref":r,"source":"SHORTLINK","type":"OPEN_THREAD"}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+fn post(client: &reqwest::blocking::Client, url: &str, body: &[u8], sig: Option<&str>) -> u16 {
+    let mut req = client
+        .post(format!("{url}/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(s) = sig {
+        req = req.header(SIGNATURE_HEADER, s);
+    }
+    req.send().map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn relay_process(data: &Path, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data")
+        .arg(data)
+        .env("REFBOARD_APP_SECRET", SECRET)
+        .env("REFBOARD_VERIFY_TOKEN", VERIFY_TOKEN)
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_healthy(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::blocking::get(format!("{url}/healthz")).is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("relay at {url} did not come up");
+}
+
+/// Every ref the pull API serves, paging to the end.
+fn pulled_refs(url: &str) -> Vec<String> {
+    let client = reqwest::blocking::Client::new();
+    let mut cursor = String::new();
+    let mut refs = Vec::new();
+    loop {
+        let page: serde_json::Value = client
+            .get(format!("{url}/v1/referrals?limit=5000&after={cursor}"))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        for e in page["events"].as_array().unwrap() {
+            refs.push(e["ref"].as_str().unwrap().to_string());
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            return refs;
+        }
+    }
+}
+
+#[test]
+fn sqlite_relay_killed_with_sigkill_keeps_every_acknowledged_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = relay_process(&data, port);
+    wait_healthy(&url);
+    let acked = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let ack_count = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let posters: Vec<_> = (0..8)
+        .map(|c| {
+            let (acked, ack_count, stop, url) =
+                (acked.clone(), ack_count.clone(), stop.clone(), url.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let r = format!("k{c}x{n}");
+                    let body = body_for(&r, &format!("p{c}"), 1_764_201_600_000 + n);
+                    let sig = sign(SECRET.as_bytes(), &body);
+                    match post(&client, &url, &body, Some(&sig)) {
+                        200 => {
+                            acked.lock().unwrap().insert(r);
+                            ack_count.fetch_add(1, Ordering::SeqCst);
+                        }
+                        0 => return, // the relay is gone
+                        other => panic!("unexpected status {other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ack_count.load(Ordering::SeqCst) < 800 {
+        assert!(Instant::now() < deadline, "posters made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SIGKILL while the posters are mid-flight.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for p in posters {
+        p.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = relay_process(&data, port);
+    wait_healthy(&url);
+    let stored: BTreeSet<String> = pulled_refs(&url).into_iter().collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let missing: Vec<_> = acked.difference(&stored).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events missing",
+        missing.len()
+    );
+    assert!(acked.len() >= 800);
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(
+        config(&dir.path().join("relay.db")),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let url = relay.url();
+    let client = reqwest::blocking::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{url}/healthz"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(health["last_event_age_secs"].is_null(), "{health}");
+    let good = body_for("metrics", "p1", 1_764_201_600_000);
+    let sig = sign(SECRET.as_bytes(), &good);
+    assert_eq!(post(&client, &url, &good, Some(&sig)), 200);
+    assert_eq!(post(&client, &url, &good, Some(&sig)), 200);
+    assert_eq!(post(&client, &url, &good, Some("sha256=00")), 403);
+    assert_eq!(post(&client, &url, &good, None), 403);
+    let junk = b"not json".to_vec();
+    assert_eq!(
+        post(&client, &url, &junk, Some(&sign(SECRET.as_bytes(), &junk))),
+        400
+    );
+    let big = vec![b' '; (1 << 20) + 10];
+    assert_eq!(
+        post(&client, &url, &big, Some(&sign(SECRET.as_bytes(), &big))),
+        413
+    );
+    // A referral item with an unreadable time is refused, and counted.
+    let bad_time = br#"{"object":"page","entry":[{"id":"1","time":1764201600000,"messaging":[{"sender":{"id":"9"},"recipient":{"id":"1"},"timestamp":"soon","referral":{"ref":"x"}}]}]}"#;
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            bad_time,
+            Some(&sign(SECRET.as_bytes(), bad_time))
+        ),
+        200
+    );
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let m = |name: &str| metric(&text, name).unwrap_or_else(|| panic!("{name} in\n{text}"));
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"stored\"}"),
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"duplicate\"}"),
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"ignored\"}"),
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"bad_signature\"}"),
+        2.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"malformed\"}"),
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_requests_total{outcome=\"too_large\"}"),
+        1.0
+    );
+    assert_eq!(
+        m("refboard_webhook_items_refused_total{reason=\"timestamp\"}"),
+        1.0
+    );
+    assert!(m("refboard_last_event_received_seconds") > 1.7e9);
+    assert_eq!(m("refboard_forward_queue_depth"), 0.0);
+    assert_eq!(m("refboard_forward_failures_total"), 0.0);
+    let health: serde_json::Value = client
+        .get(format!("{url}/healthz"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        health["last_event_age_secs"].as_f64().unwrap() < 60.0,
+        "{health}"
+    );
+    assert_eq!(health["bad_signatures_last_hour"], 2, "{health}");
+    relay.stop().unwrap();
+}
+
+#[test]
+fn pull_api_refusals_name_field_value_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(
+        config(&dir.path().join("relay.db")),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let url = relay.url();
+    let client = reqwest::blocking::Client::new();
+    for (query, field, value) in [
+        ("limit=0", "limit", "0"),
+        ("limit=-5", "limit", "-5"),
+        ("limit=lots", "limit", "lots"),
+        ("after=s-1", "after", "s-1"),
+        ("after=zzz", "after", "zzz"),
+        (
+            "after=s99999999999999999999999",
+            "after",
+            "s99999999999999999999999",
+        ),
+        ("after=s500", "after", "s500"),
+    ] {
+        let resp = client
+            .get(format!("{url}/v1/referrals?{query}"))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{query}");
+        let body: serde_json::Value = resp.json().unwrap();
+        assert_eq!(body["field"], field, "{query}: {body}");
+        assert_eq!(body["value"], value, "{query}: {body}");
+        assert!(
+            body["rule"].as_str().is_some_and(|r| !r.is_empty()),
+            "{query}: {body}"
+        );
+    }
+    relay.stop().unwrap();
+}
+
+#[test]
+fn half_sent_headers_time_out_and_connections_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RelayOptions {
+        header_timeout_secs: 1,
+        max_connections: 8,
+        ..RelayOptions::default()
+    };
+    let relay = start_with(
+        config(&dir.path().join("relay.db")),
+        options,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let mut socks: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(relay.addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s
+        })
+        .collect();
+    // Each is closed by the relay well before the 20 s read timeout.
+    let started = Instant::now();
+    for s in &mut socks {
+        let mut buf = [0u8; 512];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => continue, // a 408 answer before the close is fine
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("connection kept open: {e}"),
+            }
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let text = reqwest::blocking::get(format!("{}/metrics", relay.url()))
+        .unwrap()
+        .text()
+        .unwrap();
+    let peak = metric(&text, "refboard_http_connections_peak").unwrap();
+    assert!(peak <= 8.0, "peak {peak}");
+    assert_eq!(metric(&text, "refboard_http_connections_limit"), Some(8.0));
+    relay.stop().unwrap();
+}
+
+#[test]
+fn relay_init_writes_a_private_env_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("etc");
+    let out = assert_cmd::Command::cargo_bin("refboard")
+        .unwrap()
+        .env_remove("REFBOARD_APP_SECRET")
+        .args(["relay", "init"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = target.join("relay.env");
+    let text = std::fs::read_to_string(&file).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let value = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .map(str::to_string)
+    };
+    for key in ["REFBOARD_VERIFY_TOKEN", "REFBOARD_API_TOKEN"] {
+        let v = value(key).unwrap_or_else(|| panic!("{key} in {text}"));
+        assert_eq!(v.len(), 64, "{key}");
+        assert!(v.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+    assert_ne!(value("REFBOARD_VERIFY_TOKEN"), value("REFBOARD_API_TOKEN"));
+    // The app secret comes from Meta: a marked empty line, never a made-up one.
+    assert_eq!(value("REFBOARD_APP_SECRET").as_deref(), Some(""));
+    let again = assert_cmd::Command::cargo_bin("refboard")
+        .unwrap()
+        .args(["relay", "init"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+#[test]
+fn data_and_database_together_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("refboard")
+        .unwrap()
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .args(["relay", "--data"])
+        .arg(dir.path().join("r.db"))
+        .args(["--database", "postgres://u:hunter2secret@127.0.0.1:1/db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--data") && err.contains("--database"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2secret"), "{err}");
+    assert!(!dir.path().join("r.db").exists(), "nothing created");
+}
+
+#[test]
+fn unreachable_postgres_is_one_line_exit_1_without_the_password() {
+    let port = free_port(); // nothing listens there
+    let out = assert_cmd::Command::cargo_bin("refboard")
+        .unwrap()
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .args(["relay", "--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("postgres://u:hunter2secret@127.0.0.1:{port}/db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!err.contains("hunter2secret"), "{err}");
+    assert!(err.contains("127.0.0.1"), "{err}");
+}

@@ -1,0 +1,340 @@
+//! Relays on a real PostgreSQL: three relay processes behind no balancer but
+//! the test's own round robin, eight posters with redeliveries to another
+//! relay, a sync running the whole time, exact counts; a late commit never
+//! skipped by a cursor; bad database input.
+//!
+//! The server comes from `REFBOARD_TEST_PG_URL` (a superuser URL; each test
+//! makes its own database). `.ci/run` and `scripts/pg-test.sh` start a
+//! throwaway cluster and export it. Without it the tests fail under CI
+//! (`CI` set) and are skipped with a message locally.
+
+mod common;
+
+use common::FIXTURE_APP_SECRET as SECRET;
+use refboard::messenger::{SIGNATURE_HEADER, sign};
+use refboard::store::Store;
+use refboard::sync::{RetryPolicy, SyncConfig, sync};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const API_TOKEN: &str = "pg-test-api-token";
+
+/// The admin URL, or `None` (skip) when not under CI.
+fn admin_url() -> Option<String> {
+    match std::env::var("REFBOARD_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("REFBOARD_TEST_PG_URL is not set under CI: .ci/run must start PostgreSQL")
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED: REFBOARD_TEST_PG_URL is not set; run scripts/pg-test.sh to run the PostgreSQL tests"
+            );
+            None
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// A fresh database on the test server; returns its URL.
+fn fresh_db(admin: &str) -> String {
+    let name = format!("rbtest_{}", fastrand::u64(..));
+    block_on(async {
+        let c = connect(admin).await;
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Relay {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn relay(database: &str) -> Relay {
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", &format!("127.0.0.1:{port}")])
+        .env("REFBOARD_RELAY_DATABASE", database)
+        .env("REFBOARD_APP_SECRET", SECRET)
+        .env("REFBOARD_VERIFY_TOKEN", "v")
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::blocking::get(format!("{url}/healthz")).is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "relay on {url} did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Relay { child, url }
+}
+
+fn body(r: &str, sender: &str, ts: i64) -> Vec<u8> {
+    serde_json::json!({"object":"page","entry":[{"id":"104729178032417","time":ts,"messaging":[
+        {"sender":{"id":sender},"recipient":{"id":"104729178032417"},"timestamp":ts,
+         "referral":{"ref":r,"source":"SHORTLINK","type":"OPEN_THREAD"}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+fn post(client: &reqwest::blocking::Client, url: &str, body: &[u8]) -> u16 {
+    client
+        .post(format!("{url}/webhook"))
+        .header("content-type", "application/json")
+        .header(SIGNATURE_HEADER, sign(SECRET.as_bytes(), body))
+        .body(body.to_vec())
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn sync_config(url: &str) -> SyncConfig {
+    let mut c = SyncConfig::new(url, API_TOKEN);
+    c.page_size = 97; // many pages, so cursors are exercised often
+    c.retry = RetryPolicy {
+        max_attempts: 10,
+        base_delay_ms: 20,
+        max_delay_ms: 500,
+    };
+    c
+}
+
+fn counts_by_ref(store: &Store) -> BTreeMap<String, i64> {
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT ref, count(*) FROM referral_events GROUP BY ref")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn three_relays_eight_posters_redeliveries_and_a_running_sync_are_exact() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let relays: Vec<Relay> = (0..3).map(|_| relay(&db)).collect();
+    let urls: Vec<String> = relays.iter().map(|r| r.url.clone()).collect();
+    const PER_POSTER: i64 = 150;
+    const REFS: [&str; 5] = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let posting = Arc::new(AtomicBool::new(true));
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("local.db");
+    // The sync runs the whole time, against the first relay.
+    let syncer = {
+        let (posting, url, path) = (posting.clone(), urls[0].clone(), store_path.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&path).unwrap();
+            let cfg = sync_config(&url);
+            let mut rounds = 0;
+            loop {
+                let still_posting = posting.load(Ordering::SeqCst);
+                sync(&mut store, &cfg, &mut |_| true).unwrap();
+                rounds += 1;
+                if !still_posting {
+                    return rounds;
+                }
+            }
+        })
+    };
+    let posters: Vec<_> = (0..8i64)
+        .map(|c| {
+            let urls = urls.clone();
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                for i in 0..PER_POSTER {
+                    let r = REFS[((c * PER_POSTER + i) % 5) as usize];
+                    let b = body(r, &format!("psid-{c}-{i}"), 1_764_201_600_000 + i);
+                    let first = ((c + i) % 3) as usize;
+                    assert_eq!(post(&client, &urls[first], &b), 200);
+                    // Meta redelivers; the load balancer sends it elsewhere.
+                    if i % 3 == 0 {
+                        assert_eq!(post(&client, &urls[(first + 1) % 3], &b), 200);
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in posters {
+        p.join().unwrap();
+    }
+    posting.store(false, Ordering::SeqCst);
+    let rounds = syncer.join().unwrap();
+    assert!(rounds >= 2, "the sync ran while posting ({rounds} rounds)");
+    let store = Store::open(&store_path).unwrap();
+    let mut expected = BTreeMap::new();
+    for c in 0..8i64 {
+        for i in 0..PER_POSTER {
+            *expected
+                .entry(REFS[((c * PER_POSTER + i) % 5) as usize].to_string())
+                .or_insert(0i64) += 1;
+        }
+    }
+    assert_eq!(counts_by_ref(&store), expected, "exact per-ref counts");
+    for url in &urls {
+        let health: serde_json::Value = reqwest::blocking::get(format!("{url}/healthz"))
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(health["events"], 8 * PER_POSTER, "stored once: {health}");
+    }
+}
+
+/// Pulls every page from `after`; returns the event ids and the last cursor.
+fn pull_all(url: &str, mut cursor: String) -> (Vec<String>, String) {
+    let client = reqwest::blocking::Client::new();
+    let mut ids = Vec::new();
+    loop {
+        let page: serde_json::Value = client
+            .get(format!(
+                "{url}/v1/referrals?limit=2&after={}",
+                percent_encoding::utf8_percent_encode(&cursor, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        for e in page["events"].as_array().unwrap() {
+            ids.push(e["event_id"].as_str().unwrap().to_string());
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        if !page["has_more"].as_bool().unwrap() {
+            return (ids, cursor);
+        }
+    }
+}
+
+#[test]
+fn a_late_commit_is_never_skipped_by_a_cursor() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let r = relay(&db);
+    let client = reqwest::blocking::Client::new();
+    assert_eq!(
+        post(&client, &r.url, &body("before", "p0", 1_764_201_600_000)),
+        200
+    );
+    let (mut seen, cursor) = pull_all(&r.url, String::new());
+    assert_eq!(seen.len(), 1);
+    // A writer takes its sequence value now and commits only later, the way
+    // a slow relay does.
+    let late = serde_json::json!({"event_id":"late-writer","platform":"messenger",
+        "page_id":"104729178032417","sender":"s","timestamp_ms":1_764_201_600_001i64,
+        "kind":"new","ref":"late","received_at_ms":1_764_201_600_001i64})
+    .to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let slow = rt.block_on(connect(&db));
+    rt.block_on(slow.batch_execute("BEGIN")).unwrap();
+    rt.block_on(slow.execute(
+        "INSERT INTO refboard_events (event_id, received_at_ms, json) VALUES ('late-writer', 1, $1)",
+        &[&late],
+    ))
+    .unwrap();
+    // Others commit after it took its place.
+    for i in 0..5 {
+        let b = body(&format!("after{i}"), "p1", 1_764_201_600_100 + i);
+        assert_eq!(post(&client, &r.url, &b), 200);
+    }
+    let (during, cursor) = pull_all(&r.url, cursor);
+    seen.extend(during);
+    rt.block_on(slow.batch_execute("COMMIT")).unwrap();
+    let (after, _) = pull_all(&r.url, cursor);
+    seen.extend(after);
+    let unique: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no event served twice");
+    assert!(
+        unique.contains("late-writer"),
+        "the late commit was skipped"
+    );
+    assert_eq!(unique.len(), 7);
+}
+
+#[test]
+fn wrong_password_is_one_line_exit_1_and_never_printed() {
+    let Some(admin) = admin_url() else { return };
+    let (head, tail) = admin.split_once('@').unwrap();
+    let user = head.rsplit_once(':').map(|(u, _)| u).unwrap_or(head);
+    let wrong = format!("{user}:hunter2wrongpw@{tail}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", "127.0.0.1:0", "--database", &wrong])
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!err.contains("hunter2wrongpw"), "{err}");
+    assert!(err.contains("password"), "{err}");
+}
+
+#[test]
+fn a_database_from_a_newer_refboard_is_refused() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    drop(relay(&db)); // migrates
+    block_on(async {
+        connect(&db)
+            .await
+            .batch_execute("UPDATE refboard_schema SET version = 99")
+            .await
+            .unwrap();
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", "127.0.0.1:0", "--database", &db])
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("99") && err.contains("newer"), "{err}");
+}
