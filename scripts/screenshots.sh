@@ -39,16 +39,17 @@ click() { xdotool mousemove "$1" "$2" click 1; }
 click 464 12
 click 398 168
 shot links
-# Export that code by typing a path.
-click 1078 559
+# Export that code by typing a path (its default is the ref, in the last folder).
+rm -f /tmp/refboard-screenshot-code.png
+click 1128 568
 xdotool key ctrl+a
 xdotool type --delay 20 "/tmp/refboard-screenshot-code.png"
-click 966 582
+click 986 615
 shot link-export
 # New link form with an invalid ref: inline error, Save disabled.
-click 367 44
+click 260 44
 sleep 1
-click 214 112
+click 568 389
 xdotool key ctrl+a
 xdotool type --delay 20 "free shipping"
 shot new-link-form
@@ -57,7 +58,7 @@ xdotool key Escape
 click 528 12
 shot analytics 2
 click 298 67
-click 312 186
+click 312 209
 shot analytics-new-vs-returning 2
 # Backend screen.
 click 603 12

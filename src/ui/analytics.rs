@@ -500,7 +500,9 @@ impl AnalyticsPanel {
         let page = report.untracked_offset / UNTRACKED_PER_PAGE;
         egui::Grid::new("untracked").striped(true).show(ui, |ui| {
             for u in &report.untracked_refs {
-                ui.add(egui::Label::new(display(&u.ref_code)).truncate());
+                // A grid cell has no width to truncate into: shorten instead.
+                ui.label(crate::model::shorten_text(&display(&u.ref_code), 60))
+                    .on_hover_text(display(&u.ref_code));
                 ui.label(u.referrals.to_string());
                 if ui
                     .button("Create link")
