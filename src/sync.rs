@@ -369,19 +369,6 @@ fn fetch(
     }
 }
 
-/// Checks the URL and token with a one-event request.
-pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
-    let quick = SyncConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..config.retry.clone()
-        },
-        timeout_secs: config.timeout_secs.min(10),
-        ..config.clone()
-    };
-    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
-}
-
 /// Keeps the events whose time lies in the event window and counts the rest.
 /// Refusals are logged by event id, field, value and rule, never by person.
 fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
@@ -414,6 +401,75 @@ pub fn reset_source(store: &mut Store, url: &str) -> Result<bool, SyncError> {
         )
         .map_err(StoreError::from)?;
     Ok(changed > 0)
+}
+
+/// Meta disables a webhook after about this long of failed deliveries.
+pub const META_DISABLES_AFTER_SECS: u64 = 3600;
+
+/// Webhook health as a backend's `/healthz` reports it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WebhookHealth {
+    /// Events stored by the backend.
+    #[serde(default)]
+    pub events: i64,
+    /// When the newest event was received (ms since the epoch); `None` before the first.
+    #[serde(default)]
+    pub last_event_at_ms: Option<i64>,
+    /// Webhooks refused for their signature in the last hour (relay only).
+    #[serde(default)]
+    pub bad_signatures_last_hour: Option<u64>,
+}
+
+impl WebhookHealth {
+    /// A warning when no event arrived within `quiet_secs` (the period the
+    /// user chose), with Meta's one-hour rule; `None` when events are fresh.
+    pub fn warning(&self, now_ms: i64, quiet_secs: u64) -> Option<String> {
+        let quiet_ms = i64::try_from(quiet_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let note = "Meta disables a webhook after about an hour of failed deliveries: check the app's webhook settings in the App Dashboard";
+        match self.last_event_at_ms {
+            None => Some(format!("No webhook event has arrived yet. {note}.")),
+            Some(t) if now_ms.saturating_sub(t) > quiet_ms => Some(format!(
+                "No webhook event for {} min. {note}.",
+                now_ms.saturating_sub(t) / 60_000
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Reads a backend's `/healthz` (no token needed), within the request timeout
+/// and the page size cap.
+pub fn webhook_health(config: &SyncConfig) -> Result<WebhookHealth, SyncError> {
+    let url = format!("{}/healthz", config.url);
+    let resp = client(config)?
+        .get(&url)
+        .send()
+        .map_err(|e| SyncError::Unreachable {
+            attempts: 1,
+            message: if e.is_timeout() {
+                "timed out".into()
+            } else {
+                e.without_url().to_string()
+            },
+            url: config.url.clone(),
+        })?;
+    if !resp.status().is_success() {
+        return Err(SyncError::Protocol(format!(
+            "/healthz answered HTTP {}",
+            resp.status().as_u16()
+        )));
+    }
+    let timeout = Duration::from_secs(config.timeout_secs.max(1));
+    let body = match read_body(resp, Instant::now(), timeout) {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            return Err(SyncError::Protocol("/healthz is too large".into()));
+        }
+        Err(BodyError::TimedOut) => return Err(SyncError::Protocol("/healthz timed out".into())),
+        Err(BodyError::Io(e)) => return Err(SyncError::Protocol(e)),
+    };
+    serde_json::from_slice(&body)
+        .map_err(|e| SyncError::Protocol(format!("/healthz is not health JSON: {e}")))
 }
 
 /// Pulls every event after the stored cursor. `progress` runs after each

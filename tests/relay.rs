@@ -264,6 +264,14 @@ fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
         "{health}"
     );
     assert_eq!(health["bad_signatures_last_hour"], 2, "{health}");
+    // The dashboard's view of the same: fresh now, a warning once quiet.
+    let seen =
+        refboard::sync::webhook_health(&refboard::sync::SyncConfig::new(&url, API_TOKEN)).unwrap();
+    assert_eq!(seen.bad_signatures_last_hour, Some(2));
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(seen.warning(now, 900), None);
+    let later = seen.warning(now + 2 * 3_600_000, 900).unwrap();
+    assert!(later.contains("about an hour"), "{later}");
     relay.stop().unwrap();
 }
 

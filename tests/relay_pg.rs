@@ -169,13 +169,25 @@ fn three_relays_eight_posters_redeliveries_and_a_running_sync_are_exact() {
             let mut store = Store::open(&path).unwrap();
             let cfg = sync_config(&url);
             let mut rounds = 0;
-            loop {
-                let still_posting = posting.load(Ordering::SeqCst);
+            while posting.load(Ordering::SeqCst) {
                 sync(&mut store, &cfg, &mut |_| true).unwrap();
                 rounds += 1;
-                if !still_posting {
+            }
+            // Rows become visible once every older transaction on the
+            // cluster has ended (other tests share it): poll until all are
+            // in, with a deadline.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                sync(&mut store, &cfg, &mut |_| true).unwrap();
+                rounds += 1;
+                let n: i64 = store
+                    .connection()
+                    .query_row("SELECT count(*) FROM referral_events", [], |r| r.get(0))
+                    .unwrap();
+                if n >= 8 * PER_POSTER || Instant::now() > deadline {
                     return rounds;
                 }
+                std::thread::sleep(Duration::from_millis(20));
             }
         })
     };
@@ -247,6 +259,22 @@ fn pull_all(url: &str, mut cursor: String) -> (Vec<String>, String) {
     }
 }
 
+/// Pulls from `cursor` until `seen` holds `want` ids or 30 s pass; returns
+/// the last cursor. Other tests share the cluster, and their open
+/// transactions delay (never skip) what a page may serve.
+fn pull_until(url: &str, mut cursor: String, seen: &mut Vec<String>, want: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (ids, next) = pull_all(url, cursor);
+        seen.extend(ids);
+        cursor = next;
+        if seen.len() >= want || Instant::now() > deadline {
+            return cursor;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_late_commit_is_never_skipped_by_a_cursor() {
     let Some(admin) = admin_url() else { return };
@@ -257,7 +285,8 @@ fn a_late_commit_is_never_skipped_by_a_cursor() {
         post(&client, &r.url, &body("before", "p0", 1_764_201_600_000)),
         200
     );
-    let (mut seen, cursor) = pull_all(&r.url, String::new());
+    let mut seen = Vec::new();
+    let cursor = pull_until(&r.url, String::new(), &mut seen, 1);
     assert_eq!(seen.len(), 1);
     // A writer takes its sequence value now and commits only later, the way
     // a slow relay does.
@@ -283,9 +312,12 @@ fn a_late_commit_is_never_skipped_by_a_cursor() {
     }
     let (during, cursor) = pull_all(&r.url, cursor);
     seen.extend(during);
+    assert!(
+        !seen.iter().any(|id| id == "late-writer"),
+        "served before its commit"
+    );
     rt.block_on(slow.batch_execute("COMMIT")).unwrap();
-    let (after, _) = pull_all(&r.url, cursor);
-    seen.extend(after);
+    pull_until(&r.url, cursor, &mut seen, 7);
     let unique: BTreeSet<_> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "no event served twice");
     assert!(
