@@ -472,6 +472,19 @@ pub fn webhook_health(config: &SyncConfig) -> Result<WebhookHealth, SyncError> {
         .map_err(|e| SyncError::Protocol(format!("/healthz is not health JSON: {e}")))
 }
 
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
+}
+
 /// Pulls every event after the stored cursor. `progress` runs after each
 /// committed page; returning `false` cancels (committed pages stay).
 pub fn sync(
