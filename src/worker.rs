@@ -474,7 +474,9 @@ fn last_7_days(
     q.unique_people = false;
     // Every ref's count is needed here, not only the top ones.
     q.top = usize::MAX;
-    q.page_id = p.numeric_id().map(str::to_string);
+    if p.numeric_id().is_some() {
+        q.set_page(p);
+    }
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;
     };

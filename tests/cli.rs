@@ -359,6 +359,46 @@ fn edit_archive_remove() {
 }
 
 #[test]
+fn a_page_keeps_an_instagram_account_id_from_add_and_edit() {
+    let env = Env::new();
+    env.ok(&[
+        "page",
+        "add",
+        "JaspersMarket",
+        "--page-id",
+        "104729178032417",
+        "--ig-id",
+        "17841400008460056",
+    ]);
+    let pages: serde_json::Value =
+        serde_json::from_str(&env.ok(&["page", "list", "--json"])).unwrap();
+    assert_eq!(pages[0]["ig_id"], "17841400008460056");
+    assert!(env.ok(&["page", "list"]).contains("17841400008460056"));
+    env.ok(&[
+        "page",
+        "edit",
+        "JaspersMarket",
+        "--ig-id",
+        "17841400000000001",
+    ]);
+    let pages: serde_json::Value =
+        serde_json::from_str(&env.ok(&["page", "list", "--json"])).unwrap();
+    assert_eq!(pages[0]["ig_id"], "17841400000000001");
+    assert_eq!(
+        pages[0]["page_id"], "104729178032417",
+        "edit keeps the Page ID"
+    );
+    env.refused(
+        &["page", "edit", "JaspersMarket", "--ig-id", "17841x"],
+        &["ig-id", "17841x", "digits"],
+    );
+    env.refused(
+        &["page", "add", "OtherPage", "--ig-id", "abc"],
+        &["ig-id", "abc", "digits"],
+    );
+}
+
+#[test]
 fn every_bad_input_exits_2_and_changes_nothing() {
     let env = Env::seeded();
     env.ok(&["page", "add", "JaspersBakery"]);

@@ -110,6 +110,27 @@ fn add_a_page() {
 }
 
 #[test]
+fn the_page_dialog_sets_the_instagram_account_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "first load", |a| a.loaded && a.snap.page.is_some());
+    h.get_by_label("Edit page").click();
+    settle(&mut h);
+    type_into(&mut h, "Instagram account ID", "17841x");
+    // The model's rule is shown and the dialog cannot be saved.
+    h.get_by_label_contains("an Instagram account ID is 5 to 20 digits");
+    replace_in(&mut h, "Instagram account ID", "17841400008460056");
+    h.get_by_label("Save page").click();
+    run_until(&mut h, "the Instagram account id", |a| {
+        a.snap.pages.first().and_then(|p| p.ig_id.as_deref()) == Some("17841400008460056")
+    });
+    let stored = Store::open(&db).unwrap().pages().unwrap();
+    assert_eq!(stored[0].ig_id.as_deref(), Some("17841400008460056"));
+    assert_eq!(stored[0].page_id.as_deref(), Some("104729178032417"));
+}
+
+#[test]
 fn invalid_ref_is_shown_and_nothing_is_stored_then_a_valid_one_saves() {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded(dir.path());

@@ -521,14 +521,19 @@ impl App {
 
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
-            // The chart follows the page picker when the page has a Page ID.
-            let page_id = self
+            // The chart follows the page picker when the page has a Page ID;
+            // its Instagram events carry the Instagram account id instead.
+            let page = self
                 .snap
                 .pages
                 .iter()
-                .find(|p| Some(PageId(p.id)) == self.snap.page)
-                .and_then(|p| p.numeric_id().map(str::to_string));
-            if let Some(q) = self.analytics.query(self.tz, page_id.as_deref()) {
+                .find(|p| Some(PageId(p.id)) == self.snap.page);
+            let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
+            let ig_id = page.and_then(|p| p.ig_id.clone());
+            if let Some(mut q) = self.analytics.query(self.tz, page_id.as_deref()) {
+                if q.page_id.is_some() {
+                    q.ig_id = ig_id;
+                }
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
