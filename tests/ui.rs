@@ -959,3 +959,98 @@ fn the_backend_form_uses_the_model_rules() {
     h.get_by_label_contains("an API token has no spaces");
     assert!(h.get_by_label("Save").accesskit_node().is_disabled());
 }
+
+/// Runs frames until a label containing `text` is shown (or not, with `shown` false).
+fn run_until_label(h: &mut Harness<'static, App>, text: &str, shown: bool) {
+    let start = Instant::now();
+    loop {
+        settle(h);
+        if h.query_by_label_contains(text).is_some() == shown {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {text:?} shown={shown}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_backend_tab_shows_webhook_health_from_a_real_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let relay = refboard::relay::start(
+        refboard::relay::RelayConfig {
+            data: dir.path().join("relay.db"),
+            app_secret: common::FIXTURE_APP_SECRET.into(),
+            verify_token: "v".into(),
+            api_token: "ui-test-token".into(),
+            forward: None,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let (_, body) = common::fixture_bodies().remove(0);
+    // A forged delivery: refused, and counted as a bad signature.
+    let forged = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(
+            refboard::messenger::SIGNATURE_HEADER,
+            format!("sha256={}", "0".repeat(64)),
+        )
+        .body(body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    let state = UiState {
+        tab: Tab::Backend,
+        webhook_quiet_mins: 45,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    // The chosen quiet period is remembered with the UI state.
+    assert_eq!(h.state().ui_state().webhook_quiet_mins, 45);
+    type_into(&mut h, "Backend URL", &relay.url());
+    type_into(&mut h, "API token", "ui-test-token");
+    h.get_by_label("Test connection").click();
+    // No event yet: the warning, with Meta's one-hour rule next to it.
+    run_until_label(&mut h, "No webhook event has arrived yet", true);
+    h.get_by_label_contains("Meta disables a webhook after about an hour");
+    h.get_by_label_contains("Bad signatures in the last hour: 1");
+    h.get_by_label("Warn after minutes without events");
+    // A signed event arrives; the next test shows its time and no warning.
+    let sig = refboard::messenger::sign(common::FIXTURE_APP_SECRET.as_bytes(), &body);
+    let ok = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(refboard::messenger::SIGNATURE_HEADER, sig)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    h.get_by_label("Test connection").click();
+    run_until_label(&mut h, "Last webhook event received", true);
+    run_until_label(&mut h, "No webhook event", false);
+    let health = h.state().snap.webhook_health.clone().unwrap().unwrap();
+    assert!(health.last_event_at_ms.is_some());
+    // A sync reads the health again, and a reload keeps it.
+    let forged = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(
+            refboard::messenger::SIGNATURE_HEADER,
+            format!("sha256={}", "1".repeat(64)),
+        )
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    h.get_by_label("Save and sync now").click();
+    run_until(&mut h, "the sync", |a| {
+        a.snap.events_total > 0 && a.job.is_none()
+    });
+    run_until_label(&mut h, "Bad signatures in the last hour: 2", true);
+    h.get_by_label_contains("Last webhook event received");
+    relay.stop().unwrap();
+}

@@ -78,6 +78,8 @@ pub struct UiState {
     pub export_dir: String,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
+    /// Warn on the Backend screen when no webhook event arrived for this many minutes.
+    pub webhook_quiet_mins: u32,
     /// Show archived links.
     pub show_archived: bool,
     /// Whether the side panel of the Links screen is shown.
@@ -102,6 +104,7 @@ impl Default for UiState {
             export_folder: String::new(),
             export_dir: String::new(),
             auto_sync_mins: 15,
+            webhook_quiet_mins: 30,
             show_archived: false,
             side_panel_open: true,
         }
@@ -272,6 +275,7 @@ impl App {
             tab: self.tab,
             page: self.snap.page,
             auto_sync_mins: self.backend.auto_sync_mins,
+            webhook_quiet_mins: self.backend.webhook_quiet_mins,
             ..UiState::default()
         };
         self.links.save(&mut state);
@@ -337,7 +341,10 @@ impl App {
     fn apply(&mut self, event: Event) {
         match event {
             Event::Loaded(snap) => {
+                // The health comes from its own event; a reload keeps it.
+                let health = self.snap.webhook_health.take();
                 self.snap = *snap;
+                self.snap.webhook_health = health;
                 self.loaded = true;
                 if self.selected.is_some_and(|id| self.row(id).is_none()) {
                     self.selected = None;
@@ -391,6 +398,7 @@ impl App {
                 self.dialogs.bulk_done(text);
             }
             Event::Connection(result) => self.backend.connection_result(result),
+            Event::Health(result) => self.snap.webhook_health = Some(result),
             Event::Stats(report) => self.report = Some(*report),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
             Event::Stopped(why) => {
