@@ -1054,3 +1054,52 @@ fn the_backend_tab_shows_webhook_health_from_a_real_relay() {
     h.get_by_label_contains("Last webhook event received");
     relay.stop().unwrap();
 }
+
+#[test]
+fn the_chart_of_a_page_counts_its_instagram_events_by_the_instagram_account_id() {
+    use refboard::model::{Kind, Platform, ReferralEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let mut store = Store::open(&db).unwrap();
+    let page = store.pages().unwrap().remove(0);
+    let new = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
+        .unwrap()
+        .with_ig_id(Some("17841400000000001"))
+        .unwrap();
+    store.update_page(page.id, &new).unwrap();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let event = |i: usize, platform: Platform, page_id: &str| ReferralEvent {
+        event_id: format!("e{i}"),
+        platform,
+        page_id: page_id.into(),
+        sender: format!("p{i}"),
+        timestamp_ms: now_ms,
+        kind: Kind::New,
+        ref_code: Some("igbio".into()),
+        source: Some("SHORTLINK".into()),
+        ref_type: None,
+        ad_id: None,
+        ad_title: None,
+        referer_uri: None,
+        received_at_ms: now_ms,
+    };
+    let events = [
+        event(1, Platform::Messenger, "104729178032417"),
+        event(2, Platform::Instagram, "17841400000000001"),
+        // Another Instagram account: not this page.
+        event(3, Platform::Instagram, "17841499999999999"),
+    ];
+    assert_eq!(store.ingest(&events, None).unwrap(), 3);
+    drop(store);
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded && a.snap.page.is_some());
+    h.get_by_label("All time").click();
+    run_until(&mut h, "the page's report", |a| {
+        a.report.as_ref().is_some_and(|r| r.totals.referrals > 0)
+    });
+    assert_eq!(h.state().report.as_ref().unwrap().totals.referrals, 2);
+}
