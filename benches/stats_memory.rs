@@ -5,7 +5,8 @@
 //! over the whole year, and reads the child's peak resident set size from
 //! `wait4` (`ru_maxrss`). The same query is run with the binary under test
 //! and, when `REFBOARD_BASELINE_BIN` names one, with an older binary (for
-//! example a build of `main` before the bound), in the same run.
+//! example a build of `main` before the bound), in the same run, on a copy
+//! of the store in the schema that build reads (schema 2).
 //!
 //! ```text
 //! REFBOARD_BASELINE_BIN=/path/to/old/refboard cargo bench --bench stats_memory
@@ -67,6 +68,26 @@ fn build_store(path: &Path, refs: usize) -> usize {
         }
     }
     total + store.ingest(&batch, None).expect("ingest")
+}
+
+/// Copies the store as schema 2 (rollups without `has_ref`), which builds
+/// from before schema 3 can open; every ref here is present, so nothing merges.
+fn copy_as_schema_2(from: &Path, to: &Path) {
+    let conn = rusqlite::Connection::open(from).expect("open");
+    conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+        .expect("copy");
+    let old = rusqlite::Connection::open(to).expect("open copy");
+    old.execute_batch(
+        "CREATE TABLE referral_rollup_v2 (
+            period INTEGER NOT NULL, page_id TEXT NOT NULL, ref TEXT NOT NULL,
+            source TEXT NOT NULL, slots BLOB NOT NULL,
+            PRIMARY KEY (period, page_id, ref, source)) WITHOUT ROWID;
+         INSERT INTO referral_rollup_v2 SELECT period, page_id, ref, source, slots FROM referral_rollup;
+         DROP TABLE referral_rollup;
+         ALTER TABLE referral_rollup_v2 RENAME TO referral_rollup;
+         PRAGMA user_version = 2;",
+    )
+    .expect("schema 2");
 }
 
 /// What one child run used.
@@ -200,7 +221,9 @@ fn main() {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(1200);
-        let base = run(&old, &db, &args, Some(limit), timeout);
+        let old_db = dir.path().join("stats-memory-v2.db");
+        copy_as_schema_2(&db, &old_db);
+        let base = run(&old, &old_db, &args, Some(limit), timeout);
         show("baseline", &base);
     }
     println!(

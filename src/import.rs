@@ -63,18 +63,8 @@ impl ImportReport {
         }
     }
 
-    fn refuse(&mut self, line: usize, reason: String) {
-        self.refused_count += 1;
-        if self.refused.len() < MAX_BAD_LINES_KEPT {
-            self.refused.push((line, reason));
-        }
-    }
-
     /// Adds another file's report to this one.
     pub fn add(&mut self, other: ImportReport) {
-        self.refused_count += other.refused_count;
-        let room = MAX_BAD_LINES_KEPT.saturating_sub(self.refused.len());
-        self.refused.extend(other.refused.into_iter().take(room));
         self.bodies += other.bodies;
         self.referrals += other.referrals;
         self.new += other.new;
@@ -82,6 +72,16 @@ impl ImportReport {
         let room = MAX_BAD_LINES_KEPT.saturating_sub(self.bad_lines.len());
         self.bad_lines
             .extend(other.bad_lines.into_iter().take(room));
+        self.refused_count += other.refused_count;
+        let room = MAX_BAD_LINES_KEPT.saturating_sub(self.refused.len());
+        self.refused.extend(other.refused.into_iter().take(room));
+    }
+
+    fn refuse(&mut self, line: usize, reason: String) {
+        self.refused_count += 1;
+        if self.refused.len() < MAX_BAD_LINES_KEPT {
+            self.refused.push((line, reason));
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod messenger;
 pub mod model;
 pub mod qr;
 pub mod relay;
+pub mod secrets;
 pub mod simulate;
 pub mod stats;
 pub mod store;

@@ -224,7 +224,11 @@ impl Every {
             Every::Day => t.date_naive().to_string(),
             Every::Week => {
                 let d = t.date_naive();
-                (d - Duration::days(i64::from(d.weekday().num_days_from_monday()))).to_string()
+                d.checked_sub_signed(Duration::days(i64::from(
+                    d.weekday().num_days_from_monday(),
+                )))
+                .unwrap_or(d)
+                .to_string()
             }
             Every::Month => format!("{:04}-{:02}", t.year(), t.month()),
         }
@@ -627,7 +631,11 @@ fn midnight_ms(tz: &Tz, day: NaiveDate) -> i64 {
             t.timestamp_millis()
         }
         chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + Duration::hours(1)))
+            .from_local_datetime(
+                &naive
+                    .checked_add_signed(Duration::hours(1))
+                    .unwrap_or(naive),
+            )
             .earliest()
             .map(|t| t.timestamp_millis())
             .unwrap_or_else(|| naive.and_utc().timestamp_millis()),
@@ -977,7 +985,15 @@ struct Aggregate {
     groups: Vec<(u64, u64)>,
     untracked: Vec<u64>,
     totals: Totals,
+    /// Every group's series, kept while they fit [`SERIES_BUDGET_CELLS`]
+    /// (then one pass is enough); `None` once they did not.
+    series: Option<Vec<Vec<(u64, u64)>>>,
 }
+
+/// Cells (groups × buckets) the first pass may fill with every group's
+/// series, 16 bytes each (16 MiB). A query within it reads the rollups once;
+/// past it, series are dropped and a second pass builds only the shown ones.
+const SERIES_BUDGET_CELLS: usize = 1 << 20;
 
 fn aggregate(
     store: &Store,
@@ -985,11 +1001,14 @@ fn aggregate(
     span: &Span,
     table: &BucketTable,
     resolver: &mut Resolver<'_>,
+    budget_cells: usize,
 ) -> Result<Aggregate, StoreError> {
+    let n = table.len();
     let mut agg = Aggregate {
         groups: vec![(0, 0); resolver.group_keys.len()],
         untracked: Vec::new(),
         totals: Totals::default(),
+        series: Some(vec![vec![(0, 0); n]; resolver.group_keys.len()]),
     };
     let kind_split = q.by == GroupBy::Kind;
     scan_rollups(
@@ -998,18 +1017,31 @@ fn aggregate(
         q.page_filter(),
         table,
         |page, r, source| resolver.target(page, r, source),
-        |t, _bucket, new, ret| {
+        |t, b, new, ret| {
             agg.totals.new += new;
             agg.totals.returning += ret;
             if kind_split {
                 agg.groups[0].0 += new;
                 agg.groups[1].1 += ret;
+                if let Some(series) = agg.series.as_mut() {
+                    series[0][b].0 += new;
+                    series[1][b].1 += ret;
+                }
             } else if let Some(g) = t.group {
                 if agg.groups.len() <= g {
                     agg.groups.resize(g + 1, (0, 0));
+                    let fits = (g + 1).saturating_mul(n) <= budget_cells;
+                    match agg.series.as_mut() {
+                        Some(series) if fits => series.resize(g + 1, vec![(0, 0); n]),
+                        _ => agg.series = None,
+                    }
                 }
                 agg.groups[g].0 += new;
                 agg.groups[g].1 += ret;
+                if let Some(cell) = agg.series.as_mut().and_then(|s| s.get_mut(g)?.get_mut(b)) {
+                    cell.0 += new;
+                    cell.1 += ret;
+                }
             }
             if let Some(u) = t.untracked {
                 if agg.untracked.len() <= u {
@@ -1080,6 +1112,33 @@ fn build_series(
     Ok(series)
 }
 
+/// The shown groups' series from every group's, the rest summed into the
+/// last (Other).
+fn pick_series(
+    all: Vec<Vec<(u64, u64)>>,
+    slot_of: &[Option<usize>],
+    series_count: usize,
+    buckets: usize,
+) -> Vec<Vec<(u64, u64)>> {
+    let mut out = vec![Vec::new(); series_count];
+    let mut other = vec![(0u64, 0u64); buckets];
+    for (g, series) in all.into_iter().enumerate() {
+        match slot_of.get(g).copied().flatten() {
+            Some(s) => out[s] = series,
+            None => {
+                for (o, c) in other.iter_mut().zip(series) {
+                    o.0 += c.0;
+                    o.1 += c.1;
+                }
+            }
+        }
+    }
+    if let Some(last) = out.last_mut() {
+        *last = other;
+    }
+    out
+}
+
 /// A person's id as 16 bytes: stored senders are 32 hex characters; any
 /// other form is hashed, so sets of people stay small.
 fn person_key(sender: &str) -> u128 {
@@ -1131,13 +1190,18 @@ fn unique_people(
 
 /// Runs a stats query against the store.
 pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
+    query_within(store, q, SERIES_BUDGET_CELLS)
+}
+
+/// [`query`] with a given budget for one-pass series (tests use 0 to force two passes).
+fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Report, StatsError> {
     let Some(span) = resolve_range(store, q)? else {
         return Ok(empty_report(q));
     };
     let table = BucketTable::build(&q.tz, &span);
     let links = Links::load(store)?;
     let mut resolver = Resolver::new(q.by, &links);
-    let agg = aggregate(store, q, &span, &table, &mut resolver)?;
+    let agg = aggregate(store, q, &span, &table, &mut resolver, budget_cells)?;
     let order = rank_groups(&resolver.group_keys, &agg.groups);
     let shown: Vec<usize> = order.iter().copied().take(q.top).collect();
     let mut slot_of = vec![None; resolver.group_keys.len()];
@@ -1146,15 +1210,19 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     }
     // One series per shown group, and the last one for Other.
     let series_count = shown.len() + 1;
-    let series = build_series(
-        store,
-        q,
-        &span,
-        &table,
-        &mut resolver,
-        &slot_of,
-        series_count,
-    )?;
+    let mut agg = agg;
+    let series = match agg.series.take() {
+        Some(all) => pick_series(all, &slot_of, series_count, table.len()),
+        None => build_series(
+            store,
+            q,
+            &span,
+            &table,
+            &mut resolver,
+            &slot_of,
+            series_count,
+        )?,
+    };
     let (people_total, people) = if q.unique_people {
         unique_people(store, q, &span, &mut resolver, &slot_of, series_count)?
     } else {
@@ -1284,5 +1352,54 @@ fn empty_report(q: &StatsQuery) -> Report {
         untracked_total: 0,
         untracked_offset: q.untracked_offset,
         untracked_refs: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Platform, ReferralEvent};
+
+    #[test]
+    fn one_pass_and_two_passes_give_the_same_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let base = 1_780_000_000_000;
+        let events: Vec<ReferralEvent> = (0..400i64)
+            .map(|i| ReferralEvent {
+                event_id: format!("e{i}"),
+                platform: Platform::Messenger,
+                page_id: "1".into(),
+                sender: format!("{:032x}", i % 37),
+                timestamp_ms: base + (i % 9) * 86_400_000 + i * 1000,
+                kind: if i % 3 == 0 {
+                    Kind::Returning
+                } else {
+                    Kind::New
+                },
+                ref_code: (i % 11 != 0).then(|| format!("r{}", i % 13)),
+                source: Some("SHORTLINK".into()),
+                ref_type: None,
+                ad_id: None,
+                ad_title: None,
+                referer_uri: None,
+                received_at_ms: base,
+            })
+            .collect();
+        store.ingest(&events, None).unwrap();
+        for by in GroupBy::ALL {
+            let mut q = StatsQuery::new(by, chrono_tz::UTC);
+            q.top = 4;
+            let one = query_within(&store, &q, SERIES_BUDGET_CELLS).unwrap();
+            let two = query_within(&store, &q, 0).unwrap();
+            assert_eq!(one.groups, two.groups, "{by}");
+            assert_eq!(one.other, two.other, "{by}");
+            assert_eq!(one.totals, two.totals, "{by}");
+            let shown: u64 = one.groups.iter().map(|g| g.referrals).sum();
+            let other = one.other.as_ref().map_or(0, |o| o.referrals);
+            if by != GroupBy::Link {
+                assert_eq!(shown + other, one.totals.referrals, "{by}");
+            }
+        }
     }
 }

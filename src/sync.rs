@@ -369,19 +369,6 @@ fn fetch(
     }
 }
 
-/// Checks the URL and token with a one-event request.
-pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
-    let quick = SyncConfig {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..config.retry.clone()
-        },
-        timeout_secs: config.timeout_secs.min(10),
-        ..config.clone()
-    };
-    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
-}
-
 /// Keeps the events whose time lies in the event window and counts the rest.
 /// Refusals are logged by event id, field, value and rule, never by person.
 fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
@@ -483,6 +470,19 @@ pub fn webhook_health(config: &SyncConfig) -> Result<WebhookHealth, SyncError> {
     };
     serde_json::from_slice(&body)
         .map_err(|e| SyncError::Protocol(format!("/healthz is not health JSON: {e}")))
+}
+
+/// Checks the URL and token with a one-event request.
+pub fn test_connection(config: &SyncConfig) -> Result<(), SyncError> {
+    let quick = SyncConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..config.retry.clone()
+        },
+        timeout_secs: config.timeout_secs.min(10),
+        ..config.clone()
+    };
+    fetch(&client(&quick)?, &quick, None, 1).map(|_| ())
 }
 
 /// Pulls every event after the stored cursor. `progress` runs after each

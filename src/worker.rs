@@ -29,8 +29,6 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 /// Settings keys shared with the CLI.
 pub const BACKEND_URL: &str = "backend_url";
-/// Saved API token.
-pub const BACKEND_TOKEN: &str = "backend_token";
 
 /// What the UI asks for.
 #[derive(Debug, Clone)]
@@ -371,7 +369,15 @@ fn run_lane(
             return;
         }
     };
-    let mut state = State { page: None };
+    if lane == Lane::Short
+        && let Some(notice) = store.token_moved().and_then(|p| p.notice())
+    {
+        out.send(Event::Notice(notice));
+    }
+    let mut state = State {
+        page: None,
+        token: None,
+    };
     for command in commands {
         if lane == Lane::Long {
             cancel.store(false, Ordering::SeqCst);
@@ -419,6 +425,16 @@ impl Out {
 /// What a lane remembers between commands.
 struct State {
     page: Option<PageId>,
+    /// The saved API token, read from the keyring once rather than per reload.
+    token: Option<String>,
+}
+
+/// The saved API token ("" when none), cached in `state`.
+fn saved_token(store: &Store, state: &mut State) -> Result<String, crate::store::StoreError> {
+    if state.token.is_none() {
+        state.token = Some(store.backend_token()?.unwrap_or_default());
+    }
+    Ok(state.token.clone().unwrap_or_default())
 }
 
 fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
@@ -431,10 +447,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
     state.page = page;
     let mut snap = Snapshot {
         backend_url: store.setting(BACKEND_URL).map_err(err)?.unwrap_or_default(),
-        backend_token: store
-            .setting(BACKEND_TOKEN)
-            .map_err(err)?
-            .unwrap_or_default(),
+        backend_token: saved_token(store, state).map_err(err)?,
         events_total: store.event_count().map_err(err)?,
         ..Snapshot::default()
     };
@@ -684,10 +697,14 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
         Command::SaveBackend { url, token } => {
             let saved = store
                 .set_setting(BACKEND_URL, &url)
-                .and_then(|()| store.set_setting(BACKEND_TOKEN, &token));
+                .and_then(|()| store.set_backend_token(&token));
             match saved {
-                Ok(()) => {
-                    out.send(Event::Notice(format!("Saved the backend {url}")));
+                Ok(place) => {
+                    state.token = Some(token);
+                    let notice = place
+                        .notice()
+                        .unwrap_or_else(|| format!("Saved the backend {url}"));
+                    out.send(Event::Notice(notice));
                     reload(store, state, out);
                 }
                 Err(e) => out.send(Event::Error(e.to_string())),

@@ -450,9 +450,7 @@ fn a_link_saved_during_a_slow_sync_appears_within_one_second() {
         store
             .set_setting(refboard::worker::BACKEND_URL, &backend.url)
             .unwrap();
-        store
-            .set_setting(refboard::worker::BACKEND_TOKEN, "slow-token")
-            .unwrap();
+        store.set_backend_token("slow-token").unwrap();
     }
     let mut h = harness(&db, UiState::default());
     run_until(&mut h, "first load", |a| {
@@ -700,9 +698,7 @@ fn sync_message_and_top_bar_agree_on_the_total() {
         store
             .set_setting(refboard::worker::BACKEND_URL, &relay.url())
             .unwrap();
-        store
-            .set_setting(refboard::worker::BACKEND_TOKEN, "t")
-            .unwrap();
+        store.set_backend_token("t").unwrap();
     }
     let mut h = harness(&db, UiState::default());
     run_until(&mut h, "first load", |a| a.loaded);

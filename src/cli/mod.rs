@@ -172,7 +172,12 @@ impl Db {
 
     fn open(&self) -> anyhow::Result<Store> {
         let path = self.path()?;
-        Store::open(&path).with_context(|| format!("cannot open the database {}", path.display()))
+        let store = Store::open(&path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        if let Some(notice) = store.token_moved().and_then(|p| p.notice()) {
+            eprintln!("note: {}", output::full(&notice));
+        }
+        Ok(store)
     }
 }
 

@@ -17,7 +17,6 @@ use std::path::PathBuf;
 
 /// Settings keys for the saved backend.
 const BACKEND_URL: &str = "backend_url";
-const BACKEND_TOKEN: &str = "backend_token";
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -301,7 +300,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    let token = match args.token.clone().or(store.setting(BACKEND_TOKEN)?) {
+    let token = match args.token.clone().or(store.backend_token()?) {
         Some(t) => t,
         None => {
             return Err(ValidationError::new(
@@ -351,7 +350,10 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             store.set_setting(BACKEND_URL, &url)?;
         }
         if args.token.is_some() {
-            store.set_setting(BACKEND_TOKEN, &token)?;
+            let place = store.set_backend_token(&token)?;
+            if let Some(notice) = place.notice() {
+                eprintln!("note: {}", cell(&notice));
+            }
         }
     }
     let done = done?;

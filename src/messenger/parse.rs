@@ -280,6 +280,16 @@ mod tests {
     }
 
     #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let body = format!(
+            r#"{{"object":"page","entry":[{{"id":"1","messaging":[
+            {{"sender":{{"id":"9"}},"timestamp":{},"postback":{{"referral":{{"ref":"x"}}}}}}]}}]}}"#,
+            i64::MIN
+        );
+        assert_eq!(parse_webhook(body.as_bytes()).unwrap().len(), 0);
+    }
+
+    #[test]
     fn seconds_and_missing_recipient() {
         let body = br#"{"object":"page","entry":[{"id":"77777","time":1764219600000,"messaging":[
             {"sender":{"id":"9"},"timestamp":1764219590,"postback":{"referral":{"ref":"x"}}}]}]}"#;

@@ -78,6 +78,9 @@ pub enum StoreError {
         /// The file.
         path: String,
     },
+    /// The API token could not be kept outside the database.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     /// The data directory could not be created.
     #[error("cannot create the data directory ({source}): {path}")]
     CreateDir {
@@ -102,7 +105,11 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    token_moved: Option<crate::secrets::TokenPlace>,
 }
+
+/// The `settings` key where refboard before 0.2 kept the API token in plain text.
+const LEGACY_TOKEN_KEY: &str = "backend_token";
 
 /// The platform's default database file, e.g. `~/.local/share/refboard/refboard.db`.
 pub fn default_db_path() -> Option<PathBuf> {
@@ -216,9 +223,48 @@ impl Store {
         let mut store = Self {
             conn,
             path: path.to_path_buf(),
+            token_moved: None,
         };
         store.rebuild_refless_rollups()?;
+        store.move_token_out()?;
         Ok(store)
+    }
+
+    /// Moves a token that an older refboard left in `settings` to the
+    /// keyring or the 0600 file, then deletes it so that no copy stays in the
+    /// database file or its WAL.
+    fn move_token_out(&mut self) -> Result<(), StoreError> {
+        let Some(token) = self.setting(LEGACY_TOKEN_KEY)? else {
+            return Ok(());
+        };
+        self.token_moved = Some(crate::secrets::save_token(&self.path, &token)?);
+        self.conn
+            .execute("DELETE FROM settings WHERE key = ?1", [LEGACY_TOKEN_KEY])?;
+        // VACUUM rewrites every page, so older copies in free space go too;
+        // the checkpoint then empties the WAL that held the original write.
+        self.conn.execute_batch("VACUUM")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Where [`Store::open`] moved a token found in `settings`, if it did:
+    /// the caller tells the user when it went to a file.
+    pub fn token_moved(&self) -> Option<&crate::secrets::TokenPlace> {
+        self.token_moved.as_ref()
+    }
+
+    /// The backend API token, from the keyring or the 0600 file (never the database).
+    pub fn backend_token(&self) -> Result<Option<String>, StoreError> {
+        Ok(crate::secrets::load_token(&self.path)?)
+    }
+
+    /// Saves the backend API token outside the database; says where it went.
+    pub fn set_backend_token(
+        &mut self,
+        token: &str,
+    ) -> Result<crate::secrets::TokenPlace, StoreError> {
+        Ok(crate::secrets::save_token(&self.path, token)?)
     }
 
     /// The database file.
