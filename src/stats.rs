@@ -318,6 +318,9 @@ pub struct StatsQuery {
     pub unique_people: bool,
     /// Only events of this page (its numeric id); `None` for every page.
     pub page_id: Option<String>,
+    /// With `page_id`: events carrying this Instagram account id count for
+    /// the same page (Instagram events name the account, not the Page).
+    pub ig_id: Option<String>,
     /// Groups shown with a series, most referrals first (at least 1); the
     /// rest are summed into [`Report::other`].
     pub top: usize,
@@ -339,10 +342,42 @@ impl StatsQuery {
             every: None,
             unique_people: true,
             page_id: None,
+            ig_id: None,
             top: DEFAULT_TOP,
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
         }
+    }
+}
+
+impl StatsQuery {
+    /// Keeps only the events of `page`: those carrying its Facebook Page ID
+    /// or its Instagram account id. A page without either matches nothing
+    /// but events with an empty page id, so callers check `numeric_id` first.
+    pub fn set_page(&mut self, page: &Page) {
+        self.page_id = Some(page.numeric_id().unwrap_or_default().to_string());
+        self.ig_id = page.ig_id.clone();
+    }
+
+    /// The page filter as (Page ID, Instagram account id), if any.
+    fn page_filter(&self) -> Option<PageFilter<'_>> {
+        self.page_id.as_deref().map(|id| PageFilter {
+            page_id: id,
+            ig_id: self.ig_id.as_deref(),
+        })
+    }
+}
+
+/// The ids an event's `page_id` may carry to belong to the chosen page.
+#[derive(Debug, Clone, Copy)]
+struct PageFilter<'a> {
+    page_id: &'a str,
+    ig_id: Option<&'a str>,
+}
+
+impl PageFilter<'_> {
+    fn matches(&self, event_page_id: &str) -> bool {
+        self.page_id == event_page_id || self.ig_id == Some(event_page_id)
     }
 }
 
@@ -479,6 +514,7 @@ pub struct Report {
 }
 
 /// What a (page, ref) pair maps to.
+#[derive(Clone)]
 struct LinkInfo {
     ref_code: String,
     channel: String,
@@ -496,9 +532,15 @@ impl Links {
         let pages: HashMap<i64, Page> = store.pages()?.into_iter().map(|p| (p.id, p)).collect();
         let mut exact = HashMap::new();
         let mut by_ref = HashMap::new();
+        // Instagram events carry the account id, so it names the page too.
         let page_names = pages
             .values()
-            .filter_map(|p| p.numeric_id().map(|id| (id.to_string(), p.name.clone())))
+            .flat_map(|p| {
+                [p.numeric_id(), p.ig_id.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|id| (id.to_string(), p.name.clone()))
+            })
             .collect();
         for row in store.links(&LinkFilter {
             include_archived: true,
@@ -509,8 +551,12 @@ impl Links {
                 channel: row.channel_name,
                 campaign: row.campaign_name,
             };
-            match pages.get(&row.link.page).and_then(Page::numeric_id) {
+            let page = pages.get(&row.link.page);
+            match page.and_then(Page::numeric_id) {
                 Some(id) => {
+                    if let Some(ig) = page.and_then(|p| p.ig_id.as_deref()) {
+                        exact.insert((ig.to_string(), row.link.ref_code.clone()), info.clone());
+                    }
                     exact.insert((id.to_string(), row.link.ref_code), info);
                 }
                 // Without a Page ID the page's events are matched by ref alone.
@@ -822,7 +868,7 @@ impl BucketTable {
 fn scan_rollups<T: Copy>(
     store: &Store,
     span: &Span,
-    page_filter: Option<&str>,
+    page_filter: Option<PageFilter<'_>>,
     table: &BucketTable,
     mut row: impl FnMut(&str, Option<&str>, &str) -> T,
     mut cell: impl FnMut(T, usize, u64, u64),
@@ -831,7 +877,7 @@ fn scan_rollups<T: Copy>(
     // Rows come in period order, so one cached period table is enough.
     let mut cached: Option<(i64, Vec<u32>)> = None;
     store.for_each_rollup(first, last, |period, page_id, ref_code, source, slots| {
-        if page_filter.is_some_and(|p| p != page_id) {
+        if page_filter.is_some_and(|p| !p.matches(page_id)) {
             return;
         }
         if cached.as_ref().is_none_or(|(p, _)| *p != period) {
@@ -968,7 +1014,7 @@ fn aggregate(
     scan_rollups(
         store,
         span,
-        q.page_id.as_deref(),
+        q.page_filter(),
         table,
         |page, r, source| resolver.target(page, r, source),
         |t, b, new, ret| {
@@ -1041,7 +1087,7 @@ fn build_series(
     scan_rollups(
         store,
         span,
-        q.page_id.as_deref(),
+        q.page_filter(),
         table,
         |page, r, source| resolver.target(page, r, source).group,
         |group, b, new, ret| {
@@ -1117,10 +1163,11 @@ fn unique_people(
     slot_of: &[Option<usize>],
     series_count: usize,
 ) -> Result<(u64, Vec<u64>), StoreError> {
-    let total = store.count_people(span.from_ms, span.to_ms, q.page_id.as_deref())?;
+    let (page_id, ig_id) = (q.page_id.as_deref(), q.ig_id.as_deref());
+    let total = store.count_people(span.from_ms, span.to_ms, page_id, ig_id)?;
     let mut sets: Vec<HashSet<u128>> = vec![HashSet::new(); series_count];
     let other = series_count.saturating_sub(1);
-    store.for_each_person(span.from_ms, span.to_ms, q.page_id.as_deref(), |row| {
+    store.for_each_person(span.from_ms, span.to_ms, page_id, ig_id, |row| {
         let group = match q.by {
             GroupBy::Kind => Kind::parse(&row.kind).map(|k| match k {
                 Kind::New => 0,

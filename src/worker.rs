@@ -19,7 +19,7 @@ use crate::model::{
 use crate::qr::{Caption, QrStyle};
 use crate::stats::{Report, StatsQuery};
 use crate::store::{LinkFilter, LinkRow, Store};
-use crate::sync::{SyncConfig, sync, test_connection};
+use crate::sync::{SyncConfig, WebhookHealth, sync, test_connection, webhook_health};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -149,6 +149,10 @@ pub struct Snapshot {
     pub events_pulled: i64,
     /// Events in the store.
     pub events_total: i64,
+    /// The backend's webhook health as last read (after a connection test
+    /// or a sync); `Err` says why it could not be read. Kept across reloads
+    /// by the app.
+    pub webhook_health: Option<Result<WebhookHealth, String>>,
 }
 
 /// What the worker reports.
@@ -174,6 +178,8 @@ pub enum Event {
     Exported(Result<ExportReport, String>),
     /// Connection test result.
     Connection(Result<String, String>),
+    /// The backend's webhook health, read after a connection test or a sync.
+    Health(Result<WebhookHealth, String>),
     /// Stats ready.
     Stats(Box<Report>),
     /// A single-code export found a file at its path and left it alone.
@@ -487,7 +493,9 @@ fn last_7_days(
     q.unique_people = false;
     // Every ref's count is needed here, not only the top ones.
     q.top = usize::MAX;
-    q.page_id = p.numeric_id().map(str::to_string);
+    if p.numeric_id().is_some() {
+        q.set_page(p);
+    }
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;
     };
@@ -661,6 +669,8 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 .map_err(|e| e.to_string());
             // The UI reloads on JobDone, on the short lane that knows the page.
             out.send(Event::JobDone(Job::Sync, message));
+            // Manual and auto-sync alike: the health read follows each sync.
+            out.send(Event::Health(read_health(&config)));
         }
         Command::TestConnection(config) => {
             // Network with its own timeout: a thread of its own, so that a
@@ -678,6 +688,7 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                         })
                         .map_err(|e| e.to_string());
                     out.send(Event::Connection(r));
+                    out.send(Event::Health(read_health(&config)));
                 });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start the connection test");
@@ -754,6 +765,12 @@ fn import(
     Ok(format!(
         "Imported {total} referral(s), {new} new; {bad} bad line(s) skipped"
     ))
+}
+
+/// Reads the backend's `/healthz` as a message the UI can show; called on a
+/// worker thread, never the UI thread.
+fn read_health(config: &SyncConfig) -> Result<WebhookHealth, String> {
+    webhook_health(config).map_err(|e| format!("webhook health unavailable: {e}"))
 }
 
 #[cfg(test)]

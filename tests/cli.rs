@@ -360,6 +360,90 @@ fn edit_archive_remove() {
 }
 
 #[test]
+fn a_page_keeps_an_instagram_account_id_from_add_and_edit() {
+    let env = Env::new();
+    env.ok(&[
+        "page",
+        "add",
+        "JaspersMarket",
+        "--page-id",
+        "104729178032417",
+        "--ig-id",
+        "17841400008460056",
+    ]);
+    let pages: serde_json::Value =
+        serde_json::from_str(&env.ok(&["page", "list", "--json"])).unwrap();
+    assert_eq!(pages[0]["ig_id"], "17841400008460056");
+    assert!(env.ok(&["page", "list"]).contains("17841400008460056"));
+    env.ok(&[
+        "page",
+        "edit",
+        "JaspersMarket",
+        "--ig-id",
+        "17841400000000001",
+    ]);
+    let pages: serde_json::Value =
+        serde_json::from_str(&env.ok(&["page", "list", "--json"])).unwrap();
+    assert_eq!(pages[0]["ig_id"], "17841400000000001");
+    assert_eq!(
+        pages[0]["page_id"], "104729178032417",
+        "edit keeps the Page ID"
+    );
+    env.refused(
+        &["page", "edit", "JaspersMarket", "--ig-id", "17841x"],
+        &["ig-id", "17841x", "digits"],
+    );
+    env.refused(
+        &["page", "add", "OtherPage", "--ig-id", "abc"],
+        &["ig-id", "abc", "digits"],
+    );
+}
+
+#[test]
+fn stats_for_a_page_count_its_instagram_events_by_the_instagram_account_id() {
+    let env = Env::seeded();
+    let fixtures = common::fixtures();
+    for name in [
+        "messaging_referral_shortlink.json",
+        "instagram_igme_referral.json",
+    ] {
+        env.ok(&["import", fixtures.join(name).to_str().unwrap()]);
+    }
+    let referrals = |env: &Env| -> u64 {
+        let json: serde_json::Value = serde_json::from_str(&env.ok(&[
+            "stats",
+            "--page",
+            "Jasper's Market",
+            "--tz",
+            "UTC",
+            "--json",
+        ]))
+        .unwrap();
+        json["totals"]["referrals"].as_u64().unwrap()
+    };
+    let all: serde_json::Value =
+        serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--json"])).unwrap();
+    assert_eq!(all["totals"]["referrals"], 3, "1 Messenger + 2 Instagram");
+    assert_eq!(
+        referrals(&env),
+        1,
+        "without the Instagram id only Messenger"
+    );
+    env.ok(&[
+        "page",
+        "edit",
+        "Jasper's Market",
+        "--ig-id",
+        "17841400000000001",
+    ]);
+    assert_eq!(
+        referrals(&env),
+        3,
+        "the Instagram events count under the page"
+    );
+}
+
+#[test]
 fn every_bad_input_exits_2_and_changes_nothing() {
     let env = Env::seeded();
     env.ok(&["page", "add", "JaspersBakery"]);

@@ -544,3 +544,43 @@ fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
     assert_eq!(by_ref(&s).0, want);
     assert_eq!(s.setting("rollup_rebuild_refless").unwrap(), None);
 }
+
+#[test]
+fn an_instagram_event_counts_under_its_page_by_its_instagram_account_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let page = s.resolve_page(Some("Jasper's")).unwrap();
+    let with_ig = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
+        .unwrap()
+        .with_ig_id(Some("17841400008460056"))
+        .unwrap();
+    let page = s.update_page(page.id, &with_ig).unwrap();
+    assert_eq!(page.ig_id.as_deref(), Some("17841400008460056"));
+    // Instagram events name the Instagram account, not the Facebook Page.
+    let mut ig = event(
+        9,
+        "2026-03-01T12:00:00Z",
+        Kind::New,
+        "jaspersmarketnewsletter",
+        "p9",
+        "SHORTLINK",
+    );
+    ig.platform = Platform::Instagram;
+    ig.page_id = "17841400008460056".into();
+    let mut stranger = ig.clone();
+    stranger.event_id = "e10".into();
+    stranger.page_id = "17841499999999999".into();
+    s.ingest(&[ig, stranger], None).unwrap();
+    let mut q = StatsQuery::new(GroupBy::Ref, chrono_tz::UTC);
+    q.set_page(&page);
+    let one = query(&s, &q).unwrap();
+    assert_eq!(one.totals.referrals, 6, "5 Messenger + 1 Instagram");
+    assert_eq!(one.totals.unique_people, 4);
+    let by_page = query(&s, &StatsQuery::new(GroupBy::Page, chrono_tz::UTC)).unwrap();
+    let keys: Vec<(&str, u64)> = by_page
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), g.referrals))
+        .collect();
+    assert_eq!(keys, [("Jasper's", 6), ("17841499999999999", 1)]);
+}

@@ -230,3 +230,39 @@ fn edits_recheck_the_rules() {
     assert_eq!(renamed.kind, ChannelKind::Email);
     assert_eq!(store.link(row.link.id).unwrap().channel_name, "Weekly mail");
 }
+
+#[test]
+fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let (store, page_id, _, _) = seeded(&path);
+    drop(store);
+    // Undo migration 4 by hand: what a refboard before it wrote.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let page = store.page(page_id).unwrap();
+    assert_eq!(page.ig_id, None);
+    assert_eq!(page.page_id.as_deref(), Some("104729178032417"));
+    let with_ig = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
+        .unwrap()
+        .with_ig_id(Some("17841400000000001"))
+        .unwrap();
+    store.update_page(page_id, &with_ig).unwrap();
+    // One Instagram account belongs to one page.
+    let other = NewPage::parse("JaspersBakery", None, None)
+        .unwrap()
+        .with_ig_id(Some("17841400000000001"))
+        .unwrap();
+    let err = store.add_page(&other).unwrap_err().to_string();
+    assert!(
+        err.contains("ig-id") && err.contains("already belongs"),
+        "{err}"
+    );
+    assert_eq!(store.pages().unwrap().len(), 1);
+}

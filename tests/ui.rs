@@ -110,6 +110,27 @@ fn add_a_page() {
 }
 
 #[test]
+fn the_page_dialog_sets_the_instagram_account_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "first load", |a| a.loaded && a.snap.page.is_some());
+    h.get_by_label("Edit page").click();
+    settle(&mut h);
+    type_into(&mut h, "Instagram account ID", "17841x");
+    // The model's rule is shown and the dialog cannot be saved.
+    h.get_by_label_contains("an Instagram account ID is 5 to 20 digits");
+    replace_in(&mut h, "Instagram account ID", "17841400008460056");
+    h.get_by_label("Save page").click();
+    run_until(&mut h, "the Instagram account id", |a| {
+        a.snap.pages.first().and_then(|p| p.ig_id.as_deref()) == Some("17841400008460056")
+    });
+    let stored = Store::open(&db).unwrap().pages().unwrap();
+    assert_eq!(stored[0].ig_id.as_deref(), Some("17841400008460056"));
+    assert_eq!(stored[0].page_id.as_deref(), Some("104729178032417"));
+}
+
+#[test]
 fn invalid_ref_is_shown_and_nothing_is_stored_then_a_valid_one_saves() {
     let dir = tempfile::tempdir().unwrap();
     let db = seeded(dir.path());
@@ -933,4 +954,148 @@ fn the_backend_form_uses_the_model_rules() {
     type_into(&mut h, "API token", "has space");
     h.get_by_label_contains("an API token has no spaces");
     assert!(h.get_by_label("Save").accesskit_node().is_disabled());
+}
+
+/// Runs frames until a label containing `text` is shown (or not, with `shown` false).
+fn run_until_label(h: &mut Harness<'static, App>, text: &str, shown: bool) {
+    let start = Instant::now();
+    loop {
+        settle(h);
+        if h.query_by_label_contains(text).is_some() == shown {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {text:?} shown={shown}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_backend_tab_shows_webhook_health_from_a_real_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let relay = refboard::relay::start(
+        refboard::relay::RelayConfig {
+            data: dir.path().join("relay.db"),
+            app_secret: common::FIXTURE_APP_SECRET.into(),
+            verify_token: "v".into(),
+            api_token: "ui-test-token".into(),
+            forward: None,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let (_, body) = common::fixture_bodies().remove(0);
+    // A forged delivery: refused, and counted as a bad signature.
+    let forged = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(
+            refboard::messenger::SIGNATURE_HEADER,
+            format!("sha256={}", "0".repeat(64)),
+        )
+        .body(body.clone())
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    let state = UiState {
+        tab: Tab::Backend,
+        webhook_quiet_mins: 45,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded);
+    // The chosen quiet period is remembered with the UI state.
+    assert_eq!(h.state().ui_state().webhook_quiet_mins, 45);
+    type_into(&mut h, "Backend URL", &relay.url());
+    type_into(&mut h, "API token", "ui-test-token");
+    h.get_by_label("Test connection").click();
+    // No event yet: the warning, with Meta's one-hour rule next to it.
+    run_until_label(&mut h, "No webhook event has arrived yet", true);
+    h.get_by_label_contains("Meta disables a webhook after about an hour");
+    h.get_by_label_contains("Bad signatures in the last hour: 1");
+    h.get_by_label("Warn after minutes without events");
+    // A signed event arrives; the next test shows its time and no warning.
+    let sig = refboard::messenger::sign(common::FIXTURE_APP_SECRET.as_bytes(), &body);
+    let ok = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(refboard::messenger::SIGNATURE_HEADER, sig)
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    h.get_by_label("Test connection").click();
+    run_until_label(&mut h, "Last webhook event received", true);
+    run_until_label(&mut h, "No webhook event", false);
+    let health = h.state().snap.webhook_health.clone().unwrap().unwrap();
+    assert!(health.last_event_at_ms.is_some());
+    // A sync reads the health again, and a reload keeps it.
+    let forged = client
+        .post(format!("{}/webhook", relay.url()))
+        .header(
+            refboard::messenger::SIGNATURE_HEADER,
+            format!("sha256={}", "1".repeat(64)),
+        )
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    h.get_by_label("Save and sync now").click();
+    run_until(&mut h, "the sync", |a| {
+        a.snap.events_total > 0 && a.job.is_none()
+    });
+    run_until_label(&mut h, "Bad signatures in the last hour: 2", true);
+    h.get_by_label_contains("Last webhook event received");
+    relay.stop().unwrap();
+}
+
+#[test]
+fn the_chart_of_a_page_counts_its_instagram_events_by_the_instagram_account_id() {
+    use refboard::model::{Kind, Platform, ReferralEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let mut store = Store::open(&db).unwrap();
+    let page = store.pages().unwrap().remove(0);
+    let new = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
+        .unwrap()
+        .with_ig_id(Some("17841400000000001"))
+        .unwrap();
+    store.update_page(page.id, &new).unwrap();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let event = |i: usize, platform: Platform, page_id: &str| ReferralEvent {
+        event_id: format!("e{i}"),
+        platform,
+        page_id: page_id.into(),
+        sender: format!("p{i}"),
+        timestamp_ms: now_ms,
+        kind: Kind::New,
+        ref_code: Some("igbio".into()),
+        source: Some("SHORTLINK".into()),
+        ref_type: None,
+        ad_id: None,
+        ad_title: None,
+        referer_uri: None,
+        received_at_ms: now_ms,
+    };
+    let events = [
+        event(1, Platform::Messenger, "104729178032417"),
+        event(2, Platform::Instagram, "17841400000000001"),
+        // Another Instagram account: not this page.
+        event(3, Platform::Instagram, "17841499999999999"),
+    ];
+    assert_eq!(store.ingest(&events, None).unwrap(), 3);
+    drop(store);
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "first load", |a| a.loaded && a.snap.page.is_some());
+    h.get_by_label("All time").click();
+    run_until(&mut h, "the page's report", |a| {
+        a.report.as_ref().is_some_and(|r| r.totals.referrals > 0)
+    });
+    assert_eq!(h.state().report.as_ref().unwrap().totals.referrals, 2);
 }

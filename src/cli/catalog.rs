@@ -19,6 +19,9 @@ pub(super) enum PageCmd {
         /// Numeric Page ID, to match webhook events (recipient.id)
         #[arg(long, value_name = "ID")]
         page_id: Option<String>,
+        /// Instagram account ID, to match Instagram events (their page_id)
+        #[arg(long, value_name = "ID")]
+        ig_id: Option<String>,
     },
     /// List pages.
     List {
@@ -42,6 +45,12 @@ pub(super) enum PageCmd {
         /// Forget the numeric Page ID
         #[arg(long)]
         clear_page_id: bool,
+        /// New Instagram account ID
+        #[arg(long, value_name = "ID", conflicts_with = "clear_ig_id")]
+        ig_id: Option<String>,
+        /// Forget the Instagram account ID
+        #[arg(long)]
+        clear_ig_id: bool,
     },
     /// Remove a page with its channels and campaigns (refused while it has links).
     Remove {
@@ -178,8 +187,10 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
             target,
             name,
             page_id,
+            ig_id,
         } => {
-            let new = NewPage::parse(&target, name.as_deref(), page_id.as_deref())?;
+            let new = NewPage::parse(&target, name.as_deref(), page_id.as_deref())?
+                .with_ig_id(ig_id.as_deref())?;
             let page = db.open()?.add_page(&new)?;
             outln!("Added page {:?}: https://m.me/{}", page.name, page.target);
         }
@@ -199,12 +210,13 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
                 outln!("No pages yet. Add one: refboard page add JaspersMarket");
                 return Ok(());
             }
-            let mut t = table(&["name", "m.me target", "page id"]);
+            let mut t = table(&["name", "m.me target", "page id", "instagram id"]);
             for p in &pages {
                 t.add_row(vec![
                     p.name.clone(),
                     p.target.clone(),
                     p.page_id.clone().unwrap_or_default(),
+                    p.ig_id.clone().unwrap_or_default(),
                 ]);
             }
             outln!("{t}");
@@ -215,6 +227,8 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
             target,
             page_id,
             clear_page_id,
+            ig_id,
+            clear_ig_id,
         } => {
             let mut store = db.open()?;
             let current = store.resolve_page(Some(&page))?;
@@ -224,11 +238,17 @@ pub(super) fn page(db: &Db, cmd: PageCmd) -> anyhow::Result<()> {
             } else {
                 page_id.or_else(|| current.page_id.clone())
             };
+            let ig_id = if clear_ig_id {
+                None
+            } else {
+                ig_id.or_else(|| current.ig_id.clone())
+            };
             let new = NewPage::parse(
                 &target,
                 Some(name.as_deref().unwrap_or(&current.name)),
                 page_id.as_deref(),
-            )?;
+            )?
+            .with_ig_id(ig_id.as_deref())?;
             let page = store.update_page(current.id, &new)?;
             outln!("Updated page {:?}: https://m.me/{}", page.name, page.target);
         }

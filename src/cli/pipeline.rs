@@ -447,13 +447,15 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     let store = db.open()?;
     if let Some(sel) = &args.page {
         let page = store.resolve_page(Some(sel))?;
-        q.page_id = Some(page.numeric_id().map(str::to_string).ok_or_else(|| {
-            ValidationError::new(
+        if page.numeric_id().is_none() {
+            return Err(ValidationError::new(
                 "page",
                 sel,
                 "this page has no Page ID, so its referrals cannot be told apart; set one with `refboard page edit PAGE --page-id ID`",
             )
-        })?);
+            .into());
+        }
+        q.set_page(&page);
     }
     let report = query(&store, &q)?;
     if args.json {

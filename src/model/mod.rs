@@ -23,7 +23,7 @@ pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text
 pub use event::{Kind, Platform, ReferralEvent};
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};
 pub use link::{link_url, percent_encode_component, suggest_ref};
-pub use page::{PageTarget, parse_page_id, parse_page_target};
+pub use page::{PageTarget, parse_ig_id, parse_page_id, parse_page_target};
 pub use refcode::{
     MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
 };

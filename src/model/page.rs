@@ -82,6 +82,21 @@ pub fn parse_page_id(input: &str) -> Result<String, ValidationError> {
     }
 }
 
+/// Validates an Instagram account id (the `page_id` that Instagram
+/// messaging events carry instead of the Facebook Page ID).
+pub fn parse_ig_id(input: &str) -> Result<String, ValidationError> {
+    let s = input.trim();
+    if is_page_id(s) {
+        Ok(s.to_string())
+    } else {
+        Err(ValidationError::new(
+            "ig-id",
+            input,
+            "an Instagram account ID is 5 to 20 digits",
+        ))
+    }
+}
+
 /// Normalises user input into a page target.
 ///
 /// Accepts `JaspersMarket`, `@JaspersMarket`, `m.me/JaspersMarket`,

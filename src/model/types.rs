@@ -1,6 +1,8 @@
 //! Records of the link model and the checks for creating them.
 
-use super::{PageTarget, ValidationError, Warning, link_url, parse_page_id, parse_page_target};
+use super::{
+    PageTarget, ValidationError, Warning, link_url, parse_ig_id, parse_page_id, parse_page_target,
+};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt;
@@ -55,6 +57,8 @@ pub struct Page {
     pub target: String,
     /// Numeric Page ID used to match webhook events (`recipient.id`).
     pub page_id: Option<String>,
+    /// Instagram account id: Instagram events carry it as their `page_id`.
+    pub ig_id: Option<String>,
     /// Creation time, seconds since the Unix epoch.
     pub created_at: i64,
 }
@@ -74,6 +78,12 @@ impl Page {
                 .then_some(self.target.as_str())
         })
     }
+
+    /// Whether an event's `page_id` belongs to this page: its Facebook Page
+    /// ID or its Instagram account id.
+    pub fn owns_event_page_id(&self, event_page_id: &str) -> bool {
+        self.numeric_id() == Some(event_page_id) || self.ig_id.as_deref() == Some(event_page_id)
+    }
 }
 
 /// A page to be created, already validated.
@@ -85,6 +95,8 @@ pub struct NewPage {
     pub target: PageTarget,
     /// Numeric Page ID, if known.
     pub page_id: Option<String>,
+    /// Instagram account id, if known.
+    pub ig_id: Option<String>,
 }
 
 impl NewPage {
@@ -114,7 +126,14 @@ impl NewPage {
             name,
             target,
             page_id,
+            ig_id: None,
         })
+    }
+
+    /// Adds an optional Instagram account id, validated as digits.
+    pub fn with_ig_id(mut self, ig_id: Option<&str>) -> Result<Self, ValidationError> {
+        self.ig_id = ig_id.map(parse_ig_id).transpose()?;
+        Ok(self)
     }
 
     /// The numeric Page ID, whether given separately or as the link target.
@@ -145,6 +164,15 @@ impl NewPage {
             {
                 return Err(ValidationError::new(
                     "page-id",
+                    a,
+                    format!("already belongs to the page {:?}", page.name),
+                ));
+            }
+            if let (Some(a), Some(b)) = (self.ig_id.as_deref(), page.ig_id.as_deref())
+                && a == b
+            {
+                return Err(ValidationError::new(
+                    "ig-id",
                     a,
                     format!("already belongs to the page {:?}", page.name),
                 ));
@@ -433,6 +461,7 @@ mod tests {
             name: name.into(),
             target: target.into(),
             page_id: page_id.map(str::to_string),
+            ig_id: None,
             created_at: 0,
         }
     }

@@ -422,13 +422,15 @@ impl Store {
         from_ms: i64,
         to_ms: i64,
         page_id: Option<&str>,
+        ig_id: Option<&str>,
         mut f: impl FnMut(&PersonRow),
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT page_id, ref, coalesce(source, ''), kind, sender_hash
-             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
+             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2
+             AND (?3 IS NULL OR page_id = ?3 OR page_id = ?4)",
         )?;
-        let mut rows = stmt.query(params![from_ms, to_ms, page_id])?;
+        let mut rows = stmt.query(params![from_ms, to_ms, page_id, ig_id])?;
         while let Some(r) = rows.next()? {
             f(&PersonRow {
                 page_id: r.get(0)?,
@@ -441,17 +443,19 @@ impl Store {
         Ok(())
     }
 
-    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one page.
+    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one
+    /// page (its Page ID or, for Instagram events, its account id).
     pub fn count_people(
         &self,
         from_ms: i64,
         to_ms: i64,
         page_id: Option<&str>,
+        ig_id: Option<&str>,
     ) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row(
             "SELECT count(DISTINCT sender_hash) FROM referral_events
-             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3)",
-            params![from_ms, to_ms, page_id],
+             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3 OR page_id = ?4)",
+            params![from_ms, to_ms, page_id, ig_id],
             |r| r.get(0),
         )?;
         Ok(u64::try_from(n).unwrap_or(0))

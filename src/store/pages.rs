@@ -4,7 +4,7 @@ use super::{Store, StoreError, now_secs};
 use crate::model::{NewPage, Page, ValidationError, parse_page_target};
 use rusqlite::{Connection, Row};
 
-const PAGE_COLUMNS: &str = "id, name, target, page_id, created_at";
+const PAGE_COLUMNS: &str = "id, name, target, page_id, created_at, ig_id";
 
 fn page_from_row(r: &Row<'_>) -> rusqlite::Result<Page> {
     Ok(Page {
@@ -13,6 +13,7 @@ fn page_from_row(r: &Row<'_>) -> rusqlite::Result<Page> {
         target: r.get(2)?,
         page_id: r.get(3)?,
         created_at: r.get(4)?,
+        ig_id: r.get(5)?,
     })
 }
 
@@ -30,14 +31,15 @@ impl Store {
         let tx = self.conn.transaction()?;
         new.check_unique(&all_pages(&tx)?)?;
         tx.execute(
-            "INSERT INTO pages (name, target, target_key, page_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO pages (name, target, target_key, page_id, created_at, ig_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![
                 new.name,
                 new.target.as_str(),
                 new.target.key(),
                 new.page_id,
-                now_secs()
+                now_secs(),
+                new.ig_id
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -114,18 +116,21 @@ impl Store {
         })
     }
 
-    /// Replaces a page's name, target and Page ID (validated as for a new page).
+    /// Replaces a page's name, target, Page ID and Instagram account id
+    /// (validated as for a new page).
     pub fn update_page(&mut self, id: i64, new: &NewPage) -> Result<Page, StoreError> {
         let tx = self.conn.transaction()?;
         let others: Vec<Page> = all_pages(&tx)?.into_iter().filter(|p| p.id != id).collect();
         new.check_unique(&others)?;
         let changed = tx.execute(
-            "UPDATE pages SET name = ?1, target = ?2, target_key = ?3, page_id = ?4 WHERE id = ?5",
+            "UPDATE pages SET name = ?1, target = ?2, target_key = ?3, page_id = ?4, ig_id = ?5
+             WHERE id = ?6",
             rusqlite::params![
                 new.name,
                 new.target.as_str(),
                 new.target.key(),
                 new.page_id,
+                new.ig_id,
                 id
             ],
         )?;

@@ -126,6 +126,11 @@ const MIGRATIONS: &[&str] = &[
         WHERE EXISTS (SELECT 1 FROM referral_rollup_v2 WHERE ref = '');
     DROP TABLE referral_rollup_v2;
     "#,
+    // 4: a page's Instagram account id; Instagram events carry it as page_id.
+    r#"
+    ALTER TABLE pages ADD COLUMN ig_id TEXT;
+    CREATE UNIQUE INDEX pages_ig_id ON pages(ig_id);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -1,6 +1,8 @@
-//! The Backend screen: URL, token and auto-sync, "Test connection", NDJSON
-//! import, and a short guide to running `refboard relay`. URL and token are
-//! checked by the model's rules, the same as the CLI's.
+//! The Backend screen: URL, token and auto-sync, "Test connection", the
+//! backend's webhook health (last event, bad signatures, a warning after a
+//! quiet period), NDJSON import, and a short guide to running `refboard
+//! relay`. URL and token are checked by the model's rules, the same as the
+//! CLI's. The health comes from the worker's snapshot; this screen only draws it.
 
 use super::{Action, Shared, UiState, widgets};
 use crate::model::{validate_api_token, validate_backend_url};
@@ -15,6 +17,8 @@ pub struct BackendPanel {
     connection: Option<Result<String, String>>,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
+    /// Warn when no webhook event arrived for this many minutes.
+    pub webhook_quiet_mins: u32,
 }
 
 impl BackendPanel {
@@ -26,6 +30,7 @@ impl BackendPanel {
             import_path: String::new(),
             connection: None,
             auto_sync_mins: state.auto_sync_mins,
+            webhook_quiet_mins: state.webhook_quiet_mins,
         }
     }
 
@@ -43,11 +48,48 @@ impl BackendPanel {
             .show(ui, |ui| {
                 self.connect_form(ui, shared, &mut actions);
                 ui.separator();
+                self.webhook_health(ui, shared);
+                ui.separator();
                 self.import_form(ui, shared, &mut actions);
                 ui.separator();
                 relay_guide(ui);
             });
         actions
+    }
+
+    /// The backend's webhook health: last event, bad signatures, and a
+    /// warning after the chosen quiet period (read by the worker after a
+    /// connection test or a sync).
+    fn webhook_health(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>) {
+        ui.heading("Webhook health");
+        ui.horizontal(|ui| {
+            let l = ui.label("Warn after minutes without events");
+            ui.add(egui::DragValue::new(&mut self.webhook_quiet_mins).range(1..=10_080))
+                .labelled_by(l.id);
+        });
+        match &shared.snap.webhook_health {
+            None => {
+                ui.label("Test the connection or sync to read the backend's webhook health.");
+            }
+            Some(Err(e)) => widgets::error_text(ui, e),
+            Some(Ok(h)) => {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                if let Some(t) = h.last_event_at_ms {
+                    ui.label(format!(
+                        "Last webhook event received: {} ({} min ago)",
+                        format_ms(t, shared.tz),
+                        now_ms.saturating_sub(t).max(0) / 60_000
+                    ));
+                }
+                if let Some(n) = h.bad_signatures_last_hour {
+                    ui.label(format!("Bad signatures in the last hour: {n}"));
+                }
+                let quiet_secs = u64::from(self.webhook_quiet_mins).saturating_mul(60);
+                if let Some(w) = h.warning(now_ms, quiet_secs) {
+                    widgets::error_text(ui, &w);
+                }
+            }
+        }
     }
 
     fn connect_form(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
@@ -174,4 +216,13 @@ fn relay_guide(ui: &mut egui::Ui) {
          4. Here, enter https://your.host and REFBOARD_API_TOKEN, then Test connection.\n\
          Already running a bot? Add --forward https://your-bot/webhook and the relay passes every webhook on.",
     );
+}
+
+/// A time in ms since the epoch as `YYYY-MM-DD HH:MM:SS` in the app's time
+/// zone (resolved once at start); a value out of range (a backend may send
+/// anything) is shown as the number.
+fn format_ms(ms: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| ms.to_string())
 }

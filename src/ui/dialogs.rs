@@ -113,6 +113,12 @@ impl Dialogs {
                 &mut form.page_id,
                 "optional, numeric: matches webhook events",
             );
+            widgets::text_field(
+                ui,
+                "Instagram account ID",
+                &mut form.ig_id,
+                "optional, numeric: matches Instagram events",
+            );
             let parsed = form.parse();
             match &parsed {
                 Ok(p) => {
@@ -347,6 +353,8 @@ struct PageForm {
     target: String,
     name: String,
     page_id: String,
+    /// Instagram account id: Instagram events carry it instead of the Page ID.
+    ig_id: String,
 }
 
 impl PageForm {
@@ -356,13 +364,15 @@ impl PageForm {
             target: p.target.clone(),
             name: p.name.clone(),
             page_id: p.page_id.clone().unwrap_or_default(),
+            ig_id: p.ig_id.clone().unwrap_or_default(),
         }
     }
 
     fn parse(&self) -> Result<NewPage, crate::model::ValidationError> {
         let name = Some(self.name.as_str()).filter(|n| !n.trim().is_empty());
         let page_id = Some(self.page_id.as_str()).filter(|n| !n.trim().is_empty());
-        NewPage::parse(&self.target, name, page_id)
+        let ig_id = Some(self.ig_id.as_str()).filter(|n| !n.trim().is_empty());
+        NewPage::parse(&self.target, name, page_id)?.with_ig_id(ig_id)
     }
 }
 

@@ -78,6 +78,8 @@ pub struct UiState {
     pub export_dir: String,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
+    /// Warn on the Backend screen when no webhook event arrived for this many minutes.
+    pub webhook_quiet_mins: u32,
     /// Show archived links.
     pub show_archived: bool,
     /// Whether the side panel of the Links screen is shown.
@@ -102,6 +104,7 @@ impl Default for UiState {
             export_folder: String::new(),
             export_dir: String::new(),
             auto_sync_mins: 15,
+            webhook_quiet_mins: 30,
             show_archived: false,
             side_panel_open: true,
         }
@@ -272,6 +275,7 @@ impl App {
             tab: self.tab,
             page: self.snap.page,
             auto_sync_mins: self.backend.auto_sync_mins,
+            webhook_quiet_mins: self.backend.webhook_quiet_mins,
             ..UiState::default()
         };
         self.links.save(&mut state);
@@ -337,7 +341,10 @@ impl App {
     fn apply(&mut self, event: Event) {
         match event {
             Event::Loaded(snap) => {
+                // The health comes from its own event; a reload keeps it.
+                let health = self.snap.webhook_health.take();
                 self.snap = *snap;
+                self.snap.webhook_health = health;
                 self.loaded = true;
                 if self.selected.is_some_and(|id| self.row(id).is_none()) {
                     self.selected = None;
@@ -391,6 +398,7 @@ impl App {
                 self.dialogs.bulk_done(text);
             }
             Event::Connection(result) => self.backend.connection_result(result),
+            Event::Health(result) => self.snap.webhook_health = Some(result),
             Event::Stats(report) => self.report = Some(*report),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
             Event::Stopped(why) => {
@@ -521,14 +529,19 @@ impl App {
 
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
-            // The chart follows the page picker when the page has a Page ID.
-            let page_id = self
+            // The chart follows the page picker when the page has a Page ID;
+            // its Instagram events carry the Instagram account id instead.
+            let page = self
                 .snap
                 .pages
                 .iter()
-                .find(|p| Some(PageId(p.id)) == self.snap.page)
-                .and_then(|p| p.numeric_id().map(str::to_string));
-            if let Some(q) = self.analytics.query(self.tz, page_id.as_deref()) {
+                .find(|p| Some(PageId(p.id)) == self.snap.page);
+            let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
+            let ig_id = page.and_then(|p| p.ig_id.clone());
+            if let Some(mut q) = self.analytics.query(self.tz, page_id.as_deref()) {
+                if q.page_id.is_some() {
+                    q.ig_id = ig_id;
+                }
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
