@@ -242,7 +242,9 @@ fn links_csv_neutralises_formula_cells() {
     let rows = read_csv(&std::fs::read(env.path("out/links.csv")).unwrap());
     assert_eq!(
         rows[0],
-        ["campaign", "channel", "ref", "url", "cta", "files"]
+        [
+            "campaign", "channel", "ref", "url", "cta", "files", "verified"
+        ]
     );
     for row in &rows[1..] {
         assert_eq!(row[0], "'-2+3", "{row:?}");
