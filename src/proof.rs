@@ -10,7 +10,7 @@ use image::{GrayImage, Luma};
 
 /// Pixels per module when a vector code is rasterised for the proof: enough
 /// for rqrr, small enough to be quick.
-const PROOF_MODULE_PX: f64 = 4.0;
+pub const PROOF_MODULE_PX: f64 = 4.0;
 /// Light border added around a rasterised vector code, in modules.
 const PROOF_BORDER_MODULES: f64 = 4.0;
 
@@ -68,28 +68,18 @@ pub fn verify_png(bytes: &[u8], expected: &str, shrink: u32) -> Result<(), Proof
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
         .map_err(|e| ProofFailure::BadImage(e.to_string()))?
         .to_luma8();
-    verify_gray(box_shrink(&img, shrink.max(1)), expected)
+    verify_gray(shrink_by(img, shrink.max(1)), expected)
 }
 
-/// Averages `k` × `k` blocks of pixels into one.
-fn box_shrink(img: &GrayImage, k: u32) -> GrayImage {
+/// Shrinks an image by the integer factor `k`, averaging each area
+/// (`image`'s thumbnail filter, which is built optimised even in debug
+/// builds, unlike a loop here).
+fn shrink_by(img: GrayImage, k: u32) -> GrayImage {
     if k <= 1 {
-        return img.clone();
+        return img;
     }
-    let (w, h) = (img.width() / k, img.height() / k);
-    let area = k * k;
-    GrayImage::from_fn(w.max(1), h.max(1), |x, y| {
-        let mut sum = 0u32;
-        for dy in 0..k {
-            for dx in 0..k {
-                let (sx, sy) = (x * k + dx, y * k + dy);
-                if sx < img.width() && sy < img.height() {
-                    sum += u32::from(img.get_pixel(sx, sy).0[0]);
-                }
-            }
-        }
-        Luma([u8::try_from(sum / area).unwrap_or(u8::MAX)])
-    })
+    let (w, h) = ((img.width() / k).max(1), (img.height() / k).max(1));
+    image::imageops::thumbnail(&img, w, h)
 }
 
 /// Grey level (0–255) a colour prints as, by WCAG luminance.
@@ -102,6 +92,19 @@ pub fn grey_of(c: crate::qr::Color) -> u8 {
 ///
 /// `module` is the module size in the rectangles' unit.
 pub fn rasterise_rects(rects: &[Rect], module: f64, dark: u8, light: u8) -> GrayImage {
+    rasterise_code(rects, module, dark, light, None)
+}
+
+/// Like [`rasterise_rects`], with a logo drawn over the modules: its square
+/// (same unit as the rectangles) and its pixels, at about
+/// [`PROOF_MODULE_PX`] pixels a module.
+pub fn rasterise_code(
+    rects: &[Rect],
+    module: f64,
+    dark: u8,
+    light: u8,
+    logo: Option<(Rect, &image::RgbaImage)>,
+) -> GrayImage {
     if rects.is_empty() || module <= 0.0 || !module.is_finite() {
         return GrayImage::from_pixel(8, 8, Luma([light]));
     }
@@ -131,6 +134,11 @@ pub fn rasterise_rects(rects: &[Rect], module: f64, dark: u8, light: u8) -> Gray
                 img.put_pixel(x, y, Luma([dark]));
             }
         }
+    }
+    if let Some((r, pixels)) = logo {
+        let x = (to_px(r[0] - min_x) + border) as i64;
+        let y = (to_px(r[1] - min_y) + border) as i64;
+        crate::logo::composite_gray(&mut img, pixels, x, y);
     }
     img
 }
@@ -196,8 +204,37 @@ pub fn verify_svg(svg: &str, expected: &str) -> Result<(), ProofFailure> {
     let (rects, module) = svg_code_rects(svg).ok_or(ProofFailure::NoPath)?;
     let fg = svg_fill(svg, "path").ok_or(ProofFailure::NoPath)?;
     let bg = svg_fill(svg, "rect").unwrap_or(crate::qr::Color::WHITE);
-    let img = rasterise_rects(&rects, module, grey_of(fg), grey_of(bg));
+    let logo = svg_logo(svg, module);
+    let img = rasterise_code(
+        &rects,
+        module,
+        grey_of(fg),
+        grey_of(bg),
+        logo.as_ref().map(|(r, img)| (*r, img)),
+    );
     verify_gray(img, expected)
+}
+
+/// The logo `<image>` of an SVG written by refboard: its square and the
+/// embedded file drawn at [`PROOF_MODULE_PX`] pixels a module.
+fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
+    use base64::Engine as _;
+    let start = svg.find("<image class=\"logo\"")?;
+    let tag = &svg[start..start + svg[start..].find("/>")?];
+    let attr = |name: &str| -> Option<&str> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(&tag[at..at + tag[at..].find('"')?])
+    };
+    let num = |name: &str| attr(name)?.parse::<f64>().ok();
+    let rect = [num("x")?, num("y")?, num("width")?, num("height")?];
+    let data = attr("href")?.split_once(";base64,")?.1;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    let logo =
+        crate::logo::Logo::from_bytes("logo", bytes, crate::logo::MAX_LOGO_SHARE, true).ok()?;
+    let px = (rect[2] / module * PROOF_MODULE_PX).round().max(1.0) as u32;
+    Some((rect, (*logo.raster(px)).clone()))
 }
 
 #[cfg(test)]
