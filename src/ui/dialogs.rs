@@ -739,7 +739,7 @@ fn draw_preview(ui: &mut egui::Ui, p: &SheetPreview) {
     match &p.verified {
         Ok(()) => {
             ui.label(
-                egui::RichText::new("✔ Scan verified: every code on page 1 decodes to its link")
+                egui::RichText::new("Scan verified: every code on page 1 decodes to its link")
                     .color(egui::Color32::from_rgb(0x1e, 0x8e, 0x3e)),
             );
         }

@@ -339,7 +339,7 @@ impl DetailPanel {
         match result {
             Ok(()) => {
                 ui.label(
-                    egui::RichText::new("✔ Scan verified")
+                    egui::RichText::new("Scan verified")
                         .color(egui::Color32::from_rgb(0x1e, 0x8e, 0x3e)),
                 );
             }
