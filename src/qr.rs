@@ -625,6 +625,13 @@ pub fn module_px(matrix: &QrMatrix, style: &QrStyle) -> u32 {
     Layout::new(matrix, style, None).module_px
 }
 
+/// Pixels a module takes in a PNG of `style`, and where module (0, 0)
+/// starts (the same offset across and down).
+pub fn png_grid(matrix: &QrMatrix, style: &QrStyle) -> (u32, u32) {
+    let layout = Layout::new(matrix, style, None);
+    (layout.module_px, layout.origin_px)
+}
+
 /// Bits a pixel of the indexed PNG and the palette that goes with it.
 fn png_palette(style: &QrStyle, shades: bool) -> (png::BitDepth, Vec<u8>) {
     if !shades {

@@ -817,4 +817,30 @@ fn a_logo_too_large_behind_force_fails_the_proof_and_leaves_the_folder_as_it_was
         "{stderr}"
     );
     assert_eq!(files(env.dir.path()), before, "the folder is as it was");
+    // The same logo on a PDF sheet only: the page rendered from the written
+    // PDF does not scan either, and the sheet is not written.
+    let assert = env
+        .cmd()
+        .args([
+            "export",
+            "--dir",
+            "out",
+            "--format",
+            "",
+            "--sheet",
+            "pdf",
+            "--logo",
+            "block.png",
+            "--logo-share",
+            "40",
+            "--force",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("sheet.pdf (page 1) does not scan"),
+        "{stderr}"
+    );
+    assert_eq!(files(env.dir.path()), before, "the folder is as it was");
 }
