@@ -54,6 +54,12 @@ pub enum Command {
     ArchiveLink(LinkId, bool),
     /// Delete a link.
     RemoveLink(LinkId),
+    /// Count referrals with this ref for the link (typo rescue).
+    AddAlias(LinkId, String),
+    /// Stop counting this alias of the page for its link (undo).
+    RemoveAlias(PageId, String),
+    /// Write a shareable report (PDF or HTML, chosen by the file's extension).
+    WriteReport(crate::report::ReportRequest),
     /// Write one QR code.
     ExportQr {
         /// Target file (.png or .svg).
@@ -186,6 +192,10 @@ pub enum Event {
     ExportExists(PathBuf),
     /// A lane stopped for good; its commands will not run.
     Stopped(String),
+    /// An alias was added: it can be undone.
+    AliasAdded(crate::store::AliasRow),
+    /// An alias was removed.
+    AliasRemoved(crate::store::AliasRow),
 }
 
 impl Command {
@@ -207,6 +217,9 @@ impl Command {
             Command::AddLink(..) | Command::UpdateLink(..) => "saving the link",
             Command::ArchiveLink(..) => "archiving the link",
             Command::RemoveLink(_) => "removing the link",
+            Command::AddAlias(..) => "adding the alias",
+            Command::RemoveAlias(..) => "removing the alias",
+            Command::WriteReport(_) => "writing the report",
             Command::ExportQr { .. } => "exporting the QR code",
             Command::BulkExport { .. } => "the bulk export",
             Command::Sync(_) => "the sync",
@@ -486,7 +499,8 @@ fn last_7_days(
         return out;
     };
     let now = chrono::Utc::now();
-    let mut q = StatsQuery::new(crate::stats::GroupBy::Ref, chrono_tz::UTC);
+    // By link, so an alias's referrals count for its link here too.
+    let mut q = StatsQuery::new(crate::stats::GroupBy::Link, chrono_tz::UTC);
     q.from = Some((now - chrono::Duration::days(6)).date_naive());
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
@@ -600,6 +614,39 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 out.send(Event::Notice("Removed the link".into()));
                 reload(store, state, out);
             }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::AddAlias(link, alias) => match store.add_alias(link.0, &alias) {
+            Ok((row, warnings)) => {
+                if !warnings.is_empty() {
+                    out.send(Event::Warnings(warnings));
+                }
+                out.send(Event::Notice(format!(
+                    "Referrals with ref {} now count for {}",
+                    crate::model::safe_text(&row.alias.ref_code),
+                    crate::model::safe_text(&row.link_ref)
+                )));
+                out.send(Event::AliasAdded(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::RemoveAlias(page, alias) => match store.remove_alias(page.0, &alias) {
+            Ok(row) => {
+                out.send(Event::Notice(format!(
+                    "Undone: referrals with ref {} show as untracked again",
+                    crate::model::safe_text(&row.alias.ref_code)
+                )));
+                out.send(Event::AliasRemoved(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::WriteReport(request) => match crate::report::write_report(store, &request) {
+            Ok(path) => out.send(Event::Notice(format!(
+                "Wrote the report {}",
+                path.display()
+            ))),
             Err(e) => out.send(Event::Error(e.to_string())),
         },
         Command::ExportQr {

@@ -474,7 +474,13 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
 /// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
 fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let mut w = SafeCsvWriter::new(out);
-    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
+    w.write_row([
+        report.by.column_name(),
+        "bucket",
+        "referrals",
+        "new",
+        "returning",
+    ])?;
     let other = report
         .other
         .as_ref()
@@ -482,7 +488,7 @@ fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let rows = report
         .groups
         .iter()
-        .map(|g| (g.key.clone(), &g.series))
+        .map(|g| (report.by.key_label(&g.key), &g.series))
         .chain(other);
     for (key, series) in rows {
         for p in series {
@@ -523,7 +529,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         )?;
     } else {
         let mut tab = table(&[
-            report.by.as_str(),
+            report.by.column_name(),
             "referrals",
             "people",
             "new",
@@ -531,7 +537,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         ]);
         for g in &report.groups {
             tab.add_row(vec![
-                cell(&g.key),
+                cell(&report.by.key_label(&g.key)),
                 g.referrals.to_string(),
                 g.unique_people.to_string(),
                 g.new.to_string(),

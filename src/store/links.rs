@@ -93,6 +93,7 @@ impl Store {
         new: &NewLink,
     ) -> Result<(LinkRow, Vec<Warning>), StoreError> {
         self.check_belongs(page, campaign, channel)?;
+        self.check_not_alias(page, &new.ref_code)?;
         let tx = self.conn.transaction()?;
         let existing: Vec<String> = {
             let mut stmt = tx.prepare_cached("SELECT ref FROM links WHERE page = ?1")?;
@@ -208,6 +209,7 @@ impl Store {
         let current = self.link(id)?;
         let page = current.link.page;
         self.check_belongs(page, campaign, channel)?;
+        self.check_not_alias(page, &new.ref_code)?;
         let tx = self.conn.transaction()?;
         let existing: Vec<String> = {
             let mut stmt =
