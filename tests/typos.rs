@@ -486,7 +486,7 @@ fn cli_stats_uses_words_people_use_and_json_keeps_raw_values() {
     assert_eq!(json["groups"][0]["key"], "SHORTLINK");
 }
 
-fn report_args<'a>(out: &'a str) -> Vec<&'a str> {
+fn report_args(out: &str) -> Vec<&str> {
     vec![
         "report",
         "--from",

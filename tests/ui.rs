@@ -1171,6 +1171,24 @@ fn typo_store(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// Runs frames until the widget labelled `label` is drawn at the same place twice.
+fn wait_still(h: &mut Harness<'static, App>, label: &str) {
+    let start = Instant::now();
+    let mut last = None;
+    loop {
+        settle(h);
+        let rect = h.get_by_label(label).rect();
+        if last == Some(rect) {
+            return;
+        }
+        last = Some(rect);
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{label} keeps moving"
+        );
+    }
+}
+
 fn link_referrals(a: &App, key: &str) -> Option<u64> {
     a.report
         .as_ref()
@@ -1241,6 +1259,8 @@ fn typo_rescue_counts_a_typo_for_its_link_and_undo_restores_it() {
         h.get_by_label("Ref code").value().as_deref(),
         Some("freeshiping")
     );
+    // A modal is sized over its first frames: click once it stays put.
+    wait_still(&mut h, "Save link");
     h.get_by_label("Save link").click();
     run_until(&mut h, "the new link", |a| a.snap.links.len() == 3);
     let store = Store::open(&db).unwrap();

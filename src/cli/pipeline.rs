@@ -474,13 +474,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
 /// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
 fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let mut w = SafeCsvWriter::new(out);
-    w.write_row([
-        report.by.column_name(),
-        "bucket",
-        "referrals",
-        "new",
-        "returning",
-    ])?;
+    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
     let other = report
         .other
         .as_ref()
@@ -488,7 +482,7 @@ fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let rows = report
         .groups
         .iter()
-        .map(|g| (report.by.key_label(&g.key), &g.series))
+        .map(|g| (g.key.clone(), &g.series))
         .chain(other);
     for (key, series) in rows {
         for p in series {
