@@ -186,6 +186,24 @@ fn alias_rules_hold_in_the_store() {
 }
 
 #[test]
+fn a_version_4_database_gains_aliases_and_keeps_its_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = seeded(dir.path());
+    // Undo migration 5 by hand: what a refboard before it wrote.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE link_aliases; PRAGMA user_version = 4;")
+        .unwrap();
+    drop(conn);
+    let mut store = Store::open(&path).unwrap();
+    assert!(store.schema_version().unwrap() >= 5);
+    let id = link_id(&store, "freeshipping");
+    store.add_alias(id, "freeshiping").unwrap();
+    let r = query(&store, &range_query(GroupBy::Link)).unwrap();
+    assert_eq!(group(&r, "freeshipping"), (3, 3));
+    assert_eq!(group(&r, "newsletter"), (3, 2));
+}
+
+#[test]
 fn a_campaign_filter_keeps_its_links_and_their_aliases_only() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&seeded(dir.path())).unwrap();
