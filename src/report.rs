@@ -142,8 +142,18 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
         .enumerate()
         .map(|(i, name)| {
             let previous = before.map(|(f, _)| f[i]);
-            let change = Change::between(values[i], previous.unwrap_or(0));
+            let mut change = Change::between(values[i], previous.unwrap_or(0));
             let change_text = match before {
+                // The previous period had referrals, just none of this kind.
+                Some((f, range)) if f[i] == 0 && f[0] > 0 => {
+                    let period = format_range(range.0, range.1);
+                    if values[i] == 0 {
+                        change = Change::Same;
+                        format!("no change vs {period}")
+                    } else {
+                        format!("up from 0 in {period}")
+                    }
+                }
                 Some((_, range)) => change.describe(range),
                 None => Change::NoPreviousData.describe((NaiveDate::MIN, NaiveDate::MIN)),
             };
@@ -731,6 +741,56 @@ mod tests {
         assert_eq!(e.field, "output");
         assert!(e.rule.contains(".pdf or .html"), "{e}");
         assert!(ReportFormat::from_path(Path::new("report")).is_err());
+    }
+
+    fn totals(referrals: u64, people: u64, new: u64, returning: u64) -> Report {
+        Report {
+            from: None,
+            to: None,
+            tz: "UTC".into(),
+            every: crate::stats::Every::Day,
+            by: GroupBy::Link,
+            totals: crate::stats::Totals {
+                referrals,
+                unique_people: people,
+                new,
+                returning,
+            },
+            groups: Vec::new(),
+            other: None,
+            untracked_total: 0,
+            untracked_offset: 0,
+            untracked_refs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_figure_that_was_zero_before_says_so_without_a_percentage() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let range = (d("2026-10-01"), d("2026-10-10"));
+        let now = totals(5, 4, 5, 0);
+        let before = totals(3, 3, 0, 3);
+        let c = cards(&now, Some((&before, range)));
+        let texts: Vec<&str> = c.iter().map(|c| c.change_text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "▲ 67% vs 1–10 Oct 2026",
+                "▲ 33% vs 1–10 Oct 2026",
+                "up from 0 in 1–10 Oct 2026",
+                "▼ 100% vs 1–10 Oct 2026"
+            ]
+        );
+        let nothing = totals(0, 0, 0, 0);
+        let c = cards(&now, Some((&nothing, range)));
+        assert!(c.iter().all(|c| c.change == Change::NoPreviousData));
+        assert!(
+            c.iter()
+                .all(|c| c.change_text == "no data in the previous period")
+        );
+        let c = cards(&now, None);
+        assert_eq!(c[0].change_text, "no data in the previous period");
+        assert!(c.iter().all(|c| !c.change_text.contains("inf")));
     }
 
     #[test]

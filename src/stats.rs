@@ -208,11 +208,11 @@ impl Change {
     /// The card line, e.g. `▲ 12% vs 1–30 Oct 2026`, or `no data in the
     /// previous period`.
     pub fn describe(self, previous: (NaiveDate, NaiveDate)) -> String {
-        let period = format_range(previous.0, previous.1);
+        let period = || format_range(previous.0, previous.1);
         match self {
-            Change::Up(p) => format!("▲ {p}% vs {period}"),
-            Change::Down(p) => format!("▼ {p}% vs {period}"),
-            Change::Same => format!("no change vs {period}"),
+            Change::Up(p) => format!("▲ {p}% vs {}", period()),
+            Change::Down(p) => format!("▼ {p}% vs {}", period()),
+            Change::Same => format!("no change vs {}", period()),
             Change::NoPreviousData => "no data in the previous period".into(),
         }
     }

@@ -653,3 +653,41 @@ fn cli_report_bad_input_exits_2() {
     assert!(!env.dir.path().join("r.pdf").exists());
     assert!(!env.dir.path().join("r.html").exists());
 }
+
+#[test]
+fn cli_report_pdf_shows_a_hostile_ref_as_visible_escapes() {
+    let env = Env::new();
+    let mut store = Store::open(&env.db).unwrap();
+    store
+        .ingest(
+            &[event(
+                21,
+                "2026-10-17",
+                Kind::New,
+                "invoice\u{202E}fdp.exe",
+                "p9",
+            )],
+            None,
+        )
+        .unwrap();
+    drop(store);
+    let out = env.dir.path().join("refs.pdf");
+    let mut args = report_args(out.to_str().unwrap());
+    args.extend(["--by", "ref"]);
+    env.ok(&args);
+    let text = std::process::Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils) must be installed; .ci/run installs it");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("invoice\\u{202E}fdp.exe"), "{text}");
+    assert!(
+        !text.contains('\u{202E}'),
+        "the override never reaches the PDF"
+    );
+    assert!(
+        text.contains("freeshiping"),
+        "untracked refs are groups by ref"
+    );
+}
