@@ -691,3 +691,49 @@ fn cli_report_pdf_shows_a_hostile_ref_as_visible_escapes() {
         "untracked refs are groups by ref"
     );
 }
+
+#[test]
+fn an_alias_counts_in_the_right_hour_across_a_clock_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&seeded(dir.path())).unwrap();
+    let at = |i: usize, utc: &str, r: &str| {
+        let mut e = event(i, "2026-10-25", Kind::New, r, &format!("q{i}"));
+        e.timestamp_ms = chrono::DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .timestamp_millis();
+        e
+    };
+    // Berlin repeats 02:00–03:00 on 25 Oct 2026: 00:30Z is 02:30+02:00, 01:30Z is 02:30+01:00.
+    store
+        .ingest(
+            &[
+                at(30, "2026-10-25T00:30:00Z", "freeshiping"),
+                at(31, "2026-10-25T01:30:00Z", "freeshiping"),
+                at(32, "2026-10-25T01:40:00Z", "freeshipping"),
+            ],
+            None,
+        )
+        .unwrap();
+    let id = link_id(&store, "freeshipping");
+    store.add_alias(id, "freeshiping").unwrap();
+    let mut q = StatsQuery::new(
+        GroupBy::Link,
+        refboard::stats::parse_tz("Europe/Berlin").unwrap(),
+    );
+    q.from = Some("2026-10-25".parse().unwrap());
+    q.to = Some("2026-10-25".parse().unwrap());
+    q.every = Some(refboard::stats::Every::Hour);
+    let r = query(&store, &q).unwrap();
+    let g = r.groups.iter().find(|g| g.key == "freeshipping").unwrap();
+    assert_eq!((g.referrals, g.unique_people), (3, 3));
+    let hour = |label: &str| {
+        g.series
+            .iter()
+            .find(|p| p.bucket == label)
+            .map(|p| p.referrals)
+    };
+    assert_eq!(hour("2026-10-25T02:00+02:00"), Some(1));
+    assert_eq!(hour("2026-10-25T02:00+01:00"), Some(2));
+    assert_eq!(g.series.len(), 25, "the day has 25 hours");
+    assert_eq!(r.untracked_total, 0);
+}

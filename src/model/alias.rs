@@ -105,10 +105,12 @@ pub fn typo_candidates<'a>(
 /// (lowercased here) when it is at most `max`, else `None`. Only the band of
 /// width `2 * max + 1` around the diagonal is computed.
 fn bounded_distance(a: &[char], b: &str, max: usize) -> Option<usize> {
-    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
-    if a.len().abs_diff(b.len()) > max {
+    // Most links differ in length by more than `max`: count before allocating.
+    let b_len = b.chars().flat_map(char::to_lowercase).count();
+    if a.len().abs_diff(b_len) > max {
         return None;
     }
+    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
     let big = max + 1;
     // prev[j] is the distance between a[..i] and b[..j], capped at `big`.
     let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(big)).collect();

@@ -106,29 +106,32 @@ impl Store {
         tx.commit()?;
         Ok(row)
     }
+}
 
-    /// Refuses a link ref that is already an alias of the page (a ref counts
-    /// for one link only).
-    pub(super) fn check_not_alias(&self, page: i64, ref_code: &str) -> Result<(), StoreError> {
-        let found: Option<String> = {
-            use rusqlite::OptionalExtension;
-            self.conn
-                .prepare_cached(
-                    "SELECT l.ref FROM link_aliases a JOIN links l ON l.id = a.link
-                     WHERE a.page = ?1 AND a.alias = ?2",
-                )?
-                .query_row(params![page, ref_code], |r| r.get(0))
-                .optional()?
-        };
-        match found {
-            Some(link_ref) => Err(StoreError::Invalid(crate::model::ValidationError::new(
-                "ref",
-                ref_code,
-                format!(
-                    "is an alias of link {link_ref:?} on this page; remove the alias first (refboard link alias remove)"
-                ),
-            ))),
-            None => Ok(()),
-        }
+/// Refuses a link ref that is already an alias of the page (a ref counts
+/// for one link only). Runs inside the caller's write transaction, so an
+/// alias added meanwhile cannot slip in between the check and the insert.
+pub(super) fn check_not_alias(
+    conn: &rusqlite::Connection,
+    page: i64,
+    ref_code: &str,
+) -> Result<(), StoreError> {
+    use rusqlite::OptionalExtension;
+    let found: Option<String> = conn
+        .prepare_cached(
+            "SELECT l.ref FROM link_aliases a JOIN links l ON l.id = a.link
+             WHERE a.page = ?1 AND a.alias = ?2",
+        )?
+        .query_row(params![page, ref_code], |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(link_ref) => Err(StoreError::Invalid(crate::model::ValidationError::new(
+            "ref",
+            ref_code,
+            format!(
+                "is an alias of link {link_ref:?} on this page; remove the alias first (refboard link alias remove)"
+            ),
+        ))),
+        None => Ok(()),
     }
 }

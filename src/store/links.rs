@@ -93,8 +93,8 @@ impl Store {
         new: &NewLink,
     ) -> Result<(LinkRow, Vec<Warning>), StoreError> {
         self.check_belongs(page, campaign, channel)?;
-        self.check_not_alias(page, &new.ref_code)?;
         let tx = self.conn.transaction()?;
+        super::aliases::check_not_alias(&tx, page, &new.ref_code)?;
         let existing: Vec<String> = {
             let mut stmt = tx.prepare_cached("SELECT ref FROM links WHERE page = ?1")?;
             stmt.query_map([page], |r| r.get(0))?
@@ -209,8 +209,8 @@ impl Store {
         let current = self.link(id)?;
         let page = current.link.page;
         self.check_belongs(page, campaign, channel)?;
-        self.check_not_alias(page, &new.ref_code)?;
         let tx = self.conn.transaction()?;
+        super::aliases::check_not_alias(&tx, page, &new.ref_code)?;
         let existing: Vec<String> = {
             let mut stmt =
                 tx.prepare_cached("SELECT ref FROM links WHERE page = ?1 AND id != ?2")?;

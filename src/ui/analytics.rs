@@ -121,6 +121,54 @@ pub struct AnalyticsPanel {
     undo: Option<AliasRow>,
     /// Where "Save report…" writes (.pdf or .html).
     report_path: String,
+    /// The closest link of each shown untracked ref, kept while the refs
+    /// and the links stay the same (not recomputed every frame).
+    typos: TypoCache,
+}
+
+/// [`typo_of`] for one page of untracked refs, with what it was computed from.
+#[derive(Default)]
+struct TypoCache {
+    /// Hash of the untracked refs and the links (ids and refs).
+    key: u64,
+    /// The closest link's id per untracked ref, in report order.
+    near: Vec<Option<i64>>,
+}
+
+impl TypoCache {
+    /// The closest link of each untracked ref of `report`, recomputed only
+    /// when the refs or the links changed.
+    fn near(&mut self, report: &Report, shared: &Shared<'_>) -> &[Option<i64>] {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        shared.snap.page.map(|p| p.0).hash(&mut h);
+        for u in &report.untracked_refs {
+            (&u.ref_code, &u.page_id).hash(&mut h);
+        }
+        for l in &shared.snap.links {
+            (l.link.id, &l.link.ref_code).hash(&mut h);
+        }
+        let key = h.finish();
+        if key != self.key || self.near.len() != report.untracked_refs.len() {
+            let page = shared
+                .snap
+                .pages
+                .iter()
+                .find(|p| Some(PageId(p.id)) == shared.snap.page);
+            self.near = report
+                .untracked_refs
+                .iter()
+                .map(|u| {
+                    // Only the shown page's links can be the ref's intended link.
+                    page.filter(|p| on_page(p, &u.page_id))
+                        .and_then(|_| typo_of(&shared.snap.links, &u.ref_code))
+                        .map(|l| l.link.id)
+                })
+                .collect();
+            self.key = key;
+        }
+        &self.near
+    }
 }
 
 /// The choices that decide the query; a change asks for a new report.
@@ -142,6 +190,7 @@ impl AnalyticsPanel {
             csv_path: String::new(),
             undo: None,
             report_path: String::new(),
+            typos: TypoCache::default(),
         }
     }
 
@@ -534,21 +583,15 @@ impl AnalyticsPanel {
         ui.label("Refs that reached the page but match no link: typos, old or unlisted links.");
         let pages = total.div_ceil(UNTRACKED_PER_PAGE);
         let page = report.untracked_offset / UNTRACKED_PER_PAGE;
-        let shown_page = shared
-            .snap
-            .pages
-            .iter()
-            .find(|p| Some(PageId(p.id)) == shared.snap.page);
+        let near_ids = self.typos.near(report, shared).to_vec();
         egui::Grid::new("untracked").striped(true).show(ui, |ui| {
-            for u in &report.untracked_refs {
+            for (u, near_id) in report.untracked_refs.iter().zip(near_ids) {
                 // A grid cell has no width to truncate into: shorten instead.
                 ui.label(crate::model::shorten_text(&display(&u.ref_code), 60))
                     .on_hover_text(display(&u.ref_code));
                 ui.label(u.referrals.to_string());
-                // Only the shown page's links can be the ref's intended link.
-                let near = shown_page
-                    .filter(|p| on_page(p, &u.page_id))
-                    .and_then(|_| typo_of(&shared.snap.links, &u.ref_code));
+                let near = near_id
+                    .and_then(|id| shared.snap.links.iter().find(|l| l.link.id == id));
                 match near {
                     Some(link) => {
                         let name = crate::model::shorten_text(&display(&link.link.ref_code), 60);
