@@ -1324,3 +1324,57 @@ fn save_report_writes_the_range_shown() {
     );
     run_until_label(&mut h, &format!("Wrote the report {}", out.display()), true);
 }
+
+#[test]
+fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
+    use refboard::stats::{GroupBy, GroupStats, Report, Totals};
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        by: GroupBy::Source,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    let group = |key: &str, n: u64| GroupStats {
+        key: key.into(),
+        missing_ref: false,
+        referrals: n,
+        unique_people: n,
+        new: n,
+        returning: 0,
+        series: Vec::new(),
+    };
+    let report = Report {
+        from: Some("2026-11-01".into()),
+        to: Some("2026-11-30".into()),
+        tz: "UTC".into(),
+        every: refboard::stats::Every::Day,
+        by: GroupBy::Source,
+        totals: Totals::default(),
+        groups: vec![
+            group("SHORTLINK", 4),
+            group("ADS", 3),
+            group("CUSTOMER_CHAT_PLUGIN", 2),
+            group("NEW_SURFACE\u{202E}", 1),
+        ],
+        other: None,
+        untracked_total: 0,
+        untracked_offset: 0,
+        untracked_refs: Vec::new(),
+    };
+    peer.events.send(Event::Stats(Box::new(report))).unwrap();
+    settle(&mut h);
+    h.get_by_label("m.me link");
+    h.get_by_label("Ad");
+    h.get_by_label("Chat plugin (retired by Meta in May 2024)");
+    // A source Meta adds later is shown as sent, escaped.
+    h.get_by_label("NEW_SURFACE\\u{202E}");
+    assert!(h.query_by_label("SHORTLINK").is_none());
+    // The first column is named by what it groups, never "key".
+    h.get_by_label("Source");
+    assert!(h.query_by_label("key").is_none());
+}
