@@ -16,6 +16,10 @@
 //! - only the top [`StatsQuery::top`] groups by referrals get a series; the
 //!   rest are summed into one "Other (k refs)" row ([`OtherGroups`]);
 //! - untracked refs are returned one page at a time (offset and limit).
+//!
+//! Refs are credited to links in one place, [`resolved_refs`]: each link's
+//! own ref and its aliases (typo rescue), so an alias's referrals count for
+//! its link in every grouping and in unique people, past and future.
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
