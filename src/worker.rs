@@ -141,6 +141,8 @@ pub struct Snapshot {
     pub campaigns: Vec<Campaign>,
     /// Its links, archived included.
     pub links: Vec<LinkRow>,
+    /// Its aliases: refs that count for one of its links (typo rescue).
+    pub aliases: Vec<crate::store::AliasRow>,
     /// Referrals per link id in the last 7 days.
     pub last_7_days: HashMap<LinkId, u64>,
     /// Saved backend URL.
@@ -481,6 +483,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
             })
             .map_err(err)?;
         snap.last_7_days = last_7_days(store, &pages, p, &snap.links);
+        snap.aliases = store.aliases(Some(p), None).map_err(err)?;
     }
     snap.pages = pages;
     snap.page = page;

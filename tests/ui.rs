@@ -1378,3 +1378,36 @@ fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
     h.get_by_label("Source");
     assert!(h.query_by_label("key").is_none());
 }
+
+#[test]
+fn the_link_detail_lists_its_aliases_and_removes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = typo_store(dir.path());
+    {
+        let mut store = Store::open(&db).unwrap();
+        let page = store.resolve_page(None).unwrap();
+        let link = store.link_by_ref(page.id, "freeshipping").unwrap();
+        store.add_alias(link.link.id, "freeshiping").unwrap();
+    }
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links and aliases", |a| {
+        a.snap.links.len() == 2 && a.snap.aliases.len() == 1
+    });
+    h.get_by_label("freeshipping").click();
+    settle(&mut h);
+    h.get_by_label("Also counts");
+    h.get_by_label("freeshiping");
+    h.get_by_label("Remove alias").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Remove alias").click();
+    run_until(&mut h, "the alias removed", |a| a.snap.aliases.is_empty());
+    assert!(
+        Store::open(&db)
+            .unwrap()
+            .aliases(None, None)
+            .unwrap()
+            .is_empty()
+    );
+    settle(&mut h);
+    assert!(h.query_by_label("Also counts").is_none());
+}
