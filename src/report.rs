@@ -205,11 +205,13 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
             format!("{title} · campaign {c}")
         };
     }
-    if title.is_empty() {
-        title = "Referrals".into();
-    }
+    let title = if title.is_empty() {
+        "Referral report".to_string()
+    } else {
+        format!("{title}: referral report")
+    };
     Ok(ReportData {
-        title: format!("{title}: referral report"),
+        title,
         range_text,
         cards,
         report,
