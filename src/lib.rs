@@ -20,6 +20,7 @@ pub mod print;
 pub mod proof;
 pub mod qr;
 pub mod relay;
+pub mod report;
 pub mod secrets;
 pub mod simulate;
 pub mod stats;

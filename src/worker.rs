@@ -54,6 +54,12 @@ pub enum Command {
     ArchiveLink(LinkId, bool),
     /// Delete a link.
     RemoveLink(LinkId),
+    /// Count referrals with this ref for the link (typo rescue).
+    AddAlias(LinkId, String),
+    /// Stop counting this alias of the page for its link (undo).
+    RemoveAlias(PageId, String),
+    /// Write a shareable report (PDF or HTML, chosen by the file's extension).
+    WriteReport(crate::report::ReportRequest),
     /// Write one QR code.
     ExportQr {
         /// Target file (.png or .svg).
@@ -203,6 +209,8 @@ pub struct Snapshot {
     pub campaigns: Vec<Campaign>,
     /// Its links, archived included.
     pub links: Vec<LinkRow>,
+    /// Its aliases: refs that count for one of its links (typo rescue).
+    pub aliases: Vec<crate::store::AliasRow>,
     /// Referrals per link id in the last 7 days.
     pub last_7_days: HashMap<LinkId, u64>,
     /// Saved backend URL.
@@ -259,6 +267,10 @@ pub enum Event {
     SheetPreview(Result<Box<SheetPreview>, String>),
     /// A lane stopped for good; its commands will not run.
     Stopped(String),
+    /// An alias was added: it can be undone.
+    AliasAdded(crate::store::AliasRow),
+    /// An alias was removed.
+    AliasRemoved(crate::store::AliasRow),
 }
 
 impl Command {
@@ -280,6 +292,9 @@ impl Command {
             Command::AddLink(..) | Command::UpdateLink(..) => "saving the link",
             Command::ArchiveLink(..) => "archiving the link",
             Command::RemoveLink(_) => "removing the link",
+            Command::AddAlias(..) => "adding the alias",
+            Command::RemoveAlias(..) => "removing the alias",
+            Command::WriteReport(_) => "writing the report",
             Command::ExportQr { .. } => "exporting the QR code",
             Command::BulkExport { .. } => "the bulk export",
             Command::PreviewSheet { .. } => "the sheet preview",
@@ -542,6 +557,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
             })
             .map_err(err)?;
         snap.last_7_days = last_7_days(store, &pages, p, &snap.links);
+        snap.aliases = store.aliases(Some(p), None).map_err(err)?;
     }
     snap.pages = pages;
     snap.page = page;
@@ -560,7 +576,8 @@ fn last_7_days(
         return out;
     };
     let now = chrono::Utc::now();
-    let mut q = StatsQuery::new(crate::stats::GroupBy::Ref, chrono_tz::UTC);
+    // By link, so an alias's referrals count for its link here too.
+    let mut q = StatsQuery::new(crate::stats::GroupBy::Link, chrono_tz::UTC);
     q.from = Some((now - chrono::Duration::days(6)).date_naive());
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
@@ -674,6 +691,39 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 out.send(Event::Notice("Removed the link".into()));
                 reload(store, state, out);
             }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::AddAlias(link, alias) => match store.add_alias(link.0, &alias) {
+            Ok((row, warnings)) => {
+                if !warnings.is_empty() {
+                    out.send(Event::Warnings(warnings));
+                }
+                out.send(Event::Notice(format!(
+                    "Referrals with ref {} now count for {}",
+                    crate::model::safe_text(&row.alias.ref_code),
+                    crate::model::safe_text(&row.link_ref)
+                )));
+                out.send(Event::AliasAdded(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::RemoveAlias(page, alias) => match store.remove_alias(page.0, &alias) {
+            Ok(row) => {
+                out.send(Event::Notice(format!(
+                    "Undone: referrals with ref {} show as untracked again",
+                    crate::model::safe_text(&row.alias.ref_code)
+                )));
+                out.send(Event::AliasRemoved(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::WriteReport(request) => match crate::report::write_report(store, &request) {
+            Ok(path) => out.send(Event::Notice(format!(
+                "Wrote the report {}",
+                path.display()
+            ))),
             Err(e) => out.send(Event::Error(e.to_string())),
         },
         Command::ExportQr {

@@ -62,6 +62,15 @@ impl Dialogs {
         self.link = Some(LinkForm::new(snap, ref_code));
     }
 
+    /// Opens the new-link form for an untracked ref, with the campaign and
+    /// channel of `like` (its closest link) pre-selected.
+    pub fn open_new_link_like(&mut self, snap: &Snapshot, ref_code: String, like: &LinkRow) {
+        let mut form = LinkForm::new(snap, Some(ref_code));
+        form.campaign = Some(CampaignId(like.link.campaign));
+        form.channel = Some(ChannelId(like.link.channel));
+        self.link = Some(form);
+    }
+
     /// Opens the edit form of a link.
     pub fn open_edit_link(&mut self, row: &LinkRow) {
         self.link = Some(LinkForm::edit(row));

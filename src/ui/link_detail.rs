@@ -132,7 +132,6 @@ impl DetailPanel {
         row: &LinkRow,
         actions: &mut Vec<Action>,
     ) -> egui::Rect {
-        let _ = shared;
         // At most 45% of the window, so the table next to it keeps its room.
         let max = (ui.available_width() * 0.45).max(200.0);
         egui::Panel::right("link_detail")
@@ -140,7 +139,10 @@ impl DetailPanel {
             .default_size(340.0_f32.min(max))
             .size_range(200.0..=max)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.contents(ui, row, actions));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.contents(ui, row, actions);
+                    aliases(ui, shared, row, actions);
+                });
             })
             .response
             .rect
@@ -467,6 +469,44 @@ impl DetailPanel {
             None => {}
         }
         actions
+    }
+}
+
+/// The link's aliases (refs that count for it), each with a Remove button.
+fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut Vec<Action>) {
+    let mine: Vec<&crate::store::AliasRow> = shared
+        .snap
+        .aliases
+        .iter()
+        .filter(|a| a.alias.link == row.link.id)
+        .collect();
+    if mine.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong("Also counts");
+    ui.label(
+        egui::RichText::new("Referrals with these refs count for this link.")
+            .small()
+            .weak(),
+    );
+    for a in mine {
+        ui.horizontal(|ui| {
+            ui.add(egui::Label::new(display(&a.alias.ref_code)).truncate());
+            if ui
+                .small_button("Remove alias")
+                .on_hover_text(format!(
+                    "Stop counting {} for this link",
+                    display(&a.alias.ref_code)
+                ))
+                .clicked()
+            {
+                actions.push(Action::Send(Command::RemoveAlias(
+                    crate::model::PageId(a.alias.page),
+                    a.alias.ref_code.clone(),
+                )));
+            }
+        });
     }
 }
 

@@ -143,6 +143,16 @@ pub enum Action {
     },
     /// Open the new-link form, with a ref pre-filled when given.
     OpenNewLink(Option<String>),
+    /// Open the new-link form for an untracked ref, with the campaign and
+    /// channel of the link it most resembles pre-selected.
+    OpenNewLinkLike {
+        /// The ref to pre-fill.
+        ref_code: String,
+        /// The closest existing link.
+        like: LinkId,
+    },
+    /// Write the shareable report of the analytics range shown to this file.
+    SaveReport(PathBuf),
     /// Open the edit form of a link.
     OpenEditLink(LinkId),
     /// Open the bulk export form for a campaign (or the whole page).
@@ -410,6 +420,8 @@ impl App {
                 self.say(true, format!("The background worker stopped: {why}"));
                 self.worker_stopped.get_or_insert(why);
             }
+            Event::AliasAdded(row) => self.analytics.alias_added(row),
+            Event::AliasRemoved(row) => self.analytics.alias_removed(&row),
         }
     }
 
@@ -440,6 +452,30 @@ impl App {
                     self.dialogs.open_new_link(&self.snap, ref_code);
                 }
             }
+            Action::OpenNewLinkLike { ref_code, like } => {
+                self.tab = Tab::Links;
+                match self.row(like).cloned() {
+                    Some(row) => self.dialogs.open_new_link_like(&self.snap, ref_code, &row),
+                    None => self.dialogs.open_new_link(&self.snap, Some(ref_code)),
+                }
+            }
+            Action::SaveReport(path) => match self.stats_query() {
+                Some(query) => {
+                    let title = self
+                        .snap
+                        .pages
+                        .iter()
+                        .find(|p| Some(PageId(p.id)) == self.snap.page)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default();
+                    self.send(Command::WriteReport(crate::report::ReportRequest {
+                        path,
+                        query,
+                        title,
+                    }));
+                }
+                None => self.say(true, "Choose a valid range before saving a report."),
+            },
             Action::OpenEditLink(id) => {
                 if let Some(row) = self.row(id).cloned() {
                     self.dialogs.open_edit_link(&row);
@@ -535,21 +571,28 @@ impl App {
         self.row(self.selected?)
     }
 
+    /// The query of the analytics screen's choices, or `None` while its
+    /// custom range is invalid. The chart follows the page picker when the
+    /// page has a Page ID; its Instagram events carry the Instagram account
+    /// id instead.
+    fn stats_query(&self) -> Option<crate::stats::StatsQuery> {
+        let page = self
+            .snap
+            .pages
+            .iter()
+            .find(|p| Some(PageId(p.id)) == self.snap.page);
+        let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
+        let ig_id = page.and_then(|p| p.ig_id.clone());
+        let mut q = self.analytics.query(self.tz, page_id.as_deref())?;
+        if q.page_id.is_some() {
+            q.ig_id = ig_id;
+        }
+        Some(q)
+    }
+
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
-            // The chart follows the page picker when the page has a Page ID;
-            // its Instagram events carry the Instagram account id instead.
-            let page = self
-                .snap
-                .pages
-                .iter()
-                .find(|p| Some(PageId(p.id)) == self.snap.page);
-            let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
-            let ig_id = page.and_then(|p| p.ig_id.clone());
-            if let Some(mut q) = self.analytics.query(self.tz, page_id.as_deref()) {
-                if q.page_id.is_some() {
-                    q.ig_id = ig_id;
-                }
+            if let Some(q) = self.stats_query() {
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
