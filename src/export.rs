@@ -775,9 +775,8 @@ fn render_item(
         stage_file(staging, &name, &bytes)?;
         files.push(name);
     }
-    let warnings = crate::qr::warnings_for_forced(&item.url, style, true)?
+    let warnings = crate::qr::module_size_warning(&matrix, style)
         .into_iter()
-        .filter(|w| w.field == "size")
         .map(|w| format!("{}: {w}", item.ref_code))
         .collect();
     Ok(Rendered { files, warnings })

@@ -582,17 +582,23 @@ pub fn warnings_for_forced(
 ) -> Result<Vec<Warning>, QrError> {
     let mut warnings = style.check_forced(force)?;
     let matrix = QrMatrix::for_style(data, style)?;
-    let module_px = Layout::new(&matrix, style, None).module_px;
-    if module_px < MIN_MODULE_PX {
-        warnings.push(Warning::new(
+    warnings.extend(module_size_warning(&matrix, style));
+    Ok(warnings)
+}
+
+/// The warning for modules too small to print and scan in a PNG of `style`,
+/// from an already encoded code (a bulk export does not encode twice).
+pub fn module_size_warning(matrix: &QrMatrix, style: &QrStyle) -> Option<Warning> {
+    let module_px = Layout::new(matrix, style, None).module_px;
+    (module_px < MIN_MODULE_PX).then(|| {
+        Warning::new(
             "size",
             format!(
                 "each module is only {module_px} px ({} modules across); use a larger size, a lower error correction or a shorter ref",
                 matrix.width
             ),
-        ));
-    }
-    Ok(warnings)
+        )
+    })
 }
 
 /// Renders a PNG; returns the encoded bytes.
