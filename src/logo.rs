@@ -246,8 +246,17 @@ fn decode_png(name: &str, bytes: &[u8]) -> Result<RgbaImage, ValidationError> {
         .map_err(|e| invalid("logo", name, format!("is not a readable PNG file ({e})")))
 }
 
+/// Parses an SVG logo. Its `href`s to files are never followed: a logo is
+/// drawn from its own bytes only (embedded `data:` images still work).
 fn parse_svg(bytes: &[u8]) -> Result<resvg::usvg::Tree, resvg::usvg::Error> {
-    resvg::usvg::Tree::from_data(bytes, &resvg::usvg::Options::default())
+    let options = resvg::usvg::Options {
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: resvg::usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..resvg::usvg::Options::default()
+    };
+    resvg::usvg::Tree::from_data(bytes, &options)
 }
 
 /// Scales a decoded PNG to fit a square of `side` pixels, centred.
