@@ -463,4 +463,24 @@ mod tests {
         let e = Logo::from_bytes("a.svg", svg.to_vec(), 0.2, false).unwrap_err();
         assert_eq!(e.field, "logo-share");
     }
+
+    #[test]
+    fn an_svg_logo_never_reads_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let red = dir.path().join("red.svg");
+        std::fs::write(
+            &red,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+        )
+        .unwrap();
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="{}" width="10" height="10"/></svg>"#,
+            red.display()
+        );
+        let logo = Logo::from_bytes("a.svg", svg.into_bytes(), 0.1, false).unwrap();
+        assert!(
+            logo.raster(20).pixels().all(|p| p.0[3] == 0),
+            "nothing drawn"
+        );
+    }
 }
