@@ -13,6 +13,7 @@ pub mod demo;
 pub mod desktop;
 pub mod export;
 pub mod import;
+pub mod logo;
 pub mod messenger;
 pub mod model;
 pub mod print;

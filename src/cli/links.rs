@@ -3,6 +3,7 @@
 use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
+use crate::logo::Logo;
 use crate::model::{NewLink, suggest_ref};
 use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
 use crate::qr::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
@@ -181,6 +182,12 @@ pub(super) struct StyleArgs {
     /// Code only, no caption
     #[arg(long)]
     no_caption: bool,
+    /// A logo in the centre of the code on a light pad, FILE.png or FILE.svg (forces error correction H)
+    #[arg(long, value_name = "FILE")]
+    logo: Option<PathBuf>,
+    /// Share of the code the logo's pad covers, in percent (at most 10 without --force)
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    logo_share: f64,
 }
 
 impl StyleArgs {
@@ -193,9 +200,18 @@ impl StyleArgs {
             fg: Color::parse("fg", &self.fg)?,
             bg: Color::parse("bg", &self.bg)?,
             caption: !self.no_caption,
+            logo: None,
         };
         style.check_forced(force)?;
-        Ok(style)
+        let logo = match &self.logo {
+            Some(path) => Some(std::sync::Arc::new(Logo::load(
+                path,
+                self.logo_share / 100.0,
+                force,
+            )?)),
+            None => None,
+        };
+        Ok(QrStyle { logo, ..style })
     }
 }
 

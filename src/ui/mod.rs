@@ -76,6 +76,8 @@ pub struct UiState {
     pub export_folder: String,
     /// Last bulk export folder.
     pub export_dir: String,
+    /// Logo file for exported codes (empty: none); the worker reads it.
+    pub logo_path: String,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
     /// Warn on the Backend screen when no webhook event arrived for this many minutes.
@@ -103,6 +105,7 @@ impl Default for UiState {
             },
             export_folder: String::new(),
             export_dir: String::new(),
+            logo_path: String::new(),
             auto_sync_mins: 15,
             webhook_quiet_mins: 30,
             show_archived: false,
@@ -411,6 +414,8 @@ impl App {
             Event::Health(result) => self.snap.webhook_health = Some(result),
             Event::Stats(report) => self.report = Some(*report),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
+            Event::QrWritten(path, result) => self.detail.written(path, result),
+            Event::SheetPreview(result) => self.dialogs.sheet_preview(result),
             Event::Stopped(why) => {
                 self.say(true, format!("The background worker stopped: {why}"));
                 self.worker_stopped.get_or_insert(why);
@@ -476,7 +481,10 @@ impl App {
                     self.dialogs.open_edit_link(&row);
                 }
             }
-            Action::OpenBulk(campaign) => self.dialogs.open_bulk(campaign),
+            Action::OpenBulk(campaign) => {
+                let logo = self.detail.logo_path();
+                self.dialogs.open_bulk(campaign, logo.as_deref());
+            }
             Action::ConfirmRemove(id) => {
                 if let Some(row) = self.row(id) {
                     let ref_code = row.link.ref_code.clone();
