@@ -9,7 +9,7 @@
 
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
-use crate::stats::{Change, GroupBy, Report, StatsError, StatsQuery, format_range, previous_range};
+use crate::stats::{Change, GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
 use crate::store::Store;
 use chrono::NaiveDate;
 use krilla::Document;
@@ -105,7 +105,7 @@ pub struct Card {
     pub previous: Option<u64>,
     /// The change against it.
     pub change: Change,
-    /// The card's second line, e.g. `▲ 12% vs 2–31 Oct 2026`.
+    /// The card's second line, e.g. `▲ 12% vs 1–31 Oct`.
     pub change_text: String,
 }
 
@@ -146,7 +146,7 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
             let change_text = match before {
                 // The previous period had referrals, just none of this kind.
                 Some((f, range)) if f[i] == 0 && f[0] > 0 => {
-                    let period = format_range(range.0, range.1);
+                    let period = period_label(range.0, range.1);
                     if values[i] == 0 {
                         change = Change::Same;
                         format!("no change vs {period}")
@@ -154,8 +154,8 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
                         format!("up from 0 in {period}")
                     }
                 }
-                Some((_, range)) => change.describe(range),
-                None => Change::NoPreviousData.describe((NaiveDate::MIN, NaiveDate::MIN)),
+                Some((_, range)) => change.text(&period_label(range.0, range.1)),
+                None => Change::NoPrevious.text(""),
             };
             Card {
                 name,
@@ -193,7 +193,7 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
     };
     let cards = cards(&report, previous.as_ref().map(|(r, d)| (r, *d)));
     let range_text = match dates {
-        Some((f, t)) => format!("{} ({})", format_range(f, t), report.tz),
+        Some((f, t)) => format!("{} ({})", range_words(f, t), report.tz),
         None => format!("no referrals yet ({})", report.tz),
     };
     let mut title = safe_display(title.trim(), LABEL_MAX_CHARS);
@@ -216,6 +216,17 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
         cards,
         report,
     })
+}
+
+/// A range with its year, as a shared report needs: `11–20 Oct 2026`,
+/// `28 Sep – 27 Oct 2026`, `20 Dec 2025 – 18 Jan 2026`.
+pub fn range_words(from: NaiveDate, to: NaiveDate) -> String {
+    use chrono::Datelike;
+    if from.year() == to.year() {
+        format!("{} {}", period_label(from, to), to.year())
+    } else {
+        period_label(from, to)
+    }
 }
 
 /// Makes and writes the report of `request`; returns the file written.
@@ -777,15 +788,15 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "▲ 67% vs 1–10 Oct 2026",
-                "▲ 33% vs 1–10 Oct 2026",
-                "up from 0 in 1–10 Oct 2026",
-                "▼ 100% vs 1–10 Oct 2026"
+                "▲ 67% vs 1–10 Oct",
+                "▲ 33% vs 1–10 Oct",
+                "up from 0 in 1–10 Oct",
+                "▼ 100% vs 1–10 Oct"
             ]
         );
         let nothing = totals(0, 0, 0, 0);
         let c = cards(&now, Some((&nothing, range)));
-        assert!(c.iter().all(|c| c.change == Change::NoPreviousData));
+        assert!(c.iter().all(|c| c.change == Change::NoPrevious));
         assert!(
             c.iter()
                 .all(|c| c.change_text == "no data in the previous period")

@@ -124,6 +124,15 @@ impl GroupBy {
         }
     }
 
+    /// The name of the column that holds the group in tables and CSV files:
+    /// what it groups by ("Link", "Channel"), never "key".
+    pub fn column_name(self) -> &'static str {
+        match self {
+            GroupBy::Kind => "New or returning",
+            other => other.label(),
+        }
+    }
+
     /// The plural noun of the "Other (k …)" row, e.g. `refs`.
     pub fn plural(self) -> &'static str {
         match self {
@@ -139,15 +148,6 @@ impl GroupBy {
 }
 
 impl GroupBy {
-    /// The header of the column that names the groups, in tables and CSV:
-    /// what they group ("Link", "Channel"), never "key".
-    pub fn column_name(self) -> &'static str {
-        match self {
-            GroupBy::Kind => "New or returning",
-            other => other.label(),
-        }
-    }
-
     /// A group's key as people read it: sources and kinds in words (see
     /// [`crate::model::source_label`]); names and refs as they are. JSON
     /// keeps the raw key.
@@ -161,79 +161,6 @@ impl GroupBy {
             },
             _ => key.to_string(),
         }
-    }
-}
-
-/// The period of the same length just before `from`..=`to`: for 1–30 Nov,
-/// 2–31 Oct. `None` when it would start before [`min_query_date`].
-pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    let days = (to - from).num_days().checked_add(1)?;
-    let prev_to = from.pred_opt()?;
-    let prev_from = from.checked_sub_signed(Duration::try_days(days)?)?;
-    (prev_from >= min_query_date()).then_some((prev_from, prev_to))
-}
-
-/// A figure against the same figure in the previous period.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "change", content = "percent")]
-pub enum Change {
-    /// Up by this many percent (rounded).
-    Up(u64),
-    /// Down by this many percent (rounded).
-    Down(u64),
-    /// The same figure.
-    Same,
-    /// The previous period had none, so no percentage means anything.
-    NoPreviousData,
-}
-
-impl Change {
-    /// Compares `current` with `previous`; a previous 0 is
-    /// [`Change::NoPreviousData`], never an infinite percentage.
-    pub fn between(current: u64, previous: u64) -> Self {
-        if previous == 0 {
-            return Change::NoPreviousData;
-        }
-        let (diff, up) = if current >= previous {
-            (current - previous, true)
-        } else {
-            (previous - current, false)
-        };
-        // u128: diff * 100 cannot overflow; rounded half up.
-        let pct = (u128::from(diff) * 100 + u128::from(previous) / 2) / u128::from(previous);
-        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
-        match (pct, up) {
-            (0, _) if diff == 0 => Change::Same,
-            (p, true) => Change::Up(p),
-            (p, false) => Change::Down(p),
-        }
-    }
-
-    /// The card line, e.g. `▲ 12% vs 1–30 Oct 2026`, or `no data in the
-    /// previous period`.
-    pub fn describe(self, previous: (NaiveDate, NaiveDate)) -> String {
-        let period = || format_range(previous.0, previous.1);
-        match self {
-            Change::Up(p) => format!("▲ {p}% vs {}", period()),
-            Change::Down(p) => format!("▼ {p}% vs {}", period()),
-            Change::Same => format!("no change vs {}", period()),
-            Change::NoPreviousData => "no data in the previous period".into(),
-        }
-    }
-}
-
-/// A range as people write it: `1–30 Oct 2026`, `28 Sep – 27 Oct 2026`,
-/// `20 Dec 2025 – 18 Jan 2026`, or one day: `3 Nov 2026`.
-pub fn format_range(from: NaiveDate, to: NaiveDate) -> String {
-    if from == to {
-        return from.format("%-d %b %Y").to_string();
-    }
-    if from.year() == to.year() && from.month() == to.month() {
-        format!("{}–{}", from.format("%-d"), to.format("%-d %b %Y"))
-    } else if from.year() == to.year() {
-        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
-    } else {
-        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
     }
 }
 
@@ -402,6 +329,108 @@ pub fn local_tz() -> Tz {
                 .and_then(|z| z.trim().parse().ok())
         })
         .unwrap_or(Tz::UTC)
+}
+
+/// The period just before the resolved range `from..=to` (local days, both
+/// inclusive) and of the same length, for "change against the previous
+/// period". A range of whole calendar months is compared with as many whole
+/// months before it (1–30 Nov with 1–31 Oct), so month ends line up; any
+/// other range with the same number of days just before it. Days are local,
+/// so a range across a clock change has a previous range of as many days,
+/// not of as many hours. `None` when the range is reversed or the previous
+/// range would start before [`min_query_date`].
+pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    if to < from {
+        return None;
+    }
+    let end = from.pred_opt()?;
+    let start = match whole_months(from, to) {
+        Some(months) => from.checked_sub_months(chrono::Months::new(months))?,
+        None => from.checked_sub_signed(Duration::days((to - from).num_days() + 1))?,
+    };
+    (start >= min_query_date()).then_some((start, end))
+}
+
+/// How many calendar months `from..=to` covers when it starts on a first
+/// and ends on a last day of a month.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<u32> {
+    if from.day() != 1 || to.succ_opt()?.day() != 1 {
+        return None;
+    }
+    let index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    u32::try_from(index(to) - index(from) + 1).ok()
+}
+
+/// A short text for a range of days: `5 Nov`, `1–30 Oct`, `28 Sep – 27 Oct`,
+/// `15 Dec 2025 – 13 Jan 2026` (the year only when the two differ).
+pub fn period_label(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        from.format("%-d %b").to_string()
+    } else if (from.year(), from.month()) == (to.year(), to.month()) {
+        format!("{}–{}", from.day(), to.format("%-d %b"))
+    } else if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+    }
+}
+
+/// The change of a figure against the previous period. A previous figure of
+/// 0 has no percentage (it would be infinite): that is [`Change::NoPrevious`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Higher by this many percent (rounded, half away from zero).
+    Up(u64),
+    /// Lower by this many percent (rounded, half away from zero).
+    Down(u64),
+    /// The same figure.
+    Same,
+    /// The previous period had nothing to compare with.
+    NoPrevious,
+}
+
+impl Change {
+    /// The change from `previous` to `current`.
+    pub fn between(current: u64, previous: u64) -> Self {
+        if previous == 0 {
+            return Change::NoPrevious;
+        }
+        let (diff, up) = if current >= previous {
+            (current - previous, true)
+        } else {
+            (previous - current, false)
+        };
+        if diff == 0 {
+            return Change::Same;
+        }
+        // u128: no overflow for any u64 counts.
+        let pct = (u128::from(diff) * 200 + u128::from(previous)) / (u128::from(previous) * 2);
+        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
+        if up {
+            Change::Up(pct)
+        } else {
+            Change::Down(pct)
+        }
+    }
+
+    /// The card text, e.g. `▲ 12% vs 1–30 Oct`; `previous` names the
+    /// previous period (see [`period_label`]). A change that rounds to 0%
+    /// reads `<1%`, so a change never looks like none.
+    pub fn text(self, previous: &str) -> String {
+        let pct = |p: u64| {
+            if p == 0 {
+                "<1%".to_string()
+            } else {
+                format!("{p}%")
+            }
+        };
+        match self {
+            Change::Up(p) => format!("▲ {} vs {previous}", pct(p)),
+            Change::Down(p) => format!("▼ {} vs {previous}", pct(p)),
+            Change::Same => format!("no change vs {previous}"),
+            Change::NoPrevious => "no data in the previous period".to_string(),
+        }
+    }
 }
 
 /// A stats query.

@@ -238,8 +238,8 @@ fn report_cards_equal_hand_computed_values() {
             ("Returning", 3, Some(1), Change::Up(200)),
         ]
     );
-    assert_eq!(data.cards[0].change_text, "▲ 50% vs 1–10 Oct 2026");
-    assert_eq!(data.cards[2].change_text, "no change vs 1–10 Oct 2026");
+    assert_eq!(data.cards[0].change_text, "▲ 50% vs 1–10 Oct");
+    assert_eq!(data.cards[2].change_text, "no change vs 1–10 Oct");
     assert_eq!(data.range_text, "11–20 Oct 2026 (UTC)");
     // The first ten days have nothing before them: no infinite percentage.
     let mut q = range_query(GroupBy::Link);
@@ -247,7 +247,7 @@ fn report_cards_equal_hand_computed_values() {
     q.to = Some("2026-10-10".parse().unwrap());
     let first = report::build(&store, &q, "").unwrap();
     assert_eq!(first.cards[0].value, 4);
-    assert_eq!(first.cards[0].change, Change::NoPreviousData);
+    assert_eq!(first.cards[0].change, Change::NoPrevious);
     assert_eq!(first.cards[0].change_text, "no data in the previous period");
 }
 
@@ -255,17 +255,22 @@ fn report_cards_equal_hand_computed_values() {
 fn previous_period_and_change_rules() {
     use refboard::stats::previous_range;
     let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    // Whole months compare with whole months; other ranges with as many days.
     assert_eq!(
         previous_range(d("2026-11-01"), d("2026-11-30")),
-        Some((d("2026-10-02"), d("2026-10-31")))
+        Some((d("2026-10-01"), d("2026-10-31")))
+    );
+    assert_eq!(
+        previous_range(d("2026-10-11"), d("2026-10-20")),
+        Some((d("2026-10-01"), d("2026-10-10")))
     );
     assert_eq!(
         previous_range(d("2026-03-01"), d("2026-03-01")),
         Some((d("2026-02-28"), d("2026-02-28")))
     );
     assert_eq!(previous_range(d("2004-01-01"), d("2004-01-10")), None);
-    assert_eq!(Change::between(5, 0), Change::NoPreviousData);
-    assert_eq!(Change::between(0, 0), Change::NoPreviousData);
+    assert_eq!(Change::between(5, 0), Change::NoPrevious);
+    assert_eq!(Change::between(0, 0), Change::NoPrevious);
     assert_eq!(Change::between(0, 4), Change::Down(100));
     assert_eq!(Change::between(u64::MAX, 1), Change::Up(u64::MAX));
     assert_eq!(Change::between(3, 2), Change::Up(50));
@@ -553,19 +558,15 @@ fn cli_report_html_names_the_range_shows_the_cards_and_escapes_refs() {
             (
                 "Referrals".to_string(),
                 "7".to_string(),
-                "▲ 75% vs 1–10 Oct 2026".to_string()
+                "▲ 75% vs 1–10 Oct".to_string()
             ),
             (
                 "Unique people".into(),
                 "5".into(),
-                "▲ 67% vs 1–10 Oct 2026".into()
+                "▲ 67% vs 1–10 Oct".into()
             ),
-            ("New".into(), "4".into(), "▲ 33% vs 1–10 Oct 2026".into()),
-            (
-                "Returning".into(),
-                "3".into(),
-                "▲ 200% vs 1–10 Oct 2026".into()
-            ),
+            ("New".into(), "4".into(), "▲ 33% vs 1–10 Oct".into()),
+            ("Returning".into(), "3".into(), "▲ 200% vs 1–10 Oct".into()),
         ]
     );
     assert!(html.contains("<svg"), "the chart");

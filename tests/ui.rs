@@ -1315,7 +1315,7 @@ fn save_report_writes_the_range_shown() {
         range.1.parse::<chrono::NaiveDate>().unwrap(),
     );
     assert!(
-        html.contains(&refboard::stats::format_range(from, to)),
+        html.contains(&refboard::report::range_words(from, to)),
         "names the range"
     );
     assert!(
