@@ -19,12 +19,14 @@
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
-    LinkFilter, PERIOD_MS, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError, for_each_slot,
+    DAY_MS, LinkFilter, PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError,
+    decode_people, for_each_slot,
 };
+use roaring::RoaringBitmap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -80,11 +82,15 @@ pub enum GroupBy {
     Kind,
     /// Page.
     Page,
+    /// Ad, for ad referrals: its title, else its id ("(not an ad)" otherwise).
+    Ad,
+    /// Platform: Messenger or Instagram.
+    Platform,
 }
 
 impl GroupBy {
     /// Every grouping, in menu order.
-    pub const ALL: [GroupBy; 7] = [
+    pub const ALL: [GroupBy; 9] = [
         GroupBy::Link,
         GroupBy::Ref,
         GroupBy::Channel,
@@ -92,6 +98,8 @@ impl GroupBy {
         GroupBy::Source,
         GroupBy::Kind,
         GroupBy::Page,
+        GroupBy::Ad,
+        GroupBy::Platform,
     ];
 
     /// The name used on the command line and in JSON, e.g. `link`.
@@ -104,6 +112,8 @@ impl GroupBy {
             GroupBy::Source => "source",
             GroupBy::Kind => "kind",
             GroupBy::Page => "page",
+            GroupBy::Ad => "ad",
+            GroupBy::Platform => "platform",
         }
     }
 
@@ -117,6 +127,17 @@ impl GroupBy {
             GroupBy::Source => "Source",
             GroupBy::Kind => "New vs returning",
             GroupBy::Page => "Page",
+            GroupBy::Ad => "Ad",
+            GroupBy::Platform => "Platform",
+        }
+    }
+
+    /// The name of the column that holds the group in tables and CSV files:
+    /// what it groups by ("Link", "Channel"), never "key".
+    pub fn column_name(self) -> &'static str {
+        match self {
+            GroupBy::Kind => "New or returning",
+            other => other.label(),
         }
     }
 
@@ -130,6 +151,8 @@ impl GroupBy {
             GroupBy::Source => "sources",
             GroupBy::Kind => "kinds",
             GroupBy::Page => "pages",
+            GroupBy::Ad => "ads",
+            GroupBy::Platform => "platforms",
         }
     }
 }
@@ -151,7 +174,7 @@ impl FromStr for GroupBy {
                 invalid(
                     "by",
                     s,
-                    "use link, ref, channel, campaign, source, kind or page",
+                    "use link, ref, channel, campaign, source, kind, page, ad or platform",
                 )
             })
     }
@@ -511,6 +534,49 @@ pub struct Report {
     pub untracked_offset: usize,
     /// One page of refs without a link, most referrals first.
     pub untracked_refs: Vec<UntrackedRef>,
+    /// Whether unique people were counted. The dashboard first gets a report
+    /// without them (drawn at once), then the same report with them.
+    #[serde(skip)]
+    pub unique_people_counted: bool,
+}
+
+/// The header of the group table as CSV (the dashboard's export): the group
+/// column named by what it groups, the counts, then the range and zone
+/// columns that [`range_cells`] fills on every row.
+pub fn table_csv_header(by: GroupBy) -> Vec<String> {
+    [
+        by.column_name(),
+        "Referrals",
+        "Unique people",
+        "New",
+        "Returning",
+    ]
+    .into_iter()
+    .chain(RANGE_COLUMNS)
+    .map(String::from)
+    .collect()
+}
+
+/// The header of the series as CSV (`stats --csv`): one row per group and bucket.
+pub fn series_csv_header(by: GroupBy) -> Vec<String> {
+    [by.column_name(), "Bucket", "Referrals", "New", "Returning"]
+        .into_iter()
+        .chain(RANGE_COLUMNS)
+        .map(String::from)
+        .collect()
+}
+
+/// Range and zone columns closing every stats CSV row, so a row read on
+/// its own still says what it covers.
+const RANGE_COLUMNS: [&str; 3] = ["From", "To", "Time zone"];
+
+/// The cells under [`RANGE_COLUMNS`]: first day, last day, zone name.
+pub fn range_cells(report: &Report) -> [String; 3] {
+    [
+        report.from.clone().unwrap_or_default(),
+        report.to.clone().unwrap_or_default(),
+        report.tz.clone(),
+    ]
 }
 
 /// What a (page, ref) pair maps to.
@@ -582,6 +648,19 @@ impl Links {
 /// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
 pub const NO_REF_LABEL: &str = "(no ref)";
 
+/// How referrals that came from no ad are shown when grouping by ad.
+pub const NOT_AN_AD_LABEL: &str = "(not an ad)";
+
+/// The name people know a stored platform by ("Messenger", "Instagram");
+/// an unknown one is shown as stored.
+pub fn platform_label(platform: &str) -> String {
+    match platform {
+        "messenger" => "Messenger".into(),
+        "instagram" => "Instagram".into(),
+        other => none_label(other),
+    }
+}
+
 /// A group's identity: its text, and whether it stands for "no ref" (so a
 /// literal ref "(no ref)", an empty ref and no ref are three groups).
 type GroupKey = (String, bool);
@@ -600,10 +679,14 @@ fn group_key(
     by: GroupBy,
     links: &Links,
     link: Option<&LinkInfo>,
-    page_id: &str,
-    ref_code: Option<&str>,
-    source: &str,
+    row: &RowKey<'_>,
 ) -> Option<GroupKey> {
+    let RowKey {
+        page_id,
+        ref_code,
+        source,
+        ..
+    } = *row;
     let text = match by {
         GroupBy::Link => link.map(|l| l.ref_code.clone())?,
         GroupBy::Ref => match ref_code {
@@ -619,6 +702,9 @@ fn group_key(
             .get(page_id)
             .cloned()
             .unwrap_or_else(|| page_id.to_string()),
+        GroupBy::Ad if row.ad.is_empty() => NOT_AN_AD_LABEL.to_string(),
+        GroupBy::Ad => row.ad.to_string(),
+        GroupBy::Platform => platform_label(row.platform),
     };
     Some((text, false))
 }
@@ -870,14 +956,14 @@ fn scan_rollups<T: Copy>(
     span: &Span,
     page_filter: Option<PageFilter<'_>>,
     table: &BucketTable,
-    mut row: impl FnMut(&str, Option<&str>, &str) -> T,
+    mut row: impl FnMut(&RowKey<'_>) -> T,
     mut cell: impl FnMut(T, usize, u64, u64),
 ) -> Result<(), StoreError> {
     let (first, last) = span.periods();
     // Rows come in period order, so one cached period table is enough.
     let mut cached: Option<(i64, Vec<u32>)> = None;
-    store.for_each_rollup(first, last, |period, page_id, ref_code, source, slots| {
-        if page_filter.is_some_and(|p| !p.matches(page_id)) {
+    store.for_each_rollup(first, last, |period, key, slots| {
+        if page_filter.is_some_and(|p| !p.matches(key.page_id)) {
             return;
         }
         if cached.as_ref().is_none_or(|(p, _)| *p != period) {
@@ -886,7 +972,7 @@ fn scan_rollups<T: Copy>(
         let Some((_, slot_bucket)) = cached.as_ref() else {
             return;
         };
-        let target = row(page_id, ref_code, source);
+        let target = row(key);
         for_each_slot(slots, |slot, new, ret| {
             if let Some(&b) = slot_bucket.get(slot)
                 && b != u32::MAX
@@ -946,22 +1032,34 @@ impl<'a> Resolver<'a> {
         self.group_keys.len() - 1
     }
 
-    fn target(&mut self, page_id: &str, ref_code: Option<&str>, source: &str) -> Target {
+    fn target(&mut self, key: &RowKey<'_>) -> Target {
+        let RowKey {
+            page_id, ref_code, ..
+        } = *key;
         self.key_buf.clear();
         // "\0N" for no ref, "\0R" before a ref: an empty ref stays apart.
         let (mark, r) = match ref_code {
             None => ("\0N", ""),
             Some(r) => ("\0R", r),
         };
-        for part in [page_id, mark, r, "\0", source] {
+        for part in [
+            page_id,
+            mark,
+            r,
+            "\0",
+            key.source,
+            "\0",
+            key.platform,
+            "\0",
+            key.ad,
+        ] {
             self.key_buf.push_str(part);
         }
         if let Some(t) = self.cache.get(self.key_buf.as_str()) {
             return *t;
         }
         let link = ref_code.and_then(|r| self.links.find(page_id, r));
-        let group =
-            group_key(self.by, self.links, link, page_id, ref_code, source).map(|k| self.group(k));
+        let group = group_key(self.by, self.links, link, key).map(|k| self.group(k));
         let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
             let k = (r.to_string(), page_id.to_string());
             match self.untracked_index.get(&k) {
@@ -1016,7 +1114,7 @@ fn aggregate(
         span,
         q.page_filter(),
         table,
-        |page, r, source| resolver.target(page, r, source),
+        |key| resolver.target(key),
         |t, b, new, ret| {
             agg.totals.new += new;
             agg.totals.returning += ret;
@@ -1089,7 +1187,7 @@ fn build_series(
         span,
         q.page_filter(),
         table,
-        |page, r, source| resolver.target(page, r, source).group,
+        |key| resolver.target(key).group,
         |group, b, new, ret| {
             if kind_split {
                 for (g, (n, r)) in [(0usize, (new, 0)), (1, (0, ret))] {
@@ -1139,22 +1237,26 @@ fn pick_series(
     out
 }
 
-/// A person's id as 16 bytes: stored senders are 32 hex characters; any
-/// other form is hashed, so sets of people stay small.
-fn person_key(sender: &str) -> u128 {
-    if sender.len() == 32
-        && let Ok(v) = u128::from_str_radix(sender, 16)
-    {
-        return v;
+/// Where the person index answers a range: the whole UTC days inside
+/// `[from_ms, to_ms)` (start inclusive, end exclusive) and the partial days
+/// at its two edges, read from raw events. A range inside one UTC day is all edge.
+fn split_days(from_ms: i64, to_ms: i64) -> (Option<(i64, i64)>, [(i64, i64); 2]) {
+    let first = from_ms
+        .div_euclid(DAY_MS)
+        .saturating_add(i64::from(from_ms.rem_euclid(DAY_MS) != 0));
+    let end = to_ms.div_euclid(DAY_MS);
+    if first < end {
+        let (lo, hi) = (first.saturating_mul(DAY_MS), end.saturating_mul(DAY_MS));
+        (Some((first, end)), [(from_ms, lo), (hi, to_ms)])
+    } else {
+        (None, [(from_ms, to_ms), (to_ms, to_ms)])
     }
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(sender.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    u128::from_le_bytes(b)
 }
 
-/// Step 4: distinct people overall and per shown series (the last is Other).
+/// Step 4: distinct people overall and per shown series (the last is
+/// Other), exact, from the person index (see `store::people`): per-day sets
+/// for the whole UTC days of the range, raw events for its edges, united
+/// per series in memory. Memory follows people and series, not events.
 fn unique_people(
     store: &Store,
     q: &StatsQuery,
@@ -1163,29 +1265,63 @@ fn unique_people(
     slot_of: &[Option<usize>],
     series_count: usize,
 ) -> Result<(u64, Vec<u64>), StoreError> {
-    let (page_id, ig_id) = (q.page_id.as_deref(), q.ig_id.as_deref());
-    let total = store.count_people(span.from_ms, span.to_ms, page_id, ig_id)?;
-    let mut sets: Vec<HashSet<u128>> = vec![HashSet::new(); series_count];
+    let mut sets = vec![RoaringBitmap::new(); series_count];
+    // People only in rows that belong to no group (untracked refs by link):
+    // they count in the total.
+    let mut rest = RoaringBitmap::new();
     let other = series_count.saturating_sub(1);
-    store.for_each_person(span.from_ms, span.to_ms, page_id, ig_id, |row| {
-        let group = match q.by {
-            GroupBy::Kind => Kind::parse(&row.kind).map(|k| match k {
+    let filter = q.page_filter();
+    let by_kind = q.by == GroupBy::Kind;
+    let mut place = |key: &RowKey<'_>, kind: Kind| -> Option<usize> {
+        let group = if by_kind {
+            Some(match kind {
                 Kind::New => 0,
                 Kind::Returning => 1,
-            }),
-            _ => {
-                resolver
-                    .target(&row.page_id, row.ref_code.as_deref(), &row.source)
-                    .group
-            }
+            })
+        } else {
+            resolver.target(key).group
         };
-        let Some(g) = group else { return };
-        let s = slot_of.get(g).copied().flatten().unwrap_or(other);
-        if let Some(set) = sets.get_mut(s) {
-            set.insert(person_key(&row.sender));
+        group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other))
+    };
+    let (days, edges) = split_days(span.from_ms, span.to_ms);
+    if let Some((first, end)) = days {
+        let mut damaged = None;
+        store.for_each_people_day(first, end, |_, key, kind, blob| {
+            if filter.is_some_and(|p| !p.matches(key.page_id)) {
+                return;
+            }
+            let people = match decode_people(blob) {
+                Ok(p) => p,
+                Err(e) => {
+                    damaged.get_or_insert(e);
+                    return;
+                }
+            };
+            match place(key, kind).and_then(|s| sets.get_mut(s)) {
+                Some(set) => *set |= people,
+                None => rest |= people,
+            }
+        })?;
+        if let Some(e) = damaged {
+            return Err(e);
         }
-    })?;
-    Ok((total, sets.iter().map(|s| s.len() as u64).collect()))
+    }
+    for (lo, hi) in edges {
+        store.for_each_event_person(lo, hi, |key, kind, n| {
+            if filter.is_some_and(|p| !p.matches(key.page_id)) {
+                return;
+            }
+            match place(key, kind).and_then(|s| sets.get_mut(s)) {
+                Some(set) => set.insert(n),
+                None => rest.insert(n),
+            };
+        })?;
+    }
+    let counts = sets.iter().map(RoaringBitmap::len).collect();
+    for set in &sets {
+        rest |= set;
+    }
+    Ok((rest.len(), counts))
 }
 
 /// Runs a stats query against the store.
@@ -1336,6 +1472,7 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
         untracked_total,
         untracked_offset: q.untracked_offset,
         untracked_refs,
+        unique_people_counted: q.unique_people,
     }
 }
 
@@ -1352,6 +1489,7 @@ fn empty_report(q: &StatsQuery) -> Report {
         untracked_total: 0,
         untracked_offset: q.untracked_offset,
         untracked_refs: Vec::new(),
+        unique_people_counted: q.unique_people,
     }
 }
 

@@ -826,6 +826,7 @@ fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Repor
                 referrals: (total - i) as u64,
             })
             .collect(),
+        unique_people_counted: true,
     }
 }
 

@@ -8,14 +8,16 @@ mod catalog;
 mod events;
 mod links;
 mod pages;
+mod people;
 mod schema;
 
 pub use events::{
-    PERIOD_MS, PersonRow, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, decode_slots,
-    for_each_slot,
+    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key,
+    decode_slots, for_each_slot,
 };
+pub use people::{DAY_MS, decode as decode_people};
 pub use links::{LinkFilter, LinkRow};
-pub use schema::{SCHEMA_VERSION, migrate_with};
+pub use schema::{SCHEMA_VERSION, migrate_with, migrations_before_person_index};
 
 use crate::model::ValidationError;
 use rusqlite::{Connection, OptionalExtension};
