@@ -19,8 +19,8 @@
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
-    DAY_MS, LinkFilter, PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError,
-    decode_people, for_each_slot,
+    DAY_MS, Dim, LinkFilter, PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SPANS_DAYS, Store,
+    StoreError, decode_people, for_each_slot,
 };
 use roaring::RoaringBitmap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
@@ -1253,10 +1253,62 @@ fn split_days(from_ms: i64, to_ms: i64) -> (Option<(i64, i64)>, [(i64, i64); 2])
     }
 }
 
+/// The kept sets that cover whole UTC days `first..end` exactly, as
+/// (span in days, first start, end start): the whole weeks inside, then
+/// the days before and after them.
+fn index_blocks(first: i64, end: i64) -> Vec<(i64, i64, i64)> {
+    let week = SPANS_DAYS[1];
+    let week_first = first.saturating_add((week - first.rem_euclid(week)) % week);
+    let week_end = end - end.rem_euclid(week);
+    if week_first < week_end {
+        vec![
+            (week, week_first, week_end),
+            (1, first, week_first),
+            (1, week_end, end),
+        ]
+    } else {
+        vec![(1, first, end)]
+    }
+}
+
+/// The person-index dimension whose values tell a grouping's groups apart.
+fn index_dim(by: GroupBy) -> Dim {
+    match by {
+        GroupBy::Source => Dim::Source,
+        GroupBy::Kind => Dim::Kind,
+        GroupBy::Platform => Dim::Platform,
+        GroupBy::Ad => Dim::Ad,
+        GroupBy::Link | GroupBy::Ref | GroupBy::Channel | GroupBy::Campaign | GroupBy::Page => {
+            Dim::Ref
+        }
+    }
+}
+
+/// A set's row key as the resolver reads it: only the dimension's field is
+/// known, which is all its grouping looks at.
+fn set_key<'a>(dim: Dim, page_id: &'a str, value: Option<&'a str>) -> RowKey<'a> {
+    let text = value.unwrap_or_default();
+    let mut key = RowKey {
+        page_id,
+        ref_code: None,
+        source: "",
+        platform: "",
+        ad: "",
+    };
+    match dim {
+        Dim::Ref => key.ref_code = value,
+        Dim::Source => key.source = text,
+        Dim::Platform => key.platform = text,
+        Dim::Ad => key.ad = text,
+        Dim::Kind => {}
+    }
+    key
+}
+
 /// Step 4: distinct people overall and per shown series (the last is
-/// Other), exact, from the person index (see `store::people`): per-day sets
-/// for the whole UTC days of the range, raw events for its edges, united
-/// per series in memory. Memory follows people and series, not events.
+/// Other), exact, from the person index (see `store::people`): the sets of
+/// the whole UTC weeks and days of the range, raw events for its edges,
+/// united per series in memory. Memory follows people and series, not events.
 fn unique_people(
     store: &Store,
     q: &StatsQuery,
@@ -1284,10 +1336,12 @@ fn unique_people(
         group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other))
     };
     let (days, edges) = split_days(span.from_ms, span.to_ms);
-    if let Some((first, end)) = days {
+    let dim = index_dim(q.by);
+    let blocks = days.map_or_else(Vec::new, |(first, end)| index_blocks(first, end));
+    for (span_days, lo, hi) in blocks {
         let mut damaged = None;
-        store.for_each_people_day(first, end, |_, key, kind, blob| {
-            if filter.is_some_and(|p| !p.matches(key.page_id)) {
+        store.for_each_people_set(dim, span_days, lo, hi, |page_id, value, blob| {
+            if filter.is_some_and(|p| !p.matches(page_id)) {
                 return;
             }
             let people = match decode_people(blob) {
@@ -1297,7 +1351,8 @@ fn unique_people(
                     return;
                 }
             };
-            match place(key, kind).and_then(|s| sets.get_mut(s)) {
+            let kind = Kind::parse(value.unwrap_or_default()).unwrap_or(Kind::New);
+            match place(&set_key(dim, page_id, value), kind).and_then(|s| sets.get_mut(s)) {
                 Some(set) => *set |= people,
                 None => rest |= people,
             }

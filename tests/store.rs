@@ -241,7 +241,7 @@ fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
     // before them wrote.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE people_day; DROP TABLE persons; DROP TABLE referral_rollup;
+        "DROP TABLE people_index; DROP TABLE persons; DROP TABLE referral_rollup;
          CREATE TABLE referral_rollup (period INTEGER NOT NULL, page_id TEXT NOT NULL,
             has_ref INTEGER NOT NULL, ref TEXT NOT NULL, source TEXT NOT NULL,
             slots BLOB NOT NULL, PRIMARY KEY (period, page_id, has_ref, ref, source)) WITHOUT ROWID;

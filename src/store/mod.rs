@@ -15,7 +15,7 @@ pub use events::{
     PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key,
     decode_slots, for_each_slot,
 };
-pub use people::{DAY_MS, decode as decode_people};
+pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
 pub use links::{LinkFilter, LinkRow};
 pub use schema::{SCHEMA_VERSION, migrate_with, migrations_before_person_index};
 

@@ -1,15 +1,15 @@
 //! The person index: exact unique people without reading raw events.
 //!
 //! Each distinct `sender_hash` gets a dense number (`persons.n`). For each
-//! UTC day and (page, ref, source, kind, platform, ad), `people_day.people`
-//! holds the numbers of the people seen as a serialised roaring bitmap. Both
-//! are written in the transaction that stores the events, so they can never
-//! disagree with `referral_events`.
+//! UTC day and 7-day UTC week, page, and value of each [`Dim`], a row of
+//! `people_index` holds the numbers of the people seen, as a serialised
+//! roaring bitmap. Both are written in the transaction that stores the
+//! events, so they can never disagree with `referral_events`.
 //!
-//! A query over local days unions the bitmaps of the whole UTC days inside
-//! the range and reads raw events only for the two partial UTC days at its
-//! edges (a zone offset is less than a day), see [`crate::stats`]. Sets are
-//! exact: no sketch, no sampling. See docs/person-index.md.
+//! A query over local days unites the sets of the whole UTC weeks and days
+//! inside the range and reads raw events only for the two partial UTC days
+//! at its edges (a zone offset is less than a day), see [`crate::stats`].
+//! Sets are exact: no sketch, no sampling. See docs/person-index.md.
 
 use super::events::{Fact, RowKey};
 use super::{Store, StoreError};
@@ -18,53 +18,104 @@ use roaring::RoaringBitmap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 
-/// Length of one person-index row: one UTC day.
+/// One UTC day, in ms.
 pub const DAY_MS: i64 = 86_400_000;
+/// The spans, in UTC days, that sets are kept for: days, and 7-day weeks
+/// starting on a day number divisible by 7 (a Thursday, like rollup periods).
+pub const SPANS_DAYS: [i64; 2] = [1, 7];
 
-/// (day, page, ref or `None`, source, kind, platform, ad).
-type DayKey = (i64, String, Option<String>, String, Kind, String, String);
+/// A dimension of the person index: what a set's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// The ref (`None`: no ref); with the page it gives link, ref, channel,
+    /// campaign and page.
+    Ref,
+    /// `source` as sent ("" when none).
+    Source,
+    /// `new` or `returning`.
+    Kind,
+    /// `messenger` or `instagram`.
+    Platform,
+    /// Ad title, else ad id ("" when not an ad).
+    Ad,
+}
 
-/// People to add to the index, per row, gathered for one transaction.
+impl Dim {
+    /// Every dimension, each kept for every event.
+    pub const ALL: [Dim; 5] = [Dim::Ref, Dim::Source, Dim::Kind, Dim::Platform, Dim::Ad];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dim::Ref => "ref",
+            Dim::Source => "source",
+            Dim::Kind => "kind",
+            Dim::Platform => "platform",
+            Dim::Ad => "ad",
+        }
+    }
+
+    /// The fact's value in this dimension.
+    fn value<'a>(self, f: &Fact<'a>) -> Option<&'a str> {
+        match self {
+            Dim::Ref => f.key.ref_code,
+            Dim::Source => Some(f.key.source),
+            Dim::Kind => Some(f.kind.as_str()),
+            Dim::Platform => Some(f.key.platform),
+            Dim::Ad => Some(f.key.ad),
+        }
+    }
+}
+
+/// (dim, span in days, first day, page, value or `None`).
+type SetKey = (Dim, i64, i64, String, Option<String>);
+
+/// People to add to the index, per set, gathered for one transaction.
 #[derive(Default)]
 pub(super) struct PeopleDelta {
-    rows: HashMap<DayKey, RoaringBitmap>,
+    rows: HashMap<SetKey, RoaringBitmap>,
 }
 
 impl PeopleDelta {
-    /// Records person `n` for the fact's day and key.
+    /// Records person `n` in every set the fact belongs to: each dimension,
+    /// for its day and its week.
     pub(super) fn add(&mut self, f: &Fact<'_>, n: u32) {
-        let key = (
-            f.ts_ms.div_euclid(DAY_MS),
-            f.key.page_id.to_string(),
-            f.key.ref_code.map(str::to_string),
-            f.key.source.to_string(),
-            f.kind,
-            f.key.platform.to_string(),
-            f.key.ad.to_string(),
-        );
-        self.rows.entry(key).or_default().insert(n);
+        let day = f.ts_ms.div_euclid(DAY_MS);
+        for dim in Dim::ALL {
+            let value = dim.value(f);
+            for span in SPANS_DAYS {
+                let start = day - day.rem_euclid(span);
+                let key = (
+                    dim,
+                    span,
+                    start,
+                    f.key.page_id.to_string(),
+                    value.map(str::to_string),
+                );
+                self.rows.entry(key).or_default().insert(n);
+            }
+        }
     }
 
-    /// Merges the gathered people into `people_day` (read, union, write).
+    /// Merges the gathered people into `people_index` (read, union, write).
     pub(super) fn write(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
         let mut read = tx.prepare_cached(
-            "SELECT people FROM people_day WHERE day = ?1 AND page_id = ?2 AND has_ref = ?3
-             AND ref = ?4 AND source = ?5 AND kind = ?6 AND platform = ?7 AND ad = ?8",
+            "SELECT people FROM people_index WHERE dim = ?1 AND span = ?2 AND start = ?3
+             AND page_id = ?4 AND has_value = ?5 AND value = ?6",
         )?;
         let mut write = tx.prepare_cached(
-            "INSERT OR REPLACE INTO people_day
-                (day, page_id, has_ref, ref, source, kind, platform, ad, people)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT OR REPLACE INTO people_index
+                (dim, span, start, page_id, has_value, value, people)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut buf = Vec::new();
-        for ((day, page, r, source, kind, platform, ad), mut add) in self.rows {
-            let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
-            let kind = kind_number(kind);
+        for ((dim, span, start, page, value), mut add) in self.rows {
+            let (has_value, value) = (value.is_some(), value.unwrap_or_default());
+            let dim = dim.as_str();
             let current: Option<Vec<u8>> = read
-                .query_row(
-                    params![day, page, has_ref, r, source, kind, platform, ad],
-                    |row| row.get(0),
-                )
+                .query_row(params![dim, span, start, page, has_value, value], |row| {
+                    row.get(0)
+                })
                 .optional()?;
             if let Some(blob) = current {
                 add |= decode(&blob)?;
@@ -72,19 +123,9 @@ impl PeopleDelta {
             buf.clear();
             add.serialize_into(&mut buf)
                 .map_err(|e| internal(&format!("cannot encode a set of people: {e}")))?;
-            write.execute(params![
-                day, page, has_ref, r, source, kind, platform, ad, buf
-            ])?;
+            write.execute(params![dim, span, start, page, has_value, value, buf])?;
         }
         Ok(())
-    }
-}
-
-/// The stored number of a kind (0 new, 1 returning).
-fn kind_number(kind: Kind) -> i64 {
-    match kind {
-        Kind::New => 0,
-        Kind::Returning => 1,
     }
 }
 
@@ -157,7 +198,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
     let mut rows = stmt.query([])?;
     let mut rollups = super::events::RollupDelta::default();
     let mut people = PeopleDelta::default();
-    let (mut period, mut day) = (None, None);
+    let (mut period, mut week) = (None, None);
     while let Some(r) = rows.next()? {
         let ts_ms: i64 = r.get(0)?;
         let page: String = r.get(1)?;
@@ -173,11 +214,12 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
             std::mem::take(&mut rollups).write(tx)?;
         }
         period = Some(this_period);
-        let this_day = ts_ms.div_euclid(DAY_MS);
-        if day.is_some_and(|d| d != this_day) {
+        // One week of sets in memory at a time (day sets end with it).
+        let this_week = ts_ms.div_euclid(DAY_MS * 7);
+        if week.is_some_and(|w| w != this_week) {
             std::mem::take(&mut people).write(tx)?;
         }
-        day = Some(this_day);
+        week = Some(this_week);
         let fact = Fact {
             ts_ms,
             kind,
@@ -202,34 +244,30 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
 }
 
 impl Store {
-    /// Calls `f(day, key, kind, people)` for each person-index row of UTC
-    /// days `from_day..to_day` (end exclusive), borrowing the blob.
-    pub fn for_each_people_day(
+    /// Calls `f(page_id, value, people)` for each set of `dim` kept for
+    /// `span_days` whose first UTC day is in `from_day..to_day`, borrowing
+    /// the blob.
+    pub fn for_each_people_set(
         &self,
+        dim: Dim,
+        span_days: i64,
         from_day: i64,
         to_day: i64,
-        mut f: impl FnMut(i64, &RowKey<'_>, Kind, &[u8]),
+        mut f: impl FnMut(&str, Option<&str>, &[u8]),
     ) -> Result<(), StoreError> {
+        if from_day >= to_day {
+            return Ok(());
+        }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT day, page_id, has_ref, ref, source, kind, platform, ad, people
-             FROM people_day WHERE day >= ?1 AND day < ?2",
+            "SELECT page_id, has_value, value, people FROM people_index
+             WHERE dim = ?1 AND span = ?2 AND start >= ?3 AND start < ?4",
         )?;
-        let mut rows = stmt.query(params![from_day, to_day])?;
+        let mut rows = stmt.query(params![dim.as_str(), span_days, from_day, to_day])?;
         while let Some(r) = rows.next()? {
-            let day: i64 = r.get(0)?;
-            let has_ref: bool = r.get(2)?;
-            let kind: i64 = r.get(5)?;
             let text = move |i: usize| r.get_ref(i)?.as_str().map_err(rusqlite::Error::from);
-            let key = RowKey {
-                page_id: text(1)?,
-                ref_code: has_ref.then_some(text(3)?),
-                source: text(4)?,
-                platform: text(6)?,
-                ad: text(7)?,
-            };
-            let blob = r.get_ref(8)?.as_blob().map_err(rusqlite::Error::from)?;
-            let kind = if kind == 0 { Kind::New } else { Kind::Returning };
-            f(day, &key, kind, blob);
+            let has_value: bool = r.get(1)?;
+            let blob = r.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
+            f(text(0)?, has_value.then_some(text(2)?), blob);
         }
         Ok(())
     }

@@ -132,28 +132,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX pages_ig_id ON pages(ig_id);
     "#,
     // 5 (the person index, issue #10 items 7 and 11): a dense number per
-    // person, and per UTC day and (page, ref, source, kind, platform, ad) the
-    // set of people as a roaring bitmap, so that exact unique people over a
-    // year union a few thousand small sets instead of reading raw events.
-    // Rollups gain platform and ad in their key (group by ad or platform).
-    // Both are rebuilt from the events in this same transaction
-    // (`people::backfill`, run by `migrate` when it finds the flag).
+    // person, and the set of people (a roaring bitmap) per UTC day and per
+    // 7-day UTC week, for each value of each dimension a grouping needs:
+    // `ref` (links, refs, channels, campaigns and pages follow from page and
+    // ref), `source`, `kind`, `platform` and `ad`. Exact unique people over a
+    // year then unite a few thousand small sets instead of reading raw
+    // events. Rollups gain platform and ad in their key (group by ad or
+    // platform). Both are rebuilt from the events in this same transaction
+    // (`people::backfill_if_flagged`, run by `migrate` when it finds the flag).
     r#"
     CREATE TABLE persons (
         n     INTEGER PRIMARY KEY,
         hash  TEXT NOT NULL UNIQUE
     );
-    CREATE TABLE people_day (
-        day       INTEGER NOT NULL,
-        page_id   TEXT NOT NULL,
-        has_ref   INTEGER NOT NULL,
-        ref       TEXT NOT NULL,
-        source    TEXT NOT NULL,
-        kind      INTEGER NOT NULL,
-        platform  TEXT NOT NULL,
-        ad        TEXT NOT NULL,
-        people    BLOB NOT NULL,
-        PRIMARY KEY (day, page_id, has_ref, ref, source, kind, platform, ad)
+    CREATE TABLE people_index (
+        dim        TEXT NOT NULL,
+        span       INTEGER NOT NULL,
+        start      INTEGER NOT NULL,
+        page_id    TEXT NOT NULL,
+        has_value  INTEGER NOT NULL,
+        value      TEXT NOT NULL,
+        people     BLOB NOT NULL,
+        PRIMARY KEY (dim, span, start, page_id, has_value, value)
     ) WITHOUT ROWID;
     DROP TABLE referral_rollup;
     CREATE TABLE referral_rollup (
