@@ -6,8 +6,9 @@
 //! cargo bench --bench uniques
 //! REFBOARD_BENCH_SCALE=0.1 cargo bench --profile dev --bench uniques   # 1,000,000 events
 //! ```
-//! The store (200 links, 200,000 people, 365 days, the events of
-//! `benches/pipeline.rs`) is built once and cached under `target/tmp/`.
+//! The store (200 links, 200,000 people, events uniform over 365 days, as
+//! in `benches/pipeline.rs`, ingested in time order as a sync delivers
+//! them) is built once and cached under `target/tmp/`.
 //! Reported: the median of the stats query with unique people (in-process),
 //! the same query without them (rollups only), the baseline, and the peak
 //! memory (`wait4`'s `ru_maxrss`) and time of the CLI child
@@ -32,12 +33,16 @@ fn scale() -> f64 {
         .unwrap_or(1.0)
 }
 
-/// `n` events over 200 links and 365 days from 200,000 people.
-fn events(n: usize, seed: u64) -> Vec<ReferralEvent> {
+/// `n` events over 200 links from 200,000 people, at times drawn between
+/// `from_ms` and `to_ms`, in time order (as a sync delivers them).
+fn events(n: usize, seed: u64, from_ms: i64, to_ms: i64) -> Vec<ReferralEvent> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    (0..n)
-        .map(|i| {
-            let ts = START_MS + rng.i64(0..365 * DAY_MS);
+    let mut times: Vec<i64> = (0..n).map(|_| rng.i64(from_ms..to_ms)).collect();
+    times.sort_unstable();
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(i, ts)| {
             ReferralEvent {
                 event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
                 platform: Platform::Messenger,
@@ -87,10 +92,15 @@ fn bench_store(n: usize) -> PathBuf {
         let (l, _) = NewLink::parse(&format!("ref{i:03}"), None, None, None).expect("link");
         store.add_link(page.id, cm.id, ch.id, &l).expect("add link");
     }
-    let chunk = 250_000;
+    // The year in 40 slices of events, uniform over the year as a whole.
+    let slices = 40usize;
+    let year_ms = 365 * DAY_MS;
     let t = Instant::now();
-    for (c, start) in (0..n).step_by(chunk).enumerate() {
-        let evs = events(chunk.min(n - start), 100 + c as u64);
+    for c in 0..slices {
+        let (from, to) = (c * n / slices, (c + 1) * n / slices);
+        let lo = START_MS + year_ms * c as i64 / slices as i64;
+        let hi = START_MS + year_ms * (c as i64 + 1) / slices as i64;
+        let evs = events(to - from, 100 + c as u64, lo, hi);
         store.ingest(&evs, None).expect("ingest");
     }
     eprintln!(
