@@ -42,26 +42,31 @@ fn events(n: usize, seed: u64, from_ms: i64, to_ms: i64) -> Vec<ReferralEvent> {
     times
         .into_iter()
         .enumerate()
-        .map(|(i, ts)| {
-            ReferralEvent {
-                event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
-                platform: Platform::Messenger,
-                page_id: PAGE_ID.into(),
-                sender: format!("{:032x}", rng.u64(..PEOPLE)),
-                timestamp_ms: ts,
-                kind: if rng.u8(..10) < 4 {
-                    Kind::Returning
+        .map(|(i, ts)| ReferralEvent {
+            event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
+            platform: Platform::Messenger,
+            page_id: PAGE_ID.into(),
+            sender: format!("{:032x}", rng.u64(..PEOPLE)),
+            timestamp_ms: ts,
+            kind: if rng.u8(..10) < 4 {
+                Kind::Returning
+            } else {
+                Kind::New
+            },
+            ref_code: Some(format!("ref{:03}", rng.usize(..200))),
+            source: Some(
+                if rng.u8(..10) == 0 {
+                    "ADS"
                 } else {
-                    Kind::New
-                },
-                ref_code: Some(format!("ref{:03}", rng.usize(..200))),
-                source: Some(if rng.u8(..10) == 0 { "ADS" } else { "SHORTLINK" }.into()),
-                ref_type: Some("OPEN_THREAD".into()),
-                ad_id: None,
-                ad_title: None,
-                referer_uri: None,
-                received_at_ms: ts + 1000,
-            }
+                    "SHORTLINK"
+                }
+                .into(),
+            ),
+            ref_type: Some("OPEN_THREAD".into()),
+            ad_id: None,
+            ad_title: None,
+            referer_uri: None,
+            received_at_ms: ts + 1000,
         })
         .collect()
 }
@@ -152,8 +157,20 @@ fn cli_run(db: &Path) -> (u64, Duration, i32) {
         .env_remove("REFBOARD_DB")
         .args(["--db", &db.to_string_lossy()])
         .args([
-            "stats", "--by", "link", "--every", "day", "--tz", "UTC", "--from", "2025-01-01",
-            "--to", "2025-12-31", "--top", "200", "--json",
+            "stats",
+            "--by",
+            "link",
+            "--every",
+            "day",
+            "--tz",
+            "UTC",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+            "--top",
+            "200",
+            "--json",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

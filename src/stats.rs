@@ -22,9 +22,9 @@ use crate::store::{
     DAY_MS, Dim, LinkFilter, PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SPANS_DAYS, Store,
     StoreError, decode_people, for_each_slot,
 };
-use roaring::RoaringBitmap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
+use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -1240,7 +1240,10 @@ fn pick_series(
 /// Where the person index answers a range: the whole UTC days inside
 /// `[from_ms, to_ms)` (start inclusive, end exclusive) and the partial days
 /// at its two edges, read from raw events. A range inside one UTC day is all edge.
-fn split_days(from_ms: i64, to_ms: i64) -> (Option<(i64, i64)>, [(i64, i64); 2]) {
+/// Whole UTC days `first..end`, and the two edges as `[lo_ms, hi_ms)`.
+type SplitRange = (Option<(i64, i64)>, [(i64, i64); 2]);
+
+fn split_days(from_ms: i64, to_ms: i64) -> SplitRange {
     let first = from_ms
         .div_euclid(DAY_MS)
         .saturating_add(i64::from(from_ms.rem_euclid(DAY_MS) != 0));

@@ -156,10 +156,7 @@ type Brute = (BTreeMap<String, (u64, BTreeSet<String>)>, BTreeSet<String>);
 fn brute(by: GroupBy, events: &[ReferralEvent], lo: i64, hi: i64) -> Brute {
     let mut groups: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
     let mut all = BTreeSet::new();
-    for e in events
-        .iter()
-        .filter(|e| (lo..hi).contains(&e.timestamp_ms))
-    {
+    for e in events.iter().filter(|e| (lo..hi).contains(&e.timestamp_ms)) {
         all.insert(e.sender.clone());
         if let Some(k) = brute_key(by, e) {
             let g = groups.entry(k).or_default();
@@ -175,7 +172,11 @@ fn check(report: &Report, by: GroupBy, events: &[ReferralEvent], lo: i64, hi: i6
     let (groups, all) = brute(by, events, lo, hi);
     let ctx = format!("by {by}, {:?}..{:?} {}", report.from, report.to, report.tz);
     assert!(report.unique_people_counted, "{ctx}");
-    assert_eq!(report.totals.unique_people, all.len() as u64, "total, {ctx}");
+    assert_eq!(
+        report.totals.unique_people,
+        all.len() as u64,
+        "total, {ctx}"
+    );
     let mut shown = BTreeSet::new();
     for g in &report.groups {
         let (referrals, people) = groups
@@ -288,7 +289,11 @@ fn unique_people_across_the_london_clock_change() {
     }
     // The 25th in London runs 25 hours, 24 Oct 23:00 UTC to 26 Oct 00:00
     // UTC: five events fall inside, from four people, one of them back.
-    let r = query(&s, &query_days(GroupBy::Kind, "Europe/London", day(5), day(5), 10)).unwrap();
+    let r = query(
+        &s,
+        &query_days(GroupBy::Kind, "Europe/London", day(5), day(5), 10),
+    )
+    .unwrap();
     assert_eq!(r.totals.referrals, 5);
     assert_eq!(r.totals.unique_people, 4);
     let kinds: Vec<(&str, u64)> = r
@@ -341,7 +346,10 @@ fn ads_and_platforms_are_grouped_across_the_clock_change() {
     assert_eq!(by_key["Instagram"], (2, 2));
     let ig = r.groups.iter().find(|g| g.key == "Instagram").unwrap();
     let last = ig.series.last().unwrap();
-    assert_eq!((last.bucket.as_str(), last.referrals), ("2026-10-25T23:00", 1));
+    assert_eq!(
+        (last.bucket.as_str(), last.referrals),
+        ("2026-10-25T23:00", 1)
+    );
 }
 
 #[test]
@@ -456,7 +464,11 @@ fn a_database_from_before_the_index_is_backfilled() {
     assert_eq!(s.schema_version().unwrap(), refboard::store::SCHEMA_VERSION);
     assert_eq!(s.setting("rollup_rebuild_refless").unwrap(), None);
     assert_eq!(s.setting("person_index_backfill").unwrap(), None);
-    for (zone, from, to) in [("UTC", 0, 11), ("Asia/Kathmandu", 2, 6), ("America/New_York", 10, 13)] {
+    for (zone, from, to) in [
+        ("UTC", 0, 11),
+        ("Asia/Kathmandu", 2, 6),
+        ("America/New_York", 10, 13),
+    ] {
         let tz: Tz = zone.parse().unwrap();
         let (lo, hi) = (
             midnight(tz, day(from)),

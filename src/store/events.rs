@@ -194,9 +194,10 @@ impl RollupDelta {
         for ((period, page, r, source, platform, ad), add) in self.rows {
             let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
             let current: Option<Vec<u8>> = read
-                .query_row(params![period, page, has_ref, r, source, platform, ad], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    params![period, page, has_ref, r, source, platform, ad],
+                    |row| row.get(0),
+                )
                 .optional()?;
             let mut merged: BTreeMap<u16, (u32, u32)> = current
                 .as_deref()

@@ -12,11 +12,11 @@ mod people;
 mod schema;
 
 pub use events::{
-    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key,
-    decode_slots, for_each_slot,
+    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key, decode_slots,
+    for_each_slot,
 };
-pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
 pub use links::{LinkFilter, LinkRow};
+pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
 pub use schema::{SCHEMA_VERSION, migrate_with, migrations_before_person_index};
 
 use crate::model::ValidationError;
