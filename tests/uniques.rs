@@ -485,3 +485,61 @@ fn a_database_from_before_the_index_is_backfilled() {
         }
     }
 }
+
+/// `stats --csv` names the group column by what it groups and closes every
+/// row with the range and the zone; the table uses the same names and
+/// counts people exactly (item 12).
+#[test]
+fn stats_csv_carries_range_zone_and_human_column_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let events = clock_change_events();
+    s.ingest(&events, None).unwrap();
+    drop(s);
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("refboard")
+            .unwrap()
+            .env_remove("REFBOARD_DB")
+            .arg("--db")
+            .arg(dir.path().join("s.db"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let range = [
+        "stats",
+        "--by",
+        "channel",
+        "--from",
+        "2026-10-25",
+        "--to",
+        "2026-10-25",
+        "--tz",
+        "Europe/London",
+        "--every",
+        "day",
+    ];
+    let csv = run(&[&range[..], &["--csv"]].concat());
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Channel,Bucket,Referrals,New,Returning,From,To,Time zone")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(
+            row.ends_with(",2026-10-25,2026-10-25,Europe/London"),
+            "{row}"
+        );
+    }
+    assert!(rows.contains(&"FB ad,2026-10-25,4,3,1,2026-10-25,2026-10-25,Europe/London"));
+    let table = run(&range);
+    assert!(
+        table.contains("Channel") && table.contains("Unique people"),
+        "{table}"
+    );
+    assert!(table.contains("5 referrals from 4 people"), "{table}");
+}
