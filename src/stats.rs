@@ -16,6 +16,10 @@
 //! - only the top [`StatsQuery::top`] groups by referrals get a series; the
 //!   rest are summed into one "Other (k refs)" row ([`OtherGroups`]);
 //! - untracked refs are returned one page at a time (offset and limit).
+//!
+//! Refs are credited to links in one place, [`resolved_refs`]: each link's
+//! own ref and its aliases (typo rescue), so an alias's referrals count for
+//! its link in every grouping and in unique people, past and future.
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
@@ -132,15 +136,6 @@ impl GroupBy {
         }
     }
 
-    /// The name of the column that holds the group in tables and CSV files:
-    /// what it groups by ("Link", "Channel"), never "key".
-    pub fn column_name(self) -> &'static str {
-        match self {
-            GroupBy::Kind => "New or returning",
-            other => other.label(),
-        }
-    }
-
     /// The plural noun of the "Other (k …)" row, e.g. `refs`.
     pub fn plural(self) -> &'static str {
         match self {
@@ -154,6 +149,105 @@ impl GroupBy {
             GroupBy::Ad => "ads",
             GroupBy::Platform => "platforms",
         }
+    }
+}
+
+impl GroupBy {
+    /// The header of the column that names the groups, in tables and CSV:
+    /// what they group ("Link", "Channel"), never "key".
+    pub fn column_name(self) -> &'static str {
+        match self {
+            GroupBy::Kind => "New or returning",
+            other => other.label(),
+        }
+    }
+
+    /// A group's key as people read it: sources and kinds in words (see
+    /// [`crate::model::source_label`]); names and refs as they are. JSON
+    /// keeps the raw key.
+    pub fn key_label(self, key: &str) -> String {
+        match self {
+            GroupBy::Source => crate::model::source_label(key),
+            GroupBy::Kind => match Kind::parse(key) {
+                Some(Kind::New) => "New".into(),
+                Some(Kind::Returning) => "Returning".into(),
+                None => key.to_string(),
+            },
+            _ => key.to_string(),
+        }
+    }
+}
+
+/// The period of the same length just before `from`..=`to`: for 1–30 Nov,
+/// 2–31 Oct. `None` when it would start before [`min_query_date`].
+pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let days = (to - from).num_days().checked_add(1)?;
+    let prev_to = from.pred_opt()?;
+    let prev_from = from.checked_sub_signed(Duration::try_days(days)?)?;
+    (prev_from >= min_query_date()).then_some((prev_from, prev_to))
+}
+
+/// A figure against the same figure in the previous period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "change", content = "percent")]
+pub enum Change {
+    /// Up by this many percent (rounded).
+    Up(u64),
+    /// Down by this many percent (rounded).
+    Down(u64),
+    /// The same figure.
+    Same,
+    /// The previous period had none, so no percentage means anything.
+    NoPreviousData,
+}
+
+impl Change {
+    /// Compares `current` with `previous`; a previous 0 is
+    /// [`Change::NoPreviousData`], never an infinite percentage.
+    pub fn between(current: u64, previous: u64) -> Self {
+        if previous == 0 {
+            return Change::NoPreviousData;
+        }
+        let (diff, up) = if current >= previous {
+            (current - previous, true)
+        } else {
+            (previous - current, false)
+        };
+        // u128: diff * 100 cannot overflow; rounded half up.
+        let pct = (u128::from(diff) * 100 + u128::from(previous) / 2) / u128::from(previous);
+        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
+        match (pct, up) {
+            (0, _) if diff == 0 => Change::Same,
+            (p, true) => Change::Up(p),
+            (p, false) => Change::Down(p),
+        }
+    }
+
+    /// The card line, e.g. `▲ 12% vs 1–30 Oct 2026`, or `no data in the
+    /// previous period`.
+    pub fn describe(self, previous: (NaiveDate, NaiveDate)) -> String {
+        let period = || format_range(previous.0, previous.1);
+        match self {
+            Change::Up(p) => format!("▲ {p}% vs {}", period()),
+            Change::Down(p) => format!("▼ {p}% vs {}", period()),
+            Change::Same => format!("no change vs {}", period()),
+            Change::NoPreviousData => "no data in the previous period".into(),
+        }
+    }
+}
+
+/// A range as people write it: `1–30 Oct 2026`, `28 Sep – 27 Oct 2026`,
+/// `20 Dec 2025 – 18 Jan 2026`, or one day: `3 Nov 2026`.
+pub fn format_range(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        return from.format("%-d %b %Y").to_string();
+    }
+    if from.year() == to.year() && from.month() == to.month() {
+        format!("{}–{}", from.format("%-d"), to.format("%-d %b %Y"))
+    } else if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
     }
 }
 
@@ -351,6 +445,9 @@ pub struct StatsQuery {
     pub untracked_offset: usize,
     /// Untracked refs to return at most (paging).
     pub untracked_limit: usize,
+    /// Only referrals of links (and their aliases) in the campaign of this
+    /// name (letter case ignored); `None` for every referral.
+    pub campaign: Option<String>,
 }
 
 impl StatsQuery {
@@ -369,6 +466,7 @@ impl StatsQuery {
             top: DEFAULT_TOP,
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
+            campaign: None,
         }
     }
 }
@@ -608,26 +706,18 @@ impl Links {
                     .map(|id| (id.to_string(), p.name.clone()))
             })
             .collect();
-        for row in store.links(&LinkFilter {
-            include_archived: true,
-            ..LinkFilter::default()
-        })? {
-            let info = LinkInfo {
-                ref_code: row.link.ref_code.clone(),
-                channel: row.channel_name,
-                campaign: row.campaign_name,
-            };
-            let page = pages.get(&row.link.page);
+        for (page, ref_code, info) in resolved_refs(store)? {
+            let page = pages.get(&page);
             match page.and_then(Page::numeric_id) {
                 Some(id) => {
                     if let Some(ig) = page.and_then(|p| p.ig_id.as_deref()) {
-                        exact.insert((ig.to_string(), row.link.ref_code.clone()), info.clone());
+                        exact.insert((ig.to_string(), ref_code.clone()), info.clone());
                     }
-                    exact.insert((id.to_string(), row.link.ref_code), info);
+                    exact.insert((id.to_string(), ref_code), info);
                 }
                 // Without a Page ID the page's events are matched by ref alone.
                 None => {
-                    by_ref.insert(row.link.ref_code, info);
+                    by_ref.insert(ref_code, info);
                 }
             }
         }
@@ -643,6 +733,33 @@ impl Links {
             .get(&(page_id.to_string(), ref_code.to_string()))
             .or_else(|| self.by_ref.get(ref_code))
     }
+}
+
+/// Every ref that counts for a link, as (page store id, ref, link): each
+/// link's own ref, and each of its aliases (typo rescue), so that an
+/// alias's referrals, past and future, count for its link in every grouping
+/// and in unique people. The one place where refs are credited to links.
+fn resolved_refs(store: &Store) -> Result<Vec<(i64, String, LinkInfo)>, StoreError> {
+    let mut by_id: HashMap<i64, LinkInfo> = HashMap::new();
+    let mut out = Vec::new();
+    for row in store.links(&LinkFilter {
+        include_archived: true,
+        ..LinkFilter::default()
+    })? {
+        let info = LinkInfo {
+            ref_code: row.link.ref_code.clone(),
+            channel: row.channel_name,
+            campaign: row.campaign_name,
+        };
+        by_id.insert(row.link.id, info.clone());
+        out.push((row.link.page, row.link.ref_code, info));
+    }
+    for a in store.aliases(None, None)? {
+        if let Some(info) = by_id.get(&a.alias.link) {
+            out.push((a.alias.page, a.alias.ref_code, info.clone()));
+        }
+    }
+    Ok(out)
 }
 
 /// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
@@ -989,12 +1106,15 @@ fn scan_rollups<T: Copy>(
 struct Target {
     group: Option<usize>,
     untracked: Option<usize>,
+    /// Whether the row passes the campaign filter (always, without one).
+    in_scope: bool,
 }
 
 /// Resolves rollup rows to groups once per distinct (page, ref, source).
 struct Resolver<'a> {
     by: GroupBy,
     links: &'a Links,
+    campaign: Option<String>,
     cache: HashMap<String, Target>,
     key_buf: String,
     group_keys: Vec<GroupKey>,
@@ -1004,10 +1124,11 @@ struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    fn new(by: GroupBy, links: &'a Links) -> Self {
+    fn new(by: GroupBy, links: &'a Links, campaign: Option<&str>) -> Self {
         let mut r = Self {
             by,
             links,
+            campaign: campaign.map(str::to_lowercase),
             cache: HashMap::new(),
             key_buf: String::new(),
             group_keys: Vec::new(),
@@ -1059,6 +1180,19 @@ impl<'a> Resolver<'a> {
             return *t;
         }
         let link = ref_code.and_then(|r| self.links.find(page_id, r));
+        let in_scope = match &self.campaign {
+            None => true,
+            Some(c) => link.is_some_and(|l| l.campaign.to_lowercase() == *c),
+        };
+        if !in_scope {
+            let t = Target {
+                group: None,
+                untracked: None,
+                in_scope,
+            };
+            self.cache.insert(self.key_buf.clone(), t);
+            return t;
+        }
         let group = group_key(self.by, self.links, link, key).map(|k| self.group(k));
         let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
             let k = (r.to_string(), page_id.to_string());
@@ -1071,7 +1205,11 @@ impl<'a> Resolver<'a> {
                 }
             }
         });
-        let t = Target { group, untracked };
+        let t = Target {
+            group,
+            untracked,
+            in_scope,
+        };
         self.cache.insert(self.key_buf.clone(), t);
         t
     }
@@ -1116,6 +1254,9 @@ fn aggregate(
         table,
         |key| resolver.target(key),
         |t, b, new, ret| {
+            if !t.in_scope {
+                return;
+            }
             agg.totals.new += new;
             agg.totals.returning += ret;
             if kind_split {
@@ -1187,8 +1328,12 @@ fn build_series(
         span,
         q.page_filter(),
         table,
-        |key| resolver.target(key).group,
-        |group, b, new, ret| {
+        |key| resolver.target(key),
+        |t, b, new, ret| {
+            if !t.in_scope {
+                return;
+            }
+            let group = t.group;
             if kind_split {
                 for (g, (n, r)) in [(0usize, (new, 0)), (1, (0, ret))] {
                     if let Some(Some(s)) = slot_of.get(g) {
@@ -1327,19 +1472,31 @@ fn unique_people(
     let other = series_count.saturating_sub(1);
     let filter = q.page_filter();
     let by_kind = q.by == GroupBy::Kind;
-    let mut place = |key: &RowKey<'_>, kind: Kind| -> Option<usize> {
+    // `None`: outside the campaign filter; `Some(None)`: in no group.
+    let mut place = |key: &RowKey<'_>, kind: Kind| -> Option<Option<usize>> {
+        let target = resolver.target(key);
+        if !target.in_scope {
+            return None;
+        }
         let group = if by_kind {
             Some(match kind {
                 Kind::New => 0,
                 Kind::Returning => 1,
             })
         } else {
-            resolver.target(key).group
+            target.group
         };
-        group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other))
+        Some(group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other)))
     };
-    let (days, edges) = split_days(span.from_ms, span.to_ms);
     let dim = index_dim(q.by);
+    // A campaign filter needs each row's ref; only the `ref` sets carry it,
+    // so other groupings under a filter read the range's raw events (exact,
+    // slower).
+    let (days, edges) = if q.campaign.is_some() && dim != Dim::Ref {
+        (None, [(span.from_ms, span.to_ms), (span.to_ms, span.to_ms)])
+    } else {
+        split_days(span.from_ms, span.to_ms)
+    };
     let blocks = days.map_or_else(Vec::new, |(first, end)| index_blocks(first, end));
     for (span_days, lo, hi) in blocks {
         let mut damaged = None;
@@ -1355,7 +1512,10 @@ fn unique_people(
                 }
             };
             let kind = Kind::parse(value.unwrap_or_default()).unwrap_or(Kind::New);
-            match place(&set_key(dim, page_id, value), kind).and_then(|s| sets.get_mut(s)) {
+            let Some(slot) = place(&set_key(dim, page_id, value), kind) else {
+                return;
+            };
+            match slot.and_then(|s| sets.get_mut(s)) {
                 Some(set) => *set |= people,
                 None => rest |= people,
             }
@@ -1369,7 +1529,10 @@ fn unique_people(
             if filter.is_some_and(|p| !p.matches(key.page_id)) {
                 return;
             }
-            match place(key, kind).and_then(|s| sets.get_mut(s)) {
+            let Some(slot) = place(key, kind) else {
+                return;
+            };
+            match slot.and_then(|s| sets.get_mut(s)) {
                 Some(set) => set.insert(n),
                 None => rest.insert(n),
             };
@@ -1394,7 +1557,7 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
     };
     let table = BucketTable::build(&q.tz, &span);
     let links = Links::load(store)?;
-    let mut resolver = Resolver::new(q.by, &links);
+    let mut resolver = Resolver::new(q.by, &links, q.campaign.as_deref());
     let agg = aggregate(store, q, &span, &table, &mut resolver, budget_cells)?;
     let order = rank_groups(&resolver.group_keys, &agg.groups);
     let shown: Vec<usize> = order.iter().copied().take(q.top).collect();

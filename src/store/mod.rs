@@ -4,6 +4,7 @@
 //! Every change runs in a transaction, and every rule is checked through
 //! [`crate::model`] so that the CLI and the GUI refuse the same things.
 
+mod aliases;
 mod catalog;
 mod events;
 mod links;
@@ -11,6 +12,7 @@ mod pages;
 mod people;
 mod schema;
 
+pub use aliases::AliasRow;
 pub use events::{
     PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key, decode_slots,
     for_each_slot,

@@ -131,7 +131,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE pages ADD COLUMN ig_id TEXT;
     CREATE UNIQUE INDEX pages_ig_id ON pages(ig_id);
     "#,
-    // 5 (the person index, issue #10 items 7 and 11): a dense number per
+    // 5: aliases, extra refs that count for a link (typo rescue). Unique per
+    // page; they go with their link when it is removed.
+    r#"
+    CREATE TABLE link_aliases (
+        id          INTEGER PRIMARY KEY,
+        page        INTEGER NOT NULL REFERENCES pages(id),
+        alias       TEXT NOT NULL,
+        link        INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (page, alias)
+    );
+    CREATE INDEX link_aliases_link ON link_aliases(link);
+    "#,
+    // 6 (the person index, issue #10 items 7 and 11): a dense number per
     // person, and the set of people (a roaring bitmap) per UTC day and per
     // 7-day UTC week, for each value of each dimension a grouping needs:
     // `ref` (links, refs, channels, campaigns and pages follow from page and
@@ -172,7 +185,7 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// The settings flag migration 5 leaves for [`super::people::backfill`],
+/// The settings flag migration 6 leaves for [`super::people::backfill_if_flagged`],
 /// which runs in the migration's transaction and removes it.
 pub(super) const BACKFILL_FLAG: &str = "person_index_backfill";
 
