@@ -774,6 +774,7 @@ mod tests {
             untracked_total: 0,
             untracked_offset: 0,
             untracked_refs: Vec::new(),
+            unique_people_counted: true,
         }
     }
 

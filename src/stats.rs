@@ -23,12 +23,14 @@
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
-    LinkFilter, PERIOD_MS, SLOT_MS, SLOTS_PER_PERIOD, Store, StoreError, for_each_slot,
+    DAY_MS, Dim, LinkFilter, PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SPANS_DAYS, Store,
+    StoreError, decode_people, for_each_slot,
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
+use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -84,11 +86,15 @@ pub enum GroupBy {
     Kind,
     /// Page.
     Page,
+    /// Ad, for ad referrals: its title, else its id ("(not an ad)" otherwise).
+    Ad,
+    /// Platform: Messenger or Instagram.
+    Platform,
 }
 
 impl GroupBy {
     /// Every grouping, in menu order.
-    pub const ALL: [GroupBy; 7] = [
+    pub const ALL: [GroupBy; 9] = [
         GroupBy::Link,
         GroupBy::Ref,
         GroupBy::Channel,
@@ -96,6 +102,8 @@ impl GroupBy {
         GroupBy::Source,
         GroupBy::Kind,
         GroupBy::Page,
+        GroupBy::Ad,
+        GroupBy::Platform,
     ];
 
     /// The name used on the command line and in JSON, e.g. `link`.
@@ -108,6 +116,8 @@ impl GroupBy {
             GroupBy::Source => "source",
             GroupBy::Kind => "kind",
             GroupBy::Page => "page",
+            GroupBy::Ad => "ad",
+            GroupBy::Platform => "platform",
         }
     }
 
@@ -121,6 +131,8 @@ impl GroupBy {
             GroupBy::Source => "Source",
             GroupBy::Kind => "New vs returning",
             GroupBy::Page => "Page",
+            GroupBy::Ad => "Ad",
+            GroupBy::Platform => "Platform",
         }
     }
 
@@ -143,6 +155,8 @@ impl GroupBy {
             GroupBy::Source => "sources",
             GroupBy::Kind => "kinds",
             GroupBy::Page => "pages",
+            GroupBy::Ad => "ads",
+            GroupBy::Platform => "platforms",
         }
     }
 }
@@ -181,7 +195,7 @@ impl FromStr for GroupBy {
                 invalid(
                     "by",
                     s,
-                    "use link, ref, channel, campaign, source, kind or page",
+                    "use link, ref, channel, campaign, source, kind, page, ad or platform",
                 )
             })
     }
@@ -647,6 +661,49 @@ pub struct Report {
     pub untracked_offset: usize,
     /// One page of refs without a link, most referrals first.
     pub untracked_refs: Vec<UntrackedRef>,
+    /// Whether unique people were counted. The dashboard first gets a report
+    /// without them (drawn at once), then the same report with them.
+    #[serde(skip)]
+    pub unique_people_counted: bool,
+}
+
+/// The header of the group table as CSV (the dashboard's export): the group
+/// column named by what it groups, the counts, then the range and zone
+/// columns that [`range_cells`] fills on every row.
+pub fn table_csv_header(by: GroupBy) -> Vec<String> {
+    [
+        by.column_name(),
+        "Referrals",
+        "Unique people",
+        "New",
+        "Returning",
+    ]
+    .into_iter()
+    .chain(RANGE_COLUMNS)
+    .map(String::from)
+    .collect()
+}
+
+/// The header of the series as CSV (`stats --csv`): one row per group and bucket.
+pub fn series_csv_header(by: GroupBy) -> Vec<String> {
+    [by.column_name(), "Bucket", "Referrals", "New", "Returning"]
+        .into_iter()
+        .chain(RANGE_COLUMNS)
+        .map(String::from)
+        .collect()
+}
+
+/// Range and zone columns closing every stats CSV row, so a row read on
+/// its own still says what it covers.
+const RANGE_COLUMNS: [&str; 3] = ["From", "To", "Time zone"];
+
+/// The cells under [`RANGE_COLUMNS`]: first day, last day, zone name.
+pub fn range_cells(report: &Report) -> [String; 3] {
+    [
+        report.from.clone().unwrap_or_default(),
+        report.to.clone().unwrap_or_default(),
+        report.tz.clone(),
+    ]
 }
 
 /// What a (page, ref) pair maps to.
@@ -737,6 +794,19 @@ fn resolved_refs(store: &Store) -> Result<Vec<(i64, String, LinkInfo)>, StoreErr
 /// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
 pub const NO_REF_LABEL: &str = "(no ref)";
 
+/// How referrals that came from no ad are shown when grouping by ad.
+pub const NOT_AN_AD_LABEL: &str = "(not an ad)";
+
+/// The name people know a stored platform by ("Messenger", "Instagram");
+/// an unknown one is shown as stored.
+pub fn platform_label(platform: &str) -> String {
+    match platform {
+        "messenger" => "Messenger".into(),
+        "instagram" => "Instagram".into(),
+        other => none_label(other),
+    }
+}
+
 /// A group's identity: its text, and whether it stands for "no ref" (so a
 /// literal ref "(no ref)", an empty ref and no ref are three groups).
 type GroupKey = (String, bool);
@@ -755,10 +825,14 @@ fn group_key(
     by: GroupBy,
     links: &Links,
     link: Option<&LinkInfo>,
-    page_id: &str,
-    ref_code: Option<&str>,
-    source: &str,
+    row: &RowKey<'_>,
 ) -> Option<GroupKey> {
+    let RowKey {
+        page_id,
+        ref_code,
+        source,
+        ..
+    } = *row;
     let text = match by {
         GroupBy::Link => link.map(|l| l.ref_code.clone())?,
         GroupBy::Ref => match ref_code {
@@ -774,6 +848,9 @@ fn group_key(
             .get(page_id)
             .cloned()
             .unwrap_or_else(|| page_id.to_string()),
+        GroupBy::Ad if row.ad.is_empty() => NOT_AN_AD_LABEL.to_string(),
+        GroupBy::Ad => row.ad.to_string(),
+        GroupBy::Platform => platform_label(row.platform),
     };
     Some((text, false))
 }
@@ -1025,14 +1102,14 @@ fn scan_rollups<T: Copy>(
     span: &Span,
     page_filter: Option<PageFilter<'_>>,
     table: &BucketTable,
-    mut row: impl FnMut(&str, Option<&str>, &str) -> T,
+    mut row: impl FnMut(&RowKey<'_>) -> T,
     mut cell: impl FnMut(T, usize, u64, u64),
 ) -> Result<(), StoreError> {
     let (first, last) = span.periods();
     // Rows come in period order, so one cached period table is enough.
     let mut cached: Option<(i64, Vec<u32>)> = None;
-    store.for_each_rollup(first, last, |period, page_id, ref_code, source, slots| {
-        if page_filter.is_some_and(|p| !p.matches(page_id)) {
+    store.for_each_rollup(first, last, |period, key, slots| {
+        if page_filter.is_some_and(|p| !p.matches(key.page_id)) {
             return;
         }
         if cached.as_ref().is_none_or(|(p, _)| *p != period) {
@@ -1041,7 +1118,7 @@ fn scan_rollups<T: Copy>(
         let Some((_, slot_bucket)) = cached.as_ref() else {
             return;
         };
-        let target = row(page_id, ref_code, source);
+        let target = row(key);
         for_each_slot(slots, |slot, new, ret| {
             if let Some(&b) = slot_bucket.get(slot)
                 && b != u32::MAX
@@ -1105,14 +1182,27 @@ impl<'a> Resolver<'a> {
         self.group_keys.len() - 1
     }
 
-    fn target(&mut self, page_id: &str, ref_code: Option<&str>, source: &str) -> Target {
+    fn target(&mut self, key: &RowKey<'_>) -> Target {
+        let RowKey {
+            page_id, ref_code, ..
+        } = *key;
         self.key_buf.clear();
         // "\0N" for no ref, "\0R" before a ref: an empty ref stays apart.
         let (mark, r) = match ref_code {
             None => ("\0N", ""),
             Some(r) => ("\0R", r),
         };
-        for part in [page_id, mark, r, "\0", source] {
+        for part in [
+            page_id,
+            mark,
+            r,
+            "\0",
+            key.source,
+            "\0",
+            key.platform,
+            "\0",
+            key.ad,
+        ] {
             self.key_buf.push_str(part);
         }
         if let Some(t) = self.cache.get(self.key_buf.as_str()) {
@@ -1132,8 +1222,7 @@ impl<'a> Resolver<'a> {
             self.cache.insert(self.key_buf.clone(), t);
             return t;
         }
-        let group =
-            group_key(self.by, self.links, link, page_id, ref_code, source).map(|k| self.group(k));
+        let group = group_key(self.by, self.links, link, key).map(|k| self.group(k));
         let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
             let k = (r.to_string(), page_id.to_string());
             match self.untracked_index.get(&k) {
@@ -1192,7 +1281,7 @@ fn aggregate(
         span,
         q.page_filter(),
         table,
-        |page, r, source| resolver.target(page, r, source),
+        |key| resolver.target(key),
         |t, b, new, ret| {
             if !t.in_scope {
                 return;
@@ -1268,7 +1357,7 @@ fn build_series(
         span,
         q.page_filter(),
         table,
-        |page, r, source| resolver.target(page, r, source),
+        |key| resolver.target(key),
         |t, b, new, ret| {
             if !t.in_scope {
                 return;
@@ -1322,22 +1411,81 @@ fn pick_series(
     out
 }
 
-/// A person's id as 16 bytes: stored senders are 32 hex characters; any
-/// other form is hashed, so sets of people stay small.
-fn person_key(sender: &str) -> u128 {
-    if sender.len() == 32
-        && let Ok(v) = u128::from_str_radix(sender, 16)
-    {
-        return v;
+/// Where the person index answers a range: the whole UTC days inside
+/// `[from_ms, to_ms)` (start inclusive, end exclusive) and the partial days
+/// at its two edges, read from raw events. A range inside one UTC day is all edge.
+/// Whole UTC days `first..end`, and the two edges as `[lo_ms, hi_ms)`.
+type SplitRange = (Option<(i64, i64)>, [(i64, i64); 2]);
+
+fn split_days(from_ms: i64, to_ms: i64) -> SplitRange {
+    let first = from_ms
+        .div_euclid(DAY_MS)
+        .saturating_add(i64::from(from_ms.rem_euclid(DAY_MS) != 0));
+    let end = to_ms.div_euclid(DAY_MS);
+    if first < end {
+        let (lo, hi) = (first.saturating_mul(DAY_MS), end.saturating_mul(DAY_MS));
+        (Some((first, end)), [(from_ms, lo), (hi, to_ms)])
+    } else {
+        (None, [(from_ms, to_ms), (to_ms, to_ms)])
     }
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(sender.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    u128::from_le_bytes(b)
 }
 
-/// Step 4: distinct people overall and per shown series (the last is Other).
+/// The kept sets that cover whole UTC days `first..end` exactly, as
+/// (span in days, first start, end start): the whole weeks inside, then
+/// the days before and after them.
+fn index_blocks(first: i64, end: i64) -> Vec<(i64, i64, i64)> {
+    let week = SPANS_DAYS[1];
+    let week_first = first.saturating_add((week - first.rem_euclid(week)) % week);
+    let week_end = end - end.rem_euclid(week);
+    if week_first < week_end {
+        vec![
+            (week, week_first, week_end),
+            (1, first, week_first),
+            (1, week_end, end),
+        ]
+    } else {
+        vec![(1, first, end)]
+    }
+}
+
+/// The person-index dimension whose values tell a grouping's groups apart.
+fn index_dim(by: GroupBy) -> Dim {
+    match by {
+        GroupBy::Source => Dim::Source,
+        GroupBy::Kind => Dim::Kind,
+        GroupBy::Platform => Dim::Platform,
+        GroupBy::Ad => Dim::Ad,
+        GroupBy::Link | GroupBy::Ref | GroupBy::Channel | GroupBy::Campaign | GroupBy::Page => {
+            Dim::Ref
+        }
+    }
+}
+
+/// A set's row key as the resolver reads it: only the dimension's field is
+/// known, which is all its grouping looks at.
+fn set_key<'a>(dim: Dim, page_id: &'a str, value: Option<&'a str>) -> RowKey<'a> {
+    let text = value.unwrap_or_default();
+    let mut key = RowKey {
+        page_id,
+        ref_code: None,
+        source: "",
+        platform: "",
+        ad: "",
+    };
+    match dim {
+        Dim::Ref => key.ref_code = value,
+        Dim::Source => key.source = text,
+        Dim::Platform => key.platform = text,
+        Dim::Ad => key.ad = text,
+        Dim::Kind => {}
+    }
+    key
+}
+
+/// Step 4: distinct people overall and per shown series (the last is
+/// Other), exact, from the person index (see `store::people`): the sets of
+/// the whole UTC weeks and days of the range, raw events for its edges,
+/// united per series in memory. Memory follows people and series, not events.
 fn unique_people(
     store: &Store,
     q: &StatsQuery,
@@ -1346,42 +1494,84 @@ fn unique_people(
     slot_of: &[Option<usize>],
     series_count: usize,
 ) -> Result<(u64, Vec<u64>), StoreError> {
-    let (page_id, ig_id) = (q.page_id.as_deref(), q.ig_id.as_deref());
-    // With a campaign filter the total is the people of its links only.
-    let scoped = q.campaign.is_some();
-    let mut total = if scoped {
-        0
-    } else {
-        store.count_people(span.from_ms, span.to_ms, page_id, ig_id)?
-    };
-    let mut everyone: HashSet<u128> = HashSet::new();
-    let mut sets: Vec<HashSet<u128>> = vec![HashSet::new(); series_count];
+    let mut sets = vec![RoaringBitmap::new(); series_count];
+    // People only in rows that belong to no group (untracked refs by link):
+    // they count in the total.
+    let mut rest = RoaringBitmap::new();
     let other = series_count.saturating_sub(1);
-    store.for_each_person(span.from_ms, span.to_ms, page_id, ig_id, |row| {
-        let target = resolver.target(&row.page_id, row.ref_code.as_deref(), &row.source);
+    let filter = q.page_filter();
+    let by_kind = q.by == GroupBy::Kind;
+    // `None`: outside the campaign filter; `Some(None)`: in no group.
+    let mut place = |key: &RowKey<'_>, kind: Kind| -> Option<Option<usize>> {
+        let target = resolver.target(key);
         if !target.in_scope {
-            return;
+            return None;
         }
-        if scoped {
-            everyone.insert(person_key(&row.sender));
-        }
-        let group = match q.by {
-            GroupBy::Kind => Kind::parse(&row.kind).map(|k| match k {
+        let group = if by_kind {
+            Some(match kind {
                 Kind::New => 0,
                 Kind::Returning => 1,
-            }),
-            _ => target.group,
+            })
+        } else {
+            target.group
         };
-        let Some(g) = group else { return };
-        let s = slot_of.get(g).copied().flatten().unwrap_or(other);
-        if let Some(set) = sets.get_mut(s) {
-            set.insert(person_key(&row.sender));
+        Some(group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other)))
+    };
+    let dim = index_dim(q.by);
+    // A campaign filter needs each row's ref; only the `ref` sets carry it,
+    // so other groupings under a filter read the range's raw events (exact,
+    // slower).
+    let (days, edges) = if q.campaign.is_some() && dim != Dim::Ref {
+        (None, [(span.from_ms, span.to_ms), (span.to_ms, span.to_ms)])
+    } else {
+        split_days(span.from_ms, span.to_ms)
+    };
+    let blocks = days.map_or_else(Vec::new, |(first, end)| index_blocks(first, end));
+    for (span_days, lo, hi) in blocks {
+        let mut damaged = None;
+        store.for_each_people_set(dim, span_days, lo, hi, |page_id, value, blob| {
+            if filter.is_some_and(|p| !p.matches(page_id)) {
+                return;
+            }
+            let people = match decode_people(blob) {
+                Ok(p) => p,
+                Err(e) => {
+                    damaged.get_or_insert(e);
+                    return;
+                }
+            };
+            let kind = Kind::parse(value.unwrap_or_default()).unwrap_or(Kind::New);
+            let Some(slot) = place(&set_key(dim, page_id, value), kind) else {
+                return;
+            };
+            match slot.and_then(|s| sets.get_mut(s)) {
+                Some(set) => *set |= people,
+                None => rest |= people,
+            }
+        })?;
+        if let Some(e) = damaged {
+            return Err(e);
         }
-    })?;
-    if scoped {
-        total = everyone.len() as u64;
     }
-    Ok((total, sets.iter().map(|s| s.len() as u64).collect()))
+    for (lo, hi) in edges {
+        store.for_each_event_person(lo, hi, |key, kind, n| {
+            if filter.is_some_and(|p| !p.matches(key.page_id)) {
+                return;
+            }
+            let Some(slot) = place(key, kind) else {
+                return;
+            };
+            match slot.and_then(|s| sets.get_mut(s)) {
+                Some(set) => set.insert(n),
+                None => rest.insert(n),
+            };
+        })?;
+    }
+    let counts = sets.iter().map(RoaringBitmap::len).collect();
+    for set in &sets {
+        rest |= set;
+    }
+    Ok((rest.len(), counts))
 }
 
 /// Runs a stats query against the store.
@@ -1532,6 +1722,7 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
         untracked_total,
         untracked_offset: q.untracked_offset,
         untracked_refs,
+        unique_people_counted: q.unique_people,
     }
 }
 
@@ -1548,6 +1739,7 @@ fn empty_report(q: &StatsQuery) -> Report {
         untracked_total: 0,
         untracked_offset: q.untracked_offset,
         untracked_refs: Vec::new(),
+        unique_people_counted: q.unique_people,
     }
 }
 

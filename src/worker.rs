@@ -891,10 +891,24 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 Err(e) => out.send(Event::Error(e)),
             }
         }
-        Command::Stats(q) => match crate::stats::query(store, &q) {
-            Ok(r) => out.send(Event::Stats(Box::new(r))),
-            Err(e) => out.send(Event::Error(e.to_string())),
-        },
+        Command::Stats(q) => {
+            // The chart never waits for unique people: the rollup figures go
+            // out first, then the same report with people counted.
+            if q.unique_people {
+                let rollups_only = crate::stats::StatsQuery {
+                    unique_people: false,
+                    ..q.clone()
+                };
+                match crate::stats::query(store, &rollups_only) {
+                    Ok(r) => out.send(Event::Stats(Box::new(r))),
+                    Err(e) => return out.send(Event::Error(e.to_string())),
+                }
+            }
+            match crate::stats::query(store, &q) {
+                Ok(r) => out.send(Event::Stats(Box::new(r))),
+                Err(e) => out.send(Event::Error(e.to_string())),
+            }
+        }
     }
 }
 
@@ -968,6 +982,48 @@ mod tests {
         next(&handle, "a snapshot after the panic", |e| {
             matches!(e, Event::Loaded(_))
         });
+    }
+
+    #[test]
+    fn stats_come_first_without_people_then_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let mut store = Store::open(&db).unwrap();
+        let event = |i: i64, who: &str| crate::model::ReferralEvent {
+            event_id: format!("e{i}"),
+            platform: crate::model::Platform::Messenger,
+            page_id: "1".into(),
+            sender: who.into(),
+            timestamp_ms: 1_780_000_000_000 + i * 60_000,
+            kind: crate::model::Kind::New,
+            ref_code: Some("spring".into()),
+            source: None,
+            ref_type: None,
+            ad_id: None,
+            ad_title: None,
+            referer_uri: None,
+            received_at_ms: 1_780_000_000_000,
+        };
+        store
+            .ingest(&[event(1, "a"), event(2, "b"), event(3, "a")], None)
+            .unwrap();
+        drop(store);
+        let handle = spawn(db, || {});
+        let q = StatsQuery::new(crate::stats::GroupBy::Ref, chrono_tz::UTC);
+        handle.send(Command::Stats(q)).unwrap();
+        let is_stats = |e: &Event| matches!(e, Event::Stats(_));
+        let Event::Stats(first) = next(&handle, "the rollup report", is_stats) else {
+            unreachable!()
+        };
+        assert!(!first.unique_people_counted);
+        assert_eq!(first.totals.referrals, 3);
+        let Event::Stats(second) = next(&handle, "the report with people", is_stats) else {
+            unreachable!()
+        };
+        assert!(second.unique_people_counted);
+        assert_eq!(second.totals.referrals, 3);
+        assert_eq!(second.totals.unique_people, 2);
+        assert_eq!(second.groups[0].unique_people, 2);
     }
 
     #[test]

@@ -883,7 +883,7 @@ fn import_ndjson_and_stats_output() {
         "stats", "--tz", "UTC", "--by", "kind", "--every", "day", "--csv",
     ]);
     assert!(
-        csv.starts_with("key,bucket,referrals,new,returning\n"),
+        csv.starts_with("New or returning,Bucket,Referrals,New,Returning,From,To,Time zone\n"),
         "{csv}"
     );
     assert!(csv.contains("new,2025-11-27,"), "{csv}");

@@ -304,6 +304,25 @@ fn gui_csv_export_neutralises_formula_cells() {
     h.get_by_label("Export CSV").click();
     wait(&mut h, "the CSV file", |_| out.exists());
     let rows = read_csv(&std::fs::read(&out).unwrap());
+    // Columns named by what they group, and every row says its range and zone.
+    assert_eq!(
+        rows[0],
+        [
+            "Source",
+            "Referrals",
+            "Unique people",
+            "New",
+            "Returning",
+            "From",
+            "To",
+            "Time zone"
+        ]
+    );
+    let report = h.state().report.clone().unwrap();
+    let range = [report.from.unwrap(), report.to.unwrap(), report.tz];
+    for row in &rows[1..] {
+        assert_eq!(row[row.len() - 3..], range, "{row:?}");
+    }
     let keys: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     for s in FORMULA_REFS {
         let safe = format!("'{s}");

@@ -830,6 +830,7 @@ fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Repor
                 referrals: (total - i) as u64,
             })
             .collect(),
+        unique_people_counted: true,
     }
 }
 
@@ -881,6 +882,41 @@ fn analytics_shows_other_row_and_pages_untracked_refs_shown_safely() {
     h.get_by_label("Page 2 of 3 (45 untracked refs)");
     h.get_by_label("stray_020");
     assert!(h.query_by_label("stray_019").is_none(), "20 refs a page");
+}
+
+/// The chart never waits for unique people: a report without them is drawn
+/// at once with "…" in their place, and the counted one fills them in.
+#[test]
+fn unique_people_fill_in_after_the_chart() {
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    let mut first = big_report(3, 0, 0);
+    first.unique_people_counted = false;
+    first.totals.referrals = 1234;
+    first.totals.unique_people = 0;
+    peer.events.send(Event::Stats(Box::new(first))).unwrap();
+    settle(&mut h);
+    h.get_by_label_contains("1234 referrals from … (counting) people");
+    h.get_by_label("group_0000");
+    // One per group row drawn (the table draws only the rows in view).
+    let rows = h.query_all_by_label_contains("group_").count();
+    assert!(rows > 0);
+    assert_eq!(h.query_all_by_label("…").count(), rows);
+    let mut second = big_report(3, 0, 0);
+    second.totals.referrals = 1234;
+    second.totals.unique_people = 987;
+    peer.events.send(Event::Stats(Box::new(second))).unwrap();
+    settle(&mut h);
+    h.get_by_label_contains("1234 referrals from 987 people");
+    assert_eq!(h.query_all_by_label("…").count(), 0);
 }
 
 #[test]
@@ -1365,6 +1401,7 @@ fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
         untracked_total: 0,
         untracked_offset: 0,
         untracked_refs: Vec::new(),
+        unique_people_counted: true,
     };
     peer.events.send(Event::Stats(Box::new(report))).unwrap();
     settle(&mut h);

@@ -122,7 +122,9 @@ pub(super) struct StatsArgs {
     /// Only this page (name, username or Page ID) [default: every page]
     #[arg(long)]
     page: Option<String>,
-    /// Series as CSV: key,bucket,referrals,new,returning (the Other row last)
+    /// Series as CSV, one row per group and bucket (the Other row last):
+    /// the group column named by --by (e.g. Link), Bucket, Referrals, New,
+    /// Returning, then From, To and Time zone of the range
     #[arg(long, conflicts_with = "json")]
     csv: bool,
     /// The whole report as JSON
@@ -474,7 +476,8 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
 /// Writes the series as CSV, row by row (cells neutralised, see `csv_safe`).
 fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     let mut w = SafeCsvWriter::new(out);
-    w.write_row(["key", "bucket", "referrals", "new", "returning"])?;
+    w.write_row(crate::stats::series_csv_header(report.by))?;
+    let [from, to, tz] = crate::stats::range_cells(report);
     let other = report
         .other
         .as_ref()
@@ -492,6 +495,9 @@ fn stats_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
                 &p.referrals.to_string(),
                 &p.new.to_string(),
                 &p.returning.to_string(),
+                &from,
+                &to,
+                &tz,
             ])?;
         }
     }
@@ -524,10 +530,10 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     } else {
         let mut tab = table(&[
             report.by.column_name(),
-            "referrals",
-            "people",
-            "new",
-            "returning",
+            "Referrals",
+            "Unique people",
+            "New",
+            "Returning",
         ]);
         for g in &report.groups {
             tab.add_row(vec![

@@ -5,6 +5,7 @@
 //! sparse 15-minute counts: entries of three LEB128 varints (slot delta, new,
 //! returning), sorted by slot. Week-long rows keep chart scans short. Chart queries read rollups, never raw events.
 
+use super::people::{PeopleDelta, PersonNumbers};
 use super::{Store, StoreError, now_secs};
 use crate::model::{Kind, ReferralEvent};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -32,21 +33,6 @@ pub struct SyncSource {
     pub last_error: Option<String>,
     /// Events pulled from this backend, all time.
     pub events_pulled: i64,
-}
-
-/// A person seen with a (page, ref, source, kind) combination.
-#[derive(Debug, Clone)]
-pub struct PersonRow {
-    /// Page id.
-    pub page_id: String,
-    /// Ref; `None` when the referral had none (kept apart from an empty ref).
-    pub ref_code: Option<String>,
-    /// Source ("" when none).
-    pub source: String,
-    /// `new` or `returning`.
-    pub kind: String,
-    /// Keyed hash of the person.
-    pub sender: String,
 }
 
 /// Calls `f(slot, new, returning)` for each entry of a slots blob. A
@@ -115,14 +101,138 @@ fn encode_slots(map: &BTreeMap<u16, (u32, u32)>) -> Vec<u8> {
     out
 }
 
-/// (period, page, ref or `None` for no ref, source).
-type RollupKey<'a> = (i64, &'a str, Option<&'a str>, &'a str);
+/// What a rollup or person-index row is about, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowKey<'a> {
+    /// Page id (an Instagram account id for Instagram events).
+    pub page_id: &'a str,
+    /// Ref; `None` when the referral had none (kept apart from an empty ref).
+    pub ref_code: Option<&'a str>,
+    /// Source ("" when none).
+    pub source: &'a str,
+    /// `messenger` or `instagram`.
+    pub platform: &'a str,
+    /// The ad's title, else its id, for ad referrals; "" otherwise.
+    pub ad: &'a str,
+}
 
-/// Inserts events inside `tx`, skipping known ids, and updates rollups.
-/// Returns how many were new.
-fn insert_events<'e>(
+/// One stored event as the rollups and the person index see it.
+pub(super) struct Fact<'a> {
+    pub(super) ts_ms: i64,
+    pub(super) kind: Kind,
+    pub(super) key: RowKey<'a>,
+}
+
+impl<'a> Fact<'a> {
+    fn of(e: &'a ReferralEvent) -> Self {
+        Fact {
+            ts_ms: e.timestamp_ms,
+            kind: e.kind,
+            key: RowKey {
+                page_id: &e.page_id,
+                ref_code: e.ref_code.as_deref(),
+                source: e.source.as_deref().unwrap_or_default(),
+                platform: e.platform.as_str(),
+                ad: ad_key(e),
+            },
+        }
+    }
+}
+
+/// How an event's ad is grouped: its title, else its id; "" when not an ad.
+/// (SQL reads of raw events use the same rule: `coalesce(nullif(ad_title,
+/// ''), nullif(ad_id, ''), '')`.)
+pub fn ad_key(e: &ReferralEvent) -> &str {
+    [e.ad_title.as_deref(), e.ad_id.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
+}
+
+/// (period, page, ref or `None` for no ref, source, platform, ad).
+type RollupKey = (i64, String, Option<String>, String, String, String);
+
+/// Counts per rollup slot gathered for one transaction.
+#[derive(Default)]
+pub(super) struct RollupDelta {
+    rows: HashMap<RollupKey, BTreeMap<u16, (u32, u32)>>,
+}
+
+impl RollupDelta {
+    /// Counts `f` in its rollup slot.
+    pub(super) fn add(&mut self, f: &Fact<'_>) {
+        let period = f.ts_ms.div_euclid(PERIOD_MS);
+        let slot = u16::try_from(f.ts_ms.rem_euclid(PERIOD_MS) / SLOT_MS).unwrap_or(0);
+        let key = (
+            period,
+            f.key.page_id.to_string(),
+            f.key.ref_code.map(str::to_string),
+            f.key.source.to_string(),
+            f.key.platform.to_string(),
+            f.key.ad.to_string(),
+        );
+        let entry = self.rows.entry(key).or_default().entry(slot).or_default();
+        match f.kind {
+            Kind::New => entry.0 += 1,
+            Kind::Returning => entry.1 += 1,
+        }
+    }
+
+    /// Merges the counted slots into the rollup rows.
+    pub(super) fn write(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let mut read = tx.prepare_cached(
+            "SELECT slots FROM referral_rollup
+             WHERE period = ?1 AND page_id = ?2 AND has_ref = ?3 AND ref = ?4 AND source = ?5
+             AND platform = ?6 AND ad = ?7",
+        )?;
+        let mut write = tx.prepare_cached(
+            "INSERT OR REPLACE INTO referral_rollup
+                (period, page_id, has_ref, ref, source, platform, ad, slots)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for ((period, page, r, source, platform, ad), add) in self.rows {
+            let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
+            let current: Option<Vec<u8>> = read
+                .query_row(
+                    params![period, page, has_ref, r, source, platform, ad],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let mut merged: BTreeMap<u16, (u32, u32)> = current
+                .as_deref()
+                .map(|b| {
+                    decode_slots(b)
+                        .into_iter()
+                        .map(|(s, n, r)| (s as u16, (n, r)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (slot, (n, r)) in add {
+                let e = merged.entry(slot).or_default();
+                e.0 = e.0.saturating_add(n);
+                e.1 = e.1.saturating_add(r);
+            }
+            write.execute(params![
+                period,
+                page,
+                has_ref,
+                r,
+                source,
+                platform,
+                ad,
+                encode_slots(&merged)
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+/// Inserts events inside `tx`, skipping known ids, and updates the rollups
+/// and the person index. Returns how many were new.
+fn insert_events(
     tx: &Transaction<'_>,
-    events: &'e [ReferralEvent],
+    events: &[ReferralEvent],
     origin: Option<i64>,
 ) -> Result<usize, StoreError> {
     let mut insert = tx.prepare_cached(
@@ -130,7 +240,9 @@ fn insert_events<'e>(
             kind, ref, source, ref_type, ad_id, ad_title, referer_uri, origin, received_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
-    let mut delta: HashMap<RollupKey<'e>, BTreeMap<u16, (u32, u32)>> = HashMap::new();
+    let mut rollups = RollupDelta::default();
+    let mut people = PeopleDelta::default();
+    let mut numbers = PersonNumbers::default();
     let mut inserted = 0;
     for e in events {
         let changed = insert.execute(params![
@@ -153,74 +265,13 @@ fn insert_events<'e>(
             continue;
         }
         inserted += 1;
-        add_to_delta(&mut delta, e);
+        let fact = Fact::of(e);
+        rollups.add(&fact);
+        people.add(&fact, numbers.get(tx, &e.sender)?);
     }
-    write_rollups(tx, delta)?;
+    rollups.write(tx)?;
+    people.write(tx)?;
     Ok(inserted)
-}
-
-/// Counts `e` in its rollup slot.
-fn add_to_delta<'e>(
-    delta: &mut HashMap<RollupKey<'e>, BTreeMap<u16, (u32, u32)>>,
-    e: &'e ReferralEvent,
-) {
-    let period = e.timestamp_ms.div_euclid(PERIOD_MS);
-    let slot = u16::try_from(e.timestamp_ms.rem_euclid(PERIOD_MS) / SLOT_MS).unwrap_or(0);
-    let key = (
-        period,
-        e.page_id.as_str(),
-        e.ref_code.as_deref(),
-        e.source.as_deref().unwrap_or_default(),
-    );
-    let entry = delta.entry(key).or_default().entry(slot).or_default();
-    match e.kind {
-        Kind::New => entry.0 += 1,
-        Kind::Returning => entry.1 += 1,
-    }
-}
-
-/// Merges counted slots into the rollup rows.
-fn write_rollups(
-    tx: &Transaction<'_>,
-    delta: HashMap<RollupKey<'_>, BTreeMap<u16, (u32, u32)>>,
-) -> Result<(), StoreError> {
-    let mut read = tx.prepare_cached(
-        "SELECT slots FROM referral_rollup
-         WHERE period = ?1 AND page_id = ?2 AND has_ref = ?3 AND ref = ?4 AND source = ?5",
-    )?;
-    let mut write = tx.prepare_cached(
-        "INSERT OR REPLACE INTO referral_rollup (period, page_id, has_ref, ref, source, slots)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for ((period, page, r, source), add) in delta {
-        let (has_ref, r) = (r.is_some(), r.unwrap_or_default());
-        let current: Option<Vec<u8>> = read
-            .query_row(params![period, page, has_ref, r, source], |row| row.get(0))
-            .optional()?;
-        let mut merged: BTreeMap<u16, (u32, u32)> = current
-            .as_deref()
-            .map(|b| {
-                decode_slots(b)
-                    .into_iter()
-                    .map(|(s, n, r)| (s as u16, (n, r)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (slot, (n, r)) in add {
-            let e = merged.entry(slot).or_default();
-            e.0 = e.0.saturating_add(n);
-            e.1 = e.1.saturating_add(r);
-        }
-        write.execute(params![
-            period,
-            page,
-            has_ref,
-            r,
-            source,
-            encode_slots(&merged)
-        ])?;
-    }
-    Ok(())
 }
 
 /// A page of synced events: which backend, the cursor the page was asked
@@ -356,13 +407,18 @@ impl Store {
         if pending.is_some() {
             let events = {
                 let mut stmt = tx.prepare(
-                    "SELECT page_id, ts_ms, kind, ref, source FROM referral_events
-                     WHERE ref IS NULL OR ref = ''",
+                    "SELECT page_id, ts_ms, kind, ref, source, platform, ad_id, ad_title
+                     FROM referral_events WHERE ref IS NULL OR ref = ''",
                 )?;
                 let rows = stmt.query_map([], |r| {
+                    let platform: String = r.get(5)?;
                     Ok(ReferralEvent {
                         event_id: String::new(),
-                        platform: crate::model::Platform::Messenger,
+                        platform: if platform == "instagram" {
+                            crate::model::Platform::Instagram
+                        } else {
+                            crate::model::Platform::Messenger
+                        },
                         page_id: r.get(0)?,
                         sender: String::new(),
                         timestamp_ms: r.get(1)?,
@@ -370,75 +426,51 @@ impl Store {
                         ref_code: r.get(3)?,
                         source: r.get(4)?,
                         ref_type: None,
-                        ad_id: None,
-                        ad_title: None,
+                        ad_id: r.get(6)?,
+                        ad_title: r.get(7)?,
                         referer_uri: None,
                         received_at_ms: 0,
                     })
                 })?;
                 rows.collect::<Result<Vec<_>, _>>()?
             };
-            let mut delta = HashMap::new();
+            let mut delta = RollupDelta::default();
             for e in &events {
-                add_to_delta(&mut delta, e);
+                delta.add(&Fact::of(e));
             }
-            write_rollups(&tx, delta)?;
+            delta.write(&tx)?;
             tx.execute("DELETE FROM settings WHERE key = ?1", [FLAG])?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// Calls `f(period, page_id, ref, source, slots)` for each rollup row of
-    /// periods `from..=to`, borrowing instead of allocating (chart hot path).
+    /// Calls `f(period, key, slots)` for each rollup row of periods
+    /// `from..=to`, borrowing instead of allocating (chart hot path).
     pub fn for_each_rollup(
         &self,
         from_period: i64,
         to_period: i64,
-        mut f: impl FnMut(i64, &str, Option<&str>, &str, &[u8]),
+        mut f: impl FnMut(i64, &RowKey<'_>, &[u8]),
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT period, page_id, ref, source, slots, has_ref FROM referral_rollup
+            "SELECT period, page_id, ref, source, slots, has_ref, platform, ad FROM referral_rollup
              WHERE period >= ?1 AND period <= ?2",
         )?;
         let mut rows = stmt.query(params![from_period, to_period])?;
         while let Some(r) = rows.next()? {
             let period: i64 = r.get(0)?;
-            let page = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-            let ref_code = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-            let source = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+            let text = move |i: usize| r.get_ref(i)?.as_str().map_err(rusqlite::Error::from);
             let slots = r.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
             let has_ref: bool = r.get(5)?;
-            f(period, page, has_ref.then_some(ref_code), source, slots);
-        }
-        Ok(())
-    }
-
-    /// Calls `f` for each distinct (page, ref, source, kind, person) tuple
-    /// of events in `[from_ms, to_ms)`, optionally of one page, without
-    /// collecting them (unique-people counts stay bounded in memory).
-    pub fn for_each_person(
-        &self,
-        from_ms: i64,
-        to_ms: i64,
-        page_id: Option<&str>,
-        ig_id: Option<&str>,
-        mut f: impl FnMut(&PersonRow),
-    ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT page_id, ref, coalesce(source, ''), kind, sender_hash
-             FROM referral_events WHERE ts_ms >= ?1 AND ts_ms < ?2
-             AND (?3 IS NULL OR page_id = ?3 OR page_id = ?4)",
-        )?;
-        let mut rows = stmt.query(params![from_ms, to_ms, page_id, ig_id])?;
-        while let Some(r) = rows.next()? {
-            f(&PersonRow {
-                page_id: r.get(0)?,
-                ref_code: r.get(1)?,
-                source: r.get(2)?,
-                kind: r.get(3)?,
-                sender: r.get(4)?,
-            });
+            let key = RowKey {
+                page_id: text(1)?,
+                ref_code: has_ref.then_some(text(2)?),
+                source: text(3)?,
+                platform: text(6)?,
+                ad: text(7)?,
+            };
+            f(period, &key, slots);
         }
         Ok(())
     }

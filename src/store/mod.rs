@@ -9,15 +9,17 @@ mod catalog;
 mod events;
 mod links;
 mod pages;
+mod people;
 mod schema;
 
 pub use aliases::AliasRow;
 pub use events::{
-    PERIOD_MS, PersonRow, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, decode_slots,
+    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key, decode_slots,
     for_each_slot,
 };
 pub use links::{LinkFilter, LinkRow};
-pub use schema::{SCHEMA_VERSION, migrate_with};
+pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
+pub use schema::{SCHEMA_VERSION, migrate_with, migrations_before_person_index};
 
 use crate::model::ValidationError;
 use rusqlite::{Connection, OptionalExtension};

@@ -144,7 +144,61 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX link_aliases_link ON link_aliases(link);
     "#,
+    // 6 (the person index, issue #10 items 7 and 11): a dense number per
+    // person, and the set of people (a roaring bitmap) per UTC day and per
+    // 7-day UTC week, for each value of each dimension a grouping needs:
+    // `ref` (links, refs, channels, campaigns and pages follow from page and
+    // ref), `source`, `kind`, `platform` and `ad`. Exact unique people over a
+    // year then unite a few thousand small sets instead of reading raw
+    // events. Rollups gain platform and ad in their key (group by ad or
+    // platform). Both are rebuilt from the events in this same transaction
+    // (`people::backfill_if_flagged`, run by `migrate` when it finds the flag).
+    r#"
+    CREATE TABLE persons (
+        n     INTEGER PRIMARY KEY,
+        hash  TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE people_index (
+        dim        TEXT NOT NULL,
+        span       INTEGER NOT NULL,
+        start      INTEGER NOT NULL,
+        page_id    TEXT NOT NULL,
+        has_value  INTEGER NOT NULL,
+        value      TEXT NOT NULL,
+        people     BLOB NOT NULL,
+        PRIMARY KEY (dim, span, start, page_id, has_value, value)
+    ) WITHOUT ROWID;
+    DROP TABLE referral_rollup;
+    CREATE TABLE referral_rollup (
+        period    INTEGER NOT NULL,
+        page_id   TEXT NOT NULL,
+        has_ref   INTEGER NOT NULL,
+        ref       TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        platform  TEXT NOT NULL,
+        ad        TEXT NOT NULL,
+        slots     BLOB NOT NULL,
+        PRIMARY KEY (period, page_id, has_ref, ref, source, platform, ad)
+    ) WITHOUT ROWID;
+    DELETE FROM settings WHERE key = 'rollup_rebuild_refless';
+    INSERT OR REPLACE INTO settings (key, value) VALUES ('person_index_backfill', '1');
+    "#,
 ];
+
+/// The settings flag migration 6 leaves for [`super::people::backfill_if_flagged`],
+/// which runs in the migration's transaction and removes it.
+pub(super) const BACKFILL_FLAG: &str = "person_index_backfill";
+
+/// The migrations that ran before the person index existed, so tests can
+/// build a database as an older refboard left it.
+#[doc(hidden)]
+pub fn migrations_before_person_index() -> &'static [&'static str] {
+    let end = MIGRATIONS
+        .iter()
+        .position(|m| m.contains("CREATE TABLE persons"))
+        .unwrap_or(MIGRATIONS.len());
+    &MIGRATIONS[..end]
+}
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -152,7 +206,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Brings the database up to [`SCHEMA_VERSION`] in one transaction, or refuses
 /// a database written by a newer refboard.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    migrate_with(conn, path, MIGRATIONS)
+    migrate_then(conn, path, MIGRATIONS, super::people::backfill_if_flagged)
 }
 
 /// Applies `migrations` past the database's `user_version`, in one
@@ -165,6 +219,18 @@ pub fn migrate_with(
     conn: &mut Connection,
     path: &Path,
     migrations: &[&str],
+) -> Result<(), StoreError> {
+    migrate_then(conn, path, migrations, |_| Ok(()))
+}
+
+/// [`migrate_with`], then `after(tx)` inside the same transaction, once the
+/// SQL steps ran: data steps that SQL cannot express (building bitmaps)
+/// commit or roll back together with the schema change.
+fn migrate_then(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &[&str],
+    after: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let latest = migrations.len() as i64;
     let check = |found: i64| -> Result<bool, StoreError> {
@@ -189,6 +255,7 @@ pub fn migrate_with(
     for sql in &migrations[usize::try_from(found).unwrap_or(0)..] {
         tx.execute_batch(sql)?;
     }
+    after(&tx)?;
     tx.pragma_update(None, "user_version", latest)?;
     tx.commit()?;
     Ok(())

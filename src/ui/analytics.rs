@@ -296,6 +296,11 @@ impl AnalyticsPanel {
             }
         } else {
             let t = &report.totals;
+            let people = if report.unique_people_counted {
+                t.unique_people.to_string()
+            } else {
+                "… (counting)".to_string()
+            };
             ui.label(format!(
                 "{} to {} ({}), per {}: {} referrals from {} people, {} new and {} returning",
                 report.from.as_deref().unwrap_or("-"),
@@ -303,7 +308,7 @@ impl AnalyticsPanel {
                 report.tz,
                 report.every,
                 t.referrals,
-                t.unique_people,
+                people,
                 t.new,
                 t.returning
             ));
@@ -322,7 +327,7 @@ impl AnalyticsPanel {
         }
         self.untracked(ui, shared, report, actions);
         ui.separator();
-        self.csv_export(ui, &rows, actions);
+        self.csv_export(ui, report, &rows, actions);
         self.save_report(ui, actions);
     }
 
@@ -470,7 +475,7 @@ impl AnalyticsPanel {
                 label: shown_key(self.by, &g.key),
                 other: false,
                 referrals: g.referrals,
-                people: g.unique_people,
+                people: report.unique_people_counted.then_some(g.unique_people),
                 new: g.new,
                 returning: g.returning,
             })
@@ -481,7 +486,7 @@ impl AnalyticsPanel {
                 label: o.label(report.by),
                 other: true,
                 referrals: o.referrals,
-                people: o.unique_people,
+                people: report.unique_people_counted.then_some(o.unique_people),
                 new: o.new,
                 returning: o.returning,
             });
@@ -541,10 +546,11 @@ impl AnalyticsPanel {
                                 };
                                 ui.add(egui::Label::new(text).truncate());
                             });
-                            let people = if r.other {
-                                "-".to_string()
-                            } else {
-                                r.people.to_string()
+                            let people = match r.people {
+                                _ if r.other => "-".to_string(),
+                                // Counted after the chart is drawn.
+                                None => "…".to_string(),
+                                Some(n) => n.to_string(),
                             };
                             for n in [
                                 r.referrals.to_string(),
@@ -655,7 +661,13 @@ impl AnalyticsPanel {
         }
     }
 
-    fn csv_export(&mut self, ui: &mut egui::Ui, rows: &[TableRow], actions: &mut Vec<Action>) {
+    fn csv_export(
+        &mut self,
+        ui: &mut egui::Ui,
+        report: &Report,
+        rows: &[TableRow],
+        actions: &mut Vec<Action>,
+    ) {
         ui.horizontal_wrapped(|ui| {
             widgets::text_field(ui, "CSV file", &mut self.csv_path, "/path/to/table.csv");
             if ui.button("Browse…").clicked()
@@ -675,16 +687,15 @@ impl AnalyticsPanel {
                 // writer, which also neutralises formula cells.
                 actions.push(Action::Send(Command::WriteCsv {
                     path: self.csv_path.trim().into(),
-                    header: [
-                        self.by.column_name(),
-                        "Referrals",
-                        "Unique people",
-                        "New",
-                        "Returning",
-                    ]
-                    .map(String::from)
-                    .to_vec(),
-                    rows: rows.iter().map(TableRow::cells).collect(),
+                    header: crate::stats::table_csv_header(report.by),
+                    rows: rows
+                        .iter()
+                        .map(|r| {
+                            let mut cells = r.cells();
+                            cells.extend(crate::stats::range_cells(report));
+                            cells
+                        })
+                        .collect(),
                 }));
             }
         });
@@ -770,7 +781,8 @@ struct TableRow {
     label: String,
     other: bool,
     referrals: u64,
-    people: u64,
+    /// `None` while unique people are still being counted.
+    people: Option<u64>,
     new: u64,
     returning: u64,
 }
@@ -778,10 +790,9 @@ struct TableRow {
 impl TableRow {
     /// The row as CSV cells; the "Other" row has no people count (a sum would overcount).
     fn cells(&self) -> Vec<String> {
-        let people = if self.other {
-            String::new()
-        } else {
-            self.people.to_string()
+        let people = match self.people {
+            Some(n) if !self.other => n.to_string(),
+            _ => String::new(),
         };
         vec![
             self.key.clone(),
