@@ -301,6 +301,108 @@ pub fn local_tz() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
+/// The period just before the resolved range `from..=to` (local days, both
+/// inclusive) and of the same length, for "change against the previous
+/// period". A range of whole calendar months is compared with as many whole
+/// months before it (1–30 Nov with 1–31 Oct), so month ends line up; any
+/// other range with the same number of days just before it. Days are local,
+/// so a range across a clock change has a previous range of as many days,
+/// not of as many hours. `None` when the range is reversed or the previous
+/// range would start before [`min_query_date`].
+pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    if to < from {
+        return None;
+    }
+    let end = from.pred_opt()?;
+    let start = match whole_months(from, to) {
+        Some(months) => from.checked_sub_months(chrono::Months::new(months))?,
+        None => from.checked_sub_signed(Duration::days((to - from).num_days() + 1))?,
+    };
+    (start >= min_query_date()).then_some((start, end))
+}
+
+/// How many calendar months `from..=to` covers when it starts on a first
+/// and ends on a last day of a month.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<u32> {
+    if from.day() != 1 || to.succ_opt()?.day() != 1 {
+        return None;
+    }
+    let index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    u32::try_from(index(to) - index(from) + 1).ok()
+}
+
+/// A short text for a range of days: `5 Nov`, `1–30 Oct`, `28 Sep – 27 Oct`,
+/// `15 Dec 2025 – 13 Jan 2026` (the year only when the two differ).
+pub fn period_label(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        from.format("%-d %b").to_string()
+    } else if (from.year(), from.month()) == (to.year(), to.month()) {
+        format!("{}–{}", from.day(), to.format("%-d %b"))
+    } else if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+    }
+}
+
+/// The change of a figure against the previous period. A previous figure of
+/// 0 has no percentage (it would be infinite): that is [`Change::NoPrevious`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Higher by this many percent (rounded, half away from zero).
+    Up(u64),
+    /// Lower by this many percent (rounded, half away from zero).
+    Down(u64),
+    /// The same figure.
+    Same,
+    /// The previous period had nothing to compare with.
+    NoPrevious,
+}
+
+impl Change {
+    /// The change from `previous` to `current`.
+    pub fn between(current: u64, previous: u64) -> Self {
+        if previous == 0 {
+            return Change::NoPrevious;
+        }
+        let (diff, up) = if current >= previous {
+            (current - previous, true)
+        } else {
+            (previous - current, false)
+        };
+        if diff == 0 {
+            return Change::Same;
+        }
+        // u128: no overflow for any u64 counts.
+        let pct = (u128::from(diff) * 200 + u128::from(previous)) / (u128::from(previous) * 2);
+        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
+        if up {
+            Change::Up(pct)
+        } else {
+            Change::Down(pct)
+        }
+    }
+
+    /// The card text, e.g. `▲ 12% vs 1–30 Oct`; `previous` names the
+    /// previous period (see [`period_label`]). A change that rounds to 0%
+    /// reads `<1%`, so a change never looks like none.
+    pub fn text(self, previous: &str) -> String {
+        let pct = |p: u64| {
+            if p == 0 {
+                "<1%".to_string()
+            } else {
+                format!("{p}%")
+            }
+        };
+        match self {
+            Change::Up(p) => format!("▲ {} vs {previous}", pct(p)),
+            Change::Down(p) => format!("▼ {} vs {previous}", pct(p)),
+            Change::Same => format!("no change vs {previous}"),
+            Change::NoPrevious => "no data in the previous period".to_string(),
+        }
+    }
+}
+
 /// A stats query.
 #[derive(Debug, Clone)]
 pub struct StatsQuery {
@@ -1188,6 +1290,74 @@ fn unique_people(
     Ok((total, sets.iter().map(|s| s.len() as u64).collect()))
 }
 
+/// A link at a glance: referrals per day over the last 30 days and totals
+/// for 7 days, 30 days and all time (the link detail panel shows them).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct LinkGlance {
+    /// The first of the 30 days.
+    pub first_day: Option<NaiveDate>,
+    /// Referrals per day, oldest first, today last (30 values).
+    pub daily: Vec<u64>,
+    /// Referrals in the last 7 days, today included.
+    pub last_7_days: u64,
+    /// Referrals in the last 30 days, today included.
+    pub last_30_days: u64,
+    /// Referrals ever.
+    pub all_time: u64,
+}
+
+/// Days of [`LinkGlance::daily`].
+pub const GLANCE_DAYS: i64 = 30;
+
+/// The glance of link `link_id`, with days in `tz` and `today` the last day.
+pub fn link_glance(
+    store: &Store,
+    link_id: i64,
+    tz: Tz,
+    today: NaiveDate,
+) -> Result<LinkGlance, StatsError> {
+    let row = store.link(link_id)?;
+    let page = store.pages()?.into_iter().find(|p| p.id == row.link.page);
+    let mut q = StatsQuery::new(GroupBy::Link, tz);
+    q.unique_people = false;
+    q.top = usize::MAX;
+    q.untracked_limit = 0;
+    if let Some(p) = page.as_ref().filter(|p| p.numeric_id().is_some()) {
+        q.set_page(p);
+    }
+    let first = today
+        .checked_sub_signed(Duration::days(GLANCE_DAYS - 1))
+        .unwrap_or(today);
+    let ref_code = row.link.ref_code.as_str();
+    let month = query(
+        store,
+        &StatsQuery {
+            from: Some(first),
+            to: Some(today),
+            every: Some(Every::Day),
+            ..q.clone()
+        },
+    )?;
+    let group = month.groups.iter().find(|g| g.key == ref_code);
+    let daily: Vec<u64> = match group {
+        Some(g) => g.series.iter().map(|p| p.referrals).collect(),
+        None => vec![0; usize::try_from(GLANCE_DAYS).unwrap_or(30)],
+    };
+    let all = query(store, &q)?;
+    let skip = daily.len().saturating_sub(7);
+    Ok(LinkGlance {
+        first_day: Some(first),
+        last_7_days: daily.iter().skip(skip).sum(),
+        last_30_days: daily.iter().sum(),
+        all_time: all
+            .groups
+            .iter()
+            .find(|g| g.key == ref_code)
+            .map_or(0, |g| g.referrals),
+        daily,
+    })
+}
+
 /// Runs a stats query against the store.
 pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     query_within(store, q, SERIES_BUDGET_CELLS)
@@ -1359,6 +1529,126 @@ fn empty_report(q: &StatsQuery) -> Report {
 mod tests {
     use super::*;
     use crate::model::{Platform, ReferralEvent};
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn previous_range_has_the_same_number_of_days_just_before() {
+        assert_eq!(
+            previous_range(day("2026-10-31"), day("2026-11-29")),
+            Some((day("2026-10-01"), day("2026-10-30")))
+        );
+        assert_eq!(
+            previous_range(day("2026-11-29"), day("2026-11-29")),
+            Some((day("2026-11-28"), day("2026-11-28")))
+        );
+        // Across a year end.
+        assert_eq!(
+            previous_range(day("2026-01-01"), day("2026-01-07")),
+            Some((day("2025-12-25"), day("2025-12-31")))
+        );
+        assert_eq!(previous_range(day("2026-11-02"), day("2026-11-01")), None);
+        // Nothing before the event window.
+        assert_eq!(previous_range(day("2004-01-01"), day("2004-01-02")), None);
+    }
+
+    #[test]
+    fn previous_range_of_whole_months_is_whole_months() {
+        // 30 days of November against the 31 of October.
+        assert_eq!(
+            previous_range(day("2026-11-01"), day("2026-11-30")),
+            Some((day("2026-10-01"), day("2026-10-31")))
+        );
+        // March against a leap February, and a short February against January.
+        assert_eq!(
+            previous_range(day("2028-03-01"), day("2028-03-31")),
+            Some((day("2028-02-01"), day("2028-02-29")))
+        );
+        assert_eq!(
+            previous_range(day("2026-02-01"), day("2026-02-28")),
+            Some((day("2026-01-01"), day("2026-01-31")))
+        );
+        // A quarter against the quarter before, across a year end.
+        assert_eq!(
+            previous_range(day("2026-01-01"), day("2026-03-31")),
+            Some((day("2025-10-01"), day("2025-12-31")))
+        );
+        // Ending on a month end but not starting on a first: days.
+        assert_eq!(
+            previous_range(day("2026-03-02"), day("2026-03-31")),
+            Some((day("2026-01-31"), day("2026-03-01")))
+        );
+    }
+
+    #[test]
+    fn previous_range_across_a_clock_change_counts_local_days() {
+        // Berlin's clocks went back on 2026-10-25: the range has a 25-hour day,
+        // the previous one none; both are 7 local days of buckets.
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let (from, to) = (day("2026-10-22"), day("2026-10-28"));
+        let (pf, pt) = previous_range(from, to).unwrap();
+        assert_eq!((pf, pt), (day("2026-10-15"), day("2026-10-21")));
+        let span = |f: NaiveDate, t: NaiveDate| Span {
+            from: f,
+            to: t,
+            from_ms: midnight_ms(&tz, f),
+            to_ms: midnight_ms(&tz, t.succ_opt().unwrap()),
+            every: Every::Day,
+        };
+        let (now, before) = (span(from, to), span(pf, pt));
+        assert_eq!(now.to_ms - now.from_ms, 7 * 86_400_000 + 3_600_000);
+        assert_eq!(before.to_ms - before.from_ms, 7 * 86_400_000);
+        assert_eq!(
+            BucketTable::build(&tz, &now).len(),
+            BucketTable::build(&tz, &before).len()
+        );
+        // By the hour, the repeated hour is one bucket more.
+        let hourly = |s: Span| BucketTable::build(&tz, &Span { every: Every::Hour, ..s }).len();
+        assert_eq!(hourly(now), hourly(before) + 1);
+        // Spring forward (2026-03-29): one hour fewer, still 7 days.
+        let (from, to) = (day("2026-03-29"), day("2026-04-04"));
+        let (pf, _) = previous_range(from, to).unwrap();
+        assert_eq!(pf, day("2026-03-22"));
+        assert_eq!(
+            hourly(span(from, to)) + 1,
+            hourly(span(pf, day("2026-03-28")))
+        );
+    }
+
+    #[test]
+    fn change_is_rounded_and_never_infinite() {
+        assert_eq!(Change::between(112, 100), Change::Up(12));
+        assert_eq!(Change::between(3, 2), Change::Up(50));
+        assert_eq!(Change::between(1, 3), Change::Down(67));
+        assert_eq!(Change::between(2, 3), Change::Down(33));
+        assert_eq!(Change::between(7, 7), Change::Same);
+        assert_eq!(Change::between(5, 0), Change::NoPrevious);
+        assert_eq!(Change::between(0, 0), Change::NoPrevious);
+        assert_eq!(Change::between(0, 9), Change::Down(100));
+        assert_eq!(Change::between(1001, 1000), Change::Up(0));
+        assert_eq!(Change::between(u64::MAX, 1), Change::Up(u64::MAX));
+        let oct = period_label(day("2026-10-01"), day("2026-10-30"));
+        assert_eq!(oct, "1–30 Oct");
+        assert_eq!(Change::Up(12).text(&oct), "▲ 12% vs 1–30 Oct");
+        assert_eq!(Change::Down(5).text(&oct), "▼ 5% vs 1–30 Oct");
+        assert_eq!(Change::Up(0).text(&oct), "▲ <1% vs 1–30 Oct");
+        assert_eq!(Change::Same.text(&oct), "no change vs 1–30 Oct");
+        assert_eq!(
+            Change::NoPrevious.text(&oct),
+            "no data in the previous period"
+        );
+        assert_eq!(
+            period_label(day("2026-09-28"), day("2026-10-27")),
+            "28 Sep – 27 Oct"
+        );
+        assert_eq!(
+            period_label(day("2025-12-15"), day("2026-01-13")),
+            "15 Dec 2025 – 13 Jan 2026"
+        );
+        assert_eq!(period_label(day("2026-11-05"), day("2026-11-05")), "5 Nov");
+    }
 
     #[test]
     fn one_pass_and_two_passes_give_the_same_report() {

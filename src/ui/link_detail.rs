@@ -46,6 +46,9 @@ pub struct DetailPanel {
     typed: HashMap<LinkId, String>,
     pending: Option<PendingExport>,
     confirm: Option<PendingExport>,
+    /// The link whose glance was last asked for, and the answer when it came.
+    glance_asked: Option<LinkId>,
+    glance: Option<(LinkId, crate::stats::LinkGlance)>,
 }
 
 impl DetailPanel {
@@ -68,7 +71,19 @@ impl DetailPanel {
             typed: HashMap::new(),
             pending: None,
             confirm: None,
+            glance_asked: None,
+            glance: None,
         }
+    }
+
+    /// The worker's answer to a glance query.
+    pub fn set_glance(&mut self, id: LinkId, glance: crate::stats::LinkGlance) {
+        self.glance = Some((id, glance));
+    }
+
+    /// Data changed: ask for the glance again (the old one stays shown meanwhile).
+    pub fn refresh_glance(&mut self) {
+        self.glance_asked = None;
     }
 
     /// Writes the choices to remember.
@@ -107,7 +122,11 @@ impl DetailPanel {
         row: &LinkRow,
         actions: &mut Vec<Action>,
     ) -> egui::Rect {
-        let _ = shared;
+        let id = LinkId(row.link.id);
+        if self.glance_asked != Some(id) {
+            self.glance_asked = Some(id);
+            actions.push(Action::Send(Command::LinkGlance(id, shared.tz)));
+        }
         // At most 45% of the window, so the table next to it keeps its room.
         let max = (ui.available_width() * 0.45).max(200.0);
         egui::Panel::right("link_detail")
@@ -143,6 +162,12 @@ impl DetailPanel {
                 .on_hover_text("QR code preview");
         }
         ui.add(egui::Label::new(egui::RichText::new(display(&row.url)).monospace()).wrap());
+        match self.glance.as_ref().filter(|(g, _)| *g == id) {
+            Some((_, glance)) => super::chart::sparkline(ui, glance),
+            None => {
+                ui.spinner();
+            }
+        }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
                 actions.push(Action::Copy(row.url.clone()));
