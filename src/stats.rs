@@ -1605,7 +1605,16 @@ mod tests {
             BucketTable::build(&tz, &before).len()
         );
         // By the hour, the repeated hour is one bucket more.
-        let hourly = |s: Span| BucketTable::build(&tz, &Span { every: Every::Hour, ..s }).len();
+        let hourly = |s: Span| {
+            BucketTable::build(
+                &tz,
+                &Span {
+                    every: Every::Hour,
+                    ..s
+                },
+            )
+            .len()
+        };
         assert_eq!(hourly(now), hourly(before) + 1);
         // Spring forward (2026-03-29): one hour fewer, still 7 days.
         let (from, to) = (day("2026-03-29"), day("2026-04-04"));

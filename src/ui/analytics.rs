@@ -140,6 +140,9 @@ pub struct AnalyticsPanel {
     campaign_form: CampaignDates,
 }
 
+/// A figure's name and how to read it from a row or the totals.
+type Figure<T> = (&'static str, fn(&T) -> u64);
+
 /// The campaign-dates form: which campaign, and its dates as typed.
 #[derive(Default)]
 struct CampaignDates {
@@ -430,28 +433,33 @@ impl AnalyticsPanel {
         } else {
             format!("Compare {what} ({} picked)…", self.compare.len())
         };
-        ui.menu_button(title, |ui| {
-            ui.label(format!("Pick {COMPARE_MIN} to {COMPARE_MAX} {what}"));
-            egui::ScrollArea::vertical()
-                .max_height(300.0)
-                .show(ui, |ui| {
-                    for g in &report.groups {
-                        let mut on = self.compare.contains(&g.key);
-                        let full = self.compare.len() >= COMPARE_MAX && !on;
-                        let text = crate::model::shorten_text(&display(&g.key), 60);
-                        if ui
-                            .add_enabled(!full, egui::Checkbox::new(&mut on, text))
-                            .changed()
-                        {
-                            if on {
-                                self.compare.insert(g.key.clone());
-                            } else {
-                                self.compare.remove(&g.key);
+        // Stays open while picking; a click outside closes it.
+        let config = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        egui::containers::menu::MenuButton::new(title)
+            .config(config)
+            .ui(ui, |ui| {
+                ui.label(format!("Pick {COMPARE_MIN} to {COMPARE_MAX} {what}"));
+                egui::ScrollArea::vertical()
+                    .max_height(300.0)
+                    .show(ui, |ui| {
+                        for g in &report.groups {
+                            let mut on = self.compare.contains(&g.key);
+                            let full = self.compare.len() >= COMPARE_MAX && !on;
+                            let text = crate::model::shorten_text(&display(&g.key), 60);
+                            if ui
+                                .add_enabled(!full, egui::Checkbox::new(&mut on, text))
+                                .changed()
+                            {
+                                if on {
+                                    self.compare.insert(g.key.clone());
+                                } else {
+                                    self.compare.remove(&g.key);
+                                }
                             }
                         }
-                    }
-                });
-        });
+                    });
+            });
         if !self.compare.is_empty() {
             if self.compare.len() < COMPARE_MIN {
                 ui.label("Pick one more to compare");
@@ -506,13 +514,8 @@ impl AnalyticsPanel {
         } else {
             let groups = self.charted(report);
             for (i, g) in groups.iter().enumerate() {
-                let s = Series::from_points(
-                    display(&g.key),
-                    chart::color(i),
-                    &g.series,
-                    every,
-                    now_ms,
-                );
+                let s =
+                    Series::from_points(display(&g.key), chart::color(i), &g.series, every, now_ms);
                 legend.push((s.name.clone(), s.color, false));
                 lines.push(s);
             }
@@ -579,7 +582,7 @@ impl AnalyticsPanel {
                             );
                         }
                         ui.end_row();
-                        let rows: [(&str, fn(&GroupStats) -> u64); 4] = [
+                        let rows: [Figure<GroupStats>; 4] = [
                             ("Referrals", |g| g.referrals),
                             ("Unique people", |g| g.unique_people),
                             ("New", |g| g.new),
@@ -601,7 +604,11 @@ impl AnalyticsPanel {
                                     .iter()
                                     .find(|p| p.key == g.key)
                                     .map_or(0, |p| p.referrals);
-                                ui.label(Change::between(g.referrals, before).text(&label));
+                                let text = Change::between(g.referrals, before).text(&label);
+                                let mut job = egui::text::LayoutJob::default();
+                                let size = egui::TextStyle::Body.resolve(ui.style()).size;
+                                append_change(&mut job, &text, size, change_color(ui, &text));
+                                ui.label(job);
                             }
                             ui.end_row();
                         }
@@ -865,7 +872,7 @@ fn previous_label(prev: &Report) -> String {
 /// a screen reader reads name, figure and change together.
 fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
     let label = previous.map(previous_label);
-    let figures: [(&str, fn(&Totals) -> u64); 4] = [
+    let figures: [Figure<Totals>; 4] = [
         ("Referrals", |t| t.referrals),
         ("Unique people", |t| t.unique_people),
         ("New", |t| t.new),
@@ -878,13 +885,7 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
                 (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
                 _ => "comparing with the previous period…".into(),
             };
-            let color = if change.starts_with('▲') {
-                egui::Color32::from_rgb(46, 160, 67)
-            } else if change.starts_with('▼') {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().weak_text_color()
-            };
+            let color = change_color(ui, &change);
             let mut job = egui::text::LayoutJob::default();
             let style = ui.style().clone();
             let font = |s: egui::TextStyle, size: Option<f32>| {
@@ -896,23 +897,20 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
             };
             let fmt = |f: egui::FontId, c: egui::Color32| egui::TextFormat::simple(f, c);
             let text = ui.visuals().text_color();
-            job.append(&format!("{name}\n"), 0.0, fmt(font(egui::TextStyle::Body, None), text));
+            job.append(
+                &format!("{name}\n"),
+                0.0,
+                fmt(font(egui::TextStyle::Body, None), text),
+            );
             job.append(
                 &format!("{now}\n"),
                 0.0,
-                fmt(font(egui::TextStyle::Heading, Some(26.0)), ui.visuals().strong_text_color()),
+                fmt(
+                    font(egui::TextStyle::Heading, Some(26.0)),
+                    ui.visuals().strong_text_color(),
+                ),
             );
-            // The arrows are in the monospace font only (Hack); the words stay proportional.
-            let small = font(egui::TextStyle::Small, Some(12.0));
-            let (arrow, words) = match change.chars().next() {
-                Some(c @ ('▲' | '▼')) => (Some(c), &change[c.len_utf8()..]),
-                _ => (None, change.as_str()),
-            };
-            if let Some(c) = arrow {
-                let mono = egui::FontId::monospace(12.0);
-                job.append(&c.to_string(), 0.0, fmt(mono, color));
-            }
-            job.append(words, 0.0, fmt(small, color));
+            append_change(&mut job, &change, 12.0, color);
             egui::Frame::group(ui.style())
                 .inner_margin(egui::Margin::symmetric(12, 8))
                 .show(ui, |ui| {
@@ -921,6 +919,32 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
                 });
         }
     });
+}
+
+/// Appends a change text: its arrow in the monospace font (only Hack has
+/// ▲ and ▼), the words in the proportional one.
+fn append_change(job: &mut egui::text::LayoutJob, change: &str, size: f32, color: egui::Color32) {
+    let (arrow, words) = match change.chars().next() {
+        Some(c @ ('▲' | '▼')) => (Some(c), &change[c.len_utf8()..]),
+        _ => (None, change),
+    };
+    if let Some(c) = arrow {
+        let mono = egui::TextFormat::simple(egui::FontId::monospace(size), color);
+        job.append(&c.to_string(), 0.0, mono);
+    }
+    let text = egui::TextFormat::simple(egui::FontId::proportional(size), color);
+    job.append(words, 0.0, text);
+}
+
+/// The colour of a change: green up, red down, grey otherwise.
+fn change_color(ui: &egui::Ui, change: &str) -> egui::Color32 {
+    if change.starts_with('▲') {
+        egui::Color32::from_rgb(46, 160, 67)
+    } else if change.starts_with('▼') {
+        ui.visuals().error_fg_color
+    } else {
+        ui.visuals().weak_text_color()
+    }
 }
 
 /// A date picker button beside a YYYY-MM-DD field; a date picked is written
@@ -933,7 +957,12 @@ fn date_picker(ui: &mut egui::Ui, id: &str, field: &mut String, tz: Tz) {
         return;
     };
     let before = date;
-    ui.add(egui_extras::DatePickerButton::new(&mut date).id_salt(id));
+    ui.add(
+        egui_extras::DatePickerButton::new(&mut date)
+            .id_salt(id)
+            .show_icon(false),
+    )
+    .on_hover_text("Pick a date");
     if date != before
         && let Some(d) = from_jiff(date)
     {
@@ -976,7 +1005,13 @@ fn kind_series(groups: &[GroupStats], every: Every, now_ms: i64) -> Vec<Series> 
     }
     vec![
         Series::from_points(chart::NEW.into(), chart::color(0), &new, every, now_ms),
-        Series::from_points(chart::RETURNING.into(), chart::color(1), &ret, every, now_ms),
+        Series::from_points(
+            chart::RETURNING.into(),
+            chart::color(1),
+            &ret,
+            every,
+            now_ms,
+        ),
     ]
 }
 
@@ -1045,9 +1080,18 @@ fn campaign_bands(shared: &Shared<'_>, report: &Report) -> Vec<(String, f64, f64
 impl AnalyticsPanel {
     /// Campaign start and end dates, set and edited here as with
     /// `refboard campaign edit`; the model validates them.
-    fn campaign_dates(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
-        let campaigns: Vec<&crate::model::Campaign> =
-            shared.snap.campaigns.iter().filter(|c| !c.archived).collect();
+    fn campaign_dates(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        actions: &mut Vec<Action>,
+    ) {
+        let campaigns: Vec<&crate::model::Campaign> = shared
+            .snap
+            .campaigns
+            .iter()
+            .filter(|c| !c.archived)
+            .collect();
         if campaigns.is_empty() {
             return;
         }
@@ -1070,8 +1114,10 @@ impl AnalyticsPanel {
                                     .clicked()
                                 {
                                     form.campaign = Some(c.id);
-                                    form.starts = c.starts_on.map(|d| d.to_string()).unwrap_or_default();
-                                    form.ends = c.ends_on.map(|d| d.to_string()).unwrap_or_default();
+                                    form.starts =
+                                        c.starts_on.map(|d| d.to_string()).unwrap_or_default();
+                                    form.ends =
+                                        c.ends_on.map(|d| d.to_string()).unwrap_or_default();
                                 }
                             }
                         })

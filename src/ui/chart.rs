@@ -256,9 +256,8 @@ pub fn nearest(targets: &[Target], pointer: [f32; 2], radius: f32) -> Option<usi
     for (i, t) in targets.iter().enumerate() {
         let dist = if t.half_width > 0.0 {
             let (y0, y1) = (t.top.min(t.base), t.top.max(t.base));
-            let inside = (pointer[0] - t.x).abs() <= t.half_width
-                && pointer[1] >= y0
-                && pointer[1] <= y1;
+            let inside =
+                (pointer[0] - t.x).abs() <= t.half_width && pointer[1] >= y0 && pointer[1] <= y1;
             if !inside {
                 continue;
             }
@@ -417,7 +416,11 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
         if let Some(bars) = input.bars {
             draw_bars(p, bars, every, input.hidden);
         }
-        for s in input.lines.iter().filter(|s| !input.hidden.contains(&s.name)) {
+        for s in input
+            .lines
+            .iter()
+            .filter(|s| !input.hidden.contains(&s.name))
+        {
             draw_line(p, s);
         }
     });
@@ -425,10 +428,18 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
     if let Some(bars) = input.bars {
         bar_targets(&mut targets, bars, every, &transform, input.hidden);
     }
-    for s in input.lines.iter().filter(|s| !input.hidden.contains(&s.name)) {
+    for s in input
+        .lines
+        .iter()
+        .filter(|s| !input.hidden.contains(&s.name))
+    {
         for (i, &(x, y)) in s.points.iter().enumerate() {
             let pos = transform.position_from_point(&egui_plot::PlotPoint::new(x, y as f64));
-            let so_far = if s.unfinished == Some(i) { " (so far)" } else { "" };
+            let so_far = if s.unfinished == Some(i) {
+                " (so far)"
+            } else {
+                ""
+            };
             targets.push((
                 Target {
                     x: pos.x,
@@ -445,7 +456,7 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
         nearest(&only, [at.x, at.y], HOVER_RADIUS).map(|i| targets[i].1.clone())
     });
     if let (Some(text), Some(at)) = (&hover, resp.response.hover_pos()) {
-        hover_box(ui.ctx(), ui.id().with("chart_hover"), at, text);
+        hover_box(ui.ctx(), ui.scope_id().with("chart_hover"), at, text);
     }
     ChartOutput { hover, transform }
 }
@@ -483,7 +494,12 @@ fn data_range(input: &ChartInput<'_>) -> (f64, f64) {
         .lines
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
-        .chain(input.bars.iter().flat_map(|b| b.buckets.iter().map(|p| p.0)));
+        .chain(
+            input
+                .bars
+                .iter()
+                .flat_map(|b| b.buckets.iter().map(|p| p.0)),
+        );
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for x in xs {
         lo = lo.min(x);
@@ -609,13 +625,14 @@ fn bar_targets(
 ) {
     let half = bar_width(every) / 2.0;
     for (i, &(x, n, r)) in s.buckets.iter().enumerate() {
-        let so_far = if s.unfinished == Some(i) { " (so far)" } else { "" };
+        let so_far = if s.unfinished == Some(i) {
+            " (so far)"
+        } else {
+            ""
+        };
         let n = if hidden.contains(NEW) { 0 } else { n };
         let r = if hidden.contains(RETURNING) { 0 } else { r };
-        for (name, lo, hi, count) in [
-            (NEW, 0, n, n),
-            (RETURNING, n, n + r, r),
-        ] {
+        for (name, lo, hi, count) in [(NEW, 0, n, n), (RETURNING, n, n + r, r)] {
             if count == 0 {
                 continue;
             }
@@ -651,7 +668,10 @@ pub fn legend(ui: &mut egui::Ui, names: &[(String, Color32, bool)], hidden: &mut
             text.append(
                 &display(name),
                 0.0,
-                egui::TextFormat::simple(egui::FontId::proportional(size), ui.visuals().text_color()),
+                egui::TextFormat::simple(
+                    egui::FontId::proportional(size),
+                    ui.visuals().text_color(),
+                ),
             );
             if ui.checkbox(&mut shown, text).changed() {
                 if shown {
@@ -692,10 +712,7 @@ pub fn sparkline(ui: &mut egui::Ui, glance: &crate::stats::LinkGlance) {
         egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
     );
     painter.add(egui::Shape::line(points, egui::Stroke::new(1.5, color(0))));
-    let first = glance
-        .first_day
-        .map(|d| d.to_string())
-        .unwrap_or_default();
+    let first = glance.first_day.map(|d| d.to_string()).unwrap_or_default();
     response.on_hover_text(format!(
         "Referrals per day since {first}: {}",
         glance
@@ -788,7 +805,7 @@ mod tests {
             assert!(t >= 19_990.5);
             assert!(x_label(t, Every::Day).ends_with("-01"), "{t}");
         }
-        assert!(x_ticks((f64::NAN, 1.0), (0.0, 1.0), Every::Day, 5).is_empty());
+        assert!(x_ticks((f64::NAN, 1.0), (f64::NAN, 1.0), Every::Day, 5).is_empty());
         assert!(x_ticks((1e12, 2e12), (1e12, 2e12), Every::Hour, 5).is_empty());
     }
 

@@ -162,12 +162,6 @@ impl DetailPanel {
                 .on_hover_text("QR code preview");
         }
         ui.add(egui::Label::new(egui::RichText::new(display(&row.url)).monospace()).wrap());
-        match self.glance.as_ref().filter(|(g, _)| *g == id) {
-            Some((_, glance)) => super::chart::sparkline(ui, glance),
-            None => {
-                ui.spinner();
-            }
-        }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
                 actions.push(Action::Copy(row.url.clone()));
@@ -208,6 +202,14 @@ impl DetailPanel {
         });
         ui.separator();
         self.export_form(ui, row, actions);
+        // Last, so the export controls above keep their place.
+        ui.separator();
+        match self.glance.as_ref().filter(|(g, _)| *g == id) {
+            Some((_, glance)) => super::chart::sparkline(ui, glance),
+            None => {
+                ui.spinner();
+            }
+        }
     }
 
     /// A texture of the code for `url` in the style, rebuilt only when they change.

@@ -560,7 +560,10 @@ impl App {
                 .find(|p| Some(PageId(p.id)) == self.snap.page);
             let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
             let ig_id = page.and_then(|p| p.ig_id.clone());
-            if let Some(mut q) = self.analytics.query(self.analytics.tz(), page_id.as_deref()) {
+            if let Some(mut q) = self
+                .analytics
+                .query(self.analytics.tz(), page_id.as_deref())
+            {
                 if q.page_id.is_some() {
                     q.ig_id = ig_id;
                 }
