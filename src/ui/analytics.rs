@@ -878,47 +878,68 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
         ("New", |t| t.new),
         ("Returning", |t| t.returning),
     ];
-    ui.horizontal_wrapped(|ui| {
-        for (name, value) in figures {
+    let jobs: Vec<egui::text::LayoutJob> = figures
+        .into_iter()
+        .map(|(name, value)| {
             let now = value(&report.totals);
             let change = match (previous, &label) {
                 (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
                 _ => "comparing with the previous period…".into(),
             };
-            let color = change_color(ui, &change);
-            let mut job = egui::text::LayoutJob::default();
-            let style = ui.style().clone();
-            let font = |s: egui::TextStyle, size: Option<f32>| {
-                let mut f = s.resolve(&style);
-                if let Some(size) = size {
-                    f.size = size;
-                }
-                f
-            };
-            let fmt = |f: egui::FontId, c: egui::Color32| egui::TextFormat::simple(f, c);
-            let text = ui.visuals().text_color();
-            job.append(
-                &format!("{name}\n"),
-                0.0,
-                fmt(font(egui::TextStyle::Body, None), text),
-            );
-            job.append(
-                &format!("{now}\n"),
-                0.0,
-                fmt(
-                    font(egui::TextStyle::Heading, Some(26.0)),
-                    ui.visuals().strong_text_color(),
-                ),
-            );
-            append_change(&mut job, &change, 12.0, color);
-            egui::Frame::group(ui.style())
-                .inner_margin(egui::Margin::symmetric(12, 8))
-                .show(ui, |ui| {
-                    ui.set_min_width(150.0);
-                    ui.add(egui::Label::new(job).extend());
-                });
+            card_job(ui, name, now, &change)
+        })
+        .collect();
+    // Four in a row where they fit, else two rows of two.
+    let per_row = if ui.available_width() >= 4.0 * CARD_MIN_WIDTH {
+        4
+    } else {
+        2
+    };
+    for row in jobs.chunks(per_row) {
+        ui.columns(per_row, |cols| {
+            for (col, job) in cols.iter_mut().zip(row) {
+                egui::Frame::group(col.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8))
+                    .show(col, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(egui::Label::new(job.clone()).wrap());
+                    });
+            }
+        });
+    }
+}
+
+/// Narrowest a headline card may be before the cards go two to a row.
+const CARD_MIN_WIDTH: f32 = 170.0;
+
+/// A card's text: the figure's name, the figure large, and its change.
+fn card_job(ui: &egui::Ui, name: &str, now: u64, change: &str) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let style = ui.style();
+    let fmt = |s: egui::TextStyle, size: Option<f32>, c: egui::Color32| {
+        let mut f = s.resolve(style);
+        if let Some(size) = size {
+            f.size = size;
         }
-    });
+        egui::TextFormat::simple(f, c)
+    };
+    let visuals = ui.visuals();
+    job.append(
+        &format!("{name}\n"),
+        0.0,
+        fmt(egui::TextStyle::Body, None, visuals.text_color()),
+    );
+    job.append(
+        &format!("{now}\n"),
+        0.0,
+        fmt(
+            egui::TextStyle::Heading,
+            Some(26.0),
+            visuals.strong_text_color(),
+        ),
+    );
+    append_change(&mut job, change, 12.0, change_color(ui, change));
+    job
 }
 
 /// Appends a change text: its arrow in the monospace font (only Hack has

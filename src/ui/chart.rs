@@ -226,6 +226,20 @@ pub fn x_label(x: f64, every: Every) -> String {
     }
 }
 
+/// The short text under an x tick: on the hourly view the hour, and the
+/// date at midnight; otherwise as [`x_label`].
+pub fn axis_label(x: f64, every: Every) -> String {
+    let full = x_label(x, every);
+    if every != Every::Hour {
+        return full;
+    }
+    match full.split_once(' ') {
+        Some((day, "00:00")) => day.to_string(),
+        Some((_, hour)) => hour.to_string(),
+        None => full,
+    }
+}
+
 /// The x of a bucket: local days since 1970-01-01, from its start instant
 /// and UTC offset (labels are never parsed back into dates).
 pub fn bucket_x(pt: &Point) -> f64 {
@@ -362,13 +376,13 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
     let top = top_value(input);
     let mut plot = Plot::new("series")
         .height(input.height)
-        .set_margin_fraction(egui::vec2(0.02, 0.0))
+        .set_margin_fraction(egui::vec2(0.04, 0.0))
         .include_y(0.0)
         .include_y(top * 1.1 + 1.0)
         .show_x(false)
         .show_y(false)
         .allow_double_click_reset(true)
-        .x_axis_formatter(move |mark, _| x_label(mark.value, every))
+        .x_axis_formatter(move |mark, _| axis_label(mark.value, every))
         .y_axis_formatter(|mark, _| {
             if mark.value >= 0.0 && mark.value.fract() == 0.0 {
                 format!("{}", mark.value as u64)
@@ -786,6 +800,9 @@ mod tests {
         }
         assert!(ticks[0] >= view.0 && ticks[0] >= data.0);
         assert_eq!(x_label(ticks[0], Every::Hour), "2024-10-04 03:00");
+        assert_eq!(axis_label(ticks[0], Every::Hour), "03:00");
+        assert_eq!(axis_label(20_001.0, Every::Hour), "2024-10-05");
+        assert_eq!(axis_label(20_001.0, Every::Day), "2024-10-05");
     }
 
     #[test]
