@@ -488,3 +488,48 @@ fn the_link_detail_shows_its_last_30_days_and_totals() {
         shown(h, "Referrals: 2 in 7 days · 4 in 30 days · 7 all time")
     });
 }
+
+#[test]
+fn dragging_and_scrolling_stop_at_zero_and_reset_view_restores_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_week(dir.path());
+    let mut h = harness(&db, week_state());
+    wait_for_report(&mut h);
+    let bounds = |h: &Harness<'static, App>| *h.state().chart_transform().unwrap().bounds();
+    let before = bounds(&h);
+    assert_eq!(before.min()[1], 0.0, "the y axis starts at 0");
+    let t = h.state().chart_transform().unwrap();
+    let center = t.frame().center();
+    // Drag the data up by 300 points: the view would show far below zero.
+    h.hover_at(center);
+    h.step();
+    h.drag_at(center);
+    h.step();
+    for k in 1..=10 {
+        h.hover_at(center - egui::vec2(0.0, 30.0 * k as f32));
+        h.step();
+    }
+    h.drop_at(center - egui::vec2(0.0, 300.0));
+    settle(&mut h);
+    let dragged = bounds(&h);
+    assert!(dragged.min()[1] >= 0.0, "dragged below zero: {dragged:?}");
+    // Zoom out around the bottom edge: still nothing below zero.
+    let bottom = egui::pos2(center.x, t.frame().bottom() - 2.0);
+    for _ in 0..20 {
+        h.hover_at(bottom);
+        h.event(egui::Event::Zoom(0.7));
+        h.step();
+    }
+    settle(&mut h);
+    let zoomed = bounds(&h);
+    assert!(zoomed.min()[1] >= 0.0, "zoomed below zero: {zoomed:?}");
+    assert!(zoomed.max()[1] > before.max()[1], "the zoom happened");
+    h.get_by_label("Reset view").click();
+    settle(&mut h);
+    let reset = bounds(&h);
+    assert_eq!(reset.min()[1], 0.0);
+    assert!(
+        (reset.max()[1] - before.max()[1]).abs() < 1e-9,
+        "{reset:?} against {before:?}"
+    );
+}
