@@ -539,7 +539,7 @@ impl AnalyticsPanel {
             }
         }
         let bands = if self.show_bands {
-            campaign_bands(shared, report)
+            report_bands(shared, report)
         } else {
             Vec::new()
         };
@@ -1077,16 +1077,24 @@ fn aligned_previous(mut s: Series, xs: &[f64], color: egui::Color32) -> Series {
     s
 }
 
-/// Shaded bands from each campaign's start to its end (open ends reach the
-/// range's edge), for the campaigns with dates that overlap the range.
-fn campaign_bands(shared: &Shared<'_>, report: &Report) -> Vec<(String, f64, f64)> {
-    let (Some(from), Some(to)) = (day(report.from.as_deref()), day(report.to.as_deref())) else {
-        return Vec::new();
-    };
+/// The campaign bands of the report's range.
+fn report_bands(shared: &Shared<'_>, report: &Report) -> Vec<(String, f64, f64)> {
+    match (day(report.from.as_deref()), day(report.to.as_deref())) {
+        (Some(from), Some(to)) => campaign_bands(&shared.snap.campaigns, from, to),
+        _ => Vec::new(),
+    }
+}
+
+/// Shaded bands (name, first day x, x of the day after the last) from each
+/// campaign's start to its end, open ends reaching the range's edge, for the
+/// campaigns with dates that overlap `from..=to`; at most [`MAX_BANDS`].
+fn campaign_bands(
+    campaigns: &[crate::model::Campaign],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(String, f64, f64)> {
     let x = |d: NaiveDate| (d - NaiveDate::default()).num_days() as f64;
-    shared
-        .snap
-        .campaigns
+    campaigns
         .iter()
         .filter(|c| !c.archived && (c.starts_on.is_some() || c.ends_on.is_some()))
         .filter_map(|c| {
@@ -1172,5 +1180,46 @@ impl AnalyticsPanel {
                     )));
                 }
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign(name: &str, starts: Option<&str>, ends: Option<&str>) -> crate::model::Campaign {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        crate::model::Campaign {
+            id: 1,
+            page: 1,
+            name: name.into(),
+            starts_on: starts.map(d),
+            ends_on: ends.map(d),
+            notes: String::new(),
+            archived: false,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn campaign_bands_cover_their_days_clipped_to_the_range() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let x = |s: &str| (d(s) - NaiveDate::default()).num_days() as f64;
+        let campaigns = [
+            campaign("inside", Some("2026-11-03"), Some("2026-11-05")),
+            campaign("open end", Some("2026-11-06"), None),
+            campaign("open start", None, Some("2026-11-02")),
+            campaign("no dates", None, None),
+            campaign("before", Some("2026-10-01"), Some("2026-10-31")),
+        ];
+        let bands = campaign_bands(&campaigns, d("2026-11-01"), d("2026-11-07"));
+        assert_eq!(
+            bands,
+            vec![
+                ("inside".to_string(), x("2026-11-03"), x("2026-11-06")),
+                ("open end".to_string(), x("2026-11-06"), x("2026-11-08")),
+                ("open start".to_string(), x("2026-11-01"), x("2026-11-03")),
+            ]
+        );
     }
 }

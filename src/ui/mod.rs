@@ -437,6 +437,8 @@ impl App {
             Action::ShowTab(tab) => self.tab = tab,
             Action::ShowPage(page) => {
                 self.selected = None;
+                // The previous period of another page must not show beside this one.
+                self.previous = None;
                 self.send(Command::Load { page: Some(page) });
                 self.stats_requested = false;
             }
