@@ -872,6 +872,10 @@ fn previous_label(prev: &Report) -> String {
 /// a screen reader reads name, figure and change together.
 fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
     let label = previous.map(previous_label);
+    let has_previous = match (day(report.from.as_deref()), day(report.to.as_deref())) {
+        (Some(f), Some(t)) => crate::stats::previous_range(f, t).is_some(),
+        _ => false,
+    };
     let figures: [Figure<Totals>; 4] = [
         ("Referrals", |t| t.referrals),
         ("Unique people", |t| t.unique_people),
@@ -884,6 +888,8 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
             let now = value(&report.totals);
             let change = match (previous, &label) {
                 (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
+                // Before the event window there is no previous period to ask for.
+                _ if !has_previous => Change::NoPrevious.text(""),
                 _ => "comparing with the previous period…".into(),
             };
             card_job(ui, name, now, &change)
