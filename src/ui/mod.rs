@@ -215,6 +215,9 @@ pub struct App {
     pub previous: Option<Report>,
     /// The last stats query sent; the previous period's query is made from it.
     last_query: Option<crate::stats::StatsQuery>,
+    /// Whether the previous period of `last_query` was asked for already (a
+    /// query may be answered twice: first without, then with unique people).
+    previous_asked: bool,
     /// Events applied since start (every event the worker sent, none dropped).
     pub events_applied: u64,
     /// Why the worker stopped, when it did; shown as a banner.
@@ -256,6 +259,7 @@ impl App {
             report: None,
             previous: None,
             last_query: None,
+            previous_asked: false,
             events_applied: 0,
             worker_stopped: None,
             selected: None,
@@ -570,6 +574,7 @@ impl App {
                     q.ig_id = ig_id;
                 }
                 self.last_query = Some(q.clone());
+                self.previous_asked = false;
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
@@ -579,6 +584,9 @@ impl App {
     /// Asks for the period before `report`'s, with the same query otherwise
     /// (the range is the resolved one, so "All time" has a previous period too).
     fn ask_previous(&mut self, report: &Report) {
+        if self.previous_asked {
+            return;
+        }
         let day = |s: Option<&str>| chrono::NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok();
         let (Some(from), Some(to)) = (day(report.from.as_deref()), day(report.to.as_deref()))
         else {
@@ -598,6 +606,7 @@ impl App {
             untracked_limit: 0,
             ..q
         };
+        self.previous_asked = true;
         self.send(Command::PreviousStats(q));
     }
 
