@@ -215,14 +215,15 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
         "the toggle is remembered"
     );
     // Aligned: 28 Oct (the previous week's fourth day, 1 referral) is drawn
-    // on 4 Nov, the current week's fourth day (which had none).
+    // on 4 Nov, the current week's fourth day (which had none), and named
+    // by its own date.
     let x = bucket_x_of(&h, 3);
     hover_value(&mut h, x, 1.0);
     assert_eq!(
         h.state().chart_hover(),
-        Some("2026-11-04\nfreeshipping (previous period): 1")
+        Some("2026-10-28\nfreeshipping (previous period): 1")
     );
-    assert!(shown(&h, "2026-11-04\nfreeshipping (previous period): 1"));
+    assert!(shown(&h, "2026-10-28\nfreeshipping (previous period): 1"));
 }
 
 /// The x of bucket `i` of the shown report.

@@ -1055,6 +1055,7 @@ fn stacked_of(series: &[Series]) -> Stacked {
             .map(|(&(x, n), &(_, r))| (x, n, r))
             .collect(),
         unfinished: new.unfinished,
+        labels: new.labels.clone(),
     }
 }
 

@@ -299,6 +299,15 @@ pub struct Series {
     pub unfinished: Option<usize>,
     /// The previous period (dashed).
     pub previous: bool,
+    /// Each point's bucket as the hover box names it (see [`hover_date`]).
+    pub labels: Vec<String>,
+}
+
+/// A bucket's label as the hover box shows it: `2026-11-25`,
+/// `2026-11-25 13:00`, and for the repeated hour of a clock change
+/// `2026-10-25 02:00+01:00`, so its two hours stay apart.
+pub fn hover_date(bucket: &str) -> String {
+    bucket.replacen('T', " ", 1)
 }
 
 impl Series {
@@ -327,6 +336,11 @@ impl Series {
                 .collect(),
             unfinished: split.unfinished,
             previous: false,
+            labels: pts
+                .iter()
+                .take(keep)
+                .map(|p| hover_date(&p.bucket))
+                .collect(),
         }
     }
 }
@@ -337,6 +351,8 @@ impl Series {
 pub struct Stacked {
     /// (x, new, returning), future buckets left out.
     pub buckets: Vec<(f64, u64, u64)>,
+    /// Each bucket as the hover box names it.
+    pub labels: Vec<String>,
     /// The running bucket's index.
     pub unfinished: Option<usize>,
 }
@@ -461,7 +477,11 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
                     base: pos.y,
                     half_width: 0.0,
                 },
-                format!("{}{so_far}\n{}: {y}", x_label(x, every), display(&s.name)),
+                format!(
+                    "{}{so_far}\n{}: {y}",
+                    label_at(&s.labels, i, x, every),
+                    display(&s.name)
+                ),
             ));
         }
     }
@@ -473,6 +493,15 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
         hover_box(ui.ctx(), ui.scope_id().with("chart_hover"), at, text);
     }
     ChartOutput { hover, transform }
+}
+
+/// The hover name of bucket `i`: its label, or the date of its x.
+fn label_at(labels: &[String], i: usize, x: f64, every: Every) -> String {
+    labels
+        .get(i)
+        .filter(|l| !l.is_empty())
+        .cloned()
+        .unwrap_or_else(|| x_label(x, every))
 }
 
 /// The hover box: a small frame at the pointer holding the text (a label, so
@@ -659,7 +688,10 @@ fn bar_targets(
                     base: a.y,
                     half_width: ((b.x - a.x) / 2.0).abs(),
                 },
-                format!("{}{so_far}\n{name}: {count}", x_label(x, every)),
+                format!(
+                    "{}{so_far}\n{name}: {count}",
+                    label_at(&s.labels, i, x, every)
+                ),
             ));
         }
     }
@@ -894,6 +926,12 @@ mod tests {
         }
         assert_eq!(x_label(0.0, Every::Day), "1970-01-01");
         assert_eq!(x_label(1e12, Every::Day), "");
+        // Hover names a repeated hour with its offset.
+        assert_eq!(
+            hover_date("2026-10-25T02:00+01:00"),
+            "2026-10-25 02:00+01:00"
+        );
+        assert_eq!(hover_date("2026-11-25"), "2026-11-25");
         // 13:00 computed from a float just under it still reads 13:00.
         assert_eq!(x_label(13.0 / 24.0 - 1e-9, Every::Hour), "1970-01-01 13:00");
     }
