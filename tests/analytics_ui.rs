@@ -357,10 +357,27 @@ fn the_unfinished_hour_is_drawn_apart_and_future_hours_are_not_drawn() {
     let text = h.state().chart_hover().expect("a hover box").to_string();
     assert!(text.contains("(so far)"), "{text}");
     assert!(text.ends_with(&format!("freeshipping: {count}")), "{text}");
-    // The next hour has not happened: nothing is drawn there, not even a zero.
+    // The next hour has not happened: nothing is drawn there, not even a
+    // zero (aimed 6 points above the axis, inside the plot).
     if let Some(next) = series.get(current + 1) {
-        hover_value(&mut h, refboard::ui::bucket_x(next), 0.0);
+        let t = h.state().chart_transform().unwrap();
+        let at = t.position_from_point(&egui_plot::PlotPoint::new(
+            refboard::ui::bucket_x(next),
+            0.0,
+        ));
+        h.hover_at(at - egui::vec2(0.0, 6.0));
+        settle(&mut h);
         assert_eq!(h.state().chart_hover(), None, "a future hour is drawn");
+        // The same aim at an hour before now finds its zero or its count.
+        if current > 0 {
+            let before = refboard::ui::bucket_x(&series[current - 1]);
+            let at = t.position_from_point(&egui_plot::PlotPoint::new(before, 0.0));
+            if series[current - 1].referrals == 0 {
+                h.hover_at(at - egui::vec2(0.0, 6.0));
+                settle(&mut h);
+                assert!(h.state().chart_hover().is_some(), "a past zero is drawn");
+            }
+        }
     }
     // A finished hour before it is not marked.
     if current > 0 {
