@@ -267,7 +267,7 @@ fn render_verified(
     };
     match format {
         Format::Png | Format::Svg => {
-            let matrix = QrMatrix::encode(&item.url, style.ecc).map_err(|e| too_long(item, e))?;
+            let matrix = QrMatrix::for_style(&item.url, style).map_err(|e| too_long(item, e))?;
             let bytes = render_code(format, item, &matrix, style)?;
             verify_code(format, item, &matrix, style, &bytes).map_err(proof_err)?;
             Ok(bytes)
@@ -326,10 +326,17 @@ fn verify_code(
     }
 }
 
-/// Rasterises every code placed in a PDF and checks each reads its link.
-fn verify_pdf(pdf: &crate::print::PdfOutput, file: &str) -> Result<(), ExportError> {
+/// Rasterises every code placed in a PDF and checks each reads its link
+/// (the proof of scan of a PDF; the GUI's sheet preview uses it too).
+pub fn verify_pdf(pdf: &crate::print::PdfOutput, file: &str) -> Result<(), ExportError> {
     pdf.codes.par_iter().try_for_each(|code| {
-        let img = crate::proof::rasterise_rects(&code.rects, code.module, code.dark, code.light);
+        let img = crate::proof::rasterise_code(
+            &code.rects,
+            code.module,
+            code.dark,
+            code.light,
+            code.logo.as_ref().map(|(r, img)| (*r, img.as_ref())),
+        );
         crate::proof::verify_gray(img, &code.url).map_err(|reason| ExportError::Proof {
             ref_code: code.ref_code.clone(),
             file: format!("{file} (page {})", code.page + 1),
@@ -686,7 +693,7 @@ fn render_item(
     options: &BulkOptions,
 ) -> Result<Rendered, ExportError> {
     let style = &options.style;
-    let matrix = QrMatrix::encode(&item.url, style.ecc).map_err(|e| too_long(item, e))?;
+    let matrix = QrMatrix::for_style(&item.url, style).map_err(|e| too_long(item, e))?;
     let mut files = Vec::new();
     for format in &options.formats {
         let name = format!("{stem}.{}", format.extension());

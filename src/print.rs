@@ -42,6 +42,8 @@ const PT_PER_MM: f64 = 72.0 / 25.4;
 const LINE_HEIGHT: f64 = 1.2;
 const PAGE_MARGIN_MM: f64 = 12.0;
 const CUT_MARK_MM: f64 = 4.0;
+/// Resolution an SVG logo is rasterised at in a PDF (print quality).
+pub const LOGO_DPI: f64 = 600.0;
 const TEXT_COLOR: Color = Color([0x20, 0x20, 0x20]);
 const GREY: Color = Color([0x70, 0x70, 0x70]);
 
@@ -316,6 +318,8 @@ pub struct PlacedCode {
     pub dark: u8,
     /// Grey of the background, 0–255.
     pub light: u8,
+    /// The logo's square (points) and its raster at the proof's resolution.
+    pub logo: Option<(Rect, std::sync::Arc<image::RgbaImage>)>,
 }
 
 /// A text block placed in the PDF, with the cell it must stay in (points).
@@ -542,6 +546,16 @@ impl PageWriter<'_, '_> {
             self.surface.set_fill(Some(fill(style.fg)));
             self.surface.draw_path(&path);
         }
+        let logo = match (matrix.logo, &style.logo) {
+            (Some(pad), Some(logo)) => {
+                let rect = pad.logo_rect((x + origin, y + origin), module);
+                self.logo(logo, rect);
+                // The proof draws the logo at its own resolution (4 px a module).
+                let proof_px = (rect[2] / module * crate::proof::PROOF_MODULE_PX).round();
+                Some((rect, logo.raster(proof_px.max(1.0) as u32)))
+            }
+            _ => None,
+        };
         self.out.codes.push(PlacedCode {
             ref_code: item.ref_code.clone(),
             url: item.url.clone(),
@@ -550,7 +564,43 @@ impl PageWriter<'_, '_> {
             module,
             dark: crate::proof::grey_of(style.fg),
             light: crate::proof::grey_of(style.bg),
+            logo,
         });
+    }
+
+    /// Draws a logo into the square `rect` (points), aspect kept: a PNG
+    /// logo is embedded as the file itself, an SVG logo is rasterised at
+    /// [`LOGO_DPI`].
+    fn logo(&mut self, logo: &crate::logo::Logo, rect: Rect) {
+        let side = rect[2];
+        let (image, w, h) = match (logo.kind(), logo.pixel_size()) {
+            (crate::logo::LogoKind::Png, Some((pw, ph))) => {
+                let Ok(image) =
+                    krilla::image::Image::from_png(krilla::Data::from(logo.bytes().to_vec()), true)
+                else {
+                    return;
+                };
+                let scale = side / f64::from(pw.max(ph).max(1));
+                (image, f64::from(pw) * scale, f64::from(ph) * scale)
+            }
+            _ => {
+                let px = (side / 72.0 * LOGO_DPI).round().clamp(1.0, 2048.0) as u32;
+                let raster = logo.raster(px);
+                let image = krilla::image::Image::from_rgba8(raster.as_raw().clone(), px, px);
+                (image, side, side)
+            }
+        };
+        let Some(size) = krilla::geom::Size::from_wh(w as f32, h as f32) else {
+            return;
+        };
+        let tx = rect[0] + (side - w) / 2.0;
+        let ty = rect[1] + (rect[3] - h) / 2.0;
+        self.surface
+            .push_transform(&krilla::geom::Transform::from_translate(
+                tx as f32, ty as f32,
+            ));
+        self.surface.draw_image(image, size);
+        self.surface.pop();
     }
 
     /// Fits `text` into the cell and draws it, centred or left-aligned,
@@ -706,7 +756,7 @@ pub fn render_pdf(
 ) -> Result<PdfOutput, PrintError> {
     let matrices: Vec<QrMatrix> = items
         .iter()
-        .map(|i| QrMatrix::encode(&i.url, style.ecc))
+        .map(|i| QrMatrix::for_style(&i.url, style))
         .collect::<Result<_, _>>()?;
     let font = Font::new(krilla::Data::from(crate::qr::FONT_BYTES), 0)
         .ok_or_else(|| PrintError::Pdf("the embedded font cannot be read".into()))?;

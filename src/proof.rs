@@ -10,7 +10,7 @@ use image::{GrayImage, Luma};
 
 /// Pixels per module when a vector code is rasterised for the proof: enough
 /// for rqrr, small enough to be quick.
-const PROOF_MODULE_PX: f64 = 4.0;
+pub const PROOF_MODULE_PX: f64 = 4.0;
 /// Light border added around a rasterised vector code, in modules.
 const PROOF_BORDER_MODULES: f64 = 4.0;
 
@@ -65,31 +65,99 @@ pub fn verify_gray(img: GrayImage, expected: &str) -> Result<(), ProofFailure> {
 /// with 30 px modules reads the same at a tenth of the pixels, and rqrr's
 /// time grows with the pixel count.
 pub fn verify_png(bytes: &[u8], expected: &str, shrink: u32) -> Result<(), ProofFailure> {
-    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-        .map_err(|e| ProofFailure::BadImage(e.to_string()))?
-        .to_luma8();
-    verify_gray(box_shrink(&img, shrink.max(1)), expected)
+    let img = decode_png_shrunk(bytes, shrink.max(1))
+        .map_err(|e| ProofFailure::BadImage(e.to_string()))?;
+    verify_gray(img, expected)
 }
 
-/// Averages `k` × `k` blocks of pixels into one.
-fn box_shrink(img: &GrayImage, k: u32) -> GrayImage {
-    if k <= 1 {
-        return img.clone();
+/// Where a shrunk pixel samples its `k` × `k` block: a 3 × 3 grid at a
+/// quarter, half and three quarters of the block (all of it when k ≤ 3).
+fn sample_offsets(k: u32) -> Vec<u32> {
+    if k <= 3 {
+        return (0..k).collect();
     }
-    let (w, h) = (img.width() / k, img.height() / k);
-    let area = k * k;
-    GrayImage::from_fn(w.max(1), h.max(1), |x, y| {
-        let mut sum = 0u32;
-        for dy in 0..k {
-            for dx in 0..k {
-                let (sx, sy) = (x * k + dx, y * k + dy);
-                if sx < img.width() && sy < img.height() {
-                    sum += u32::from(img.get_pixel(sx, sy).0[0]);
-                }
+    let mut o = vec![k / 4, k / 2, (3 * k) / 4];
+    o.dedup();
+    o
+}
+
+/// Decodes PNG bytes to grey, shrunk by the integer factor `k`: each output
+/// pixel is the mean of a 3 × 3 grid of samples in its `k` × `k` block.
+///
+/// Indexed files (what refboard writes without a logo) are read as packed
+/// palette indices, so a 1,230 px 1-bit code is never expanded to 1.5
+/// million grey bytes; other files are expanded to 8 bits by the decoder.
+pub fn decode_png_shrunk(bytes: &[u8], k: u32) -> Result<GrayImage, png::DecodingError> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let indexed = decoder.read_header_info()?.color_type == png::ColorType::Indexed;
+    decoder.set_transformations(if indexed {
+        png::Transformations::IDENTITY
+    } else {
+        png::Transformations::EXPAND | png::Transformations::STRIP_16
+    });
+    let mut reader = decoder.read_info()?;
+    let palette: Vec<u8> = reader
+        .info()
+        .palette
+        .as_ref()
+        .map(|p| {
+            p.chunks(3)
+                .map(|c| {
+                    grey_of(crate::qr::Color([
+                        c[0],
+                        c[1],
+                        c.get(2).copied().unwrap_or(0),
+                    ]))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let size = reader
+        .output_buffer_size()
+        .ok_or(png::DecodingError::LimitsExceeded)?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf)?;
+    let bits = match info.bit_depth {
+        png::BitDepth::One => 1,
+        png::BitDepth::Two => 2,
+        png::BitDepth::Four => 4,
+        _ => 8,
+    };
+    let channels = info.color_type.samples();
+    let line = info.line_size;
+    let grey_at = |x: u32, y: u32| -> u32 {
+        let row = y as usize * line;
+        if indexed {
+            let bit = x as usize * bits;
+            let byte = buf.get(row + bit / 8).copied().unwrap_or(0);
+            let index = (byte >> (8 - bits - bit % 8)) & ((1u16 << bits) - 1) as u8;
+            return u32::from(palette.get(usize::from(index)).copied().unwrap_or(255));
+        }
+        let at = row + x as usize * channels;
+        let px = |i: usize| u32::from(buf.get(at + i).copied().unwrap_or(255));
+        if channels >= 3 {
+            (px(0) * 54 + px(1) * 183 + px(2) * 19) >> 8
+        } else {
+            px(0)
+        }
+    };
+    let (w, h) = ((info.width / k).max(1), (info.height / k).max(1));
+    let offsets = sample_offsets(k);
+    let n = (offsets.len() * offsets.len()) as u32;
+    Ok(GrayImage::from_fn(w, h, |ox, oy| {
+        let mut sum = 0;
+        for &dy in &offsets {
+            for &dx in &offsets {
+                let (x, y) = (ox * k + dx, oy * k + dy);
+                sum += if x < info.width && y < info.height {
+                    grey_at(x, y)
+                } else {
+                    255
+                };
             }
         }
-        Luma([u8::try_from(sum / area).unwrap_or(u8::MAX)])
-    })
+        Luma([u8::try_from(sum / n.max(1)).unwrap_or(u8::MAX)])
+    }))
 }
 
 /// Grey level (0–255) a colour prints as, by WCAG luminance.
@@ -102,6 +170,19 @@ pub fn grey_of(c: crate::qr::Color) -> u8 {
 ///
 /// `module` is the module size in the rectangles' unit.
 pub fn rasterise_rects(rects: &[Rect], module: f64, dark: u8, light: u8) -> GrayImage {
+    rasterise_code(rects, module, dark, light, None)
+}
+
+/// Like [`rasterise_rects`], with a logo drawn over the modules: its square
+/// (same unit as the rectangles) and its pixels, at about
+/// [`PROOF_MODULE_PX`] pixels a module.
+pub fn rasterise_code(
+    rects: &[Rect],
+    module: f64,
+    dark: u8,
+    light: u8,
+    logo: Option<(Rect, &image::RgbaImage)>,
+) -> GrayImage {
     if rects.is_empty() || module <= 0.0 || !module.is_finite() {
         return GrayImage::from_pixel(8, 8, Luma([light]));
     }
@@ -131,6 +212,11 @@ pub fn rasterise_rects(rects: &[Rect], module: f64, dark: u8, light: u8) -> Gray
                 img.put_pixel(x, y, Luma([dark]));
             }
         }
+    }
+    if let Some((r, pixels)) = logo {
+        let x = (to_px(r[0] - min_x) + border) as i64;
+        let y = (to_px(r[1] - min_y) + border) as i64;
+        crate::logo::composite_gray(&mut img, pixels, x, y);
     }
     img
 }
@@ -196,8 +282,37 @@ pub fn verify_svg(svg: &str, expected: &str) -> Result<(), ProofFailure> {
     let (rects, module) = svg_code_rects(svg).ok_or(ProofFailure::NoPath)?;
     let fg = svg_fill(svg, "path").ok_or(ProofFailure::NoPath)?;
     let bg = svg_fill(svg, "rect").unwrap_or(crate::qr::Color::WHITE);
-    let img = rasterise_rects(&rects, module, grey_of(fg), grey_of(bg));
+    let logo = svg_logo(svg, module);
+    let img = rasterise_code(
+        &rects,
+        module,
+        grey_of(fg),
+        grey_of(bg),
+        logo.as_ref().map(|(r, img)| (*r, img)),
+    );
     verify_gray(img, expected)
+}
+
+/// The logo `<image>` of an SVG written by refboard: its square and the
+/// embedded file drawn at [`PROOF_MODULE_PX`] pixels a module.
+fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
+    use base64::Engine as _;
+    let start = svg.find("<image class=\"logo\"")?;
+    let tag = &svg[start..start + svg[start..].find("/>")?];
+    let attr = |name: &str| -> Option<&str> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(&tag[at..at + tag[at..].find('"')?])
+    };
+    let num = |name: &str| attr(name)?.parse::<f64>().ok();
+    let rect = [num("x")?, num("y")?, num("width")?, num("height")?];
+    let data = attr("href")?.split_once(";base64,")?.1;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    let logo =
+        crate::logo::Logo::from_bytes("logo", bytes, crate::logo::MAX_LOGO_SHARE, true).ok()?;
+    let px = (rect[2] / module * PROOF_MODULE_PX).round().max(1.0) as u32;
+    Some((rect, (*logo.raster(px)).clone()))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! error correction and an optional caption (CTA text and readable link)
 //! drawn with the DejaVu Sans font shipped in `assets/`.
 
+use crate::logo::LogoBox;
 use crate::model::Warning;
 use ab_glyph::{Font, FontRef, Glyph, PxScale, ScaleFont, point};
 use qrcode::{EcLevel, QrCode};
@@ -183,6 +184,10 @@ pub struct QrStyle {
     pub bg: Color,
     /// Draw the CTA text and the readable link under the code.
     pub caption: bool,
+    /// A logo in the centre on a light pad (forces error correction H).
+    /// Never saved with the style: the front end loads the file each time.
+    #[serde(skip)]
+    pub logo: Option<std::sync::Arc<crate::logo::Logo>>,
 }
 
 impl Default for QrStyle {
@@ -194,6 +199,7 @@ impl Default for QrStyle {
             fg: Color::BLACK,
             bg: Color::WHITE,
             caption: true,
+            logo: None,
         }
     }
 }
@@ -239,6 +245,29 @@ impl QrStyle {
             ));
         }
         let mut warnings = Vec::new();
+        if let Some(logo) = self
+            .logo
+            .as_ref()
+            .filter(|l| l.share() > crate::logo::MAX_LOGO_SHARE)
+        {
+            warnings.push(Warning::new(
+                "logo-share",
+                format!(
+                    "the logo covers {:.0} % of the code, more than the {:.0} % that leaves room for damage; it is written only if it still scans",
+                    logo.share() * 100.0,
+                    crate::logo::MAX_LOGO_SHARE * 100.0
+                ),
+            ));
+        }
+        if self.logo.is_some() && self.ecc != Ecc::H {
+            warnings.push(Warning::new(
+                "ecc",
+                format!(
+                    "a logo hides modules, so the code uses error correction H instead of {}",
+                    self.ecc
+                ),
+            ));
+        }
         if self.quiet_zone_modules < DEFAULT_QUIET_ZONE {
             warnings.push(Warning::new(
                 "quiet-zone",
@@ -286,6 +315,8 @@ pub struct QrMatrix {
     /// Modules per side, without quiet zone.
     pub width: u32,
     dark: Vec<bool>,
+    /// The logo's pad, whose modules are left light (none without a logo).
+    pub logo: Option<LogoBox>,
 }
 
 impl QrMatrix {
@@ -298,13 +329,95 @@ impl QrMatrix {
                     ecc,
                 }
             })?;
+        Ok(Self::from_code(&code, None))
+    }
+
+    fn from_code(code: &QrCode, logo: Option<LogoBox>) -> Self {
         let width = u32::try_from(code.width()).unwrap_or(0);
-        let dark = code
+        let mut dark: Vec<bool> = code
             .to_colors()
             .into_iter()
             .map(|c| c == qrcode::Color::Dark)
             .collect();
-        Ok(Self { width, dark })
+        if let Some(b) = logo {
+            for y in b.y0..b.y0 + b.side {
+                for x in b.x0..b.x0 + b.side {
+                    if let Some(d) = dark.get_mut((y * width + x) as usize) {
+                        *d = false;
+                    }
+                }
+            }
+        }
+        Self { width, dark, logo }
+    }
+
+    /// Encodes `data` as `style` asks: with a logo, at error correction H,
+    /// at the smallest version whose centre can take the logo's pad without
+    /// touching a function pattern, and with the pad's modules left light.
+    pub fn for_style(data: &str, style: &QrStyle) -> Result<Self, QrError> {
+        match &style.logo {
+            None => Self::encode(data, style.ecc),
+            Some(logo) => Self::encode_with_pad(data, logo.share()),
+        }
+    }
+
+    /// Encodes `data` at error correction H with a centred light pad of at
+    /// most `share` of the symbol's area, clear of every function pattern
+    /// (what [`QrMatrix::for_style`] does for a logo; previews use it
+    /// without the logo's pixels).
+    pub fn encode_with_pad(data: &str, share: f64) -> Result<Self, QrError> {
+        let too_long = || QrError::TooLong {
+            len: data.len(),
+            ecc: Ecc::H,
+        };
+        let first = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::H)
+            .map_err(|_| too_long())?;
+        let qrcode::Version::Normal(v0) = first.version() else {
+            return Err(too_long());
+        };
+        for v in v0..=40 {
+            let code = if v == v0 {
+                first.clone()
+            } else {
+                match QrCode::with_version(data.as_bytes(), qrcode::Version::Normal(v), EcLevel::H)
+                {
+                    Ok(c) => c,
+                    Err(_) => continue,
+                }
+            };
+            let width = u32::try_from(code.width()).unwrap_or(0);
+            let Some(pad) = LogoBox::centred(width, share) else {
+                return Err(invalid(
+                    "logo-share",
+                    format!("{}", (share * 1000.0).round() / 10.0),
+                    format!(
+                        "the logo's pad would be under {} modules a side on a {width}-module code; use a larger share or no logo",
+                        crate::logo::MIN_PAD_MODULES
+                    ),
+                ));
+            };
+            // The share is an upper bound: where the patterns leave less
+            // room, the pad shrinks (down to the smallest useful pad).
+            let clear =
+                |b: &LogoBox| b.clear_of(width, |x, y| crate::logo::is_function_module(v, x, y));
+            let mut side = pad.side;
+            while side >= crate::logo::MIN_PAD_MODULES {
+                let b = LogoBox {
+                    x0: (width - side) / 2,
+                    y0: (width - side) / 2,
+                    side,
+                };
+                if clear(&b) {
+                    return Ok(Self::from_code(&code, Some(b)));
+                }
+                side -= 2;
+            }
+        }
+        Err(invalid(
+            "logo",
+            format!("{} bytes of link", data.len()),
+            "no QR version can hold this link with a centred logo clear of the finder, timing and alignment patterns; use a shorter ref or no logo",
+        ))
     }
 
     /// Whether the module at column `x`, row `y` is dark.
@@ -468,7 +581,7 @@ pub fn warnings_for_forced(
     force: bool,
 ) -> Result<Vec<Warning>, QrError> {
     let mut warnings = style.check_forced(force)?;
-    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let matrix = QrMatrix::for_style(data, style)?;
     let module_px = Layout::new(&matrix, style, None).module_px;
     if module_px < MIN_MODULE_PX {
         warnings.push(Warning::new(
@@ -492,7 +605,7 @@ pub fn render_png(
     caption: Option<Caption<'_>>,
     style: &QrStyle,
 ) -> Result<Vec<u8>, QrError> {
-    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let matrix = QrMatrix::for_style(data, style)?;
     render_png_with(&matrix, caption, style)
 }
 
@@ -579,20 +692,90 @@ fn encode_png(matrix: &QrMatrix, layout: &Layout, style: &QrStyle) -> Result<Vec
     if shades {
         draw_caption(&mut raw, stride, layout, depth);
     }
-    let mut out = Vec::with_capacity(raw.len() / 8 + 1024);
+    if let (Some(pad), Some(logo)) = (matrix.logo, &style.logo) {
+        let rgb = with_logo(&raw, stride, bits, &palette, layout, pad, logo, (w, h));
+        return write_png(
+            &rgb,
+            (w, h),
+            png::ColorType::Rgb,
+            png::BitDepth::Eight,
+            None,
+        );
+    }
+    write_png(&raw, (w, h), png::ColorType::Indexed, depth, Some(palette))
+}
+
+/// Expands indexed rows to RGB and draws the logo into its pad (a logo
+/// brings its own colours, so the file can no longer be a small palette).
+#[allow(clippy::too_many_arguments)]
+fn with_logo(
+    raw: &[u8],
+    stride: usize,
+    bits: usize,
+    palette: &[u8],
+    layout: &Layout,
+    pad: LogoBox,
+    logo: &crate::logo::Logo,
+    (w, h): (u32, u32),
+) -> Vec<u8> {
+    let rgb_stride = w as usize * 3;
+    let mut rgb = vec![0u8; rgb_stride * h as usize];
+    let mask = (1u8 << bits) - 1;
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let bit = x * bits;
+            let byte = raw.get(y * stride + bit / 8).copied().unwrap_or(0);
+            let index = (byte >> (8 - bits - bit % 8)) & mask;
+            let at = usize::from(index) * 3;
+            if let (Some(dst), Some(src)) = (
+                rgb.get_mut(y * rgb_stride + x * 3..y * rgb_stride + x * 3 + 3),
+                palette.get(at..at + 3),
+            ) {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
+    let origin = f64::from(layout.origin_px);
+    let [lx, ly, lw, _] = pad.logo_rect((origin, origin), f64::from(layout.module_px));
+    let side = lw.round().max(1.0) as u32;
+    let raster = logo.raster(side);
+    crate::logo::composite_rgb(
+        &mut rgb,
+        rgb_stride,
+        &raster,
+        lx.round() as u32,
+        ly.round() as u32,
+    );
+    rgb
+}
+
+/// Encodes rows as a PNG. No filter and zlib's balanced level: on a code's
+/// long runs of identical rows this came out smallest and quickest in
+/// `benches/print.rs` (0.90× qrencode's total size; the Up filter gave
+/// 1.47×, the `Fast` level 3.94×).
+fn write_png(
+    data: &[u8],
+    (w, h): (u32, u32),
+    color: png::ColorType,
+    depth: png::BitDepth,
+    palette: Option<Vec<u8>>,
+) -> Result<Vec<u8>, QrError> {
+    let mut out = Vec::with_capacity(data.len() / 8 + 1024);
     let mut encoder = png::Encoder::new(&mut out, w, h);
-    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_color(color);
     encoder.set_depth(depth);
-    encoder.set_palette(palette);
-    encoder.set_compression(png::Compression::Fast);
-    encoder.set_filter(png::Filter::Up);
+    if let Some(p) = palette {
+        encoder.set_palette(p);
+    }
+    encoder.set_compression(png::Compression::Balanced);
+    encoder.set_filter(png::Filter::NoFilter);
     let png_err = |e: png::EncodingError| {
         QrError::Png(image::ImageError::IoError(std::io::Error::other(
             e.to_string(),
         )))
     };
     let mut writer = encoder.write_header().map_err(png_err)?;
-    writer.write_image_data(&raw).map_err(png_err)?;
+    writer.write_image_data(data).map_err(png_err)?;
     writer.finish().map_err(png_err)?;
     Ok(out)
 }
@@ -719,13 +902,31 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// The logo as an SVG `<image>` holding the file itself (a data URL), so an
+/// SVG logo stays vector. The pad needs no element: its modules are light.
+pub fn svg_logo(logo: &crate::logo::Logo, rect: [f64; 4]) -> String {
+    use base64::Engine as _;
+    let mime = match logo.kind() {
+        crate::logo::LogoKind::Png => "image/png",
+        crate::logo::LogoKind::Svg => "image/svg+xml",
+    };
+    format!(
+        "<image class=\"logo\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>\n",
+        fmt_num(rect[0]),
+        fmt_num(rect[1]),
+        fmt_num(rect[2]),
+        fmt_num(rect[3]),
+        base64::engine::general_purpose::STANDARD.encode(logo.bytes())
+    )
+}
+
 /// Renders an SVG document; the caption is real `<text>`.
 pub fn render_svg(
     data: &str,
     caption: Option<Caption<'_>>,
     style: &QrStyle,
 ) -> Result<String, QrError> {
-    let matrix = QrMatrix::encode(data, style.ecc)?;
+    let matrix = QrMatrix::for_style(data, style)?;
     render_svg_with(data, &matrix, caption, style)
 }
 
@@ -757,6 +958,13 @@ pub fn render_svg_with(
             f64::from(layout.module_px)
         )
     );
+    if let (Some(pad), Some(logo)) = (matrix.logo, &style.logo) {
+        let origin = f64::from(layout.origin_px);
+        svg.push_str(&svg_logo(
+            logo,
+            pad.logo_rect((origin, origin), f64::from(layout.module_px)),
+        ));
+    }
     for (text, px, baseline) in &layout.lines {
         let _ = writeln!(
             svg,
@@ -858,6 +1066,33 @@ mod tests {
         assert_eq!(
             lines.concat(),
             "https://m.me/JaspersMarket?ref=a_very_long_reference_code_that_cannot_fit"
+        );
+    }
+
+    #[test]
+    fn a_logo_pad_is_light_clear_of_the_patterns_and_moves_version_7_up() {
+        let short = "https://m.me/JaspersMarket?ref=freeshipping";
+        let m = QrMatrix::encode_with_pad(short, 0.1).unwrap();
+        let pad = m.logo.unwrap();
+        assert!(f64::from(pad.side * pad.side) <= 0.1 * f64::from(m.width * m.width));
+        for y in pad.y0..pad.y0 + pad.side {
+            for x in pad.x0..pad.x0 + pad.side {
+                assert!(!m.is_dark(x, y), "module {x},{y} under the pad is light");
+            }
+        }
+        // 30 characters of ref: version 7 at H, whose centre is an alignment
+        // pattern; the code moves up to a version with a free centre.
+        let long = format!("https://m.me/JaspersMarket?ref={}", "a".repeat(30));
+        let plain = QrMatrix::encode(&long, Ecc::H).unwrap();
+        assert_eq!(plain.width, 45, "version 7");
+        let m = QrMatrix::encode_with_pad(&long, 0.1).unwrap();
+        let version = i16::try_from((m.width - 17) / 4).unwrap();
+        assert!(version >= 14, "version {version}");
+        let pad = m.logo.unwrap();
+        assert!(
+            pad.clear_of(m.width, |x, y| crate::logo::is_function_module(
+                version, x, y
+            ))
         );
     }
 

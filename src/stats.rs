@@ -16,6 +16,10 @@
 //! - only the top [`StatsQuery::top`] groups by referrals get a series; the
 //!   rest are summed into one "Other (k refs)" row ([`OtherGroups`]);
 //! - untracked refs are returned one page at a time (offset and limit).
+//!
+//! Refs are credited to links in one place, [`resolved_refs`]: each link's
+//! own ref and its aliases (typo rescue), so an alias's referrals count for
+//! its link in every grouping and in unique people, past and future.
 
 use crate::model::{EVENT_WINDOW_FUTURE_MS, EVENT_WINDOW_START_MS, Kind, Page, ValidationError};
 use crate::store::{
@@ -131,6 +135,124 @@ impl GroupBy {
             GroupBy::Kind => "kinds",
             GroupBy::Page => "pages",
         }
+    }
+}
+
+impl GroupBy {
+    /// The header of the column that names the groups, in tables and CSV:
+    /// what they group ("Link", "Channel"), never "key".
+    pub fn column_name(self) -> &'static str {
+        match self {
+            GroupBy::Kind => "New or returning",
+            other => other.label(),
+        }
+    }
+
+    /// A group's key as people read it: sources and kinds in words (see
+    /// [`crate::model::source_label`]); names and refs as they are. JSON
+    /// keeps the raw key.
+    pub fn key_label(self, key: &str) -> String {
+        match self {
+            GroupBy::Source => crate::model::source_label(key),
+            GroupBy::Kind => match Kind::parse(key) {
+                Some(Kind::New) => "New".into(),
+                Some(Kind::Returning) => "Returning".into(),
+                None => key.to_string(),
+            },
+            _ => key.to_string(),
+        }
+    }
+}
+
+/// The period of the same length just before `from`..=`to` (local days,
+/// both inclusive): for 1–30 Nov, 2–31 Oct. Days are local, so a range
+/// across a clock change has a previous range of as many days, not of as
+/// many hours. `None` when the range is reversed or the previous range would
+/// start before [`min_query_date`].
+pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    if to < from {
+        return None;
+    }
+    let days = (to - from).num_days().checked_add(1)?;
+    let prev_to = from.pred_opt()?;
+    let prev_from = from.checked_sub_signed(Duration::try_days(days)?)?;
+    (prev_from >= min_query_date()).then_some((prev_from, prev_to))
+}
+
+/// A figure against the same figure in the previous period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "change", content = "percent")]
+pub enum Change {
+    /// Up by this many percent (rounded).
+    Up(u64),
+    /// Down by this many percent (rounded).
+    Down(u64),
+    /// The same figure.
+    Same,
+    /// The previous period had none, so no percentage means anything.
+    NoPreviousData,
+}
+
+impl Change {
+    /// Compares `current` with `previous`; a previous 0 is
+    /// [`Change::NoPreviousData`], never an infinite percentage.
+    pub fn between(current: u64, previous: u64) -> Self {
+        if previous == 0 {
+            return Change::NoPreviousData;
+        }
+        let (diff, up) = if current >= previous {
+            (current - previous, true)
+        } else {
+            (previous - current, false)
+        };
+        // u128: diff * 100 cannot overflow; rounded half up.
+        let pct = (u128::from(diff) * 100 + u128::from(previous) / 2) / u128::from(previous);
+        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
+        match (pct, up) {
+            (0, _) if diff == 0 => Change::Same,
+            (p, true) => Change::Up(p),
+            (p, false) => Change::Down(p),
+        }
+    }
+
+    /// The card line, e.g. `▲ 12% vs 1–30 Oct 2026`, or `no data in the
+    /// previous period`.
+    pub fn describe(self, previous: (NaiveDate, NaiveDate)) -> String {
+        self.text(&format_range(previous.0, previous.1))
+    }
+
+    /// The card line with the previous period already named (see
+    /// [`format_range`]). A change that rounds to 0% reads `<1%`, so a change
+    /// never looks like none.
+    pub fn text(self, previous: &str) -> String {
+        let pct = |p: u64| {
+            if p == 0 {
+                "<1%".to_string()
+            } else {
+                format!("{p}%")
+            }
+        };
+        match self {
+            Change::Up(p) => format!("▲ {} vs {previous}", pct(p)),
+            Change::Down(p) => format!("▼ {} vs {previous}", pct(p)),
+            Change::Same => format!("no change vs {previous}"),
+            Change::NoPreviousData => "no data in the previous period".into(),
+        }
+    }
+}
+
+/// A range as people write it: `1–30 Oct 2026`, `28 Sep – 27 Oct 2026`,
+/// `20 Dec 2025 – 18 Jan 2026`, or one day: `3 Nov 2026`.
+pub fn format_range(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        return from.format("%-d %b %Y").to_string();
+    }
+    if from.year() == to.year() && from.month() == to.month() {
+        format!("{}–{}", from.format("%-d"), to.format("%-d %b %Y"))
+    } else if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
     }
 }
 
@@ -301,108 +423,6 @@ pub fn local_tz() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-/// The period just before the resolved range `from..=to` (local days, both
-/// inclusive) and of the same length, for "change against the previous
-/// period". A range of whole calendar months is compared with as many whole
-/// months before it (1–30 Nov with 1–31 Oct), so month ends line up; any
-/// other range with the same number of days just before it. Days are local,
-/// so a range across a clock change has a previous range of as many days,
-/// not of as many hours. `None` when the range is reversed or the previous
-/// range would start before [`min_query_date`].
-pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    if to < from {
-        return None;
-    }
-    let end = from.pred_opt()?;
-    let start = match whole_months(from, to) {
-        Some(months) => from.checked_sub_months(chrono::Months::new(months))?,
-        None => from.checked_sub_signed(Duration::days((to - from).num_days() + 1))?,
-    };
-    (start >= min_query_date()).then_some((start, end))
-}
-
-/// How many calendar months `from..=to` covers when it starts on a first
-/// and ends on a last day of a month.
-fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<u32> {
-    if from.day() != 1 || to.succ_opt()?.day() != 1 {
-        return None;
-    }
-    let index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
-    u32::try_from(index(to) - index(from) + 1).ok()
-}
-
-/// A short text for a range of days: `5 Nov`, `1–30 Oct`, `28 Sep – 27 Oct`,
-/// `15 Dec 2025 – 13 Jan 2026` (the year only when the two differ).
-pub fn period_label(from: NaiveDate, to: NaiveDate) -> String {
-    if from == to {
-        from.format("%-d %b").to_string()
-    } else if (from.year(), from.month()) == (to.year(), to.month()) {
-        format!("{}–{}", from.day(), to.format("%-d %b"))
-    } else if from.year() == to.year() {
-        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b"))
-    } else {
-        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
-    }
-}
-
-/// The change of a figure against the previous period. A previous figure of
-/// 0 has no percentage (it would be infinite): that is [`Change::NoPrevious`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Higher by this many percent (rounded, half away from zero).
-    Up(u64),
-    /// Lower by this many percent (rounded, half away from zero).
-    Down(u64),
-    /// The same figure.
-    Same,
-    /// The previous period had nothing to compare with.
-    NoPrevious,
-}
-
-impl Change {
-    /// The change from `previous` to `current`.
-    pub fn between(current: u64, previous: u64) -> Self {
-        if previous == 0 {
-            return Change::NoPrevious;
-        }
-        let (diff, up) = if current >= previous {
-            (current - previous, true)
-        } else {
-            (previous - current, false)
-        };
-        if diff == 0 {
-            return Change::Same;
-        }
-        // u128: no overflow for any u64 counts.
-        let pct = (u128::from(diff) * 200 + u128::from(previous)) / (u128::from(previous) * 2);
-        let pct = u64::try_from(pct).unwrap_or(u64::MAX);
-        if up {
-            Change::Up(pct)
-        } else {
-            Change::Down(pct)
-        }
-    }
-
-    /// The card text, e.g. `▲ 12% vs 1–30 Oct`; `previous` names the
-    /// previous period (see [`period_label`]). A change that rounds to 0%
-    /// reads `<1%`, so a change never looks like none.
-    pub fn text(self, previous: &str) -> String {
-        let pct = |p: u64| {
-            if p == 0 {
-                "<1%".to_string()
-            } else {
-                format!("{p}%")
-            }
-        };
-        match self {
-            Change::Up(p) => format!("▲ {} vs {previous}", pct(p)),
-            Change::Down(p) => format!("▼ {} vs {previous}", pct(p)),
-            Change::Same => format!("no change vs {previous}"),
-            Change::NoPrevious => "no data in the previous period".to_string(),
-        }
-    }
-}
-
 /// A stats query.
 #[derive(Debug, Clone)]
 pub struct StatsQuery {
@@ -430,6 +450,9 @@ pub struct StatsQuery {
     pub untracked_offset: usize,
     /// Untracked refs to return at most (paging).
     pub untracked_limit: usize,
+    /// Only referrals of links (and their aliases) in the campaign of this
+    /// name (letter case ignored); `None` for every referral.
+    pub campaign: Option<String>,
 }
 
 impl StatsQuery {
@@ -448,6 +471,7 @@ impl StatsQuery {
             top: DEFAULT_TOP,
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
+            campaign: None,
         }
     }
 }
@@ -644,26 +668,18 @@ impl Links {
                     .map(|id| (id.to_string(), p.name.clone()))
             })
             .collect();
-        for row in store.links(&LinkFilter {
-            include_archived: true,
-            ..LinkFilter::default()
-        })? {
-            let info = LinkInfo {
-                ref_code: row.link.ref_code.clone(),
-                channel: row.channel_name,
-                campaign: row.campaign_name,
-            };
-            let page = pages.get(&row.link.page);
+        for (page, ref_code, info) in resolved_refs(store)? {
+            let page = pages.get(&page);
             match page.and_then(Page::numeric_id) {
                 Some(id) => {
                     if let Some(ig) = page.and_then(|p| p.ig_id.as_deref()) {
-                        exact.insert((ig.to_string(), row.link.ref_code.clone()), info.clone());
+                        exact.insert((ig.to_string(), ref_code.clone()), info.clone());
                     }
-                    exact.insert((id.to_string(), row.link.ref_code), info);
+                    exact.insert((id.to_string(), ref_code), info);
                 }
                 // Without a Page ID the page's events are matched by ref alone.
                 None => {
-                    by_ref.insert(row.link.ref_code, info);
+                    by_ref.insert(ref_code, info);
                 }
             }
         }
@@ -679,6 +695,33 @@ impl Links {
             .get(&(page_id.to_string(), ref_code.to_string()))
             .or_else(|| self.by_ref.get(ref_code))
     }
+}
+
+/// Every ref that counts for a link, as (page store id, ref, link): each
+/// link's own ref, and each of its aliases (typo rescue), so that an
+/// alias's referrals, past and future, count for its link in every grouping
+/// and in unique people. The one place where refs are credited to links.
+fn resolved_refs(store: &Store) -> Result<Vec<(i64, String, LinkInfo)>, StoreError> {
+    let mut by_id: HashMap<i64, LinkInfo> = HashMap::new();
+    let mut out = Vec::new();
+    for row in store.links(&LinkFilter {
+        include_archived: true,
+        ..LinkFilter::default()
+    })? {
+        let info = LinkInfo {
+            ref_code: row.link.ref_code.clone(),
+            channel: row.channel_name,
+            campaign: row.campaign_name,
+        };
+        by_id.insert(row.link.id, info.clone());
+        out.push((row.link.page, row.link.ref_code, info));
+    }
+    for a in store.aliases(None, None)? {
+        if let Some(info) = by_id.get(&a.alias.link) {
+            out.push((a.alias.page, a.alias.ref_code, info.clone()));
+        }
+    }
+    Ok(out)
 }
 
 /// How a referral without a ref is shown in tables and CSV (in JSON its key is `null`).
@@ -1005,12 +1048,15 @@ fn scan_rollups<T: Copy>(
 struct Target {
     group: Option<usize>,
     untracked: Option<usize>,
+    /// Whether the row passes the campaign filter (always, without one).
+    in_scope: bool,
 }
 
 /// Resolves rollup rows to groups once per distinct (page, ref, source).
 struct Resolver<'a> {
     by: GroupBy,
     links: &'a Links,
+    campaign: Option<String>,
     cache: HashMap<String, Target>,
     key_buf: String,
     group_keys: Vec<GroupKey>,
@@ -1020,10 +1066,11 @@ struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    fn new(by: GroupBy, links: &'a Links) -> Self {
+    fn new(by: GroupBy, links: &'a Links, campaign: Option<&str>) -> Self {
         let mut r = Self {
             by,
             links,
+            campaign: campaign.map(str::to_lowercase),
             cache: HashMap::new(),
             key_buf: String::new(),
             group_keys: Vec::new(),
@@ -1062,6 +1109,19 @@ impl<'a> Resolver<'a> {
             return *t;
         }
         let link = ref_code.and_then(|r| self.links.find(page_id, r));
+        let in_scope = match &self.campaign {
+            None => true,
+            Some(c) => link.is_some_and(|l| l.campaign.to_lowercase() == *c),
+        };
+        if !in_scope {
+            let t = Target {
+                group: None,
+                untracked: None,
+                in_scope,
+            };
+            self.cache.insert(self.key_buf.clone(), t);
+            return t;
+        }
         let group =
             group_key(self.by, self.links, link, page_id, ref_code, source).map(|k| self.group(k));
         let untracked = ref_code.filter(|_| link.is_none()).map(|r| {
@@ -1075,7 +1135,11 @@ impl<'a> Resolver<'a> {
                 }
             }
         });
-        let t = Target { group, untracked };
+        let t = Target {
+            group,
+            untracked,
+            in_scope,
+        };
         self.cache.insert(self.key_buf.clone(), t);
         t
     }
@@ -1120,6 +1184,9 @@ fn aggregate(
         table,
         |page, r, source| resolver.target(page, r, source),
         |t, b, new, ret| {
+            if !t.in_scope {
+                return;
+            }
             agg.totals.new += new;
             agg.totals.returning += ret;
             if kind_split {
@@ -1191,8 +1258,12 @@ fn build_series(
         span,
         q.page_filter(),
         table,
-        |page, r, source| resolver.target(page, r, source).group,
-        |group, b, new, ret| {
+        |page, r, source| resolver.target(page, r, source),
+        |t, b, new, ret| {
+            if !t.in_scope {
+                return;
+            }
+            let group = t.group;
             if kind_split {
                 for (g, (n, r)) in [(0usize, (new, 0)), (1, (0, ret))] {
                     if let Some(Some(s)) = slot_of.get(g) {
@@ -1266,20 +1337,30 @@ fn unique_people(
     series_count: usize,
 ) -> Result<(u64, Vec<u64>), StoreError> {
     let (page_id, ig_id) = (q.page_id.as_deref(), q.ig_id.as_deref());
-    let total = store.count_people(span.from_ms, span.to_ms, page_id, ig_id)?;
+    // With a campaign filter the total is the people of its links only.
+    let scoped = q.campaign.is_some();
+    let mut total = if scoped {
+        0
+    } else {
+        store.count_people(span.from_ms, span.to_ms, page_id, ig_id)?
+    };
+    let mut everyone: HashSet<u128> = HashSet::new();
     let mut sets: Vec<HashSet<u128>> = vec![HashSet::new(); series_count];
     let other = series_count.saturating_sub(1);
     store.for_each_person(span.from_ms, span.to_ms, page_id, ig_id, |row| {
+        let target = resolver.target(&row.page_id, row.ref_code.as_deref(), &row.source);
+        if !target.in_scope {
+            return;
+        }
+        if scoped {
+            everyone.insert(person_key(&row.sender));
+        }
         let group = match q.by {
             GroupBy::Kind => Kind::parse(&row.kind).map(|k| match k {
                 Kind::New => 0,
                 Kind::Returning => 1,
             }),
-            _ => {
-                resolver
-                    .target(&row.page_id, row.ref_code.as_deref(), &row.source)
-                    .group
-            }
+            _ => target.group,
         };
         let Some(g) = group else { return };
         let s = slot_of.get(g).copied().flatten().unwrap_or(other);
@@ -1287,6 +1368,9 @@ fn unique_people(
             set.insert(person_key(&row.sender));
         }
     })?;
+    if scoped {
+        total = everyone.len() as u64;
+    }
     Ok((total, sets.iter().map(|s| s.len() as u64).collect()))
 }
 
@@ -1370,7 +1454,7 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
     };
     let table = BucketTable::build(&q.tz, &span);
     let links = Links::load(store)?;
-    let mut resolver = Resolver::new(q.by, &links);
+    let mut resolver = Resolver::new(q.by, &links, q.campaign.as_deref());
     let agg = aggregate(store, q, &span, &table, &mut resolver, budget_cells)?;
     let order = rank_groups(&resolver.group_keys, &agg.groups);
     let shown: Vec<usize> = order.iter().copied().take(q.top).collect();
@@ -1555,30 +1639,26 @@ mod tests {
     }
 
     #[test]
-    fn previous_range_of_whole_months_is_whole_months() {
-        // 30 days of November against the 31 of October.
+    fn previous_range_at_month_ends_counts_days_not_months() {
+        // 30 days of November against the last 30 days of October.
         assert_eq!(
             previous_range(day("2026-11-01"), day("2026-11-30")),
-            Some((day("2026-10-01"), day("2026-10-31")))
+            Some((day("2026-10-02"), day("2026-10-31")))
         );
-        // March against a leap February, and a short February against January.
+        // 31 days of March (leap year) reach back into January.
         assert_eq!(
             previous_range(day("2028-03-01"), day("2028-03-31")),
-            Some((day("2028-02-01"), day("2028-02-29")))
+            Some((day("2028-01-30"), day("2028-02-29")))
         );
+        // A short February against 28 days of January.
         assert_eq!(
             previous_range(day("2026-02-01"), day("2026-02-28")),
-            Some((day("2026-01-01"), day("2026-01-31")))
+            Some((day("2026-01-04"), day("2026-01-31")))
         );
-        // A quarter against the quarter before, across a year end.
+        // The last day of a month against the last day of the month before.
         assert_eq!(
-            previous_range(day("2026-01-01"), day("2026-03-31")),
-            Some((day("2025-10-01"), day("2025-12-31")))
-        );
-        // Ending on a month end but not starting on a first: days.
-        assert_eq!(
-            previous_range(day("2026-03-02"), day("2026-03-31")),
-            Some((day("2026-01-31"), day("2026-03-01")))
+            previous_range(day("2026-03-01"), day("2026-03-01")),
+            Some((day("2026-02-28"), day("2026-02-28")))
         );
     }
 
@@ -1633,30 +1713,25 @@ mod tests {
         assert_eq!(Change::between(1, 3), Change::Down(67));
         assert_eq!(Change::between(2, 3), Change::Down(33));
         assert_eq!(Change::between(7, 7), Change::Same);
-        assert_eq!(Change::between(5, 0), Change::NoPrevious);
-        assert_eq!(Change::between(0, 0), Change::NoPrevious);
+        assert_eq!(Change::between(5, 0), Change::NoPreviousData);
+        assert_eq!(Change::between(0, 0), Change::NoPreviousData);
         assert_eq!(Change::between(0, 9), Change::Down(100));
         assert_eq!(Change::between(1001, 1000), Change::Up(0));
         assert_eq!(Change::between(u64::MAX, 1), Change::Up(u64::MAX));
-        let oct = period_label(day("2026-10-01"), day("2026-10-30"));
-        assert_eq!(oct, "1–30 Oct");
-        assert_eq!(Change::Up(12).text(&oct), "▲ 12% vs 1–30 Oct");
-        assert_eq!(Change::Down(5).text(&oct), "▼ 5% vs 1–30 Oct");
-        assert_eq!(Change::Up(0).text(&oct), "▲ <1% vs 1–30 Oct");
-        assert_eq!(Change::Same.text(&oct), "no change vs 1–30 Oct");
+        let oct = format_range(day("2026-10-01"), day("2026-10-30"));
+        assert_eq!(oct, "1–30 Oct 2026");
+        assert_eq!(Change::Up(12).text(&oct), "▲ 12% vs 1–30 Oct 2026");
+        assert_eq!(Change::Down(5).text(&oct), "▼ 5% vs 1–30 Oct 2026");
+        assert_eq!(Change::Up(0).text(&oct), "▲ <1% vs 1–30 Oct 2026");
+        assert_eq!(Change::Same.text(&oct), "no change vs 1–30 Oct 2026");
         assert_eq!(
-            Change::NoPrevious.text(&oct),
+            Change::NoPreviousData.text(&oct),
             "no data in the previous period"
         );
         assert_eq!(
-            period_label(day("2026-09-28"), day("2026-10-27")),
-            "28 Sep – 27 Oct"
+            Change::Up(12).describe((day("2026-10-01"), day("2026-10-30"))),
+            "▲ 12% vs 1–30 Oct 2026"
         );
-        assert_eq!(
-            period_label(day("2025-12-15"), day("2026-01-13")),
-            "15 Dec 2025 – 13 Jan 2026"
-        );
-        assert_eq!(period_label(day("2026-11-05"), day("2026-11-05")), "5 Nov");
     }
 
     #[test]

@@ -54,6 +54,12 @@ pub enum Command {
     ArchiveLink(LinkId, bool),
     /// Delete a link.
     RemoveLink(LinkId),
+    /// Count referrals with this ref for the link (typo rescue).
+    AddAlias(LinkId, String),
+    /// Stop counting this alias of the page for its link (undo).
+    RemoveAlias(PageId, String),
+    /// Write a shareable report (PDF or HTML, chosen by the file's extension).
+    WriteReport(crate::report::ReportRequest),
     /// Write one QR code.
     ExportQr {
         /// Target file (.png or .svg).
@@ -67,6 +73,8 @@ pub enum Command {
         /// Replace an existing file (the user confirmed); without it an
         /// existing file is left alone and [`Event::ExportExists`] is sent.
         replace: bool,
+        /// A logo file for the centre of the code (read here, not by the UI).
+        logo: Option<PathBuf>,
     },
     /// Export many codes into a folder.
     BulkExport {
@@ -78,6 +86,20 @@ pub enum Command {
         campaign: Option<CampaignId>,
         /// Formats, style, sheet.
         options: BulkOptions,
+        /// A logo file for the centre of every code (read here, not by the UI).
+        logo: Option<PathBuf>,
+    },
+    /// Lay out the first page of a PDF sheet, prove its codes, and send it
+    /// back as [`Event::SheetPreview`]; nothing is written.
+    PreviewSheet {
+        /// Page.
+        page: PageId,
+        /// Only this campaign.
+        campaign: Option<CampaignId>,
+        /// Style and the sheet's print options (`options.pdf`).
+        options: BulkOptions,
+        /// A logo file for the centre of every code.
+        logo: Option<PathBuf>,
     },
     /// Pull events from the backend.
     Sync(SyncConfig),
@@ -120,6 +142,58 @@ pub enum Command {
     Panic,
 }
 
+/// The first page of a PDF sheet, for the bulk export window's preview.
+#[derive(Debug, Clone)]
+pub struct SheetPreview {
+    /// Paper width and height in points.
+    pub paper_pt: (f64, f64),
+    /// The codes on the first page (rectangles in points, y down).
+    pub codes: Vec<crate::print::PlacedCode>,
+    /// The text blocks on the first page.
+    pub texts: Vec<crate::print::PlacedText>,
+    /// Links in the export.
+    pub links: usize,
+    /// `Ok` when every code on the page decodes to its link, else why not.
+    pub verified: Result<(), String>,
+}
+
+/// Most links a first page can hold in any layout (6 grid columns or the
+/// 5160 sheet's 30 labels); the preview lays out only these.
+const PREVIEW_LINKS: usize = 30;
+
+/// Reads the logo file into the style (the UI never reads files).
+fn load_logo(style: &mut QrStyle, logo: Option<&PathBuf>) -> Result<(), String> {
+    style.logo = match logo {
+        Some(path) => Some(Arc::new(
+            crate::logo::Logo::load(path, crate::logo::MAX_LOGO_SHARE, false)
+                .map_err(|e| e.to_string())?,
+        )),
+        None => None,
+    };
+    Ok(())
+}
+
+/// Lays out the first page of `items` as `options` asks and proves it.
+fn preview_sheet(items: &[ExportItem], options: &BulkOptions) -> Result<SheetPreview, String> {
+    let print = options.pdf.clone().unwrap_or_default();
+    let first = &items[..items.len().min(PREVIEW_LINKS)];
+    let pdf = crate::print::render_pdf(first, &print, &options.style).map_err(|e| e.to_string())?;
+    let verified = crate::export::verify_pdf(&pdf, "the preview").map_err(|e| e.to_string());
+    let paper = match print.layout {
+        crate::print::PrintLayout::Labels => print.label.spec().paper,
+        _ => print.paper,
+    };
+    let (w, h) = paper.size_mm();
+    let pt = 72.0 / 25.4;
+    Ok(SheetPreview {
+        paper_pt: (w * pt, h * pt),
+        codes: pdf.codes.into_iter().filter(|c| c.page == 0).collect(),
+        texts: pdf.texts.into_iter().filter(|t| t.page == 0).collect(),
+        links: items.len(),
+        verified,
+    })
+}
+
 /// Which long job a progress event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
@@ -144,6 +218,8 @@ pub struct Snapshot {
     pub campaigns: Vec<Campaign>,
     /// Its links, archived included.
     pub links: Vec<LinkRow>,
+    /// Its aliases: refs that count for one of its links (typo rescue).
+    pub aliases: Vec<crate::store::AliasRow>,
     /// Referrals per link id in the last 7 days.
     pub last_7_days: HashMap<LinkId, u64>,
     /// Saved backend URL.
@@ -197,8 +273,17 @@ pub enum Event {
     Glance(LinkId, crate::stats::LinkGlance),
     /// A single-code export found a file at its path and left it alone.
     ExportExists(PathBuf),
+    /// A single-code export ended: the file, and `Ok` when it was written
+    /// and its code decoded (scan verified), else why not.
+    QrWritten(PathBuf, Result<(), String>),
+    /// The first page of a sheet, laid out and proven, or why it cannot be.
+    SheetPreview(Result<Box<SheetPreview>, String>),
     /// A lane stopped for good; its commands will not run.
     Stopped(String),
+    /// An alias was added: it can be undone.
+    AliasAdded(crate::store::AliasRow),
+    /// An alias was removed.
+    AliasRemoved(crate::store::AliasRow),
 }
 
 impl Command {
@@ -220,8 +305,12 @@ impl Command {
             Command::AddLink(..) | Command::UpdateLink(..) => "saving the link",
             Command::ArchiveLink(..) => "archiving the link",
             Command::RemoveLink(_) => "removing the link",
+            Command::AddAlias(..) => "adding the alias",
+            Command::RemoveAlias(..) => "removing the alias",
+            Command::WriteReport(_) => "writing the report",
             Command::ExportQr { .. } => "exporting the QR code",
             Command::BulkExport { .. } => "the bulk export",
+            Command::PreviewSheet { .. } => "the sheet preview",
             Command::Sync(_) => "the sync",
             Command::TestConnection(_) => "the connection test",
             Command::SaveBackend { .. } => "saving the backend",
@@ -483,6 +572,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, String> {
             })
             .map_err(err)?;
         snap.last_7_days = last_7_days(store, &pages, p, &snap.links);
+        snap.aliases = store.aliases(Some(p), None).map_err(err)?;
     }
     snap.pages = pages;
     snap.page = page;
@@ -501,7 +591,8 @@ fn last_7_days(
         return out;
     };
     let now = chrono::Utc::now();
-    let mut q = StatsQuery::new(crate::stats::GroupBy::Ref, chrono_tz::UTC);
+    // By link, so an alias's referrals count for its link here too.
+    let mut q = StatsQuery::new(crate::stats::GroupBy::Link, chrono_tz::UTC);
     q.from = Some((now - chrono::Duration::days(6)).date_naive());
     q.to = Some(now.date_naive());
     q.every = Some(crate::stats::Every::Day);
@@ -617,16 +708,54 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             }
             Err(e) => out.send(Event::Error(e.to_string())),
         },
+        Command::AddAlias(link, alias) => match store.add_alias(link.0, &alias) {
+            Ok((row, warnings)) => {
+                if !warnings.is_empty() {
+                    out.send(Event::Warnings(warnings));
+                }
+                out.send(Event::Notice(format!(
+                    "Referrals with ref {} now count for {}",
+                    crate::model::safe_text(&row.alias.ref_code),
+                    crate::model::safe_text(&row.link_ref)
+                )));
+                out.send(Event::AliasAdded(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::RemoveAlias(page, alias) => match store.remove_alias(page.0, &alias) {
+            Ok(row) => {
+                out.send(Event::Notice(format!(
+                    "Undone: referrals with ref {} show as untracked again",
+                    crate::model::safe_text(&row.alias.ref_code)
+                )));
+                out.send(Event::AliasRemoved(row));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::WriteReport(request) => match crate::report::write_report(store, &request) {
+            Ok(path) => out.send(Event::Notice(format!(
+                "Wrote the report {}",
+                path.display()
+            ))),
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
         Command::ExportQr {
             path,
             url,
             cta,
-            style,
+            mut style,
             replace,
+            logo,
         } => {
             // Checked here, not in the UI: the UI touches no files.
             if !replace && path.exists() {
                 return out.send(Event::ExportExists(path));
+            }
+            if let Err(e) = load_logo(&mut style, logo.as_ref()) {
+                out.send(Event::Error(e.clone()));
+                return out.send(Event::QrWritten(path, Err(e)));
             }
             let caption = Caption {
                 cta: &cta,
@@ -637,17 +766,47 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                     if !w.is_empty() {
                         out.send(Event::Warnings(w));
                     }
-                    out.send(Event::Notice(format!("Wrote {}", path.display())));
+                    out.send(Event::Notice(format!(
+                        "Wrote {} (scan verified)",
+                        path.display()
+                    )));
+                    out.send(Event::QrWritten(path, Ok(())));
                 }
-                Err(e) => out.send(Event::Error(e.to_string())),
+                Err(e) => {
+                    out.send(Event::Error(e.to_string()));
+                    out.send(Event::QrWritten(path, Err(e.to_string())));
+                }
             }
+        }
+        Command::PreviewSheet {
+            page,
+            campaign,
+            mut options,
+            logo,
+        } => {
+            let result = load_logo(&mut options.style, logo.as_ref()).and_then(|()| {
+                let rows = store
+                    .links(&LinkFilter {
+                        page: Some(page.0),
+                        campaign: campaign.map(|c| c.0),
+                        ..LinkFilter::default()
+                    })
+                    .map_err(|e| e.to_string())?;
+                let items: Vec<ExportItem> = rows.into_iter().map(ExportItem::from).collect();
+                preview_sheet(&items, &options)
+            });
+            out.send(Event::SheetPreview(result.map(Box::new)));
         }
         Command::BulkExport {
             dir,
             page,
             campaign,
-            options,
+            mut options,
+            logo,
         } => {
+            if let Err(e) = load_logo(&mut options.style, logo.as_ref()) {
+                return out.send(Event::Exported(Err(e)));
+            }
             let rows = match store.links(&LinkFilter {
                 page: Some(page.0),
                 campaign: campaign.map(|c| c.0),

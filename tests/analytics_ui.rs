@@ -179,10 +179,10 @@ fn cards_show_the_seeded_figures_and_their_change_against_the_previous_week() {
     // By hand: 7 vs 4 referrals (+75%), 5 vs 3 people (+67%), 5 vs 3 new
     // (+67%), 2 vs 1 returning (+100%).
     for card in [
-        "Referrals\n7\n▲ 75% vs 25–31 Oct",
-        "Unique people\n5\n▲ 67% vs 25–31 Oct",
-        "New\n5\n▲ 67% vs 25–31 Oct",
-        "Returning\n2\n▲ 100% vs 25–31 Oct",
+        "Referrals\n7\n▲ 75% vs 25–31 Oct 2026",
+        "Unique people\n5\n▲ 67% vs 25–31 Oct 2026",
+        "New\n5\n▲ 67% vs 25–31 Oct 2026",
+        "Returning\n2\n▲ 100% vs 25–31 Oct 2026",
     ] {
         assert!(shown(&h, card), "card {card:?}");
     }
@@ -311,7 +311,7 @@ fn compare_charts_only_the_picked_links_and_puts_them_side_by_side() {
     assert!(!shown(&h, "━ spring"), "spring is not compared");
     // Side by side, each with its change: freeshipping 4 against 2, winter 2 against 1.
     h.get_by_label("Change in referrals");
-    assert_eq!(h.query_all_by_label("▲ 100% vs 25–31 Oct").count(), 2);
+    assert_eq!(h.query_all_by_label("▲ 100% vs 25–31 Oct 2026").count(), 2);
     h.get_by_label("Clear comparison").click();
     settle(&mut h);
     assert!(!shown(&h, "Comparison"));

@@ -575,3 +575,246 @@ fn cli_pdf_sheet_export_is_verified_and_listed() {
     assert_eq!(png[25], 3, "PNG colour type 3 (indexed)");
     let _ = Format::Png;
 }
+
+// --------------------------------------------------------------- logos ----
+
+/// A PNG logo: a dark disc with a white bar, on a transparent ground.
+fn png_logo(path: &Path, side: u32) {
+    let c = f64::from(side) / 2.0;
+    let img = image::RgbaImage::from_fn(side, side, |x, y| {
+        let (dx, dy) = (f64::from(x) - c, f64::from(y) - c);
+        let r = (dx * dx + dy * dy).sqrt();
+        if r > c {
+            image::Rgba([0, 0, 0, 0])
+        } else if dy.abs() < c / 5.0 && dx.abs() < c / 2.0 {
+            image::Rgba([255, 255, 255, 255])
+        } else {
+            image::Rgba([0x1a, 0x30, 0x90, 255])
+        }
+    });
+    img.save(path).unwrap();
+}
+
+/// An SVG logo: a dark rounded square with a light chat bubble.
+const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 80" width="100" height="80">
+<rect width="100" height="80" rx="16" fill="#0a1f44"/>
+<ellipse cx="50" cy="38" rx="30" ry="22" fill="#ffffff"/>
+<path d="M30 52 L24 70 L44 58 Z" fill="#ffffff"/>
+</svg>"##;
+
+#[test]
+fn codes_with_a_logo_decode_at_every_ecc_level_and_use_h() {
+    let env = Env::seeded();
+    png_logo(&env.path("logo.png"), 256);
+    std::fs::write(env.path("logo.svg"), SVG_LOGO).unwrap();
+    for logo in ["logo.png", "logo.svg"] {
+        for ecc in ["L", "M", "Q", "H"] {
+            let out = format!("{logo}-{ecc}.png");
+            let assert = env
+                .cmd()
+                .args([
+                    "qr",
+                    "freeshipping",
+                    "-o",
+                    &out,
+                    "--ecc",
+                    ecc,
+                    "--logo",
+                    logo,
+                    "--size",
+                    "600",
+                ])
+                .assert()
+                .success();
+            let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+            assert_eq!(
+                stderr.contains("error correction H instead of"),
+                ecc != "H",
+                "{logo} {ecc}: {stderr}"
+            );
+            assert_eq!(common::decode_one(&env.path(&out)), FREESHIPPING, "{out}");
+            // The logo is really there: the centre of the code is not black
+            // and white only.
+            let img = image::open(env.path(&out)).unwrap().to_rgb8();
+            let centre = img.get_pixel(300, 300).0;
+            assert!(
+                img.pixels()
+                    .any(|p| p.0 != [0, 0, 0] && p.0 != [255, 255, 255]),
+                "{out}: the logo's colours are in the file (centre {centre:?})"
+            );
+        }
+        // SVG output keeps the logo file itself, and its proof still passes.
+        let svg = format!("{logo}.svg");
+        env.ok(&["qr", "freeshipping", "-o", &svg, "--logo", logo]);
+        let text = std::fs::read_to_string(env.path(&svg)).unwrap();
+        let mime = if logo.ends_with("png") {
+            "data:image/png;base64,"
+        } else {
+            "data:image/svg+xml;base64,"
+        };
+        assert!(text.contains(mime), "{svg} embeds the logo");
+        // PDF flyer: rasterised by poppler and decoded.
+        let pdf = format!("{logo}.pdf");
+        env.ok(&["qr", "freeshipping", "-o", &pdf, "--logo", logo]);
+        let (pages, decoded) = decode_pdf(&env.path(&pdf), 150);
+        assert_eq!(
+            (pages, decoded),
+            (1, vec![FREESHIPPING.to_string()]),
+            "{pdf}"
+        );
+        let bytes = std::fs::read(env.path(&pdf)).unwrap();
+        assert!(
+            bytes.windows(12).any(|w| w == b"/Subtype /Im")
+                || bytes.windows(11).any(|w| w == b"/Subtype/Im"),
+            "{pdf}: the logo is an image in the PDF"
+        );
+    }
+}
+
+#[test]
+fn every_layout_with_a_logo_decodes_from_pdftoppm() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("logo.svg"), SVG_LOGO).unwrap();
+    let logo = refboard::logo::Logo::load(&dir.path().join("logo.svg"), 0.1, false).unwrap();
+    let style = QrStyle {
+        ecc: refboard::qr::Ecc::H,
+        logo: Some(std::sync::Arc::new(logo)),
+        ..QrStyle::default()
+    };
+    // Link 0 has a long ref: version 8 at H, whose centre is an alignment
+    // pattern, so it is moved up to a version with a free centre.
+    let mut items: Vec<ExportItem> = (0..4).map(link).collect();
+    items[0].ref_code = "spring_sale-newsletter-march-2026-long".into();
+    items[0].url = format!("https://m.me/JaspersMarket?ref={}", items[0].ref_code);
+    for layout in [PrintLayout::Grid, PrintLayout::Flyer, PrintLayout::Labels] {
+        let options = BulkOptions {
+            style: style.clone(),
+            ..pdf_options(layout, Paper::A4, LabelPreset::L7160)
+        };
+        let out = dir.path().join(format!("{layout:?}"));
+        export_bulk(&out, &items, &options, &mut |_, _| true).unwrap();
+        let pdf = out.join("sheet.pdf");
+        let placed = render_pdf(&items, options.pdf.as_ref().unwrap(), &style).unwrap();
+        assert!(placed.codes.iter().all(|c| c.logo.is_some()));
+        let decoded = decode_each_code(&pdf, &placed, 300);
+        let want: Vec<String> = items.iter().map(|i| i.url.clone()).collect();
+        assert_eq!(decoded, want, "{layout:?}");
+    }
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn bad_logos_are_refused_with_field_value_and_rule() {
+    let env = Env::seeded();
+    std::fs::write(env.path("logo.gif"), b"GIF89a\x01\x00\x01\x00").unwrap();
+    std::fs::write(env.path("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    png_logo(&env.path("logo.png"), 64);
+    // A PNG header that claims 20,000 × 20,000 pixels: refused before decoding.
+    let huge = image::RgbaImage::new(1, 1);
+    let mut bytes = Vec::new();
+    huge.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    bytes[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(env.path("huge.png"), &bytes).unwrap();
+    for (args, expect) in [
+        (
+            vec!["qr", "freeshipping", "-o", "a.png", "--logo", "missing.png"],
+            vec!["logo", "missing.png", "cannot read"],
+        ),
+        (
+            vec!["qr", "freeshipping", "-o", "a.png", "--logo", "logo.gif"],
+            vec!["logo", "logo.gif", "PNG nor an SVG"],
+        ),
+        (
+            vec!["qr", "freeshipping", "-o", "a.pdf", "--logo", "broken.png"],
+            vec!["logo", "broken.png", "readable PNG"],
+        ),
+        (
+            vec!["qr", "freeshipping", "-o", "a.png", "--logo", "huge.png"],
+            vec!["logo", "huge.png", "4096"],
+        ),
+        (
+            vec![
+                "qr",
+                "freeshipping",
+                "-o",
+                "a.png",
+                "--logo",
+                "logo.png",
+                "--logo-share",
+                "25",
+            ],
+            vec!["logo-share", "25", "at most 10 percent", "--force"],
+        ),
+        (
+            vec![
+                "export",
+                "--dir",
+                "out",
+                "--logo",
+                "logo.png",
+                "--logo-share",
+                "60",
+                "--force",
+            ],
+            vec!["logo-share", "60", "1 to"],
+        ),
+    ] {
+        env.refused(2, &args, &expect);
+        assert!(!env.path("a.png").exists() && !env.path("out").exists());
+    }
+}
+
+#[test]
+fn a_logo_too_large_behind_force_fails_the_proof_and_leaves_the_folder_as_it_was() {
+    let env = Env::seeded();
+    // A solid dark logo on a pad of 40 % of the code: more than H can rebuild.
+    image::RgbaImage::from_pixel(64, 64, image::Rgba([0, 0, 0, 255]))
+        .save(env.path("block.png"))
+        .unwrap();
+    env.ok(&["export", "--dir", "out", "--size", "400"]);
+    let before = files(env.dir.path());
+    let assert = env
+        .cmd()
+        .args([
+            "export",
+            "--dir",
+            "out",
+            "--size",
+            "400",
+            "--logo",
+            "block.png",
+            "--logo-share",
+            "40",
+            "--force",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("does not scan") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert_eq!(files(env.dir.path()), before, "the folder is as it was");
+}

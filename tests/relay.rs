@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::relay::{RelayProcess, Storage, free_port, post, referral_body};
+
 use common::FIXTURE_APP_SECRET as SECRET;
-use refboard::messenger::{SIGNATURE_HEADER, sign};
+use refboard::messenger::sign;
 use refboard::relay::{RelayConfig, RelayOptions, start, start_with};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -19,58 +21,6 @@ const VERIFY_TOKEN: &str = "relay-test-verify-token";
 
 fn config(data: &Path) -> RelayConfig {
     RelayConfig::new(data.to_path_buf(), SECRET, VERIFY_TOKEN, API_TOKEN)
-}
-
-fn body_for(r: &str, sender: &str, ts: i64) -> Vec<u8> {
-    serde_json::json!({"object":"page","entry":[{"id":"104729178032417","time":ts,"messaging":[
-        {"sender":{"id":sender},"recipient":{"id":"104729178032417"},"timestamp":ts,
-         "referral":{"ref":r,"source":"SHORTLINK","type":"OPEN_THREAD"}}]}]})
-    .to_string()
-    .into_bytes()
-}
-
-fn post(client: &reqwest::blocking::Client, url: &str, body: &[u8], sig: Option<&str>) -> u16 {
-    let mut req = client
-        .post(format!("{url}/webhook"))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    if let Some(s) = sig {
-        req = req.header(SIGNATURE_HEADER, s);
-    }
-    req.send().map(|r| r.status().as_u16()).unwrap_or(0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn relay_process(data: &Path, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
-        .args(["relay", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data")
-        .arg(data)
-        .env("REFBOARD_APP_SECRET", SECRET)
-        .env("REFBOARD_VERIFY_TOKEN", VERIFY_TOKEN)
-        .env("REFBOARD_API_TOKEN", API_TOKEN)
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_healthy(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if reqwest::blocking::get(format!("{url}/healthz")).is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("relay at {url} did not come up");
 }
 
 /// Every ref the pull API serves, paging to the end.
@@ -100,10 +50,8 @@ fn pulled_refs(url: &str) -> Vec<String> {
 fn sqlite_relay_killed_with_sigkill_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("relay.db");
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut child = relay_process(&data, port);
-    wait_healthy(&url);
+    let mut relay = RelayProcess::start(Storage::Data(&data), VERIFY_TOKEN, API_TOKEN);
+    let url = relay.url.clone();
     let acked = Arc::new(Mutex::new(BTreeSet::<String>::new()));
     let ack_count = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -121,7 +69,7 @@ fn sqlite_relay_killed_with_sigkill_keeps_every_acknowledged_event() {
                         return;
                     }
                     let r = format!("k{c}x{n}");
-                    let body = body_for(&r, &format!("p{c}"), 1_764_201_600_000 + n);
+                    let body = referral_body(&r, &format!("p{c}"), 1_764_201_600_000 + n);
                     let sig = sign(SECRET.as_bytes(), &body);
                     match post(&client, &url, &body, Some(&sig)) {
                         200 => {
@@ -141,20 +89,14 @@ fn sqlite_relay_killed_with_sigkill_keeps_every_acknowledged_event() {
         std::thread::sleep(Duration::from_millis(5));
     }
     // SIGKILL while the posters are mid-flight.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    relay.kill();
     stop.store(true, Ordering::SeqCst);
     for p in posters {
         p.join().unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut child = relay_process(&data, port);
-    wait_healthy(&url);
-    let stored: BTreeSet<String> = pulled_refs(&url).into_iter().collect();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let restarted = RelayProcess::start(Storage::Data(&data), VERIFY_TOKEN, API_TOKEN);
+    let stored: BTreeSet<String> = pulled_refs(&restarted.url).into_iter().collect();
     let missing: Vec<_> = acked.difference(&stored).collect();
     assert!(
         missing.is_empty(),
@@ -188,7 +130,7 @@ fn metrics_count_every_outcome_and_healthz_gives_the_age_of_the_last_event() {
         .json()
         .unwrap();
     assert!(health["last_event_age_secs"].is_null(), "{health}");
-    let good = body_for("metrics", "p1", 1_764_201_600_000);
+    let good = referral_body("metrics", "p1", 1_764_201_600_000);
     let sig = sign(SECRET.as_bytes(), &good);
     assert_eq!(post(&client, &url, &good, Some(&sig)), 200);
     assert_eq!(post(&client, &url, &good, Some(&sig)), 200);

@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::FIXTURE_APP_SECRET as SECRET;
-use refboard::messenger::{SIGNATURE_HEADER, sign};
+use common::relay::{RelayProcess, Storage, post_signed as post, referral_body as body};
+
 use refboard::store::Store;
 use refboard::sync::{RetryPolicy, SyncConfig, sync};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,65 +68,8 @@ fn fresh_db(admin: &str) -> String {
     format!("{base}/{name}")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Relay {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn relay(database: &str) -> Relay {
-    let port = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
-        .args(["relay", "--listen", &format!("127.0.0.1:{port}")])
-        .env("REFBOARD_RELAY_DATABASE", database)
-        .env("REFBOARD_APP_SECRET", SECRET)
-        .env("REFBOARD_VERIFY_TOKEN", "v")
-        .env("REFBOARD_API_TOKEN", API_TOKEN)
-        .env("RUST_LOG", "warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::blocking::get(format!("{url}/healthz")).is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < deadline, "relay on {url} did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Relay { child, url }
-}
-
-fn body(r: &str, sender: &str, ts: i64) -> Vec<u8> {
-    serde_json::json!({"object":"page","entry":[{"id":"104729178032417","time":ts,"messaging":[
-        {"sender":{"id":sender},"recipient":{"id":"104729178032417"},"timestamp":ts,
-         "referral":{"ref":r,"source":"SHORTLINK","type":"OPEN_THREAD"}}]}]})
-    .to_string()
-    .into_bytes()
-}
-
-fn post(client: &reqwest::blocking::Client, url: &str, body: &[u8]) -> u16 {
-    client
-        .post(format!("{url}/webhook"))
-        .header("content-type", "application/json")
-        .header(SIGNATURE_HEADER, sign(SECRET.as_bytes(), body))
-        .body(body.to_vec())
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
+fn relay(database: &str) -> RelayProcess {
+    RelayProcess::start(Storage::Database(database), "v", API_TOKEN)
 }
 
 fn sync_config(url: &str) -> SyncConfig {
@@ -155,7 +98,7 @@ fn counts_by_ref(store: &Store) -> BTreeMap<String, i64> {
 fn three_relays_eight_posters_redeliveries_and_a_running_sync_are_exact() {
     let Some(admin) = admin_url() else { return };
     let db = fresh_db(&admin);
-    let relays: Vec<Relay> = (0..3).map(|_| relay(&db)).collect();
+    let relays: Vec<RelayProcess> = (0..3).map(|_| relay(&db)).collect();
     let urls: Vec<String> = relays.iter().map(|r| r.url.clone()).collect();
     const PER_POSTER: i64 = 150;
     const REFS: [&str; 5] = ["alpha", "bravo", "charlie", "delta", "echo"];

@@ -237,10 +237,10 @@ fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
     let path = dir.path().join("v3.db");
     let (store, page_id, _, _) = seeded(&path);
     drop(store);
-    // Undo migration 4 by hand: what a refboard before it wrote.
+    // Undo migrations 4 and 5 by hand: what a refboard before them wrote.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id; PRAGMA user_version = 3;",
+        "DROP TABLE link_aliases; DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);

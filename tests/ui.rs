@@ -291,8 +291,12 @@ fn sync_from_a_relay_shows_exact_totals() {
     let report = h.state().report.clone().unwrap();
     assert_eq!((report.totals.new, report.totals.returning), (4, 4));
     h.get_by_label_contains("8 referrals from 7 people, 4 new and 4 returning");
-    // The totals table rows: group, referrals, people, new, returning.
-    h.get_by_label("returning");
+    // The totals table rows read as words: "Returning", never Meta's raw "returning".
+    assert!(
+        h.query_all_by_label("Returning").count() >= 2,
+        "header and row"
+    );
+    assert!(h.query_by_label("returning").is_none());
     relay.stop().unwrap();
 }
 
@@ -1098,4 +1102,312 @@ fn the_chart_of_a_page_counts_its_instagram_events_by_the_instagram_account_id()
         a.report.as_ref().is_some_and(|r| r.totals.referrals > 0)
     });
     assert_eq!(h.state().report.as_ref().unwrap().totals.referrals, 2);
+}
+
+/// A page with `freeshipping` (campaign Spring, channel Flyer) and
+/// `newsletter` (Autumn, Newsletter), 4 referrals of `freeshipping`, and 2
+/// of the typo `freeshiping` that no link defines.
+fn typo_store(dir: &Path) -> std::path::PathBuf {
+    use refboard::model::{Kind, NewLink, Platform, ReferralEvent};
+    let path = dir.join("typo.db");
+    let mut store = Store::open(&path).unwrap();
+    let page = store
+        .add_page(
+            &NewPage::parse(
+                "JaspersMarket",
+                Some("Jasper's Market"),
+                Some("104729178032417"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let news = store
+        .add_channel(page.id, "Newsletter", ChannelKind::Email)
+        .unwrap();
+    let flyer = store
+        .add_channel(page.id, "Flyer", ChannelKind::Flyer)
+        .unwrap();
+    let autumn = store
+        .add_campaign(
+            page.id,
+            &NewCampaign::parse("Autumn", None, None, None).unwrap(),
+        )
+        .unwrap();
+    let spring = store
+        .add_campaign(
+            page.id,
+            &NewCampaign::parse("Spring", None, None, None).unwrap(),
+        )
+        .unwrap();
+    let (a, _) = NewLink::parse("freeshipping", None, None, None).unwrap();
+    let (b, _) = NewLink::parse("newsletter", None, None, None).unwrap();
+    store.add_link(page.id, spring.id, flyer.id, &a).unwrap();
+    store.add_link(page.id, autumn.id, news.id, &b).unwrap();
+    let refs = [
+        "freeshipping",
+        "freeshipping",
+        "freeshipping",
+        "freeshipping",
+        "freeshiping",
+        "freeshiping",
+    ];
+    let base = 1_790_000_000_000i64;
+    let events: Vec<ReferralEvent> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ReferralEvent {
+            event_id: format!("t{i}"),
+            platform: Platform::Messenger,
+            page_id: "104729178032417".into(),
+            sender: format!("{i:032x}"),
+            timestamp_ms: base + i as i64 * 3_600_000,
+            kind: Kind::New,
+            ref_code: Some((*r).into()),
+            source: Some("SHORTLINK".into()),
+            ref_type: None,
+            ad_id: None,
+            ad_title: None,
+            referer_uri: None,
+            received_at_ms: base,
+        })
+        .collect();
+    store.ingest(&events, None).unwrap();
+    path
+}
+
+/// Runs frames until the widget labelled `label` is drawn at the same place twice.
+fn wait_still(h: &mut Harness<'static, App>, label: &str) {
+    let start = Instant::now();
+    let mut last = None;
+    loop {
+        settle(h);
+        let rect = h.get_by_label(label).rect();
+        if last == Some(rect) {
+            return;
+        }
+        last = Some(rect);
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{label} keeps moving"
+        );
+    }
+}
+
+fn link_referrals(a: &App, key: &str) -> Option<u64> {
+    a.report
+        .as_ref()
+        .and_then(|r| r.groups.iter().find(|g| g.key == key).map(|g| g.referrals))
+}
+
+#[test]
+fn typo_rescue_counts_a_typo_for_its_link_and_undo_restores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = typo_store(dir.path());
+    let state = UiState {
+        tab: Tab::Analytics,
+        range: refboard::ui::Range::All,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "the report with the untracked typo", |a| {
+        a.report.as_ref().is_some_and(|r| r.untracked_total == 1)
+    });
+    assert_eq!(link_referrals(h.state(), "freeshipping"), Some(4));
+    h.get_by_label("looks like a typo of freeshipping");
+    h.get_by_label("Count as freeshipping").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Count as freeshipping").click();
+    run_until(&mut h, "the typo counted for its link", |a| {
+        link_referrals(a, "freeshipping") == Some(6)
+            && a.report.as_ref().is_some_and(|r| r.untracked_total == 0)
+    });
+    let aliases = Store::open(&db).unwrap().aliases(None, None).unwrap();
+    assert_eq!(aliases.len(), 1);
+    assert_eq!(
+        (
+            aliases[0].alias.ref_code.as_str(),
+            aliases[0].link_ref.as_str()
+        ),
+        ("freeshiping", "freeshipping")
+    );
+    assert!(
+        h.query_by_label("looks like a typo of freeshipping")
+            .is_none()
+    );
+    settle(&mut h);
+    h.get_by_label("Undo").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Undo").click();
+    run_until(&mut h, "the typo untracked again", |a| {
+        link_referrals(a, "freeshipping") == Some(4)
+            && a.report.as_ref().is_some_and(|r| r.untracked_total == 1)
+    });
+    assert!(
+        Store::open(&db)
+            .unwrap()
+            .aliases(None, None)
+            .unwrap()
+            .is_empty()
+    );
+    settle(&mut h);
+    h.get_by_label("looks like a typo of freeshipping");
+    assert!(h.query_by_label("Undo").is_none(), "nothing left to undo");
+
+    // "Create link" pre-selects the closest link's campaign and channel
+    // (the first ones would be Autumn and Newsletter).
+    h.get_by_label("Create link").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Create link").click();
+    settle(&mut h);
+    assert_eq!(
+        h.get_by_label("Ref code").value().as_deref(),
+        Some("freeshiping")
+    );
+    // A modal is sized over its first frames: click once it stays put.
+    wait_still(&mut h, "Save link");
+    h.get_by_label("Save link").click();
+    run_until(&mut h, "the new link", |a| a.snap.links.len() == 3);
+    let store = Store::open(&db).unwrap();
+    let page = store.resolve_page(None).unwrap();
+    let made = store.link_by_ref(page.id, "freeshiping").unwrap();
+    assert_eq!(
+        (made.campaign_name.as_str(), made.channel_name.as_str()),
+        ("Spring", "Flyer")
+    );
+}
+
+#[test]
+fn save_report_writes_the_range_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = typo_store(dir.path());
+    let state = UiState {
+        tab: Tab::Analytics,
+        range: refboard::ui::Range::All,
+        ..UiState::default()
+    };
+    let mut h = harness(&db, state);
+    run_until(&mut h, "the report", |a| a.report.is_some());
+    let out = dir.path().join("shared.html");
+    h.get_by_label("Report file").scroll_to_me();
+    settle(&mut h);
+    type_into(&mut h, "Report file", out.to_str().unwrap());
+    h.get_by_label("Save report…").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Save report…").click();
+    let start = Instant::now();
+    while !out.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no report written"
+        );
+        settle(&mut h);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let html = std::fs::read_to_string(&out).unwrap();
+    let range = h
+        .state()
+        .report
+        .as_ref()
+        .map(|r| (r.from.clone().unwrap(), r.to.clone().unwrap()))
+        .unwrap();
+    let (from, to) = (
+        range.0.parse::<chrono::NaiveDate>().unwrap(),
+        range.1.parse::<chrono::NaiveDate>().unwrap(),
+    );
+    assert!(
+        html.contains(&refboard::stats::format_range(from, to)),
+        "names the range"
+    );
+    assert!(
+        html.contains("Jasper&#39;s Market"),
+        "the page's name, escaped"
+    );
+    run_until_label(&mut h, &format!("Wrote the report {}", out.display()), true);
+}
+
+#[test]
+fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
+    use refboard::stats::{GroupBy, GroupStats, Report, Totals};
+    let (worker, peer) = detached();
+    let state = UiState {
+        tab: Tab::Analytics,
+        by: GroupBy::Source,
+        ..UiState::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, state));
+    peer.events.send(Event::Loaded(Box::default())).unwrap();
+    settle(&mut h);
+    let group = |key: &str, n: u64| GroupStats {
+        key: key.into(),
+        missing_ref: false,
+        referrals: n,
+        unique_people: n,
+        new: n,
+        returning: 0,
+        series: Vec::new(),
+    };
+    let report = Report {
+        from: Some("2026-11-01".into()),
+        to: Some("2026-11-30".into()),
+        tz: "UTC".into(),
+        every: refboard::stats::Every::Day,
+        by: GroupBy::Source,
+        totals: Totals::default(),
+        groups: vec![
+            group("SHORTLINK", 4),
+            group("ADS", 3),
+            group("CUSTOMER_CHAT_PLUGIN", 2),
+            group("NEW_SURFACE\u{202E}", 1),
+        ],
+        other: None,
+        untracked_total: 0,
+        untracked_offset: 0,
+        untracked_refs: Vec::new(),
+    };
+    peer.events.send(Event::Stats(Box::new(report))).unwrap();
+    settle(&mut h);
+    h.get_by_label("m.me link");
+    h.get_by_label("Ad");
+    h.get_by_label("Chat plugin (retired by Meta in May 2024)");
+    // A source Meta adds later is shown as sent, escaped.
+    h.get_by_label("NEW_SURFACE\\u{202E}");
+    assert!(h.query_by_label("SHORTLINK").is_none());
+    // The first column is named by what it groups, never "key".
+    h.get_by_label("Source");
+    assert!(h.query_by_label("key").is_none());
+}
+
+#[test]
+fn the_link_detail_lists_its_aliases_and_removes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = typo_store(dir.path());
+    {
+        let mut store = Store::open(&db).unwrap();
+        let page = store.resolve_page(None).unwrap();
+        let link = store.link_by_ref(page.id, "freeshipping").unwrap();
+        store.add_alias(link.link.id, "freeshiping").unwrap();
+    }
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links and aliases", |a| {
+        a.snap.links.len() == 2 && a.snap.aliases.len() == 1
+    });
+    h.get_by_label("freeshipping").click();
+    settle(&mut h);
+    h.get_by_label("Also counts");
+    h.get_by_label("freeshiping");
+    h.get_by_label("Remove alias").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Remove alias").click();
+    run_until(&mut h, "the alias removed", |a| a.snap.aliases.is_empty());
+    assert!(
+        Store::open(&db)
+            .unwrap()
+            .aliases(None, None)
+            .unwrap()
+            .is_empty()
+    );
+    settle(&mut h);
+    assert!(h.query_by_label("Also counts").is_none());
 }

@@ -3,6 +3,7 @@
 use super::output::{archived_mark, cell, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
+use crate::logo::Logo;
 use crate::model::{NewLink, suggest_ref};
 use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
 use crate::qr::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
@@ -105,6 +106,46 @@ pub(super) enum LinkCmd {
     Unarchive(LinkRef),
     /// Delete a link. Referrals with its ref then show as untracked.
     Remove(LinkRef),
+    /// Aliases: extra refs (typos, old codes) whose referrals count for a link.
+    #[command(subcommand)]
+    Alias(AliasCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AliasCmd {
+    /// Count referrals with ref ALIAS for a link, past and future.
+    Add {
+        /// The ref to count, e.g. a typo such as freeshiping (case-sensitive)
+        #[arg(value_name = "ALIAS")]
+        alias: String,
+        /// The link it counts for: its ref code or its id
+        #[arg(long, value_name = "REF|ID")]
+        link: String,
+        /// The page [default: the only page]
+        #[arg(long)]
+        page: Option<String>,
+    },
+    /// List aliases.
+    List {
+        /// Only the aliases of this link (ref code or id)
+        #[arg(long, value_name = "REF|ID")]
+        link: Option<String>,
+        /// The page [default: every page, or the only one]
+        #[arg(long)]
+        page: Option<String>,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop counting an alias for its link; its referrals show as untracked again.
+    Remove {
+        /// The alias (case-sensitive)
+        #[arg(value_name = "ALIAS")]
+        alias: String,
+        /// The page [default: the only page]
+        #[arg(long)]
+        page: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,6 +182,12 @@ pub(super) struct StyleArgs {
     /// Code only, no caption
     #[arg(long)]
     no_caption: bool,
+    /// A logo in the centre of the code on a light pad, FILE.png or FILE.svg (forces error correction H)
+    #[arg(long, value_name = "FILE")]
+    logo: Option<PathBuf>,
+    /// Share of the code the logo's pad covers, in percent (at most 10 without --force)
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    logo_share: f64,
 }
 
 impl StyleArgs {
@@ -153,9 +200,18 @@ impl StyleArgs {
             fg: Color::parse("fg", &self.fg)?,
             bg: Color::parse("bg", &self.bg)?,
             caption: !self.no_caption,
+            logo: None,
         };
         style.check_forced(force)?;
-        Ok(style)
+        let logo = match &self.logo {
+            Some(path) => Some(std::sync::Arc::new(Logo::load(
+                path,
+                self.logo_share / 100.0,
+                force,
+            )?)),
+            None => None,
+        };
+        Ok(QrStyle { logo, ..style })
     }
 }
 
@@ -457,6 +513,89 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
             outln!("Removed link {}", full(&row.link.ref_code));
+        }
+        LinkCmd::Alias(cmd) => alias(db, cmd)?,
+    }
+    Ok(())
+}
+
+/// A link of `page` named by its ref, or else by its store id.
+fn find_link_by_ref_or_id(store: &Store, page: i64, value: &str) -> anyhow::Result<LinkRow> {
+    match store.link_by_ref(page, value) {
+        Ok(row) => Ok(row),
+        Err(not_found @ crate::store::StoreError::NotFound { .. }) => {
+            let by_id = value
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| store.link(id).ok())
+                .filter(|row| row.link.page == page);
+            by_id.ok_or_else(|| not_found.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn alias(db: &Db, cmd: AliasCmd) -> anyhow::Result<()> {
+    match cmd {
+        AliasCmd::Add { alias, link, page } => {
+            // The ref rules need no database: bad input never opens (or creates) it.
+            crate::model::validate_alias(&alias, [], [])?;
+            let mut store = db.open()?;
+            let page = store.resolve_page(page.as_deref())?;
+            let row = find_link_by_ref_or_id(&store, page.id, &link)?;
+            let (added, warnings) = store.add_alias(row.link.id, &alias)?;
+            warn(&warnings);
+            outln!(
+                "Referrals with ref {} now count for link {}",
+                full(&added.alias.ref_code),
+                full(&added.link_ref)
+            );
+        }
+        AliasCmd::List { link, page, json } => {
+            let store = db.open()?;
+            let pages = store.pages()?;
+            let (page_id, link_id) = if page.is_some() || link.is_some() || pages.len() == 1 {
+                let p = store.resolve_page(page.as_deref())?;
+                let l = match &link {
+                    Some(l) => Some(find_link_by_ref_or_id(&store, p.id, l)?.link.id),
+                    None => None,
+                };
+                (Some(p.id), l)
+            } else {
+                (None, None)
+            };
+            let rows = store.aliases(page_id, link_id)?;
+            if json {
+                return print_json(&rows);
+            }
+            if rows.is_empty() {
+                outln!(
+                    "No aliases. Count a mistyped ref for its link: refboard link alias add freeshiping --link freeshipping"
+                );
+                return Ok(());
+            }
+            let names: std::collections::HashMap<i64, String> =
+                pages.into_iter().map(|p| (p.id, p.name)).collect();
+            let mut t = table(&["alias", "counts for link", "page"]);
+            for r in &rows {
+                t.add_row(vec![
+                    cell(&r.alias.ref_code),
+                    cell(&r.link_ref),
+                    cell(names.get(&r.alias.page).map_or("", String::as_str)),
+                ]);
+            }
+            outln!("{t}");
+        }
+        AliasCmd::Remove { alias, page } => {
+            let mut store = db.open()?;
+            let page = store.resolve_page(page.as_deref())?;
+            let removed = store.remove_alias(page.id, &alias)?;
+            outln!(
+                "Removed alias {} of link {}; its referrals show as untracked again",
+                full(&removed.alias.ref_code),
+                full(&removed.link_ref)
+            );
         }
     }
     Ok(())

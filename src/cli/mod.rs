@@ -7,6 +7,7 @@ mod catalog;
 mod links;
 mod output;
 mod pipeline;
+mod report;
 
 use crate::export::ExportError;
 use crate::model::{InternalError, ValidationError, Warning};
@@ -54,6 +55,9 @@ enum Command {
     Import(pipeline::ImportArgs),
     /// Referral counts: totals, unique people, new vs returning, series.
     Stats(pipeline::StatsArgs),
+    /// Write a one-page report (PDF or HTML): headline figures with their
+    /// change, the chart and the table.
+    Report(report::ReportArgs),
     /// Send realistic signed webhook traffic to a relay (demos, load tests).
     Simulate(pipeline::SimulateArgs),
     /// Open the dashboard (the default when no command is given).
@@ -106,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync(args) => pipeline::sync_cmd(&db, args),
         Command::Import(args) => pipeline::import(&db, args),
         Command::Stats(args) => pipeline::stats(&db, args),
+        Command::Report(args) => report::report(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
         Command::Gui => gui(&db),
         Command::InstallDesktop => install_desktop(),

@@ -523,7 +523,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         )?;
     } else {
         let mut tab = table(&[
-            report.by.as_str(),
+            report.by.column_name(),
             "referrals",
             "people",
             "new",
@@ -531,7 +531,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         ]);
         for g in &report.groups {
             tab.add_row(vec![
-                cell(&g.key),
+                cell(&report.by.key_label(&g.key)),
                 g.referrals.to_string(),
                 g.unique_people.to_string(),
                 g.new.to_string(),

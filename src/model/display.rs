@@ -108,9 +108,63 @@ pub fn safe_text(s: &str) -> String {
     safe_display(s, SAFE_TEXT_MAX_CHARS)
 }
 
+/// A channel kind as people say it, e.g. "Facebook ad" for `facebook_ad`.
+pub fn channel_kind_label(kind: super::ChannelKind) -> &'static str {
+    use super::ChannelKind as K;
+    match kind {
+        K::Website => "Website",
+        K::App => "App",
+        K::Flyer => "Flyer",
+        K::Sms => "SMS",
+        K::Email => "Email",
+        K::FacebookAd => "Facebook ad",
+        K::Social => "Social post",
+        K::Print => "Print",
+        K::Other => "Other",
+    }
+}
+
+/// Meta's `source` as people say it: "m.me link" for `SHORTLINK` and
+/// `SHORT-URL`, "Ad" for `ADS`, "Chat plugin (retired by Meta in May 2024)"
+/// for `CUSTOMER_CHAT_PLUGIN`. A source Meta adds later is returned as
+/// sent: it comes from the webhook, so every caller shows it through
+/// [`safe_display`] like any stranger's text (once, never twice).
+pub fn source_label(source: &str) -> String {
+    match source {
+        "SHORTLINK" | "SHORT-URL" => "m.me link".into(),
+        "ADS" => "Ad".into(),
+        "CUSTOMER_CHAT_PLUGIN" => "Chat plugin (retired by Meta in May 2024)".into(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_and_kinds_read_as_words() {
+        assert_eq!(source_label("SHORTLINK"), "m.me link");
+        assert_eq!(source_label("SHORT-URL"), "m.me link");
+        assert_eq!(source_label("ADS"), "Ad");
+        assert_eq!(
+            source_label("CUSTOMER_CHAT_PLUGIN"),
+            "Chat plugin (retired by Meta in May 2024)"
+        );
+        assert_eq!(source_label("NEW_SURFACE"), "NEW_SURFACE");
+        // Shown as sent, then escaped once on its way to the screen.
+        assert_eq!(safe_text(&source_label("X\u{202E}Y")), "X\\u{202E}Y");
+        assert_eq!(
+            safe_text(&source_label("evil\u{1b}[31m")),
+            "evil\\u{001B}[31m"
+        );
+        use super::super::ChannelKind;
+        assert_eq!(channel_kind_label(ChannelKind::FacebookAd), "Facebook ad");
+        assert_eq!(channel_kind_label(ChannelKind::Email), "Email");
+        for k in ChannelKind::ALL {
+            assert!(!channel_kind_label(k).contains('_'), "{k}");
+        }
+    }
 
     #[test]
     fn plain_text_is_unchanged() {

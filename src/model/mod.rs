@@ -4,6 +4,7 @@
 //! Pure code: no GUI, database or network. Every front end (CLI, GUI, relay)
 //! validates through these functions so that they all give the same messages.
 
+mod alias;
 mod backend;
 mod display;
 mod error;
@@ -15,9 +16,11 @@ mod refcode;
 mod time;
 mod types;
 
+pub use alias::{Alias, MAX_TYPO_DISTANCE, SHORT_REF_CHARS, typo_candidates, validate_alias};
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
 pub use display::{
-    SAFE_TEXT_MAX_CHARS, is_bidi_control, is_invisible_format, safe_display, safe_text,
+    SAFE_TEXT_MAX_CHARS, channel_kind_label, is_bidi_control, is_invisible_format, safe_display,
+    safe_text, source_label,
 };
 pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};

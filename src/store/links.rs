@@ -94,6 +94,7 @@ impl Store {
     ) -> Result<(LinkRow, Vec<Warning>), StoreError> {
         self.check_belongs(page, campaign, channel)?;
         let tx = self.conn.transaction()?;
+        super::aliases::check_not_alias(&tx, page, &new.ref_code)?;
         let existing: Vec<String> = {
             let mut stmt = tx.prepare_cached("SELECT ref FROM links WHERE page = ?1")?;
             stmt.query_map([page], |r| r.get(0))?
@@ -209,6 +210,7 @@ impl Store {
         let page = current.link.page;
         self.check_belongs(page, campaign, channel)?;
         let tx = self.conn.transaction()?;
+        super::aliases::check_not_alias(&tx, page, &new.ref_code)?;
         let existing: Vec<String> = {
             let mut stmt =
                 tx.prepare_cached("SELECT ref FROM links WHERE page = ?1 AND id != ?2")?;

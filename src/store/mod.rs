@@ -4,12 +4,14 @@
 //! Every change runs in a transaction, and every rule is checked through
 //! [`crate::model`] so that the CLI and the GUI refuse the same things.
 
+mod aliases;
 mod catalog;
 mod events;
 mod links;
 mod pages;
 mod schema;
 
+pub use aliases::AliasRow;
 pub use events::{
     PERIOD_MS, PersonRow, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, decode_slots,
     for_each_slot,

@@ -131,6 +131,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE pages ADD COLUMN ig_id TEXT;
     CREATE UNIQUE INDEX pages_ig_id ON pages(ig_id);
     "#,
+    // 5: aliases, extra refs that count for a link (typo rescue). Unique per
+    // page; they go with their link when it is removed.
+    r#"
+    CREATE TABLE link_aliases (
+        id          INTEGER PRIMARY KEY,
+        page        INTEGER NOT NULL REFERENCES pages(id),
+        alias       TEXT NOT NULL,
+        link        INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (page, alias)
+    );
+    CREATE INDEX link_aliases_link ON link_aliases(link);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -9,8 +9,9 @@ use super::chart::{self, Series, Stacked};
 use super::links::sort_header;
 use super::widgets::{self, display};
 use super::{Action, Shared, Tab, UiState};
-use crate::model::NewCampaign;
+use crate::model::{LinkId, NewCampaign, PageId};
 use crate::stats::{Change, Every, GroupBy, GroupStats, Report, StatsQuery, Totals};
+use crate::store::{AliasRow, LinkRow};
 use crate::worker::Command;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -138,6 +139,13 @@ pub struct AnalyticsPanel {
     transform: Option<egui_plot::PlotTransform>,
     hover: Option<String>,
     campaign_form: CampaignDates,
+    /// The alias the user just made from a typo, until undone or replaced.
+    undo: Option<AliasRow>,
+    /// Where "Save report…" writes (.pdf or .html).
+    report_path: String,
+    /// The closest link of each shown untracked ref, kept while the refs
+    /// and the links stay the same (not recomputed every frame).
+    typos: TypoCache,
 }
 
 /// A figure's name and how to read it from a row or the totals.
@@ -149,6 +157,51 @@ struct CampaignDates {
     campaign: Option<i64>,
     starts: String,
     ends: String,
+}
+
+/// [`typo_of`] for one page of untracked refs, with what it was computed from.
+#[derive(Default)]
+struct TypoCache {
+    /// Hash of the untracked refs and the links (ids and refs).
+    key: u64,
+    /// The closest link's id per untracked ref, in report order.
+    near: Vec<Option<i64>>,
+}
+
+impl TypoCache {
+    /// The closest link of each untracked ref of `report`, recomputed only
+    /// when the refs or the links changed.
+    fn near(&mut self, report: &Report, shared: &Shared<'_>) -> &[Option<i64>] {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        shared.snap.page.map(|p| p.0).hash(&mut h);
+        for u in &report.untracked_refs {
+            (&u.ref_code, &u.page_id).hash(&mut h);
+        }
+        for l in &shared.snap.links {
+            (l.link.id, &l.link.ref_code).hash(&mut h);
+        }
+        let key = h.finish();
+        if key != self.key || self.near.len() != report.untracked_refs.len() {
+            let page = shared
+                .snap
+                .pages
+                .iter()
+                .find(|p| Some(PageId(p.id)) == shared.snap.page);
+            self.near = report
+                .untracked_refs
+                .iter()
+                .map(|u| {
+                    // Only the shown page's links can be the ref's intended link.
+                    page.filter(|p| on_page(p, &u.page_id))
+                        .and_then(|_| typo_of(&shared.snap.links, &u.ref_code))
+                        .map(|l| l.link.id)
+                })
+                .collect();
+            self.key = key;
+        }
+        &self.near
+    }
 }
 
 /// The choices that decide the query; a change asks for a new report.
@@ -178,6 +231,9 @@ impl AnalyticsPanel {
             transform: None,
             hover: None,
             campaign_form: CampaignDates::default(),
+            undo: None,
+            report_path: String::new(),
+            typos: TypoCache::default(),
         }
     }
 
@@ -206,6 +262,22 @@ impl AnalyticsPanel {
         state.kind_view = self.kind_view;
         state.tz = self.tz.name().to_string();
         state.show_previous = self.show_previous;
+    }
+
+    /// An alias was made (typo rescue): offer to undo it.
+    pub fn alias_added(&mut self, row: AliasRow) {
+        self.undo = Some(row);
+    }
+
+    /// An alias was removed: nothing is left to undo.
+    pub fn alias_removed(&mut self, row: &AliasRow) {
+        if self
+            .undo
+            .as_ref()
+            .is_some_and(|u| u.alias.id == row.alias.id)
+        {
+            self.undo = None;
+        }
     }
 
     fn choices(&self) -> Choices {
@@ -316,9 +388,10 @@ impl AnalyticsPanel {
                 other.key, other.referrals, other.new, other.returning
             ));
         }
-        self.untracked(ui, report, actions);
+        self.untracked(ui, shared, report, actions);
         ui.separator();
         self.csv_export(ui, &rows, actions);
+        self.save_report(ui, actions);
     }
 
     fn controls(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
@@ -446,7 +519,7 @@ impl AnalyticsPanel {
                         for g in &report.groups {
                             let mut on = self.compare.contains(&g.key);
                             let full = self.compare.len() >= COMPARE_MAX && !on;
-                            let text = crate::model::shorten_text(&display(&g.key), 60);
+                            let text = crate::model::shorten_text(&shown_key(self.by, &g.key), 60);
                             if ui
                                 .add_enabled(!full, egui::Checkbox::new(&mut on, text))
                                 .changed()
@@ -514,8 +587,13 @@ impl AnalyticsPanel {
         } else {
             let groups = self.charted(report);
             for (i, g) in groups.iter().enumerate() {
-                let s =
-                    Series::from_points(display(&g.key), chart::color(i), &g.series, every, now_ms);
+                let s = Series::from_points(
+                    shown_key(self.by, &g.key),
+                    chart::color(i),
+                    &g.series,
+                    every,
+                    now_ms,
+                );
                 legend.push((s.name.clone(), s.color, false));
                 lines.push(s);
             }
@@ -526,7 +604,7 @@ impl AnalyticsPanel {
                         continue;
                     };
                     let s = Series::from_points(
-                        display(&g.key),
+                        shown_key(self.by, &g.key),
                         chart::color(i),
                         &pg.series,
                         every,
@@ -575,7 +653,7 @@ impl AnalyticsPanel {
                         for (i, g) in groups.iter().enumerate() {
                             ui.label(
                                 egui::RichText::new(crate::model::shorten_text(
-                                    &display(&g.key),
+                                    &shown_key(self.by, &g.key),
                                     40,
                                 ))
                                 .color(chart::color(i)),
@@ -634,7 +712,8 @@ impl AnalyticsPanel {
         let mut out: Vec<TableRow> = rows
             .iter()
             .map(|g| TableRow {
-                key: g.key.clone(),
+                key: self.by.key_label(&g.key),
+                label: shown_key(self.by, &g.key),
                 other: false,
                 referrals: g.referrals,
                 people: g.unique_people,
@@ -645,6 +724,7 @@ impl AnalyticsPanel {
         if let Some(o) = &report.other {
             out.push(TableRow {
                 key: o.label(report.by),
+                label: o.label(report.by),
                 other: true,
                 referrals: o.referrals,
                 people: o.unique_people,
@@ -676,7 +756,7 @@ impl AnalyticsPanel {
 
     fn totals_table(&mut self, ui: &mut egui::Ui, rows: &[TableRow]) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-        let key_name = self.by.label();
+        let key_name = self.by.column_name();
         egui::ScrollArea::horizontal()
             .id_salt("totals_h")
             .show(ui, |ui| {
@@ -701,9 +781,9 @@ impl AnalyticsPanel {
                             let r = &rows[row.index()];
                             row.col(|ui| {
                                 let text = if r.other {
-                                    egui::RichText::new(&r.key).italics()
+                                    egui::RichText::new(&r.label).italics()
                                 } else {
-                                    egui::RichText::new(display(&r.key))
+                                    egui::RichText::new(&r.label)
                                 };
                                 ui.add(egui::Label::new(text).truncate());
                             });
@@ -730,7 +810,16 @@ impl AnalyticsPanel {
             });
     }
 
-    fn untracked(&mut self, ui: &mut egui::Ui, report: &Report, actions: &mut Vec<Action>) {
+    fn untracked(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        report: &Report,
+        actions: &mut Vec<Action>,
+    ) {
+        // Before the early return: undoing the last rescued ref is offered
+        // even when it was the only untracked one.
+        self.undo_line(ui, actions);
         let total = report.untracked_total;
         if total == 0 {
             return;
@@ -740,18 +829,49 @@ impl AnalyticsPanel {
         ui.label("Refs that reached the page but match no link: typos, old or unlisted links.");
         let pages = total.div_ceil(UNTRACKED_PER_PAGE);
         let page = report.untracked_offset / UNTRACKED_PER_PAGE;
+        let near_ids = self.typos.near(report, shared).to_vec();
         egui::Grid::new("untracked").striped(true).show(ui, |ui| {
-            for u in &report.untracked_refs {
+            for (u, near_id) in report.untracked_refs.iter().zip(near_ids) {
                 // A grid cell has no width to truncate into: shorten instead.
                 ui.label(crate::model::shorten_text(&display(&u.ref_code), 60))
                     .on_hover_text(display(&u.ref_code));
                 ui.label(u.referrals.to_string());
+                let near = near_id
+                    .and_then(|id| shared.snap.links.iter().find(|l| l.link.id == id));
+                match near {
+                    Some(link) => {
+                        let name = crate::model::shorten_text(&display(&link.link.ref_code), 60);
+                        ui.label(format!("looks like a typo of {name}"));
+                        if ui
+                            .button(format!("Count as {name}"))
+                            .on_hover_text(
+                                "Makes this ref an alias of the link: its referrals, past and future, count for the link",
+                            )
+                            .clicked()
+                        {
+                            actions.push(Action::Send(Command::AddAlias(
+                                LinkId(link.link.id),
+                                u.ref_code.clone(),
+                            )));
+                        }
+                    }
+                    None => {
+                        ui.label("");
+                        ui.label("");
+                    }
+                }
                 if ui
                     .button("Create link")
                     .on_hover_text(format!("Create link for {}", display(&u.ref_code)))
                     .clicked()
                 {
-                    actions.push(Action::OpenNewLink(Some(u.ref_code.clone())));
+                    actions.push(match near {
+                        Some(link) => Action::OpenNewLinkLike {
+                            ref_code: u.ref_code.clone(),
+                            like: LinkId(link.link.id),
+                        },
+                        None => Action::OpenNewLink(Some(u.ref_code.clone())),
+                    });
                 }
                 ui.end_row();
             }
@@ -801,9 +921,15 @@ impl AnalyticsPanel {
                 // writer, which also neutralises formula cells.
                 actions.push(Action::Send(Command::WriteCsv {
                     path: self.csv_path.trim().into(),
-                    header: ["key", "referrals", "unique_people", "new", "returning"]
-                        .map(String::from)
-                        .to_vec(),
+                    header: [
+                        self.by.column_name(),
+                        "Referrals",
+                        "Unique people",
+                        "New",
+                        "Returning",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
                     rows: rows.iter().map(TableRow::cells).collect(),
                 }));
             }
@@ -811,9 +937,83 @@ impl AnalyticsPanel {
     }
 }
 
+impl AnalyticsPanel {
+    /// "Counting X as Y. Undo" after a typo rescue.
+    fn undo_line(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        let Some(row) = &self.undo else { return };
+        let (alias, link) = (row.alias.ref_code.clone(), row.link_ref.clone());
+        let page = PageId(row.alias.page);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Referrals with ref {} count as {}.",
+                crate::model::shorten_text(&display(&alias), 60),
+                crate::model::shorten_text(&display(&link), 60)
+            ));
+            if ui.button("Undo").clicked() {
+                actions.push(Action::Send(Command::RemoveAlias(page, alias.clone())));
+            }
+        });
+    }
+
+    /// The report file field and "Save report…": the worker writes a PDF or
+    /// HTML report of the range shown.
+    fn save_report(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            widgets::text_field(
+                ui,
+                "Report file",
+                &mut self.report_path,
+                "/path/to/report.pdf or .html",
+            );
+            if ui.button("Browse report…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("PDF or HTML", &["pdf", "html"])
+                    .set_file_name("report.pdf")
+                    .save_file()
+            {
+                self.report_path = p.display().to_string();
+            }
+            let ok = !self.report_path.trim().is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new("Save report…"))
+                .clicked()
+            {
+                actions.push(Action::SaveReport(self.report_path.trim().into()));
+            }
+        });
+    }
+}
+
+/// Whether an event's page id (Page ID or Instagram account id) is `page`'s;
+/// a page without a Page ID matches every event, as in the stats.
+fn on_page(page: &crate::model::Page, event_page_id: &str) -> bool {
+    match page.numeric_id() {
+        None => true,
+        Some(id) => id == event_page_id || page.ig_id.as_deref() == Some(event_page_id),
+    }
+}
+
+/// The link an untracked ref most likely meant (see [`crate::model::typo_candidates`]).
+fn typo_of<'a>(links: &'a [LinkRow], untracked_ref: &str) -> Option<&'a LinkRow> {
+    let near = crate::model::typo_candidates(
+        untracked_ref,
+        links.iter().map(|l| l.link.ref_code.as_str()),
+    )?;
+    links.iter().find(|l| l.link.ref_code == near)
+}
+
+/// A group's key as the chart and table show it: sources and kinds in
+/// words, escaped.
+fn shown_key(by: GroupBy, key: &str) -> String {
+    display(&by.key_label(key))
+}
+
 /// One row of the totals table.
 struct TableRow {
+    /// The group's key in words (sources and kinds), for CSV and sorting.
     key: String,
+    /// The key as the table shows it: in words and escaped.
+    label: String,
     other: bool,
     referrals: u64,
     people: u64,
@@ -862,7 +1062,7 @@ fn day(s: Option<&str>) -> Option<NaiveDate> {
 /// The previous period as the cards name it, e.g. `1–30 Oct`.
 fn previous_label(prev: &Report) -> String {
     match (day(prev.from.as_deref()), day(prev.to.as_deref())) {
-        (Some(f), Some(t)) => crate::stats::period_label(f, t),
+        (Some(f), Some(t)) => crate::stats::format_range(f, t),
         _ => "the previous period".into(),
     }
 }
@@ -889,7 +1089,7 @@ fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
             let change = match (previous, &label) {
                 (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
                 // Before the event window there is no previous period to ask for.
-                _ if !has_previous => Change::NoPrevious.text(""),
+                _ if !has_previous => Change::NoPreviousData.text(""),
                 _ => "comparing with the previous period…".into(),
             };
             card_job(ui, name, now, &change)

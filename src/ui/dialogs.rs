@@ -6,7 +6,9 @@ use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
 use crate::export::{BulkOptions, Format};
 use crate::model::{CampaignId, ChannelId, LinkId, NewLink, NewPage, Page, PageId, suggest_ref};
+use crate::print::{LabelPreset, MAX_GRID_COLUMNS, Paper, PrintLayout, PrintOptions};
 use crate::store::LinkRow;
+use crate::worker::SheetPreview;
 use crate::worker::{Command, Job, Snapshot};
 
 /// The open dialogs and what they hold.
@@ -17,6 +19,10 @@ pub struct Dialogs {
     remove: Option<(LinkId, String)>,
     bulk_result: Option<Result<String, String>>,
     bulk_dir: String,
+    /// The last sheet preview, with the form it was made from.
+    preview: Option<(BulkForm, Result<Box<SheetPreview>, String>)>,
+    /// The form a preview was asked for, until the worker answers.
+    preview_asked: Option<BulkForm>,
 }
 
 impl Dialogs {
@@ -29,6 +35,15 @@ impl Dialogs {
             remove: None,
             bulk_result: None,
             bulk_dir: state.export_dir.clone(),
+            preview: None,
+            preview_asked: None,
+        }
+    }
+
+    /// The worker laid out (or could not lay out) the sheet's first page.
+    pub fn sheet_preview(&mut self, result: Result<Box<SheetPreview>, String>) {
+        if let Some(form) = self.preview_asked.take() {
+            self.preview = Some((form, result));
         }
     }
 
@@ -47,15 +62,27 @@ impl Dialogs {
         self.link = Some(LinkForm::new(snap, ref_code));
     }
 
+    /// Opens the new-link form for an untracked ref, with the campaign and
+    /// channel of `like` (its closest link) pre-selected.
+    pub fn open_new_link_like(&mut self, snap: &Snapshot, ref_code: String, like: &LinkRow) {
+        let mut form = LinkForm::new(snap, Some(ref_code));
+        form.campaign = Some(CampaignId(like.link.campaign));
+        form.channel = Some(ChannelId(like.link.channel));
+        self.link = Some(form);
+    }
+
     /// Opens the edit form of a link.
     pub fn open_edit_link(&mut self, row: &LinkRow) {
         self.link = Some(LinkForm::edit(row));
     }
 
     /// Opens the bulk export form.
-    pub fn open_bulk(&mut self, campaign: Option<CampaignId>) {
-        self.bulk = Some(BulkForm::new(&self.bulk_dir, campaign));
+    pub fn open_bulk(&mut self, campaign: Option<CampaignId>, logo: Option<&std::path::Path>) {
+        let mut form = BulkForm::new(&self.bulk_dir, campaign);
+        form.logo = logo.map(|p| p.display().to_string()).unwrap_or_default();
+        self.bulk = Some(form);
         self.bulk_result = None;
+        self.preview = None;
     }
 
     /// Asks before removing a link.
@@ -255,8 +282,43 @@ impl Dialogs {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut form.png, "PNG");
                 ui.checkbox(&mut form.svg, "SVG");
-                ui.checkbox(&mut form.sheet, "Print sheet");
+                ui.checkbox(&mut form.caption, "Captions under the codes");
             });
+            print_options(ui, form);
+            if form.sheet == SheetKind::Pdf {
+                let can = !running && self.preview_asked.is_none();
+                if ui
+                    .add_enabled(can, egui::Button::new("Preview first page"))
+                    .clicked()
+                {
+                    self.preview_asked = Some(form.clone());
+                    actions.push(Action::Send(Command::PreviewSheet {
+                        page,
+                        campaign: form.campaign,
+                        options: form.options(shared.qr_style),
+                        logo: form.logo_path(),
+                    }));
+                }
+                if self.preview_asked.is_some() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Laying out page 1…");
+                    });
+                }
+                if let Some((made_from, result)) = &self.preview {
+                    if made_from != form {
+                        ui.label(
+                            egui::RichText::new("The options changed: preview again to see them.")
+                                .small()
+                                .weak(),
+                        );
+                    }
+                    match result {
+                        Ok(p) => draw_preview(ui, p),
+                        Err(e) => widgets::error_text(ui, &format!("No preview: {e}")),
+                    }
+                }
+            }
             if let Some((Job::Export, done, total)) = shared.job {
                 ui.add(
                     egui::ProgressBar::new(done as f32 / total.max(1) as f32)
@@ -272,20 +334,14 @@ impl Dialogs {
                     Err(e) => ui.label(egui::RichText::new(e).color(ui.visuals().error_fg_color)),
                 };
             }
-            let ready =
-                !form.dir.trim().is_empty() && (form.png || form.svg || form.sheet) && !running;
+            let ready = !form.dir.trim().is_empty()
+                && (form.png || form.svg || form.sheet != SheetKind::None)
+                && !running;
             let (ok, cancel) = buttons(ui, "Export", ready);
             start = ok;
             cancel && !running
         });
         if start {
-            let mut formats = Vec::new();
-            if form.png {
-                formats.push(Format::Png);
-            }
-            if form.svg {
-                formats.push(Format::Svg);
-            }
             self.bulk_dir = form.dir.trim().to_string();
             self.bulk_result = None;
             actions.push(Action::JobStarted(Job::Export));
@@ -293,12 +349,8 @@ impl Dialogs {
                 dir: form.dir.trim().into(),
                 page,
                 campaign: form.campaign,
-                options: BulkOptions {
-                    formats,
-                    style: shared.qr_style.clone(),
-                    sheet: form.sheet,
-                    ..BulkOptions::default()
-                },
+                options: form.options(shared.qr_style),
+                logo: form.logo_path(),
             }));
         } else if modal.inner || (modal.should_close() && !running) {
             self.bulk = None;
@@ -494,14 +546,39 @@ impl LinkForm {
     }
 }
 
+/// Which print sheet a bulk export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SheetKind {
+    /// None.
+    None,
+    /// `sheet.svg`: an A4 grid.
+    Svg,
+    /// `sheet.pdf` in the chosen layout.
+    Pdf,
+}
+
+impl SheetKind {
+    fn label(self) -> &'static str {
+        match self {
+            SheetKind::None => "none",
+            SheetKind::Svg => "SVG grid",
+            SheetKind::Pdf => "PDF",
+        }
+    }
+}
+
 /// The bulk export form.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct BulkForm {
     campaign: Option<CampaignId>,
     dir: String,
     png: bool,
     svg: bool,
-    sheet: bool,
+    caption: bool,
+    sheet: SheetKind,
+    print: PrintOptions,
+    /// Logo file for every code (the worker reads it).
+    logo: String,
 }
 
 impl BulkForm {
@@ -511,8 +588,171 @@ impl BulkForm {
             dir: dir.to_string(),
             png: true,
             svg: false,
-            sheet: true,
+            caption: true,
+            sheet: SheetKind::Pdf,
+            print: PrintOptions::default(),
+            logo: String::new(),
         }
+    }
+
+    fn logo_path(&self) -> Option<std::path::PathBuf> {
+        Some(self.logo.trim())
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    }
+
+    /// The export's options, in the style of the detail panel.
+    fn options(&self, style: &crate::qr::QrStyle) -> BulkOptions {
+        let mut formats = Vec::new();
+        if self.png {
+            formats.push(Format::Png);
+        }
+        if self.svg {
+            formats.push(Format::Svg);
+        }
+        let mut print = self.print.clone();
+        if print.layout == PrintLayout::Labels {
+            // A label sheet is printed on its own paper.
+            print.paper = print.label.spec().paper;
+        }
+        BulkOptions {
+            formats,
+            style: crate::qr::QrStyle {
+                caption: self.caption,
+                ..style.clone()
+            },
+            sheet: self.sheet == SheetKind::Svg,
+            pdf: (self.sheet == SheetKind::Pdf).then_some(print),
+            ..BulkOptions::default()
+        }
+    }
+}
+
+/// A labelled combo box choosing one of `choices`.
+fn choose<T: PartialEq + Copy>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    choices: &[T],
+    name: impl Fn(T) -> String,
+) {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        egui::ComboBox::from_id_salt(label)
+            .selected_text(name(*value))
+            .show_ui(ui, |ui| {
+                for c in choices {
+                    ui.selectable_value(value, *c, name(*c));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+    });
+}
+
+/// The print sheet's options: kind, layout, paper, label sheet, columns,
+/// captions' footer, title, cut marks and the logo.
+fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
+    choose(
+        ui,
+        "Print sheet",
+        &mut form.sheet,
+        &[SheetKind::None, SheetKind::Svg, SheetKind::Pdf],
+        |k| k.label().to_string(),
+    );
+    if form.sheet == SheetKind::Pdf {
+        let p = &mut form.print;
+        choose(
+            ui,
+            "Layout",
+            &mut p.layout,
+            &[PrintLayout::Grid, PrintLayout::Labels, PrintLayout::Flyer],
+            |l| format!("{l:?}").to_lowercase(),
+        );
+        match p.layout {
+            PrintLayout::Labels => {
+                choose(ui, "Label sheet", &mut p.label, &LabelPreset::ALL, |l| {
+                    let spec = l.spec();
+                    format!(
+                        "{} ({} × {}, {})",
+                        l.name(),
+                        spec.columns,
+                        spec.rows,
+                        spec.paper.name()
+                    )
+                })
+            }
+            _ => choose(
+                ui,
+                "Paper",
+                &mut p.paper,
+                &[Paper::A4, Paper::Letter],
+                |p| p.name().to_string(),
+            ),
+        }
+        if p.layout == PrintLayout::Grid {
+            ui.horizontal(|ui| {
+                let l = ui.label("Codes per row");
+                ui.add(egui::DragValue::new(&mut p.columns).range(1..=MAX_GRID_COLUMNS))
+                    .labelled_by(l.id);
+            });
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut p.title, "Title line");
+            ui.checkbox(&mut p.cut_marks, "Cut marks");
+            ui.checkbox(&mut p.show_ref, "Ref in the footer");
+        });
+    }
+    widgets::text_field(
+        ui,
+        "Logo for all codes",
+        &mut form.logo,
+        "optional: logo.png or .svg",
+    );
+}
+
+/// Draws the first page of a sheet: the paper, every code's modules, the
+/// logos' places and the text, with the proof's verdict under it.
+fn draw_preview(ui: &mut egui::Ui, p: &SheetPreview) {
+    ui.label(format!("Preview of page 1 ({} link(s) in all)", p.links));
+    let width = 260.0_f32;
+    let scale = width / p.paper_pt.0.max(1.0) as f32;
+    let size = egui::vec2(width, p.paper_pt.1 as f32 * scale);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
+    let at = |x: f64, y: f64| rect.min + egui::vec2(x as f32 * scale, y as f32 * scale);
+    for code in &p.codes {
+        for r in &code.rects {
+            let box_ = egui::Rect::from_min_max(at(r[0], r[1]), at(r[0] + r[2], r[1] + r[3]));
+            painter.rect_filled(box_, 0.0, egui::Color32::BLACK);
+        }
+        if let Some((r, _)) = &code.logo {
+            let box_ = egui::Rect::from_min_max(at(r[0], r[1]), at(r[0] + r[2], r[1] + r[3]));
+            painter.rect_filled(box_, 0.0, egui::Color32::from_rgb(0x9a, 0xb0, 0xd8));
+        }
+    }
+    for t in &p.texts {
+        let px = (t.size_pt as f32 * scale).max(1.0);
+        for (i, line) in t.lines.iter().enumerate() {
+            let y = t.bbox[1] + i as f64 * t.size_pt * 1.2;
+            painter.text(
+                at(t.bbox[0], y),
+                egui::Align2::LEFT_TOP,
+                line,
+                egui::FontId::proportional(px),
+                egui::Color32::from_gray(0x20),
+            );
+        }
+    }
+    match &p.verified {
+        Ok(()) => {
+            ui.label(
+                egui::RichText::new("Scan verified: every code on page 1 decodes to its link")
+                    .color(egui::Color32::from_rgb(0x1e, 0x8e, 0x3e)),
+            );
+        }
+        Err(e) => widgets::error_text(ui, &format!("Scan failed: {e}")),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Link detail: live QR preview, the URL with copy and open, the CTA, and
-//! export to PNG or SVG. Each link's file is named after its ref, in the
-//! last folder used; an existing file is replaced only after a confirmation
-//! that names it.
+//! export to PNG, SVG or a PDF flyer, with an optional logo. Each link's
+//! file is named after its ref, in the last folder used; an existing file is
+//! replaced only after a confirmation that names it. After an export the
+//! panel shows "Scan verified" or why the file was not written.
 
 use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
@@ -19,6 +20,7 @@ struct Preview {
     bg: [u8; 3],
     ecc: Ecc,
     quiet_zone: u32,
+    with_logo: bool,
     texture: egui::TextureHandle,
 }
 
@@ -31,6 +33,7 @@ struct PendingExport {
     url: String,
     cta: String,
     style: QrStyle,
+    logo: Option<PathBuf>,
 }
 
 /// The detail panel's own state: preview cache, colour fields, export style,
@@ -49,6 +52,10 @@ pub struct DetailPanel {
     /// The link whose glance was last asked for, and the answer when it came.
     glance_asked: Option<LinkId>,
     glance: Option<(LinkId, crate::stats::LinkGlance)>,
+    /// Logo file typed or picked (the worker reads it).
+    logo: String,
+    /// The last single-code export: its file, and whether it scanned.
+    written: Option<(PathBuf, Result<(), String>)>,
 }
 
 impl DetailPanel {
@@ -73,6 +80,8 @@ impl DetailPanel {
             confirm: None,
             glance_asked: None,
             glance: None,
+            logo: state.logo_path.clone(),
+            written: None,
         }
     }
 
@@ -90,6 +99,22 @@ impl DetailPanel {
     pub fn save(&self, state: &mut UiState) {
         state.qr_style = self.style.clone();
         state.export_folder = self.folder.clone();
+        state.logo_path = self.logo.clone();
+    }
+
+    /// The logo file chosen for exports, if any (the bulk export offers it too).
+    pub fn logo_path(&self) -> Option<PathBuf> {
+        Some(self.logo.trim())
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    }
+
+    /// A single-code export ended: remember whether its code scanned.
+    pub fn written(&mut self, path: PathBuf, result: Result<(), String>) {
+        if self.pending.as_ref().is_some_and(|p| p.path == path) {
+            self.pending = None;
+        }
+        self.written = Some((path, result));
     }
 
     /// The export style (the bulk export uses it too).
@@ -134,7 +159,10 @@ impl DetailPanel {
             .default_size(340.0_f32.min(max))
             .size_range(200.0..=max)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.contents(ui, row, actions));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.contents(ui, row, actions);
+                    aliases(ui, shared, row, actions);
+                });
             })
             .response
             .rect
@@ -215,16 +243,24 @@ impl DetailPanel {
     /// A texture of the code for `url` in the style, rebuilt only when they change.
     fn preview(&mut self, ctx: &egui::Context, url: &str) -> Option<egui::TextureHandle> {
         let style = &self.style;
+        let with_logo = self.logo_path().is_some();
         if let Some(p) = &self.texture
             && p.url == url
             && p.fg == style.fg.0
             && p.bg == style.bg.0
             && p.ecc == style.ecc
             && p.quiet_zone == style.quiet_zone_modules
+            && p.with_logo == with_logo
         {
             return Some(p.texture.clone());
         }
-        let matrix = QrMatrix::encode(url, style.ecc).ok()?;
+        // With a logo: the light pad where it goes (the UI reads no file,
+        // so the logo's pixels are not drawn here).
+        let matrix = if with_logo {
+            QrMatrix::encode_with_pad(url, crate::logo::MAX_LOGO_SHARE).ok()?
+        } else {
+            QrMatrix::encode(url, style.ecc).ok()?
+        };
         let scale = 4usize;
         let quiet = usize::try_from(style.quiet_zone_modules).ok()?;
         let width = usize::try_from(matrix.width).ok()?;
@@ -253,6 +289,7 @@ impl DetailPanel {
             bg: style.bg.0,
             ecc: style.ecc,
             quiet_zone: style.quiet_zone_modules,
+            with_logo,
             texture: tex.clone(),
         });
         Some(tex)
@@ -294,7 +331,50 @@ impl DetailPanel {
             Err(e) => widgets::error_text(ui, &e.to_string()),
         }
         ui.checkbox(&mut style.caption, "Caption under the code");
+        ui.horizontal_wrapped(|ui| {
+            widgets::text_field(
+                ui,
+                "Logo file",
+                &mut self.logo,
+                "optional: logo.png or .svg",
+            );
+            if ui.button("Choose logo…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("Logo", &["png", "svg"])
+                    .pick_file()
+            {
+                self.logo = p.display().to_string();
+            }
+        });
+        if self.logo_path().is_some() {
+            ui.label(
+                egui::RichText::new(
+                    "The logo sits in the centre on a light pad; the code then uses error correction H.",
+                )
+                .small()
+                .weak(),
+            );
+        }
         fg_ok.is_ok() && bg_ok.is_ok()
+    }
+
+    /// "Scan verified", or why the last export of this file failed.
+    fn written_line(&self, ui: &mut egui::Ui, path: &str) {
+        let Some((written, result)) = &self.written else {
+            return;
+        };
+        if written.as_path() != Path::new(path) {
+            return;
+        }
+        match result {
+            Ok(()) => {
+                ui.label(
+                    egui::RichText::new("Scan verified")
+                        .color(egui::Color32::from_rgb(0x1e, 0x8e, 0x3e)),
+                );
+            }
+            Err(e) => widgets::error_text(ui, &format!("Not written: {e}")),
+        }
     }
 
     fn export_form(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
@@ -320,7 +400,7 @@ impl DetailPanel {
             let l = ui.label("Save to");
             ui.add(
                 egui::TextEdit::singleline(&mut path)
-                    .hint_text("/path/to/code.png or .svg")
+                    .hint_text("/path/to/code.png, .svg or .pdf")
                     .desired_width(ui.available_width().clamp(120.0, 260.0)),
             )
             .labelled_by(l.id);
@@ -328,6 +408,7 @@ impl DetailPanel {
                 && let Some(p) = rfd::FileDialog::new()
                     .add_filter("PNG image", &["png"])
                     .add_filter("SVG image", &["svg"])
+                    .add_filter("PDF flyer", &["pdf"])
                     .set_directory(&self.folder)
                     .set_file_name(format!(
                         "{}.png",
@@ -359,6 +440,7 @@ impl DetailPanel {
                 url: row.url.clone(),
                 cta: row.link.cta.clone(),
                 style: self.style.clone(),
+                logo: self.logo_path(),
             };
             if let Some(dir) = pending.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 self.folder = dir.display().to_string();
@@ -366,6 +448,7 @@ impl DetailPanel {
             actions.push(Action::Send(export_command(&pending, false)));
             self.pending = Some(pending);
         }
+        self.written_line(ui, &path);
     }
 
     /// The "replace the existing file?" question, modal; drawn on every screen.
@@ -417,6 +500,44 @@ impl DetailPanel {
     }
 }
 
+/// The link's aliases (refs that count for it), each with a Remove button.
+fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut Vec<Action>) {
+    let mine: Vec<&crate::store::AliasRow> = shared
+        .snap
+        .aliases
+        .iter()
+        .filter(|a| a.alias.link == row.link.id)
+        .collect();
+    if mine.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong("Also counts");
+    ui.label(
+        egui::RichText::new("Referrals with these refs count for this link.")
+            .small()
+            .weak(),
+    );
+    for a in mine {
+        ui.horizontal(|ui| {
+            ui.add(egui::Label::new(display(&a.alias.ref_code)).truncate());
+            if ui
+                .small_button("Remove alias")
+                .on_hover_text(format!(
+                    "Stop counting {} for this link",
+                    display(&a.alias.ref_code)
+                ))
+                .clicked()
+            {
+                actions.push(Action::Send(Command::RemoveAlias(
+                    crate::model::PageId(a.alias.page),
+                    a.alias.ref_code.clone(),
+                )));
+            }
+        });
+    }
+}
+
 fn export_command(p: &PendingExport, replace: bool) -> Command {
     Command::ExportQr {
         path: p.path.clone(),
@@ -424,5 +545,6 @@ fn export_command(p: &PendingExport, replace: bool) -> Command {
         cta: p.cta.clone(),
         style: p.style.clone(),
         replace,
+        logo: p.logo.clone(),
     }
 }

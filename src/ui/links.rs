@@ -172,7 +172,11 @@ impl LinksPanel {
             .filter(|c| !c.archived || self.show_archived)
         {
             let id = ChannelId(c.id);
-            let text = format!("{} · {}", display(&c.name), c.kind);
+            let text = format!(
+                "{} · {}",
+                display(&c.name),
+                crate::model::channel_kind_label(c.kind)
+            );
             if ui
                 .selectable_label(self.channel == Some(id), text)
                 .clicked()
@@ -187,10 +191,14 @@ impl LinksPanel {
         ui.horizontal(|ui| {
             let l = ui.label("Kind");
             egui::ComboBox::from_id_salt("new_channel_kind")
-                .selected_text(self.new_channel_kind.as_str())
+                .selected_text(crate::model::channel_kind_label(self.new_channel_kind))
                 .show_ui(ui, |ui| {
                     for k in ChannelKind::ALL {
-                        ui.selectable_value(&mut self.new_channel_kind, k, k.as_str());
+                        ui.selectable_value(
+                            &mut self.new_channel_kind,
+                            k,
+                            crate::model::channel_kind_label(k),
+                        );
                     }
                 })
                 .response

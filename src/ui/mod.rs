@@ -80,6 +80,8 @@ pub struct UiState {
     pub export_folder: String,
     /// Last bulk export folder.
     pub export_dir: String,
+    /// Logo file for exported codes (empty: none); the worker reads it.
+    pub logo_path: String,
     /// Auto-sync interval in minutes; 0 = off.
     pub auto_sync_mins: u32,
     /// Warn on the Backend screen when no webhook event arrived for this many minutes.
@@ -111,6 +113,7 @@ impl Default for UiState {
             },
             export_folder: String::new(),
             export_dir: String::new(),
+            logo_path: String::new(),
             auto_sync_mins: 15,
             webhook_quiet_mins: 30,
             show_archived: false,
@@ -150,6 +153,16 @@ pub enum Action {
     },
     /// Open the new-link form, with a ref pre-filled when given.
     OpenNewLink(Option<String>),
+    /// Open the new-link form for an untracked ref, with the campaign and
+    /// channel of the link it most resembles pre-selected.
+    OpenNewLinkLike {
+        /// The ref to pre-fill.
+        ref_code: String,
+        /// The closest existing link.
+        like: LinkId,
+    },
+    /// Write the shareable report of the analytics range shown to this file.
+    SaveReport(PathBuf),
     /// Open the edit form of a link.
     OpenEditLink(LinkId),
     /// Open the bulk export form for a campaign (or the whole page).
@@ -427,10 +440,14 @@ impl App {
             Event::PreviousStats(report) => self.previous = Some(*report),
             Event::Glance(id, glance) => self.detail.set_glance(id, glance),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
+            Event::QrWritten(path, result) => self.detail.written(path, result),
+            Event::SheetPreview(result) => self.dialogs.sheet_preview(result),
             Event::Stopped(why) => {
                 self.say(true, format!("The background worker stopped: {why}"));
                 self.worker_stopped.get_or_insert(why);
             }
+            Event::AliasAdded(row) => self.analytics.alias_added(row),
+            Event::AliasRemoved(row) => self.analytics.alias_removed(&row),
         }
     }
 
@@ -463,12 +480,39 @@ impl App {
                     self.dialogs.open_new_link(&self.snap, ref_code);
                 }
             }
+            Action::OpenNewLinkLike { ref_code, like } => {
+                self.tab = Tab::Links;
+                match self.row(like).cloned() {
+                    Some(row) => self.dialogs.open_new_link_like(&self.snap, ref_code, &row),
+                    None => self.dialogs.open_new_link(&self.snap, Some(ref_code)),
+                }
+            }
+            Action::SaveReport(path) => match self.stats_query() {
+                Some(query) => {
+                    let title = self
+                        .snap
+                        .pages
+                        .iter()
+                        .find(|p| Some(PageId(p.id)) == self.snap.page)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default();
+                    self.send(Command::WriteReport(crate::report::ReportRequest {
+                        path,
+                        query,
+                        title,
+                    }));
+                }
+                None => self.say(true, "Choose a valid range before saving a report."),
+            },
             Action::OpenEditLink(id) => {
                 if let Some(row) = self.row(id).cloned() {
                     self.dialogs.open_edit_link(&row);
                 }
             }
-            Action::OpenBulk(campaign) => self.dialogs.open_bulk(campaign),
+            Action::OpenBulk(campaign) => {
+                let logo = self.detail.logo_path();
+                self.dialogs.open_bulk(campaign, logo.as_deref());
+            }
             Action::ConfirmRemove(id) => {
                 if let Some(row) = self.row(id) {
                     let ref_code = row.link.ref_code.clone();
@@ -555,24 +599,30 @@ impl App {
         self.row(self.selected?)
     }
 
+    /// The query of the analytics screen's choices, or `None` while its
+    /// custom range is invalid. The chart follows the page picker when the
+    /// page has a Page ID; its Instagram events carry the Instagram account
+    /// id instead.
+    fn stats_query(&self) -> Option<crate::stats::StatsQuery> {
+        let page = self
+            .snap
+            .pages
+            .iter()
+            .find(|p| Some(PageId(p.id)) == self.snap.page);
+        let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
+        let ig_id = page.and_then(|p| p.ig_id.clone());
+        let mut q = self
+            .analytics
+            .query(self.analytics.tz(), page_id.as_deref())?;
+        if q.page_id.is_some() {
+            q.ig_id = ig_id;
+        }
+        Some(q)
+    }
+
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
-            // The chart follows the page picker when the page has a Page ID;
-            // its Instagram events carry the Instagram account id instead.
-            let page = self
-                .snap
-                .pages
-                .iter()
-                .find(|p| Some(PageId(p.id)) == self.snap.page);
-            let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
-            let ig_id = page.and_then(|p| p.ig_id.clone());
-            if let Some(mut q) = self
-                .analytics
-                .query(self.analytics.tz(), page_id.as_deref())
-            {
-                if q.page_id.is_some() {
-                    q.ig_id = ig_id;
-                }
+            if let Some(q) = self.stats_query() {
                 self.last_query = Some(q.clone());
                 self.previous_asked = false;
                 self.send(Command::Stats(q));

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod relay;
+
 /// Decodes every QR code in a PNG with a real decoder (rqrr) and returns the texts.
 pub fn decode_png(bytes: &[u8]) -> Vec<String> {
     let img = image::load_from_memory(bytes).expect("a PNG").to_luma8();

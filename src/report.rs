@@ -1,0 +1,806 @@
+//! The shareable one-page report (`refboard report`, "Save report…"):
+//! headline cards with their change against the previous period of the same
+//! length, the chart and the table, as a PDF (krilla, the embedded DejaVu
+//! Sans of the print stack) or as HTML with an embedded SVG chart.
+//!
+//! Refs, sources and names come from strangers: every one goes through
+//! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
+//! [`html_escape`]. Files are written to a temp file and renamed.
+
+use crate::export::{ExportError, write_atomic};
+use crate::model::{ValidationError, safe_display};
+use crate::stats::{Change, GroupBy, Report, StatsError, StatsQuery, format_range, previous_range};
+use crate::store::Store;
+use chrono::NaiveDate;
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::text::{Font, TextDirection};
+use std::path::{Path, PathBuf};
+
+/// Groups drawn as lines in the chart; the table lists up to [`TABLE_ROWS`].
+pub const CHART_SERIES: usize = 6;
+/// Rows of the report's table (the rest are summed in "Other").
+pub const TABLE_ROWS: usize = 15;
+/// Longest text shown for one ref or name, in characters.
+const LABEL_MAX_CHARS: usize = 60;
+/// Line colours of the chart, in series order.
+const PALETTE: [[u8; 3]; CHART_SERIES] = [
+    [0x1f, 0x77, 0xb4],
+    [0xff, 0x7f, 0x0e],
+    [0x2c, 0xa0, 0x2c],
+    [0xd6, 0x27, 0x28],
+    [0x94, 0x67, 0xbd],
+    [0x8c, 0x56, 0x4b],
+];
+
+/// What can go wrong while making a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A bad option: field, value and rule.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    /// The stats query failed.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] ExportError),
+    /// The PDF writer failed (not the user's doing).
+    #[error("cannot write the PDF: {0}")]
+    Pdf(String),
+}
+
+/// The report's file type, from the output file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// A one-page A4 PDF.
+    Pdf,
+    /// One HTML file with an embedded SVG chart.
+    Html,
+}
+
+impl ReportFormat {
+    /// The format of `path`: `.pdf`, or `.html` / `.htm`; anything else is refused.
+    pub fn from_path(path: &Path) -> Result<Self, ValidationError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("pdf") => Ok(ReportFormat::Pdf),
+            Some("html" | "htm") => Ok(ReportFormat::Html),
+            _ => Err(ValidationError::new(
+                "output",
+                &path.display().to_string(),
+                "a report file ends in .pdf or .html",
+            )),
+        }
+    }
+}
+
+/// A report to write: where, the stats query of its range, and its title
+/// (the page's name, or empty).
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    /// The output file (.pdf or .html).
+    pub path: PathBuf,
+    /// The range, zone, grouping and filters.
+    pub query: StatsQuery,
+    /// The page's name, shown as the title.
+    pub title: String,
+}
+
+/// One headline figure with its change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    /// "Referrals", "Unique people", "New" or "Returning".
+    pub name: &'static str,
+    /// The figure over the range.
+    pub value: u64,
+    /// The same figure over the previous period, when there is one.
+    pub previous: Option<u64>,
+    /// The change against it.
+    pub change: Change,
+    /// The card's second line, e.g. `▲ 12% vs 2–31 Oct 2026`.
+    pub change_text: String,
+}
+
+/// Everything a report shows, computed once for both formats.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    /// The title: page name, and campaign when filtered.
+    pub title: String,
+    /// The range in words, e.g. `1–30 Nov 2026 (Europe/Berlin)`.
+    pub range_text: String,
+    /// The four headline cards.
+    pub cards: Vec<Card>,
+    /// The stats of the range.
+    pub report: Report,
+}
+
+/// The headline cards of `current` against `previous` (the previous period
+/// of the same length, when it exists).
+pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate))>) -> Vec<Card> {
+    let now = &current.totals;
+    let figures = |r: &Report| {
+        [
+            r.totals.referrals,
+            r.totals.unique_people,
+            r.totals.new,
+            r.totals.returning,
+        ]
+    };
+    let names = ["Referrals", "Unique people", "New", "Returning"];
+    let values = [now.referrals, now.unique_people, now.new, now.returning];
+    let before = previous.map(|(r, range)| (figures(r), range));
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let previous = before.map(|(f, _)| f[i]);
+            let mut change = Change::between(values[i], previous.unwrap_or(0));
+            let change_text = match before {
+                // The previous period had referrals, just none of this kind.
+                Some((f, range)) if f[i] == 0 && f[0] > 0 => {
+                    let period = format_range(range.0, range.1);
+                    if values[i] == 0 {
+                        change = Change::Same;
+                        format!("no change vs {period}")
+                    } else {
+                        format!("up from 0 in {period}")
+                    }
+                }
+                Some((_, range)) => change.describe(range),
+                None => Change::NoPreviousData.describe((NaiveDate::MIN, NaiveDate::MIN)),
+            };
+            Card {
+                name,
+                value: values[i],
+                previous,
+                change,
+                change_text,
+            }
+        })
+        .collect()
+}
+
+/// Runs the queries of a report: the range, then the previous period of the
+/// same length with the same filters.
+pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportData, ReportError> {
+    let mut q = query.clone();
+    q.unique_people = true;
+    q.top = q.top.clamp(1, TABLE_ROWS);
+    q.untracked_limit = 0;
+    let report = crate::stats::query(store, &q)?;
+    let dates = report
+        .from
+        .as_deref()
+        .zip(report.to.as_deref())
+        .and_then(|(f, t)| Some((f.parse::<NaiveDate>().ok()?, t.parse::<NaiveDate>().ok()?)));
+    let previous = match dates.and_then(|(f, t)| previous_range(f, t)) {
+        Some((pf, pt)) => {
+            let mut p = q.clone();
+            p.from = Some(pf);
+            p.to = Some(pt);
+            p.every = None;
+            Some((crate::stats::query(store, &p)?, (pf, pt)))
+        }
+        None => None,
+    };
+    let cards = cards(&report, previous.as_ref().map(|(r, d)| (r, *d)));
+    let range_text = match dates {
+        Some((f, t)) => format!("{} ({})", format_range(f, t), report.tz),
+        None => format!("no referrals yet ({})", report.tz),
+    };
+    let mut title = safe_display(title.trim(), LABEL_MAX_CHARS);
+    if let Some(c) = &query.campaign {
+        let c = safe_display(c, LABEL_MAX_CHARS);
+        title = if title.is_empty() {
+            format!("Campaign {c}")
+        } else {
+            format!("{title} · campaign {c}")
+        };
+    }
+    let title = if title.is_empty() {
+        "Referral report".to_string()
+    } else {
+        format!("{title}: referral report")
+    };
+    Ok(ReportData {
+        title,
+        range_text,
+        cards,
+        report,
+    })
+}
+
+/// Makes and writes the report of `request`; returns the file written.
+pub fn write_report(store: &Store, request: &ReportRequest) -> Result<PathBuf, ReportError> {
+    let format = ReportFormat::from_path(&request.path)?;
+    let data = build(store, &request.query, &request.title)?;
+    let bytes = match format {
+        ReportFormat::Html => render_html(&data).into_bytes(),
+        ReportFormat::Pdf => render_pdf(&data)?,
+    };
+    write_atomic(&request.path, &bytes)?;
+    Ok(request.path.clone())
+}
+
+/// Text for `&`, `<`, `>`, `"` and `'` safe inside HTML text and attributes.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A group's key as the report shows it: in words, escaped, bounded.
+fn shown_key(by: GroupBy, key: &str) -> String {
+    safe_display(&by.key_label(key), LABEL_MAX_CHARS)
+}
+
+/// One row of the report's table, already in display form.
+struct Row {
+    key: String,
+    cells: [String; 4],
+}
+
+fn table_rows(report: &Report) -> Vec<Row> {
+    let mut rows: Vec<Row> = report
+        .groups
+        .iter()
+        .map(|g| Row {
+            key: shown_key(report.by, &g.key),
+            cells: [
+                g.referrals.to_string(),
+                g.unique_people.to_string(),
+                g.new.to_string(),
+                g.returning.to_string(),
+            ],
+        })
+        .collect();
+    if let Some(o) = &report.other {
+        rows.push(Row {
+            key: o.label(report.by),
+            // A sum of people over groups would count some twice.
+            cells: [
+                o.referrals.to_string(),
+                "-".into(),
+                o.new.to_string(),
+                o.returning.to_string(),
+            ],
+        });
+    }
+    rows
+}
+
+/// The chart in unit coordinates (x and y from 0 to 1, y up), shared by
+/// the SVG and the PDF.
+struct Chart {
+    /// Label and points of each line.
+    series: Vec<(String, Vec<(f64, f64)>)>,
+    /// Y axis ticks: value and position.
+    y_ticks: Vec<(u64, f64)>,
+    /// X axis labels: position and text.
+    x_labels: Vec<(f64, String)>,
+}
+
+/// A round step for about four y ticks up to `max`: 1, 2 or 5 times a power of ten.
+fn nice_step(max: u64) -> u64 {
+    let rough = max.div_ceil(4).max(1);
+    let mut p = 1u64;
+    loop {
+        for m in [1u64, 2, 5] {
+            let step = p.saturating_mul(m);
+            if step >= rough {
+                return step;
+            }
+        }
+        if p > u64::MAX / 10 {
+            return rough;
+        }
+        p *= 10;
+    }
+}
+
+fn chart(report: &Report) -> Chart {
+    let groups: Vec<_> = report.groups.iter().take(CHART_SERIES).collect();
+    let buckets = groups.first().map_or(0, |g| g.series.len());
+    let max = groups
+        .iter()
+        .flat_map(|g| g.series.iter().map(|p| p.referrals))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let step = nice_step(max);
+    let top = max.div_ceil(step).saturating_mul(step).max(step);
+    let x_of = |i: usize| {
+        if buckets <= 1 {
+            0.5
+        } else {
+            i as f64 / (buckets - 1) as f64
+        }
+    };
+    let series = groups
+        .iter()
+        .map(|g| {
+            let pts = g
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (x_of(i), p.referrals as f64 / top as f64))
+                .collect();
+            (shown_key(report.by, &g.key), pts)
+        })
+        .collect();
+    let y_ticks = (0..=top / step)
+        .map(|k| {
+            let v = k.saturating_mul(step);
+            (v, v as f64 / top as f64)
+        })
+        .collect();
+    let mut x_labels = Vec::new();
+    if let Some(g) = groups.first() {
+        let marks = buckets.min(6);
+        for k in 0..marks {
+            let i = if marks <= 1 {
+                0
+            } else {
+                k * (buckets - 1) / (marks - 1)
+            };
+            if let Some(p) = g.series.get(i) {
+                x_labels.push((x_of(i), p.bucket.clone()));
+            }
+        }
+    }
+    Chart {
+        series,
+        y_ticks,
+        x_labels,
+    }
+}
+
+fn hex(c: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// The chart as an SVG element, with the legend below the plot area (never over the data).
+fn chart_svg(report: &Report) -> String {
+    let c = chart(report);
+    let (w, h, left, top, plot_w, plot_h) = (800.0, 300.0, 50.0, 10.0, 730.0, 240.0);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="Referrals per {every}">"#,
+        every = report.every
+    );
+    for (v, y) in &c.y_ticks {
+        let py = top + plot_h * (1.0 - y);
+        svg.push_str(&format!(
+            r##"<line x1="{left}" x2="{x2}" y1="{py:.1}" y2="{py:.1}" stroke="#dddddd"/><text x="{tx}" y="{ty:.1}" font-size="11" text-anchor="end">{v}</text>"##,
+            x2 = left + plot_w,
+            tx = left - 6.0,
+            ty = py + 4.0
+        ));
+    }
+    for (x, label) in &c.x_labels {
+        svg.push_str(&format!(
+            r#"<text x="{px:.1}" y="{py}" font-size="11" text-anchor="middle">{}</text>"#,
+            html_escape(label),
+            px = left + plot_w * x,
+            py = top + plot_h + 16.0
+        ));
+    }
+    for (i, (label, pts)) in c.series.iter().enumerate() {
+        let color = hex(PALETTE[i % PALETTE.len()]);
+        let points: Vec<String> = pts
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", left + plot_w * x, top + plot_h * (1.0 - y)))
+            .collect();
+        svg.push_str(&format!(
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+            points.join(" "),
+            html_escape(label)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The report as one HTML file (inline style, SVG chart, no scripts).
+pub fn render_html(data: &ReportData) -> String {
+    let report = &data.report;
+    let mut html = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+    );
+    html.push_str(&format!(
+        "<title>{}</title>",
+        html_escape(&format!("{} · {}", data.title, data.range_text))
+    ));
+    html.push_str(
+        "<style>body{font-family:sans-serif;margin:2em;color:#202020}\
+         .cards{display:flex;gap:1em}.card{border:1px solid #ccc;border-radius:6px;padding:.8em 1.2em;min-width:9em}\
+         .card .value{font-size:1.8em;font-weight:bold}.card .change{color:#555}\
+         table{border-collapse:collapse;margin-top:1em}td,th{padding:.3em .8em;border-bottom:1px solid #ddd}\
+         td.n,th.n{text-align:right}.legend span{margin-right:1.2em}</style></head><body>",
+    );
+    html.push_str(&format!(
+        "<h1>{}</h1><p class=\"range\">{}</p>",
+        html_escape(&data.title),
+        html_escape(&data.range_text)
+    ));
+    html.push_str("<div class=\"cards\">");
+    for card in &data.cards {
+        html.push_str(&format!(
+            "<div class=\"card\"><div class=\"name\">{}</div><div class=\"value\">{}</div><div class=\"change\">{}</div></div>",
+            html_escape(card.name),
+            card.value,
+            html_escape(&card.change_text)
+        ));
+    }
+    html.push_str("</div>");
+    if report.groups.is_empty() {
+        html.push_str("<p>No referrals in this range.</p>");
+    } else {
+        html.push_str(&format!(
+            "<h2>Referrals per {} by {}</h2>",
+            report.every,
+            html_escape(&report.by.column_name().to_lowercase())
+        ));
+        html.push_str(&chart_svg(report));
+        html.push_str("<div class=\"legend\">");
+        for (i, g) in report.groups.iter().take(CHART_SERIES).enumerate() {
+            html.push_str(&format!(
+                "<span><span style=\"color:{}\">■</span> {}</span>",
+                hex(PALETTE[i % PALETTE.len()]),
+                html_escape(&shown_key(report.by, &g.key))
+            ));
+        }
+        html.push_str("</div>");
+    }
+    html.push_str(&format!(
+        "<table><thead><tr><th>{}</th><th class=\"n\">Referrals</th><th class=\"n\">Unique people</th><th class=\"n\">New</th><th class=\"n\">Returning</th></tr></thead><tbody>",
+        html_escape(report.by.column_name())
+    ));
+    for row in table_rows(report) {
+        html.push_str(&format!("<tr><td>{}</td>", html_escape(&row.key)));
+        for cell in &row.cells {
+            html.push_str(&format!("<td class=\"n\">{}</td>", html_escape(cell)));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></body></html>\n");
+    html
+}
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+/// A4 portrait, in points.
+const PAGE_W: f32 = 210.0 * PT_PER_MM;
+const PAGE_H: f32 = 297.0 * PT_PER_MM;
+const MARGIN: f32 = 15.0 * PT_PER_MM;
+
+fn pdf_fill(c: [u8; 3]) -> Fill {
+    Fill {
+        paint: rgb::Color::new(c[0], c[1], c[2]).into(),
+        opacity: NormalizedF32::ONE,
+        rule: FillRule::NonZero,
+    }
+}
+
+/// Draws onto the report's one page.
+struct Pen<'a> {
+    surface: krilla::surface::Surface<'a>,
+    font: Font,
+}
+
+impl Pen<'_> {
+    /// Text with its baseline at `y`, cut with "…" to fit `max_w` points;
+    /// right-aligned at `x` when `right`.
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str, max_w: f32, right: bool) {
+        let scale = crate::qr::em_scale(size);
+        let fits = |t: &str| crate::qr::text_width(t, scale) <= max_w;
+        let mut shown = text.to_string();
+        if !fits(&shown) {
+            // Texts are bounded (safe_display), so cutting a char at a time is cheap.
+            let mut chars: Vec<char> = text.chars().collect();
+            loop {
+                chars.pop();
+                shown = chars.iter().collect::<String>() + "…";
+                if chars.is_empty() || fits(&shown) {
+                    break;
+                }
+            }
+        }
+        let w = crate::qr::text_width(&shown, scale);
+        let x = if right { x - w } else { x };
+        self.surface.set_fill(Some(pdf_fill([0x20, 0x20, 0x20])));
+        self.surface.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            &shown,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    fn line(&mut self, pts: &[(f32, f32)], color: [u8; 3], width: f32) {
+        let mut pb = PathBuilder::new();
+        for (i, (x, y)) in pts.iter().enumerate() {
+            if i == 0 {
+                pb.move_to(*x, *y);
+            } else {
+                pb.line_to(*x, *y);
+            }
+        }
+        if let Some(path) = pb.finish() {
+            self.surface.set_fill(None);
+            self.surface.set_stroke(Some(Stroke {
+                paint: rgb::Color::new(color[0], color[1], color[2]).into(),
+                width,
+                ..Default::default()
+            }));
+            self.surface.draw_path(&path);
+            self.surface.set_stroke(None);
+        }
+    }
+
+    fn boxed(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        self.line(
+            &[(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)],
+            [0xcc, 0xcc, 0xcc],
+            0.8,
+        );
+    }
+}
+
+/// The report as a one-page A4 PDF, text in the embedded DejaVu Sans.
+pub fn render_pdf(data: &ReportData) -> Result<Vec<u8>, ReportError> {
+    let font = Font::new(krilla::Data::from(crate::qr::FONT_BYTES), 0)
+        .ok_or_else(|| ReportError::Pdf("the embedded font cannot be read".into()))?;
+    let mut doc = Document::new();
+    let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
+        .ok_or_else(|| ReportError::Pdf("bad page size".into()))?;
+    let mut page = doc.start_page_with(settings);
+    {
+        let mut pen = Pen {
+            surface: page.surface(),
+            font,
+        };
+        draw_page(&mut pen, data);
+        pen.surface.finish();
+    }
+    page.finish();
+    doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+fn draw_page(pen: &mut Pen<'_>, data: &ReportData) {
+    let report = &data.report;
+    let width = PAGE_W - 2.0 * MARGIN;
+    let mut y = MARGIN + 16.0;
+    pen.text(MARGIN, y, 16.0, &data.title, width, false);
+    y += 18.0;
+    pen.text(MARGIN, y, 10.0, &data.range_text, width, false);
+    // Cards.
+    y += 14.0;
+    let gap = 8.0;
+    let card_w = (width - gap * 3.0) / 4.0;
+    let card_h = 58.0;
+    for (i, card) in data.cards.iter().enumerate() {
+        let x = MARGIN + i as f32 * (card_w + gap);
+        pen.boxed(x, y, card_w, card_h);
+        pen.text(x + 6.0, y + 14.0, 9.0, card.name, card_w - 12.0, false);
+        pen.text(
+            x + 6.0,
+            y + 34.0,
+            18.0,
+            &card.value.to_string(),
+            card_w - 12.0,
+            false,
+        );
+        pen.text(
+            x + 6.0,
+            y + 50.0,
+            7.0,
+            &card.change_text,
+            card_w - 12.0,
+            false,
+        );
+    }
+    y += card_h + 24.0;
+    if report.groups.is_empty() {
+        pen.text(MARGIN, y, 11.0, "No referrals in this range.", width, false);
+        return;
+    }
+    pen.text(
+        MARGIN,
+        y,
+        11.0,
+        &format!(
+            "Referrals per {} by {}",
+            report.every,
+            report.by.column_name().to_lowercase()
+        ),
+        width,
+        false,
+    );
+    y += 10.0;
+    y = draw_chart(pen, report, y, width);
+    draw_table(pen, report, y, width);
+}
+
+/// The chart from `top`; returns the y below its legend.
+fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
+    let c = chart(report);
+    let left = MARGIN + 30.0;
+    let plot_w = width - 30.0;
+    let plot_h = 170.0;
+    let y_of = |v: f64| top + plot_h * (1.0 - v as f32);
+    for (v, y) in &c.y_ticks {
+        let py = y_of(*y);
+        pen.line(&[(left, py), (left + plot_w, py)], [0xdd, 0xdd, 0xdd], 0.5);
+        pen.text(left - 4.0, py + 3.0, 7.0, &v.to_string(), 28.0, true);
+    }
+    for (x, label) in &c.x_labels {
+        let px = left + plot_w * *x as f32;
+        let w = crate::qr::text_width(label, crate::qr::em_scale(7.0));
+        let px = (px - w / 2.0).clamp(left, left + plot_w - w);
+        pen.text(px, top + plot_h + 10.0, 7.0, label, 80.0, false);
+    }
+    for (i, (_, pts)) in c.series.iter().enumerate() {
+        let pts: Vec<(f32, f32)> = pts
+            .iter()
+            .map(|(x, y)| (left + plot_w * *x as f32, y_of(*y)))
+            .collect();
+        pen.line(&pts, PALETTE[i % PALETTE.len()], 1.5);
+    }
+    // The legend sits below the plot, never over the data.
+    let mut y = top + plot_h + 24.0;
+    let mut x = MARGIN;
+    for (i, (label, _)) in c.series.iter().enumerate() {
+        let w = crate::qr::text_width(label, crate::qr::em_scale(8.0)).min(150.0) + 20.0;
+        if x + w > MARGIN + width {
+            x = MARGIN;
+            y += 12.0;
+        }
+        pen.line(&[(x, y - 3.0), (x + 12.0, y - 3.0)], PALETTE[i], 2.0);
+        pen.text(x + 15.0, y, 8.0, label, 150.0, false);
+        x += w;
+    }
+    y + 18.0
+}
+
+/// The table from `top`, as many rows as fit the page.
+fn draw_table(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) {
+    let num_w = 70.0;
+    let key_w = width - 4.0 * num_w;
+    let row_h = 14.0;
+    let mut y = top;
+    let header = [
+        report.by.column_name(),
+        "Referrals",
+        "Unique people",
+        "New",
+        "Returning",
+    ];
+    pen.text(MARGIN, y, 9.0, header[0], key_w - 6.0, false);
+    for (i, h) in header[1..].iter().enumerate() {
+        let right = MARGIN + key_w + (i as f32 + 1.0) * num_w;
+        pen.text(right, y, 9.0, h, num_w - 4.0, true);
+    }
+    pen.line(
+        &[(MARGIN, y + 4.0), (MARGIN + width, y + 4.0)],
+        [0x90, 0x90, 0x90],
+        0.6,
+    );
+    let rows = table_rows(report);
+    let fits = ((PAGE_H - MARGIN - y) / row_h).floor().max(0.0) as usize;
+    for row in rows.iter().take(fits.saturating_sub(1)) {
+        y += row_h;
+        pen.text(MARGIN, y, 9.0, &row.key, key_w - 6.0, false);
+        for (i, cell) in row.cells.iter().enumerate() {
+            let right = MARGIN + key_w + (i as f32 + 1.0) * num_w;
+            pen.text(right, y, 9.0, cell, num_w - 4.0, true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escape_covers_markup_and_quotes() {
+        assert_eq!(
+            html_escape(r#"<script>alert('x')</script>&"#),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+        );
+        assert_eq!(html_escape(r#"a" onload="x"#), "a&quot; onload=&quot;x");
+    }
+
+    #[test]
+    fn formats_come_from_the_extension() {
+        assert_eq!(
+            ReportFormat::from_path(Path::new("r.PDF")).unwrap(),
+            ReportFormat::Pdf
+        );
+        assert_eq!(
+            ReportFormat::from_path(Path::new("r.html")).unwrap(),
+            ReportFormat::Html
+        );
+        let e = ReportFormat::from_path(Path::new("r.docx")).unwrap_err();
+        assert_eq!(e.field, "output");
+        assert!(e.rule.contains(".pdf or .html"), "{e}");
+        assert!(ReportFormat::from_path(Path::new("report")).is_err());
+    }
+
+    fn totals(referrals: u64, people: u64, new: u64, returning: u64) -> Report {
+        Report {
+            from: None,
+            to: None,
+            tz: "UTC".into(),
+            every: crate::stats::Every::Day,
+            by: GroupBy::Link,
+            totals: crate::stats::Totals {
+                referrals,
+                unique_people: people,
+                new,
+                returning,
+            },
+            groups: Vec::new(),
+            other: None,
+            untracked_total: 0,
+            untracked_offset: 0,
+            untracked_refs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_figure_that_was_zero_before_says_so_without_a_percentage() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let range = (d("2026-10-01"), d("2026-10-10"));
+        let now = totals(5, 4, 5, 0);
+        let before = totals(3, 3, 0, 3);
+        let c = cards(&now, Some((&before, range)));
+        let texts: Vec<&str> = c.iter().map(|c| c.change_text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "▲ 67% vs 1–10 Oct 2026",
+                "▲ 33% vs 1–10 Oct 2026",
+                "up from 0 in 1–10 Oct 2026",
+                "▼ 100% vs 1–10 Oct 2026"
+            ]
+        );
+        let nothing = totals(0, 0, 0, 0);
+        let c = cards(&now, Some((&nothing, range)));
+        assert!(c.iter().all(|c| c.change == Change::NoPreviousData));
+        assert!(
+            c.iter()
+                .all(|c| c.change_text == "no data in the previous period")
+        );
+        let c = cards(&now, None);
+        assert_eq!(c[0].change_text, "no data in the previous period");
+        assert!(c.iter().all(|c| !c.change_text.contains("inf")));
+    }
+
+    #[test]
+    fn steps_are_round() {
+        assert_eq!(nice_step(1), 1);
+        assert_eq!(nice_step(7), 2);
+        assert_eq!(nice_step(18), 5);
+        assert_eq!(nice_step(350), 100);
+        assert!(nice_step(u64::MAX) > 0);
+    }
+}
