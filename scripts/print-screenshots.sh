@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders the README's example campaign (Jasper's Market, Spring Sale) as
-# grid, label and flyer PDFs, and the first page of each to PNG with
+# grid, label and flyer PDFs (and a flyer with the example logo), and the first page of each to PNG with
 # poppler's pdftoppm, into docs/screenshots/.
 # Usage: scripts/print-screenshots.sh [path/to/refboard]   (default: target/release/refboard)
 set -euo pipefail
@@ -22,4 +22,8 @@ for layout in grid labels flyer; do
     --sheet pdf --layout "$layout" --cut-marks >/dev/null
   pdftoppm -r 60 -png -f 1 -l 1 -singlefile "$work/$layout/sheet.pdf" "docs/screenshots/print-$layout"
 done
+# The flyer again, with the example logo in the centre of the code.
+"$bin" export --campaign "Spring Sale" --dir "$work/logo" --format png --size 256 \
+  --sheet pdf --layout flyer --logo assets/example-logo.svg >/dev/null 2>&1
+pdftoppm -r 60 -png -f 1 -l 1 -singlefile "$work/logo/sheet.pdf" "docs/screenshots/print-logo"
 ls -l docs/screenshots/print-*.png

@@ -13,7 +13,7 @@ use crate::model::{ValidationError, Warning};
 use crate::print::{PrintError, PrintOptions};
 use crate::proof::ProofFailure;
 use crate::qr::{
-    Caption, QrError, QrMatrix, QrStyle, module_path, module_px, render_png_with, render_svg_with,
+    Caption, QrError, QrMatrix, QrStyle, module_path, png_grid, render_png_with, render_svg_with,
     xml_escape,
 };
 use rayon::prelude::*;
@@ -321,28 +321,87 @@ fn verify_code(
 ) -> Result<(), ProofFailure> {
     match format {
         Format::Svg => crate::proof::verify_svg(&String::from_utf8_lossy(bytes), &item.url),
-        // Read at about 3 px a module: as reliable, and far quicker on big codes.
-        _ => crate::proof::verify_png(bytes, &item.url, module_px(matrix, style) / 3),
+        // Read at 3 or more whole pixels a module, blocks aligned with the
+        // modules: as sharp as the file, and far quicker on big codes.
+        _ => {
+            let (module, origin) = png_grid(matrix, style);
+            let k = crate::proof::shrink_for(module);
+            crate::proof::verify_png(bytes, &item.url, k, origin % k)
+        }
     }
 }
 
-/// Rasterises every code placed in a PDF and checks each reads its link
-/// (the proof of scan of a PDF; the GUI's sheet preview uses it too).
+/// Renders every page of a written PDF (hayro, from its bytes) and checks
+/// that each placed code, cut out of its page with its quiet zone, reads its
+/// link (the proof of scan of a PDF; the GUI's sheet preview uses it too).
 pub fn verify_pdf(pdf: &crate::print::PdfOutput, file: &str) -> Result<(), ExportError> {
+    // Enough pixels for the smallest module on the sheet, and no more.
+    let smallest = pdf
+        .codes
+        .iter()
+        .map(|c| c.module)
+        .fold(f64::INFINITY, f64::min);
+    if !smallest.is_finite() {
+        return Ok(());
+    }
+    let px_per_pt = (PDF_PROOF_MODULE_PX / smallest).clamp(0.5, 12.0);
+    let pages = crate::proof::render_pdf_pages(&pdf.bytes, px_per_pt as f32).map_err(|reason| {
+        ExportError::Proof {
+            ref_code: pdf
+                .codes
+                .first()
+                .map(|c| c.ref_code.clone())
+                .unwrap_or_default(),
+            file: file.to_string(),
+            reason,
+        }
+    })?;
     pdf.codes.par_iter().try_for_each(|code| {
-        let img = crate::proof::rasterise_code(
-            &code.rects,
-            code.module,
-            code.dark,
-            code.light,
-            code.logo.as_ref().map(|(r, img)| (*r, img.as_ref())),
-        );
-        crate::proof::verify_gray(img, &code.url).map_err(|reason| ExportError::Proof {
+        let reason = match pages.get(code.page) {
+            Some(page) => {
+                let img = crate::proof::crop(page, code_box(code, px_per_pt));
+                match crate::proof::verify_gray(img, &code.url) {
+                    Ok(()) => return Ok(()),
+                    Err(r) => r,
+                }
+            }
+            None => ProofFailure::Unreadable,
+        };
+        Err(ExportError::Proof {
             ref_code: code.ref_code.clone(),
             file: format!("{file} (page {})", code.page + 1),
             reason,
         })
     })
+}
+
+/// Pixels a module gets when a PDF page is rendered for the proof: more than
+/// a PNG's 3, since module edges fall between pixels and are anti-aliased.
+const PDF_PROOF_MODULE_PX: f64 = 6.0;
+
+/// A placed code's box on its rendered page, quiet zone included, in pixels.
+fn code_box(code: &crate::print::PlacedCode, px_per_pt: f64) -> [f64; 4] {
+    let quiet = 4.0 * code.module;
+    let x0 = code
+        .rects
+        .iter()
+        .map(|r| r[0])
+        .fold(f64::INFINITY, f64::min)
+        - quiet;
+    let y0 = code
+        .rects
+        .iter()
+        .map(|r| r[1])
+        .fold(f64::INFINITY, f64::min)
+        - quiet;
+    let x1 = code.rects.iter().map(|r| r[0] + r[2]).fold(0.0, f64::max) + quiet;
+    let y1 = code.rects.iter().map(|r| r[1] + r[3]).fold(0.0, f64::max) + quiet;
+    [
+        x0 * px_per_pt,
+        y0 * px_per_pt,
+        (x1 - x0) * px_per_pt,
+        (y1 - y0) * px_per_pt,
+    ]
 }
 
 /// One link to export.
@@ -716,9 +775,8 @@ fn render_item(
         stage_file(staging, &name, &bytes)?;
         files.push(name);
     }
-    let warnings = crate::qr::warnings_for_forced(&item.url, style, true)?
+    let warnings = crate::qr::module_size_warning(&matrix, style)
         .into_iter()
-        .filter(|w| w.field == "size")
         .map(|w| format!("{}: {w}", item.ref_code))
         .collect();
     Ok(Rendered { files, warnings })

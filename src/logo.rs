@@ -246,8 +246,17 @@ fn decode_png(name: &str, bytes: &[u8]) -> Result<RgbaImage, ValidationError> {
         .map_err(|e| invalid("logo", name, format!("is not a readable PNG file ({e})")))
 }
 
+/// Parses an SVG logo. Its `href`s to files are never followed: a logo is
+/// drawn from its own bytes only (embedded `data:` images still work).
 fn parse_svg(bytes: &[u8]) -> Result<resvg::usvg::Tree, resvg::usvg::Error> {
-    resvg::usvg::Tree::from_data(bytes, &resvg::usvg::Options::default())
+    let options = resvg::usvg::Options {
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: resvg::usvg::ImageHrefResolver::default_data_resolver(),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..resvg::usvg::Options::default()
+    };
+    resvg::usvg::Tree::from_data(bytes, &options)
 }
 
 /// Scales a decoded PNG to fit a square of `side` pixels, centred.
@@ -453,5 +462,25 @@ mod tests {
         assert_eq!(r.get_pixel(20, 20).0, [255, 0, 0, 255]);
         let e = Logo::from_bytes("a.svg", svg.to_vec(), 0.2, false).unwrap_err();
         assert_eq!(e.field, "logo-share");
+    }
+
+    #[test]
+    fn an_svg_logo_never_reads_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let red = dir.path().join("red.svg");
+        std::fs::write(
+            &red,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#,
+        )
+        .unwrap();
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="{}" width="10" height="10"/></svg>"#,
+            red.display()
+        );
+        let logo = Logo::from_bytes("a.svg", svg.into_bytes(), 0.1, false).unwrap();
+        assert!(
+            logo.raster(20).pixels().all(|p| p.0[3] == 0),
+            "nothing drawn"
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! PNGs are decoded from the exact bytes that go to disk. SVG codes are
 //! rasterised from the path data in the written document (refboard writes
 //! one `<path>` of axis-aligned module runs, which this module parses back).
-//! PDF codes are rasterised from the very rectangles handed to the PDF writer.
+//! PDF files are rendered page by page with hayro from the written bytes, and
+//! each code is cut out of its page and decoded.
 
 use image::{GrayImage, Luma};
 
@@ -64,30 +65,52 @@ pub fn verify_gray(img: GrayImage, expected: &str) -> Result<(), ProofFailure> {
 /// `shrink` (≥ 1) box-filters the image by that factor first: a 1,230 px code
 /// with 30 px modules reads the same at a tenth of the pixels, and rqrr's
 /// time grows with the pixel count.
-pub fn verify_png(bytes: &[u8], expected: &str, shrink: u32) -> Result<(), ProofFailure> {
-    let img = decode_png_shrunk(bytes, shrink.max(1))
+///
+/// `phase` (pixels) shifts the blocks so that they start where the modules
+/// do: with `shrink` dividing the module size, every output pixel then falls
+/// inside one module and the shrunk code is as sharp as the written one.
+pub fn verify_png(
+    bytes: &[u8],
+    expected: &str,
+    shrink: u32,
+    phase: u32,
+) -> Result<(), ProofFailure> {
+    let img = decode_png_shrunk(bytes, shrink.max(1), phase)
         .map_err(|e| ProofFailure::BadImage(e.to_string()))?;
     verify_gray(img, expected)
 }
 
-/// Where a shrunk pixel samples its `k` × `k` block: a 3 × 3 grid at a
-/// quarter, half and three quarters of the block (all of it when k ≤ 3).
+/// The shrink factor for a code of `module_px` pixels a module: the largest
+/// divisor of it that still leaves at least 3 pixels a module.
+pub fn shrink_for(module_px: u32) -> u32 {
+    (1..=(module_px / 3).max(1))
+        .rev()
+        .find(|k| module_px.is_multiple_of(*k))
+        .unwrap_or(1)
+}
+
+/// Where a shrunk pixel samples its `k` × `k` block: a 2 × 2 grid at a
+/// quarter and three quarters of the block (every pixel when k ≤ 2). The
+/// export aligns the blocks with the modules ([`shrink_for`] and the phase),
+/// so inside the code every sample of a block lies in the same module.
 fn sample_offsets(k: u32) -> Vec<u32> {
-    if k <= 3 {
+    if k <= 2 {
         return (0..k).collect();
     }
-    let mut o = vec![k / 4, k / 2, (3 * k) / 4];
-    o.dedup();
-    o
+    vec![k / 4, (3 * k) / 4]
 }
 
 /// Decodes PNG bytes to grey, shrunk by the integer factor `k`: each output
-/// pixel is the mean of a 3 × 3 grid of samples in its `k` × `k` block.
+/// pixel is the mean of the samples [`sample_offsets`] picks in its block.
 ///
 /// Indexed files (what refboard writes without a logo) are read as packed
 /// palette indices, so a 1,230 px 1-bit code is never expanded to 1.5
 /// million grey bytes; other files are expanded to 8 bits by the decoder.
-pub fn decode_png_shrunk(bytes: &[u8], k: u32) -> Result<GrayImage, png::DecodingError> {
+pub fn decode_png_shrunk(
+    bytes: &[u8],
+    k: u32,
+    phase: u32,
+) -> Result<GrayImage, png::DecodingError> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let indexed = decoder.read_header_info()?.color_type == png::ColorType::Indexed;
     decoder.set_transformations(if indexed {
@@ -141,14 +164,18 @@ pub fn decode_png_shrunk(bytes: &[u8], k: u32) -> Result<GrayImage, png::Decodin
             px(0)
         }
     };
-    let (w, h) = ((info.width / k).max(1), (info.height / k).max(1));
+    let phase = phase % k.max(1);
+    let (w, h) = (
+        (info.width.saturating_sub(phase) / k).max(1),
+        (info.height.saturating_sub(phase) / k).max(1),
+    );
     let offsets = sample_offsets(k);
     let n = (offsets.len() * offsets.len()) as u32;
     Ok(GrayImage::from_fn(w, h, |ox, oy| {
         let mut sum = 0;
         for &dy in &offsets {
             for &dx in &offsets {
-                let (x, y) = (ox * k + dx, oy * k + dy);
+                let (x, y) = (phase + ox * k + dx, phase + oy * k + dy);
                 sum += if x < info.width && y < info.height {
                     grey_at(x, y)
                 } else {
@@ -158,6 +185,49 @@ pub fn decode_png_shrunk(bytes: &[u8], k: u32) -> Result<GrayImage, png::Decodin
         }
         Luma([u8::try_from(sum / n.max(1)).unwrap_or(u8::MAX)])
     }))
+}
+
+/// Rasterises every page of a written PDF with hayro (a PDF renderer in
+/// pure Rust), on white, at `px_per_pt` pixels a point, in grey.
+pub fn render_pdf_pages(bytes: &[u8], px_per_pt: f32) -> Result<Vec<GrayImage>, ProofFailure> {
+    let pdf = hayro::hayro_syntax::Pdf::new(bytes.to_vec())
+        .map_err(|e| ProofFailure::BadImage(format!("the PDF cannot be read back ({e:?})")))?;
+    let pages = hayro::render_pdf(
+        &pdf,
+        px_per_pt,
+        hayro::hayro_interpret::InterpreterSettings::default(),
+        &hayro::RenderSettings::default(),
+        None,
+    )
+    .ok_or_else(|| ProofFailure::BadImage("the PDF cannot be rendered".into()))?;
+    Ok(pages
+        .into_iter()
+        .map(|page| {
+            let (w, h) = (u32::from(page.width()), u32::from(page.height()));
+            // Premultiplied over an opaque white ground: the bytes are the colour.
+            let rgba = page.data_as_u8_slice();
+            let grey: Vec<u8> = rgba
+                .chunks_exact(4)
+                .map(|p| {
+                    let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
+                    u8::try_from((r * 54 + g * 183 + b * 19) >> 8).unwrap_or(u8::MAX)
+                })
+                .collect();
+            GrayImage::from_raw(w, h, grey).unwrap_or_else(|| GrayImage::new(1, 1))
+        })
+        .collect())
+}
+
+/// Cuts the box `[x, y, w, h]` (pixels, clipped to the image) out of `page`.
+pub fn crop(page: &GrayImage, r: [f64; 4]) -> GrayImage {
+    let x0 = r[0].max(0.0).floor() as u32;
+    let y0 = r[1].max(0.0).floor() as u32;
+    let x1 = ((r[0] + r[2]).ceil().max(0.0) as u32).min(page.width());
+    let y1 = ((r[1] + r[3]).ceil().max(0.0) as u32).min(page.height());
+    if x1 <= x0 || y1 <= y0 {
+        return GrayImage::from_pixel(8, 8, Luma([255]));
+    }
+    image::imageops::crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image()
 }
 
 /// Grey level (0–255) a colour prints as, by WCAG luminance.
@@ -330,10 +400,13 @@ mod tests {
             ..QrStyle::default()
         };
         let png = render_png(URL, None, &style).unwrap();
-        assert_eq!(verify_png(&png, URL, 1), Ok(()));
-        assert_eq!(verify_png(&png, URL, 3), Ok(()));
+        assert_eq!(verify_png(&png, URL, 1, 0), Ok(()));
+        assert_eq!(verify_png(&png, URL, 3, 0), Ok(()));
+        assert_eq!(shrink_for(30), 10);
+        assert_eq!(shrink_for(24), 8);
+        assert_eq!(shrink_for(13), 1);
         assert!(matches!(
-            verify_png(&png, "https://m.me/Other", 1),
+            verify_png(&png, "https://m.me/Other", 1, 0),
             Err(ProofFailure::WrongData { .. })
         ));
         let svg = render_svg(URL, None, &style).unwrap();

@@ -582,17 +582,23 @@ pub fn warnings_for_forced(
 ) -> Result<Vec<Warning>, QrError> {
     let mut warnings = style.check_forced(force)?;
     let matrix = QrMatrix::for_style(data, style)?;
-    let module_px = Layout::new(&matrix, style, None).module_px;
-    if module_px < MIN_MODULE_PX {
-        warnings.push(Warning::new(
+    warnings.extend(module_size_warning(&matrix, style));
+    Ok(warnings)
+}
+
+/// The warning for modules too small to print and scan in a PNG of `style`,
+/// from an already encoded code (a bulk export does not encode twice).
+pub fn module_size_warning(matrix: &QrMatrix, style: &QrStyle) -> Option<Warning> {
+    let module_px = Layout::new(matrix, style, None).module_px;
+    (module_px < MIN_MODULE_PX).then(|| {
+        Warning::new(
             "size",
             format!(
                 "each module is only {module_px} px ({} modules across); use a larger size, a lower error correction or a shorter ref",
                 matrix.width
             ),
-        ));
-    }
-    Ok(warnings)
+        )
+    })
 }
 
 /// Renders a PNG; returns the encoded bytes.
@@ -623,6 +629,13 @@ pub fn render_png_with(
 /// Pixels a module of `matrix` takes in a PNG of `style`.
 pub fn module_px(matrix: &QrMatrix, style: &QrStyle) -> u32 {
     Layout::new(matrix, style, None).module_px
+}
+
+/// Pixels a module takes in a PNG of `style`, and where module (0, 0)
+/// starts (the same offset across and down).
+pub fn png_grid(matrix: &QrMatrix, style: &QrStyle) -> (u32, u32) {
+    let layout = Layout::new(matrix, style, None);
+    (layout.module_px, layout.origin_px)
 }
 
 /// Bits a pixel of the indexed PNG and the palette that goes with it.
@@ -749,10 +762,11 @@ fn with_logo(
     rgb
 }
 
-/// Encodes rows as a PNG. No filter and zlib's balanced level: on a code's
-/// long runs of identical rows this came out smallest and quickest in
-/// `benches/print.rs` (0.90× qrencode's total size; the Up filter gave
-/// 1.47×, the `Fast` level 3.94×).
+/// Encodes rows as a PNG: no filter, zlib level 7. On a code's long runs of
+/// identical rows this came out smallest and quickest in `benches/print.rs`
+/// (0.83× qrencode's total size; the Up filter or the `Fast` level gave
+/// 1.47× and 3.94×). Not `Compression::Balanced` (level 6): flate2's zlib-rs
+/// backend, which hayro switches on, compresses these rows to 1.45× at 6.
 fn write_png(
     data: &[u8],
     (w, h): (u32, u32),
@@ -767,7 +781,7 @@ fn write_png(
     if let Some(p) = palette {
         encoder.set_palette(p);
     }
-    encoder.set_compression(png::Compression::Balanced);
+    encoder.set_deflate_compression(png::DeflateCompression::Level(7));
     encoder.set_filter(png::Filter::NoFilter);
     let png_err = |e: png::EncodingError| {
         QrError::Png(image::ImageError::IoError(std::io::Error::other(

@@ -633,14 +633,34 @@ fn codes_with_a_logo_decode_at_every_ecc_level_and_use_h() {
                 "{logo} {ecc}: {stderr}"
             );
             assert_eq!(common::decode_one(&env.path(&out)), FREESHIPPING, "{out}");
-            // The logo is really there: the centre of the code is not black
-            // and white only.
+            // The logo is really there: its dark blue is in the centre of
+            // the code (the caption's text is grey, never blue).
             let img = image::open(env.path(&out)).unwrap().to_rgb8();
-            let centre = img.get_pixel(300, 300).0;
-            assert!(
-                img.pixels()
-                    .any(|p| p.0 != [0, 0, 0] && p.0 != [255, 255, 255]),
-                "{out}: the logo's colours are in the file (centre {centre:?})"
+            let blue = (250..350)
+                .flat_map(|y| (250..350).map(move |x| (x, y)))
+                .filter(|&(x, y)| {
+                    let [r, _, b] = img.get_pixel(x, y).0;
+                    u16::from(b) > u16::from(r) + 40
+                })
+                .count();
+            assert!(blue > 500, "{out}: {blue} logo pixels in the centre");
+            // The PDF flyer at this level: rendered by poppler, decoded.
+            let pdf = format!("{logo}-{ecc}.pdf");
+            env.ok(&[
+                "qr",
+                "freeshipping",
+                "-o",
+                &pdf,
+                "--ecc",
+                ecc,
+                "--logo",
+                logo,
+            ]);
+            let (pages, decoded) = decode_pdf(&env.path(&pdf), 150);
+            assert_eq!(
+                (pages, decoded),
+                (1, vec![FREESHIPPING.to_string()]),
+                "{pdf}"
             );
         }
         // SVG output keeps the logo file itself, and its proof still passes.
@@ -814,6 +834,32 @@ fn a_logo_too_large_behind_force_fails_the_proof_and_leaves_the_folder_as_it_was
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
     assert!(
         stderr.contains("does not scan") && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert_eq!(files(env.dir.path()), before, "the folder is as it was");
+    // The same logo on a PDF sheet only: the page rendered from the written
+    // PDF does not scan either, and the sheet is not written.
+    let assert = env
+        .cmd()
+        .args([
+            "export",
+            "--dir",
+            "out",
+            "--format",
+            "",
+            "--sheet",
+            "pdf",
+            "--logo",
+            "block.png",
+            "--logo-share",
+            "40",
+            "--force",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("sheet.pdf (page 1) does not scan"),
         "{stderr}"
     );
     assert_eq!(files(env.dir.path()), before, "the folder is as it was");

@@ -703,12 +703,21 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
             ui.checkbox(&mut p.show_ref, "Ref in the footer");
         });
     }
-    widgets::text_field(
-        ui,
-        "Logo for all codes",
-        &mut form.logo,
-        "optional: logo.png or .svg",
-    );
+    ui.horizontal_wrapped(|ui| {
+        widgets::text_field(
+            ui,
+            "Logo for all codes",
+            &mut form.logo,
+            "optional: logo.png or .svg",
+        );
+        if ui.button("Browse for a logo…").clicked()
+            && let Some(p) = rfd::FileDialog::new()
+                .add_filter("Logo", &["png", "svg"])
+                .pick_file()
+        {
+            form.logo = p.display().to_string();
+        }
+    });
 }
 
 /// Draws the first page of a sheet: the paper, every code's modules, the

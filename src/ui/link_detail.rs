@@ -281,6 +281,17 @@ impl DetailPanel {
                 }
             }
         }
+        if let Some(pad) = matrix.logo {
+            // Where the logo goes, as a muted square inside its light pad.
+            let mark = egui::Color32::from_rgb(0x9a, 0xb0, 0xd8);
+            let from = (pad.x0 as usize + quiet) * scale + scale / 2;
+            let to = (pad.x0 as usize + pad.side as usize + quiet) * scale - scale / 2;
+            for yy in from..to {
+                if let Some(row) = pixels.get_mut(yy * side + from..yy * side + to) {
+                    row.fill(mark);
+                }
+            }
+        }
         let image = egui::ColorImage::new([side, side], pixels);
         let tex = ctx.load_texture("qr_preview", image, egui::TextureOptions::NEAREST);
         self.texture = Some(Preview {
