@@ -54,11 +54,29 @@ xdotool key ctrl+a
 xdotool type --delay 20 "free shipping"
 shot new-link-form
 xdotool key Escape
-# Analytics by link, then new vs returning as stacked bars.
+# Analytics by link (headline cards, chart, hover), a comparison of two
+# links with the previous period, then new vs returning as stacked bars.
 click 528 12
+xdotool mousemove 424 300
 shot analytics 2
-click 298 67
-click 312 209
+click 137 44
+sleep 1
+click 15 197
+click 305 197
+sleep 1
+click 300 242
+click 300 265
+click 900 197
+shot analytics-compare 2
+click 305 197
+sleep 1
+click 300 242
+click 300 265
+click 900 197
+click 15 197
+click 200 44
+click 470 67
+click 488 209
 shot analytics-new-vs-returning 2
 # Backend screen.
 click 603 12

@@ -178,6 +178,21 @@ impl GroupBy {
     }
 }
 
+/// A range as people write it: `1–30 Oct 2026`, `28 Sep – 27 Oct 2026`,
+/// `20 Dec 2025 – 18 Jan 2026`, or one day: `3 Nov 2026`.
+pub fn format_range(from: NaiveDate, to: NaiveDate) -> String {
+    if from == to {
+        return from.format("%-d %b %Y").to_string();
+    }
+    if from.year() == to.year() && from.month() == to.month() {
+        format!("{}–{}", from.format("%-d"), to.format("%-d %b %Y"))
+    } else if from.year() == to.year() {
+        format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+    }
+}
+
 impl fmt::Display for GroupBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -425,6 +440,12 @@ impl Change {
         } else {
             Change::Down(pct)
         }
+    }
+
+    /// The card line with the previous period named in full, e.g.
+    /// `▲ 12% vs 1–30 Oct 2026` (see [`format_range`]).
+    pub fn describe(self, previous: (NaiveDate, NaiveDate)) -> String {
+        self.text(&format_range(previous.0, previous.1))
     }
 
     /// The card text, e.g. `▲ 12% vs 1–30 Oct`; `previous` names the
@@ -1574,6 +1595,74 @@ fn unique_people(
     Ok((rest.len(), counts))
 }
 
+/// A link at a glance: referrals per day over the last 30 days and totals
+/// for 7 days, 30 days and all time (the link detail panel shows them).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct LinkGlance {
+    /// The first of the 30 days.
+    pub first_day: Option<NaiveDate>,
+    /// Referrals per day, oldest first, today last (30 values).
+    pub daily: Vec<u64>,
+    /// Referrals in the last 7 days, today included.
+    pub last_7_days: u64,
+    /// Referrals in the last 30 days, today included.
+    pub last_30_days: u64,
+    /// Referrals ever.
+    pub all_time: u64,
+}
+
+/// Days of [`LinkGlance::daily`].
+pub const GLANCE_DAYS: i64 = 30;
+
+/// The glance of link `link_id`, with days in `tz` and `today` the last day.
+pub fn link_glance(
+    store: &Store,
+    link_id: i64,
+    tz: Tz,
+    today: NaiveDate,
+) -> Result<LinkGlance, StatsError> {
+    let row = store.link(link_id)?;
+    let page = store.pages()?.into_iter().find(|p| p.id == row.link.page);
+    let mut q = StatsQuery::new(GroupBy::Link, tz);
+    q.unique_people = false;
+    q.top = usize::MAX;
+    q.untracked_limit = 0;
+    if let Some(p) = page.as_ref().filter(|p| p.numeric_id().is_some()) {
+        q.set_page(p);
+    }
+    let first = today
+        .checked_sub_signed(Duration::days(GLANCE_DAYS - 1))
+        .unwrap_or(today);
+    let ref_code = row.link.ref_code.as_str();
+    let month = query(
+        store,
+        &StatsQuery {
+            from: Some(first),
+            to: Some(today),
+            every: Some(Every::Day),
+            ..q.clone()
+        },
+    )?;
+    let group = month.groups.iter().find(|g| g.key == ref_code);
+    let daily: Vec<u64> = match group {
+        Some(g) => g.series.iter().map(|p| p.referrals).collect(),
+        None => vec![0; usize::try_from(GLANCE_DAYS).unwrap_or(30)],
+    };
+    let all = query(store, &q)?;
+    let skip = daily.len().saturating_sub(7);
+    Ok(LinkGlance {
+        first_day: Some(first),
+        last_7_days: daily.iter().skip(skip).sum(),
+        last_30_days: daily.iter().sum(),
+        all_time: all
+            .groups
+            .iter()
+            .find(|g| g.key == ref_code)
+            .map_or(0, |g| g.referrals),
+        daily,
+    })
+}
+
 /// Runs a stats query against the store.
 pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     query_within(store, q, SERIES_BUDGET_CELLS)
@@ -1747,6 +1836,126 @@ fn empty_report(q: &StatsQuery) -> Report {
 mod tests {
     use super::*;
     use crate::model::{Platform, ReferralEvent};
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn previous_range_has_the_same_number_of_days_just_before() {
+        assert_eq!(
+            previous_range(day("2026-10-31"), day("2026-11-29")),
+            Some((day("2026-10-01"), day("2026-10-30")))
+        );
+        assert_eq!(
+            previous_range(day("2026-11-29"), day("2026-11-29")),
+            Some((day("2026-11-28"), day("2026-11-28")))
+        );
+        // Across a year end.
+        assert_eq!(
+            previous_range(day("2026-01-01"), day("2026-01-07")),
+            Some((day("2025-12-25"), day("2025-12-31")))
+        );
+        assert_eq!(previous_range(day("2026-11-02"), day("2026-11-01")), None);
+        // Nothing before the event window.
+        assert_eq!(previous_range(day("2004-01-01"), day("2004-01-02")), None);
+    }
+
+    #[test]
+    fn previous_range_at_month_ends_counts_days_not_months() {
+        // 30 days of November against the last 30 days of October.
+        assert_eq!(
+            previous_range(day("2026-11-01"), day("2026-11-30")),
+            Some((day("2026-10-02"), day("2026-10-31")))
+        );
+        // 31 days of March (leap year) reach back into January.
+        assert_eq!(
+            previous_range(day("2028-03-01"), day("2028-03-31")),
+            Some((day("2028-01-30"), day("2028-02-29")))
+        );
+        // A short February against 28 days of January.
+        assert_eq!(
+            previous_range(day("2026-02-01"), day("2026-02-28")),
+            Some((day("2026-01-04"), day("2026-01-31")))
+        );
+        // The last day of a month against the last day of the month before.
+        assert_eq!(
+            previous_range(day("2026-03-01"), day("2026-03-01")),
+            Some((day("2026-02-28"), day("2026-02-28")))
+        );
+    }
+
+    #[test]
+    fn previous_range_across_a_clock_change_counts_local_days() {
+        // Berlin's clocks went back on 2026-10-25: the range has a 25-hour day,
+        // the previous one none; both are 7 local days of buckets.
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let (from, to) = (day("2026-10-22"), day("2026-10-28"));
+        let (pf, pt) = previous_range(from, to).unwrap();
+        assert_eq!((pf, pt), (day("2026-10-15"), day("2026-10-21")));
+        let span = |f: NaiveDate, t: NaiveDate| Span {
+            from: f,
+            to: t,
+            from_ms: midnight_ms(&tz, f),
+            to_ms: midnight_ms(&tz, t.succ_opt().unwrap()),
+            every: Every::Day,
+        };
+        let (now, before) = (span(from, to), span(pf, pt));
+        assert_eq!(now.to_ms - now.from_ms, 7 * 86_400_000 + 3_600_000);
+        assert_eq!(before.to_ms - before.from_ms, 7 * 86_400_000);
+        assert_eq!(
+            BucketTable::build(&tz, &now).len(),
+            BucketTable::build(&tz, &before).len()
+        );
+        // By the hour, the repeated hour is one bucket more.
+        let hourly = |s: Span| {
+            BucketTable::build(
+                &tz,
+                &Span {
+                    every: Every::Hour,
+                    ..s
+                },
+            )
+            .len()
+        };
+        assert_eq!(hourly(now), hourly(before) + 1);
+        // Spring forward (2026-03-29): one hour fewer, still 7 days.
+        let (from, to) = (day("2026-03-29"), day("2026-04-04"));
+        let (pf, _) = previous_range(from, to).unwrap();
+        assert_eq!(pf, day("2026-03-22"));
+        assert_eq!(
+            hourly(span(from, to)) + 1,
+            hourly(span(pf, day("2026-03-28")))
+        );
+    }
+
+    #[test]
+    fn change_is_rounded_and_never_infinite() {
+        assert_eq!(Change::between(112, 100), Change::Up(12));
+        assert_eq!(Change::between(3, 2), Change::Up(50));
+        assert_eq!(Change::between(1, 3), Change::Down(67));
+        assert_eq!(Change::between(2, 3), Change::Down(33));
+        assert_eq!(Change::between(7, 7), Change::Same);
+        assert_eq!(Change::between(5, 0), Change::NoPrevious);
+        assert_eq!(Change::between(0, 0), Change::NoPrevious);
+        assert_eq!(Change::between(0, 9), Change::Down(100));
+        assert_eq!(Change::between(1001, 1000), Change::Up(0));
+        assert_eq!(Change::between(u64::MAX, 1), Change::Up(u64::MAX));
+        let oct = format_range(day("2026-10-01"), day("2026-10-30"));
+        assert_eq!(oct, "1–30 Oct 2026");
+        assert_eq!(Change::Up(12).text(&oct), "▲ 12% vs 1–30 Oct 2026");
+        assert_eq!(Change::Down(5).text(&oct), "▼ 5% vs 1–30 Oct 2026");
+        assert_eq!(Change::Up(0).text(&oct), "▲ <1% vs 1–30 Oct 2026");
+        assert_eq!(Change::Same.text(&oct), "no change vs 1–30 Oct 2026");
+        assert_eq!(
+            Change::NoPrevious.text(&oct),
+            "no data in the previous period"
+        );
+        assert_eq!(
+            Change::Up(12).describe((day("2026-10-01"), day("2026-10-30"))),
+            "▲ 12% vs 1–30 Oct 2026"
+        );
+    }
 
     #[test]
     fn one_pass_and_two_passes_give_the_same_report() {

@@ -116,6 +116,15 @@ pub enum Command {
     Import(Vec<PathBuf>),
     /// Run a stats query.
     Stats(StatsQuery),
+    /// Run the query of the period before the shown one (for the change on
+    /// the headline cards and the dashed previous-period lines); answered
+    /// with [`Event::PreviousStats`].
+    PreviousStats(StatsQuery),
+    /// The link detail's glance: a 30-day daily series and totals for 7
+    /// days, 30 days and all time, in `tz`; answered with [`Event::Glance`].
+    LinkGlance(LinkId, chrono_tz::Tz),
+    /// Replace a campaign's name, dates and notes (validated by the model).
+    UpdateCampaign(CampaignId, NewCampaign),
     /// Write a file the UI produced, atomically.
     WriteFile(PathBuf, Vec<u8>),
     /// Write a table as CSV, atomically, through [`crate::csv_safe`] (formula
@@ -258,6 +267,10 @@ pub enum Event {
     Health(Result<WebhookHealth, String>),
     /// Stats ready.
     Stats(Box<Report>),
+    /// The previous period's stats ready (see [`Command::PreviousStats`]).
+    PreviousStats(Box<Report>),
+    /// A link's glance ready.
+    Glance(LinkId, crate::stats::LinkGlance),
     /// A single-code export found a file at its path and left it alone.
     ExportExists(PathBuf),
     /// A single-code export ended: the file, and `Ok` when it was written
@@ -302,7 +315,9 @@ impl Command {
             Command::TestConnection(_) => "the connection test",
             Command::SaveBackend { .. } => "saving the backend",
             Command::Import(_) => "the import",
-            Command::Stats(_) => "the stats query",
+            Command::Stats(_) | Command::PreviousStats(_) => "the stats query",
+            Command::LinkGlance(..) => "the link's figures",
+            Command::UpdateCampaign(..) => "saving the campaign",
             Command::WriteFile(..) | Command::WriteCsv { .. } => "writing the file",
             #[cfg(test)]
             Command::Panic => "the test panic",
@@ -909,6 +924,24 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 Err(e) => out.send(Event::Error(e.to_string())),
             }
         }
+        Command::PreviousStats(q) => match crate::stats::query(store, &q) {
+            Ok(r) => out.send(Event::PreviousStats(Box::new(r))),
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
+        Command::LinkGlance(id, tz) => {
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            match crate::stats::link_glance(store, id.0, tz, today) {
+                Ok(g) => out.send(Event::Glance(id, g)),
+                Err(e) => out.send(Event::Error(e.to_string())),
+            }
+        }
+        Command::UpdateCampaign(id, new) => match store.update_campaign(id.0, &new) {
+            Ok(c) => {
+                out.send(Event::Notice(format!("Saved campaign {}", c.name)));
+                reload(store, state, out);
+            }
+            Err(e) => out.send(Event::Error(e.to_string())),
+        },
     }
 }
 

@@ -1,18 +1,23 @@
-//! The Analytics screen: range presets, granularity, grouping, a time-series
-//! chart, new versus returning, a sortable totals table (top groups and an
-//! "Other" row), untracked refs page by page, and CSV export of the table.
+//! The Analytics screen: range presets and a date picker for custom
+//! ranges, a time-zone picker, granularity, grouping, headline cards with
+//! their change against the previous period, a time-series chart (see
+//! [`super::chart`]) with the previous period and a comparison of 2 to 6
+//! groups, a sortable totals table (top groups and an "Other" row),
+//! untracked refs page by page, campaign dates, and CSV export of the table.
 
+use super::chart::{self, Series, Stacked};
 use super::links::sort_header;
 use super::widgets::{self, display};
 use super::{Action, Shared, Tab, UiState};
-use crate::model::{LinkId, PageId};
-use crate::stats::{Every, GroupBy, GroupStats, Point, Report, StatsQuery};
+use crate::model::{LinkId, NewCampaign, PageId};
+use crate::stats::{Change, Every, GroupBy, GroupStats, Report, StatsQuery, Totals};
 use crate::store::{AliasRow, LinkRow};
 use crate::worker::Command;
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use egui_extras::{Column, TableBuilder};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// Most series drawn at once; the rest are in the table.
 const MAX_SERIES: usize = 50;
@@ -21,9 +26,16 @@ const MAX_SERIES: usize = 50;
 pub const TOP_GROUPS: usize = MAX_SERIES;
 /// Untracked refs shown per page of that list.
 pub const UNTRACKED_PER_PAGE: usize = 20;
-/// Plot x values are days since 1970-01-01; past this many days either way
-/// (about 27,000 years) the axis shows no dates.
-const MAX_AXIS_DAYS: f64 = 10_000_000.0;
+/// Fewest and most groups a comparison charts.
+pub const COMPARE_MIN: usize = 2;
+/// See [`COMPARE_MIN`].
+pub const COMPARE_MAX: usize = 6;
+/// Most campaign bands drawn on the chart.
+const MAX_BANDS: usize = 6;
+/// Most zones the time-zone picker lists at once (the search narrows them).
+const MAX_ZONES_LISTED: usize = 60;
+/// Suffix of a previous-period series' name.
+pub const PREVIOUS_SUFFIX: &str = " (previous period)";
 
 /// Date range presets of the analytics screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -117,6 +129,16 @@ pub struct AnalyticsPanel {
     ascending: bool,
     untracked_page: usize,
     csv_path: String,
+    tz: Tz,
+    zone_search: String,
+    show_previous: bool,
+    show_bands: bool,
+    compare: BTreeSet<String>,
+    hidden: BTreeSet<String>,
+    reset_view: bool,
+    transform: Option<egui_plot::PlotTransform>,
+    hover: Option<String>,
+    campaign_form: CampaignDates,
     /// The alias the user just made from a typo, until undone or replaced.
     undo: Option<AliasRow>,
     /// Where "Save report…" writes (.pdf or .html).
@@ -124,6 +146,17 @@ pub struct AnalyticsPanel {
     /// The closest link of each shown untracked ref, kept while the refs
     /// and the links stay the same (not recomputed every frame).
     typos: TypoCache,
+}
+
+/// A figure's name and how to read it from a row or the totals.
+type Figure<T> = (&'static str, fn(&T) -> u64);
+
+/// The campaign-dates form: which campaign, and its dates as typed.
+#[derive(Default)]
+struct CampaignDates {
+    campaign: Option<i64>,
+    starts: String,
+    ends: String,
 }
 
 /// [`typo_of`] for one page of untracked refs, with what it was computed from.
@@ -172,7 +205,7 @@ impl TypoCache {
 }
 
 /// The choices that decide the query; a change asks for a new report.
-type Choices = (Range, Option<Every>, GroupBy, String, String);
+type Choices = (Range, Option<Every>, GroupBy, String, String, Tz);
 
 impl AnalyticsPanel {
     /// The panel with the remembered choices.
@@ -188,10 +221,35 @@ impl AnalyticsPanel {
             ascending: false,
             untracked_page: 0,
             csv_path: String::new(),
+            tz: crate::stats::parse_tz(&state.tz).unwrap_or_else(|_| crate::stats::local_tz()),
+            zone_search: String::new(),
+            show_previous: state.show_previous,
+            show_bands: true,
+            compare: BTreeSet::new(),
+            hidden: BTreeSet::new(),
+            reset_view: false,
+            transform: None,
+            hover: None,
+            campaign_form: CampaignDates::default(),
             undo: None,
             report_path: String::new(),
             typos: TypoCache::default(),
         }
+    }
+
+    /// The zone of days and buckets (chosen in the picker, saved between runs).
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// The chart's screen transform in the last frame (tests aim the pointer with it).
+    pub fn chart_transform(&self) -> Option<egui_plot::PlotTransform> {
+        self.transform
+    }
+
+    /// The hover box's text in the last frame, if any.
+    pub fn hover_text(&self) -> Option<&str> {
+        self.hover.as_deref()
     }
 
     /// Writes the choices to remember.
@@ -202,6 +260,8 @@ impl AnalyticsPanel {
         state.every = self.every;
         state.by = self.by;
         state.kind_view = self.kind_view;
+        state.tz = self.tz.name().to_string();
+        state.show_previous = self.show_previous;
     }
 
     /// An alias was made (typo rescue): offer to undo it.
@@ -227,6 +287,7 @@ impl AnalyticsPanel {
             self.by,
             self.custom_from.clone(),
             self.custom_to.clone(),
+            self.tz,
         )
     }
 
@@ -277,6 +338,9 @@ impl AnalyticsPanel {
         self.controls(ui, shared, actions);
         if before != self.choices() {
             self.untracked_page = 0;
+            if before.2 != self.by {
+                self.compare.clear();
+            }
             actions.push(Action::RefreshStats);
         }
         ui.separator();
@@ -312,8 +376,12 @@ impl AnalyticsPanel {
                 t.new,
                 t.returning
             ));
-            self.chart(ui, &report.groups, report.every);
+            cards(ui, report, previous_of(report, shared.previous));
+            self.chart_controls(ui, report);
+            self.chart(ui, shared, report);
+            self.compare_table(ui, report, previous_of(report, shared.previous));
         }
+        self.campaign_dates(ui, shared, actions);
         ui.separator();
         let rows = self.sorted_rows(report);
         self.totals_table(ui, &rows);
@@ -343,7 +411,9 @@ impl AnalyticsPanel {
         if self.range == Range::Custom {
             ui.horizontal_wrapped(|ui| {
                 widgets::text_field(ui, "From", &mut self.custom_from, "YYYY-MM-DD");
+                date_picker(ui, "from_picker", &mut self.custom_from, self.tz);
                 widgets::text_field(ui, "To", &mut self.custom_to, "YYYY-MM-DD");
+                date_picker(ui, "to_picker", &mut self.custom_to, self.tz);
             });
             if self.query(shared.tz, None).is_none() {
                 widgets::error_text(
@@ -353,6 +423,7 @@ impl AnalyticsPanel {
             }
         }
         ui.horizontal_wrapped(|ui| {
+            self.zone_picker(ui);
             let l = ui.label("Granularity");
             egui::ComboBox::from_id_salt("every")
                 .selected_text(self.every.map_or("Automatic", Every::label))
@@ -384,73 +455,248 @@ impl AnalyticsPanel {
         });
     }
 
-    fn chart(&self, ui: &mut egui::Ui, groups: &[GroupStats], every: Every) {
-        let plot = Plot::new("series")
-            .height(ui.available_height().clamp(160.0, 320.0))
-            .legend(Legend::default())
-            .x_axis_formatter(move |mark, _| x_label(mark.value, every))
-            .label_formatter(move |hover| {
-                use egui_plot::HoverPosition;
-                match hover {
-                    HoverPosition::NearDataPoint {
-                        plot_name,
-                        position,
-                        ..
-                    } => Some(format!(
-                        "{}\n{}: {}",
-                        display(plot_name),
-                        x_label(position.x, every),
-                        position.y.round()
-                    )),
-                    HoverPosition::Elsewhere { .. } => None,
-                }
-            });
-        let kind = self.by == GroupBy::Kind;
-        let bars = kind && self.kind_view == KindView::Stacked;
-        plot.show(ui, |p| {
-            if bars {
-                // Stacked: returning on top of new.
-                let totals = kind_totals(groups);
-                let width = match every {
-                    Every::Hour => 1.0 / 24.0 * 0.8,
-                    Every::Day => 0.8,
-                    Every::Week => 5.6,
-                    Every::Month => 24.0,
-                };
-                let new = BarChart::new(
-                    "New",
-                    totals
-                        .iter()
-                        .map(|(x, n, _)| Bar::new(*x, *n).width(width))
-                        .collect(),
-                );
-                let ret = BarChart::new(
-                    "Returning",
-                    totals
-                        .iter()
-                        .map(|(x, _, r)| Bar::new(*x, *r).width(width))
-                        .collect(),
+    /// The time-zone picker: a menu with a search field over every IANA zone.
+    fn zone_picker(&mut self, ui: &mut egui::Ui) {
+        let l = ui.label("Time zone");
+        egui::ComboBox::from_id_salt("time_zone")
+            .selected_text(self.tz.name())
+            .height(320.0)
+            .show_ui(ui, |ui| {
+                let l = ui.label("Find a zone");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.zone_search)
+                        .hint_text("e.g. Berlin")
+                        .desired_width(200.0),
                 )
-                .stack_on(&[&new]);
-                p.bar_chart(new);
-                p.bar_chart(ret);
-            } else if kind {
-                let totals = kind_totals(groups);
-                let new: Vec<[f64; 2]> = totals.iter().map(|(x, n, _)| [*x, *n]).collect();
-                let ret: Vec<[f64; 2]> = totals.iter().map(|(x, _, r)| [*x, *r]).collect();
-                p.line(Line::new("New", PlotPoints::from(new)));
-                p.line(Line::new("Returning", PlotPoints::from(ret)));
-            } else {
-                for g in groups.iter().take(MAX_SERIES) {
-                    let pts: Vec<[f64; 2]> = g
-                        .series
-                        .iter()
-                        .map(|pt| [bucket_x(pt), pt.referrals as f64])
-                        .collect();
-                    p.line(Line::new(shown_key(self.by, &g.key), PlotPoints::from(pts)));
+                .labelled_by(l.id);
+                let wanted = self.zone_search.trim().to_lowercase();
+                let matches = chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .filter(|z| wanted.is_empty() || z.name().to_lowercase().contains(&wanted));
+                for zone in matches.take(MAX_ZONES_LISTED) {
+                    ui.selectable_value(&mut self.tz, *zone, zone.name());
                 }
+            })
+            .response
+            .labelled_by(l.id);
+    }
+
+    /// The row above the chart: previous period, comparison, bands, reset.
+    fn chart_controls(&mut self, ui: &mut egui::Ui, report: &Report) {
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.show_previous, "Previous period")
+                .on_hover_text("Draw the period before this one as dashed lines");
+            ui.checkbox(&mut self.show_bands, "Shade campaigns")
+                .on_hover_text("Shade each campaign's start to end");
+            if matches!(
+                self.by,
+                GroupBy::Link | GroupBy::Channel | GroupBy::Campaign
+            ) {
+                self.compare_menu(ui, report);
+            }
+            if ui.button("Reset view").clicked() {
+                self.reset_view = true;
             }
         });
+    }
+
+    /// "Compare…": pick 2 to 6 groups of the report to chart alone.
+    fn compare_menu(&mut self, ui: &mut egui::Ui, report: &Report) {
+        // Picks the report no longer has are dropped (a new range or page).
+        self.compare
+            .retain(|k| report.groups.iter().any(|g| &g.key == k));
+        let what = self.by.plural();
+        let title = if self.compare.is_empty() {
+            format!("Compare {what}…")
+        } else {
+            format!("Compare {what} ({} picked)…", self.compare.len())
+        };
+        // Stays open while picking; a click outside closes it.
+        let config = egui::containers::menu::MenuConfig::new()
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+        egui::containers::menu::MenuButton::new(title)
+            .config(config)
+            .ui(ui, |ui| {
+                ui.label(format!("Pick {COMPARE_MIN} to {COMPARE_MAX} {what}"));
+                egui::ScrollArea::vertical()
+                    .max_height(300.0)
+                    .show(ui, |ui| {
+                        for g in &report.groups {
+                            let mut on = self.compare.contains(&g.key);
+                            let full = self.compare.len() >= COMPARE_MAX && !on;
+                            let text = crate::model::shorten_text(&shown_key(self.by, &g.key), 60);
+                            if ui
+                                .add_enabled(!full, egui::Checkbox::new(&mut on, text))
+                                .changed()
+                            {
+                                if on {
+                                    self.compare.insert(g.key.clone());
+                                } else {
+                                    self.compare.remove(&g.key);
+                                }
+                            }
+                        }
+                    });
+            });
+        if !self.compare.is_empty() {
+            if self.compare.len() < COMPARE_MIN {
+                ui.label("Pick one more to compare");
+            }
+            if ui.button("Clear comparison").clicked() {
+                self.compare.clear();
+            }
+        }
+    }
+
+    /// The groups the chart draws: the compared ones when 2 or more are
+    /// picked, else every group (up to [`MAX_SERIES`]).
+    fn charted<'r>(&self, report: &'r Report) -> Vec<&'r GroupStats> {
+        if self.compare.len() >= COMPARE_MIN {
+            report
+                .groups
+                .iter()
+                .filter(|g| self.compare.contains(&g.key))
+                .collect()
+        } else {
+            report.groups.iter().take(MAX_SERIES).collect()
+        }
+    }
+
+    fn chart(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, report: &Report) {
+        let every = report.every;
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let previous = previous_of(report, shared.previous).filter(|_| self.show_previous);
+        let kind = self.by == GroupBy::Kind;
+        let bars = kind && self.kind_view == KindView::Stacked;
+        let mut lines: Vec<Series> = Vec::new();
+        let mut stacked = None;
+        let mut legend: Vec<(String, egui::Color32, bool)> = Vec::new();
+        if kind {
+            let current = kind_series(&report.groups, every, now_ms);
+            if bars {
+                stacked = Some(stacked_of(&current));
+            } else {
+                lines.extend(current);
+            }
+            legend.push((chart::NEW.into(), chart::color(0), false));
+            legend.push((chart::RETURNING.into(), chart::color(1), false));
+            if let Some(prev) = previous {
+                let before = kind_series(&prev.groups, prev.every, i64::MAX);
+                let xs = bucket_xs(&report.groups);
+                for (i, s) in before.into_iter().enumerate() {
+                    let s = aligned_previous(s, &xs, chart::color(i));
+                    legend.push((s.name.clone(), s.color, true));
+                    lines.push(s);
+                }
+            }
+        } else {
+            let groups = self.charted(report);
+            for (i, g) in groups.iter().enumerate() {
+                let s = Series::from_points(
+                    shown_key(self.by, &g.key),
+                    chart::color(i),
+                    &g.series,
+                    every,
+                    now_ms,
+                );
+                legend.push((s.name.clone(), s.color, false));
+                lines.push(s);
+            }
+            if let Some(prev) = previous {
+                let xs = bucket_xs(&report.groups);
+                for (i, g) in groups.iter().enumerate() {
+                    let Some(pg) = prev.groups.iter().find(|p| p.key == g.key) else {
+                        continue;
+                    };
+                    let s = Series::from_points(
+                        shown_key(self.by, &g.key),
+                        chart::color(i),
+                        &pg.series,
+                        every,
+                        i64::MAX,
+                    );
+                    let s = aligned_previous(s, &xs, chart::color(i));
+                    legend.push((s.name.clone(), s.color, true));
+                    lines.push(s);
+                }
+            }
+        }
+        let bands = if self.show_bands {
+            report_bands(shared, report)
+        } else {
+            Vec::new()
+        };
+        let input = chart::ChartInput {
+            every,
+            lines: &lines,
+            bars: stacked.as_ref(),
+            bands: &bands,
+            hidden: &self.hidden,
+            reset: std::mem::take(&mut self.reset_view),
+            height: ui.available_height().clamp(160.0, 320.0),
+        };
+        let out = chart::show(ui, &input);
+        self.transform = Some(out.transform);
+        self.hover = out.hover;
+        chart::legend(ui, &legend, &mut self.hidden);
+    }
+
+    /// The compared groups side by side: one column each.
+    fn compare_table(&self, ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
+        if self.compare.len() < COMPARE_MIN {
+            return;
+        }
+        let groups = self.charted(report);
+        ui.strong("Comparison");
+        egui::ScrollArea::horizontal()
+            .id_salt("compare_h")
+            .show(ui, |ui| {
+                egui::Grid::new("compare_table")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for (i, g) in groups.iter().enumerate() {
+                            ui.label(
+                                egui::RichText::new(crate::model::shorten_text(
+                                    &shown_key(self.by, &g.key),
+                                    40,
+                                ))
+                                .color(chart::color(i)),
+                            );
+                        }
+                        ui.end_row();
+                        let rows: [Figure<GroupStats>; 4] = [
+                            ("Referrals", |g| g.referrals),
+                            ("Unique people", |g| g.unique_people),
+                            ("New", |g| g.new),
+                            ("Returning", |g| g.returning),
+                        ];
+                        for (name, value) in rows {
+                            ui.label(name);
+                            for g in &groups {
+                                ui.label(value(g).to_string());
+                            }
+                            ui.end_row();
+                        }
+                        if let Some(prev) = previous {
+                            ui.label("Change in referrals");
+                            let label = previous_label(prev);
+                            for g in &groups {
+                                let before = prev
+                                    .groups
+                                    .iter()
+                                    .find(|p| p.key == g.key)
+                                    .map_or(0, |p| p.referrals);
+                                let text = Change::between(g.referrals, before).text(&label);
+                                let mut job = egui::text::LayoutJob::default();
+                                let size = egui::TextStyle::Body.resolve(ui.style()).size;
+                                append_change(&mut job, &text, size, change_color(ui, &text));
+                                ui.label(job);
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
     }
 
     /// The groups in table order, then the report's "Other" row (the
@@ -804,76 +1050,394 @@ impl TableRow {
     }
 }
 
-/// The x of a bucket: local days since 1970-01-01, from its start instant
-/// and UTC offset (labels are never parsed back into dates).
-fn bucket_x(pt: &Point) -> f64 {
-    let local_ms = pt
-        .start_ms
-        .saturating_add(i64::from(pt.utc_offset_secs).saturating_mul(1000));
-    local_ms as f64 / 86_400_000.0
+/// The previous period's report when it belongs to `report`: same
+/// grouping and zone, and ending the day before `report` starts (a late
+/// answer to an older query is ignored).
+fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<&'a Report> {
+    let prev = previous?;
+    let from = day(report.from.as_deref())?;
+    let to = day(report.to.as_deref())?;
+    let (pf, pt) = crate::stats::previous_range(from, to)?;
+    let same = prev.by == report.by
+        && prev.tz == report.tz
+        && prev.every == report.every
+        && day(prev.from.as_deref()) == Some(pf)
+        && day(prev.to.as_deref()) == Some(pt);
+    same.then_some(prev)
 }
 
-/// The axis text of plot x (days since 1970-01-01); empty where no date
-/// exists (zoomed far out), never a panic.
-pub fn x_label(x: f64, every: Every) -> String {
-    if !x.is_finite() || x.abs() > MAX_AXIS_DAYS {
-        return String::new();
+fn day(s: Option<&str>) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok()
+}
+
+/// The previous period as the cards name it, e.g. `1–30 Oct`.
+fn previous_label(prev: &Report) -> String {
+    match (day(prev.from.as_deref()), day(prev.to.as_deref())) {
+        (Some(f), Some(t)) => crate::stats::format_range(f, t),
+        _ => "the previous period".into(),
     }
-    // In range by the check above, so the cast is exact enough and cannot saturate.
-    let days = x.floor() as i64;
-    let Some(day) = chrono::TimeDelta::try_days(days)
-        .and_then(|d| chrono::NaiveDate::default().checked_add_signed(d))
-    else {
-        return String::new();
+}
+
+/// The headline cards: referrals, unique people, new and returning, each
+/// with its change against the previous period. Each card is one label, so
+/// a screen reader reads name, figure and change together.
+fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
+    let label = previous.map(previous_label);
+    let has_previous = match (day(report.from.as_deref()), day(report.to.as_deref())) {
+        (Some(f), Some(t)) => crate::stats::previous_range(f, t).is_some(),
+        _ => false,
     };
-    match every {
-        Every::Hour => format!(
-            "{} {:02}:00",
-            day,
-            ((x.fract() * 24.0).round() as i64).rem_euclid(24)
-        ),
-        Every::Month => day.format("%Y-%m").to_string(),
-        _ => day.to_string(),
+    let figures: [Figure<Totals>; 4] = [
+        ("Referrals", |t| t.referrals),
+        ("Unique people", |t| t.unique_people),
+        ("New", |t| t.new),
+        ("Returning", |t| t.returning),
+    ];
+    let jobs: Vec<egui::text::LayoutJob> = figures
+        .into_iter()
+        .map(|(name, value)| {
+            let now = value(&report.totals);
+            let change = match (previous, &label) {
+                (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
+                // Before the event window there is no previous period to ask for.
+                _ if !has_previous => Change::NoPrevious.text(""),
+                _ => "comparing with the previous period…".into(),
+            };
+            card_job(ui, name, now, &change)
+        })
+        .collect();
+    // Four in a row where they fit, else two rows of two.
+    let per_row = if ui.available_width() >= 4.0 * CARD_MIN_WIDTH {
+        4
+    } else {
+        2
+    };
+    for row in jobs.chunks(per_row) {
+        ui.columns(per_row, |cols| {
+            for (col, job) in cols.iter_mut().zip(row) {
+                egui::Frame::group(col.style())
+                    .inner_margin(egui::Margin::symmetric(12, 8))
+                    .show(col, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(egui::Label::new(job.clone()).wrap());
+                    });
+            }
+        });
     }
 }
 
-/// New and returning per bucket, summed over the groups: (x, new, returning), by x.
-fn kind_totals(groups: &[GroupStats]) -> Vec<(f64, f64, f64)> {
-    let mut by_x: std::collections::BTreeMap<i64, (f64, f64, f64)> =
-        std::collections::BTreeMap::new();
-    for pt in groups.iter().flat_map(|g| g.series.iter()) {
-        let x = bucket_x(pt);
-        // Keyed by hour so float labels of the same bucket meet.
-        let e = by_x
-            .entry((x * 24.0).round() as i64)
-            .or_insert((x, 0.0, 0.0));
-        e.1 += pt.new as f64;
-        e.2 += pt.returning as f64;
+/// Narrowest a headline card may be before the cards go two to a row.
+const CARD_MIN_WIDTH: f32 = 170.0;
+
+/// A card's text: the figure's name, the figure large, and its change.
+fn card_job(ui: &egui::Ui, name: &str, now: u64, change: &str) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let style = ui.style();
+    let fmt = |s: egui::TextStyle, size: Option<f32>, c: egui::Color32| {
+        let mut f = s.resolve(style);
+        if let Some(size) = size {
+            f.size = size;
+        }
+        egui::TextFormat::simple(f, c)
+    };
+    let visuals = ui.visuals();
+    job.append(
+        &format!("{name}\n"),
+        0.0,
+        fmt(egui::TextStyle::Body, None, visuals.text_color()),
+    );
+    job.append(
+        &format!("{now}\n"),
+        0.0,
+        fmt(
+            egui::TextStyle::Heading,
+            Some(26.0),
+            visuals.strong_text_color(),
+        ),
+    );
+    append_change(&mut job, change, 12.0, change_color(ui, change));
+    job
+}
+
+/// Appends a change text: its arrow in the monospace font (only Hack has
+/// ▲ and ▼), the words in the proportional one.
+fn append_change(job: &mut egui::text::LayoutJob, change: &str, size: f32, color: egui::Color32) {
+    let (arrow, words) = match change.chars().next() {
+        Some(c @ ('▲' | '▼')) => (Some(c), &change[c.len_utf8()..]),
+        _ => (None, change),
+    };
+    if let Some(c) = arrow {
+        let mono = egui::TextFormat::simple(egui::FontId::monospace(size), color);
+        job.append(&c.to_string(), 0.0, mono);
     }
-    by_x.into_values().collect()
+    let text = egui::TextFormat::simple(egui::FontId::proportional(size), color);
+    job.append(words, 0.0, text);
+}
+
+/// The colour of a change: green up, red down, grey otherwise.
+fn change_color(ui: &egui::Ui, change: &str) -> egui::Color32 {
+    if change.starts_with('▲') {
+        egui::Color32::from_rgb(46, 160, 67)
+    } else if change.starts_with('▼') {
+        ui.visuals().error_fg_color
+    } else {
+        ui.visuals().weak_text_color()
+    }
+}
+
+/// A date picker button beside a YYYY-MM-DD field; a date picked is written
+/// back into the field (an unreadable field starts the picker at today).
+fn date_picker(ui: &mut egui::Ui, id: &str, field: &mut String, tz: Tz) {
+    let shown = crate::model::parse_date("date", field)
+        .ok()
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+    let Some(mut date) = to_jiff(shown) else {
+        return;
+    };
+    let before = date;
+    ui.add(
+        egui_extras::DatePickerButton::new(&mut date)
+            .id_salt(id)
+            .show_icon(false),
+    )
+    .on_hover_text("Pick a date");
+    if date != before
+        && let Some(d) = from_jiff(date)
+    {
+        *field = d.to_string();
+    }
+}
+
+fn to_jiff(d: NaiveDate) -> Option<jiff::civil::Date> {
+    use chrono::Datelike;
+    jiff::civil::Date::new(
+        i16::try_from(d.year()).ok()?,
+        i8::try_from(d.month()).ok()?,
+        i8::try_from(d.day()).ok()?,
+    )
+    .ok()
+}
+
+fn from_jiff(d: jiff::civil::Date) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(
+        i32::from(d.year()),
+        u32::try_from(d.month()).ok()?,
+        u32::try_from(d.day()).ok()?,
+    )
+}
+
+/// New and returning as two series, summed over the groups.
+fn kind_series(groups: &[GroupStats], every: Every, now_ms: i64) -> Vec<Series> {
+    let Some(first) = groups.first() else {
+        return Vec::new();
+    };
+    let mut new = first.series.clone();
+    let mut ret = first.series.clone();
+    for (i, (n, r)) in new.iter_mut().zip(ret.iter_mut()).enumerate() {
+        let (sn, sr) = groups
+            .iter()
+            .filter_map(|g| g.series.get(i))
+            .fold((0, 0), |(a, b), p| (a + p.new, b + p.returning));
+        n.referrals = sn;
+        r.referrals = sr;
+    }
+    vec![
+        Series::from_points(chart::NEW.into(), chart::color(0), &new, every, now_ms),
+        Series::from_points(
+            chart::RETURNING.into(),
+            chart::color(1),
+            &ret,
+            every,
+            now_ms,
+        ),
+    ]
+}
+
+/// The stacked bars of the new and returning series.
+fn stacked_of(series: &[Series]) -> Stacked {
+    let (Some(new), Some(ret)) = (series.first(), series.get(1)) else {
+        return Stacked::default();
+    };
+    Stacked {
+        buckets: new
+            .points
+            .iter()
+            .zip(&ret.points)
+            .map(|(&(x, n), &(_, r))| (x, n, r))
+            .collect(),
+        unfinished: new.unfinished,
+        labels: new.labels.clone(),
+    }
+}
+
+/// The x of each bucket of the report (all groups share the buckets).
+fn bucket_xs(groups: &[GroupStats]) -> Vec<f64> {
+    groups
+        .first()
+        .map(|g| g.series.iter().map(chart::bucket_x).collect())
+        .unwrap_or_default()
+}
+
+/// A previous-period series moved onto the current buckets: its bucket i is
+/// drawn at the current bucket i, so a month against a month (or a week
+/// across a clock change) lines up day for day.
+fn aligned_previous(mut s: Series, xs: &[f64], color: egui::Color32) -> Series {
+    s.points = s
+        .points
+        .iter()
+        .zip(xs)
+        .map(|(&(_, y), &x)| (x, y))
+        .collect();
+    s.name = format!("{}{PREVIOUS_SUFFIX}", s.name);
+    s.color = color;
+    s.unfinished = None;
+    s.previous = true;
+    s
+}
+
+/// The campaign bands of the report's range.
+fn report_bands(shared: &Shared<'_>, report: &Report) -> Vec<(String, f64, f64)> {
+    match (day(report.from.as_deref()), day(report.to.as_deref())) {
+        (Some(from), Some(to)) => campaign_bands(&shared.snap.campaigns, from, to),
+        _ => Vec::new(),
+    }
+}
+
+/// Shaded bands (name, first day x, x of the day after the last) from each
+/// campaign's start to its end, open ends reaching the range's edge, for the
+/// campaigns with dates that overlap `from..=to`; at most [`MAX_BANDS`].
+fn campaign_bands(
+    campaigns: &[crate::model::Campaign],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(String, f64, f64)> {
+    let x = |d: NaiveDate| (d - NaiveDate::default()).num_days() as f64;
+    campaigns
+        .iter()
+        .filter(|c| !c.archived && (c.starts_on.is_some() || c.ends_on.is_some()))
+        .filter_map(|c| {
+            let start = c.starts_on.unwrap_or(from).max(from);
+            let end = c.ends_on.unwrap_or(to).min(to);
+            (start <= end).then(|| (c.name.clone(), x(start), x(end) + 1.0))
+        })
+        .take(MAX_BANDS)
+        .collect()
+}
+
+impl AnalyticsPanel {
+    /// Campaign start and end dates, set and edited here as with
+    /// `refboard campaign edit`; the model validates them.
+    fn campaign_dates(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        actions: &mut Vec<Action>,
+    ) {
+        let campaigns: Vec<&crate::model::Campaign> = shared
+            .snap
+            .campaigns
+            .iter()
+            .filter(|c| !c.archived)
+            .collect();
+        if campaigns.is_empty() {
+            return;
+        }
+        egui::CollapsingHeader::new("Campaign dates")
+            .id_salt("campaign_dates")
+            .show(ui, |ui| {
+                let form = &mut self.campaign_form;
+                let chosen = campaigns
+                    .iter()
+                    .find(|c| Some(c.id) == form.campaign)
+                    .copied();
+                ui.horizontal_wrapped(|ui| {
+                    let l = ui.label("Campaign");
+                    egui::ComboBox::from_id_salt("dates_campaign")
+                        .selected_text(chosen.map_or("Choose…".into(), |c| display(&c.name)))
+                        .show_ui(ui, |ui| {
+                            for c in &campaigns {
+                                if ui
+                                    .selectable_label(form.campaign == Some(c.id), display(&c.name))
+                                    .clicked()
+                                {
+                                    form.campaign = Some(c.id);
+                                    form.starts =
+                                        c.starts_on.map(|d| d.to_string()).unwrap_or_default();
+                                    form.ends =
+                                        c.ends_on.map(|d| d.to_string()).unwrap_or_default();
+                                }
+                            }
+                        })
+                        .response
+                        .labelled_by(l.id);
+                });
+                let Some(c) = chosen else {
+                    return;
+                };
+                ui.horizontal_wrapped(|ui| {
+                    widgets::text_field(ui, "Starts", &mut form.starts, "YYYY-MM-DD or empty");
+                    date_picker(ui, "starts_picker", &mut form.starts, self.tz);
+                    widgets::text_field(ui, "Ends", &mut form.ends, "YYYY-MM-DD or empty");
+                    date_picker(ui, "ends_picker", &mut form.ends, self.tz);
+                });
+                let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+                let (starts, ends) = (opt(&form.starts), opt(&form.ends));
+                let parsed =
+                    NewCampaign::parse(&c.name, starts.as_deref(), ends.as_deref(), Some(&c.notes));
+                if let Err(e) = &parsed {
+                    widgets::error_text(ui, &e.to_string());
+                }
+                if ui
+                    .add_enabled(parsed.is_ok(), egui::Button::new("Save dates"))
+                    .clicked()
+                    && let Ok(new) = parsed
+                {
+                    actions.push(Action::Send(Command::UpdateCampaign(
+                        crate::model::CampaignId(c.id),
+                        new,
+                    )));
+                }
+            });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn axis_labels_never_panic() {
-        for x in [
-            f64::MAX,
-            f64::MIN,
-            f64::INFINITY,
-            f64::NAN,
-            1e12,
-            -1e12,
-            MAX_AXIS_DAYS,
-            -MAX_AXIS_DAYS,
-        ] {
-            for every in [Every::Hour, Every::Day, Every::Week, Every::Month] {
-                let _ = x_label(x, every);
-            }
+    fn campaign(name: &str, starts: Option<&str>, ends: Option<&str>) -> crate::model::Campaign {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        crate::model::Campaign {
+            id: 1,
+            page: 1,
+            name: name.into(),
+            starts_on: starts.map(d),
+            ends_on: ends.map(d),
+            notes: String::new(),
+            archived: false,
+            created_at: 0,
         }
-        assert_eq!(x_label(0.0, Every::Day), "1970-01-01");
-        assert_eq!(x_label(1e12, Every::Day), "");
+    }
+
+    #[test]
+    fn campaign_bands_cover_their_days_clipped_to_the_range() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let x = |s: &str| (d(s) - NaiveDate::default()).num_days() as f64;
+        let campaigns = [
+            campaign("inside", Some("2026-11-03"), Some("2026-11-05")),
+            campaign("open end", Some("2026-11-06"), None),
+            campaign("open start", None, Some("2026-11-02")),
+            campaign("no dates", None, None),
+            campaign("before", Some("2026-10-01"), Some("2026-10-31")),
+        ];
+        let bands = campaign_bands(&campaigns, d("2026-11-01"), d("2026-11-07"));
+        assert_eq!(
+            bands,
+            vec![
+                ("inside".to_string(), x("2026-11-03"), x("2026-11-06")),
+                ("open end".to_string(), x("2026-11-06"), x("2026-11-08")),
+                ("open start".to_string(), x("2026-11-01"), x("2026-11-03")),
+            ]
+        );
     }
 }

@@ -49,6 +49,9 @@ pub struct DetailPanel {
     typed: HashMap<LinkId, String>,
     pending: Option<PendingExport>,
     confirm: Option<PendingExport>,
+    /// The link whose glance was last asked for, and the answer when it came.
+    glance_asked: Option<LinkId>,
+    glance: Option<(LinkId, crate::stats::LinkGlance)>,
     /// Logo file typed or picked (the worker reads it).
     logo: String,
     /// The last single-code export: its file, and whether it scanned.
@@ -75,9 +78,21 @@ impl DetailPanel {
             typed: HashMap::new(),
             pending: None,
             confirm: None,
+            glance_asked: None,
+            glance: None,
             logo: state.logo_path.clone(),
             written: None,
         }
+    }
+
+    /// The worker's answer to a glance query.
+    pub fn set_glance(&mut self, id: LinkId, glance: crate::stats::LinkGlance) {
+        self.glance = Some((id, glance));
+    }
+
+    /// Data changed: ask for the glance again (the old one stays shown meanwhile).
+    pub fn refresh_glance(&mut self) {
+        self.glance_asked = None;
     }
 
     /// Writes the choices to remember.
@@ -132,6 +147,11 @@ impl DetailPanel {
         row: &LinkRow,
         actions: &mut Vec<Action>,
     ) -> egui::Rect {
+        let id = LinkId(row.link.id);
+        if self.glance_asked != Some(id) {
+            self.glance_asked = Some(id);
+            actions.push(Action::Send(Command::LinkGlance(id, shared.tz)));
+        }
         // At most 45% of the window, so the table next to it keeps its room.
         let max = (ui.available_width() * 0.45).max(200.0);
         egui::Panel::right("link_detail")
@@ -210,6 +230,14 @@ impl DetailPanel {
         });
         ui.separator();
         self.export_form(ui, row, actions);
+        // Last, so the export controls above keep their place.
+        ui.separator();
+        match self.glance.as_ref().filter(|(g, _)| *g == id) {
+            Some((_, glance)) => super::chart::sparkline(ui, glance),
+            None => {
+                ui.spinner();
+            }
+        }
     }
 
     /// A texture of the code for `url` in the style, rebuilt only when they change.

@@ -11,6 +11,7 @@
 
 mod analytics;
 mod backend;
+mod chart;
 mod dialogs;
 mod link_detail;
 mod links;
@@ -28,7 +29,10 @@ use std::path::PathBuf;
 use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
 
-pub use analytics::{KindView, Range, TOP_GROUPS, UNTRACKED_PER_PAGE};
+pub use analytics::{
+    COMPARE_MAX, COMPARE_MIN, KindView, PREVIOUS_SUFFIX, Range, TOP_GROUPS, UNTRACKED_PER_PAGE,
+};
+pub use chart::bucket_x;
 
 /// Key of the persisted UI state in eframe's storage.
 const STATE_KEY: &str = "refboard-ui";
@@ -86,6 +90,10 @@ pub struct UiState {
     pub show_archived: bool,
     /// Whether the side panel of the Links screen is shown.
     pub side_panel_open: bool,
+    /// Time zone of the analytics screen (IANA name); empty = the machine's.
+    pub tz: String,
+    /// Draw the previous period on the chart.
+    pub show_previous: bool,
 }
 
 impl Default for UiState {
@@ -110,6 +118,8 @@ impl Default for UiState {
             webhook_quiet_mins: 30,
             show_archived: false,
             side_panel_open: true,
+            tz: String::new(),
+            show_previous: false,
         }
     }
 }
@@ -185,6 +195,8 @@ pub struct Shared<'a> {
     pub job: Option<(Job, usize, usize)>,
     /// Latest analytics report.
     pub report: Option<&'a Report>,
+    /// The report of the period before it (headline changes, dashed lines).
+    pub previous: Option<&'a Report>,
     /// The selected link's row.
     pub selected: Option<&'a LinkRow>,
     /// The local time zone, resolved once at start.
@@ -212,13 +224,19 @@ pub struct App {
     pub job: Option<(Job, usize, usize)>,
     /// Latest analytics report.
     pub report: Option<Report>,
+    /// The report of the period before the shown one.
+    pub previous: Option<Report>,
+    /// The last stats query sent; the previous period's query is made from it.
+    last_query: Option<crate::stats::StatsQuery>,
+    /// Whether the previous period of `last_query` was asked for already (a
+    /// query may be answered twice: first without, then with unique people).
+    previous_asked: bool,
     /// Events applied since start (every event the worker sent, none dropped).
     pub events_applied: u64,
     /// Why the worker stopped, when it did; shown as a banner.
     pub worker_stopped: Option<String>,
     /// The selected link.
     pub selected: Option<LinkId>,
-    tz: Tz,
     drain_budget: Duration,
     stats_requested: bool,
     auto_sync_mins: u32,
@@ -252,10 +270,12 @@ impl App {
             message: None,
             job: None,
             report: None,
+            previous: None,
+            last_query: None,
+            previous_asked: false,
             events_applied: 0,
             worker_stopped: None,
             selected: None,
-            tz: crate::stats::local_tz(),
             drain_budget: DRAIN_BUDGET,
             stats_requested: false,
             auto_sync_mins: state.auto_sync_mins,
@@ -364,6 +384,7 @@ impl App {
                 }
                 // Counts may have changed: refresh the chart.
                 self.stats_requested = false;
+                self.detail.refresh_glance();
             }
             Event::Notice(text) => self.say(false, text),
             Event::Error(text) => self.say(true, text),
@@ -412,7 +433,12 @@ impl App {
             }
             Event::Connection(result) => self.backend.connection_result(result),
             Event::Health(result) => self.snap.webhook_health = Some(result),
-            Event::Stats(report) => self.report = Some(*report),
+            Event::Stats(report) => {
+                self.ask_previous(&report);
+                self.report = Some(*report);
+            }
+            Event::PreviousStats(report) => self.previous = Some(*report),
+            Event::Glance(id, glance) => self.detail.set_glance(id, glance),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
             Event::QrWritten(path, result) => self.detail.written(path, result),
             Event::SheetPreview(result) => self.dialogs.sheet_preview(result),
@@ -432,6 +458,8 @@ impl App {
             Action::ShowTab(tab) => self.tab = tab,
             Action::ShowPage(page) => {
                 self.selected = None;
+                // The previous period of another page must not show beside this one.
+                self.previous = None;
                 self.send(Command::Load { page: Some(page) });
                 self.stats_requested = false;
             }
@@ -583,7 +611,9 @@ impl App {
             .find(|p| Some(PageId(p.id)) == self.snap.page);
         let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
         let ig_id = page.and_then(|p| p.ig_id.clone());
-        let mut q = self.analytics.query(self.tz, page_id.as_deref())?;
+        let mut q = self
+            .analytics
+            .query(self.analytics.tz(), page_id.as_deref())?;
         if q.page_id.is_some() {
             q.ig_id = ig_id;
         }
@@ -593,10 +623,51 @@ impl App {
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
             if let Some(q) = self.stats_query() {
+                self.last_query = Some(q.clone());
+                self.previous_asked = false;
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
         }
+    }
+
+    /// Asks for the period before `report`'s, with the same query otherwise
+    /// (the range is the resolved one, so "All time" has a previous period too).
+    fn ask_previous(&mut self, report: &Report) {
+        if self.previous_asked {
+            return;
+        }
+        let day = |s: Option<&str>| chrono::NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok();
+        let (Some(from), Some(to)) = (day(report.from.as_deref()), day(report.to.as_deref()))
+        else {
+            return;
+        };
+        let Some(q) = self.last_query.clone() else {
+            return;
+        };
+        let Some((pf, pt)) = crate::stats::previous_range(from, to) else {
+            return;
+        };
+        let q = crate::stats::StatsQuery {
+            from: Some(pf),
+            to: Some(pt),
+            every: Some(report.every),
+            untracked_offset: 0,
+            untracked_limit: 0,
+            ..q
+        };
+        self.previous_asked = true;
+        self.send(Command::PreviousStats(q));
+    }
+
+    /// The chart's screen transform in the last frame (tests aim the pointer with it).
+    pub fn chart_transform(&self) -> Option<egui_plot::PlotTransform> {
+        self.analytics.chart_transform()
+    }
+
+    /// The chart's hover text in the last frame, if the pointer was over a value.
+    pub fn chart_hover(&self) -> Option<&str> {
+        self.analytics.hover_text()
     }
 
     /// Rectangles of the panels drawn in the last frame, by name (layout tests).
@@ -613,10 +684,11 @@ impl App {
             loaded: self.loaded,
             job: self.job,
             report: self.report.as_ref(),
+            previous: self.previous.as_ref(),
             selected: self
                 .selected
                 .and_then(|id| self.snap.links.iter().find(|l| LinkId(l.link.id) == id)),
-            tz: self.tz,
+            tz: self.analytics.tz(),
             message: self.message.as_ref(),
             worker_stopped: self.worker_stopped.as_deref(),
             qr_style: &qr_style,
