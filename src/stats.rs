@@ -360,34 +360,22 @@ pub fn local_tz() -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-/// The period just before the resolved range `from..=to` (local days, both
-/// inclusive) and of the same length, for "change against the previous
-/// period". A range of whole calendar months is compared with as many whole
-/// months before it (1–30 Nov with 1–31 Oct), so month ends line up; any
-/// other range with the same number of days just before it. Days are local,
-/// so a range across a clock change has a previous range of as many days,
-/// not of as many hours. `None` when the range is reversed or the previous
-/// range would start before [`min_query_date`].
+/// The period of the same length just before `from..=to` (local days,
+/// both inclusive), for "change against the previous period": for the 30
+/// days 31 Oct – 29 Nov it is 1–30 Oct, and for 1–30 Nov it is 2–31 Oct. A
+/// same-length period lines up day by day with the current one on the
+/// chart's dashed overlay, which whole calendar months would not. Days are
+/// local, so a range across a clock change has a previous range of as many
+/// days, not of as many hours. `None` when the range is reversed or the
+/// previous range would start before [`min_query_date`].
 pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     if to < from {
         return None;
     }
-    let end = from.pred_opt()?;
-    let start = match whole_months(from, to) {
-        Some(months) => from.checked_sub_months(chrono::Months::new(months))?,
-        None => from.checked_sub_signed(Duration::days((to - from).num_days() + 1))?,
-    };
-    (start >= min_query_date()).then_some((start, end))
-}
-
-/// How many calendar months `from..=to` covers when it starts on a first
-/// and ends on a last day of a month.
-fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<u32> {
-    if from.day() != 1 || to.succ_opt()?.day() != 1 {
-        return None;
-    }
-    let index = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
-    u32::try_from(index(to) - index(from) + 1).ok()
+    let days = (to - from).num_days().checked_add(1)?;
+    let prev_to = from.pred_opt()?;
+    let prev_from = from.checked_sub_signed(Duration::try_days(days)?)?;
+    (prev_from >= min_query_date()).then_some((prev_from, prev_to))
 }
 
 /// A short text for a range of days: `5 Nov`, `1–30 Oct`, `28 Sep – 27 Oct`,

@@ -585,6 +585,19 @@ fn the_local_database_and_its_wal_and_shm_are_created_0600() {
 fn the_relay_database_and_its_wal_and_shm_are_created_0600() {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay_with_events(dir.path(), 10);
+    // The relay opens its storage on its own thread after `start` returns;
+    // once /healthz counts the 10 events, its connections hold the WAL open
+    // (the test's own connection is closed by then).
+    let health = format!("http://{}/healthz", relay.addr);
+    let counted = (0..200).any(|_| {
+        let body = reqwest::blocking::get(&health).and_then(|r| r.text());
+        if body.is_ok_and(|b| b.contains("\"events\":10")) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+        false
+    });
+    assert!(counted, "the relay never counted its 10 events");
     let files = with_companions(&dir.path().join("relay.db"));
     assert_eq!(files.len(), 3, "{files:?}");
     for f in &files {
