@@ -4,156 +4,67 @@ mod common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
 
-struct Env {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-}
+use common::cli::Env;
 
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("refboard.db");
-        Self { dir, db }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
-        c.env_remove("REFBOARD_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self
-            .cmd()
-            .args(args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
-    }
-
-    /// Runs a command that must be refused as bad input: exit code 2, a message
-    /// containing each of `expect`, and the database file byte-for-byte unchanged.
-    fn refused(&self, args: &[&str], expect: &[&str]) {
-        let before = std::fs::read(&self.db).unwrap();
-        let files_before = list(self.dir.path());
-        let mut assert = self.cmd().args(args).assert().code(2);
-        for e in expect {
-            assert = assert.stderr(predicate::str::contains(*e));
-        }
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with("error")).count(),
-            1,
-            "one error line: {stderr}"
-        );
-        assert_eq!(
-            std::fs::read(&self.db).unwrap(),
-            before,
-            "database changed by {args:?}"
-        );
-        assert_eq!(
-            list(self.dir.path()),
-            files_before,
-            "files changed by {args:?}"
-        );
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Jasper's Market with a channel, a campaign and the seed's links.
-    fn seeded() -> Self {
-        let env = Self::new();
-        env.ok(&[
-            "page",
-            "add",
-            "https://www.facebook.com/JaspersMarket/",
-            "--name",
-            "Jasper's Market",
-            "--page-id",
-            "104729178032417",
-        ]);
-        env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
-        env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
-        env.ok(&[
-            "campaign",
-            "add",
-            "Spring Sale",
-            "--starts",
-            "2026-03-01",
-            "--ends",
-            "2026-03-31",
-        ]);
-        env.ok(&[
-            "link",
-            "add",
-            "--campaign",
-            "Spring Sale",
-            "--channel",
-            "Newsletter",
-            "--ref",
-            "jaspersmarketnewsletter",
-            "--cta",
-            "Get our weekly deals in Messenger",
-        ]);
-        env.ok(&[
-            "link",
-            "add",
-            "--campaign",
-            "Spring Sale",
-            "--channel",
-            "FB ad",
-            "--ref",
-            "jaspersmarketFBad",
-        ]);
-        env.ok(&[
-            "link",
-            "add",
-            "--campaign",
-            "Spring Sale",
-            "--channel",
-            "Newsletter",
-            "--ref",
-            "freeshipping",
-            "--cta",
-            "Get free shipping",
-        ]);
-        env
-    }
-}
-
-/// Every file under `dir` (WAL side files excluded: SQLite manages them), sorted.
-fn list(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in walk(dir) {
-        let name = e.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-        if !name.ends_with("-wal") && !name.ends_with("-shm") {
-            out.push(name);
-        }
-    }
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        }
-        out.push(p);
-    }
-    out
+/// Jasper's Market with a channel, a campaign and the seed's links.
+fn seeded() -> Env {
+    let env = Env::new();
+    env.ok(&[
+        "page",
+        "add",
+        "https://www.facebook.com/JaspersMarket/",
+        "--name",
+        "Jasper's Market",
+        "--page-id",
+        "104729178032417",
+    ]);
+    env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
+    env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
+    env.ok(&[
+        "campaign",
+        "add",
+        "Spring Sale",
+        "--starts",
+        "2026-03-01",
+        "--ends",
+        "2026-03-31",
+    ]);
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "Newsletter",
+        "--ref",
+        "jaspersmarketnewsletter",
+        "--cta",
+        "Get our weekly deals in Messenger",
+    ]);
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "FB ad",
+        "--ref",
+        "jaspersmarketFBad",
+    ]);
+    env.ok(&[
+        "link",
+        "add",
+        "--campaign",
+        "Spring Sale",
+        "--channel",
+        "Newsletter",
+        "--ref",
+        "freeshipping",
+        "--cta",
+        "Get free shipping",
+    ]);
+    env
 }
 
 #[test]
@@ -231,7 +142,7 @@ fn page_to_png_and_svg_end_to_end() {
 
 #[test]
 fn bulk_export_of_a_campaign() {
-    let env = Env::seeded();
+    let env = seeded();
     env.ok(&["campaign", "add", "Other"]);
     env.ok(&[
         "link",
@@ -280,7 +191,7 @@ fn bulk_export_of_a_campaign() {
 
 #[test]
 fn lists_show_and_json() {
-    let env = Env::seeded();
+    let env = seeded();
     let out = env.ok(&["link", "list"]);
     for r in [
         "jaspersmarketnewsletter",
@@ -321,7 +232,7 @@ fn lists_show_and_json() {
 
 #[test]
 fn edit_archive_remove() {
-    let env = Env::seeded();
+    let env = seeded();
     let out = env.ok(&[
         "link",
         "edit",
@@ -390,10 +301,12 @@ fn a_page_keeps_an_instagram_account_id_from_add_and_edit() {
         "edit keeps the Page ID"
     );
     env.refused(
+        2,
         &["page", "edit", "JaspersMarket", "--ig-id", "17841x"],
         &["ig-id", "17841x", "digits"],
     );
     env.refused(
+        2,
         &["page", "add", "OtherPage", "--ig-id", "abc"],
         &["ig-id", "abc", "digits"],
     );
@@ -401,7 +314,7 @@ fn a_page_keeps_an_instagram_account_id_from_add_and_edit() {
 
 #[test]
 fn stats_for_a_page_count_its_instagram_events_by_the_instagram_account_id() {
-    let env = Env::seeded();
+    let env = seeded();
     let fixtures = common::fixtures();
     for name in [
         "messaging_referral_shortlink.json",
@@ -445,7 +358,7 @@ fn stats_for_a_page_count_its_instagram_events_by_the_instagram_account_id() {
 
 #[test]
 fn every_bad_input_exits_2_and_changes_nothing() {
-    let env = Env::seeded();
+    let env = seeded();
     env.ok(&["page", "add", "JaspersBakery"]);
     let p = ["--page", "JaspersMarket"];
     let link_add = |extra: &[&str]| -> Vec<String> {
@@ -734,7 +647,7 @@ fn every_bad_input_exits_2_and_changes_nothing() {
     ];
     for (args, expect) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        env.refused(&args, &expect);
+        env.refused(2, &args, &expect);
     }
 }
 
@@ -744,7 +657,7 @@ fn strs(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn warnings_are_printed_but_the_link_is_created() {
-    let env = Env::seeded();
+    let env = seeded();
     env.cmd()
         .args([
             "link",
@@ -823,7 +736,7 @@ fn help_and_env_sets_the_database() {
 
 #[test]
 fn import_ndjson_and_stats_output() {
-    let env = Env::seeded();
+    let env = seeded();
     let fixtures = common::fixtures();
     let mut ndjson = String::new();
     for name in [
@@ -893,12 +806,17 @@ fn import_ndjson_and_stats_output() {
         "{table}"
     );
     env.refused(
+        2,
         &["stats", "--tz", "Mars/Base"],
         &["tz", "Mars/Base", "IANA"],
     );
-    env.refused(&["stats", "--by", "colour"], &["by", "colour"]);
-    env.refused(&["stats", "--from", "yesterday"], &["from", "YYYY-MM-DD"]);
-    env.refused(&["sync"], &["backend", "--backend URL"]);
+    env.refused(2, &["stats", "--by", "colour"], &["by", "colour"]);
+    env.refused(
+        2,
+        &["stats", "--from", "yesterday"],
+        &["from", "YYYY-MM-DD"],
+    );
+    env.refused(2, &["sync"], &["backend", "--backend URL"]);
 }
 
 #[test]
@@ -926,12 +844,14 @@ fn relay_refuses_to_start_without_secrets() {
 
 #[test]
 fn stats_over_a_range_past_the_limit_exits_2() {
-    let env = Env::seeded();
+    let env = seeded();
     env.refused(
+        2,
         &["stats", "--from", "0001-01-01", "--to", "9999-12-31"],
         &["from", "0001-01-01", "2004-01-01"],
     );
     env.refused(
+        2,
         &[
             "stats",
             "--from",
@@ -942,7 +862,7 @@ fn stats_over_a_range_past_the_limit_exits_2() {
         ],
         &["to", "9999-12-31", "36525"],
     );
-    env.refused(&["stats", "--top", "0"], &["top", "0"]);
+    env.refused(2, &["stats", "--top", "0"], &["top", "0"]);
 }
 
 /// A webhook body with one referral, as a bot might have logged it.
@@ -954,7 +874,7 @@ fn body_at(sender: &str, timestamp: &str) -> String {
 
 #[test]
 fn an_import_in_microseconds_is_refused_with_its_line_number() {
-    let env = Env::seeded();
+    let env = seeded();
     let lines = [
         body_at("111", "1764219590000"),
         body_at("222", "1764219590000000"),
@@ -1038,7 +958,7 @@ fn run_into_closed_pipe(env: &Env, args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn a_closed_pipe_ends_output_quietly() {
-    let env = Env::seeded();
+    let env = seeded();
     for args in [
         &["link", "list"][..],
         &["link", "list", "--json"],
@@ -1055,7 +975,7 @@ fn a_closed_pipe_ends_output_quietly() {
 
 #[test]
 fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
-    let env = Env::seeded();
+    let env = seeded();
     // A module error (simulate, export) wrapping a ValidationError: exit 2, printed once.
     let out = env
         .cmd()
@@ -1077,6 +997,7 @@ fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
     );
     assert_eq!(stderr.matches("invalid days").count(), 1, "{stderr}");
     env.refused(
+        2,
         &["export", "--dir", "out", "--format", "gif"],
         &["format", "gif"],
     );

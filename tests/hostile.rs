@@ -4,7 +4,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,64 +25,22 @@ const TERMINAL_REFS: [&str; 4] = [
     "gpj\u{202E}.exe",
 ];
 
-struct Env {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-}
+use common::cli::Env;
 
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("refboard.db");
-        Self { dir, db }
+/// Imports one messaging_referral body per ref, each from its own sender.
+fn import_refs(env: &Env, refs: &[&str]) {
+    let mut ndjson = String::new();
+    for (i, r) in refs.iter().enumerate() {
+        ndjson.push_str(&body(
+            r,
+            "SHORTLINK",
+            &format!("7000{i}"),
+            1_764_201_600_000,
+        ));
+        ndjson.push('\n');
     }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
-        c.env_remove("REFBOARD_DB")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .arg("--db")
-            .arg(&self.db)
-            .current_dir(self.dir.path());
-        c
-    }
-
-    /// The same command as a std process, for spawning and watching.
-    fn std_cmd(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"));
-        c.env_remove("REFBOARD_DB")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .env("REFBOARD_SECRET_STORE", "file")
-            .arg("--db")
-            .arg(&self.db)
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).assert().success();
-        String::from_utf8(out.get_output().stdout.clone()).unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Imports one messaging_referral body per ref, each from its own sender.
-    fn import_refs(&self, refs: &[&str]) {
-        let mut ndjson = String::new();
-        for (i, r) in refs.iter().enumerate() {
-            ndjson.push_str(&body(
-                r,
-                "SHORTLINK",
-                &format!("7000{i}"),
-                1_764_201_600_000,
-            ));
-            ndjson.push('\n');
-        }
-        std::fs::write(self.path("refs.ndjson"), ndjson).unwrap();
-        self.ok(&["import", "refs.ndjson"]);
-    }
+    std::fs::write(env.path("refs.ndjson"), ndjson).unwrap();
+    env.ok(&["import", "refs.ndjson"]);
 }
 
 /// A webhook body (one messaging_referral) with this ref and source.
@@ -131,7 +88,7 @@ fn is_bidi(c: char) -> bool {
 #[test]
 fn stats_csv_neutralises_every_formula_prefix() {
     let env = Env::new();
-    env.import_refs(&FORMULA_REFS);
+    import_refs(&env, &FORMULA_REFS);
     let out = env
         .cmd()
         .args([
@@ -151,8 +108,8 @@ fn stats_csv_neutralises_every_formula_prefix() {
 #[test]
 fn stats_json_keeps_refs_exact() {
     let env = Env::new();
-    env.import_refs(&FORMULA_REFS);
-    env.import_refs(&TERMINAL_REFS);
+    import_refs(&env, &FORMULA_REFS);
+    import_refs(&env, &TERMINAL_REFS);
     let json: serde_json::Value =
         serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--by", "ref", "--json"])).unwrap();
     let keys: Vec<&str> = json["groups"]
@@ -169,7 +126,7 @@ fn stats_json_keeps_refs_exact() {
 #[test]
 fn stats_text_shows_control_and_bidi_characters_as_escapes() {
     let env = Env::new();
-    env.import_refs(&TERMINAL_REFS);
+    import_refs(&env, &TERMINAL_REFS);
     for by in ["ref", "link", "source"] {
         let text = env.ok(&["stats", "--tz", "UTC", "--by", by]);
         assert_terminal_safe(&text);
@@ -753,6 +710,7 @@ fn import_of_100_mb_of_nul_bytes_keeps_memory_flat() {
     drop(refboard::store::Store::open(&env.db).unwrap());
     let child = env
         .std_cmd()
+        .env("REFBOARD_SECRET_STORE", "file")
         .args(["import", path.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

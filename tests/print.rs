@@ -4,118 +4,56 @@
 
 mod common;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
-struct Env {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-}
+use common::cli::{Env, files};
 
-impl Env {
-    /// Jasper's Market with the README's Spring Sale links.
-    fn seeded() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("refboard.db");
-        let env = Self { dir, db };
-        env.ok(&[
-            "page",
+/// Jasper's Market with the README's Spring Sale links.
+fn seeded() -> Env {
+    let env = Env::new();
+    env.ok(&[
+        "page",
+        "add",
+        "https://www.facebook.com/JaspersMarket/",
+        "--name",
+        "Jasper's Market",
+    ]);
+    env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
+    env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
+    env.ok(&["campaign", "add", "Spring Sale"]);
+    for (channel, ref_code, cta) in [
+        (
+            "Newsletter",
+            "jaspersmarketnewsletter",
+            "Get our weekly deals in Messenger",
+        ),
+        ("FB ad", "jaspersmarketFBad", ""),
+        ("Newsletter", "freeshipping", "Get free shipping"),
+    ] {
+        let mut args = vec![
+            "link",
             "add",
-            "https://www.facebook.com/JaspersMarket/",
-            "--name",
-            "Jasper's Market",
-        ]);
-        env.ok(&["channel", "add", "Newsletter", "--kind", "email"]);
-        env.ok(&["channel", "add", "FB ad", "--kind", "facebook_ad"]);
-        env.ok(&["campaign", "add", "Spring Sale"]);
-        for (channel, ref_code, cta) in [
-            (
-                "Newsletter",
-                "jaspersmarketnewsletter",
-                "Get our weekly deals in Messenger",
-            ),
-            ("FB ad", "jaspersmarketFBad", ""),
-            ("Newsletter", "freeshipping", "Get free shipping"),
-        ] {
-            let mut args = vec![
-                "link",
-                "add",
-                "--campaign",
-                "Spring Sale",
-                "--channel",
-                channel,
-                "--ref",
-                ref_code,
-            ];
-            if !cta.is_empty() {
-                args.extend(["--cta", cta]);
-            }
-            env.ok(&args);
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            channel,
+            "--ref",
+            ref_code,
+        ];
+        if !cta.is_empty() {
+            args.extend(["--cta", cta]);
         }
-        env
+        env.ok(&args);
     }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
-        c.env_remove("REFBOARD_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).assert().success();
-        String::from_utf8(out.get_output().stdout.clone()).unwrap()
-    }
-
-    /// Runs a command that must fail with `code`, one error line holding each
-    /// of `expect`, and no file in the folder changed.
-    fn refused(&self, code: i32, args: &[&str], expect: &[&str]) {
-        let before = files(self.dir.path());
-        let mut assert = self.cmd().args(args).assert().code(code);
-        for e in expect {
-            assert = assert.stderr(predicate::str::contains(*e));
-        }
-        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with("error")).count(),
-            1,
-            "one error line: {stderr}"
-        );
-        assert_eq!(files(self.dir.path()), before, "files changed by {args:?}");
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-/// Every file under `dir` with its bytes (SQLite side files left out), sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            if p.is_dir() {
-                stack.push(p);
-            } else if !name.ends_with("-wal") && !name.ends_with("-shm") && !name.ends_with(".db") {
-                out.push((name, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    env
 }
 
 const FREESHIPPING: &str = "https://m.me/JaspersMarket?ref=freeshipping";
 
 #[test]
 fn qr_never_replaces_an_existing_file_without_force() {
-    let env = Env::seeded();
+    let env = seeded();
     env.ok(&["qr", "freeshipping", "-o", "code.png", "--size", "300"]);
     let first = std::fs::read(env.path("code.png")).unwrap();
     env.refused(
@@ -139,7 +77,7 @@ fn qr_never_replaces_an_existing_file_without_force() {
 
 #[test]
 fn qr_refuses_a_contrast_below_the_floor_unless_forced() {
-    let env = Env::seeded();
+    let env = seeded();
     env.refused(
         2,
         &["qr", "freeshipping", "-o", "pale.png", "--fg", "#c0c0c0"],
@@ -467,7 +405,7 @@ fn long_cta_and_300_char_ref_stay_inside_their_cells() {
 
 #[test]
 fn the_ref_is_internal_and_the_flyer_speaks_to_customers() {
-    let env = Env::seeded();
+    let env = seeded();
     env.ok(&["qr", "freeshipping", "-o", "flyer.pdf", "--paper", "letter"]);
     let pdf = env.path("flyer.pdf");
     let (pages, decoded) = decode_pdf(&pdf, 150);
@@ -496,7 +434,7 @@ fn the_ref_is_internal_and_the_flyer_speaks_to_customers() {
 
 #[test]
 fn layouts_that_break_a_rule_are_refused_and_write_nothing() {
-    let env = Env::seeded();
+    let env = seeded();
     env.refused(
         2,
         &[
@@ -550,7 +488,7 @@ fn layouts_that_break_a_rule_are_refused_and_write_nothing() {
 
 #[test]
 fn cli_pdf_sheet_export_is_verified_and_listed() {
-    let env = Env::seeded();
+    let env = seeded();
     let out = env.ok(&[
         "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--format", "png",
         "--size", "400",
@@ -604,7 +542,7 @@ const SVG_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 
 
 #[test]
 fn codes_with_a_logo_decode_at_every_ecc_level_and_use_h() {
-    let env = Env::seeded();
+    let env = seeded();
     png_logo(&env.path("logo.png"), 256);
     std::fs::write(env.path("logo.svg"), SVG_LOGO).unwrap();
     for logo in ["logo.png", "logo.svg"] {
@@ -740,7 +678,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 #[test]
 fn bad_logos_are_refused_with_field_value_and_rule() {
-    let env = Env::seeded();
+    let env = seeded();
     std::fs::write(env.path("logo.gif"), b"GIF89a\x01\x00\x01\x00").unwrap();
     std::fs::write(env.path("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
     png_logo(&env.path("logo.png"), 64);
@@ -808,7 +746,7 @@ fn bad_logos_are_refused_with_field_value_and_rule() {
 
 #[test]
 fn a_logo_too_large_behind_force_fails_the_proof_and_leaves_the_folder_as_it_was() {
-    let env = Env::seeded();
+    let env = seeded();
     // A solid dark logo on a pad of 40 % of the code: more than H can rebuild.
     image::RgbaImage::from_pixel(64, 64, image::Rgba([0, 0, 0, 255]))
         .save(env.path("block.png"))

@@ -2,13 +2,14 @@
 //! real store in a temp dir: stats, the built CLI, real PDF text (poppler's
 //! `pdftotext`) and parsed HTML.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
 use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
 use refboard::report::{self, Card};
 use refboard::stats::{Change, GroupBy, Report, StatsQuery, query};
 use refboard::store::Store;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::cli::Env;
 
 const PAGE_ID: &str = "104729178032417";
 
@@ -292,67 +293,28 @@ fn previous_period_and_change_rules() {
 
 // ---- The CLI ----
 
-struct Env {
-    dir: tempfile::TempDir,
-    db: PathBuf,
+/// The seeded store of this file in a temp dir, for the CLI tests.
+fn seeded_env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    Env::at(dir, db)
 }
 
-impl Env {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = seeded(dir.path());
-        Self { dir, db }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_refboard"));
-        c.env_remove("REFBOARD_DB")
-            .arg("--db")
-            .arg(&self.db)
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).assert().success();
-        String::from_utf8(out.get_output().stdout.clone()).unwrap()
-    }
-
-    /// Exit 2, one error line naming each of `expect`, and the database unchanged.
-    fn refused(&self, args: &[&str], expect: &[&str]) {
-        let before = std::fs::read(&self.db).unwrap();
-        let mut a = self.cmd().args(args).assert().code(2);
-        for e in expect {
-            a = a.stderr(predicate::str::contains(*e));
-        }
-        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with("error")).count(),
-            1,
-            "{stderr}"
-        );
-        assert_eq!(
-            std::fs::read(&self.db).unwrap(),
-            before,
-            "database changed by {args:?}"
-        );
-    }
-
-    fn stats_json(&self, by: &str) -> serde_json::Value {
-        let out = self.ok(&[
-            "stats",
-            "--from",
-            "2026-10-11",
-            "--to",
-            "2026-10-20",
-            "--tz",
-            "UTC",
-            "--by",
-            by,
-            "--json",
-        ]);
-        serde_json::from_str(&out).unwrap()
-    }
+/// `stats --json` over the seeded days, grouped `by`.
+fn stats_json(env: &Env, by: &str) -> serde_json::Value {
+    let out = env.ok(&[
+        "stats",
+        "--from",
+        "2026-10-11",
+        "--to",
+        "2026-10-20",
+        "--tz",
+        "UTC",
+        "--by",
+        by,
+        "--json",
+    ]);
+    serde_json::from_str(&out).unwrap()
 }
 
 fn referrals_of(v: &serde_json::Value, key: &str) -> u64 {
@@ -366,7 +328,7 @@ fn referrals_of(v: &serde_json::Value, key: &str) -> u64 {
 
 #[test]
 fn cli_link_alias_add_list_remove() {
-    let env = Env::new();
+    let env = seeded_env();
     let out = env.ok(&[
         "link",
         "alias",
@@ -399,7 +361,7 @@ fn cli_link_alias_add_list_remove() {
         serde_json::from_str(&env.ok(&["link", "alias", "list", "--link", "newsletter", "--json"]))
             .unwrap();
     assert_eq!(none, serde_json::json!([]));
-    let stats = env.stats_json("link");
+    let stats = stats_json(&env, "link");
     assert_eq!(referrals_of(&stats, "freeshipping"), 3);
     assert_eq!(stats["untracked_total"], 0);
     // By id works too.
@@ -408,15 +370,16 @@ fn cli_link_alias_add_list_remove() {
     drop(store);
     env.ok(&["link", "alias", "add", "Newsletter", "--link", &id]);
     env.ok(&["link", "alias", "remove", "freeshiping"]);
-    let stats = env.stats_json("link");
+    let stats = stats_json(&env, "link");
     assert_eq!(referrals_of(&stats, "freeshipping"), 2);
     assert_eq!(stats["untracked_total"], 1);
 }
 
 #[test]
 fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
-    let env = Env::new();
+    let env = seeded_env();
     env.refused(
+        2,
         &[
             "link",
             "alias",
@@ -428,6 +391,7 @@ fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
         &["invalid alias", "\"free shipping\"", "' ' at position 5"],
     );
     env.refused(
+        2,
         &[
             "link",
             "alias",
@@ -439,6 +403,7 @@ fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
         &["invalid alias", "\"newsletter\"", "already has this ref"],
     );
     env.refused(
+        2,
         &[
             "link",
             "alias",
@@ -450,6 +415,7 @@ fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
         &["no link matches \"nosuchlink\""],
     );
     env.refused(
+        2,
         &["link", "alias", "remove", "nothere"],
         &["no alias matches \"nothere\""],
     );
@@ -462,6 +428,7 @@ fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
         "freeshipping",
     ]);
     env.refused(
+        2,
         &[
             "link",
             "alias",
@@ -476,7 +443,7 @@ fn cli_alias_bad_input_exits_2_naming_field_value_and_rule() {
 
 #[test]
 fn cli_stats_uses_words_people_use_and_json_keeps_raw_values() {
-    let env = Env::new();
+    let env = seeded_env();
     let table = env.ok(&[
         "stats",
         "--from",
@@ -519,7 +486,7 @@ fn cli_stats_uses_words_people_use_and_json_keeps_raw_values() {
         links.lines().any(|l| l.trim_start().starts_with("Link")),
         "{links}"
     );
-    let json = env.stats_json("source");
+    let json = stats_json(&env, "source");
     assert_eq!(json["groups"][0]["key"], "SHORTLINK");
 }
 
@@ -539,7 +506,7 @@ fn report_args(out: &str) -> Vec<&str> {
 
 #[test]
 fn cli_report_html_names_the_range_shows_the_cards_and_escapes_refs() {
-    let env = Env::new();
+    let env = seeded_env();
     // A stranger's ref carrying markup.
     let mut store = Store::open(&env.db).unwrap();
     store
@@ -586,7 +553,11 @@ fn cli_report_html_names_the_range_shows_the_cards_and_escapes_refs() {
     assert!(html.contains("<svg"), "the chart");
     assert!(html.contains("<th>Ref</th>"), "the table names its column");
     // Existing files are kept unless --force.
-    env.refused(&report_args(path), &["invalid output", "the file exists"]);
+    env.refused(
+        2,
+        &report_args(path),
+        &["invalid output", "the file exists"],
+    );
     let mut forced = report_args(path);
     forced.push("--force");
     env.ok(&forced);
@@ -607,7 +578,7 @@ fn card_texts(html: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn cli_report_pdf_is_one_page_naming_the_range_and_the_figures() {
-    let env = Env::new();
+    let env = seeded_env();
     let out = env.dir.path().join("report.pdf");
     let mut args = report_args(out.to_str().unwrap());
     args.extend(["--campaign", "Spring"]);
@@ -633,12 +604,14 @@ fn cli_report_pdf_is_one_page_naming_the_range_and_the_figures() {
 
 #[test]
 fn cli_report_bad_input_exits_2() {
-    let env = Env::new();
+    let env = seeded_env();
     env.refused(
+        2,
         &report_args("report.docx"),
         &["invalid output", "report.docx", ".pdf or .html"],
     );
     env.refused(
+        2,
         &[
             "report",
             "--from",
@@ -651,6 +624,7 @@ fn cli_report_bad_input_exits_2() {
         &["invalid from", "YYYY-MM-DD"],
     );
     env.refused(
+        2,
         &[
             "report",
             "--from",
@@ -664,14 +638,14 @@ fn cli_report_bad_input_exits_2() {
     );
     let mut args = report_args("r.pdf");
     args.extend(["--campaign", "Nope"]);
-    env.refused(&args, &["no campaign matches"]);
+    env.refused(2, &args, &["no campaign matches"]);
     assert!(!env.dir.path().join("r.pdf").exists());
     assert!(!env.dir.path().join("r.html").exists());
 }
 
 #[test]
 fn cli_report_pdf_shows_a_hostile_ref_as_visible_escapes() {
-    let env = Env::new();
+    let env = seeded_env();
     let mut store = Store::open(&env.db).unwrap();
     store
         .ingest(

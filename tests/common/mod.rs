@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod relay;
 
 /// Decodes every QR code in a PNG with a real decoder (rqrr) and returns the texts.
