@@ -4,6 +4,9 @@
 //! the unfinished bucket, the date and time-zone pickers, campaign dates and
 //! the link detail's glance.
 
+mod common;
+
+use common::ui::{harness, replace_in, settle, wait_for};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
@@ -11,42 +14,9 @@ use refboard::stats::GroupBy;
 use refboard::store::Store;
 use refboard::ui::{App, Range, Tab, UiState};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 const PAGE_ID: &str = "104729178032417";
 const DAY_MS: i64 = 86_400_000;
-
-fn harness(db: &Path, state: UiState) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
-}
-
-/// A few frames; spinners keep egui repainting, so `run` would never settle.
-fn settle(h: &mut Harness<'static, App>) {
-    h.run_steps(3);
-}
-
-/// Runs frames until `done` holds (the worker answers asynchronously).
-fn run_until(
-    h: &mut Harness<'static, App>,
-    what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        settle(h);
-        if done(h) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn shown(h: &Harness<'static, App>, label: &str) -> bool {
     h.query_by_label(label).is_some()
@@ -54,16 +24,6 @@ fn shown(h: &Harness<'static, App>, label: &str) -> bool {
 
 fn shown_containing(h: &Harness<'static, App>, label: &str) -> bool {
     h.query_by_label_contains(label).is_some()
-}
-
-/// Replaces a field's text (select all, then type).
-fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    settle(h);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(h);
-    h.get_by_label(label).type_text(text);
-    settle(h);
 }
 
 /// A page with a Page ID, one channel, one campaign and links with these refs.
@@ -160,7 +120,7 @@ fn week_state() -> UiState {
 }
 
 fn wait_for_report(h: &mut Harness<'static, App>) {
-    run_until(h, "the report and the previous period", |h| {
+    wait_for(h, "the report and the previous period", |h| {
         h.state()
             .report
             .as_ref()
@@ -189,7 +149,7 @@ fn cards_show_the_seeded_figures_and_their_change_against_the_previous_week() {
     // A week with nothing before it: no infinite percentage.
     replace_in(&mut h, "From", "2026-10-25");
     replace_in(&mut h, "To", "2026-10-31");
-    run_until(&mut h, "the October week", |h| {
+    wait_for(&mut h, "the October week", |h| {
         shown(h, "Referrals\n4\nno data in the previous period")
     });
     assert!(shown(
@@ -207,7 +167,7 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     wait_for_report(&mut h);
     assert!(!shown_containing(&h, "freeshipping (previous period)"));
     h.get_by_label("Previous period").click();
-    run_until(&mut h, "the previous-period lines", |h| {
+    wait_for(&mut h, "the previous-period lines", |h| {
         shown_containing(h, "freeshipping (previous period)")
     });
     assert!(
@@ -263,7 +223,7 @@ fn hover_names_date_series_and_count_on_a_line_and_on_a_bar() {
     h.get_by_label("Group by").click();
     settle(&mut h);
     h.get_by_label("New vs returning").click();
-    run_until(&mut h, "the kind report", |h| {
+    wait_for(&mut h, "the kind report", |h| {
         h.state()
             .report
             .as_ref()
@@ -400,7 +360,7 @@ fn the_date_picker_sets_the_range_and_the_zone_picker_is_remembered() {
     h.get_by_label("12").click();
     settle(&mut h);
     h.get_by_label("Save").click();
-    run_until(&mut h, "the range to the 12th", |h| {
+    wait_for(&mut h, "the range to the 12th", |h| {
         h.state()
             .report
             .as_ref()
@@ -416,7 +376,7 @@ fn the_date_picker_sets_the_range_and_the_zone_picker_is_remembered() {
     settle(&mut h);
     assert!(!shown(&h, "Europe/Berlin"), "the search narrows the list");
     h.get_by_label("Asia/Tokyo").click();
-    run_until(&mut h, "the Tokyo report", |h| {
+    wait_for(&mut h, "the Tokyo report", |h| {
         h.state()
             .report
             .as_ref()
@@ -428,7 +388,7 @@ fn the_date_picker_sets_the_range_and_the_zone_picker_is_remembered() {
     // Saved between runs: a new App from the saved state uses the zone.
     drop(h);
     let mut h = harness(&db, saved);
-    run_until(&mut h, "the report in the saved zone", |h| {
+    wait_for(&mut h, "the report in the saved zone", |h| {
         h.state()
             .report
             .as_ref()
@@ -457,7 +417,7 @@ fn campaign_dates_are_set_in_the_gui_through_the_model_rules() {
     assert!(h.get_by_label("Save dates").accesskit_node().is_disabled());
     replace_in(&mut h, "Ends", "2026-11-05");
     h.get_by_label("Save dates").click();
-    run_until(&mut h, "the saved dates", |h| {
+    wait_for(&mut h, "the saved dates", |h| {
         h.state()
             .snap
             .campaigns
@@ -500,9 +460,9 @@ fn the_link_detail_shows_its_last_30_days_and_totals() {
         ..UiState::default()
     };
     let mut h = harness(&db, state);
-    run_until(&mut h, "the link", |h| h.state().snap.links.len() == 1);
+    wait_for(&mut h, "the link", |h| h.state().snap.links.len() == 1);
     h.get_by_label("freeshipping").click();
-    run_until(&mut h, "the glance", |h| {
+    wait_for(&mut h, "the glance", |h| {
         shown(h, "Referrals: 2 in 7 days · 4 in 30 days · 7 all time")
     });
 }

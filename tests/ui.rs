@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::ui::{harness, harness_sized, run_until, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use refboard::model::{ChannelKind, NewCampaign, NewPage};
@@ -10,29 +11,6 @@ use refboard::store::{LinkFilter, Store};
 use refboard::ui::{App, Tab, UiState};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn harness(db: &Path, state: UiState) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
-}
-
-/// Runs frames until `done` holds (the worker answers asynchronously).
-fn run_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let start = Instant::now();
-    loop {
-        settle(h);
-        if done(h.state()) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn seeded(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("ui.db");
@@ -57,11 +35,6 @@ fn seeded(dir: &Path) -> std::path::PathBuf {
         )
         .unwrap();
     path
-}
-
-/// A few frames; spinners keep egui repainting, so `run` would never settle.
-fn settle(h: &mut Harness<'static, App>) {
-    h.run_steps(3);
 }
 
 fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
@@ -305,13 +278,6 @@ fn sync_from_a_relay_shows_exact_totals() {
 
 use refboard::model::Warning;
 use refboard::worker::{Event, Job, detached};
-
-fn harness_sized(db: &Path, state: UiState, w: f32, h: f32) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder()
-        .with_size(egui::vec2(w, h))
-        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
-}
 
 /// Frames until `done` holds, failing after `limit`.
 fn run_within(

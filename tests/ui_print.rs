@@ -5,57 +5,12 @@
 
 mod common;
 
-use egui_kittest::Harness;
+use common::ui::{harness, replace_in, settle, wait_for};
 use egui_kittest::kittest::Queryable as _;
 use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
 use refboard::store::Store;
-use refboard::ui::{App, UiState};
+use refboard::ui::UiState;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-fn harness(db: &Path, state: UiState) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_eframe(move |cc| App::new(&cc.egui_ctx, db, state))
-}
-
-/// A few frames; spinners keep egui repainting, so `run` would never settle.
-fn settle(h: &mut Harness<'static, App>) {
-    h.run_steps(3);
-}
-
-/// Frames until `done` holds, failing after 60 s (the worker answers
-/// asynchronously; the machine may be busy).
-fn wait_for(
-    h: &mut Harness<'static, App>,
-    what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        settle(h);
-        if done(h) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}; status: {:?}",
-            h.state().message
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Replaces a field's text (select all, then type).
-fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    settle(h);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    settle(h);
-    h.get_by_label(label).type_text(text);
-    settle(h);
-}
 
 /// Jasper's Market with a campaign, a channel and `refs` as links.
 fn with_links(dir: &Path, refs: &[&str]) -> PathBuf {
