@@ -6,16 +6,16 @@
 
 mod common;
 
+use common::seed::{campaign, channel, jaspers_market, link, referral};
 use common::ui::{harness, replace_in, settle, wait_for};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
+use refboard::model::{ChannelKind, Kind, ReferralEvent};
 use refboard::stats::GroupBy;
 use refboard::store::Store;
 use refboard::ui::{App, Range, Tab, UiState};
 use std::path::{Path, PathBuf};
 
-const PAGE_ID: &str = "104729178032417";
 const DAY_MS: i64 = 86_400_000;
 
 fn shown(h: &Harness<'static, App>, label: &str) -> bool {
@@ -30,21 +30,11 @@ fn shown_containing(h: &Harness<'static, App>, label: &str) -> bool {
 fn store_with_links(dir: &Path, refs: &[&str]) -> PathBuf {
     let path = dir.join("analytics.db");
     let mut store = Store::open(&path).unwrap();
-    let page = store
-        .add_page(&NewPage::parse("JaspersMarket", Some("Jasper's Market"), Some(PAGE_ID)).unwrap())
-        .unwrap();
-    store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring Sale", None, None, None).unwrap(),
-        )
-        .unwrap();
+    let page = jaspers_market(&mut store).id;
+    let news = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let spring = campaign(&mut store, page, "Spring Sale").id;
     for r in refs {
-        let (l, _) = NewLink::parse(r, Some("Get our deals"), None, None).unwrap();
-        store.add_link(page.id, 1, 1, &l).unwrap();
+        link(&mut store, page, spring, news, r, Some("Get our deals"));
     }
     path
 }
@@ -57,20 +47,8 @@ fn ingest(db: &Path, events: &[Ev]) {
     let events: Vec<ReferralEvent> = events
         .iter()
         .enumerate()
-        .map(|(i, &(person, kind, r, at))| ReferralEvent {
-            event_id: format!("e{i}-{at}"),
-            platform: Platform::Messenger,
-            page_id: PAGE_ID.into(),
-            sender: format!("{person:032x}"),
-            timestamp_ms: at,
-            kind,
-            ref_code: Some(r.into()),
-            source: Some("SHORTLINK".into()),
-            ref_type: None,
-            ad_id: None,
-            ad_title: None,
-            referer_uri: None,
-            received_at_ms: at,
+        .map(|(i, &(person, kind, r, at))| {
+            referral(format!("e{i}-{at}"), at, kind, r, &format!("{person:032x}"))
         })
         .collect();
     store.ingest(&events, None).unwrap();

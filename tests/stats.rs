@@ -1,8 +1,11 @@
 //! Stats queries on a real store: time zones, buckets, groups, untracked refs.
 
-use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
+use refboard::model::{ChannelKind, Kind, NewPage, Platform, ReferralEvent};
 use refboard::stats::{Every, GroupBy, StatsQuery, parse_tz, query};
 use refboard::store::Store;
+
+mod common;
+use common::seed::{campaign, channel, jaspers_market, link, ms, referral};
 
 fn event(
     i: usize,
@@ -12,49 +15,20 @@ fn event(
     sender: &str,
     source: &str,
 ) -> ReferralEvent {
-    let ts_ms = chrono::DateTime::parse_from_rfc3339(ts)
-        .unwrap()
-        .timestamp_millis();
     ReferralEvent {
-        event_id: format!("e{i}"),
-        platform: Platform::Messenger,
-        page_id: "104729178032417".into(),
-        sender: sender.into(),
-        timestamp_ms: ts_ms,
-        kind,
-        ref_code: Some(ref_code.into()),
         source: Some(source.into()),
-        ref_type: None,
-        ad_id: None,
-        ad_title: None,
-        referer_uri: None,
-        received_at_ms: ts_ms,
+        ..referral(format!("e{i}"), ms(ts), kind, ref_code, sender)
     }
 }
 
 fn store(dir: &std::path::Path) -> Store {
     let mut store = Store::open(&dir.join("s.db")).unwrap();
-    let page = store
-        .add_page(
-            &NewPage::parse("JaspersMarket", Some("Jasper's"), Some("104729178032417")).unwrap(),
-        )
-        .unwrap();
-    let news = store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    let ads = store
-        .add_channel(page.id, "FB ad", ChannelKind::FacebookAd)
-        .unwrap();
-    let cm = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let (a, _) = NewLink::parse("jaspersmarketnewsletter", None, None, None).unwrap();
-    let (b, _) = NewLink::parse("jaspersmarketFBad", None, None, None).unwrap();
-    store.add_link(page.id, cm.id, news.id, &a).unwrap();
-    store.add_link(page.id, cm.id, ads.id, &b).unwrap();
+    let page = jaspers_market(&mut store).id;
+    let news = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let ads = channel(&mut store, page, "FB ad", ChannelKind::FacebookAd);
+    let cm = campaign(&mut store, page, "Spring").id;
+    link(&mut store, page, cm, news, "jaspersmarketnewsletter", None);
+    link(&mut store, page, cm, ads, "jaspersmarketFBad", None);
     let events = vec![
         event(
             1,
@@ -192,7 +166,7 @@ fn groups_totals_people_and_untracked_refs() {
     assert_eq!(by_source.groups[0].key, "SHORTLINK");
     assert_eq!(by_source.groups[0].referrals, 3);
     let by_page = query(&s, &StatsQuery::new(GroupBy::Page, chrono_tz::UTC)).unwrap();
-    assert_eq!(by_page.groups[0].key, "Jasper's");
+    assert_eq!(by_page.groups[0].key, "Jasper's Market");
 
     let mut month = StatsQuery::new(GroupBy::Campaign, chrono_tz::UTC);
     month.every = Some(Every::Month);
@@ -272,7 +246,7 @@ fn a_page_filter_keeps_only_that_pages_referrals() {
         .iter()
         .map(|g| (g.key.as_str(), g.referrals))
         .collect();
-    assert_eq!(keys, [("Jasper's", 5), ("205839201948372", 1)]);
+    assert_eq!(keys, [("Jasper's Market", 5), ("205839201948372", 1)]);
 }
 
 fn ev_at(i: usize, ts_ms: i64, ref_code: Option<&str>) -> ReferralEvent {
@@ -291,12 +265,6 @@ fn ev_at(i: usize, ts_ms: i64, ref_code: Option<&str>) -> ReferralEvent {
         referer_uri: None,
         received_at_ms: ts_ms,
     }
-}
-
-fn ms(rfc3339: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .timestamp_millis()
 }
 
 #[test]
@@ -549,7 +517,7 @@ fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
 fn an_instagram_event_counts_under_its_page_by_its_instagram_account_id() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
-    let page = s.resolve_page(Some("Jasper's")).unwrap();
+    let page = s.resolve_page(Some("Jasper's Market")).unwrap();
     let with_ig = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
         .unwrap()
         .with_ig_id(Some("17841400008460056"))
@@ -582,5 +550,5 @@ fn an_instagram_event_counts_under_its_page_by_its_instagram_account_id() {
         .iter()
         .map(|g| (g.key.as_str(), g.referrals))
         .collect();
-    assert_eq!(keys, [("Jasper's", 6), ("17841499999999999", 1)]);
+    assert_eq!(keys, [("Jasper's Market", 6), ("17841499999999999", 1)]);
 }

@@ -4,28 +4,15 @@ use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
 use refboard::store::{LinkFilter, SCHEMA_VERSION, Store, StoreError};
 use rusqlite::Connection;
 
+mod common;
+use common::seed::{campaign, channel, jaspers_market};
+
 fn seeded(path: &std::path::Path) -> (Store, i64, i64, i64) {
     let mut store = Store::open(path).unwrap();
-    let page = store
-        .add_page(
-            &NewPage::parse(
-                "JaspersMarket",
-                Some("Jasper's Market"),
-                Some("104729178032417"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-    let ch = store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    let cm = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring Sale", None, None, None).unwrap(),
-        )
-        .unwrap();
-    (store, page.id, cm.id, ch.id)
+    let page = jaspers_market(&mut store).id;
+    let ch = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let cm = campaign(&mut store, page, "Spring Sale").id;
+    (store, page, cm, ch)
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! real store in a temp dir: stats, the built CLI, real PDF text (poppler's
 //! `pdftotext`) and parsed HTML.
 
-use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
+use refboard::model::{ChannelKind, Kind, NewLink, ReferralEvent};
 use refboard::report::{self, Card};
 use refboard::stats::{Change, GroupBy, Report, StatsQuery, query};
 use refboard::store::Store;
@@ -10,28 +10,16 @@ use std::path::{Path, PathBuf};
 
 mod common;
 use common::cli::Env;
-
-const PAGE_ID: &str = "104729178032417";
+use common::seed::{campaign, channel, jaspers_market, link, ms, referral};
 
 fn event(i: usize, day: &str, kind: Kind, ref_code: &str, sender: &str) -> ReferralEvent {
-    let ts_ms = chrono::DateTime::parse_from_rfc3339(&format!("{day}T12:00:00Z"))
-        .unwrap()
-        .timestamp_millis();
-    ReferralEvent {
-        event_id: format!("e{i}"),
-        platform: Platform::Messenger,
-        page_id: PAGE_ID.into(),
-        sender: sender.into(),
-        timestamp_ms: ts_ms,
+    referral(
+        format!("e{i}"),
+        ms(&format!("{day}T12:00:00Z")),
         kind,
-        ref_code: Some(ref_code.into()),
-        source: Some("SHORTLINK".into()),
-        ref_type: None,
-        ad_id: None,
-        ad_title: None,
-        referer_uri: None,
-        received_at_ms: ts_ms,
-    }
+        ref_code,
+        sender,
+    )
 }
 
 /// A page with two links: `freeshipping` (Flyer, campaign Spring) and
@@ -41,31 +29,13 @@ fn event(i: usize, day: &str, kind: Kind, ref_code: &str, sender: &str) -> Refer
 fn seeded(dir: &Path) -> PathBuf {
     let path = dir.join("typos.db");
     let mut store = Store::open(&path).unwrap();
-    let page = store
-        .add_page(&NewPage::parse("JaspersMarket", Some("Jasper's Market"), Some(PAGE_ID)).unwrap())
-        .unwrap();
-    let flyer = store
-        .add_channel(page.id, "Flyer", ChannelKind::Flyer)
-        .unwrap();
-    let news = store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    let spring = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let autumn = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Autumn", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let (a, _) = NewLink::parse("freeshipping", None, None, None).unwrap();
-    let (b, _) = NewLink::parse("newsletter", None, None, None).unwrap();
-    store.add_link(page.id, spring.id, flyer.id, &a).unwrap();
-    store.add_link(page.id, autumn.id, news.id, &b).unwrap();
+    let page = jaspers_market(&mut store).id;
+    let flyer = channel(&mut store, page, "Flyer", ChannelKind::Flyer);
+    let news = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let spring = campaign(&mut store, page, "Spring").id;
+    let autumn = campaign(&mut store, page, "Autumn").id;
+    link(&mut store, page, spring, flyer, "freeshipping", None);
+    link(&mut store, page, autumn, news, "newsletter", None);
     use Kind::{New, Returning};
     let events = vec![
         // Previous period: 4 referrals, 3 people, 3 new, 1 returning.

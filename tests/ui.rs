@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::seed::{campaign, channel, jaspers_market, link, referral};
 use common::ui::{harness, harness_sized, run_until, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use refboard::model::{ChannelKind, NewCampaign, NewPage};
+use refboard::model::{ChannelKind, NewPage};
 use refboard::store::{LinkFilter, Store};
 use refboard::ui::{App, Tab, UiState};
 use std::path::Path;
@@ -15,25 +16,9 @@ use std::time::{Duration, Instant};
 fn seeded(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("ui.db");
     let mut store = Store::open(&path).unwrap();
-    let page = store
-        .add_page(
-            &NewPage::parse(
-                "JaspersMarket",
-                Some("Jasper's Market"),
-                Some("104729178032417"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-    store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring Sale", None, None, None).unwrap(),
-        )
-        .unwrap();
+    let page = jaspers_market(&mut store).id;
+    channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    campaign(&mut store, page, "Spring Sale");
     path
 }
 
@@ -1114,41 +1099,16 @@ fn the_chart_of_a_page_counts_its_instagram_events_by_the_instagram_account_id()
 /// `newsletter` (Autumn, Newsletter), 4 referrals of `freeshipping`, and 2
 /// of the typo `freeshiping` that no link defines.
 fn typo_store(dir: &Path) -> std::path::PathBuf {
-    use refboard::model::{Kind, NewLink, Platform, ReferralEvent};
+    use refboard::model::Kind;
     let path = dir.join("typo.db");
     let mut store = Store::open(&path).unwrap();
-    let page = store
-        .add_page(
-            &NewPage::parse(
-                "JaspersMarket",
-                Some("Jasper's Market"),
-                Some("104729178032417"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-    let news = store
-        .add_channel(page.id, "Newsletter", ChannelKind::Email)
-        .unwrap();
-    let flyer = store
-        .add_channel(page.id, "Flyer", ChannelKind::Flyer)
-        .unwrap();
-    let autumn = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Autumn", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let spring = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let (a, _) = NewLink::parse("freeshipping", None, None, None).unwrap();
-    let (b, _) = NewLink::parse("newsletter", None, None, None).unwrap();
-    store.add_link(page.id, spring.id, flyer.id, &a).unwrap();
-    store.add_link(page.id, autumn.id, news.id, &b).unwrap();
+    let page = jaspers_market(&mut store).id;
+    let news = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let flyer = channel(&mut store, page, "Flyer", ChannelKind::Flyer);
+    let autumn = campaign(&mut store, page, "Autumn").id;
+    let spring = campaign(&mut store, page, "Spring").id;
+    link(&mut store, page, spring, flyer, "freeshipping", None);
+    link(&mut store, page, autumn, news, "newsletter", None);
     let refs = [
         "freeshipping",
         "freeshipping",
@@ -1158,23 +1118,15 @@ fn typo_store(dir: &Path) -> std::path::PathBuf {
         "freeshiping",
     ];
     let base = 1_790_000_000_000i64;
-    let events: Vec<ReferralEvent> = refs
+    let events: Vec<_> = refs
         .iter()
         .enumerate()
-        .map(|(i, r)| ReferralEvent {
-            event_id: format!("t{i}"),
-            platform: Platform::Messenger,
-            page_id: "104729178032417".into(),
-            sender: format!("{i:032x}"),
-            timestamp_ms: base + i as i64 * 3_600_000,
-            kind: Kind::New,
-            ref_code: Some((*r).into()),
-            source: Some("SHORTLINK".into()),
-            ref_type: None,
-            ad_id: None,
-            ad_title: None,
-            referer_uri: None,
-            received_at_ms: base,
+        .map(|(i, r)| {
+            let at_ms = base + i as i64 * 3_600_000;
+            refboard::model::ReferralEvent {
+                received_at_ms: base,
+                ..referral(format!("t{i}"), at_ms, Kind::New, r, &format!("{i:032x}"))
+            }
         })
         .collect();
     store.ingest(&events, None).unwrap();

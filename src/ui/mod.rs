@@ -625,6 +625,9 @@ impl App {
             if let Some(q) = self.stats_query() {
                 self.last_query = Some(q.clone());
                 self.previous_asked = false;
+                // The last range's previous period must not stand beside
+                // the new range while the new one is counted.
+                self.previous = None;
                 self.send(Command::Stats(q));
             }
             self.stats_requested = true;
@@ -633,6 +636,10 @@ impl App {
 
     /// Asks for the period before `report`'s, with the same query otherwise
     /// (the range is the resolved one, so "All time" has a previous period too).
+    ///
+    /// A report of an older query (the user kept typing a date while it was
+    /// counted) is not asked about: its previous period would stand beside
+    /// the newer report.
     fn ask_previous(&mut self, report: &Report) {
         if self.previous_asked {
             return;
@@ -645,6 +652,11 @@ impl App {
         let Some(q) = self.last_query.clone() else {
             return;
         };
+        let asked =
+            |want: Option<chrono::NaiveDate>, got: chrono::NaiveDate| want.is_none_or(|w| w == got);
+        if !asked(q.from, from) || !asked(q.to, to) || q.by != report.by {
+            return;
+        }
         let Some((pf, pt)) = crate::stats::previous_range(from, to) else {
             return;
         };

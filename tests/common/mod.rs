@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod relay;
+pub mod seed;
 pub mod ui;
 
 /// Decodes every QR code in a PNG with a real decoder (rqrr) and returns the texts.
