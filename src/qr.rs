@@ -860,7 +860,9 @@ fn draw_text(
     }
 }
 
-/// Escapes text for XML content and attributes.
+/// Escapes `&`, `<`, `>`, `"` and `'` for XML and HTML content and
+/// attributes (`&#39;`, not `&apos;`, which HTML 4 lacks); the SVG codes and
+/// the HTML report share it.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -869,7 +871,7 @@ pub fn xml_escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
     }

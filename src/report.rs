@@ -5,10 +5,11 @@
 //!
 //! Refs, sources and names come from strangers: every one goes through
 //! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
-//! [`html_escape`]. Files are written to a temp file and renamed.
+//! [`crate::qr::xml_escape`] (the same rules serve HTML). Files are written to a temp file and renamed.
 
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
+use crate::qr::xml_escape;
 use crate::stats::{Change, GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -241,22 +242,6 @@ pub fn write_report(store: &Store, request: &ReportRequest) -> Result<PathBuf, R
     Ok(request.path.clone())
 }
 
-/// Text for `&`, `<`, `>`, `"` and `'` safe inside HTML text and attributes.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A group's key as the report shows it: in words, escaped, bounded.
 fn shown_key(by: GroupBy, key: &str) -> String {
     safe_display(&by.key_label(key), LABEL_MAX_CHARS)
@@ -407,7 +392,7 @@ fn chart_svg(report: &Report) -> String {
     for (x, label) in &c.x_labels {
         svg.push_str(&format!(
             r#"<text x="{px:.1}" y="{py}" font-size="11" text-anchor="middle">{}</text>"#,
-            html_escape(label),
+            xml_escape(label),
             px = left + plot_w * x,
             py = top + plot_h + 16.0
         ));
@@ -421,7 +406,7 @@ fn chart_svg(report: &Report) -> String {
         svg.push_str(&format!(
             r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
             points.join(" "),
-            html_escape(label)
+            xml_escape(label)
         ));
     }
     svg.push_str("</svg>");
@@ -437,7 +422,7 @@ pub fn render_html(data: &ReportData) -> String {
     );
     html.push_str(&format!(
         "<title>{}</title>",
-        html_escape(&format!("{} · {}", data.title, data.range_text))
+        xml_escape(&format!("{} · {}", data.title, data.range_text))
     ));
     html.push_str(
         "<style>body{font-family:sans-serif;margin:2em;color:#202020}\
@@ -448,16 +433,16 @@ pub fn render_html(data: &ReportData) -> String {
     );
     html.push_str(&format!(
         "<h1>{}</h1><p class=\"range\">{}</p>",
-        html_escape(&data.title),
-        html_escape(&data.range_text)
+        xml_escape(&data.title),
+        xml_escape(&data.range_text)
     ));
     html.push_str("<div class=\"cards\">");
     for card in &data.cards {
         html.push_str(&format!(
             "<div class=\"card\"><div class=\"name\">{}</div><div class=\"value\">{}</div><div class=\"change\">{}</div></div>",
-            html_escape(card.name),
+            xml_escape(card.name),
             card.value,
-            html_escape(&card.change_text)
+            xml_escape(&card.change_text)
         ));
     }
     html.push_str("</div>");
@@ -467,7 +452,7 @@ pub fn render_html(data: &ReportData) -> String {
         html.push_str(&format!(
             "<h2>Referrals per {} by {}</h2>",
             report.every,
-            html_escape(&report.by.column_name().to_lowercase())
+            xml_escape(&report.by.column_name().to_lowercase())
         ));
         html.push_str(&chart_svg(report));
         html.push_str("<div class=\"legend\">");
@@ -475,19 +460,19 @@ pub fn render_html(data: &ReportData) -> String {
             html.push_str(&format!(
                 "<span><span style=\"color:{}\">■</span> {}</span>",
                 hex(PALETTE[i % PALETTE.len()]),
-                html_escape(&shown_key(report.by, &g.key))
+                xml_escape(&shown_key(report.by, &g.key))
             ));
         }
         html.push_str("</div>");
     }
     html.push_str(&format!(
         "<table><thead><tr><th>{}</th><th class=\"n\">Referrals</th><th class=\"n\">Unique people</th><th class=\"n\">New</th><th class=\"n\">Returning</th></tr></thead><tbody>",
-        html_escape(report.by.column_name())
+        xml_escape(report.by.column_name())
     ));
     for row in table_rows(report) {
-        html.push_str(&format!("<tr><td>{}</td>", html_escape(&row.key)));
+        html.push_str(&format!("<tr><td>{}</td>", xml_escape(&row.key)));
         for cell in &row.cells {
-            html.push_str(&format!("<td class=\"n\">{}</td>", html_escape(cell)));
+            html.push_str(&format!("<td class=\"n\">{}</td>", xml_escape(cell)));
         }
         html.push_str("</tr>");
     }
@@ -734,10 +719,10 @@ mod tests {
     #[test]
     fn html_escape_covers_markup_and_quotes() {
         assert_eq!(
-            html_escape(r#"<script>alert('x')</script>&"#),
+            xml_escape(r#"<script>alert('x')</script>&"#),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
         );
-        assert_eq!(html_escape(r#"a" onload="x"#), "a&quot; onload=&quot;x");
+        assert_eq!(xml_escape(r#"a" onload="x"#), "a&quot; onload=&quot;x");
     }
 
     #[test]
