@@ -16,6 +16,7 @@ use super::{Store, StoreError};
 use crate::model::{InternalError, Kind};
 use roaring::RoaringBitmap;
 use rusqlite::{OptionalExtension, Transaction, params};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One UTC day, in ms.
@@ -67,31 +68,36 @@ impl Dim {
     }
 }
 
-/// (dim, span in days, first day, page, value or `None`).
-type SetKey = (Dim, i64, i64, String, Option<String>);
+/// (dim, span in days, first day, page, value or `None`). The texts borrow
+/// from the events being stored (no allocation per event and set); the
+/// backfill, whose rows live one step, owns them.
+type SetKey<'a> = (Dim, i64, i64, Cow<'a, str>, Option<Cow<'a, str>>);
 
 /// People to add to the index, per set, gathered for one transaction.
 #[derive(Default)]
-pub(super) struct PeopleDelta {
-    rows: HashMap<SetKey, RoaringBitmap>,
+pub(super) struct PeopleDelta<'a> {
+    rows: HashMap<SetKey<'a>, RoaringBitmap>,
 }
 
-impl PeopleDelta {
+impl<'a> PeopleDelta<'a> {
     /// Records person `n` in every set the fact belongs to: each dimension,
     /// for its day and its week.
-    pub(super) fn add(&mut self, f: &Fact<'_>, n: u32) {
+    pub(super) fn add(&mut self, f: &Fact<'a>, n: u32) {
+        self.add_with(f, n, Cow::Borrowed);
+    }
+
+    /// [`Self::add`] for a fact whose texts do not outlive the call.
+    pub(super) fn add_owned(&mut self, f: &Fact<'_>, n: u32) {
+        self.add_with(f, n, |s| Cow::Owned(s.to_string()));
+    }
+
+    fn add_with<'f>(&mut self, f: &Fact<'f>, n: u32, text: impl Fn(&'f str) -> Cow<'a, str>) {
         let day = f.ts_ms.div_euclid(DAY_MS);
         for dim in Dim::ALL {
             let value = dim.value(f);
             for span in SPANS_DAYS {
                 let start = day - day.rem_euclid(span);
-                let key = (
-                    dim,
-                    span,
-                    start,
-                    f.key.page_id.to_string(),
-                    value.map(str::to_string),
-                );
+                let key = (dim, span, start, text(f.key.page_id), value.map(&text));
                 self.rows.entry(key).or_default().insert(n);
             }
         }
@@ -111,7 +117,7 @@ impl PeopleDelta {
         let mut buf = Vec::new();
         for ((dim, span, start, page, value), mut add) in self.rows {
             let (has_value, value) = (value.is_some(), value.unwrap_or_default());
-            let dim = dim.as_str();
+            let (dim, page, value) = (dim.as_str(), page.as_ref(), value.as_ref());
             let current: Option<Vec<u8>> = read
                 .query_row(params![dim, span, start, page, has_value, value], |row| {
                     row.get(0)
@@ -232,7 +238,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
             },
         };
         rollups.add(&fact);
-        people.add(&fact, n);
+        people.add_owned(&fact, n);
     }
     rollups.write(tx)?;
     people.write(tx)?;
