@@ -1491,10 +1491,144 @@ fn set_key<'a>(dim: Dim, page_id: &'a str, value: Option<&'a str>) -> RowKey<'a>
     key
 }
 
+/// Where [`scan_people`] puts the people it finds: a group index of the
+/// resolver it was given, or `None` for rows in no group (untracked refs by
+/// link), which still count in the total.
+trait PeopleSink {
+    /// Adds a set of people of group `group`.
+    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap);
+    /// Adds person `n` of group `group`.
+    fn add_one(&mut self, group: Option<usize>, n: u32);
+}
+
+/// People per shown series, the last being Other: memory follows people and
+/// shown series, however many groups strangers' refs make.
+struct SlotSets<'s> {
+    slot_of: &'s [Option<usize>],
+    sets: Vec<RoaringBitmap>,
+    rest: RoaringBitmap,
+}
+
+impl<'s> SlotSets<'s> {
+    fn new(slot_of: &'s [Option<usize>], series_count: usize) -> Self {
+        Self {
+            slot_of,
+            sets: vec![RoaringBitmap::new(); series_count],
+            rest: RoaringBitmap::new(),
+        }
+    }
+
+    /// The series set of `group` (Other for a group not shown); `None` for no group.
+    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+        let other = self.sets.len().checked_sub(1)?;
+        let slot = self.slot_of.get(group?).copied().flatten().unwrap_or(other);
+        self.sets.get_mut(slot)
+    }
+
+    /// (distinct people in all, distinct people per series).
+    fn finish(mut self) -> (u64, Vec<u64>) {
+        let counts = self.sets.iter().map(RoaringBitmap::len).collect();
+        for set in &self.sets {
+            self.rest |= set;
+        }
+        (self.rest.len(), counts)
+    }
+}
+
+impl PeopleSink for SlotSets<'_> {
+    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
+        match self.set(group) {
+            Some(set) => *set |= people,
+            None => self.rest |= people,
+        }
+    }
+
+    fn add_one(&mut self, group: Option<usize>, n: u32) {
+        match self.set(group) {
+            Some(set) => set.insert(n),
+            None => self.rest.insert(n),
+        };
+    }
+}
+
+/// People per group of a resolver of its own, for counting on another
+/// thread before the shown series are known. Only for groupings whose
+/// groups the page admin defines (links, channels, campaigns, pages, kinds,
+/// platforms), so the number of sets stays bounded.
+#[derive(Default)]
+struct GroupSets {
+    groups: Vec<RoaringBitmap>,
+    rest: RoaringBitmap,
+}
+
+impl GroupSets {
+    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+        let g = group?;
+        if self.groups.len() <= g {
+            self.groups
+                .resize(g.saturating_add(1), RoaringBitmap::new());
+        }
+        self.groups.get_mut(g)
+    }
+
+    /// The same people per shown series: `keys` names this sink's groups,
+    /// and `resolver` (the chart's) with `slot_of` places them.
+    fn into_slots<'s>(
+        self,
+        keys: &[GroupKey],
+        resolver: &Resolver<'_>,
+        slot_of: &'s [Option<usize>],
+        series_count: usize,
+    ) -> SlotSets<'s> {
+        let mut slots = SlotSets::new(slot_of, series_count);
+        slots.rest = self.rest;
+        for (g, people) in self.groups.into_iter().enumerate() {
+            // A group the chart never saw (a write landed between the two
+            // reads) counts under Other, as an unshown group does.
+            let chart_group = keys
+                .get(g)
+                .and_then(|k| resolver.group_index.get(k).copied())
+                .unwrap_or(usize::MAX);
+            slots.add_set(Some(chart_group), people);
+        }
+        slots
+    }
+}
+
+impl PeopleSink for GroupSets {
+    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
+        match self.set(group) {
+            Some(set) => *set |= people,
+            None => self.rest |= people,
+        }
+    }
+
+    fn add_one(&mut self, group: Option<usize>, n: u32) {
+        match self.set(group) {
+            Some(set) => set.insert(n),
+            None => self.rest.insert(n),
+        };
+    }
+}
+
+/// Whether unique people can be counted on a second connection while the
+/// rollups are scanned: only when the groups are the admin's own (see
+/// [`GroupSets`]); refs, sources and ads come from strangers.
+fn people_in_parallel(q: &StatsQuery) -> bool {
+    q.unique_people
+        && matches!(
+            q.by,
+            GroupBy::Link
+                | GroupBy::Channel
+                | GroupBy::Campaign
+                | GroupBy::Page
+                | GroupBy::Kind
+                | GroupBy::Platform
+        )
+}
+
 /// Step 4: distinct people overall and per shown series (the last is
-/// Other), exact, from the person index (see `store::people`): the sets of
-/// the whole UTC weeks and days of the range, raw events for its edges,
-/// united per series in memory. Memory follows people and series, not events.
+/// Other), exact, from the person index (see `store::people`).
 fn unique_people(
     store: &Store,
     q: &StatsQuery,
@@ -1503,11 +1637,21 @@ fn unique_people(
     slot_of: &[Option<usize>],
     series_count: usize,
 ) -> Result<(u64, Vec<u64>), StoreError> {
-    let mut sets = vec![RoaringBitmap::new(); series_count];
-    // People only in rows that belong to no group (untracked refs by link):
-    // they count in the total.
-    let mut rest = RoaringBitmap::new();
-    let other = series_count.saturating_sub(1);
+    let mut slots = SlotSets::new(slot_of, series_count);
+    scan_people(store, q, span, resolver, &mut slots)?;
+    Ok(slots.finish())
+}
+
+/// Reads the people of the range into `sink`, by the groups of `resolver`:
+/// the sets of the whole UTC weeks and days of the range, and raw events for
+/// its edges.
+fn scan_people(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    resolver: &mut Resolver<'_>,
+    sink: &mut dyn PeopleSink,
+) -> Result<(), StoreError> {
     let filter = q.page_filter();
     let by_kind = q.by == GroupBy::Kind;
     // `None`: outside the campaign filter; `Some(None)`: in no group.
@@ -1516,15 +1660,13 @@ fn unique_people(
         if !target.in_scope {
             return None;
         }
-        let group = if by_kind {
-            Some(match kind {
+        if by_kind {
+            return Some(Some(match kind {
                 Kind::New => 0,
                 Kind::Returning => 1,
-            })
-        } else {
-            target.group
-        };
-        Some(group.map(|g| slot_of.get(g).copied().flatten().unwrap_or(other)))
+            }));
+        }
+        Some(target.group)
     };
     let dim = index_dim(q.by);
     // A campaign filter needs each row's ref; only the `ref` sets carry it,
@@ -1550,12 +1692,8 @@ fn unique_people(
                 }
             };
             let kind = Kind::parse(value.unwrap_or_default()).unwrap_or(Kind::New);
-            let Some(slot) = place(&set_key(dim, page_id, value), kind) else {
-                return;
-            };
-            match slot.and_then(|s| sets.get_mut(s)) {
-                Some(set) => *set |= people,
-                None => rest |= people,
+            if let Some(group) = place(&set_key(dim, page_id, value), kind) {
+                sink.add_set(group, people);
             }
         })?;
         if let Some(e) = damaged {
@@ -1567,20 +1705,12 @@ fn unique_people(
             if filter.is_some_and(|p| !p.matches(key.page_id)) {
                 return;
             }
-            let Some(slot) = place(key, kind) else {
-                return;
-            };
-            match slot.and_then(|s| sets.get_mut(s)) {
-                Some(set) => set.insert(n),
-                None => rest.insert(n),
-            };
+            if let Some(group) = place(key, kind) {
+                sink.add_one(group, n);
+            }
         })?;
     }
-    let counts = sets.iter().map(RoaringBitmap::len).collect();
-    for set in &sets {
-        rest |= set;
-    }
-    Ok((rest.len(), counts))
+    Ok(())
 }
 
 /// A link at a glance: referrals per day over the last 30 days and totals
@@ -1657,14 +1787,86 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
 }
 
 /// [`query`] with a given budget for one-pass series (tests use 0 to force two passes).
+///
+/// Unique people of the admin's own groupings are counted on a second
+/// connection, on a second thread, while this one scans the rollups: the two
+/// take about as long each, so a year's chart with unique people costs
+/// little more than one without on two cores.
 fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Report, StatsError> {
     let Some(span) = resolve_range(store, q)? else {
         return Ok(empty_report(q));
     };
     let table = BucketTable::build(&q.tz, &span);
     let links = Links::load(store)?;
-    let mut resolver = Resolver::new(q.by, &links, q.campaign.as_deref());
-    let agg = aggregate(store, q, &span, &table, &mut resolver, budget_cells)?;
+    // Without a second connection (it could not be opened), one thread does both.
+    let second = people_in_parallel(q)
+        .then(|| store.second_connection().ok())
+        .flatten();
+    std::thread::scope(|scope| {
+        let apart = second.map(|other| {
+            let (span, links) = (&span, &links);
+            scope.spawn(move || people_by_group(&other, q, span, links))
+        });
+        let chart = chart_parts(store, q, &span, &table, &links, budget_cells);
+        // Joined before any error returns, so the thread never outlives a
+        // failed chart unobserved.
+        let apart = apart
+            .map(|h| {
+                h.join()
+                    .map_err(|_| internal_stats("the unique-people thread stopped"))
+            })
+            .transpose();
+        let mut parts = chart?;
+        let counted = match apart?.transpose()? {
+            Some((keys, sets)) => Some(
+                sets.into_slots(&keys, &parts.resolver, &parts.slot_of, parts.series.len())
+                    .finish(),
+            ),
+            None if q.unique_people => Some(unique_people(
+                store,
+                q,
+                &span,
+                &mut parts.resolver,
+                &parts.slot_of,
+                parts.series.len(),
+            )?),
+            None => None,
+        };
+        let series_count = parts.series.len();
+        (parts.people_total, parts.people) = counted.unwrap_or((0, vec![0; series_count]));
+        Ok(assemble(q, &span, &table, parts))
+    })
+}
+
+fn internal_stats(what: &str) -> StatsError {
+    StatsError::Store(StoreError::Internal(crate::model::InternalError::new(what)))
+}
+
+/// Unique people per group of a resolver of its own (see [`GroupSets`]).
+fn people_by_group(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    links: &Links,
+) -> Result<(Vec<GroupKey>, GroupSets), StoreError> {
+    let mut resolver = Resolver::new(q.by, links, q.campaign.as_deref());
+    let mut sets = GroupSets::default();
+    scan_people(store, q, span, &mut resolver, &mut sets)?;
+    Ok((resolver.group_keys, sets))
+}
+
+/// Steps 1 to 3: totals, the ranked groups and the shown series, from the
+/// rollups; unique people are filled in by the caller.
+fn chart_parts<'l>(
+    store: &Store,
+    q: &StatsQuery,
+    span: &Span,
+    table: &BucketTable,
+    links: &'l Links,
+    budget_cells: usize,
+) -> Result<Parts<'l>, StatsError> {
+    let mut resolver = Resolver::new(q.by, links, q.campaign.as_deref());
+    let agg = aggregate(store, q, span, table, &mut resolver, budget_cells)?;
     let order = rank_groups(&resolver.group_keys, &agg.groups);
     let shown: Vec<usize> = order.iter().copied().take(q.top).collect();
     let mut slot_of = vec![None; resolver.group_keys.len()];
@@ -1676,36 +1878,19 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
     let mut agg = agg;
     let series = match agg.series.take() {
         Some(all) => pick_series(all, &slot_of, series_count, table.len()),
-        None => build_series(
-            store,
-            q,
-            &span,
-            &table,
-            &mut resolver,
-            &slot_of,
-            series_count,
-        )?,
-    };
-    let (people_total, people) = if q.unique_people {
-        unique_people(store, q, &span, &mut resolver, &slot_of, series_count)?
-    } else {
-        (0, vec![0; series_count])
+        None => build_series(store, q, span, table, &mut resolver, &slot_of, series_count)?,
     };
     let others = order.len() - shown.len();
-    Ok(assemble(
-        q,
-        &span,
-        &table,
-        Parts {
-            resolver,
-            agg,
-            shown,
-            series,
-            people,
-            people_total,
-            others,
-        },
-    ))
+    Ok(Parts {
+        resolver,
+        agg,
+        shown,
+        series,
+        slot_of,
+        people: Vec::new(),
+        people_total: 0,
+        others,
+    })
 }
 
 /// What the steps found, handed to [`assemble`].
@@ -1714,6 +1899,8 @@ struct Parts<'a> {
     agg: Aggregate,
     shown: Vec<usize>,
     series: Vec<Vec<(u64, u64)>>,
+    /// The series slot of each group index (`None`: not shown).
+    slot_of: Vec<Option<usize>>,
     people: Vec<u64>,
     people_total: u64,
     others: usize,
@@ -1729,6 +1916,7 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
         people,
         people_total,
         others,
+        ..
     } = p;
     let other_series = series.pop().unwrap_or_default();
     let groups: Vec<GroupStats> = shown

@@ -238,6 +238,18 @@ impl Store {
         Ok(store)
     }
 
+    /// A second connection to the same database file, for reading beside
+    /// this one on another thread (a stats query counts unique people there
+    /// while this connection scans the rollups). It runs no migration: this
+    /// store already did.
+    pub fn second_connection(&self) -> Result<Store, StoreError> {
+        Ok(Self {
+            conn: open_connection(&self.path)?,
+            path: self.path.clone(),
+            token_moved: None,
+        })
+    }
+
     /// Moves a token that an older refboard left in `settings` to the
     /// keyring or the 0600 file, then deletes it so that no copy stays in the
     /// database file or its WAL.
