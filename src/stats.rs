@@ -1805,15 +1805,18 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
     std::thread::scope(|scope| {
         let apart = second.map(|other| {
             let (span, links) = (&span, &links);
-            scope.spawn(move || people_by_group(&other, q, span, links))
+            scope.spawn(move || (people_by_group(&other, q, span, links), other))
         });
         let chart = chart_parts(store, q, &span, &table, &links, budget_cells);
         // Joined before any error returns, so the thread never outlives a
         // failed chart unobserved.
         let apart = apart
             .map(|h| {
-                h.join()
-                    .map_err(|_| internal_stats("the unique-people thread stopped"))
+                let (counted, other) = h
+                    .join()
+                    .map_err(|_| internal_stats("the unique-people thread stopped"))?;
+                store.return_connection(other);
+                Ok::<_, StatsError>(counted)
             })
             .transpose();
         let mut parts = chart?;

@@ -110,6 +110,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     token_moved: Option<crate::secrets::TokenPlace>,
+    /// The second connection of [`Store::second_connection`], kept between
+    /// queries so its page cache stays warm.
+    spare: std::cell::RefCell<Option<Box<Store>>>,
 }
 
 /// The `settings` key where refboard before 0.2 kept the API token in plain text.
@@ -232,6 +235,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             token_moved: None,
+            spare: std::cell::RefCell::new(None),
         };
         store.rebuild_refless_rollups()?;
         store.move_token_out()?;
@@ -241,13 +245,25 @@ impl Store {
     /// A second connection to the same database file, for reading beside
     /// this one on another thread (a stats query counts unique people there
     /// while this connection scans the rollups). It runs no migration: this
-    /// store already did.
+    /// store already did. Give it back with [`Store::return_connection`] so
+    /// the next query finds its page cache warm.
     pub fn second_connection(&self) -> Result<Store, StoreError> {
+        if let Some(spare) = self.spare.try_borrow_mut().ok().and_then(|mut s| s.take()) {
+            return Ok(*spare);
+        }
         Ok(Self {
             conn: open_connection(&self.path)?,
             path: self.path.clone(),
             token_moved: None,
+            spare: std::cell::RefCell::new(None),
         })
+    }
+
+    /// Keeps a connection from [`Store::second_connection`] for the next query.
+    pub fn return_connection(&self, second: Store) {
+        if let Ok(mut spare) = self.spare.try_borrow_mut() {
+            *spare = Some(Box::new(second));
+        }
     }
 
     /// Moves a token that an older refboard left in `settings` to the
