@@ -1803,9 +1803,16 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
         .then(|| store.second_connection().ok())
         .flatten();
     std::thread::scope(|scope| {
-        let apart = second.map(|other| {
+        // A thread that cannot be started (`spawn` would panic) leaves the
+        // count to this one.
+        let apart = second.and_then(|other| {
             let (span, links) = (&span, &links);
-            scope.spawn(move || (people_by_group(&other, q, span, links), other))
+            std::thread::Builder::new()
+                .name("stats-people".into())
+                .spawn_scoped(scope, move || {
+                    (people_by_group(&other, q, span, links), other)
+                })
+                .ok()
         });
         let chart = chart_parts(store, q, &span, &table, &links, budget_cells);
         // Joined before any error returns, so the thread never outlives a
