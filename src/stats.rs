@@ -1495,10 +1495,26 @@ fn set_key<'a>(dim: Dim, page_id: &'a str, value: Option<&'a str>) -> RowKey<'a>
 /// resolver it was given, or `None` for rows in no group (untracked refs by
 /// link), which still count in the total.
 trait PeopleSink {
+    /// The set that people of `group` join; `None` for rows in no group.
+    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap>;
+    /// The people of rows in no group.
+    fn rest(&mut self) -> &mut RoaringBitmap;
+
     /// Adds a set of people of group `group`.
-    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap);
+    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
+        match self.set(group) {
+            Some(set) => *set |= people,
+            None => *self.rest() |= people,
+        }
+    }
+
     /// Adds person `n` of group `group`.
-    fn add_one(&mut self, group: Option<usize>, n: u32);
+    fn add_one(&mut self, group: Option<usize>, n: u32) {
+        match self.set(group) {
+            Some(set) => set.insert(n),
+            None => self.rest().insert(n),
+        };
+    }
 }
 
 /// People per shown series, the last being Other: memory follows people and
@@ -1518,13 +1534,6 @@ impl<'s> SlotSets<'s> {
         }
     }
 
-    /// The series set of `group` (Other for a group not shown); `None` for no group.
-    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
-        let other = self.sets.len().checked_sub(1)?;
-        let slot = self.slot_of.get(group?).copied().flatten().unwrap_or(other);
-        self.sets.get_mut(slot)
-    }
-
     /// (distinct people in all, distinct people per series).
     fn finish(mut self) -> (u64, Vec<u64>) {
         let counts = self.sets.iter().map(RoaringBitmap::len).collect();
@@ -1536,18 +1545,15 @@ impl<'s> SlotSets<'s> {
 }
 
 impl PeopleSink for SlotSets<'_> {
-    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
-        match self.set(group) {
-            Some(set) => *set |= people,
-            None => self.rest |= people,
-        }
+    /// The series set of `group` (Other for a group not shown).
+    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+        let other = self.sets.len().checked_sub(1)?;
+        let slot = self.slot_of.get(group?).copied().flatten().unwrap_or(other);
+        self.sets.get_mut(slot)
     }
 
-    fn add_one(&mut self, group: Option<usize>, n: u32) {
-        match self.set(group) {
-            Some(set) => set.insert(n),
-            None => self.rest.insert(n),
-        };
+    fn rest(&mut self) -> &mut RoaringBitmap {
+        &mut self.rest
     }
 }
 
@@ -1562,15 +1568,6 @@ struct GroupSets {
 }
 
 impl GroupSets {
-    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
-        let g = group?;
-        if self.groups.len() <= g {
-            self.groups
-                .resize(g.saturating_add(1), RoaringBitmap::new());
-        }
-        self.groups.get_mut(g)
-    }
-
     /// The same people per shown series: `keys` names this sink's groups,
     /// and `resolver` (the chart's) with `slot_of` places them.
     fn into_slots<'s>(
@@ -1596,18 +1593,18 @@ impl GroupSets {
 }
 
 impl PeopleSink for GroupSets {
-    fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
-        match self.set(group) {
-            Some(set) => *set |= people,
-            None => self.rest |= people,
+    /// The set of `group`, made when the group is first seen.
+    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+        let g = group?;
+        if self.groups.len() <= g {
+            self.groups
+                .resize(g.saturating_add(1), RoaringBitmap::new());
         }
+        self.groups.get_mut(g)
     }
 
-    fn add_one(&mut self, group: Option<usize>, n: u32) {
-        match self.set(group) {
-            Some(set) => set.insert(n),
-            None => self.rest.insert(n),
-        };
+    fn rest(&mut self) -> &mut RoaringBitmap {
+        &mut self.rest
     }
 }
 
