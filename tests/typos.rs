@@ -474,24 +474,18 @@ fn report_args(out: &str) -> Vec<&str> {
     ]
 }
 
+/// Stores one new referral from person `p9` with a stranger's `ref_code`.
+fn ingest_stranger_ref(env: &Env, i: usize, day: &str, ref_code: &str) {
+    let mut store = Store::open(&env.db).unwrap();
+    let e = event(i, day, Kind::New, ref_code, "p9");
+    store.ingest(&[e], None).unwrap();
+}
+
 #[test]
 fn cli_report_html_names_the_range_shows_the_cards_and_escapes_refs() {
     let env = seeded_env();
     // A stranger's ref carrying markup.
-    let mut store = Store::open(&env.db).unwrap();
-    store
-        .ingest(
-            &[event(
-                20,
-                "2026-10-18",
-                Kind::New,
-                "<img src=x onerror=alert(1)>",
-                "p9",
-            )],
-            None,
-        )
-        .unwrap();
-    drop(store);
+    ingest_stranger_ref(&env, 20, "2026-10-18", "<img src=x onerror=alert(1)>");
     let out = env.dir.path().join("report.html");
     let path = out.to_str().unwrap();
     let mut args = report_args(path);
@@ -616,20 +610,7 @@ fn cli_report_bad_input_exits_2() {
 #[test]
 fn cli_report_pdf_shows_a_hostile_ref_as_visible_escapes() {
     let env = seeded_env();
-    let mut store = Store::open(&env.db).unwrap();
-    store
-        .ingest(
-            &[event(
-                21,
-                "2026-10-17",
-                Kind::New,
-                "invoice\u{202E}fdp.exe",
-                "p9",
-            )],
-            None,
-        )
-        .unwrap();
-    drop(store);
+    ingest_stranger_ref(&env, 21, "2026-10-17", "invoice\u{202E}fdp.exe");
     let out = env.dir.path().join("refs.pdf");
     let mut args = report_args(out.to_str().unwrap());
     args.extend(["--by", "ref"]);
