@@ -28,7 +28,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -1128,13 +1128,28 @@ fn scan_rollups<T: Copy>(
             return;
         };
         let target = row(key);
+        // Slots of one bucket are adjacent (a day holds 96), so sum each run
+        // and call `cell` once per bucket instead of once per slot.
+        let mut run: Option<(u32, u64, u64)> = None;
         for_each_slot(slots, |slot, new, ret| {
-            if let Some(&b) = slot_bucket.get(slot)
-                && b != u32::MAX
-            {
-                cell(target, b as usize, u64::from(new), u64::from(ret));
+            let Some(&b) = slot_bucket.get(slot).filter(|&&b| b != u32::MAX) else {
+                return;
+            };
+            match run.as_mut() {
+                Some((rb, n, r)) if *rb == b => {
+                    *n += u64::from(new);
+                    *r += u64::from(ret);
+                }
+                _ => {
+                    if let Some((rb, n, r)) = run.replace((b, u64::from(new), u64::from(ret))) {
+                        cell(target, rb as usize, n, r);
+                    }
+                }
             }
         });
+        if let Some((b, n, r)) = run {
+            cell(target, b as usize, n, r);
+        }
     })
 }
 
@@ -1495,16 +1510,16 @@ fn set_key<'a>(dim: Dim, page_id: &'a str, value: Option<&'a str>) -> RowKey<'a>
 /// resolver it was given, or `None` for rows in no group (untracked refs by
 /// link), which still count in the total.
 trait PeopleSink {
-    /// The set that people of `group` join; `None` for rows in no group.
-    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap>;
+    /// The people that `group` joins; `None` for rows in no group.
+    fn set(&mut self, group: Option<usize>) -> Option<&mut People>;
     /// The people of rows in no group.
-    fn rest(&mut self) -> &mut RoaringBitmap;
+    fn rest(&mut self) -> &mut People;
 
     /// Adds a set of people of group `group`.
     fn add_set(&mut self, group: Option<usize>, people: RoaringBitmap) {
         match self.set(group) {
-            Some(set) => *set |= people,
-            None => *self.rest() |= people,
+            Some(set) => set.add_set(people),
+            None => self.rest().add_set(people),
         }
     }
 
@@ -1513,7 +1528,46 @@ trait PeopleSink {
         match self.set(group) {
             Some(set) => set.insert(n),
             None => self.rest().insert(n),
-        };
+        }
+    }
+}
+
+/// The people of one group, gathered from many small sets. Sets wait in
+/// `pending` and are united [`People::BATCH`] at a time: roaring's many-way
+/// union turns each shared container into a bitmap once per batch, where
+/// uniting one set at a time merges ever longer sorted arrays per set.
+#[derive(Debug, Clone, Default)]
+struct People {
+    set: RoaringBitmap,
+    pending: Vec<RoaringBitmap>,
+}
+
+impl People {
+    /// Sets held before they are united (a year of weekly sets is 53).
+    const BATCH: usize = 64;
+
+    fn add_set(&mut self, people: RoaringBitmap) {
+        self.pending.push(people);
+        if self.pending.len() >= Self::BATCH {
+            self.flush();
+        }
+    }
+
+    fn insert(&mut self, n: u32) {
+        self.set.insert(n);
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let set = std::mem::take(&mut self.set);
+            self.set = std::iter::once(set).chain(self.pending.drain(..)).union();
+        }
+    }
+
+    /// Every person added, as one set.
+    fn into_set(mut self) -> RoaringBitmap {
+        self.flush();
+        self.set
     }
 }
 
@@ -1521,38 +1575,37 @@ trait PeopleSink {
 /// shown series, however many groups strangers' refs make.
 struct SlotSets<'s> {
     slot_of: &'s [Option<usize>],
-    sets: Vec<RoaringBitmap>,
-    rest: RoaringBitmap,
+    sets: Vec<People>,
+    rest: People,
 }
 
 impl<'s> SlotSets<'s> {
     fn new(slot_of: &'s [Option<usize>], series_count: usize) -> Self {
         Self {
             slot_of,
-            sets: vec![RoaringBitmap::new(); series_count],
-            rest: RoaringBitmap::new(),
+            sets: vec![People::default(); series_count],
+            rest: People::default(),
         }
     }
 
     /// (distinct people in all, distinct people per series).
-    fn finish(mut self) -> (u64, Vec<u64>) {
-        let counts = self.sets.iter().map(RoaringBitmap::len).collect();
-        for set in &self.sets {
-            self.rest |= set;
-        }
-        (self.rest.len(), counts)
+    fn finish(self) -> (u64, Vec<u64>) {
+        let sets: Vec<RoaringBitmap> = self.sets.into_iter().map(People::into_set).collect();
+        let counts = sets.iter().map(RoaringBitmap::len).collect();
+        let all: RoaringBitmap = std::iter::once(self.rest.into_set()).chain(sets).union();
+        (all.len(), counts)
     }
 }
 
 impl PeopleSink for SlotSets<'_> {
     /// The series set of `group` (Other for a group not shown).
-    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+    fn set(&mut self, group: Option<usize>) -> Option<&mut People> {
         let other = self.sets.len().checked_sub(1)?;
         let slot = self.slot_of.get(group?).copied().flatten().unwrap_or(other);
         self.sets.get_mut(slot)
     }
 
-    fn rest(&mut self) -> &mut RoaringBitmap {
+    fn rest(&mut self) -> &mut People {
         &mut self.rest
     }
 }
@@ -1563,8 +1616,8 @@ impl PeopleSink for SlotSets<'_> {
 /// platforms), so the number of sets stays bounded.
 #[derive(Default)]
 struct GroupSets {
-    groups: Vec<RoaringBitmap>,
-    rest: RoaringBitmap,
+    groups: Vec<People>,
+    rest: People,
 }
 
 impl GroupSets {
@@ -1586,7 +1639,7 @@ impl GroupSets {
                 .get(g)
                 .and_then(|k| resolver.group_index.get(k).copied())
                 .unwrap_or(usize::MAX);
-            slots.add_set(Some(chart_group), people);
+            slots.add_set(Some(chart_group), people.into_set());
         }
         slots
     }
@@ -1594,16 +1647,16 @@ impl GroupSets {
 
 impl PeopleSink for GroupSets {
     /// The set of `group`, made when the group is first seen.
-    fn set(&mut self, group: Option<usize>) -> Option<&mut RoaringBitmap> {
+    fn set(&mut self, group: Option<usize>) -> Option<&mut People> {
         let g = group?;
         if self.groups.len() <= g {
             self.groups
-                .resize(g.saturating_add(1), RoaringBitmap::new());
+                .resize(g.saturating_add(1), People::default());
         }
         self.groups.get_mut(g)
     }
 
-    fn rest(&mut self) -> &mut RoaringBitmap {
+    fn rest(&mut self) -> &mut People {
         &mut self.rest
     }
 }
