@@ -12,7 +12,7 @@
 use egui_kittest::Harness;
 use refboard::model::{NewCampaign, NewLink, NewPage, PageId, Warning};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::{LinkFilter, Store};
+use refboard::store::{LinkFilter, SCHEMA_VERSION, Store};
 use refboard::ui::{App, Tab, UiState};
 use refboard::worker::{Event, Job, Snapshot, detached};
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ fn stats_db() -> PathBuf {
         .unwrap_or(1.0);
     let n = ((10_000_000.0 * scale) as usize).max(1);
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("bench-stats-{n}"))
+        .join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"))
         .join("stats.db");
     assert!(
         path.with_file_name("done").exists(),

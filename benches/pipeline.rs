@@ -12,7 +12,7 @@ use refboard::messenger::{SIGNATURE_HEADER, sign};
 use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
 use refboard::relay::{RelayConfig, import_events, start};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::Store;
+use refboard::store::{SCHEMA_VERSION, Store};
 use refboard::sync::{SyncConfig, sync};
 use rusqlite::params;
 use std::path::Path;
@@ -146,7 +146,7 @@ fn bench_sync() {
 
 /// A store with 10M events over 200 links and 365 days, cached between runs.
 fn stats_store(n: usize) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"));
     let path = dir.join("stats.db");
     let done = dir.join("done");
     if done.exists() {

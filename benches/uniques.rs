@@ -8,7 +8,7 @@
 //! ```
 //! The store (200 links, 200,000 people, events uniform over 365 days, as
 //! in `benches/pipeline.rs`, ingested in time order as a sync delivers
-//! them) is built once and cached under `target/tmp/`.
+//! them) is built once and cached under `target/tmp/` per schema version.
 //! Reported: the median of the stats query with unique people (in-process),
 //! the same query without them (rollups only), the baseline, and the peak
 //! memory (`wait4`'s `ru_maxrss`) and time of the CLI child
@@ -16,7 +16,7 @@
 
 use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::Store;
+use refboard::store::{SCHEMA_VERSION, Store};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,7 +73,7 @@ fn events(n: usize, seed: u64, from_ms: i64, to_ms: i64) -> Vec<ReferralEvent> {
 
 /// The cached store of `n` events, built on first use.
 fn bench_store(n: usize) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-uniques-{n}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-uniques-{n}-v{SCHEMA_VERSION}"));
     let path = dir.join("stats.db");
     if dir.join("done").exists() {
         return path;

@@ -224,8 +224,8 @@ fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
     let path = dir.path().join("v3.db");
     let (store, page_id, _, _) = seeded(&path);
     drop(store);
-    // Undo migrations 4 to 6 (person index, aliases, Instagram id) by hand:
-    // what a refboard before them wrote.
+    // Undo migrations 4 to 7 (event person numbers, person index, aliases,
+    // Instagram id) by hand: what a refboard before them wrote.
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE people_index; DROP TABLE persons; DROP TABLE referral_rollup;
@@ -233,7 +233,8 @@ fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
             has_ref INTEGER NOT NULL, ref TEXT NOT NULL, source TEXT NOT NULL,
             slots BLOB NOT NULL, PRIMARY KEY (period, page_id, has_ref, ref, source)) WITHOUT ROWID;
          DROP TABLE link_aliases;
-         DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id; PRAGMA user_version = 3;",
+         DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id;
+         ALTER TABLE referral_events DROP COLUMN person; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);

@@ -160,9 +160,10 @@ fn alias_rules_hold_in_the_store() {
 fn a_version_4_database_gains_aliases_and_keeps_its_links() {
     let dir = tempfile::tempdir().unwrap();
     let path = seeded(dir.path());
-    // Undo migrations 5 (aliases) and 6 (person index, rollups with platform
-    // and ad) by hand: what a refboard before them wrote. Migration 6
-    // rebuilds the rollups from the events, so they are left empty here.
+    // Undo migrations 5 (aliases), 6 (person index, rollups with platform
+    // and ad) and 7 (event person numbers) by hand: what a refboard before
+    // them wrote. Migration 6 rebuilds the rollups from the events, so they
+    // are left empty here.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE link_aliases; DROP TABLE persons; DROP TABLE people_index;
@@ -172,6 +173,7 @@ fn a_version_4_database_gains_aliases_and_keeps_its_links() {
              ref TEXT NOT NULL, source TEXT NOT NULL, slots BLOB NOT NULL,
              PRIMARY KEY (period, page_id, has_ref, ref, source)
          ) WITHOUT ROWID;
+         ALTER TABLE referral_events DROP COLUMN person;
          PRAGMA user_version = 4;",
     )
     .unwrap();

@@ -237,14 +237,18 @@ fn insert_events(
 ) -> Result<usize, StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO referral_events (event_id, platform, page_id, sender_hash, ts_ms,
-            kind, ref, source, ref_type, ad_id, ad_title, referer_uri, origin, received_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            kind, ref, source, ref_type, ad_id, ad_title, referer_uri, origin, received_at_ms,
+            person)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     let mut rollups = RollupDelta::default();
     let mut people = PeopleDelta::default();
     let mut numbers = PersonNumbers::default();
     let mut inserted = 0;
     for e in events {
+        // Numbered before the insert, so the row carries it (a duplicate's
+        // sender already has a number: it was stored with the original).
+        let person = numbers.get(tx, &e.sender)?;
         let changed = insert.execute(params![
             e.event_id,
             e.platform.as_str(),
@@ -259,7 +263,8 @@ fn insert_events(
             e.ad_title,
             e.referer_uri,
             origin,
-            e.received_at_ms
+            e.received_at_ms,
+            person
         ])?;
         if changed == 0 {
             continue;
@@ -267,7 +272,7 @@ fn insert_events(
         inserted += 1;
         let fact = Fact::of(e);
         rollups.add(&fact);
-        people.add(&fact, numbers.get(tx, &e.sender)?);
+        people.add(&fact, person);
     }
     rollups.write(tx)?;
     people.write(tx)?;

@@ -291,8 +291,9 @@ impl Store {
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.page_id, e.ref, coalesce(e.source, ''), e.kind, e.platform,
-                    coalesce(nullif(e.ad_title, ''), nullif(e.ad_id, ''), ''), p.n
-             FROM referral_events e JOIN persons p ON p.hash = e.sender_hash
+                    coalesce(nullif(e.ad_title, ''), nullif(e.ad_id, ''), ''),
+                    coalesce(e.person, (SELECT n FROM persons WHERE hash = e.sender_hash))
+             FROM referral_events e
              WHERE e.ts_ms >= ?1 AND e.ts_ms < ?2",
         )?;
         let mut rows = stmt.query(params![from_ms, to_ms])?;
@@ -310,8 +311,12 @@ impl Store {
                 ad: text(5)?,
             };
             let kind = Kind::parse(text(3)?).unwrap_or(Kind::New);
-            let n = u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX);
-            f(&key, kind, n);
+            // Every stored sender has a number; a row without one would be
+            // skipped, as the join this replaced skipped it.
+            let Some(n) = r.get::<_, Option<i64>>(6)? else {
+                continue;
+            };
+            f(&key, kind, u32::try_from(n).unwrap_or(u32::MAX));
         }
         Ok(())
     }

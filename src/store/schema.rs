@@ -183,6 +183,14 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM settings WHERE key = 'rollup_rebuild_refless';
     INSERT OR REPLACE INTO settings (key, value) VALUES ('person_index_backfill', '1');
     "#,
+    // 7: each event's person number, written at insert, so the raw events
+    // at a range's edges give their people without a lookup by hash per
+    // event (a join that took most of an edge's time). Rows stored before
+    // keep NULL and are looked up by hash when read (`coalesce`), so the
+    // upgrade rewrites nothing.
+    r#"
+    ALTER TABLE referral_events ADD COLUMN person INTEGER;
+    "#,
 ];
 
 /// The settings flag migration 6 leaves for [`super::people::backfill_if_flagged`],
