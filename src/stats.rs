@@ -1621,6 +1621,15 @@ struct GroupSets {
 }
 
 impl GroupSets {
+    /// Unites each group's waiting sets, so that work stays on the thread
+    /// that read them instead of landing on the chart's after the join.
+    fn flush(&mut self) {
+        for people in &mut self.groups {
+            people.flush();
+        }
+        self.rest.flush();
+    }
+
     /// The same people per shown series: `keys` names this sink's groups,
     /// and `resolver` (the chart's) with `slot_of` places them.
     fn into_slots<'s>(
@@ -1912,6 +1921,7 @@ fn people_by_group(
     let mut resolver = Resolver::new(q.by, links, q.campaign.as_deref());
     let mut sets = GroupSets::default();
     scan_people(store, q, span, &mut resolver, &mut sets)?;
+    sets.flush();
     Ok((resolver.group_keys, sets))
 }
 
