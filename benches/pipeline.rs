@@ -147,7 +147,8 @@ fn bench_sync() {
 
 /// A store with 10M events over 200 links and 365 days, cached between runs.
 fn stats_store(n: usize) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"));
     let path = dir.join("stats.db");
     let done = dir.join("done");
     if done.exists() {

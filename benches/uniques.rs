@@ -73,7 +73,8 @@ fn events(n: usize, seed: u64, from_ms: i64, to_ms: i64) -> Vec<ReferralEvent> {
 
 /// The cached store of `n` events, built on first use.
 fn bench_store(n: usize) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-uniques-{n}-v{SCHEMA_VERSION}"));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-uniques-{n}-v{SCHEMA_VERSION}"));
     let path = dir.join("stats.db");
     if dir.join("done").exists() {
         return path;

@@ -1659,8 +1659,7 @@ impl PeopleSink for GroupSets {
     fn set(&mut self, group: Option<usize>) -> Option<&mut People> {
         let g = group?;
         if self.groups.len() <= g {
-            self.groups
-                .resize(g.saturating_add(1), People::default());
+            self.groups.resize(g.saturating_add(1), People::default());
         }
         self.groups.get_mut(g)
     }
