@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! cargo bench --bench print            # 1,000 links as 1,230 px PNGs, no captions
-//! REFBOARD_BENCH_LINKS=200 cargo bench --bench print
+//! REFBOARD_BENCH_LINKS=200 REFBOARD_BENCH_ROUNDS=3 cargo bench --bench print
 //! ```
+//! Each round runs the baseline and both refboard exports, one after the
+//! other; the figures are the medians over the rounds (5 by default).
 //! The baseline is `qrencode -s 30 -m 4 -l M` over the same URLs, one process
 //! a link, from a `sh` loop (what a user scripting qrencode would do). The
 //! benchmark finds `qrencode` on PATH or installs Debian's package with
@@ -131,31 +133,68 @@ fn main() {
     }
     let n = links();
     let items = items(n);
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let base = qrencode_loop(&items, tmp.path());
-    let base_bytes = folder_bytes(&tmp.path().join("qrencode"), "png");
-    let fast_dir = tmp.path().join("refboard-no-verify");
-    let fast = refboard_export(&items, &fast_dir, false);
-    let proof_dir = tmp.path().join("refboard-verified");
-    let proven = refboard_export(&items, &proof_dir, true);
-    let ours_bytes = folder_bytes(&proof_dir, "png");
+    let rounds = rounds();
+    // The baseline moved by 20% between runs minutes apart on this shared
+    // machine, so the three are interleaved, round after round, and each
+    // figure is the median of its rounds.
+    let (mut base, mut fast, mut proven) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut base_bytes, mut ours_bytes) = (0, 0);
+    for round in 0..rounds {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        base.push(qrencode_loop(&items, tmp.path()));
+        base_bytes = folder_bytes(&tmp.path().join("qrencode"), "png");
+        fast.push(refboard_export(&items, &tmp.path().join("no-proof"), false));
+        let proof_dir = tmp.path().join("proof");
+        proven.push(refboard_export(&items, &proof_dir, true));
+        ours_bytes = folder_bytes(&proof_dir, "png");
+        eprintln!(
+            "  round {}: qrencode {:.2} s, no proof {:.2} s ({:.2}x), with proof {:.2} s ({:.2}x)",
+            round + 1,
+            secs(&base[round]),
+            secs(&fast[round]),
+            secs(&fast[round]) / secs(&base[round]),
+            secs(&proven[round]),
+            secs(&proven[round]) / secs(&base[round]),
+        );
+    }
+    let (base, fast, proven) = (median(base), median(fast), median(proven));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("print: {n} links as 1,230 px PNGs, no captions, {cores} core(s)");
+    println!(
+        "print: {n} links as 1,230 px PNGs, no captions, {cores} core(s), median of {rounds} interleaved rounds"
+    );
     println!(
         "  qrencode -s 30 -m 4 -l M, sh loop : {:>8.2} s   {:>6.2} MB",
-        base.as_secs_f64(),
+        secs(&base),
         base_bytes as f64 / 1e6
     );
     println!(
         "  refboard export, no proof        : {:>8.2} s   ratio {:.2}x",
-        fast.as_secs_f64(),
-        fast.as_secs_f64() / base.as_secs_f64()
+        secs(&fast),
+        secs(&fast) / secs(&base)
     );
     println!(
         "  refboard export, with proof      : {:>8.2} s   ratio {:.2}x   {:>6.2} MB ({:.2}x qrencode's size)",
-        proven.as_secs_f64(),
-        proven.as_secs_f64() / base.as_secs_f64(),
+        secs(&proven),
+        secs(&proven) / secs(&base),
         ours_bytes as f64 / 1e6,
         ours_bytes as f64 / base_bytes.max(1) as f64
     );
+}
+
+/// Rounds of the three runs (`REFBOARD_BENCH_ROUNDS`, default 5).
+fn rounds() -> usize {
+    std::env::var("REFBOARD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(5)
+}
+
+fn secs(d: &Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
 }
