@@ -6,16 +6,19 @@
 //! cargo bench --bench frame -- drain    # only the 10,000-queued-events frames
 //! ```
 //! The drain part needs no store: it feeds the real App through a detached
-//! worker handle. The rest uses the 10,000,000-event store that
-//! `cargo bench --bench pipeline -- stats` builds. `REFBOARD_BENCH_SCALE` scales it.
+//! worker handle. The rest uses the 10,000,000-event year store of
+//! `benches/common` (built on first use, shared with the pipeline and
+//! uniques benches). `REFBOARD_BENCH_SCALE` scales it.
 
 use egui_kittest::Harness;
 use refboard::model::{NewCampaign, NewLink, NewPage, PageId, Warning};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::{LinkFilter, SCHEMA_VERSION, Store};
+use refboard::store::{LinkFilter, Store};
 use refboard::ui::{App, Tab, UiState};
 use refboard::worker::{Event, Job, Snapshot, detached};
 use std::path::PathBuf;
+
+mod common;
 use std::time::{Duration, Instant};
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
@@ -23,21 +26,9 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+/// The shared year store (`benches/common`), built on first use.
 fn stats_db() -> PathBuf {
-    let scale: f64 = std::env::var("REFBOARD_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let n = ((10_000_000.0 * scale) as usize).max(1);
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"))
-        .join("stats.db");
-    assert!(
-        path.with_file_name("done").exists(),
-        "run `cargo bench --bench pipeline -- stats` first to build {}",
-        path.display()
-    );
-    path
+    common::year_store(common::scaled(10_000_000, 1))
 }
 
 fn harness(db: PathBuf, state: UiState) -> Harness<'static, App> {

@@ -9,67 +9,16 @@
 //! Sizes can be lowered for a quick look: `REFBOARD_BENCH_SCALE=0.1`.
 
 use refboard::messenger::{SIGNATURE_HEADER, sign};
-use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
 use refboard::relay::{RelayConfig, import_events, start};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::{SCHEMA_VERSION, Store};
+use refboard::store::Store;
 use refboard::sync::{SyncConfig, sync};
 use rusqlite::params;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const PAGE_ID: &str = "104729178032417";
-const DAY_MS: i64 = 86_400_000;
-const START_MS: i64 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
-
-fn scale() -> f64 {
-    std::env::var("REFBOARD_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-fn scaled(n: usize) -> usize {
-    ((n as f64) * scale()).max(1.0) as usize
-}
-
-/// Deterministic synthetic events: `links` refs at times in
-/// `[from_ms, to_ms)`, in no particular order.
-fn events(n: usize, links: usize, from_ms: i64, to_ms: i64, seed: u64) -> Vec<ReferralEvent> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    (0..n)
-        .map(|i| {
-            let ts = rng.i64(from_ms..to_ms);
-            ReferralEvent {
-                // Time-prefixed, as the relay makes them.
-                event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
-                platform: Platform::Messenger,
-                page_id: PAGE_ID.into(),
-                sender: format!("{:032x}", rng.u64(..200_000)),
-                timestamp_ms: ts,
-                kind: if rng.u8(..10) < 4 {
-                    Kind::Returning
-                } else {
-                    Kind::New
-                },
-                ref_code: Some(format!("ref{:03}", rng.usize(..links))),
-                source: Some(
-                    if rng.u8(..10) == 0 {
-                        "ADS"
-                    } else {
-                        "SHORTLINK"
-                    }
-                    .into(),
-                ),
-                ref_type: Some("OPEN_THREAD".into()),
-                ad_id: None,
-                ad_title: None,
-                referer_uri: None,
-                received_at_ms: ts + 1000,
-            }
-        })
-        .collect()
-}
+mod common;
+use common::{DAY_MS, PAGE_ID, START_MS, events, scaled, year_store};
 
 fn relay_config(data: &Path) -> RelayConfig {
     RelayConfig {
@@ -82,7 +31,7 @@ fn relay_config(data: &Path) -> RelayConfig {
 }
 
 fn bench_sync() {
-    let n = scaled(1_000_000);
+    let n = scaled(1_000_000, 1);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("relay.db");
     // Webhooks reach the relay as they happen, so its events are in time order.
@@ -145,64 +94,14 @@ fn bench_sync() {
     relay.stop().unwrap();
 }
 
-/// A store with 10M events over 200 links and 365 days, cached between runs.
-fn stats_store(n: usize) -> std::path::PathBuf {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{n}-v{SCHEMA_VERSION}"));
-    let path = dir.join("stats.db");
-    let done = dir.join("done");
-    if done.exists() {
-        return path;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut store = Store::open(&path).unwrap();
-    let page = store
-        .add_page(&NewPage::parse("JaspersMarket", None, Some(PAGE_ID)).unwrap())
-        .unwrap();
-    let cm = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Always on", None, None, None).unwrap(),
-        )
-        .unwrap();
-    let ch = store
-        .add_channel(page.id, "Everywhere", ChannelKind::Other)
-        .unwrap();
-    for i in 0..200 {
-        let (l, _) = NewLink::parse(&format!("ref{i:03}"), None, None, None).unwrap();
-        store.add_link(page.id, cm.id, ch.id, &l).unwrap();
-    }
-    // The year in 40 slices, each in time order, as syncs deliver them
-    // (a store fed the whole year at random per transaction rewrites every
-    // person set of the year each time, which took over 12 minutes).
-    let slices = 40usize;
-    let year_ms = 365 * DAY_MS;
-    let t = Instant::now();
-    for c in 0..slices {
-        let count = (c + 1) * n / slices - c * n / slices;
-        let lo = START_MS + year_ms * c as i64 / slices as i64;
-        let hi = START_MS + year_ms * (c as i64 + 1) / slices as i64;
-        let mut evs = events(count, 200, lo, hi, 100 + c as u64);
-        evs.sort_by_key(|e| e.timestamp_ms);
-        store.ingest(&evs, None).unwrap();
-    }
-    eprintln!(
-        "(setup: {n} events ingested in {:.1} s)",
-        t.elapsed().as_secs_f64()
-    );
-    std::fs::write(&done, b"ok").unwrap();
-    path
-}
-
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 fn bench_stats() {
-    let n = scaled(10_000_000);
-    let path = stats_store(n);
+    let n = scaled(10_000_000, 1);
+    let path = year_store(n);
     let store = Store::open(&path).unwrap();
     assert_eq!(store.event_count().unwrap(), n as i64);
     let mut q = StatsQuery::new(GroupBy::Link, chrono_tz::UTC);
@@ -314,7 +213,7 @@ fn signed_bodies(n: usize) -> Vec<(Vec<u8>, String)> {
 }
 
 fn bench_relay() {
-    let n = scaled(50_000);
+    let n = scaled(50_000, 1);
     let dir = tempfile::tempdir().unwrap();
     // The relay as shipped: SQLite with synchronous=FULL and group commit.
     let relay = start(
@@ -399,7 +298,7 @@ fn bench_relay_pg() {
         println!("relay_pg: skipped; run it through scripts/pg-test.sh (REFBOARD_TEST_PG_URL)");
         return;
     };
-    let n = scaled(20_000);
+    let n = scaled(20_000, 1);
     let bodies = signed_bodies(n);
     let mut figures = Vec::new();
     for relays in 1..=3 {

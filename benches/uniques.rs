@@ -6,116 +6,23 @@
 //! cargo bench --bench uniques
 //! REFBOARD_BENCH_SCALE=0.1 cargo bench --profile dev --bench uniques   # 1,000,000 events
 //! ```
-//! The store (200 links, 200,000 people, events uniform over 365 days, as
-//! in `benches/pipeline.rs`, ingested in time order as a sync delivers
-//! them) is built once and cached under `target/tmp/` per schema version.
+//! The store is the year store of `benches/common` (200 links, 200,000
+//! people, events uniform over 365 days, ingested in time order as a sync
+//! delivers them), built once and cached under `target/tmp/` per schema
+//! version; the pipeline and frame benches read the same one.
 //! Reported: the median of the stats query with unique people (in-process),
 //! the same query without them (rollups only), the baseline, and the peak
 //! memory (`wait4`'s `ru_maxrss`) and time of the CLI child
 //! `refboard stats --by link … --json` over the same year.
 
-use refboard::model::{ChannelKind, Kind, NewCampaign, NewLink, NewPage, Platform, ReferralEvent};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
-use refboard::store::{SCHEMA_VERSION, Store};
-use std::path::{Path, PathBuf};
+use refboard::store::Store;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PAGE_ID: &str = "104729178032417";
-const DAY_MS: i64 = 86_400_000;
-const START_MS: i64 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
-const PEOPLE: u64 = 200_000;
-
-fn scale() -> f64 {
-    std::env::var("REFBOARD_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-/// `n` events over 200 links from 200,000 people, at times drawn between
-/// `from_ms` and `to_ms`, in time order (as a sync delivers them).
-fn events(n: usize, seed: u64, from_ms: i64, to_ms: i64) -> Vec<ReferralEvent> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut times: Vec<i64> = (0..n).map(|_| rng.i64(from_ms..to_ms)).collect();
-    times.sort_unstable();
-    times
-        .into_iter()
-        .enumerate()
-        .map(|(i, ts)| ReferralEvent {
-            event_id: format!("{ts:012x}{seed:04x}{i:016x}"),
-            platform: Platform::Messenger,
-            page_id: PAGE_ID.into(),
-            sender: format!("{:032x}", rng.u64(..PEOPLE)),
-            timestamp_ms: ts,
-            kind: if rng.u8(..10) < 4 {
-                Kind::Returning
-            } else {
-                Kind::New
-            },
-            ref_code: Some(format!("ref{:03}", rng.usize(..200))),
-            source: Some(
-                if rng.u8(..10) == 0 {
-                    "ADS"
-                } else {
-                    "SHORTLINK"
-                }
-                .into(),
-            ),
-            ref_type: Some("OPEN_THREAD".into()),
-            ad_id: None,
-            ad_title: None,
-            referer_uri: None,
-            received_at_ms: ts + 1000,
-        })
-        .collect()
-}
-
-/// The cached store of `n` events, built on first use.
-fn bench_store(n: usize) -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-uniques-{n}-v{SCHEMA_VERSION}"));
-    let path = dir.join("stats.db");
-    if dir.join("done").exists() {
-        return path;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let mut store = Store::open(&path).expect("store");
-    let page = store
-        .add_page(&NewPage::parse("JaspersMarket", None, Some(PAGE_ID)).expect("page"))
-        .expect("add page");
-    let cm = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Always on", None, None, None).expect("campaign"),
-        )
-        .expect("add campaign");
-    let ch = store
-        .add_channel(page.id, "Everywhere", ChannelKind::Other)
-        .expect("add channel");
-    for i in 0..200 {
-        let (l, _) = NewLink::parse(&format!("ref{i:03}"), None, None, None).expect("link");
-        store.add_link(page.id, cm.id, ch.id, &l).expect("add link");
-    }
-    // The year in 40 slices of events, uniform over the year as a whole.
-    let slices = 40usize;
-    let year_ms = 365 * DAY_MS;
-    let t = Instant::now();
-    for c in 0..slices {
-        let (from, to) = (c * n / slices, (c + 1) * n / slices);
-        let lo = START_MS + year_ms * c as i64 / slices as i64;
-        let hi = START_MS + year_ms * (c as i64 + 1) / slices as i64;
-        let evs = events(to - from, 100 + c as u64, lo, hi);
-        store.ingest(&evs, None).expect("ingest");
-    }
-    eprintln!(
-        "(setup: {n} events ingested in {:.1} s)",
-        t.elapsed().as_secs_f64()
-    );
-    std::fs::write(dir.join("done"), b"ok").expect("done mark");
-    path
-}
+mod common;
+use common::{DAY_MS, START_MS, scaled, year_store};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -199,9 +106,9 @@ fn cli_run(db: &Path) -> (u64, Duration, i32) {
 const BUILD_ENV: &str = "REFBOARD_UNIQUES_BUILD";
 
 fn main() {
-    let n = ((10_000_000.0 * scale()) as usize).max(1000);
+    let n = scaled(10_000_000, 1000);
     if std::env::var_os(BUILD_ENV).is_some() {
-        bench_store(n);
+        year_store(n);
         return;
     }
     // The store is built by a child process, and the CLI is measured before
@@ -213,7 +120,7 @@ fn main() {
         .status()
         .expect("build the store");
     assert!(status.success(), "building the store failed");
-    let path = bench_store(n);
+    let path = year_store(n);
     // A store built just now is still being written back by the kernel:
     // flush it first, so the timings do not share the disk and a core with
     // that writeback (the first run after a build measured 104 ms instead
