@@ -1879,7 +1879,7 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
             .map(|h| {
                 let (counted, other) = h
                     .join()
-                    .map_err(|_| internal_stats("the unique-people thread stopped"))?;
+                    .map_err(|_| StoreError::internal("the unique-people thread stopped"))?;
                 store.return_connection(other);
                 Ok::<_, StatsError>(counted)
             })
@@ -1904,10 +1904,6 @@ fn query_within(store: &Store, q: &StatsQuery, budget_cells: usize) -> Result<Re
         (parts.people_total, parts.people) = counted.unwrap_or((0, vec![0; series_count]));
         Ok(assemble(q, &span, &table, parts))
     })
-}
-
-fn internal_stats(what: &str) -> StatsError {
-    StatsError::Store(StoreError::Internal(crate::model::InternalError::new(what)))
 }
 
 /// Unique people per group of a resolver of its own (see [`GroupSets`]).

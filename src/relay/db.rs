@@ -78,11 +78,8 @@ fn insert_in(
         tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, json) VALUES (?1, ?2)")?;
     let mut inserted = 0;
     for e in events {
-        let json = serde_json::to_string(e).map_err(|e| {
-            StoreError::Internal(crate::model::InternalError::new(format!(
-                "cannot serialise an event: {e}"
-            )))
-        })?;
+        let json = serde_json::to_string(e)
+            .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?;
         inserted += stmt.execute(params![e.event_id, json])?;
     }
     Ok(inserted)

@@ -96,6 +96,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An internal failure (never the user's input) described by `what`.
+    pub fn internal(what: impl Into<String>) -> Self {
+        StoreError::Internal(crate::model::InternalError::new(what))
+    }
+
     /// True when the user's input caused the error (exit code 2), false for runtime failures.
     pub fn is_user_error(&self) -> bool {
         matches!(

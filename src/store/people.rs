@@ -13,7 +13,7 @@
 
 use super::events::{Fact, RowKey};
 use super::{Store, StoreError};
-use crate::model::{InternalError, Kind};
+use crate::model::Kind;
 use roaring::RoaringBitmap;
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::borrow::Cow;
@@ -128,21 +128,17 @@ impl<'a> PeopleDelta<'a> {
             }
             buf.clear();
             add.serialize_into(&mut buf)
-                .map_err(|e| internal(&format!("cannot encode a set of people: {e}")))?;
+                .map_err(|e| StoreError::internal(format!("cannot encode a set of people: {e}")))?;
             write.execute(params![dim, span, start, page, has_value, value, buf])?;
         }
         Ok(())
     }
 }
 
-fn internal(what: &str) -> StoreError {
-    StoreError::Internal(InternalError::new(what))
-}
-
 /// A stored set of people; a damaged blob is an internal error, not a panic.
 pub fn decode(blob: &[u8]) -> Result<RoaringBitmap, StoreError> {
     RoaringBitmap::deserialize_from(blob)
-        .map_err(|e| internal(&format!("a stored set of people is damaged: {e}")))
+        .map_err(|e| StoreError::internal(format!("a stored set of people is damaged: {e}")))
 }
 
 /// Dense person numbers for the senders of one transaction, so each is
@@ -167,8 +163,9 @@ impl PersonNumbers {
                 tx.last_insert_rowid()
             }
         };
-        let n = u32::try_from(n)
-            .map_err(|_| internal("more than 4 billion distinct people in one store"))?;
+        let n = u32::try_from(n).map_err(|_| {
+            StoreError::internal("more than 4 billion distinct people in one store")
+        })?;
         self.known.insert(hash.to_string(), n);
         Ok(n)
     }
@@ -213,8 +210,9 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
         let kind = Kind::parse(&r.get::<_, String>(4)?).unwrap_or(Kind::New);
         let platform: String = r.get(5)?;
         let ad: String = r.get(6)?;
-        let n = u32::try_from(r.get::<_, i64>(7)?)
-            .map_err(|_| internal("more than 4 billion distinct people in one store"))?;
+        let n = u32::try_from(r.get::<_, i64>(7)?).map_err(|_| {
+            StoreError::internal("more than 4 billion distinct people in one store")
+        })?;
         let this_period = ts_ms.div_euclid(super::events::PERIOD_MS);
         if period.is_some_and(|p| p != this_period) {
             std::mem::take(&mut rollups).write(tx)?;
