@@ -17,9 +17,9 @@ use refboard::store::{LinkFilter, Store};
 use refboard::ui::{App, Tab, UiState};
 use refboard::worker::{Event, Job, Snapshot, detached};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 mod common;
-use std::time::{Duration, Instant};
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();
