@@ -762,11 +762,11 @@ fn with_logo(
     rgb
 }
 
-/// Encodes rows as a PNG: no filter, zlib level 7. On a code's long runs of
-/// identical rows this came out smallest and quickest in `benches/print.rs`
-/// (0.83× qrencode's total size; the Up filter or the `Fast` level gave
-/// 1.47× and 3.94×). Not `Compression::Balanced` (level 6): flate2's zlib-rs
-/// backend, which hayro switches on, compresses these rows to 1.45× at 6.
+/// Encodes rows as a PNG: no filter, zlib level 4. On a code's long runs of
+/// identical rows, level 4 took a third of level 7's time (0.19 against
+/// 0.57 ms for a 1,230 px code) for files 1.20× qrencode's total size instead
+/// of 0.83× (goal ≤ 1.5×); the Up filter or the fastest levels made files 1.5
+/// to 30 times larger (docs/benchmarks.md, `benches/print.rs`).
 fn write_png(
     data: &[u8],
     (w, h): (u32, u32),
@@ -781,7 +781,7 @@ fn write_png(
     if let Some(p) = palette {
         encoder.set_palette(p);
     }
-    encoder.set_deflate_compression(png::DeflateCompression::Level(7));
+    encoder.set_deflate_compression(png::DeflateCompression::Level(4));
     encoder.set_filter(png::Filter::NoFilter);
     let png_err = |e: png::EncodingError| {
         QrError::Png(image::ImageError::IoError(std::io::Error::other(
