@@ -249,10 +249,10 @@ impl LabelPreset {
                 rows: 4,
                 label_w_mm: 2.0 * IN,
                 label_h_mm: 2.0 * IN,
-                left_mm: 0.75 * IN,
-                top_mm: 0.75 * IN,
-                pitch_x_mm: 2.5 * IN,
-                pitch_y_mm: 2.5 * IN,
+                left_mm: 0.625 * IN,
+                top_mm: 0.645 * IN,
+                pitch_x_mm: 2.625 * IN,
+                pitch_y_mm: 2.57 * IN,
             },
         }
     }
@@ -1229,6 +1229,52 @@ fn labels(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every sheet a preset describes fits its paper: the labels stay on
+    /// the page, do not overlap, and sit as symmetrically as the makers cut
+    /// them (a typo in one number breaks one of these).
+    #[test]
+    fn every_label_sheet_fits_its_paper_symmetrically() {
+        for preset in LabelPreset::ALL {
+            let s = preset.spec();
+            let (pw, ph) = s.paper.size_mm();
+            let right = pw - s.left_mm - f64::from(s.columns - 1) * s.pitch_x_mm - s.label_w_mm;
+            let bottom = ph - s.top_mm - f64::from(s.rows - 1) * s.pitch_y_mm - s.label_h_mm;
+            let name = preset.name();
+            assert!(
+                s.pitch_x_mm >= s.label_w_mm && s.pitch_y_mm >= s.label_h_mm,
+                "{name} overlaps"
+            );
+            assert!(
+                s.left_mm > 0.0 && s.top_mm > 0.0,
+                "{name} starts off the page"
+            );
+            assert!(
+                (right - s.left_mm).abs() < 0.5,
+                "{name}: left {} right {right}",
+                s.left_mm
+            );
+            assert!(
+                (bottom - s.top_mm).abs() < 0.5,
+                "{name}: top {} bottom {bottom}",
+                s.top_mm
+            );
+        }
+    }
+
+    /// Avery 22806 (2 × 2 in, 3 × 4 on Letter) is laid out as the one
+    /// catalogued sheet of that shape, OnlineLabels OL2679 in glabels 3.4.1:
+    /// 5/8 in at the sides, 0.645 in at the top, pitch 2 5/8 × 2.57 in
+    /// (docs/print.md says why this source).
+    #[test]
+    fn avery_22806_has_the_catalogued_margins_and_pitch() {
+        const IN: f64 = 25.4;
+        let s = LabelPreset::Avery22806.spec();
+        let inches = [s.left_mm, s.top_mm, s.pitch_x_mm, s.pitch_y_mm].map(|v| v / IN);
+        for (got, want) in inches.iter().zip([0.625, 0.645, 2.625, 2.57]) {
+            assert!((got - want).abs() < 1e-9, "{inches:?}");
+        }
+    }
 
     #[test]
     fn text_wraps_then_shrinks_then_is_shortened() {
