@@ -268,6 +268,73 @@ impl LabelPreset {
     }
 }
 
+/// The largest printer offset either way, in millimetres: a printer that
+/// misses its mark does so by a millimetre or two; more means the wrong
+/// sheet or the wrong paper size.
+pub const MAX_OFFSET_MM: f64 = 5.0;
+
+impl LabelSpec {
+    /// The sheet as a printer that is `dx_mm` right and `dy_mm` down of its
+    /// mark needs it drawn: every label moved by the offset. Refused when
+    /// the offset is out of range or a label would leave the paper.
+    pub fn shifted(self, dx_mm: f64, dy_mm: f64) -> Result<LabelSpec, ValidationError> {
+        let (right, bottom) = self.far_margins_mm();
+        check_offset("offset-x-mm", dx_mm, self.left_mm, right, "left", "right")?;
+        check_offset("offset-y-mm", dy_mm, self.top_mm, bottom, "up", "down")?;
+        Ok(LabelSpec {
+            left_mm: self.left_mm + dx_mm,
+            top_mm: self.top_mm + dy_mm,
+            ..self
+        })
+    }
+
+    /// The margins right of the last column and below the last row.
+    fn far_margins_mm(&self) -> (f64, f64) {
+        let (pw, ph) = self.paper.size_mm();
+        let last_column = f64::from(self.columns.saturating_sub(1));
+        let last_row = f64::from(self.rows.saturating_sub(1));
+        (
+            pw - self.left_mm - last_column * self.pitch_x_mm - self.label_w_mm,
+            ph - self.top_mm - last_row * self.pitch_y_mm - self.label_h_mm,
+        )
+    }
+}
+
+/// One printer offset: finite, within [`MAX_OFFSET_MM`], and no larger
+/// than the margin it eats into (`before` for a negative offset).
+fn check_offset(
+    field: &'static str,
+    offset_mm: f64,
+    before_mm: f64,
+    after_mm: f64,
+    back: &str,
+    forward: &str,
+) -> Result<(), ValidationError> {
+    let value = format!("{offset_mm}");
+    if !offset_mm.is_finite() || offset_mm.abs() > MAX_OFFSET_MM {
+        return Err(ValidationError::new(
+            field,
+            &value,
+            format!("a printer offset is between -{MAX_OFFSET_MM} and {MAX_OFFSET_MM} mm"),
+        ));
+    }
+    let (room, way) = if offset_mm < 0.0 {
+        (before_mm, back)
+    } else {
+        (after_mm, forward)
+    };
+    if offset_mm.abs() > room + 1e-9 {
+        return Err(ValidationError::new(
+            field,
+            &value,
+            format!(
+                "the labels would leave the paper: this sheet moves at most {room:.2} mm {way}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// How a PDF is laid out.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrintOptions {
@@ -285,6 +352,14 @@ pub struct PrintOptions {
     pub title: bool,
     /// Print the ref code in the small footer (it is internal; off by default).
     pub show_ref: bool,
+    /// Printer offset of a label sheet: everything moves this far right
+    /// (negative: left), in millimetres, for a printer that misses its mark.
+    #[serde(default)]
+    pub offset_x_mm: f64,
+    /// Printer offset of a label sheet: everything moves this far down
+    /// (negative: up), in millimetres.
+    #[serde(default)]
+    pub offset_y_mm: f64,
 }
 
 impl Default for PrintOptions {
@@ -297,6 +372,8 @@ impl Default for PrintOptions {
             cut_marks: false,
             title: true,
             show_ref: false,
+            offset_x_mm: 0.0,
+            offset_y_mm: 0.0,
         }
     }
 }
@@ -748,12 +825,39 @@ fn check_code_size(
     Ok(())
 }
 
+/// A printer offset moves label sheets only; given with another layout it
+/// would be silently ignored, so it is refused.
+fn check_offsets_apply(options: &PrintOptions) -> Result<(), ValidationError> {
+    if options.layout == PrintLayout::Labels {
+        return Ok(());
+    }
+    refuse_offsets(
+        options,
+        "a printer offset moves label sheets only; use --layout labels",
+    )
+}
+
+/// Refuses a non-zero printer offset with `rule`: for a front end whose
+/// output the offsets would not move (they are never silently ignored).
+pub fn refuse_offsets(options: &PrintOptions, rule: &str) -> Result<(), ValidationError> {
+    for (field, offset_mm) in [
+        ("offset-x-mm", options.offset_x_mm),
+        ("offset-y-mm", options.offset_y_mm),
+    ] {
+        if offset_mm != 0.0 {
+            return Err(ValidationError::new(field, &format!("{offset_mm}"), rule));
+        }
+    }
+    Ok(())
+}
+
 /// Renders `items` as a PDF in the chosen layout.
 pub fn render_pdf(
     items: &[ExportItem],
     options: &PrintOptions,
     style: &QrStyle,
 ) -> Result<PdfOutput, PrintError> {
+    check_offsets_apply(options)?;
     let matrices: Vec<QrMatrix> = items
         .iter()
         .map(|i| QrMatrix::for_style(&i.url, style))
@@ -1135,20 +1239,23 @@ fn labels(
     style: &QrStyle,
     placed: &mut Placed,
 ) -> Result<usize, PrintError> {
-    let spec = options.label.spec();
-    if spec.paper != options.paper {
+    let sheet = options.label.spec();
+    if sheet.paper != options.paper {
         return Err(ValidationError::new(
             "paper",
             options.paper.name(),
             format!(
                 "label sheet {} is printed on {} paper; use --paper {}",
                 options.label.name(),
-                spec.paper.name(),
-                spec.paper.name()
+                sheet.paper.name(),
+                sheet.paper.name()
             ),
         )
         .into());
     }
+    // The printer offset moves what goes on the labels and the cut marks;
+    // the title stays in the sheet's own top margin.
+    let spec = sheet.shifted(options.offset_x_mm, options.offset_y_mm)?;
     let (pw, ph) = spec.paper.size_mm();
     let (pw, ph) = (mm(pw), mm(ph));
     let (lw, lh) = (mm(spec.label_w_mm), mm(spec.label_h_mm));
@@ -1161,15 +1268,15 @@ fn labels(
         let base = n * per_page;
         with_page(doc, font, spec.paper, n, placed, |p| {
             if options.title {
-                let band = mm(spec.top_mm) - mm(3.0);
+                let band = mm(sheet.top_mm) - mm(3.0);
                 if band >= MIN_TEXT_PT * LINE_HEIGHT {
                     p.text(
                         &chunk[0],
                         &title,
                         [
-                            mm(spec.left_mm),
+                            mm(sheet.left_mm),
                             mm(2.0),
-                            pw - 2.0 * mm(spec.left_mm),
+                            pw - 2.0 * mm(sheet.left_mm),
                             band.min(mm(6.0)),
                         ],
                         9.0,
@@ -1237,9 +1344,7 @@ mod tests {
     fn every_label_sheet_fits_its_paper_symmetrically() {
         for preset in LabelPreset::ALL {
             let s = preset.spec();
-            let (pw, ph) = s.paper.size_mm();
-            let right = pw - s.left_mm - f64::from(s.columns - 1) * s.pitch_x_mm - s.label_w_mm;
-            let bottom = ph - s.top_mm - f64::from(s.rows - 1) * s.pitch_y_mm - s.label_h_mm;
+            let (right, bottom) = s.far_margins_mm();
             let name = preset.name();
             assert!(
                 s.pitch_x_mm >= s.label_w_mm && s.pitch_y_mm >= s.label_h_mm,

@@ -337,6 +337,130 @@ fn every_layout_on_both_papers_decodes_every_code_from_pdftoppm() {
     }
 }
 
+/// A printer offset moves every code, text and cell on the labels by
+/// exactly the offset (the title stays in the top margin), and the moved
+/// sheet still scans from pdftoppm.
+#[test]
+fn a_printer_offset_moves_everything_on_a_label_sheet_by_exactly_that() {
+    const PT_PER_MM: f64 = 72.0 / 25.4;
+    let items: Vec<ExportItem> = (0..5).map(link).collect();
+    let options = |dx: f64, dy: f64| PrintOptions {
+        layout: PrintLayout::Labels,
+        paper: Paper::Letter,
+        label: LabelPreset::Avery22806,
+        cut_marks: true,
+        offset_x_mm: dx,
+        offset_y_mm: dy,
+        ..PrintOptions::default()
+    };
+    let style = QrStyle::default();
+    let plain = render_pdf(&items, &options(0.0, 0.0), &style).unwrap();
+    let (dx, dy) = (1.5, -2.0);
+    let moved = render_pdf(&items, &options(dx, dy), &style).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    let (dx_pt, dy_pt) = (dx * PT_PER_MM, dy * PT_PER_MM);
+    assert_eq!(plain.codes.len(), moved.codes.len());
+    for (a, b) in plain.codes.iter().zip(&moved.codes) {
+        assert_eq!(a.rects.len(), b.rects.len());
+        for (ra, rb) in a.rects.iter().zip(&b.rects) {
+            assert!(
+                close(ra[0] + dx_pt, rb[0]) && close(ra[1] + dy_pt, rb[1]),
+                "{ra:?} -> {rb:?}"
+            );
+            assert!(close(ra[2], rb[2]) && close(ra[3], rb[3]));
+        }
+    }
+    assert_eq!(plain.texts.len(), moved.texts.len());
+    let mut titles = 0;
+    for (a, b) in plain.texts.iter().zip(&moved.texts) {
+        assert_eq!(a.lines, b.lines);
+        if a.cell[1] < 10.0 {
+            // The title line, in the sheet's top margin, stays where it is.
+            assert_eq!((a.cell, a.bbox), (b.cell, b.bbox), "{:?}", a.lines);
+            titles += 1;
+            continue;
+        }
+        assert!(close(a.cell[0] + dx_pt, b.cell[0]) && close(a.cell[1] + dy_pt, b.cell[1]));
+        assert!(close(a.bbox[0] + dx_pt, b.bbox[0]) && close(a.bbox[1] + dy_pt, b.bbox[1]));
+    }
+    assert_eq!(titles, moved.pages, "one title line a page");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("sheet.pdf");
+    std::fs::write(&pdf, &moved.bytes).unwrap();
+    let want: Vec<String> = items.iter().map(|i| i.url.clone()).collect();
+    assert_eq!(decode_each_code(&pdf, &moved, dpi_for(&moved, 6.0)), want);
+}
+
+/// Offsets out of range, off the paper or on a layout they cannot move are
+/// refused by name, with exit 2 and no file written.
+#[test]
+fn bad_printer_offsets_are_refused_and_write_nothing() {
+    let env = seeded();
+    let labels = |extra: &[&str]| {
+        let mut args = vec![
+            "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--label", "5160",
+            "--paper", "letter",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let refused = |args: Vec<String>, words: &[&str]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.refused(2, &args, words);
+    };
+    refused(
+        labels(&["--offset-x-mm", "6"]),
+        &["offset-x-mm", "6", "-5 and 5 mm"],
+    );
+    refused(
+        labels(&["--offset-y-mm", "NaN"]),
+        &["offset-y-mm", "NaN", "-5 and 5 mm"],
+    );
+    // 5160's side margin is 3/16 in (4.76 mm): 4.9 mm left is off the paper.
+    refused(
+        labels(&["--offset-x-mm", "-4.9"]),
+        &["offset-x-mm", "-4.9", "leave the paper", "4.76 mm left"],
+    );
+    refused(
+        vec![
+            "export",
+            "--dir",
+            "out",
+            "--sheet",
+            "pdf",
+            "--layout",
+            "grid",
+            "--offset-y-mm",
+            "1",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        &["offset-y-mm", "1", "label sheets only"],
+    );
+    refused(
+        vec![
+            "export",
+            "--dir",
+            "out",
+            "--format",
+            "png",
+            "--offset-x-mm",
+            "2",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        &["offset-x-mm", "2", "--sheet pdf --layout labels"],
+    );
+    assert!(!env.path("out").exists());
+    env.ok(&labels(&["--offset-x-mm", "-1.5", "--offset-y-mm", "0.8"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(env.path("out/sheet.pdf").exists());
+}
+
 #[test]
 fn long_cta_and_300_char_ref_stay_inside_their_cells() {
     let long_ref = "r".repeat(300);

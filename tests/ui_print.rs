@@ -98,6 +98,53 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     });
     h.get_by_label_contains("Scan verified");
 
+    // A printer offset reaches the layout: one that would push 5160's labels
+    // (4.76 mm side margin) off the paper is named in the preview, and a
+    // small one previews, scans and exports.
+    h.get_by_label("Label sheet").click();
+    settle(&mut h);
+    h.get_by_label("5160 (3 × 10, letter)").click();
+    settle(&mut h);
+    h.get_by_label("Printer offset right (mm)")
+        .set_value_accesskit(-5.0);
+    settle(&mut h);
+    h.get_by_label("Preview first page").click();
+    wait_for(&mut h, "the refused offset", |h| {
+        h.query_by_label_contains("No preview").is_some()
+    });
+    h.get_by_label_contains("offset-x-mm");
+    h.get_by_label_contains("leave the paper");
+    h.get_by_label("Printer offset right (mm)")
+        .set_value_accesskit(1.5);
+    h.get_by_label("Printer offset down (mm)")
+        .set_value_accesskit(-1.0);
+    settle(&mut h);
+    h.get_by_label("Preview first page").click();
+    wait_for(&mut h, "the offset preview", |h| {
+        h.query_by_label_contains("Scan verified").is_some()
+    });
+    // The offset fields belong to label sheets: a grid ignores the values
+    // kept in the form instead of refusing them.
+    h.get_by_label("Layout").click();
+    settle(&mut h);
+    h.get_by_label("grid").click();
+    settle(&mut h);
+    assert!(h.query_by_label("Printer offset right (mm)").is_none());
+    h.get_by_label("Preview first page").click();
+    wait_for(&mut h, "the grid preview", |h| {
+        h.query_by_label_contains("The options changed").is_none()
+            && h.query_by_label_contains("Scan verified").is_some()
+    });
+    h.get_by_label("Layout").click();
+    settle(&mut h);
+    h.get_by_label("labels").click();
+    settle(&mut h);
+    h.get_by_label("Preview first page").click();
+    wait_for(&mut h, "the labels preview again", |h| {
+        h.query_by_label_contains("The options changed").is_none()
+            && h.query_by_label_contains("Scan verified").is_some()
+    });
+
     h.get_by_label("Export").click();
     let pdf = out.join("sheet.pdf");
     wait_for(&mut h, "sheet.pdf", |_| pdf.exists());

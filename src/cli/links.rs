@@ -272,6 +272,22 @@ pub(super) struct ExportArgs {
     /// Sticker sheet of the labels layout
     #[arg(long, value_enum, default_value_t = LabelPreset::L7160)]
     label: LabelPreset,
+    /// Printer offset of a label sheet: move everything this many mm right (negative: left)
+    #[arg(
+        long,
+        value_name = "MM",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    offset_x_mm: f64,
+    /// Printer offset of a label sheet: move everything this many mm down (negative: up)
+    #[arg(
+        long,
+        value_name = "MM",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    offset_y_mm: f64,
     /// No title line (page and campaign) on grid and label sheets
     #[arg(long)]
     no_title: bool,
@@ -659,7 +675,16 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
         cut_marks: args.paper.cut_marks,
         title: !args.no_title,
         show_ref: args.paper.show_ref,
+        offset_x_mm: args.offset_x_mm,
+        offset_y_mm: args.offset_y_mm,
     };
+    if !pdf_sheet {
+        // Without a PDF sheet an offset would move nothing.
+        crate::print::refuse_offsets(
+            &print,
+            "a printer offset moves PDF label sheets only; add --sheet pdf --layout labels",
+        )?;
+    }
     let store = db.open()?;
     let page = store.resolve_page(args.page.as_deref())?;
     let mut filter = LinkFilter {

@@ -6,7 +6,9 @@ use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
 use crate::export::{BulkOptions, Format};
 use crate::model::{CampaignId, ChannelId, LinkId, NewLink, NewPage, Page, PageId, suggest_ref};
-use crate::print::{LabelPreset, MAX_GRID_COLUMNS, Paper, PrintLayout, PrintOptions};
+use crate::print::{
+    LabelPreset, MAX_GRID_COLUMNS, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
+};
 use crate::store::LinkRow;
 use crate::worker::SheetPreview;
 use crate::worker::{Command, Job, Snapshot};
@@ -614,6 +616,10 @@ impl BulkForm {
         if print.layout == PrintLayout::Labels {
             // A label sheet is printed on its own paper.
             print.paper = print.label.spec().paper;
+        } else {
+            // The offset fields show with labels only; the form keeps their
+            // values for when labels are chosen again.
+            (print.offset_x_mm, print.offset_y_mm) = (0.0, 0.0);
         }
         BulkOptions {
             formats,
@@ -690,6 +696,9 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                 |p| p.name().to_string(),
             ),
         }
+        if p.layout == PrintLayout::Labels {
+            printer_offset(ui, p);
+        }
         if p.layout == PrintLayout::Grid {
             ui.horizontal(|ui| {
                 let l = ui.label("Codes per row");
@@ -718,6 +727,34 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
             form.logo = p.display().to_string();
         }
     });
+}
+
+/// The printer offset of a label sheet, in millimetres either way, for a
+/// printer that does not print where the sheet expects it.
+fn printer_offset(ui: &mut egui::Ui, p: &mut PrintOptions) {
+    let range = -MAX_OFFSET_MM..=MAX_OFFSET_MM;
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Printer offset right (mm)");
+        ui.add(
+            egui::DragValue::new(&mut p.offset_x_mm)
+                .range(range.clone())
+                .speed(0.1)
+                .fixed_decimals(1),
+        )
+        .labelled_by(l.id);
+        let l = ui.label("Printer offset down (mm)");
+        ui.add(
+            egui::DragValue::new(&mut p.offset_y_mm)
+                .range(range)
+                .speed(0.1)
+                .fixed_decimals(1),
+        )
+        .labelled_by(l.id);
+    })
+    .response
+    .on_hover_text(
+        "If a test print on plain paper sits off the labels, move everything by this much",
+    );
 }
 
 /// Draws the first page of a sheet: the paper, every code's modules, the
