@@ -557,6 +557,10 @@ pub fn export_bulk(
             "choose at least one format, or a sheet",
         )));
     }
+    if let Some(print) = &options.pdf {
+        // Before any code is rendered: a bad offset is refused at once.
+        print.check()?;
+    }
     let mut warnings: Vec<String> = options
         .style
         .check_forced(options.force)?

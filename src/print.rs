@@ -273,21 +273,42 @@ impl LabelPreset {
 /// sheet or the wrong paper size.
 pub const MAX_OFFSET_MM: f64 = 5.0;
 
-impl LabelSpec {
-    /// The sheet as a printer that is `dx_mm` right and `dy_mm` down of its
-    /// mark needs it drawn: every label moved by the offset. Refused when
-    /// the offset is out of range or a label would leave the paper.
-    pub fn shifted(self, dx_mm: f64, dy_mm: f64) -> Result<LabelSpec, ValidationError> {
-        let (right, bottom) = self.far_margins_mm();
-        check_offset("offset-x-mm", dx_mm, self.left_mm, right, "left", "right")?;
-        check_offset("offset-y-mm", dy_mm, self.top_mm, bottom, "up", "down")?;
+/// The CLI names of the two printer offsets, which errors name.
+const OFFSET_FIELDS: [&str; 2] = ["offset-x-mm", "offset-y-mm"];
+
+impl LabelPreset {
+    /// The sheet with a printer offset applied: every label moved `dx_mm`
+    /// right and `dy_mm` down (negative: left, up). A printer whose test
+    /// print lands 1.5 mm right of the labels needs `dx_mm = -1.5`. Refused
+    /// when an offset is out of range or a label would leave the paper.
+    pub fn spec_shifted(self, dx_mm: f64, dy_mm: f64) -> Result<LabelSpec, ValidationError> {
+        let spec = self.spec();
+        let (right_mm, bottom_mm) = spec.far_margins_mm();
+        let name = self.name();
+        let [x_field, y_field] = OFFSET_FIELDS;
+        check_offset(
+            x_field,
+            dx_mm,
+            (spec.left_mm, "left"),
+            (right_mm, "right"),
+            name,
+        )?;
+        check_offset(
+            y_field,
+            dy_mm,
+            (spec.top_mm, "top"),
+            (bottom_mm, "bottom"),
+            name,
+        )?;
         Ok(LabelSpec {
-            left_mm: self.left_mm + dx_mm,
-            top_mm: self.top_mm + dy_mm,
-            ..self
+            left_mm: spec.left_mm + dx_mm,
+            top_mm: spec.top_mm + dy_mm,
+            ..spec
         })
     }
+}
 
+impl LabelSpec {
     /// The margins right of the last column and below the last row.
     fn far_margins_mm(&self) -> (f64, f64) {
         let (pw, ph) = self.paper.size_mm();
@@ -301,14 +322,14 @@ impl LabelSpec {
 }
 
 /// One printer offset: finite, within [`MAX_OFFSET_MM`], and no larger
-/// than the margin it eats into (`before` for a negative offset).
+/// than the margin it moves the labels into: `before` (margin and edge) for
+/// a negative offset, `after` for a positive one.
 fn check_offset(
     field: &'static str,
     offset_mm: f64,
-    before_mm: f64,
-    after_mm: f64,
-    back: &str,
-    forward: &str,
+    before: (f64, &str),
+    after: (f64, &str),
+    sheet: &str,
 ) -> Result<(), ValidationError> {
     let value = format!("{offset_mm}");
     if !offset_mm.is_finite() || offset_mm.abs() > MAX_OFFSET_MM {
@@ -318,17 +339,13 @@ fn check_offset(
             format!("a printer offset is between -{MAX_OFFSET_MM} and {MAX_OFFSET_MM} mm"),
         ));
     }
-    let (room, way) = if offset_mm < 0.0 {
-        (before_mm, back)
-    } else {
-        (after_mm, forward)
-    };
-    if offset_mm.abs() > room + 1e-9 {
+    let (room_mm, edge) = if offset_mm < 0.0 { before } else { after };
+    if offset_mm.abs() > room_mm + 1e-9 {
         return Err(ValidationError::new(
             field,
             &value,
             format!(
-                "the labels would leave the paper: this sheet moves at most {room:.2} mm {way}"
+                "on sheet {sheet} the labels are {room_mm:.2} mm from the paper's {edge} edge, so an offset can move them at most {room_mm:.2} mm that way"
             ),
         ));
     }
@@ -352,8 +369,9 @@ pub struct PrintOptions {
     pub title: bool,
     /// Print the ref code in the small footer (it is internal; off by default).
     pub show_ref: bool,
-    /// Printer offset of a label sheet: everything moves this far right
-    /// (negative: left), in millimetres, for a printer that misses its mark.
+    /// Printer offset of a label sheet: what goes on the labels moves this
+    /// far right (negative: left), in millimetres, to make up for a printer
+    /// that prints off its mark (it prints 1.5 mm right: give -1.5).
     #[serde(default)]
     pub offset_x_mm: f64,
     /// Printer offset of a label sheet: everything moves this far down
@@ -825,25 +843,29 @@ fn check_code_size(
     Ok(())
 }
 
-/// A printer offset moves label sheets only; given with another layout it
-/// would be silently ignored, so it is refused.
-fn check_offsets_apply(options: &PrintOptions) -> Result<(), ValidationError> {
-    if options.layout == PrintLayout::Labels {
-        return Ok(());
+impl PrintOptions {
+    /// Checks the options that need no links: the printer offsets (in
+    /// range, on the paper, and only with a label sheet, which they move).
+    /// Exports call it before any work, so a bad offset costs nothing.
+    pub fn check(&self) -> Result<(), ValidationError> {
+        if self.layout == PrintLayout::Labels {
+            self.label
+                .spec_shifted(self.offset_x_mm, self.offset_y_mm)
+                .map(|_| ())
+        } else {
+            refuse_offsets(
+                self,
+                "a printer offset moves label sheets only; use --layout labels",
+            )
+        }
     }
-    refuse_offsets(
-        options,
-        "a printer offset moves label sheets only; use --layout labels",
-    )
 }
 
-/// Refuses a non-zero printer offset with `rule`: for a front end whose
-/// output the offsets would not move (they are never silently ignored).
+/// Refuses a non-zero printer offset with `rule`: for output that the
+/// offsets would not move (they are never silently ignored).
 pub fn refuse_offsets(options: &PrintOptions, rule: &str) -> Result<(), ValidationError> {
-    for (field, offset_mm) in [
-        ("offset-x-mm", options.offset_x_mm),
-        ("offset-y-mm", options.offset_y_mm),
-    ] {
+    let offsets = [options.offset_x_mm, options.offset_y_mm];
+    for (field, offset_mm) in OFFSET_FIELDS.into_iter().zip(offsets) {
         if offset_mm != 0.0 {
             return Err(ValidationError::new(field, &format!("{offset_mm}"), rule));
         }
@@ -857,7 +879,7 @@ pub fn render_pdf(
     options: &PrintOptions,
     style: &QrStyle,
 ) -> Result<PdfOutput, PrintError> {
-    check_offsets_apply(options)?;
+    options.check()?;
     let matrices: Vec<QrMatrix> = items
         .iter()
         .map(|i| QrMatrix::for_style(&i.url, style))
@@ -1255,7 +1277,9 @@ fn labels(
     }
     // The printer offset moves what goes on the labels and the cut marks;
     // the title stays in the sheet's own top margin.
-    let spec = sheet.shifted(options.offset_x_mm, options.offset_y_mm)?;
+    let spec = options
+        .label
+        .spec_shifted(options.offset_x_mm, options.offset_y_mm)?;
     let (pw, ph) = spec.paper.size_mm();
     let (pw, ph) = (mm(pw), mm(ph));
     let (lw, lh) = (mm(spec.label_w_mm), mm(spec.label_h_mm));
@@ -1268,7 +1292,8 @@ fn labels(
         let base = n * per_page;
         with_page(doc, font, spec.paper, n, placed, |p| {
             if options.title {
-                let band = mm(sheet.top_mm) - mm(3.0);
+                // Above the labels wherever the offset put them.
+                let band = mm(sheet.top_mm.min(spec.top_mm)) - mm(3.0);
                 if band >= MIN_TEXT_PT * LINE_HEIGHT {
                     p.text(
                         &chunk[0],

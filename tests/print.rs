@@ -416,10 +416,23 @@ fn bad_printer_offsets_are_refused_and_write_nothing() {
         labels(&["--offset-y-mm", "NaN"]),
         &["offset-y-mm", "NaN", "-5 and 5 mm"],
     );
-    // 5160's side margin is 3/16 in (4.76 mm): 4.9 mm left is off the paper.
     refused(
-        labels(&["--offset-x-mm", "-4.9"]),
-        &["offset-x-mm", "-4.9", "leave the paper", "4.76 mm left"],
+        labels(&["--offset-y-mm", "-5.5"]),
+        &["offset-y-mm", "-5.5", "-5 and 5 mm"],
+    );
+    // 5160's side margins are 3/16 in (4.76 mm): 4.8 mm either way is off the paper.
+    refused(
+        labels(&["--offset-x-mm", "-4.8"]),
+        &[
+            "offset-x-mm",
+            "-4.8",
+            "5160",
+            "4.76 mm from the paper's left edge",
+        ],
+    );
+    refused(
+        labels(&["--offset-x-mm", "4.8"]),
+        &["offset-x-mm", "4.8", "4.76 mm from the paper's right edge"],
     );
     refused(
         vec![

@@ -6,8 +6,9 @@
 mod common;
 
 use common::ui::{harness, replace_in, settle, wait_for};
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
+use refboard::print::LabelPreset;
 use refboard::store::Store;
 use refboard::ui::UiState;
 use std::path::{Path, PathBuf};
@@ -113,7 +114,7 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
         h.query_by_label_contains("No preview").is_some()
     });
     h.get_by_label_contains("offset-x-mm");
-    h.get_by_label_contains("leave the paper");
+    h.get_by_label_contains("4.76 mm from the paper's left edge");
     h.get_by_label("Printer offset right (mm)")
         .set_value_accesskit(1.5);
     h.get_by_label("Printer offset down (mm)")
@@ -164,6 +165,26 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
         );
         assert_eq!(std::fs::read(&png).unwrap()[25], 2, "RGB with the logo");
     }
+    // The offset belongs to the printer: it is saved, and the next run's
+    // bulk export window starts with it.
+    let saved = h.state().ui_state();
+    assert_eq!(
+        (
+            saved.print.label,
+            saved.print.offset_x_mm,
+            saved.print.offset_y_mm
+        ),
+        (LabelPreset::Avery5160, 1.5, -1.0)
+    );
+    drop(h);
+    let mut h = harness(&db, saved);
+    wait_for(&mut h, "links after a restart", |h| {
+        h.state().snap.links.len() == 3
+    });
+    h.get_by_label("Bulk export…").click();
+    settle(&mut h);
+    let right = h.get_by_label("Printer offset right (mm)");
+    assert_eq!(right.accesskit_node().numeric_value(), Some(1.5));
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub struct Dialogs {
     remove: Option<(LinkId, String)>,
     bulk_result: Option<Result<String, String>>,
     bulk_dir: String,
+    /// Print options of the last bulk export, for the next one.
+    bulk_print: PrintOptions,
     /// The last sheet preview, with the form it was made from.
     preview: Option<(BulkForm, Result<Box<SheetPreview>, String>)>,
     /// The form a preview was asked for, until the worker answers.
@@ -37,6 +39,7 @@ impl Dialogs {
             remove: None,
             bulk_result: None,
             bulk_dir: state.export_dir.clone(),
+            bulk_print: state.print.clone(),
             preview: None,
             preview_asked: None,
         }
@@ -52,6 +55,7 @@ impl Dialogs {
     /// Writes the choices to remember.
     pub fn save(&self, state: &mut UiState) {
         state.export_dir = self.bulk_dir.clone();
+        state.print = self.bulk_print.clone();
     }
 
     /// Opens the page form: empty, or filled from `page` to edit it.
@@ -81,6 +85,7 @@ impl Dialogs {
     /// Opens the bulk export form.
     pub fn open_bulk(&mut self, campaign: Option<CampaignId>, logo: Option<&std::path::Path>) {
         let mut form = BulkForm::new(&self.bulk_dir, campaign);
+        form.print = self.bulk_print.clone();
         form.logo = logo.map(|p| p.display().to_string()).unwrap_or_default();
         self.bulk = Some(form);
         self.bulk_result = None;
@@ -345,6 +350,7 @@ impl Dialogs {
         });
         if start {
             self.bulk_dir = form.dir.trim().to_string();
+            self.bulk_print = form.print.clone();
             self.bulk_result = None;
             actions.push(Action::JobStarted(Job::Export));
             actions.push(Action::Send(Command::BulkExport {
@@ -734,26 +740,24 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
 fn printer_offset(ui: &mut egui::Ui, p: &mut PrintOptions) {
     let range = -MAX_OFFSET_MM..=MAX_OFFSET_MM;
     ui.horizontal_wrapped(|ui| {
-        let l = ui.label("Printer offset right (mm)");
-        ui.add(
-            egui::DragValue::new(&mut p.offset_x_mm)
-                .range(range.clone())
-                .speed(0.1)
-                .fixed_decimals(1),
-        )
-        .labelled_by(l.id);
-        let l = ui.label("Printer offset down (mm)");
-        ui.add(
-            egui::DragValue::new(&mut p.offset_y_mm)
-                .range(range)
-                .speed(0.1)
-                .fixed_decimals(1),
-        )
-        .labelled_by(l.id);
+        for (label, value) in [
+            ("Printer offset right (mm)", &mut p.offset_x_mm),
+            ("Printer offset down (mm)", &mut p.offset_y_mm),
+        ] {
+            let l = ui.label(label);
+            ui.add(
+                egui::DragValue::new(value)
+                    .range(range.clone())
+                    .speed(0.1)
+                    .fixed_decimals(2),
+            )
+            .labelled_by(l.id);
+        }
     })
     .response
     .on_hover_text(
-        "If a test print on plain paper sits off the labels, move everything by this much",
+        "Print a sheet on plain paper with cut marks and hold it against the labels. \
+         If it lands 1.5 mm right of them, set right to -1.5.",
     );
 }
 

@@ -94,6 +94,9 @@ pub struct UiState {
     pub tz: String,
     /// Draw the previous period on the chart.
     pub show_previous: bool,
+    /// Print sheet options of the last bulk export, printer offset
+    /// included: an offset belongs to the printer, not to one export.
+    pub print: crate::print::PrintOptions,
 }
 
 impl Default for UiState {
@@ -120,6 +123,7 @@ impl Default for UiState {
             side_panel_open: true,
             tz: String::new(),
             show_previous: false,
+            print: crate::print::PrintOptions::default(),
         }
     }
 }
