@@ -765,8 +765,8 @@ fn with_logo(
 /// Encodes rows as a PNG: no filter, zlib level 4. On a code's long runs of
 /// identical rows, level 4 took a third of level 7's time (0.19 against
 /// 0.57 ms for a 1,230 px code) for files 1.20× qrencode's total size instead
-/// of 0.83× (goal ≤ 1.5×); the Up filter or the fastest levels made files 1.5
-/// to 30 times larger (docs/benchmarks.md, `benches/print.rs`).
+/// of 0.83× (goal ≤ 1.5×); against level 4, the Up filter made files 1.3×
+/// larger, level 1 3× and fdeflate's fastest mode 26× (docs/benchmarks.md).
 fn write_png(
     data: &[u8],
     (w, h): (u32, u32),
