@@ -396,33 +396,31 @@ fn a_printer_offset_moves_everything_on_a_label_sheet_by_exactly_that() {
 #[test]
 fn bad_printer_offsets_are_refused_and_write_nothing() {
     let env = seeded();
-    let labels = |extra: &[&str]| {
-        let mut args = vec![
-            "export", "--dir", "out", "--sheet", "pdf", "--layout", "labels", "--label", "5160",
-            "--paper", "letter",
-        ];
-        args.extend_from_slice(extra);
-        args.into_iter().map(String::from).collect::<Vec<_>>()
+    // `refboard export --dir out` with `args`, refused with exit 2 and `words`.
+    let refused = |args: &[&str], words: &[&str]| {
+        let mut all = vec!["export", "--dir", "out"];
+        all.extend_from_slice(args);
+        env.refused(2, &all, words);
     };
-    let refused = |args: Vec<String>, words: &[&str]| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        env.refused(2, &args, words);
-    };
+    const LABELS: [&str; 8] = [
+        "--sheet", "pdf", "--layout", "labels", "--label", "5160", "--paper", "letter",
+    ];
+    let labels = |offset: [&'static str; 2]| [&LABELS[..], &offset[..]].concat();
     refused(
-        labels(&["--offset-x-mm", "6"]),
+        &labels(["--offset-x-mm", "6"]),
         &["offset-x-mm", "6", "-5 and 5 mm"],
     );
     refused(
-        labels(&["--offset-y-mm", "NaN"]),
+        &labels(["--offset-y-mm", "NaN"]),
         &["offset-y-mm", "NaN", "-5 and 5 mm"],
     );
     refused(
-        labels(&["--offset-y-mm", "-5.5"]),
+        &labels(["--offset-y-mm", "-5.5"]),
         &["offset-y-mm", "-5.5", "-5 and 5 mm"],
     );
     // 5160's side margins are 3/16 in (4.76 mm): 4.8 mm either way is off the paper.
     refused(
-        labels(&["--offset-x-mm", "-4.8"]),
+        &labels(["--offset-x-mm", "-4.8"]),
         &[
             "offset-x-mm",
             "-4.8",
@@ -431,46 +429,22 @@ fn bad_printer_offsets_are_refused_and_write_nothing() {
         ],
     );
     refused(
-        labels(&["--offset-x-mm", "4.8"]),
+        &labels(["--offset-x-mm", "4.8"]),
         &["offset-x-mm", "4.8", "4.76 mm from the paper's right edge"],
     );
     refused(
-        vec![
-            "export",
-            "--dir",
-            "out",
-            "--sheet",
-            "pdf",
-            "--layout",
-            "grid",
-            "--offset-y-mm",
-            "1",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect(),
+        &["--sheet", "pdf", "--layout", "grid", "--offset-y-mm", "1"],
         &["offset-y-mm", "1", "label sheets only"],
     );
     refused(
-        vec![
-            "export",
-            "--dir",
-            "out",
-            "--format",
-            "png",
-            "--offset-x-mm",
-            "2",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect(),
+        &["--format", "png", "--offset-x-mm", "2"],
         &["offset-x-mm", "2", "--sheet pdf --layout labels"],
     );
     assert!(!env.path("out").exists());
-    env.ok(&labels(&["--offset-x-mm", "-1.5", "--offset-y-mm", "0.8"])
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>());
+    let mut ok = vec!["export", "--dir", "out"];
+    ok.extend(labels(["--offset-x-mm", "-1.5"]));
+    ok.extend(["--offset-y-mm", "0.8"]);
+    env.ok(&ok);
     assert!(env.path("out/sheet.pdf").exists());
 }
 

@@ -6,11 +6,12 @@
 mod common;
 
 use common::ui::{harness, replace_in, settle, wait_for};
+use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
 use refboard::print::LabelPreset;
 use refboard::store::Store;
-use refboard::ui::UiState;
+use refboard::ui::{App, UiState};
 use std::path::{Path, PathBuf};
 
 /// Jasper's Market with a campaign, a channel and `refs` as links.
@@ -47,6 +48,24 @@ fn logo_png(path: &Path) {
     })
     .save(path)
     .unwrap();
+}
+
+/// Picks `option` in the combo box labelled `combo`.
+fn pick(h: &mut Harness<'static, App>, combo: &str, option: &str) {
+    h.get_by_label(combo).click();
+    settle(h);
+    h.get_by_label(option).click();
+    settle(h);
+}
+
+/// Asks for a first-page preview and waits until one of the current
+/// options is shown, verified.
+fn preview_verified(h: &mut Harness<'static, App>, what: &str) {
+    h.get_by_label("Preview first page").click();
+    wait_for(h, what, |h| {
+        h.query_by_label_contains("The options changed").is_none()
+            && h.query_by_label_contains("Scan verified").is_some()
+    });
 }
 
 #[test]
@@ -87,25 +106,15 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     assert!(!out.exists(), "a preview writes nothing");
 
     // Labels: the paper follows the sheet, and the preview is made again.
-    h.get_by_label("Layout").click();
-    settle(&mut h);
-    h.get_by_label("labels").click();
-    settle(&mut h);
+    pick(&mut h, "Layout", "labels");
     h.get_by_label("Label sheet");
     h.get_by_label_contains("The options changed");
-    h.get_by_label("Preview first page").click();
-    wait_for(&mut h, "the labels preview", |h| {
-        h.query_by_label_contains("The options changed").is_none()
-    });
-    h.get_by_label_contains("Scan verified");
+    preview_verified(&mut h, "the labels preview");
 
     // A printer offset reaches the layout: one that would push 5160's labels
     // (4.76 mm side margin) off the paper is named in the preview, and a
     // small one previews, scans and exports.
-    h.get_by_label("Label sheet").click();
-    settle(&mut h);
-    h.get_by_label("5160 (3 × 10, letter)").click();
-    settle(&mut h);
+    pick(&mut h, "Label sheet", "5160 (3 × 10, letter)");
     h.get_by_label("Printer offset right (mm)")
         .set_value_accesskit(-5.0);
     settle(&mut h);
@@ -120,31 +129,14 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     h.get_by_label("Printer offset down (mm)")
         .set_value_accesskit(-1.0);
     settle(&mut h);
-    h.get_by_label("Preview first page").click();
-    wait_for(&mut h, "the offset preview", |h| {
-        h.query_by_label_contains("Scan verified").is_some()
-    });
+    preview_verified(&mut h, "the offset preview");
     // The offset fields belong to label sheets: a grid ignores the values
     // kept in the form instead of refusing them.
-    h.get_by_label("Layout").click();
-    settle(&mut h);
-    h.get_by_label("grid").click();
-    settle(&mut h);
+    pick(&mut h, "Layout", "grid");
     assert!(h.query_by_label("Printer offset right (mm)").is_none());
-    h.get_by_label("Preview first page").click();
-    wait_for(&mut h, "the grid preview", |h| {
-        h.query_by_label_contains("The options changed").is_none()
-            && h.query_by_label_contains("Scan verified").is_some()
-    });
-    h.get_by_label("Layout").click();
-    settle(&mut h);
-    h.get_by_label("labels").click();
-    settle(&mut h);
-    h.get_by_label("Preview first page").click();
-    wait_for(&mut h, "the labels preview again", |h| {
-        h.query_by_label_contains("The options changed").is_none()
-            && h.query_by_label_contains("Scan verified").is_some()
-    });
+    preview_verified(&mut h, "the grid preview");
+    pick(&mut h, "Layout", "labels");
+    preview_verified(&mut h, "the labels preview again");
 
     h.get_by_label("Export").click();
     let pdf = out.join("sheet.pdf");
