@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::ui::{harness, replace_in, settle, wait_for};
+use common::ui::{harness, replace_in, settle, wait_for, wait_still};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
@@ -52,6 +52,7 @@ fn logo_png(path: &Path) {
 
 /// Picks `option` in the combo box labelled `combo`.
 fn pick(h: &mut Harness<'static, App>, combo: &str, option: &str) {
+    wait_still(h, combo);
     h.get_by_label(combo).click();
     settle(h);
     h.get_by_label(option).click();
@@ -61,6 +62,7 @@ fn pick(h: &mut Harness<'static, App>, combo: &str, option: &str) {
 /// Asks for a first-page preview and waits until one of the current
 /// options is shown, verified.
 fn preview_verified(h: &mut Harness<'static, App>, what: &str) {
+    wait_still(h, "Preview first page");
     h.get_by_label("Preview first page").click();
     wait_for(h, what, |h| {
         h.query_by_label_contains("The options changed").is_none()
@@ -117,7 +119,7 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     pick(&mut h, "Label sheet", "5160 (3 × 10, letter)");
     h.get_by_label("Printer offset right (mm)")
         .set_value_accesskit(-5.0);
-    settle(&mut h);
+    wait_still(&mut h, "Preview first page");
     h.get_by_label("Preview first page").click();
     wait_for(&mut h, "the refused offset", |h| {
         h.query_by_label_contains("No preview").is_some()
@@ -138,6 +140,7 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     pick(&mut h, "Layout", "labels");
     preview_verified(&mut h, "the labels preview again");
 
+    wait_still(&mut h, "Export");
     h.get_by_label("Export").click();
     let pdf = out.join("sheet.pdf");
     wait_for(&mut h, "sheet.pdf", |_| pdf.exists());
@@ -177,6 +180,28 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     settle(&mut h);
     let right = h.get_by_label("Printer offset right (mm)");
     assert_eq!(right.accesskit_node().numeric_value(), Some(1.5));
+}
+
+/// In a 640×480 window the preview shrinks so that the whole bulk export
+/// window, Export and Cancel included, stays on screen.
+#[test]
+fn bulk_export_window_fits_640_by_480_with_its_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["flyer_a", "flyer_b"]);
+    let mut h = common::ui::harness_sized(&db, UiState::default(), 640.0, 480.0);
+    wait_for(&mut h, "links", |h| h.state().snap.links.len() == 2);
+    h.get_by_label("Bulk export…").click();
+    settle(&mut h);
+    pick(&mut h, "Layout", "labels");
+    pick(&mut h, "Label sheet", "22806 (3 × 4, letter)");
+    preview_verified(&mut h, "the preview");
+    for button in ["Export", "Cancel", "Preview first page"] {
+        let rect = h.get_by_label(button).rect();
+        assert!(
+            rect.min.y >= 0.0 && rect.max.y <= 480.0,
+            "{button} at {rect:?} is off a 640×480 window"
+        );
+    }
 }
 
 #[test]

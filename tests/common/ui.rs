@@ -51,6 +51,19 @@ pub fn wait_for(
     }
 }
 
+/// Runs frames until the node labelled `label` is drawn where it was the
+/// frame before. A window re-centres one frame after its size changes (a
+/// preview arriving, a row appearing), and a click aimed at the old place
+/// would miss.
+pub fn wait_still(h: &mut Harness<'static, App>, label: &str) {
+    use egui_kittest::kittest::Queryable as _;
+    let last = std::cell::Cell::new(h.get_by_label(label).rect());
+    wait_for(h, &format!("{label} to stop moving"), |h| {
+        let now = h.get_by_label(label).rect();
+        now == last.replace(now)
+    });
+}
+
 /// [`wait_for`] on the App's state.
 pub fn run_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     wait_for(h, what, |h| done(h.state()));
