@@ -321,7 +321,7 @@ impl Dialogs {
                         );
                     }
                     match result {
-                        Ok(p) => draw_preview(ui, p),
+                        Ok(p) => draw_preview(ui, p, preview_height(ctx)),
                         Err(e) => widgets::error_text(ui, &format!("No preview: {e}")),
                     }
                 }
@@ -761,12 +761,26 @@ fn printer_offset(ui: &mut egui::Ui, p: &mut PrintOptions) {
     );
 }
 
+/// Widest the sheet preview is drawn, in points.
+const PREVIEW_WIDTH_PX: f32 = 260.0;
+/// Height of the bulk export window without its preview (form, verdict,
+/// buttons and margins), in points, measured at 640×480.
+const BULK_FORM_PX: f32 = 380.0;
+
+/// How tall the preview may be so that the whole bulk export window, its
+/// Export and Cancel buttons included, fits the app's window (at 640×480
+/// the page shrinks to a thumbnail; the verdict under it says the rest).
+fn preview_height(ctx: &egui::Context) -> f32 {
+    (ctx.content_rect().height() - BULK_FORM_PX).max(60.0)
+}
+
 /// Draws the first page of a sheet: the paper, every code's modules, the
 /// logos' places and the text, with the proof's verdict under it.
-fn draw_preview(ui: &mut egui::Ui, p: &SheetPreview) {
+fn draw_preview(ui: &mut egui::Ui, p: &SheetPreview, max_height: f32) {
     ui.label(format!("Preview of page 1 ({} link(s) in all)", p.links));
-    let width = 260.0_f32;
-    let scale = width / p.paper_pt.0.max(1.0) as f32;
+    let (paper_w, paper_h) = (p.paper_pt.0.max(1.0) as f32, p.paper_pt.1.max(1.0) as f32);
+    let width = PREVIEW_WIDTH_PX.min(max_height * paper_w / paper_h);
+    let scale = width / paper_w;
     let size = egui::vec2(width, p.paper_pt.1 as f32 * scale);
     let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(rect);
