@@ -113,7 +113,7 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
     };
     let (bodies, _) = generate(&sim).map_err(|e| anyhow::anyhow!("{e}"))?;
     send(&sim, &bodies)?;
-    store.set_setting(crate::worker::BACKEND_URL, &relay.url())?;
+    store.set_backend_url(&relay.url())?;
     // A throwaway database: its token goes to the file beside it, never the
     // user's keyring.
     crate::secrets::save_token_to_file(store.path(), &api_token)?;

@@ -16,6 +16,7 @@ pub mod import;
 pub mod logo;
 pub mod messenger;
 pub mod model;
+pub mod ops;
 pub mod print;
 pub mod proof;
 pub mod qr;

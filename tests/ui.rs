@@ -402,9 +402,7 @@ fn a_link_saved_during_a_slow_sync_appears_within_one_second() {
     let backend = silent_backend();
     {
         let mut store = Store::open(&db).unwrap();
-        store
-            .set_setting(refboard::worker::BACKEND_URL, &backend.url)
-            .unwrap();
+        store.set_backend_url(&backend.url).unwrap();
         store.set_backend_token("slow-token").unwrap();
     }
     let mut h = harness(&db, UiState::default());
@@ -650,9 +648,7 @@ fn sync_message_and_top_bar_agree_on_the_total() {
     }
     {
         let mut store = Store::open(&db).unwrap();
-        store
-            .set_setting(refboard::worker::BACKEND_URL, &relay.url())
-            .unwrap();
+        store.set_backend_url(&relay.url()).unwrap();
         store.set_backend_token("t").unwrap();
     }
     let mut h = harness(&db, UiState::default());
@@ -799,7 +795,7 @@ fn analytics_shows_other_row_and_pages_untracked_refs_shown_safely() {
     settle(&mut h);
     let asked = |peer: &refboard::worker::WorkerPeer| {
         peer.commands.try_iter().find_map(|c| match c {
-            refboard::worker::Command::Stats(q) => Some(q),
+            refboard::worker::Command::Short(refboard::worker::ShortCommand::Stats(q)) => Some(q),
             _ => None,
         })
     };

@@ -9,10 +9,8 @@ mod output;
 mod pipeline;
 mod report;
 
-use crate::export::ExportError;
 use crate::model::{InternalError, ValidationError, Warning};
-use crate::qr::QrError;
-use crate::store::{Store, StoreError, default_db_path};
+use crate::store::{Store, default_db_path};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -190,30 +188,19 @@ impl Db {
 /// for runtime failures, and always 1 for an [`InternalError`], which is
 /// never blamed on the user.
 ///
-/// Every module wraps a [`ValidationError`] as the source of its error, so
-/// one look through the chain finds it. Three user errors carry no rule and
-/// are named here: a name that matches nothing or a conflicting record
-/// (store), a link too long for a QR code, and a backend that refuses the
-/// URL or token (sync).
+/// The blame itself is [`crate::ops::blame_chain`], shared with the dashboard.
 fn exit_code(e: &anyhow::Error) -> u8 {
     // anyhow finds a context value by downcasting the error itself, and a
     // source by walking the chain: look both ways.
-    if e.downcast_ref::<InternalError>().is_some() || e.chain().any(|c| c.is::<InternalError>()) {
+    if e.downcast_ref::<InternalError>().is_some() {
         return 1;
     }
-    let input = e.downcast_ref::<ValidationError>().is_some()
-        || e.chain().any(|c| {
-            c.is::<ValidationError>()
-                || c.downcast_ref::<StoreError>()
-                    .is_some_and(StoreError::is_user_error)
-                || c.downcast_ref::<ExportError>()
-                    .is_some_and(ExportError::is_user_error)
-                || c.downcast_ref::<QrError>()
-                    .is_some_and(|q| matches!(q, QrError::TooLong { .. }))
-                || c.downcast_ref::<crate::sync::SyncError>()
-                    .is_some_and(|e| matches!(e, crate::sync::SyncError::Config(_)))
-        });
-    if input { 2 } else { 1 }
+    match crate::ops::blame_chain(e.chain()) {
+        crate::ops::Blame::Internal => 1,
+        crate::ops::Blame::User => 2,
+        crate::ops::Blame::World if e.downcast_ref::<ValidationError>().is_some() => 2,
+        crate::ops::Blame::World => 1,
+    }
 }
 
 /// The error and its causes on one line. A module error that shows its
@@ -240,7 +227,10 @@ fn warn(warnings: &[Warning]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::ExportError;
+    use crate::qr::QrError;
     use crate::stats::StatsError;
+    use crate::store::StoreError;
 
     #[test]
     fn validation_errors_exit_2_and_internal_errors_exit_1() {

@@ -15,9 +15,6 @@ use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Settings keys for the saved backend.
-const BACKEND_URL: &str = "backend_url";
-
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub(super) struct RelayArgs {
@@ -291,7 +288,7 @@ async fn shutdown_signal() {
 
 pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     let mut store = db.open()?;
-    let url = match args.backend.clone().or(store.setting(BACKEND_URL)?) {
+    let url = match args.backend.clone().or(store.backend_url()?) {
         Some(u) => u,
         None => {
             return Err(ValidationError::new(
@@ -349,7 +346,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     let committed = done.is_ok() || store.sync_source(&config.url)?.cursor.is_some();
     if committed {
         if args.backend.is_some() {
-            store.set_setting(BACKEND_URL, &url)?;
+            store.set_backend_url(&url)?;
         }
         if args.token.is_some() {
             let place = store.set_backend_token(&token)?;

@@ -11,6 +11,7 @@ mod links;
 mod pages;
 mod people;
 mod schema;
+mod settings;
 
 pub use aliases::AliasRow;
 pub use events::{

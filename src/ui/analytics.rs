@@ -12,7 +12,7 @@ use super::{Action, Shared, Tab, UiState};
 use crate::model::{LinkId, NewCampaign, PageId};
 use crate::stats::{Change, Every, GroupBy, GroupStats, Report, StatsQuery, Totals};
 use crate::store::{AliasRow, LinkRow};
-use crate::worker::Command;
+use crate::worker::ShortCommand;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use egui_extras::{Column, TableBuilder};
@@ -855,10 +855,10 @@ impl AnalyticsPanel {
                             )
                             .clicked()
                         {
-                            actions.push(Action::Send(Command::AddAlias(
+                            actions.push(Action::Send(ShortCommand::AddAlias(
                                 LinkId(link.link.id),
                                 u.ref_code.clone(),
-                            )));
+                            ).into()));
                         }
                     }
                     None => {
@@ -931,18 +931,21 @@ impl AnalyticsPanel {
             {
                 // Written by the worker through crate::csv_safe, the one CSV
                 // writer, which also neutralises formula cells.
-                actions.push(Action::Send(Command::WriteCsv {
-                    path: self.csv_path.trim().into(),
-                    header: crate::stats::table_csv_header(report.by),
-                    rows: rows
-                        .iter()
-                        .map(|r| {
-                            let mut cells = r.cells();
-                            cells.extend(crate::stats::range_cells(report));
-                            cells
-                        })
-                        .collect(),
-                }));
+                actions.push(Action::Send(
+                    ShortCommand::WriteCsv {
+                        path: self.csv_path.trim().into(),
+                        header: crate::stats::table_csv_header(report.by),
+                        rows: rows
+                            .iter()
+                            .map(|r| {
+                                let mut cells = r.cells();
+                                cells.extend(crate::stats::range_cells(report));
+                                cells
+                            })
+                            .collect(),
+                    }
+                    .into(),
+                ));
             }
         });
     }
@@ -961,7 +964,9 @@ impl AnalyticsPanel {
                 crate::model::shorten_text(&display(&link), 60)
             ));
             if ui.button("Undo").clicked() {
-                actions.push(Action::Send(Command::RemoveAlias(page, alias.clone())));
+                actions.push(Action::Send(
+                    ShortCommand::RemoveAlias(page, alias.clone()).into(),
+                ));
             }
         });
     }
@@ -1392,10 +1397,9 @@ impl AnalyticsPanel {
                     .clicked()
                     && let Ok(new) = parsed
                 {
-                    actions.push(Action::Send(Command::UpdateCampaign(
-                        crate::model::CampaignId(c.id),
-                        new,
-                    )));
+                    actions.push(Action::Send(
+                        ShortCommand::UpdateCampaign(crate::model::CampaignId(c.id), new).into(),
+                    ));
                 }
             });
     }

@@ -7,7 +7,7 @@
 use super::{Action, Shared, UiState, widgets};
 use crate::model::{validate_api_token, validate_backend_url};
 use crate::sync::SyncConfig;
-use crate::worker::{Command, Job};
+use crate::worker::{Job, LongCommand, ShortCommand};
 
 /// The backend screen's own state: the fields being edited and the last test result.
 pub struct BackendPanel {
@@ -147,21 +147,26 @@ impl BackendPanel {
                 .clicked();
             let Some((url, token)) = ready else { return };
             if save || save_sync {
-                actions.push(Action::Send(Command::SaveBackend {
-                    url: url.clone(),
-                    token: token.clone(),
-                }));
+                actions.push(Action::Send(
+                    ShortCommand::SaveBackend {
+                        url: url.clone(),
+                        token: token.clone(),
+                    }
+                    .into(),
+                ));
             }
             if test {
                 self.connection = None;
-                actions.push(Action::Send(Command::TestConnection(SyncConfig::new(
-                    &url, &token,
-                ))));
+                actions.push(Action::Send(
+                    LongCommand::TestConnection(SyncConfig::new(&url, &token)).into(),
+                ));
             }
             if save_sync {
                 // The lanes keep order: the short lane saves before the app
                 // reads the backend back from the next snapshot.
-                actions.push(Action::Send(Command::Sync(SyncConfig::new(&url, &token))));
+                actions.push(Action::Send(
+                    LongCommand::Sync(SyncConfig::new(&url, &token)).into(),
+                ));
                 actions.push(Action::JobStarted(Job::Sync));
             }
         });
@@ -199,7 +204,7 @@ impl BackendPanel {
             .clicked()
         {
             actions.push(Action::JobStarted(Job::Import));
-            actions.push(Action::Send(Command::Import(vec![path.into()])));
+            actions.push(Action::Send(LongCommand::Import(vec![path.into()]).into()));
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::print::{
 };
 use crate::store::LinkRow;
 use crate::worker::SheetPreview;
-use crate::worker::{Command, Job, Snapshot};
+use crate::worker::{Job, LongCommand, ShortCommand, Snapshot};
 
 /// The open dialogs and what they hold.
 pub struct Dialogs {
@@ -169,8 +169,8 @@ impl Dialogs {
         });
         if let Some(new) = save {
             actions.push(Action::Send(match form.id {
-                Some(id) => Command::EditPage(id, new),
-                None => Command::AddPage(new),
+                Some(id) => ShortCommand::EditPage(id, new).into(),
+                None => ShortCommand::AddPage(new).into(),
             }));
         } else if modal.inner || modal.should_close() {
             self.page = None;
@@ -235,8 +235,8 @@ impl Dialogs {
         });
         if let (Some(new), Some(cm), Some(ch)) = (save, form.campaign, form.channel) {
             actions.push(Action::Send(match form.id {
-                Some(id) => Command::UpdateLink(id, cm, ch, new),
-                None => Command::AddLink(page, cm, ch, new),
+                Some(id) => ShortCommand::UpdateLink(id, cm, ch, new).into(),
+                None => ShortCommand::AddLink(page, cm, ch, new).into(),
             }));
         } else if modal.inner || modal.should_close() {
             self.link = None;
@@ -299,12 +299,15 @@ impl Dialogs {
                     .clicked()
                 {
                     self.preview_asked = Some(form.clone());
-                    actions.push(Action::Send(Command::PreviewSheet {
-                        page,
-                        campaign: form.campaign,
-                        options: form.options(shared.qr_style),
-                        logo: form.logo_path(),
-                    }));
+                    actions.push(Action::Send(
+                        ShortCommand::PreviewSheet {
+                            page,
+                            campaign: form.campaign,
+                            options: form.options(shared.qr_style),
+                            logo: form.logo_path(),
+                        }
+                        .into(),
+                    ));
                 }
                 if self.preview_asked.is_some() {
                     ui.horizontal(|ui| {
@@ -353,13 +356,16 @@ impl Dialogs {
             self.bulk_print = form.print.clone();
             self.bulk_result = None;
             actions.push(Action::JobStarted(Job::Export));
-            actions.push(Action::Send(Command::BulkExport {
-                dir: form.dir.trim().into(),
-                page,
-                campaign: form.campaign,
-                options: form.options(shared.qr_style),
-                logo: form.logo_path(),
-            }));
+            actions.push(Action::Send(
+                LongCommand::BulkExport {
+                    dir: form.dir.trim().into(),
+                    page,
+                    campaign: form.campaign,
+                    options: form.options(shared.qr_style),
+                    logo: form.logo_path(),
+                }
+                .into(),
+            ));
         } else if modal.inner || (modal.should_close() && !running) {
             self.bulk = None;
             self.bulk_result = None;
@@ -383,7 +389,7 @@ impl Dialogs {
             cancel
         });
         if remove {
-            actions.push(Action::Send(Command::RemoveLink(*id)));
+            actions.push(Action::Send(ShortCommand::RemoveLink(*id).into()));
             actions.push(Action::Select(None));
             self.remove = None;
         } else if modal.inner || modal.should_close() {

@@ -9,7 +9,7 @@ use super::{Action, Shared, UiState};
 use crate::model::LinkId;
 use crate::qr::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
 use crate::store::LinkRow;
-use crate::worker::Command;
+use crate::worker::{Command, ShortCommand};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -150,7 +150,7 @@ impl DetailPanel {
         let id = LinkId(row.link.id);
         if self.glance_asked != Some(id) {
             self.glance_asked = Some(id);
-            actions.push(Action::Send(Command::LinkGlance(id, shared.tz)));
+            actions.push(Action::Send(ShortCommand::LinkGlance(id, shared.tz).into()));
         }
         // At most 45% of the window, so the table next to it keeps its room.
         let max = (ui.available_width() * 0.45).max(200.0);
@@ -222,7 +222,9 @@ impl DetailPanel {
                 "Archive"
             };
             if ui.button(archive).clicked() {
-                actions.push(Action::Send(Command::ArchiveLink(id, !row.link.archived)));
+                actions.push(Action::Send(
+                    ShortCommand::ArchiveLink(id, !row.link.archived).into(),
+                ));
             }
             if ui.button("Remove…").clicked() {
                 actions.push(Action::ConfirmRemove(id));
@@ -540,17 +542,20 @@ fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut 
                 ))
                 .clicked()
             {
-                actions.push(Action::Send(Command::RemoveAlias(
-                    crate::model::PageId(a.alias.page),
-                    a.alias.ref_code.clone(),
-                )));
+                actions.push(Action::Send(
+                    ShortCommand::RemoveAlias(
+                        crate::model::PageId(a.alias.page),
+                        a.alias.ref_code.clone(),
+                    )
+                    .into(),
+                ));
             }
         });
     }
 }
 
 fn export_command(p: &PendingExport, replace: bool) -> Command {
-    Command::ExportQr {
+    ShortCommand::ExportQr {
         path: p.path.clone(),
         url: p.url.clone(),
         cta: p.cta.clone(),
@@ -558,4 +563,5 @@ fn export_command(p: &PendingExport, replace: bool) -> Command {
         replace,
         logo: p.logo.clone(),
     }
+    .into()
 }

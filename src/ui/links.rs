@@ -5,7 +5,7 @@ use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
 use crate::model::{CampaignId, ChannelId, ChannelKind, LinkId};
 use crate::store::LinkRow;
-use crate::worker::Command;
+use crate::worker::ShortCommand;
 use egui_extras::{Column, TableBuilder};
 
 /// Table sort column of the links table.
@@ -152,7 +152,7 @@ impl LinksPanel {
             .clicked()
             && let Ok(new) = valid
         {
-            actions.push(Action::Send(Command::AddCampaign(page, new)));
+            actions.push(Action::Send(ShortCommand::AddCampaign(page, new).into()));
             self.new_campaign.clear();
         }
     }
@@ -210,11 +210,9 @@ impl LinksPanel {
             .clicked()
             && let Ok(name) = valid
         {
-            actions.push(Action::Send(Command::AddChannel(
-                page,
-                name,
-                self.new_channel_kind,
-            )));
+            actions.push(Action::Send(
+                ShortCommand::AddChannel(page, name, self.new_channel_kind).into(),
+            ));
             self.new_channel.clear();
         }
     }

@@ -22,7 +22,9 @@ use crate::model::{LinkId, PageId};
 use crate::qr::QrStyle;
 use crate::stats::{Every, GroupBy, Report};
 use crate::store::LinkRow;
-use crate::worker::{Command, Event, Job, Snapshot, WorkerHandle, spawn};
+use crate::worker::{
+    Command, Event, Job, LongCommand, ShortCommand, Snapshot, WorkerHandle, spawn,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -293,7 +295,7 @@ impl App {
             rects: Vec::new(),
             copy_request: None,
         };
-        app.send(Command::Load { page: state.page });
+        app.send(ShortCommand::Load { page: state.page }.into());
         app
     }
 
@@ -326,15 +328,17 @@ impl App {
     /// nothing will happen.
     pub fn send(&mut self, command: Command) {
         if let Some(why) = &self.worker_stopped {
-            let text = format!(
-                "Nothing was done: the background worker stopped ({why}). Restart refboard."
-            );
+            let text = crate::worker::wording::worker_stopped(why);
             self.say(true, text);
             return;
         }
-        if self.worker.send(command).is_err() {
-            self.worker_stopped = Some("its thread ended".into());
-            self.say(true, "Nothing was done: the background worker stopped.");
+        match self.worker.send(command) {
+            Ok(()) => {}
+            Err(busy @ crate::worker::SendError::Busy(_)) => self.say(true, busy.to_string()),
+            Err(crate::worker::SendError::Gone) => {
+                self.worker_stopped = Some("its thread ended".into());
+                self.say(true, "Nothing was done: the background worker stopped.");
+            }
         }
     }
 
@@ -391,7 +395,7 @@ impl App {
                 self.detail.refresh_glance();
             }
             Event::Notice(text) => self.say(false, text),
-            Event::Error(text) => self.say(true, text),
+            Event::Error(failure) => self.say(true, failure.to_string()),
             Event::Warnings(ws) => {
                 let text = ws
                     .iter()
@@ -410,14 +414,14 @@ impl App {
                 self.job = None;
                 match result {
                     Ok(t) => self.say(false, t),
-                    Err(t) => self.say(true, t),
+                    Err(f) => self.say(true, f.to_string()),
                 }
                 // Long jobs change data; the short lane knows the page shown.
-                self.send(Command::Load { page: None });
+                self.send(ShortCommand::Load { page: None }.into());
             }
             Event::Exported(result) => {
                 self.job = None;
-                let text = result.map(|r| {
+                let text = result.map_err(|f| f.to_string()).map(|r| {
                     format!(
                         "Exported {} link(s): {} file(s) written{}",
                         r.links,
@@ -435,7 +439,9 @@ impl App {
                 }
                 self.dialogs.bulk_done(text);
             }
-            Event::Connection(result) => self.backend.connection_result(result),
+            Event::Connection(result) => self
+                .backend
+                .connection_result(result.map_err(|f| f.to_string())),
             Event::Health(result) => self.snap.webhook_health = Some(result),
             Event::Stats(report) => {
                 self.ask_previous(&report);
@@ -444,8 +450,12 @@ impl App {
             Event::PreviousStats(report) => self.previous = Some(*report),
             Event::Glance(id, glance) => self.detail.set_glance(id, glance),
             Event::ExportExists(path) => self.detail.confirm_overwrite(path),
-            Event::QrWritten(path, result) => self.detail.written(path, result),
-            Event::SheetPreview(result) => self.dialogs.sheet_preview(result),
+            Event::QrWritten(path, result) => {
+                self.detail.written(path, result.map_err(|f| f.to_string()))
+            }
+            Event::SheetPreview(result) => self
+                .dialogs
+                .sheet_preview(result.map_err(|f| f.to_string())),
             Event::Stopped(why) => {
                 self.say(true, format!("The background worker stopped: {why}"));
                 self.worker_stopped.get_or_insert(why);
@@ -464,7 +474,7 @@ impl App {
                 self.selected = None;
                 // The previous period of another page must not show beside this one.
                 self.previous = None;
-                self.send(Command::Load { page: Some(page) });
+                self.send(ShortCommand::Load { page: Some(page) }.into());
                 self.stats_requested = false;
             }
             Action::Select(id) => self.selected = id,
@@ -500,11 +510,14 @@ impl App {
                         .find(|p| Some(PageId(p.id)) == self.snap.page)
                         .map(|p| p.name.clone())
                         .unwrap_or_default();
-                    self.send(Command::WriteReport(crate::report::ReportRequest {
-                        path,
-                        query,
-                        title,
-                    }));
+                    self.send(
+                        ShortCommand::WriteReport(crate::report::ReportRequest {
+                            path,
+                            query,
+                            title,
+                        })
+                        .into(),
+                    );
                 }
                 None => self.say(true, "Choose a valid range before saving a report."),
             },
@@ -559,10 +572,13 @@ impl App {
         self.job = Some((Job::Sync, 0, 0));
         // Replaces the last sync's message, so the two places never disagree.
         self.say(false, "Syncing…");
-        self.send(Command::Sync(crate::sync::SyncConfig::new(
-            &self.snap.backend_url,
-            &self.snap.backend_token,
-        )));
+        self.send(
+            LongCommand::Sync(crate::sync::SyncConfig::new(
+                &self.snap.backend_url,
+                &self.snap.backend_token,
+            ))
+            .into(),
+        );
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -632,7 +648,7 @@ impl App {
                 // The last range's previous period must not stand beside
                 // the new range while the new one is counted.
                 self.previous = None;
-                self.send(Command::Stats(q));
+                self.send(ShortCommand::Stats(q).into());
             }
             self.stats_requested = true;
         }
@@ -673,7 +689,7 @@ impl App {
             ..q
         };
         self.previous_asked = true;
-        self.send(Command::PreviousStats(q));
+        self.send(ShortCommand::PreviousStats(q).into());
     }
 
     /// The chart's screen transform in the last frame (tests aim the pointer with it).

@@ -1,0 +1,62 @@
+//! Use cases shared by the command line and the dashboard's worker.
+//!
+//! Both front ends must agree on what a failure means: the CLI turns it into
+//! an exit status (2 for the user's mistakes, 1 for the world's and for
+//! refboard's own), the dashboard into an error it shows and, for internal
+//! failures, logs. [`blame`] is that one decision.
+
+use crate::export::ExportError;
+use crate::model::{InternalError, ValidationError};
+use crate::qr::QrError;
+use crate::store::StoreError;
+use crate::sync::SyncError;
+use std::error::Error;
+
+/// Who a failure is down to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    /// The user's input or choice; they can correct it (CLI exit 2).
+    User,
+    /// The world: disk, network, database, a backend (CLI exit 1).
+    World,
+    /// refboard itself; never blamed on the user (CLI exit 1).
+    Internal,
+}
+
+/// Blames an error by looking through its chain of causes.
+pub fn blame(e: &(dyn Error + 'static)) -> Blame {
+    let mut chain = Vec::new();
+    let mut next = Some(e);
+    while let Some(c) = next {
+        chain.push(c);
+        next = c.source();
+    }
+    blame_chain(chain.into_iter())
+}
+
+/// Blames a chain of causes, outermost first.
+///
+/// Every module wraps a [`ValidationError`] as the source of its error, so
+/// one look through the chain finds it. Three user errors carry no rule and
+/// are named here: a name that matches nothing or a conflicting record
+/// (store), a link too long for a QR code, and a backend that refuses the
+/// URL or token (sync). An [`InternalError`] anywhere wins.
+pub fn blame_chain<'a>(chain: impl Iterator<Item = &'a (dyn Error + 'static)>) -> Blame {
+    let mut user = false;
+    for c in chain {
+        if c.is::<InternalError>() {
+            return Blame::Internal;
+        }
+        user = user
+            || c.is::<ValidationError>()
+            || c.downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_user_error)
+            || c.downcast_ref::<ExportError>()
+                .is_some_and(ExportError::is_user_error)
+            || c.downcast_ref::<QrError>()
+                .is_some_and(|q| matches!(q, QrError::TooLong { .. }))
+            || c.downcast_ref::<SyncError>()
+                .is_some_and(|e| matches!(e, SyncError::Config(_)));
+    }
+    if user { Blame::User } else { Blame::World }
+}
