@@ -641,6 +641,14 @@ mod tests {
     }
 
     #[test]
+    fn a_page_says_reset_only_when_the_backend_sends_it() {
+        let plain = br#"{"events":[],"next_cursor":"s0","has_more":false}"#;
+        assert!(!decode_page(plain).unwrap().reset);
+        let reset = br#"{"events":[],"next_cursor":"","reset":true,"has_more":false}"#;
+        assert!(decode_page(reset).unwrap().reset);
+    }
+
+    #[test]
     fn synced_events_outside_the_window_are_refused_and_counted() {
         let now = 1_764_219_600_000;
         let events = vec![

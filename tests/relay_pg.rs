@@ -552,6 +552,37 @@ fn a_store_that_synced_from_an_old_format_cursor_gets_the_missed_events_once() {
         };
         store.ingest(&events, Some(step)).unwrap();
     }
+    // The relay's answer to that cursor: the first page from the beginning,
+    // marked, with a cursor of the current format; never to a current one.
+    let get = |after: &str| -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .get(format!(
+                "{}/v1/referrals?limit=1&after={}",
+                urls[0],
+                percent_encoding::utf8_percent_encode(after, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let reset = get(&old_cursor);
+    assert_eq!(reset["reset"], true, "{reset}");
+    assert_eq!(reset["events"][0]["event_id"], *rows[0].event.event_id);
+    let next = reset["next_cursor"].as_str().unwrap();
+    assert_eq!(next, format!("v2.x{}.{}", rows[0].xid, rows[0].seq));
+    let after_it = get(next);
+    assert_eq!(after_it["events"][0]["event_id"], *rows[1].event.event_id);
+    assert!(after_it.get("reset").is_none(), "{after_it}");
+    // Still a 400: not a cursor of either format.
+    let status = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/referrals?after=x1.2.3", urls[0]))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 400);
     // The real client, as a user runs it, against the fixed relay.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
         .env_remove("REFBOARD_DB")
@@ -604,4 +635,62 @@ fn a_store_that_synced_from_an_old_format_cursor_gets_the_missed_events_once() {
     // The new cursor is one the relay keeps: nothing more, and no reset.
     let again = sync(&mut store, &sync_config(&urls[1]), &mut |_| true).unwrap();
     assert_eq!((again.events, again.cursor_resets), (0, 0), "{again:?}");
+}
+
+/// Every `Sort Key:` of the generic plan of `sql` (EXPLAIN VERBOSE).
+async fn sort_keys(c: &tokio_postgres::Client, name: &str, sql: &str) -> Vec<String> {
+    let params = c.prepare(sql).await.unwrap().params().len();
+    c.batch_execute(&format!("DEALLOCATE ALL; PREPARE rb_{name} AS {sql}"))
+        .await
+        .unwrap();
+    let nulls = vec!["NULL"; params].join(", ");
+    let args = if params == 0 {
+        String::new()
+    } else {
+        format!("({nulls})")
+    };
+    let plan = c
+        .query(&format!("EXPLAIN (VERBOSE) EXECUTE rb_{name}{args}"), &[])
+        .await
+        .unwrap();
+    plan.iter()
+        .map(|r| r.get::<_, String>(0))
+        .filter_map(|line| Some(line.split_once("Sort Key: ")?.1.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_relay_query_sorts_by_the_xid8_column_itself() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    drop(relay(&db)); // migrates
+    block_on(async {
+        let c = connect(&db).await;
+        // Generic plans, so no parameter is folded away; without index
+        // scans, every ordering is a Sort node that names its key.
+        c.batch_execute(
+            "SET plan_cache_mode = force_generic_plan; SET enable_indexscan = off;
+             SET enable_indexonlyscan = off; SET enable_bitmapscan = off",
+        )
+        .await
+        .unwrap();
+        let mut ordered = Vec::new();
+        for (name, sql) in refboard::relay::PG_QUERIES {
+            let keys = sort_keys(&c, name, sql).await;
+            for key in &keys {
+                assert!(!key.contains("::"), "{name} sorts by a cast: {key}");
+            }
+            if sql.contains("ORDER BY") {
+                assert_eq!(keys.len(), 1, "{name}: {keys:?}");
+                let first = keys[0].split(", ").next().unwrap_or("");
+                assert!(
+                    ["refboard_events.xid", "refboard_events.xid DESC"].contains(&first),
+                    "{name} sorts by {}, not the xid8 column",
+                    keys[0]
+                );
+                ordered.push(*name);
+            }
+        }
+        assert_eq!(ordered, ["page", "last_received_ms"]);
+    });
 }
