@@ -1,7 +1,10 @@
 //! Relays on a real PostgreSQL: three relay processes behind no balancer but
 //! the test's own round robin, eight posters with redeliveries to another
 //! relay, a sync running the whole time, exact counts; a late commit never
-//! skipped by a cursor; bad database input.
+//! skipped by a cursor; transaction ids crossing a power of ten (every row
+//! served once at any page size, every statement sorted by the `xid8` column,
+//! an old-format cursor reset and recovered by the real `refboard sync`); bad
+//! database input.
 //!
 //! The server comes from `REFBOARD_TEST_PG_URL` (a superuser URL; each test
 //! makes its own database). `.ci/run` and `scripts/pg-test.sh` start a
