@@ -835,8 +835,14 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 .unwrap_or_default();
             let message = result
                 .map(|p| {
+                    // A cursor reset is worth saying: the count includes a re-pull.
+                    let reset = if p.cursor_resets > 0 {
+                        "; the backend started again from the beginning (an older cursor format could skip events), nothing counted twice"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "Synced {} events this time ({} new); {pulled} events pulled in all",
+                        "Synced {} events this time ({} new){reset}; {pulled} events pulled in all",
                         p.events, p.new_events
                     )
                 })
