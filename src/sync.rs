@@ -135,6 +135,11 @@ pub struct Progress {
     /// Events skipped because a value is outside the known sets (a new
     /// `platform` or `kind`) or a required field is missing.
     pub skipped: usize,
+    /// Times the backend answered that the cursor sent was of an old or
+    /// broken format and served a page from the beginning instead (see
+    /// "Cursor reset" in `docs/sync-protocol.md`). Events already stored are
+    /// recognised by id, so none counts twice.
+    pub cursor_resets: usize,
 }
 
 /// A page as sent: events stay raw until each is checked on its own, so one
@@ -144,6 +149,9 @@ struct RawPage {
     events: Vec<Box<RawValue>>,
     next_cursor: String,
     has_more: bool,
+    /// Absent in most pages; backends without resets never send it.
+    #[serde(default)]
+    reset: bool,
 }
 
 /// One checked page of the sync API (`docs/sync-protocol.md`).
@@ -157,6 +165,9 @@ pub struct Page {
     pub next_cursor: String,
     /// Whether another page follows.
     pub has_more: bool,
+    /// The backend refused the cursor sent as one of an old or broken format
+    /// and this page starts from the beginning instead.
+    pub reset: bool,
 }
 
 /// Decodes a page body: the cursor's length, then each event on its own, so
@@ -186,6 +197,7 @@ pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
         skipped,
         next_cursor: raw.next_cursor,
         has_more: raw.has_more,
+        reset: raw.reset,
     })
 }
 
@@ -403,6 +415,17 @@ pub fn reset_source(store: &mut Store, url: &str) -> Result<bool, SyncError> {
     Ok(changed > 0)
 }
 
+/// Logs a backend's cursor reset: the cursor it refused, and why the sync
+/// now starts from the beginning. The page that follows replaces the stored
+/// cursor in the same transaction as its events, so an interrupted sync
+/// simply starts from the beginning again.
+fn note_cursor_reset(refused: Option<&str>) {
+    tracing::warn!(
+        cursor = refused.unwrap_or(""),
+        "the backend no longer accepts this cursor (an old or broken format that may have skipped events); pulling again from the beginning, events already stored are not counted twice"
+    );
+}
+
 /// Meta disables a webhook after about this long of failed deliveries.
 pub const META_DISABLES_AFTER_SECS: u64 = 3600;
 
@@ -561,6 +584,10 @@ fn run(
             let mut done = Progress::default();
             for (after, page) in rx.iter() {
                 let page = page?;
+                if page.reset {
+                    note_cursor_reset(after.as_deref());
+                    done.cursor_resets += 1;
+                }
                 let events = page.events.len() + page.skipped;
                 done.skipped += page.skipped;
                 let (kept, refused) =
@@ -611,6 +638,14 @@ mod tests {
             referer_uri: None,
             received_at_ms: ts,
         }
+    }
+
+    #[test]
+    fn a_page_says_reset_only_when_the_backend_sends_it() {
+        let plain = br#"{"events":[],"next_cursor":"s0","has_more":false}"#;
+        assert!(!decode_page(plain).unwrap().reset);
+        let reset = br#"{"events":[],"next_cursor":"","reset":true,"has_more":false}"#;
+        assert!(decode_page(reset).unwrap().reset);
     }
 
     #[test]

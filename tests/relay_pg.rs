@@ -1,7 +1,10 @@
 //! Relays on a real PostgreSQL: three relay processes behind no balancer but
 //! the test's own round robin, eight posters with redeliveries to another
 //! relay, a sync running the whole time, exact counts; a late commit never
-//! skipped by a cursor; bad database input.
+//! skipped by a cursor; transaction ids crossing a power of ten (every row
+//! served once at any page size, every statement sorted by the `xid8` column,
+//! an old-format cursor reset and recovered by the real `refboard sync`); bad
+//! database input.
 //!
 //! The server comes from `REFBOARD_TEST_PG_URL` (a superuser URL; each test
 //! makes its own database). `.ci/run` and `scripts/pg-test.sh` start a
@@ -178,13 +181,20 @@ fn three_relays_eight_posters_redeliveries_and_a_running_sync_are_exact() {
 }
 
 /// Pulls every page from `after`; returns the event ids and the last cursor.
-fn pull_all(url: &str, mut cursor: String) -> (Vec<String>, String) {
+fn pull_all(url: &str, cursor: String) -> (Vec<String>, String) {
+    pull_all_paged(&[url], cursor, 2)
+}
+
+/// Pulls every page from `after`, `limit` events a page, asking the relays
+/// in turn (a cursor from one relay is valid at the others); returns the
+/// event ids and the last cursor.
+fn pull_all_paged(urls: &[&str], mut cursor: String, limit: usize) -> (Vec<String>, String) {
     let client = reqwest::blocking::Client::new();
     let mut ids = Vec::new();
-    loop {
+    for url in urls.iter().cycle() {
         let page: serde_json::Value = client
             .get(format!(
-                "{url}/v1/referrals?limit=2&after={}",
+                "{url}/v1/referrals?limit={limit}&after={}",
                 percent_encoding::utf8_percent_encode(&cursor, percent_encoding::NON_ALPHANUMERIC)
             ))
             .bearer_auth(API_TOKEN)
@@ -197,9 +207,10 @@ fn pull_all(url: &str, mut cursor: String) -> (Vec<String>, String) {
         }
         cursor = page["next_cursor"].as_str().unwrap().to_string();
         if !page["has_more"].as_bool().unwrap() {
-            return (ids, cursor);
+            break;
         }
     }
+    (ids, cursor)
 }
 
 /// Pulls from `cursor` until `seen` holds `want` ids or 30 s pass; returns
@@ -312,4 +323,377 @@ fn a_database_from_a_newer_refboard_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("99") && err.contains("newer"), "{err}");
+}
+
+/// The id of a transaction of its own (so the cluster's next one is larger).
+async fn current_xid(c: &tokio_postgres::Client) -> u64 {
+    let xid: String = c
+        .query_one("SELECT pg_current_xact_id()::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    xid.parse().unwrap()
+}
+
+/// Uses up transaction ids, one committed transaction each, until the
+/// cluster's next one is `next` (a little past it when other tests write too).
+fn burn_xids_until(db: &str, next: u64) {
+    block_on(async {
+        let c = connect(db).await;
+        c.batch_execute(
+            "CREATE OR REPLACE PROCEDURE refboard_test_burn(n bigint) LANGUAGE plpgsql AS $$
+             BEGIN
+                 FOR i IN 1..n LOOP PERFORM pg_current_xact_id(); COMMIT; END LOOP;
+             END $$",
+        )
+        .await
+        .unwrap();
+        // No flush per empty commit: thousands of ids take well under a second.
+        c.batch_execute("SET synchronous_commit = off")
+            .await
+            .unwrap();
+        let now = current_xid(&c).await;
+        if let Some(n) = next.checked_sub(now + 1).filter(|n| *n > 0) {
+            c.batch_execute(&format!("CALL refboard_test_burn({n})"))
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// The smallest power of ten above `n`.
+fn power_of_ten_above(n: u64) -> u64 {
+    let mut p = 10;
+    while p <= n {
+        p *= 10;
+    }
+    p
+}
+
+/// Posts `per_relay` events to every relay at once, one thread a relay.
+fn post_to_all_at_once(urls: &[String], tag: &str, per_relay: i64) {
+    std::thread::scope(|s| {
+        for (r, url) in urls.iter().enumerate() {
+            s.spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                for i in 0..per_relay {
+                    let b = body(
+                        &format!("{tag}{}", i % 4),
+                        &format!("psid-{tag}-{r}-{i}"),
+                        1_764_201_600_000 + i,
+                    );
+                    assert_eq!(post(&client, url, &b), 200);
+                }
+            });
+        }
+    });
+}
+
+/// Stored rows with a transaction id below `power`, and from it on.
+fn rows_around(db: &str, power: u64) -> (i64, i64) {
+    block_on(async {
+        let row = connect(db)
+            .await
+            .query_one(
+                "SELECT count(*) FILTER (WHERE xid < $1::text::xid8),
+                        count(*) FILTER (WHERE xid >= $1::text::xid8)
+                 FROM refboard_events",
+                &[&power.to_string()],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    })
+}
+
+/// Writes events through every relay while the cluster's transaction ids
+/// cross a power of ten (at least 1,000); returns that power. Another test
+/// writing at the same time can carry the ids past it before any of these
+/// land below: then it tries again at the next power.
+fn write_across_a_power_of_ten(db: &str, urls: &[String]) -> u64 {
+    for attempt in 0..3 {
+        let now = block_on(async { current_xid(&connect(db).await).await });
+        let power = power_of_ten_above(now + 150).max(1000);
+        burn_xids_until(db, power - 100);
+        // 70 a relay: 210 transactions, so they end well past the power.
+        post_to_all_at_once(urls, &format!("cross{attempt}x"), 70);
+        let (below, from) = rows_around(db, power);
+        if below > 0 && from > 0 {
+            return power;
+        }
+    }
+    panic!("other writers kept carrying the transaction ids past each power of ten");
+}
+
+/// Waits (deadline 60 s) until every stored row is below the snapshot
+/// horizon, so a page may serve it; returns every stored event id.
+fn every_row_once_visible(db: &str) -> BTreeSet<String> {
+    block_on(async {
+        let c = connect(db).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let waiting: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM refboard_events
+                     WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{waiting} rows never visible");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        c.query("SELECT event_id FROM refboard_events", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
+#[test]
+fn a_full_pull_serves_every_row_once_across_a_power_of_ten_in_transaction_ids() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let relays: Vec<RelayProcess> = (0..3).map(|_| relay(&db)).collect();
+    let urls: Vec<String> = relays.iter().map(|r| r.url.clone()).collect();
+    let power = write_across_a_power_of_ten(&db, &urls);
+    let (below, from) = rows_around(&db, power);
+    let stored = every_row_once_visible(&db);
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let mut failures = Vec::new();
+    for limit in [1, 7, 5000] {
+        let (ids, _) = pull_all_paged(&urls, String::new(), limit);
+        let served: BTreeSet<String> = ids.iter().cloned().collect();
+        let missing = stored.difference(&served).count();
+        let unknown = served.difference(&stored).count();
+        let twice = ids.len() - served.len();
+        if missing + unknown + twice > 0 {
+            failures.push(format!(
+                "limit {limit}: {} served of {} stored: {missing} missing, {twice} twice, {unknown} unknown",
+                ids.len(),
+                stored.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{below} rows below transaction id {power}, {from} from it: {}",
+        failures.join("; ")
+    );
+}
+
+/// A stored row: transaction id, sequence number, event.
+struct Row {
+    xid: u64,
+    seq: i64,
+    event: refboard::model::ReferralEvent,
+}
+
+/// Every stored row in the order a page serves them: by transaction id as a
+/// number, then sequence number.
+fn rows_in_order(db: &str) -> Vec<Row> {
+    block_on(async {
+        connect(db)
+            .await
+            .query(
+                "SELECT e.xid::text, e.seq, e.json FROM refboard_events e ORDER BY e.xid, e.seq",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| Row {
+                xid: r.get::<_, String>(0).parse().unwrap(),
+                seq: r.get(1),
+                event: serde_json::from_str(r.get(2)).unwrap(),
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn a_store_that_synced_from_an_old_format_cursor_gets_the_missed_events_once() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let relays: Vec<RelayProcess> = (0..3).map(|_| relay(&db)).collect();
+    let urls: Vec<String> = relays.iter().map(|r| r.url.clone()).collect();
+    let power = write_across_a_power_of_ten(&db, &urls);
+    every_row_once_visible(&db);
+    let rows = rows_in_order(&db);
+    // What a client of the text-ordering relay holds: it had pulled up to a
+    // row below the power, then a page led with the longer ids and its
+    // cursor jumped to the newest row; the rows between were never served.
+    let below = rows.iter().filter(|r| r.xid < power).count();
+    let held_below = below / 2;
+    let (mut held, mut missed) = (Vec::new(), Vec::new());
+    for (i, r) in rows.iter().enumerate() {
+        if i < held_below || r.xid >= power {
+            held.push(r);
+        } else {
+            missed.push(r);
+        }
+    }
+    assert!(!missed.is_empty());
+    let newest = rows.last().unwrap();
+    let old_cursor = format!("x{}.{}", newest.xid, newest.seq);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refboard.db");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let source = store.sync_source(&urls[1]).unwrap().id;
+        let events: Vec<_> = held.iter().map(|r| r.event.clone()).collect();
+        let step = refboard::store::SyncStep {
+            source,
+            after: None,
+            next: &old_cursor,
+        };
+        store.ingest(&events, Some(step)).unwrap();
+    }
+    // The relay's answer to that cursor: the first page from the beginning,
+    // marked, with a cursor of the current format; never to a current one.
+    let get = |after: &str| -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .get(format!(
+                "{}/v1/referrals?limit=1&after={}",
+                urls[0],
+                percent_encoding::utf8_percent_encode(after, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let reset = get(&old_cursor);
+    assert_eq!(reset["reset"], true, "{reset}");
+    assert_eq!(reset["events"][0]["event_id"], *rows[0].event.event_id);
+    let next = reset["next_cursor"].as_str().unwrap();
+    assert_eq!(next, format!("v2.x{}.{}", rows[0].xid, rows[0].seq));
+    let after_it = get(next);
+    assert_eq!(after_it["events"][0]["event_id"], *rows[1].event.event_id);
+    assert!(after_it.get("reset").is_none(), "{after_it}");
+    // Still a 400: not a cursor of either format.
+    let status = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/referrals?after=x1.2.3", urls[0]))
+        .bearer_auth(API_TOKEN)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 400);
+    // The real client, as a user runs it, against the fixed relay.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .env_remove("REFBOARD_DB")
+        .arg("--db")
+        .arg(&path)
+        .args(["sync", "--backend", &urls[1]])
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let mut store = Store::open(&path).unwrap();
+    let ids: BTreeSet<String> = {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT event_id FROM referral_events")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let all: BTreeSet<String> = rows.iter().map(|r| r.event.event_id.clone()).collect();
+    assert_eq!(
+        all.difference(&ids).count(),
+        0,
+        "{} missed events (of {} stored, {below} below transaction id {power}) never arrived: {stdout}{stderr}",
+        missed.len(),
+        rows.len()
+    );
+    let mut expected = BTreeMap::new();
+    for r in &rows {
+        let key = r.event.ref_code.clone().unwrap_or_default();
+        *expected.entry(key).or_insert(0i64) += 1;
+    }
+    assert_eq!(counts_by_ref(&store), expected, "each event counted once");
+    assert!(
+        stdout.contains(&format!("{} new", missed.len())),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning:") && stderr.contains("from the beginning"),
+        "the user is told: {stderr}"
+    );
+    let cursor = store.sync_source(&urls[1]).unwrap().cursor.unwrap();
+    assert_ne!(cursor, old_cursor);
+    // The new cursor is one the relay keeps: nothing more, and no reset.
+    let again = sync(&mut store, &sync_config(&urls[1]), &mut |_| true).unwrap();
+    assert_eq!((again.events, again.cursor_resets), (0, 0), "{again:?}");
+}
+
+/// Every `Sort Key:` of the generic plan of `sql` (EXPLAIN VERBOSE).
+async fn sort_keys(c: &tokio_postgres::Client, name: &str, sql: &str) -> Vec<String> {
+    let params = c.prepare(sql).await.unwrap().params().len();
+    c.batch_execute(&format!("DEALLOCATE ALL; PREPARE rb_{name} AS {sql}"))
+        .await
+        .unwrap();
+    let nulls = vec!["NULL"; params].join(", ");
+    let args = if params == 0 {
+        String::new()
+    } else {
+        format!("({nulls})")
+    };
+    let plan = c
+        .query(&format!("EXPLAIN (VERBOSE) EXECUTE rb_{name}{args}"), &[])
+        .await
+        .unwrap();
+    plan.iter()
+        .map(|r| r.get::<_, String>(0))
+        .filter_map(|line| Some(line.split_once("Sort Key: ")?.1.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_relay_query_sorts_by_the_xid8_column_itself() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    drop(relay(&db)); // migrates
+    block_on(async {
+        let c = connect(&db).await;
+        // Generic plans, so no parameter is folded away; without index
+        // scans, every ordering is a Sort node that names its key.
+        c.batch_execute(
+            "SET plan_cache_mode = force_generic_plan; SET enable_indexscan = off;
+             SET enable_indexonlyscan = off; SET enable_bitmapscan = off",
+        )
+        .await
+        .unwrap();
+        let mut ordered = Vec::new();
+        for (name, sql) in refboard::relay::PG_QUERIES {
+            let keys = sort_keys(&c, name, sql).await;
+            for key in &keys {
+                assert!(!key.contains("::"), "{name} sorts by a cast: {key}");
+            }
+            if sql.contains("ORDER BY") {
+                assert_eq!(keys.len(), 1, "{name}: {keys:?}");
+                let first = keys[0].split(", ").next().unwrap_or("");
+                assert!(
+                    ["refboard_events.xid", "refboard_events.xid DESC"].contains(&first),
+                    "{name} sorts by {}, not the xid8 column",
+                    keys[0]
+                );
+                ordered.push(*name);
+            }
+        }
+        assert_eq!(ordered, ["page", "last_received_ms"]);
+    });
 }

@@ -362,6 +362,11 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             done.skipped
         );
     }
+    if done.cursor_resets > 0 {
+        eprintln!(
+            "warning: the backend no longer accepts the saved cursor (an older format that could skip events), so this sync pulled again from the beginning; events already stored were not counted twice"
+        );
+    }
     outln!(
         "Synced {} event(s), {} new, in {} page(s) from {url}",
         done.events,

@@ -11,6 +11,8 @@ mod metrics;
 mod pg;
 
 pub use init::{ENV_FILE, InitError, init_env_file};
+#[doc(hidden)]
+pub use pg::QUERIES as PG_QUERIES;
 pub use pg::{PG_SCHEMA_VERSION, PgError, redact_url};
 
 use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
@@ -160,8 +162,13 @@ enum Storage {
     Postgres(pg::Postgres),
 }
 
-/// A page of the pull API: (cursor after each row, JSON) pairs.
-type PageRows = Vec<(String, String)>;
+/// A page of the pull API: (cursor after each row, JSON) pairs, and whether
+/// the cursor sent was refused as a broken format, so the rows start from
+/// the beginning (`"reset": true`, docs/sync-protocol.md).
+struct PageRows {
+    rows: Vec<(String, String)>,
+    reset: bool,
+}
 
 impl Storage {
     async fn open(config: &RelayConfig, options: &RelayOptions) -> Result<Self, RelayError> {
@@ -205,16 +212,27 @@ impl Storage {
                         Err(v) => return Ok(Err(v)),
                     };
                     let rows = db::page(conn, after, limit)?;
-                    Ok(Ok(rows
-                        .into_iter()
-                        .map(|(seq, json)| (format!("s{seq}"), json))
-                        .collect()))
+                    Ok(Ok(PageRows {
+                        rows: rows
+                            .into_iter()
+                            .map(|(seq, json)| (format!("s{seq}"), json))
+                            .collect(),
+                        reset: false,
+                    }))
                 })
                 .await?),
-            Storage::Postgres(p) => match p.parse_cursor(&after).await? {
-                Ok(c) => Ok(Ok(p.page(c, limit).await?)),
-                Err(v) => Ok(Err(v)),
-            },
+            Storage::Postgres(p) => {
+                let (start, reset) = match p.parse_cursor(&after).await? {
+                    Ok(pg::Cursor::After(xid, seq)) => ((xid, seq), false),
+                    Ok(pg::Cursor::Reset) => {
+                        tracing::info!(cursor = %after, "a cursor of the old format: serving from the beginning");
+                        ((0, 0), true)
+                    }
+                    Err(v) => return Ok(Err(v)),
+                };
+                let rows = p.page(start, limit).await?;
+                Ok(Ok(PageRows { rows, reset }))
+            }
         }
     }
 
@@ -454,8 +472,8 @@ async fn referrals(
         Err(e) => return invalid(&e),
     };
     let after = q.get("after").cloned().unwrap_or_default();
-    let mut rows = match state.storage.page(after.clone(), limit + 1).await {
-        Ok(Ok(rows)) => rows,
+    let PageRows { mut rows, reset } = match state.storage.page(after.clone(), limit + 1).await {
+        Ok(Ok(page)) => page,
         Ok(Err(e)) => return invalid(&e),
         Err(e) => {
             tracing::error!(error = %e, "cannot read referrals");
@@ -464,7 +482,12 @@ async fn referrals(
     };
     let has_more = rows.len() > limit;
     rows.truncate(limit);
-    let next = rows.last().map(|r| r.0.clone()).unwrap_or(after);
+    // A reset page starts from the beginning, even when it is empty.
+    let next = match rows.last() {
+        Some(r) => r.0.clone(),
+        None if reset => String::new(),
+        None => after,
+    };
     // Events are stored as JSON, so a page is assembled without re-encoding.
     let mut body = String::with_capacity(rows.iter().map(|r| r.1.len() + 1).sum::<usize>() + 64);
     body.push_str("{\"events\":[");
@@ -476,6 +499,9 @@ async fn referrals(
     }
     body.push_str("],\"next_cursor\":");
     body.push_str(&serde_json::Value::String(next).to_string());
+    if reset {
+        body.push_str(",\"reset\":true");
+    }
     body.push_str(&format!(",\"has_more\":{has_more}}}"));
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -9,6 +9,15 @@
 //! A sequence alone is not enough: values are taken at insert time but
 //! commit in any order, so `seq > cursor` skips late commits.
 //!
+//! Order by the `xid8` column itself, never by a name an output column
+//! shadows: PostgreSQL resolves a bare `ORDER BY xid` to an output column
+//! `xid::text` first, and text order puts id 1000 before 999, so a cursor
+//! jumped past every shorter id (issue #17). Every statement qualifies its
+//! columns and gives computed outputs names of their own; `tests/relay_pg.rs`
+//! EXPLAINs each one in [`QUERIES`] and checks the sort key. Cursors of that
+//! era (`x<xid>.<seq>`, format 1) are answered from the beginning with
+//! `"reset": true`; this relay's own are format 2, [`CURSOR_PREFIX`].
+//!
 //! Event ids are unique (`ON CONFLICT DO NOTHING`), so a redelivery reaching
 //! another relay is stored once. The sender-hash key is inserted with
 //! `ON CONFLICT DO NOTHING` and read back, so relays starting together agree.
@@ -36,6 +45,71 @@ const MIGRATIONS: &[&str] = &[r#"
 
 /// The schema version this binary writes.
 pub const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Cursors of format 2 start with this: `v2.x<xid>.<seq>`. Format 1
+/// (`x<xid>.<seq>`) came from relays that sorted pages by the id as text.
+pub const CURSOR_PREFIX: &str = "v2.x";
+
+/// A page: rows after the cursor from finished transactions, by `xid8`.
+const PAGE_SQL: &str = "SELECT refboard_events.xid::text AS xid_text, refboard_events.seq,
+        refboard_events.json
+    FROM refboard_events
+    WHERE (refboard_events.xid, refboard_events.seq) > ($1::text::xid8, $2::int8)
+      AND refboard_events.xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY refboard_events.xid, refboard_events.seq
+    LIMIT $3";
+/// The newest row's receive time.
+const LAST_RECEIVED_SQL: &str = "SELECT refboard_events.received_at_ms FROM refboard_events
+    ORDER BY refboard_events.xid DESC, refboard_events.seq DESC LIMIT 1";
+/// Rows stored.
+const COUNT_SQL: &str = "SELECT count(*) AS events FROM refboard_events";
+/// Whether a cursor's transaction id has started yet.
+const CURSOR_CHECK_SQL: &str =
+    "SELECT $1::text::xid8 < pg_snapshot_xmax(pg_current_snapshot()) AS started";
+/// A batch of events; a known id is skipped.
+const INSERT_SQL: &str = "INSERT INTO refboard_events (event_id, received_at_ms, json)
+    SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
+    ON CONFLICT (event_id) DO NOTHING";
+/// The first relay's hash key wins.
+const HASH_KEY_INSERT_SQL: &str = "INSERT INTO refboard_meta (key, value) VALUES ('hash_key', $1)
+    ON CONFLICT (key) DO NOTHING";
+/// The hash key every relay uses.
+const HASH_KEY_SQL: &str = "SELECT refboard_meta.value FROM refboard_meta
+    WHERE refboard_meta.key = 'hash_key'";
+/// Migrations wait for each other.
+const MIGRATION_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1)";
+/// The schema version found.
+const SCHEMA_VERSION_SQL: &str =
+    "SELECT refboard_schema.version FROM refboard_schema WHERE refboard_schema.id = 1";
+/// The schema version written.
+const SCHEMA_VERSION_SET_SQL: &str = "INSERT INTO refboard_schema (id, version) VALUES (1, $1)
+    ON CONFLICT (id) DO UPDATE SET version = excluded.version";
+
+/// Every statement the relay runs on PostgreSQL except DDL, by name, so a
+/// test can EXPLAIN each one (see the module header). Not a stable API.
+#[doc(hidden)]
+pub const QUERIES: &[(&str, &str)] = &[
+    ("page", PAGE_SQL),
+    ("last_received_ms", LAST_RECEIVED_SQL),
+    ("count", COUNT_SQL),
+    ("cursor_check", CURSOR_CHECK_SQL),
+    ("insert", INSERT_SQL),
+    ("hash_key_insert", HASH_KEY_INSERT_SQL),
+    ("hash_key", HASH_KEY_SQL),
+    ("migration_lock", MIGRATION_LOCK_SQL),
+    ("schema_version", SCHEMA_VERSION_SQL),
+    ("schema_version_set", SCHEMA_VERSION_SET_SQL),
+];
+
+/// Where a pull starts, as the `after` parameter says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// After this transaction id and sequence number; `(0, 0)` is the start.
+    After(u64, i64),
+    /// A format-1 cursor: its client may have missed rows, so it pulls again
+    /// from the beginning and the page says `"reset": true`.
+    Reset,
+}
 
 /// Arbitrary constant naming refboard's migration advisory lock.
 const MIGRATION_LOCK: i64 = 0x7265_6662_6f61_7264; // "refboard"
@@ -172,7 +246,7 @@ impl Postgres {
             .await
             .map_err(|e| db_error(&self.target, &pool_message(&e), password))?;
         let tx = client.transaction().await.map_err(|e| self.err(e))?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        tx.execute(MIGRATION_LOCK_SQL, &[&MIGRATION_LOCK])
             .await
             .map_err(|e| self.err(e))?;
         tx.batch_execute(
@@ -183,7 +257,7 @@ impl Postgres {
         .await
         .map_err(|e| self.err(e))?;
         let found: i32 = tx
-            .query_opt("SELECT version FROM refboard_schema WHERE id = 1", &[])
+            .query_opt(SCHEMA_VERSION_SQL, &[])
             .await
             .map_err(|e| self.err(e))?
             .map(|r| r.get(0))
@@ -198,13 +272,9 @@ impl Postgres {
         for sql in &MIGRATIONS[usize::try_from(found).unwrap_or(0)..] {
             tx.batch_execute(sql).await.map_err(|e| self.err(e))?;
         }
-        tx.execute(
-            "INSERT INTO refboard_schema (id, version) VALUES (1, $1)
-             ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-            &[&PG_SCHEMA_VERSION],
-        )
-        .await
-        .map_err(|e| self.err(e))?;
+        tx.execute(SCHEMA_VERSION_SET_SQL, &[&PG_SCHEMA_VERSION])
+            .await
+            .map_err(|e| self.err(e))?;
         tx.commit().await.map_err(|e| self.err(e))
     }
 
@@ -212,18 +282,11 @@ impl Postgres {
         let client = self.client().await?;
         let key = crate::store::random_key().map_err(|e| self.err(e))?;
         client
-            .execute(
-                "INSERT INTO refboard_meta (key, value) VALUES ('hash_key', $1)
-                 ON CONFLICT (key) DO NOTHING",
-                &[&hex::encode(&key)],
-            )
+            .execute(HASH_KEY_INSERT_SQL, &[&hex::encode(&key)])
             .await
             .map_err(|e| self.err(e))?;
         let row = client
-            .query_one(
-                "SELECT value FROM refboard_meta WHERE key = 'hash_key'",
-                &[],
-            )
+            .query_one(HASH_KEY_SQL, &[])
             .await
             .map_err(|e| self.err(e))?;
         hex::decode(row.get::<_, String>(0)).map_err(|e| self.err(format!("stored hash key: {e}")))
@@ -250,41 +313,38 @@ impl Postgres {
         let jsons: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
         let client = self.client().await?;
         let n = client
-            .execute(
-                "INSERT INTO refboard_events (event_id, received_at_ms, json)
-                 SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
-                 ON CONFLICT (event_id) DO NOTHING",
-                &[&ids, &received, &jsons],
-            )
+            .execute(INSERT_SQL, &[&ids, &received, &jsons])
             .await
             .map_err(|e| self.err(e))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    /// Checks a cursor: empty, or `x<xid>.<seq>` below the current horizon.
+    /// Checks a cursor: empty (the start), `v2.x<xid>.<seq>` below the
+    /// current horizon, or a format-1 `x<xid>.<seq>` ([`Cursor::Reset`]).
     pub async fn parse_cursor(
         &self,
         raw: &str,
-    ) -> Result<Result<(u64, i64), ValidationError>, PgError> {
+    ) -> Result<Result<Cursor, ValidationError>, PgError> {
         if raw.is_empty() {
-            return Ok(Ok((0, 0)));
+            return Ok(Ok(Cursor::After(0, 0)));
         }
-        let rule =
-            "a next_cursor from this relay: \"x\", a transaction id, \".\" and a sequence number";
-        let parsed = raw
-            .strip_prefix('x')
-            .and_then(|r| r.split_once('.'))
-            .and_then(|(x, s)| Some((x.parse::<u64>().ok()?, s.parse::<i64>().ok()?)))
-            .filter(|(_, s)| *s >= 0);
-        let Some((xid, seq)) = parsed else {
+        let rule = format!(
+            "a next_cursor from this relay: \"{CURSOR_PREFIX}\", a transaction id, \".\" and a sequence number"
+        );
+        let Some(rest) = raw.strip_prefix(CURSOR_PREFIX) else {
+            // Format 1 is only ever answered with a reset, so its numbers
+            // need no range check.
+            return Ok(match raw.strip_prefix('x').and_then(xid_and_seq) {
+                Some(_) => Ok(Cursor::Reset),
+                None => Err(ValidationError::new("after", raw, rule)),
+            });
+        };
+        let Some((xid, seq)) = xid_and_seq(rest) else {
             return Ok(Err(ValidationError::new("after", raw, rule)));
         };
         let client = self.client().await?;
         let ok: bool = client
-            .query_one(
-                "SELECT $1::text::xid8 < pg_snapshot_xmax(pg_current_snapshot())",
-                &[&xid.to_string()],
-            )
+            .query_one(CURSOR_CHECK_SQL, &[&xid.to_string()])
             .await
             .map_err(|e| self.err(e))?
             .get(0);
@@ -297,7 +357,7 @@ impl Postgres {
                 ),
             )));
         }
-        Ok(Ok((xid, seq)))
+        Ok(Ok(Cursor::After(xid, seq)))
     }
 
     /// Up to `limit` events after the cursor, only from finished transactions.
@@ -309,14 +369,7 @@ impl Postgres {
         let client = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = client
-            .query(
-                "SELECT xid::text, seq, json FROM refboard_events
-                 WHERE (xid, seq) > ($1::text::xid8, $2::int8)
-                   AND xid < pg_snapshot_xmin(pg_current_snapshot())
-                 ORDER BY xid, seq
-                 LIMIT $3",
-                &[&after.0.to_string(), &after.1, &limit],
-            )
+            .query(PAGE_SQL, &[&after.0.to_string(), &after.1, &limit])
             .await
             .map_err(|e| self.err(e))?;
         Ok(rows
@@ -324,7 +377,7 @@ impl Postgres {
             .map(|r| {
                 let xid: String = r.get(0);
                 let seq: i64 = r.get(1);
-                (format!("x{xid}.{seq}"), r.get::<_, String>(2))
+                (format!("{CURSOR_PREFIX}{xid}.{seq}"), r.get::<_, String>(2))
             })
             .collect())
     }
@@ -333,7 +386,7 @@ impl Postgres {
     pub async fn count(&self) -> Result<i64, PgError> {
         let client = self.client().await?;
         Ok(client
-            .query_one("SELECT count(*) FROM refboard_events", &[])
+            .query_one(COUNT_SQL, &[])
             .await
             .map_err(|e| self.err(e))?
             .get(0))
@@ -343,14 +396,18 @@ impl Postgres {
     pub async fn last_received_ms(&self) -> Result<Option<i64>, PgError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt(
-                "SELECT received_at_ms FROM refboard_events ORDER BY xid DESC, seq DESC LIMIT 1",
-                &[],
-            )
+            .query_opt(LAST_RECEIVED_SQL, &[])
             .await
             .map_err(|e| self.err(e))?
             .map(|r| r.get(0)))
     }
+}
+
+/// `<xid>.<seq>`, both whole numbers, the sequence not negative.
+fn xid_and_seq(s: &str) -> Option<(u64, i64)> {
+    let (xid, seq) = s.split_once('.')?;
+    let seq = seq.parse::<i64>().ok().filter(|s| *s >= 0)?;
+    Some((xid.parse::<u64>().ok()?, seq))
 }
 
 fn pool_message(e: &deadpool_postgres::PoolError) -> String {
@@ -394,5 +451,32 @@ mod tests {
         assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
         let e = parse_url("mysql://a:s3cret@h/db").unwrap_err();
         assert!(!e.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn every_statement_is_a_listed_query_so_the_explain_test_sees_it() {
+        // A literal in a call would escape `tests/relay_pg.rs`, which
+        // EXPLAINs each entry of QUERIES; DDL goes through batch_execute.
+        let source = include_str!("pg.rs");
+        for call in ["query(", "query_one(", "query_opt(", "execute("] {
+            let needle = format!(".{call}");
+            for (at, _) in source.match_indices(&needle) {
+                let arg = source[at + needle.len()..].trim_start();
+                assert!(
+                    !arg.starts_with('"') && !arg.starts_with("r#"),
+                    "an SQL literal in {needle}: {}",
+                    &arg[..arg.len().min(60)]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cursor_numbers_are_a_transaction_id_and_a_sequence_number() {
+        assert_eq!(xid_and_seq("999.12"), Some((999, 12)));
+        assert_eq!(xid_and_seq("1000.0"), Some((1000, 0)));
+        for bad in ["", "999", "999.", ".12", "999.-1", "-1.2", "1.2.3", "a.1"] {
+            assert_eq!(xid_and_seq(bad), None, "{bad}");
+        }
     }
 }

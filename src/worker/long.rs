@@ -47,7 +47,7 @@ pub(super) fn handle(
                 .map(|s| s.events_pulled)
                 .unwrap_or_default();
             let message = result
-                .map(|p| wording::synced(p.events, p.new_events, pulled))
+                .map(|p| wording::synced(p.events, p.new_events, p.cursor_resets, pulled))
                 .map_err(Failure::from);
             // The UI reloads on JobDone, on the short lane that knows the page.
             // Manual and auto-sync alike: the health read follows each sync.

@@ -132,9 +132,17 @@ pub fn saved_backend(url: &str) -> String {
 }
 
 /// A sync finished: this sync's count beside the running total the top bar
-/// shows, so the two never seem to disagree.
-pub fn synced(events: usize, new_events: usize, pulled: i64) -> String {
-    format!("Synced {events} events this time ({new_events} new); {pulled} events pulled in all")
+/// shows, so the two never seem to disagree. A cursor reset is worth
+/// saying: the count then includes a re-pull.
+pub fn synced(events: usize, new_events: usize, cursor_resets: usize, pulled: i64) -> String {
+    let reset = if cursor_resets > 0 {
+        "; the backend started again from the beginning (an older cursor format could skip events), nothing counted twice"
+    } else {
+        ""
+    };
+    format!(
+        "Synced {events} events this time ({new_events} new){reset}; {pulled} events pulled in all"
+    )
 }
 
 /// The connection test passed.
