@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod csv_safe;
+pub mod db;
 pub mod demo;
 pub mod desktop;
 pub mod export;

@@ -632,6 +632,8 @@ fn a_token_left_in_settings_is_moved_out_of_the_database() {
             [relay.url(), API_TOKEN.to_string()],
         )
         .unwrap();
+        // Older refboards stopped at schema version 7.
+        conn.pragma_update(None, "user_version", 7).unwrap();
     }
     let mut c = env.cmd();
     c.env("REFBOARD_SECRET_STORE", "file").arg("sync");

@@ -500,11 +500,19 @@ fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
     assert_eq!(keys, want);
     assert_eq!(people, [4, 3, 2, 1]);
     // A store whose rollups mixed no ref with an empty ref (before schema 3)
-    // is rebuilt from its events when opened.
+    // is rebuilt from its events when opened. The file is taken back to
+    // version 5 as migration 3 left it: the refless rows gone, the flag set,
+    // and no person index yet.
     s.connection()
         .execute_batch(
             "DELETE FROM referral_rollup WHERE ref = '';
-             INSERT INTO settings (key, value) VALUES ('rollup_rebuild_refless', '1');",
+             INSERT INTO settings (key, value) VALUES ('rollup_rebuild_refless', '1');
+             DROP TABLE people_index; DROP TABLE persons; DROP TABLE referral_rollup;
+             CREATE TABLE referral_rollup (period INTEGER NOT NULL, page_id TEXT NOT NULL,
+                has_ref INTEGER NOT NULL, ref TEXT NOT NULL, source TEXT NOT NULL,
+                slots BLOB NOT NULL, PRIMARY KEY (period, page_id, has_ref, ref, source)) WITHOUT ROWID;
+             ALTER TABLE referral_events DROP COLUMN person;
+             PRAGMA user_version = 5;",
         )
         .unwrap();
     drop(s);

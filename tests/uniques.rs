@@ -434,7 +434,7 @@ fn a_database_from_before_the_index_is_backfilled() {
         .collect();
     {
         let mut conn = refboard::store::open_connection(&path).unwrap();
-        refboard::store::migrate_with(
+        refboard::db::migrate(
             &mut conn,
             &path,
             refboard::store::migrations_before_person_index(),

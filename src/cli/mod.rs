@@ -177,8 +177,8 @@ impl Db {
         let path = self.path()?;
         let store = Store::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        if let Some(notice) = store.token_moved().and_then(|p| p.notice()) {
-            eprintln!("note: {}", output::full(&notice));
+        for notice in store.open_notices() {
+            eprintln!("note: {}", output::full(notice));
         }
         Ok(store)
     }

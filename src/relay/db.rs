@@ -10,13 +10,15 @@
 //! The single writer also assigns `seq` in commit order, so a reader paging by
 //! `seq` never skips an event that commits late.
 
+use crate::db::Migration;
 use crate::model::{ReferralEvent, ValidationError};
-use crate::store::{StoreError, migrate_with, open_connection, random_key};
+use crate::store::{StoreError, open_connection, random_key};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[Migration<StoreError>] = &[Migration::Sql(
+    r#"
     CREATE TABLE events (
         seq       INTEGER PRIMARY KEY AUTOINCREMENT,
         event_id  TEXT NOT NULL UNIQUE,
@@ -26,7 +28,8 @@ const MIGRATIONS: &[&str] = &[r#"
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
-"#];
+"#,
+)];
 
 /// Most requests folded into one group commit, so one commit stays short.
 const MAX_GROUP: usize = 256;
@@ -37,7 +40,7 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     // NORMAL survives a killed process but not a power cut: an acknowledged
     // webhook is never redelivered by Meta, so it must be on disk.
     conn.pragma_update(None, "synchronous", "FULL")?;
-    migrate_with(&mut conn, path, MIGRATIONS)?;
+    crate::db::migrate(&mut conn, path, MIGRATIONS)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -397,62 +397,6 @@ impl Store {
         Ok(min.zip(max))
     }
 
-    /// Rebuilds, from the events, the rollups of referrals without a ref or
-    /// with an empty one, once after migration 3 (which dropped the rows that
-    /// mixed the two). Runs in one transaction; a no-op otherwise.
-    pub(super) fn rebuild_refless_rollups(&mut self) -> Result<(), StoreError> {
-        const FLAG: &str = "rollup_rebuild_refless";
-        if self.setting(FLAG)?.is_none() {
-            return Ok(());
-        }
-        let tx = self.conn.transaction()?;
-        // Another process may have done it while this one waited for the lock.
-        let pending: Option<String> = tx
-            .query_row("SELECT value FROM settings WHERE key = ?1", [FLAG], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if pending.is_some() {
-            let events = {
-                let mut stmt = tx.prepare(
-                    "SELECT page_id, ts_ms, kind, ref, source, platform, ad_id, ad_title
-                     FROM referral_events WHERE ref IS NULL OR ref = ''",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    let platform: String = r.get(5)?;
-                    Ok(ReferralEvent {
-                        event_id: String::new(),
-                        platform: if platform == "instagram" {
-                            crate::model::Platform::Instagram
-                        } else {
-                            crate::model::Platform::Messenger
-                        },
-                        page_id: r.get(0)?,
-                        sender: String::new(),
-                        timestamp_ms: r.get(1)?,
-                        kind: Kind::parse(&r.get::<_, String>(2)?).unwrap_or(Kind::New),
-                        ref_code: r.get(3)?,
-                        source: r.get(4)?,
-                        ref_type: None,
-                        ad_id: r.get(6)?,
-                        ad_title: r.get(7)?,
-                        referer_uri: None,
-                        received_at_ms: 0,
-                    })
-                })?;
-                rows.collect::<Result<Vec<_>, _>>()?
-            };
-            let mut delta = RollupDelta::default();
-            for e in &events {
-                delta.add(&Fact::of(e));
-            }
-            delta.write(&tx)?;
-            tx.execute("DELETE FROM settings WHERE key = ?1", [FLAG])?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Calls `f(period, key, slots)` for each rollup row of periods
     /// `from..=to`, borrowing instead of allocating (chart hot path).
     pub fn for_each_rollup(

@@ -20,7 +20,7 @@ pub use events::{
 };
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
-pub use schema::{SCHEMA_VERSION, migrate_with, migrations_before_person_index};
+pub use schema::{SCHEMA_VERSION, migrations, migrations_before_person_index};
 
 use crate::model::ValidationError;
 use rusqlite::{Connection, OptionalExtension};
@@ -115,14 +115,12 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    token_moved: Option<crate::secrets::TokenPlace>,
+    /// What opening said: notices of the migrations that ran.
+    open_notices: Vec<String>,
     /// The second connection of [`Store::second_connection`], kept between
     /// queries so its page cache stays warm.
     spare: std::cell::RefCell<Option<Box<Store>>>,
 }
-
-/// The `settings` key where refboard before 0.2 kept the API token in plain text.
-const LEGACY_TOKEN_KEY: &str = "backend_token";
 
 /// The platform's default database file, e.g. `~/.local/share/refboard/refboard.db`.
 pub fn default_db_path() -> Option<PathBuf> {
@@ -236,16 +234,13 @@ impl Store {
             })?;
         }
         let mut conn = open_connection(path)?;
-        schema::migrate(&mut conn, path)?;
-        let mut store = Self {
+        let migrated = schema::migrate(&mut conn, path)?;
+        Ok(Self {
             conn,
             path: path.to_path_buf(),
-            token_moved: None,
+            open_notices: migrated.notices,
             spare: std::cell::RefCell::new(None),
-        };
-        store.rebuild_refless_rollups()?;
-        store.move_token_out()?;
-        Ok(store)
+        })
     }
 
     /// A second connection to the same database file, for reading beside
@@ -260,7 +255,7 @@ impl Store {
         Ok(Self {
             conn: open_connection(&self.path)?,
             path: self.path.clone(),
-            token_moved: None,
+            open_notices: Vec::new(),
             spare: std::cell::RefCell::new(None),
         })
     }
@@ -272,28 +267,10 @@ impl Store {
         }
     }
 
-    /// Moves a token that an older refboard left in `settings` to the
-    /// keyring or the 0600 file, then deletes it so that no copy stays in the
-    /// database file or its WAL.
-    fn move_token_out(&mut self) -> Result<(), StoreError> {
-        let Some(token) = self.setting(LEGACY_TOKEN_KEY)? else {
-            return Ok(());
-        };
-        self.token_moved = Some(crate::secrets::save_token(&self.path, &token)?);
-        self.conn
-            .execute("DELETE FROM settings WHERE key = ?1", [LEGACY_TOKEN_KEY])?;
-        // VACUUM rewrites every page, so older copies in free space go too;
-        // the checkpoint then empties the WAL that held the original write.
-        self.conn.execute_batch("VACUUM")?;
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
-    }
-
-    /// Where [`Store::open`] moved a token found in `settings`, if it did:
-    /// the caller tells the user when it went to a file.
-    pub fn token_moved(&self) -> Option<&crate::secrets::TokenPlace> {
-        self.token_moved.as_ref()
+    /// What opening the store said, e.g. where a migration moved the token
+    /// that an older refboard kept in the database; the caller shows it.
+    pub fn open_notices(&self) -> &[String] {
+        &self.open_notices
     }
 
     /// The backend API token, from the keyring or the 0600 file (never the database).

@@ -172,21 +172,11 @@ impl PersonNumbers {
 }
 
 /// Rebuilds the rollups and the person index from every stored event, in
-/// `tx`, when migration 5 asked for it; a no-op otherwise.
+/// `tx` (migration 6).
 ///
 /// Events are read in time order, so only one rollup period and one day of
 /// people are in memory at a time.
-pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let flag: Option<String> = tx
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [super::schema::BACKFILL_FLAG],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if flag.is_none() {
-        return Ok(());
-    }
+pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StoreError> {
     // Numbers in order of first sight, so the oldest people get the lowest.
     tx.execute_batch(
         "INSERT OR IGNORE INTO persons (hash)
@@ -240,10 +230,6 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
     }
     rollups.write(tx)?;
     people.write(tx)?;
-    tx.execute(
-        "DELETE FROM settings WHERE key = ?1",
-        [super::schema::BACKFILL_FLAG],
-    )?;
     Ok(())
 }
 

@@ -1,15 +1,15 @@
-//! Append-only schema migrations, counted by `PRAGMA user_version`.
+//! The desktop store's schema migrations, counted by `PRAGMA user_version`
+//! and run by [`crate::db::migrate`].
 //!
 //! Never edit a migration that has shipped: add a new one at the end.
 
 use super::StoreError;
-use rusqlite::{Connection, TransactionBehavior};
+use crate::db::{Migrated, Migration, StepReport, TooNew};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::path::Path;
 
-/// Migrations in order; the database's `user_version` counts how many ran.
-const MIGRATIONS: &[&str] = &[
-    // 1: the link model, referral events and sync state.
-    r#"
+/// 1: the link model, referral events and sync state.
+const V1: &str = r#"
     CREATE TABLE pages (
         id          INTEGER PRIMARY KEY,
         name        TEXT NOT NULL,
@@ -89,12 +89,13 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
-    "#,
-    // 2: rollups that keep chart queries fast as events grow. One row per
-    // 7-day UTC period, page, ref and source; `slots` holds sparse 15-minute
-    // counts (every real time zone offset is a multiple of 15 minutes), see
-    // store::events.
-    r#"
+    "#;
+
+/// 2: rollups that keep chart queries fast as events grow. One row per
+/// 7-day UTC period, page, ref and source; `slots` holds sparse 15-minute
+/// counts (every real time zone offset is a multiple of 15 minutes), see
+/// store::events.
+const V2: &str = r#"
     CREATE TABLE referral_rollup (
         period   INTEGER NOT NULL,
         page_id  TEXT NOT NULL,
@@ -103,12 +104,13 @@ const MIGRATIONS: &[&str] = &[
         slots    BLOB NOT NULL,
         PRIMARY KEY (period, page_id, ref, source)
     ) WITHOUT ROWID;
-    "#,
-    // 3: a referral without a ref is kept apart from one with an empty ref
-    // (`has_ref` = 0 for no ref). Old rows with ref '' mixed the two: they
-    // are dropped here and rebuilt from the events when the store opens
-    // (see `Store::rebuild_refless_rollups`).
-    r#"
+    "#;
+
+/// 3: a referral without a ref is kept apart from one with an empty ref
+/// (`has_ref` = 0 for no ref). Old rows with ref '' mixed the two: they
+/// are dropped here; migration 6 rebuilds every rollup from the events
+/// (the settings flag this step leaves is deleted there).
+const V3: &str = r#"
     ALTER TABLE referral_rollup RENAME TO referral_rollup_v2;
     CREATE TABLE referral_rollup (
         period   INTEGER NOT NULL,
@@ -125,15 +127,17 @@ const MIGRATIONS: &[&str] = &[
         SELECT 'rollup_rebuild_refless', '1'
         WHERE EXISTS (SELECT 1 FROM referral_rollup_v2 WHERE ref = '');
     DROP TABLE referral_rollup_v2;
-    "#,
-    // 4: a page's Instagram account id; Instagram events carry it as page_id.
-    r#"
+    "#;
+
+/// 4: a page's Instagram account id; Instagram events carry it as page_id.
+const V4: &str = r#"
     ALTER TABLE pages ADD COLUMN ig_id TEXT;
     CREATE UNIQUE INDEX pages_ig_id ON pages(ig_id);
-    "#,
-    // 5: aliases, extra refs that count for a link (typo rescue). Unique per
-    // page; they go with their link when it is removed.
-    r#"
+    "#;
+
+/// 5: aliases, extra refs that count for a link (typo rescue). Unique per
+/// page; they go with their link when it is removed.
+const V5: &str = r#"
     CREATE TABLE link_aliases (
         id          INTEGER PRIMARY KEY,
         page        INTEGER NOT NULL REFERENCES pages(id),
@@ -143,17 +147,18 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (page, alias)
     );
     CREATE INDEX link_aliases_link ON link_aliases(link);
-    "#,
-    // 6 (the person index, issue #10 items 7 and 11): a dense number per
-    // person, and the set of people (a roaring bitmap) per UTC day and per
-    // 7-day UTC week, for each value of each dimension a grouping needs:
-    // `ref` (links, refs, channels, campaigns and pages follow from page and
-    // ref), `source`, `kind`, `platform` and `ad`. Exact unique people over a
-    // year then unite a few thousand small sets instead of reading raw
-    // events. Rollups gain platform and ad in their key (group by ad or
-    // platform). Both are rebuilt from the events in this same transaction
-    // (`people::backfill_if_flagged`, run by `migrate` when it finds the flag).
-    r#"
+    "#;
+
+/// 6 (the person index, issue #10 items 7 and 11): a dense number per
+/// person, and the set of people (a roaring bitmap) per UTC day and per
+/// 7-day UTC week, for each value of each dimension a grouping needs:
+/// `ref` (links, refs, channels, campaigns and pages follow from page and
+/// ref), `source`, `kind`, `platform` and `ad`. Exact unique people over a
+/// year then unite a few thousand small sets instead of reading raw
+/// events. Rollups gain platform and ad in their key (group by ad or
+/// platform). Both are rebuilt from the events in this same transaction
+/// ([`migration_6`]).
+const V6: &str = r#"
     CREATE TABLE persons (
         n     INTEGER PRIMARY KEY,
         hash  TEXT NOT NULL UNIQUE
@@ -181,31 +186,82 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, page_id, has_ref, ref, source, platform, ad)
     ) WITHOUT ROWID;
     DELETE FROM settings WHERE key = 'rollup_rebuild_refless';
-    INSERT OR REPLACE INTO settings (key, value) VALUES ('person_index_backfill', '1');
-    "#,
-    // 7: each event's person number, written at insert, so the raw events
-    // at a range's edges give their people without a lookup by hash per
-    // event (a join that took most of an edge's time). Rows stored before
-    // keep NULL and are looked up by hash when read (`coalesce`), so the
-    // upgrade rewrites nothing.
-    r#"
+    "#;
+
+/// 7: each event's person number, written at insert, so the raw events
+/// at a range's edges give their people without a lookup by hash per
+/// event (a join that took most of an edge's time). Rows stored before
+/// keep NULL and are looked up by hash when read (`coalesce`), so the
+/// upgrade rewrites nothing.
+const V7: &str = r#"
     ALTER TABLE referral_events ADD COLUMN person INTEGER;
-    "#,
+    "#;
+
+/// Migrations in order; the database's `user_version` counts how many ran.
+/// Never edit one that has shipped: add a new one at the end.
+const MIGRATIONS: &[Migration<StoreError>] = &[
+    Migration::Sql(V1),
+    Migration::Sql(V2),
+    Migration::Sql(V3),
+    Migration::Sql(V4),
+    Migration::Sql(V5),
+    Migration::Rust(migration_6),
+    Migration::Sql(V7),
+    Migration::Rust(move_legacy_token),
 ];
 
-/// The settings flag migration 6 leaves for [`super::people::backfill_if_flagged`],
-/// which runs in the migration's transaction and removes it.
-pub(super) const BACKFILL_FLAG: &str = "person_index_backfill";
+/// 6: the person index's tables, then every rollup and person set rebuilt
+/// from the stored events in the same transaction. Dropping
+/// `referral_rollup` here is safe: the rebuild below refills it before the
+/// transaction commits, and a file past this version is never opened by an
+/// older refboard (it is refused as too new), so no binary reads the table
+/// in between.
+fn migration_6(tx: &Transaction<'_>) -> Result<StepReport, StoreError> {
+    tx.execute_batch(V6)?;
+    super::people::backfill(tx)?;
+    Ok(StepReport::default())
+}
+
+/// 8: a token that refboard before 0.2 kept in `settings` moves to the
+/// keyring or a 0600 file beside the database, and the row is deleted; the
+/// file is compacted afterwards so no copy stays in free pages or the WAL.
+fn move_legacy_token(tx: &Transaction<'_>) -> Result<StepReport, StoreError> {
+    let token: Option<String> = tx
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [LEGACY_TOKEN_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(token) = token else {
+        return Ok(StepReport::default());
+    };
+    let db = tx
+        .path()
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| StoreError::internal("a database with a token but no file"))?;
+    let place = crate::secrets::save_token(Path::new(db), &token)?;
+    tx.execute("DELETE FROM settings WHERE key = ?1", [LEGACY_TOKEN_KEY])?;
+    Ok(StepReport {
+        notice: place.notice(),
+        compact: true,
+    })
+}
+
+/// The `settings` key where refboard before 0.2 kept the API token in plain text.
+pub(super) const LEGACY_TOKEN_KEY: &str = "backend_token";
 
 /// The migrations that ran before the person index existed, so tests can
 /// build a database as an older refboard left it.
 #[doc(hidden)]
-pub fn migrations_before_person_index() -> &'static [&'static str] {
-    let end = MIGRATIONS
-        .iter()
-        .position(|m| m.contains("CREATE TABLE persons"))
-        .unwrap_or(MIGRATIONS.len());
-    &MIGRATIONS[..end]
+pub fn migrations_before_person_index() -> &'static [Migration<StoreError>] {
+    &MIGRATIONS[..5]
+}
+
+/// Every migration, so tests can build a database at any older version.
+#[doc(hidden)]
+pub fn migrations() -> &'static [Migration<StoreError>] {
+    MIGRATIONS
 }
 
 /// The schema version this binary writes.
@@ -213,62 +269,16 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database up to [`SCHEMA_VERSION`] in one transaction, or refuses
 /// a database written by a newer refboard.
-pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    migrate_then(conn, path, MIGRATIONS, super::people::backfill_if_flagged)
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<Migrated, StoreError> {
+    crate::db::migrate(conn, path, MIGRATIONS)
 }
 
-/// Applies `migrations` past the database's `user_version`, in one
-/// transaction. Shared by the relay's own database.
-///
-/// The transaction is `BEGIN EXCLUSIVE` and reads `user_version` again
-/// inside it: two processes opening a new file at once then migrate one
-/// after the other, and the second finds nothing left to do.
-pub fn migrate_with(
-    conn: &mut Connection,
-    path: &Path,
-    migrations: &[&str],
-) -> Result<(), StoreError> {
-    migrate_then(conn, path, migrations, |_| Ok(()))
-}
-
-/// [`migrate_with`], then `after(tx)` inside the same transaction, once the
-/// SQL steps ran: data steps that SQL cannot express (building bitmaps)
-/// commit or roll back together with the schema change.
-fn migrate_then(
-    conn: &mut Connection,
-    path: &Path,
-    migrations: &[&str],
-    after: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let latest = migrations.len() as i64;
-    let check = |found: i64| -> Result<bool, StoreError> {
-        if found > latest {
-            return Err(StoreError::TooNew {
-                found,
-                supported: latest,
-                path: path.display().to_string(),
-            });
+impl From<TooNew> for StoreError {
+    fn from(e: TooNew) -> Self {
+        StoreError::TooNew {
+            found: e.found,
+            supported: e.supported,
+            path: e.path,
         }
-        Ok(found < latest)
-    };
-    // Fast path without a lock: a migrated database needs no write.
-    if !check(user_version(conn)?)? {
-        return Ok(());
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-    let found = user_version(&tx)?;
-    if !check(found)? {
-        return Ok(());
-    }
-    for sql in &migrations[usize::try_from(found).unwrap_or(0)..] {
-        tx.execute_batch(sql)?;
-    }
-    after(&tx)?;
-    tx.pragma_update(None, "user_version", latest)?;
-    tx.commit()?;
-    Ok(())
-}
-
-fn user_version(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }

@@ -187,15 +187,21 @@ fn open_store(db: &std::path::Path, out: &Out) -> Option<Store> {
     }
 }
 
+/// Says what opening the store said. Both lanes open at once and only the
+/// one that migrated has notices, so each lane passes on its own.
+fn open_notices(store: &Store, out: &Out) {
+    for notice in store.open_notices() {
+        out.send(Event::Notice(notice.clone()));
+    }
+}
+
 /// The short lane's loop: one command at a time, each behind a panic
 /// boundary, its failure reported here.
 fn run_short(db: &std::path::Path, commands: &Receiver<ShortCommand>, out: &Out) {
     let Some(mut store) = open_store(db, out) else {
         return;
     };
-    if let Some(notice) = store.token_moved().and_then(|p| p.notice()) {
-        out.send(Event::Notice(notice));
-    }
+    open_notices(&store, out);
     let mut state = short::State::default();
     for command in commands {
         let doing = wording::short_doing(&command);
@@ -222,6 +228,7 @@ fn run_long(
     let Some(mut store) = open_store(db, out) else {
         return;
     };
+    open_notices(&store, out);
     for command in commands {
         cancel.store(false, Ordering::SeqCst);
         let doing = wording::long_doing(&command);
