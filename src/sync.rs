@@ -87,7 +87,7 @@ pub enum SyncError {
 
 /// `n` bytes in words: whole MiB as such, else bytes.
 fn bytes_text(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
     } else {
         format!("{n} bytes")

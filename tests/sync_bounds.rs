@@ -427,3 +427,38 @@ fn any_all_digit_limit_is_capped_and_zero_negatives_and_words_are_refused() {
         assert_eq!(status(bad), 400, "limit={bad}");
     }
 }
+
+/// A relay database written before the field bounds can hold events with
+/// refs of about 1 MB: 70 of them make a page of 70 MB at limit 5,000.
+#[test]
+fn a_relay_database_with_oversized_events_from_before_the_bounds_still_syncs_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let ts = chrono::Utc::now().timestamp_millis() - 60_000;
+    let stored = |i: usize, r: String| refboard::model::ReferralEvent {
+        event_id: format!("{i:032x}"),
+        platform: refboard::model::Platform::Messenger,
+        page_id: "104729178032417".into(),
+        sender: format!("{:032x}", i + 1),
+        timestamp_ms: ts + i as i64,
+        kind: refboard::model::Kind::New,
+        ref_code: Some(r),
+        source: Some("SHORTLINK".into()),
+        ref_type: Some("OPEN_THREAD".into()),
+        ad_id: None,
+        ad_title: None,
+        referer_uri: None,
+        received_at_ms: ts + i as i64,
+    };
+    let mut events: Vec<_> = (0..70)
+        .map(|i| stored(i, format!("huge{i}-{}", "r".repeat(1_000_000))))
+        .collect();
+    events.extend((70..80).map(|i| stored(i, format!("normal{i}"))));
+    refboard::relay::import_events(&data, &events).unwrap();
+    let relay = start(relay_config(&data), loopback()).unwrap();
+    let db = dir.path().join("local.db");
+    let done = sync_within(&db, quick(&relay.url()), Duration::from_secs(120))
+        .expect("the page size falls back until pages fit");
+    assert_eq!(done.new_events, 80, "every event arrives");
+    assert_eq!(stored_refs(&db).len(), 80);
+}
