@@ -28,8 +28,9 @@ pub const MAX_PAGE_BYTES: usize = 64 << 20;
 /// Longest cursor accepted from a backend, in bytes; a longer one is refused
 /// and never stored (it would make every later request URL unusable).
 pub const MAX_CURSOR_LEN: usize = 1024;
-/// Empty pages in a row with `has_more: true` tolerated (with backoff),
-/// whether their cursor moves or not, before the sync stops with an error.
+/// Pages in a row with `has_more: true` that are empty (whether their cursor
+/// moves or not) or keep the cursor, tolerated with backoff before the sync
+/// stops with an error.
 pub const MAX_EMPTY_PAGES: u32 = 6;
 
 /// What can go wrong during a sync.
@@ -629,8 +630,8 @@ pub fn sync(
 type Fetched = (Option<String>, Result<Page, SyncError>);
 
 /// The fetcher thread: pages in order after `cursor`, each at a limit that
-/// fits, until the last page, an error, or `stop`. A run of empty pages that
-/// claim more is no progress, even when the cursor moves: it backs off, and
+/// fits, until the last page, an error, or `stop`. A run of pages that claim
+/// more but are empty or keep the cursor is no progress: it backs off, and
 /// gives up after [`MAX_EMPTY_PAGES`].
 fn fetch_pages(
     client: &Client,
@@ -641,28 +642,26 @@ fn fetch_pages(
 ) {
     let mut cursor = cursor;
     let mut limit = paging::PageLimit::new(config.page_size);
-    let mut empty = paging::EmptyPages::default();
+    let mut stalled_pages = paging::StalledPages::default();
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         let mut page = paging::fetch_fitting(client, config, cursor.as_deref(), &mut limit);
         let stalled = match &page {
-            Ok(p) => empty.observe(p).map(|n| {
-                (
-                    n,
-                    Some(p.next_cursor.as_str()) == cursor.as_deref().or(Some("")),
-                )
-            }),
+            Ok(p) => stalled_pages.observe(p, cursor.as_deref()),
             Err(_) => None,
         };
-        if let Some((n, same_cursor)) = stalled {
+        if let Some(n) = stalled {
             if n > MAX_EMPTY_PAGES {
                 page = Err(SyncError::Protocol(format!(
-                    "no progress: the backend answered {n} empty pages in a row with has_more true; stopping (try again later): {}",
+                    "no progress: the backend answered {n} pages in a row with has_more true that were empty or kept the cursor; stopping (try again later): {}",
                     config.url
                 )));
             } else {
                 std::thread::sleep(config.retry.delay(n));
-                // Nothing to commit when the cursor stays.
-                if same_cursor {
+                // An empty page that keeps the cursor has nothing to commit.
+                if let Ok(p) = &page
+                    && p.events.is_empty()
+                    && paging::same_cursor(p, cursor.as_deref())
+                {
                     continue;
                 }
             }

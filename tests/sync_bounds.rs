@@ -87,7 +87,8 @@ fn empty_pages_with_a_new_cursor_each_time_end_the_sync_after_a_bound() {
         .expect_err("a backend that only sends empty pages must end the sync");
     let msg = err.to_string();
     assert!(
-        msg.contains("no progress") && msg.contains("empty pages"),
+        msg.contains("no progress")
+            && msg.contains(&format!("{} pages in a row", MAX_EMPTY_PAGES + 1)),
         "{msg}"
     );
     let hits = hits.lock().unwrap().clone();
@@ -111,6 +112,31 @@ fn empty_pages_with_a_new_cursor_each_time_end_the_sync_after_a_bound() {
         Some(format!("e{MAX_EMPTY_PAGES}").as_str()),
         "the cursors of the tolerated empty pages are kept"
     );
+}
+
+#[test]
+fn pages_with_events_that_never_move_the_cursor_end_the_sync_after_a_bound() {
+    let hits = Arc::new(Mutex::new(0usize));
+    let h = hits.clone();
+    let app = Router::new().fallback(move || {
+        let h = h.clone();
+        async move {
+            *h.lock().unwrap() += 1;
+            page(&[event("same", "again")], "stuck", true)
+        }
+    });
+    let server = serve(app);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("local.db");
+    let mut config = quick(&server.url);
+    config.retry.base_delay_ms = 1;
+    let err = sync_within(&db, config, Duration::from_secs(20))
+        .expect_err("a cursor that never moves must end the sync");
+    assert!(err.to_string().contains("no progress"), "{err}");
+    // The first page moves the cursor from the start to "stuck"; then the
+    // bound, then the page that ends it.
+    assert_eq!(*hits.lock().unwrap(), MAX_EMPTY_PAGES as usize + 2);
+    assert_eq!(stored_refs(&db), ["again"], "the event itself is kept once");
 }
 
 /// Events of the page-size test: the first `large` carry a 2,000-character ref.

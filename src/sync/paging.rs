@@ -110,18 +110,21 @@ pub(super) fn fetch_fitting(
     }
 }
 
-/// Counts empty pages that claim more (`has_more: true`), whether or not
-/// their cursor moves: a backend may end a page early, but not for ever.
+/// Counts pages in a row that claim more (`has_more: true`) but make no
+/// progress: empty ones, whether or not their cursor moves (a backend may end
+/// a page early, but not for ever), and any whose cursor stays where it was.
 #[derive(Debug, Default)]
-pub(super) struct EmptyPages {
+pub(super) struct StalledPages {
     in_row: u32,
 }
 
-impl EmptyPages {
-    /// Looks at a page: `Some(n)` when it is the `n`th empty page in a row
-    /// that claims more; `None` (and the count restarts) otherwise.
-    pub(super) fn observe(&mut self, page: &Page) -> Option<u32> {
-        if page.has_more && page.events.is_empty() && page.skipped == 0 {
+impl StalledPages {
+    /// Looks at a page fetched after `cursor`: `Some(n)` when it is the `n`th
+    /// page in a row without progress; `None` (and the count restarts)
+    /// otherwise.
+    pub(super) fn observe(&mut self, page: &Page, cursor: Option<&str>) -> Option<u32> {
+        let empty = page.events.is_empty() && page.skipped == 0;
+        if page.has_more && (empty || same_cursor(page, cursor)) {
             self.in_row += 1;
             Some(self.in_row)
         } else {
@@ -129,6 +132,11 @@ impl EmptyPages {
             None
         }
     }
+}
+
+/// The page hands back the cursor it was fetched after (none is `""`).
+pub(super) fn same_cursor(page: &Page, cursor: Option<&str>) -> bool {
+    page.next_cursor == cursor.unwrap_or("")
 }
 
 #[cfg(test)]
