@@ -14,7 +14,9 @@ use common::backend::{event, page, page_body, query_value, serve};
 use common::relay::{post_signed, referral_body};
 use refboard::relay::{RelayConfig, start};
 use refboard::store::Store;
-use refboard::sync::{MAX_EMPTY_PAGES, Progress, RetryPolicy, SyncConfig, SyncError, sync};
+use refboard::sync::{
+    MAX_EMPTY_PAGES, MAX_REDIRECTS, Progress, RetryPolicy, SyncConfig, SyncError, sync,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -410,8 +412,13 @@ fn a_redirect_on_the_same_origin_is_followed_with_the_token_and_loops_are_bounde
         Duration::from_secs(30),
     )
     .expect_err("a redirect loop ends");
-    assert!(err.to_string().contains("redirect"), "{err}");
-    assert!(auths.lock().unwrap().len() <= 20, "bounded");
+    assert!(
+        err.to_string()
+            .contains(&format!("redirected more than {MAX_REDIRECTS} times")),
+        "{err}"
+    );
+    // The first request, then each redirect followed; no retry.
+    assert_eq!(auths.lock().unwrap().len(), MAX_REDIRECTS + 1, "bounded");
 }
 
 #[test]
