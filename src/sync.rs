@@ -6,8 +6,15 @@
 //! where it stopped, with nothing lost and nothing counted twice, and other
 //! writers get their turn between transactions.
 
+mod paging;
+mod redirect;
+
+pub use paging::GROW_AFTER_PAGES;
+pub use redirect::MAX_REDIRECTS;
+
 use crate::model::{ReferralEvent, check_event_time};
 use crate::store::{Store, StoreError, SyncStep};
+use paging::TooLarge;
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde::Deserialize;
@@ -15,14 +22,16 @@ use serde_json::value::RawValue;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-/// Largest page body read from a backend; a larger one stops the sync.
+/// Largest page body read from a backend; a larger page is asked for again
+/// with half the events, down to one.
 pub const MAX_PAGE_BYTES: usize = 64 << 20;
 /// Longest cursor accepted from a backend, in bytes; a longer one is refused
 /// and never stored (it would make every later request URL unusable).
 pub const MAX_CURSOR_LEN: usize = 1024;
-/// Empty pages with `has_more: true` and an unchanged cursor tolerated (with
-/// backoff) before the sync stops with an error.
-pub const MAX_STALLED_PAGES: u32 = 5;
+/// Pages in a row with `has_more: true` that are empty (whether their cursor
+/// moves or not) or keep the cursor, tolerated with backoff before the sync
+/// stops with an error.
+pub const MAX_EMPTY_PAGES: u32 = 6;
 
 /// What can go wrong during a sync.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +58,41 @@ pub enum SyncError {
     /// The caller cancelled; what was committed so far stays.
     #[error("sync cancelled")]
     Cancelled,
+    /// Even a page of one event is larger than the page cap: the sync cannot
+    /// move past `after`, the cursor of the event before it.
+    #[error(
+        "sync is stuck {}: the next event alone makes a page of {size}, over the cap of {}; the events before it are stored. Ask the backend's operator to remove or shorten that event (a refboard relay refuses such events at the webhook)",
+        if after.is_empty() { "at the start".to_string() } else { format!("after cursor {after:?}") },
+        bytes_text(*cap_bytes)
+    )]
+    EventTooLarge {
+        /// The cursor sync is stuck at (empty: the start).
+        after: String,
+        /// How big the one-event page is, e.g. `70000000 bytes`, or `more than N bytes`.
+        size: String,
+        /// The page cap in force.
+        cap_bytes: usize,
+    },
+    /// The backend redirected to another scheme, host or port; the events
+    /// there are not pulled (the token would not go with them).
+    #[error(
+        "the backend moved: it answered HTTP {status} with a redirect to {location}; refboard follows redirects only within the same scheme, host and port. If the new address is yours, use it as the backend URL"
+    )]
+    Moved {
+        /// The redirect status, e.g. 301.
+        status: u16,
+        /// Where it points, without user info or query.
+        location: String,
+    },
+}
+
+/// `n` bytes in words: whole MiB as such, else bytes.
+fn bytes_text(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Retries with exponential backoff and jitter.
@@ -96,6 +140,9 @@ pub struct SyncConfig {
     pub timeout_secs: u64,
     /// Retry behaviour.
     pub retry: RetryPolicy,
+    /// Largest page body read; a larger page is asked for again with fewer
+    /// events. [`MAX_PAGE_BYTES`] unless a test makes it small.
+    pub max_page_bytes: usize,
 }
 
 impl std::fmt::Debug for SyncConfig {
@@ -116,6 +163,7 @@ impl SyncConfig {
             page_size: 5000,
             timeout_secs: 30,
             retry: RetryPolicy::default(),
+            max_page_bytes: MAX_PAGE_BYTES,
         }
     }
 }
@@ -201,14 +249,15 @@ pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
     })
 }
 
-/// Reads a body up to [`MAX_PAGE_BYTES`] and before `deadline`.
+/// Reads a body up to `cap_bytes` and before `deadline`.
 fn read_body(
     resp: reqwest::blocking::Response,
     started: Instant,
     timeout: Duration,
+    cap_bytes: usize,
 ) -> Result<Vec<u8>, BodyError> {
     let mut out = Vec::new();
-    let mut reader = resp.take(MAX_PAGE_BYTES as u64 + 1);
+    let mut reader = resp.take(cap_bytes as u64 + 1);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if started.elapsed() >= timeout {
@@ -218,7 +267,7 @@ fn read_body(
             Ok(0) => break,
             Ok(n) => {
                 out.extend_from_slice(&buf[..n]);
-                if out.len() > MAX_PAGE_BYTES {
+                if out.len() > cap_bytes {
                     return Err(BodyError::TooLarge);
                 }
             }
@@ -261,113 +310,50 @@ fn retry_after(value: &str, max: Duration) -> Option<Duration> {
 fn client(config: &SyncConfig) -> Result<Client, SyncError> {
     Client::builder()
         .timeout(Duration::from_secs(config.timeout_secs))
+        .redirect(redirect::policy())
         .build()
         .map_err(|e| SyncError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
-/// Fetches one page, retrying what is worth retrying.
+/// What one request for a page came to.
+enum Attempt {
+    /// A page that fits.
+    Page(Page),
+    /// Over the cap, or refused by the backend with 413.
+    TooLarge(TooLarge),
+    /// Worth another try: the problem, and the backend's `Retry-After`.
+    Retry(String, Option<Duration>),
+}
+
+/// Fetches one page at `limit`, retrying what is worth retrying. A page too
+/// large is not retried at the same limit: it comes back as `Ok(Err(_))`.
 fn fetch(
     client: &Client,
     config: &SyncConfig,
     cursor: Option<&str>,
     limit: usize,
-) -> Result<Page, SyncError> {
+) -> Result<Result<Page, TooLarge>, SyncError> {
     let url = format!("{}/v1/referrals", config.url);
-    let parsed = reqwest::Url::parse(&url)
+    let mut page_url = reqwest::Url::parse(&url)
         .map_err(|e| SyncError::Config(format!("invalid backend URL ({e}): {}", config.url)))?;
+    page_url
+        .query_pairs_mut()
+        .append_pair("limit", &limit.to_string());
+    if let Some(c) = cursor {
+        page_url.query_pairs_mut().append_pair("after", c);
+    }
     let mut attempt = 0;
-    let timeout = Duration::from_secs(config.timeout_secs.max(1));
-    let mut last_problem: String;
     loop {
         attempt += 1;
-        let started = Instant::now();
-        let mut page_url = parsed.clone();
-        page_url
-            .query_pairs_mut()
-            .append_pair("limit", &limit.to_string());
-        if let Some(c) = cursor {
-            page_url.query_pairs_mut().append_pair("after", c);
-        }
-        let req = client.get(page_url).bearer_auth(&config.token);
-        let retry_after = match req.send() {
-            Ok(resp) => match resp.status() {
-                s if s.is_success() => match read_body(resp, started, timeout) {
-                    Ok(b) => return decode_page(&b),
-                    Err(BodyError::TooLarge) => {
-                        return Err(SyncError::Protocol(format!(
-                            "a page from the backend is larger than {} MiB, the most a page may be: {}",
-                            MAX_PAGE_BYTES >> 20,
-                            config.url
-                        )));
-                    }
-                    Err(BodyError::TimedOut) => {
-                        last_problem =
-                            format!("timed out: no complete page within {} s", timeout.as_secs());
-                        tracing::debug!("page read timed out; retrying");
-                        None
-                    }
-                    Err(BodyError::Io(e)) => {
-                        last_problem = format!("the page could not be read: {e}");
-                        None
-                    }
-                },
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                    return Err(SyncError::Config(format!(
-                        "the backend refused the API token (HTTP {}); check the token: {}",
-                        resp.status().as_u16(),
-                        config.url
-                    )));
-                }
-                StatusCode::NOT_FOUND => {
-                    return Err(SyncError::Config(format!(
-                        "no sync API at this URL (HTTP 404 for /v1/referrals); check the backend URL: {}",
-                        config.url
-                    )));
-                }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    last_problem = "the backend kept answering 429 Too Many Requests".into();
-                    Some(
-                        resp.headers()
-                            .get(reqwest::header::RETRY_AFTER)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| {
-                                retry_after(v, Duration::from_millis(config.retry.max_delay_ms))
-                            })
-                            .unwrap_or_else(|| config.retry.delay(attempt)),
-                    )
-                }
-                s if s.is_server_error() => {
-                    last_problem = format!("the backend kept answering HTTP {}", s.as_u16());
-                    None
-                }
-                s => {
-                    let text = resp.text().unwrap_or_default();
-                    return Err(SyncError::Protocol(format!(
-                        "HTTP {}: {}",
-                        s.as_u16(),
-                        text.trim()
-                    )));
-                }
-            },
-            Err(e) if e.is_builder() => {
-                return Err(SyncError::Config(format!(
-                    "invalid backend URL: {}",
-                    config.url
-                )));
-            }
-            Err(e) => {
-                last_problem = if e.is_timeout() {
-                    format!("timed out after {} s", timeout.as_secs())
-                } else {
-                    e.without_url().to_string()
-                };
-                None
-            }
+        let (problem, retry_after) = match request(client, config, &page_url, attempt)? {
+            Attempt::Page(page) => return Ok(Ok(page)),
+            Attempt::TooLarge(t) => return Ok(Err(t)),
+            Attempt::Retry(problem, retry_after) => (problem, retry_after),
         };
         if attempt >= config.retry.max_attempts {
             return Err(SyncError::Unreachable {
                 attempts: attempt,
-                message: last_problem,
+                message: problem,
                 url: config.url.clone(),
             });
         }
@@ -378,6 +364,139 @@ fn fetch(
             "retrying sync request"
         );
         std::thread::sleep(delay);
+    }
+}
+
+/// One request for a page, and what its answer means.
+fn request(
+    client: &Client,
+    config: &SyncConfig,
+    page_url: &reqwest::Url,
+    attempt: u32,
+) -> Result<Attempt, SyncError> {
+    let started = Instant::now();
+    let timeout = Duration::from_secs(config.timeout_secs.max(1));
+    let resp = match client
+        .get(page_url.clone())
+        .bearer_auth(&config.token)
+        .send()
+    {
+        Ok(resp) => resp,
+        Err(e) if e.is_builder() => {
+            return Err(SyncError::Config(format!(
+                "invalid backend URL: {}",
+                config.url
+            )));
+        }
+        Err(e) if e.is_redirect() => {
+            // The policy's own reason (a loop), else reqwest's.
+            let why = std::error::Error::source(&e)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| e.without_url().to_string());
+            return Err(SyncError::Protocol(why));
+        }
+        Err(e) => {
+            let problem = if e.is_timeout() {
+                format!("timed out after {} s", timeout.as_secs())
+            } else {
+                e.without_url().to_string()
+            };
+            return Ok(Attempt::Retry(problem, None));
+        }
+    };
+    match resp.status() {
+        s if s.is_success() => page_of(resp, config, started, timeout),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(SyncError::Config(format!(
+            "the backend refused the API token (HTTP {}); check the token: {}",
+            resp.status().as_u16(),
+            config.url
+        ))),
+        StatusCode::NOT_FOUND => Err(SyncError::Config(format!(
+            "no sync API at this URL (HTTP 404 for /v1/referrals); check the backend URL: {}",
+            config.url
+        ))),
+        StatusCode::PAYLOAD_TOO_LARGE => Ok(Attempt::TooLarge(TooLarge {
+            bytes: None,
+            refused_by_backend: true,
+        })),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let wait = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry_after(v, Duration::from_millis(config.retry.max_delay_ms)))
+                .unwrap_or_else(|| config.retry.delay(attempt));
+            Ok(Attempt::Retry(
+                "the backend kept answering 429 Too Many Requests".into(),
+                Some(wait),
+            ))
+        }
+        // The redirect policy stops at a redirect to another origin.
+        s if s.is_redirection() => Err(moved(&resp)),
+        s if s.is_server_error() => Ok(Attempt::Retry(
+            format!("the backend kept answering HTTP {}", s.as_u16()),
+            None,
+        )),
+        s => {
+            let text = resp.text().unwrap_or_default();
+            Err(SyncError::Protocol(format!(
+                "HTTP {}: {}",
+                s.as_u16(),
+                text.trim()
+            )))
+        }
+    }
+}
+
+/// Reads and decodes a 200 answer. A body announced or found over the cap is
+/// [`Attempt::TooLarge`] (an announced one is not downloaded).
+fn page_of(
+    resp: reqwest::blocking::Response,
+    config: &SyncConfig,
+    started: Instant,
+    timeout: Duration,
+) -> Result<Attempt, SyncError> {
+    let announced = resp.content_length();
+    let too_large = Attempt::TooLarge(TooLarge {
+        bytes: announced,
+        refused_by_backend: false,
+    });
+    if announced.is_some_and(|n| n > config.max_page_bytes as u64) {
+        return Ok(too_large);
+    }
+    Ok(
+        match read_body(resp, started, timeout, config.max_page_bytes) {
+            // Not retried when it does not decode: the same bytes would come again.
+            Ok(b) => Attempt::Page(decode_page(&b)?),
+            Err(BodyError::TooLarge) => too_large,
+            Err(BodyError::TimedOut) => {
+                tracing::debug!("page read timed out; retrying");
+                Attempt::Retry(
+                    format!("timed out: no complete page within {} s", timeout.as_secs()),
+                    None,
+                )
+            }
+            Err(BodyError::Io(e)) => {
+                Attempt::Retry(format!("the page could not be read: {e}"), None)
+            }
+        },
+    )
+}
+
+/// The error for a redirect the policy did not follow: where it points,
+/// redacted.
+fn moved(resp: &reqwest::blocking::Response) -> SyncError {
+    let status = resp.status().as_u16();
+    match resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(location) => SyncError::Moved {
+            status,
+            location: redirect::redacted(resp.url(), location),
+        },
+        None => SyncError::Protocol(format!("HTTP {status} without a Location to follow")),
     }
 }
 
@@ -483,7 +602,7 @@ pub fn webhook_health(config: &SyncConfig) -> Result<WebhookHealth, SyncError> {
         )));
     }
     let timeout = Duration::from_secs(config.timeout_secs.max(1));
-    let body = match read_body(resp, Instant::now(), timeout) {
+    let body = match read_body(resp, Instant::now(), timeout, config.max_page_bytes) {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             return Err(SyncError::Protocol("/healthz is too large".into()));
@@ -518,8 +637,70 @@ pub fn sync(
     let source = store.sync_source(&config.url)?;
     let result = run(store, config, source.id, source.cursor, progress);
     let error = result.as_ref().err().map(|e| e.to_string());
-    store.finish_sync(source.id, error.as_deref())?;
-    result
+    // The sync's own error comes first: when recording it fails too (a
+    // full disk fails both), that second failure is only logged.
+    match (result, store.finish_sync(source.id, error.as_deref())) {
+        (Err(e), Err(also)) => {
+            tracing::warn!(error = %also, "cannot record how the sync ended");
+            Err(e)
+        }
+        (Ok(_), Err(e)) => Err(e.into()),
+        (result, Ok(())) => result,
+    }
+}
+
+/// A page, with the cursor it was fetched after.
+type Fetched = (Option<String>, Result<Page, SyncError>);
+
+/// The fetcher thread: pages in order after `cursor`, each at a limit that
+/// fits, until the last page, an error, or `stop`. A run of pages that claim
+/// more but are empty or keep the cursor is no progress: it backs off, and
+/// gives up after [`MAX_EMPTY_PAGES`].
+fn fetch_pages(
+    client: &Client,
+    config: &SyncConfig,
+    cursor: Option<String>,
+    stop: &std::sync::atomic::AtomicBool,
+    tx: std::sync::mpsc::SyncSender<Fetched>,
+) {
+    let mut cursor = cursor;
+    let mut limit = paging::PageLimit::new(config.page_size);
+    let mut stalled_pages = paging::StalledPages::default();
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        let mut page = paging::fetch_fitting(client, config, cursor.as_deref(), &mut limit);
+        let stalled = match &page {
+            Ok(p) => stalled_pages.observe(p, cursor.as_deref()),
+            Err(_) => None,
+        };
+        if let Some(n) = stalled {
+            if n > MAX_EMPTY_PAGES {
+                page = Err(SyncError::Protocol(format!(
+                    "no progress: the backend answered {n} pages in a row with has_more true that were empty or kept the cursor; stopping (try again later): {}",
+                    config.url
+                )));
+            } else {
+                std::thread::sleep(config.retry.delay(n));
+                // An empty page that keeps the cursor has nothing to commit.
+                if let Ok(p) = &page
+                    && p.events.is_empty()
+                    && paging::same_cursor(p, cursor.as_deref())
+                {
+                    continue;
+                }
+            }
+        }
+        let next = match &page {
+            Ok(p) if p.has_more => Some(p.next_cursor.clone()),
+            _ => None,
+        };
+        if tx.send((cursor.clone(), page)).is_err() {
+            return;
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return,
+        }
+    }
 }
 
 fn run(
@@ -534,49 +715,11 @@ fn run(
     // last, so the network and SQLite overlap. Pages stay in order.
     // Each page travels with the cursor it was fetched after, so the commit
     // can check that no other sync has stored it already.
-    type Fetched = (Option<String>, Result<Page, SyncError>);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Fetched>(2);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let stop = &stop;
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut cursor = cursor;
-            let mut stalls = 0u32;
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let mut page = fetch(&client, config, cursor.as_deref(), config.page_size);
-                // An empty page that claims more and keeps the cursor is no
-                // progress: back off, and give up after a bound.
-                if let Ok(p) = &page
-                    && p.has_more
-                    && p.events.is_empty()
-                    && p.skipped == 0
-                    && Some(p.next_cursor.as_str()) == cursor.as_deref().or(Some(""))
-                {
-                    stalls += 1;
-                    if stalls <= MAX_STALLED_PAGES {
-                        std::thread::sleep(config.retry.delay(stalls));
-                        continue;
-                    }
-                    page = Err(SyncError::Protocol(format!(
-                        "no progress: the backend answered {stalls} empty pages with has_more true and the same cursor; stopping (try again later, or `refboard sync --reset`): {}",
-                        config.url
-                    )));
-                } else {
-                    stalls = 0;
-                }
-                let next = match &page {
-                    Ok(p) if p.has_more => Some(p.next_cursor.clone()),
-                    _ => None,
-                };
-                if tx.send((cursor.clone(), page)).is_err() {
-                    return;
-                }
-                match next {
-                    Some(c) => cursor = Some(c),
-                    None => return,
-                }
-            }
-        });
+        scope.spawn(move || fetch_pages(&client, config, cursor, stop, tx));
         // Owning the receiver here drops it before the scope joins the
         // fetcher, so a fetcher blocked on a full channel is released.
         let rx = rx;

@@ -8,6 +8,7 @@ mod links;
 mod output;
 mod pipeline;
 mod report;
+mod sync_end;
 
 use crate::model::{InternalError, ValidationError, Warning};
 use crate::store::{Store, default_db_path};

@@ -341,21 +341,13 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     if tty {
         eprintln!();
     }
-    // The source is kept once a page has committed, even if a later page
-    // fails, so a plain `refboard sync` resumes it.
-    let committed = done.is_ok() || store.sync_source(&config.url)?.cursor.is_some();
-    if committed {
-        if args.backend.is_some() {
-            store.set_backend_url(&url)?;
-        }
-        if args.token.is_some() {
-            let place = store.set_backend_token(&token)?;
-            if let Some(notice) = place.notice() {
-                eprintln!("note: {}", cell(&notice));
-            }
-        }
-    }
-    let done = done?;
+    let done = super::sync_end::keep_source(
+        &mut store,
+        &url,
+        args.backend.is_some(),
+        args.token.is_some().then_some(token.as_str()),
+        done,
+    )?;
     if done.skipped > 0 {
         eprintln!(
             "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",

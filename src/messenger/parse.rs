@@ -215,7 +215,7 @@ fn referral_of(ctx: &EntryCtx<'_>, item: &Value) -> Result<Option<Referral>, Val
         }
     };
     let timestamp_ms = check_event_time("timestamp", timestamp_ms, ctx.now_ms)?;
-    Ok(Some(Referral {
+    let r = Referral {
         platform: ctx.platform,
         page_id,
         sender,
@@ -231,7 +231,9 @@ fn referral_of(ctx: &EntryCtx<'_>, item: &Value) -> Result<Option<Referral>, Val
                 .and_then(|a| a.get("ad_title")),
         ),
         referer_uri: text(referral.get("referer_uri")),
-    }))
+    };
+    super::bounds::check(&r)?;
+    Ok(Some(r))
 }
 
 #[cfg(test)]

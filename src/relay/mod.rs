@@ -439,13 +439,17 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     (StatusCode::OK, "EVENT_RECEIVED").into_response()
 }
 
-/// Parses `limit`: absent is the default, above the largest is capped.
+/// Parses `limit`: absent is the default; a whole number from 1, in plain
+/// digits, is accepted and capped at the largest, however many digits it has.
 fn parse_limit(raw: Option<&str>) -> Result<usize, ValidationError> {
     let Some(raw) = raw else {
         return Ok(DEFAULT_LIMIT);
     };
+    let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
     match raw.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+        Ok(n) if digits && n >= 1 => Ok(n.min(MAX_LIMIT)),
+        // Only digits, too many for usize (all zeros always fit): over the cap.
+        Err(_) if digits => Ok(MAX_LIMIT),
         _ => Err(ValidationError::new(
             "limit",
             raw,
