@@ -250,6 +250,9 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
 fn relay_init(dir: &std::path::Path, app_secret: Option<&str>) -> anyhow::Result<()> {
     let secret = app_secret.filter(|s| !s.is_empty());
     let path = match crate::relay::init_env_file(dir, secret) {
+            // So is a store error the user can fix (a read-only file, a
+            // dashboard database given to the relay): exit 2.
+            Err(RelayError::Store(s)) => return Err(s.into()),
         Ok(p) => p,
         Err(crate::relay::InitError::Invalid(v)) => return Err(v.into()),
         Err(e) => return Err(e.into()),
