@@ -72,7 +72,10 @@ fn the_relay_keeps_the_good_items_beside_a_lone_surrogate() {
         .text()
         .unwrap();
     assert_eq!(
-        metric(&text, "refboard_webhook_items_refused_total{reason=\"item\"}"),
+        metric(
+            &text,
+            "refboard_webhook_items_refused_total{reason=\"item\"}"
+        ),
         Some(1.0),
         "{text}"
     );
@@ -105,7 +108,10 @@ fn import_keeps_the_good_items_of_a_line_beside_a_lone_surrogate() {
             && stdout.contains("0 bad line(s) skipped; 1 referral(s) refused"),
         "{stdout}"
     );
-    assert!(stderr.contains("bodies.ndjson:1: referral refused"), "{stderr}");
+    assert!(
+        stderr.contains("bodies.ndjson:1: referral refused"),
+        "{stderr}"
+    );
     assert!(stderr.contains("surrogate"), "{stderr}");
     let json: serde_json::Value =
         serde_json::from_str(&env.ok(&["stats", "--tz", "UTC", "--by", "ref", "--json"])).unwrap();

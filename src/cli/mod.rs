@@ -15,6 +15,7 @@ use crate::qr::QrError;
 use crate::store::{Store, StoreError, default_db_path};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use output::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -87,7 +88,7 @@ pub fn main() -> ExitCode {
         // The reader went away (`| head -1`): nothing left to say, as ripgrep does.
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            errln!("error: {}", output::error_text(&one_line(&e)));
             ExitCode::from(exit_code(&e))
         }
     }
@@ -127,8 +128,8 @@ fn install_desktop() -> anyhow::Result<()> {
     })?;
     let program = std::env::current_exe().context("cannot find the refboard program's path")?;
     let done = crate::desktop::install(&data, &program)?;
-    println!("Installed {}", done.entry.display());
-    println!("Installed {}", done.icon.display());
+    outln!("Installed {}", done.entry.display());
+    outln!("Installed {}", done.icon.display());
     Ok(())
 }
 
@@ -147,9 +148,9 @@ fn demo(events: usize) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("refboard-demo-")
         .tempdir()?;
-    eprintln!("Preparing the demo in {} …", dir.path().display());
+    errln!("Preparing the demo in {} …", dir.path().display());
     let demo = crate::demo::prepare(dir.path(), events)?;
-    eprintln!(
+    errln!(
         "Demo relay on {} (API token {}…)",
         demo.relay.url(),
         &demo.api_token[..6]
@@ -180,7 +181,7 @@ impl Db {
         let store = Store::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         if let Some(notice) = store.token_moved().and_then(|p| p.notice()) {
-            eprintln!("note: {}", output::full(&notice));
+            errln!("note: {}", output::full(&notice));
         }
         Ok(store)
     }
@@ -233,7 +234,7 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Prints warnings to standard error.
 fn warn(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {}", output::full(&w.to_string()));
+        errln!("warning: {}", output::full(&w.to_string()));
     }
 }
 

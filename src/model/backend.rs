@@ -8,10 +8,11 @@ use super::{ValidationError, Warning};
 pub fn validate_backend_url(url: &str) -> Result<String, ValidationError> {
     let trimmed = url.trim().trim_end_matches('/');
     let rule = "use an http:// or https:// URL with a host, e.g. https://bot.example.com";
-    let parsed =
-        url::Url::parse(trimmed).map_err(|_| ValidationError::new("backend", url, rule))?;
+    // The value is shown without a password it may carry.
+    let refuse = || ValidationError::new("backend", &super::redact_url(url), rule);
+    let parsed = url::Url::parse(trimmed).map_err(|_| refuse())?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(ValidationError::new("backend", url, rule));
+        return Err(refuse());
     }
     Ok(trimmed.to_string())
 }

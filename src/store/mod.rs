@@ -114,7 +114,9 @@ pub enum StoreError {
         path: String,
     },
     /// The directory the database file should be in does not exist.
-    #[error("the directory for the database does not exist: {path}; create it first or choose another path")]
+    #[error(
+        "the directory for the database does not exist: {path}; create it first or choose another path"
+    )]
     NoDirectory {
         /// The directory.
         path: String,
