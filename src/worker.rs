@@ -858,7 +858,10 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
                 .spawn(move || {
                     let r = test_connection(&config)
                         .map(|()| {
-                            format!("Connected: the backend accepts the token ({})", config.url)
+                            format!(
+                                "Connected: the backend accepts the token ({})",
+                                crate::model::redact_url(&config.url)
+                            )
                         })
                         .map_err(|e| e.to_string());
                     out.send(Event::Connection(r));
@@ -875,9 +878,9 @@ fn handle(store: &mut Store, state: &mut State, command: Command, out: &Out, can
             match saved {
                 Ok(place) => {
                     state.token = Some(token);
-                    let notice = place
-                        .notice()
-                        .unwrap_or_else(|| format!("Saved the backend {url}"));
+                    let notice = place.notice().unwrap_or_else(|| {
+                        format!("Saved the backend {}", crate::model::redact_url(&url))
+                    });
                     out.send(Event::Notice(notice));
                     reload(store, state, out);
                 }

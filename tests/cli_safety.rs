@@ -121,6 +121,8 @@ fn every_text_output_of_the_cli_is_terminal_safe() {
             vec!["sync", "--backend", hostile, "--token", "t"],
         ),
         ("import of a hostile file name", vec!["import", hostile]),
+        ("a usage error quoting the argument", vec!["stats", hostile]),
+        ("a bad value for a flag", vec!["stats", "--by", hostile]),
     ];
     for (what, args) in runs {
         let out = env.cmd().args(&args).output().unwrap();

@@ -79,7 +79,7 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            print_clap(&e);
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
@@ -91,6 +91,26 @@ pub fn main() -> ExitCode {
             errln!("error: {}", output::error_text(&one_line(&e)));
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Prints clap's usage error, help or version. An argument that clap quotes
+/// back may hold anything typed or pasted, so when the text has a character
+/// that acts on a terminal it goes out plain, through [`output::Terminal`]
+/// (clap's colours would be escaped too); otherwise clap prints it as usual.
+fn print_clap(e: &clap::Error) {
+    let plain = e.render().to_string();
+    if !plain.chars().any(crate::model::acts_on_terminal) {
+        let _ = e.print();
+    } else if e.use_stderr() {
+        errln!("{}", plain.trim_end_matches('\n'));
+    } else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            output::Terminal::new(std::io::stdout().lock()),
+            "{}",
+            plain.trim_end_matches('\n')
+        );
     }
 }
 
