@@ -132,6 +132,58 @@ fn every_text_output_of_the_cli_is_terminal_safe() {
 }
 
 #[test]
+fn the_relay_log_shows_a_hostile_refused_value_as_escapes() {
+    use std::io::Read;
+    let env = Env::new();
+    let port = common::relay::free_port();
+    let mut child = env
+        .std_cmd()
+        .args(["relay", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(env.path("relay.db"))
+        .env("REFBOARD_APP_SECRET", common::FIXTURE_APP_SECRET)
+        .env("REFBOARD_VERIFY_TOKEN", "v")
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::blocking::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client
+        .get(format!("{url}/healthz"))
+        .send()
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay never came up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A referral whose timestamp cannot be read: refused, and logged with its value.
+    let body = serde_json::json!({"object": "page", "entry": [{"id": "1", "messaging": [
+        {"sender": {"id": "9"}, "timestamp": "\u{1b}]0;pwned\u{7}\u{202E}soon", "referral": {"ref": "x"}}]}]})
+    .to_string()
+    .into_bytes();
+    assert_eq!(
+        common::relay::post(&client, &url, &body, Some(&common::relay::signature(&body))),
+        200
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("webhook item refused"), "{log}");
+    assert_terminal_safe("the relay log", &log);
+}
+
+#[test]
 fn stats_json_keeps_control_and_bidi_characters_exact() {
     let env = Env::new();
     import_refs(&env, &TERMINAL_REFS);
