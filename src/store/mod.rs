@@ -77,7 +77,16 @@ pub enum StoreError {
     /// The operating system gave no random bytes.
     #[error("cannot get random bytes: {0}")]
     Random(String),
-    /// The database file could not be created or made private.
+    /// The database file could not be created (e.g. no write permission on
+    /// its directory).
+    #[error("cannot create the database file ({source}): {path}")]
+    Create {
+        /// Underlying I/O error.
+        source: std::io::Error,
+        /// The file.
+        path: String,
+    },
+    /// An existing database file could not be made private.
     #[error("cannot make the database readable by its owner only ({source}): {path}")]
     Permissions {
         /// Underlying I/O error.
@@ -237,7 +246,12 @@ fn private_file(path: &Path) -> Result<(), StoreError> {
         Ok(_) => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_directory(path, e)),
-        Err(e) => return Err(io(e)),
+        Err(source) => {
+            return Err(StoreError::Create {
+                source,
+                path: path.display().to_string(),
+            });
+        }
     }
     let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
     if mode & 0o200 == 0 {
@@ -270,7 +284,7 @@ fn no_directory(path: &Path, e: std::io::Error) -> StoreError {
         _ => Path::new("."),
     };
     if dir.is_dir() {
-        return StoreError::Permissions {
+        return StoreError::Create {
             source: e,
             path: path.display().to_string(),
         };
