@@ -393,10 +393,36 @@ fn the_token_can_come_from_a_file_or_standard_input() {
             .args(["sync", "--check", "--backend", &relay.url()]);
         c
     };
-    sync()
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(env.path("token.txt"), private).unwrap();
+    }
+    let out = sync()
         .args(["--token-file", "token.txt"])
         .assert()
         .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(!stderr.contains("warning"), "{stderr}");
+    // A token file others can read still works, with a warning.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shared = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(env.path("token.txt"), shared).unwrap();
+        let out = sync()
+            .args(["--token-file", "token.txt"])
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(
+                "warning: the token file token.txt can be read by other users (mode 0644)"
+            ),
+            "{stderr}"
+        );
+    }
     sync()
         .args(["--token-file", "-"])
         .write_stdin(format!("{API_TOKEN}\n"))

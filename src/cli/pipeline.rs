@@ -320,6 +320,7 @@ fn given_token(args: &SyncArgs) -> anyhow::Result<Option<String>> {
                 format!("cannot read the API token from it ({e})"),
             )
         })?;
+        warn_if_shared(path);
         // Files end with a newline; `validate_api_token` trims the rest.
         return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
     }
@@ -327,6 +328,27 @@ fn given_token(args: &SyncArgs) -> anyhow::Result<Option<String>> {
         return Ok(Some(t.clone()));
     }
     Ok(std::env::var(API_TOKEN_ENV).ok().filter(|t| !t.is_empty()))
+}
+
+/// Warns when a token file can be read by others than its owner, as ssh
+/// does for keys (the token is used all the same).
+fn warn_if_shared(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            errln!(
+                "warning: the token file {} can be read by other users (mode {:04o}); make it private: chmod 600",
+                safe_text(&path.display().to_string()),
+                meta.permissions().mode() & 0o777
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// The environment variable `sync` reads the API token from.
