@@ -339,29 +339,46 @@ fn a_password_in_the_forward_url_never_reaches_stderr() {
 #[test]
 fn a_password_in_the_backend_url_never_reaches_stderr() {
     let env = Env::new();
-    let port = common::relay::free_port();
-    for backend in [
-        format!("http://user:{PASSWORD}@127.0.0.1:{port}"),
-        format!("ftp://user:{PASSWORD}@127.0.0.1:{port}"),
-        format!("http://user:{PASSWORD}@127.0.0.1:99999"),
-        format!("http://127.0.0.1:{port}/?access_token={PASSWORD}"),
-    ] {
-        for extra in [&[][..], &["--check"][..], &["--reset"][..]] {
-            let out = env
-                .cmd()
-                .args(["sync", "--backend", &backend, "--token", "tok"])
-                .args(extra)
-                .env("REFBOARD_SECRET_STORE", "file")
-                .output()
-                .unwrap();
-            let all = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(!all.contains(PASSWORD), "{backend} {extra:?}: {all}");
-        }
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let live = relay.addr.port();
+    let closed = common::relay::free_port();
+    // Each path that shows the URL: the token refused (HTTP 401), the backend
+    // unreachable, the URL refused by validation, and the --reset line.
+    let cases: [(String, &[&str]); 6] = [
+        (format!("http://user:{PASSWORD}@127.0.0.1:{live}"), &[]),
+        (
+            format!("http://127.0.0.1:{live}/?access_token={PASSWORD}"),
+            &[],
+        ),
+        (
+            format!("http://user:{PASSWORD}@127.0.0.1:{closed}"),
+            &["--check"],
+        ),
+        (format!("ftp://user:{PASSWORD}@127.0.0.1:{closed}"), &[]),
+        (format!("http://user:{PASSWORD}@127.0.0.1:99999"), &[]),
+        (
+            format!("http://user:{PASSWORD}@127.0.0.1:{live}"),
+            &["--reset"],
+        ),
+    ];
+    for (backend, extra) in cases {
+        let out = env
+            .cmd()
+            .args(["sync", "--backend", &backend, "--token", "wrong-token"])
+            .args(extra)
+            .env("REFBOARD_SECRET_STORE", "file")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(PASSWORD), "{backend} {extra:?}: {all}");
+        assert!(all.contains("***"), "the URL is shown, redacted: {all}");
     }
+    relay.stop().unwrap();
 }
 
 const API_TOKEN: &str = "cli-safety-api-token-7f3a";

@@ -354,9 +354,14 @@ fn warn_if_shared(path: &std::path::Path) {
 /// The environment variable `sync` reads the API token from.
 const API_TOKEN_ENV: &str = "REFBOARD_API_TOKEN";
 
-pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
-    let given = given_token(&args)?;
-    let mut store = db.open()?;
+/// The backend URL and API token to sync with, checked: given for this
+/// run, else saved. The bool says whether the token was given (and is to
+/// be saved).
+fn backend_and_token(
+    args: &SyncArgs,
+    given: Option<String>,
+    store: &crate::store::Store,
+) -> anyhow::Result<(String, String, bool)> {
     let url = match args.backend.clone().or(store.setting(BACKEND_URL)?) {
         Some(u) => u,
         None => {
@@ -368,7 +373,8 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    let token = match given.clone().or(store.backend_token()?) {
+    let given_now = given.is_some();
+    let token = match given.or(store.backend_token()?) {
         Some(t) => t,
         None => {
             return Err(ValidationError::new(
@@ -382,6 +388,13 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     // The dashboard's Backend form checks with the same two rules.
     let url = crate::model::validate_backend_url(&url)?;
     let token = crate::model::validate_api_token(&token)?;
+    Ok((url, token, given_now))
+}
+
+pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
+    let given = given_token(&args)?;
+    let mut store = db.open()?;
+    let (url, token, token_given) = backend_and_token(&args, given, &store)?;
     let config = SyncConfig::new(&url, &token);
     // URLs are shown without a password they may carry.
     let shown_url = redact_url(&url);
@@ -419,7 +432,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
         if args.backend.is_some() {
             store.set_setting(BACKEND_URL, &url)?;
         }
-        if given.is_some() {
+        if token_given {
             let place = store.set_backend_token(&token)?;
             if let Some(notice) = place.notice() {
                 errln!("note: {}", cell(&notice));
