@@ -239,6 +239,10 @@ fn tightening_removes_group_and_other_bits_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     drop(refboard::store::Store::open(&env.db).unwrap());
+    // The owner's own bits are the user's business: only group/other go.
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o764)).unwrap();
+    drop(refboard::store::Store::open(&env.db).unwrap());
+    assert_eq!(mode(&env.db), 0o700);
     std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o664)).unwrap();
     drop(refboard::store::Store::open(&env.db).unwrap());
     assert_eq!(mode(&env.db), 0o600);
