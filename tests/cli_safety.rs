@@ -347,8 +347,8 @@ fn a_password_in_the_backend_url_never_reaches_stderr() {
     let relay = relay(dir.path());
     let live = relay.addr.port();
     let closed = common::relay::free_port();
-    // Each path that shows the URL: the token refused (HTTP 401), the backend
-    // unreachable, the URL refused by validation, and the --reset line.
+    // Every way of giving a secret in the URL, down every path that shows
+    // the URL (sync, --check, --reset): each is refused, shown redacted.
     let cases: [(String, &[&str]); 6] = [
         (format!("http://user:{PASSWORD}@127.0.0.1:{live}"), &[]),
         (
@@ -381,6 +381,37 @@ fn a_password_in_the_backend_url_never_reaches_stderr() {
         );
         assert!(!all.contains(PASSWORD), "{backend} {extra:?}: {all}");
         assert!(all.contains("***"), "the URL is shown, redacted: {all}");
+    }
+    relay.stop().unwrap();
+}
+
+#[test]
+fn a_backend_url_with_a_password_is_refused_and_never_saved() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path());
+    let backend = format!("http://user:{PASSWORD}@127.0.0.1:{}", relay.addr.port());
+    let out = env
+        .cmd()
+        .args(["sync", "--backend", &backend, "--token", API_TOKEN])
+        .env("REFBOARD_SECRET_STORE", "file")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("invalid backend"), "{stderr}");
+    assert!(stderr.contains("user:password@"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    for f in ["", "-wal", "-shm"] {
+        let file = format!("{}{f}", env.db.display());
+        if let Ok(bytes) = std::fs::read(&file) {
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
+                "the password is in {file}"
+            );
+        }
     }
     relay.stop().unwrap();
 }

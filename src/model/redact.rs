@@ -1,6 +1,7 @@
 //! URLs as messages may show them: without the password of their userinfo
 //! (`http://user:pw@host`, `postgres://app:pw@db/x`) and without the values
-//! of query parameters whose names say they are secret (`?access_token=…`).
+//! of query or fragment parameters whose names say they are secret
+//! (`?access_token=…`, `#access_token=…`).
 //!
 //! Every error, log line and notice that formats a URL goes through
 //! [`redact_url`]; the CLI also passes whole error messages through
@@ -78,7 +79,15 @@ pub fn redact_url(url: &str) -> String {
         }
         None => out.push_str(before_fragment),
     }
-    out.push_str(fragment);
+    // A fragment can carry `name=value` pairs too (OAuth's implicit flow
+    // puts an access_token there).
+    match fragment.strip_prefix('#') {
+        Some(pairs) => {
+            out.push('#');
+            out.push_str(&redact_query(pairs));
+        }
+        None => out.push_str(fragment),
+    }
     out
 }
 
@@ -145,6 +154,10 @@ mod tests {
         assert_eq!(
             redact_url("https://h.example/v1?Access_Token=abc&limit=5&api_key=k#x"),
             "https://h.example/v1?Access_Token=***&limit=5&api_key=***#x"
+        );
+        assert_eq!(
+            redact_url("https://h.example/cb#access_token=abc&state=1"),
+            "https://h.example/cb#access_token=***&state=1"
         );
     }
 
