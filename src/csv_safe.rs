@@ -6,6 +6,15 @@
 //! for CSV injection, a cell that begins with `=`, `+`, `-`, `@`, a tab or a
 //! carriage return gets a single quote in front, so the spreadsheet shows it
 //! as text. Quoting and embedded quotes are left to the `csv` crate.
+//!
+//! A ref may also carry ESC sequences, a bell, NUL or a right-to-left
+//! override. `stats --csv` goes to a terminal as often as to a file, and a
+//! spreadsheet or a `cat` of the file is a display too, so every cell, in
+//! every CSV (standard output or file), shows control, bidi and invisible
+//! formatting characters as the same visible escapes as the terminal tables
+//! (`\u{001B}`, `\r`, `\u{202E}`, a backslash doubled; see
+//! [`crate::model::safe_display`]), uncut. Machines that need the exact
+//! bytes read `--json`.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -23,7 +32,13 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// A CSV writer whose every cell goes through [`neutralise`].
+/// `cell` as every CSV cell is written: [`neutralise`]d, then with control,
+/// bidi and invisible formatting characters shown as visible escapes, whole.
+pub fn safe_cell(cell: &str) -> String {
+    crate::model::safe_display(&neutralise(cell), usize::MAX)
+}
+
+/// A CSV writer whose every cell goes through [`safe_cell`].
 pub struct SafeCsvWriter<W: Write> {
     inner: csv::Writer<W>,
 }
@@ -36,17 +51,14 @@ impl<W: Write> SafeCsvWriter<W> {
         }
     }
 
-    /// Writes one row, neutralising each cell.
+    /// Writes one row, each cell through [`safe_cell`].
     pub fn write_row<I, S>(&mut self, cells: I) -> Result<(), csv::Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.inner.write_record(
-            cells
-                .into_iter()
-                .map(|c| neutralise(c.as_ref()).into_owned()),
-        )
+        self.inner
+            .write_record(cells.into_iter().map(|c| safe_cell(c.as_ref())))
     }
 
     /// Flushes buffered rows to the underlying writer.
@@ -124,7 +136,12 @@ mod tests {
     fn written_rows_read_back_neutralised_and_quoted() {
         let bytes = to_bytes(
             &["ref", "n"],
-            [vec!["=1+1", "3"], vec!["a,\"b\"", "4"], vec!["-x\ny", "5"]],
+            [
+                vec!["=1+1", "3"],
+                vec!["a,\"b\"", "4"],
+                vec!["-x\ny", "5"],
+                vec!["\tcmd\u{1b}]0;t\u{7}\u{202E}", "6"],
+            ],
         )
         .unwrap();
         assert_eq!(
@@ -133,7 +150,8 @@ mod tests {
                 vec!["ref", "n"],
                 vec!["'=1+1", "3"],
                 vec!["a,\"b\"", "4"],
-                vec!["'-x\ny", "5"],
+                vec!["'-x\\ny", "5"],
+                vec!["'\\tcmd\\u{001B}]0;t\\u{0007}\\u{202E}", "6"],
             ]
         );
     }

@@ -36,11 +36,16 @@ pub const MAX_EMPTY_PAGES: u32 = 6;
 /// What can go wrong during a sync.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// The URL or token is wrong; retrying will not help.
-    #[error("{0}")]
+    /// The URL or token is wrong; retrying will not help. (Every message
+    /// shows URLs without their passwords, see [`crate::model::redact_urls`].)
+    #[error("{}", crate::model::redact_urls(.0))]
     Config(String),
     /// The backend could not be reached or kept failing.
-    #[error("backend unreachable after {attempts} attempt(s) ({message}): {url}")]
+    #[error(
+        "backend unreachable after {attempts} attempt(s) ({}): {}",
+        crate::model::redact_urls(.message),
+        crate::model::redact_url(.url)
+    )]
     Unreachable {
         /// Attempts made.
         attempts: u32,
@@ -50,7 +55,7 @@ pub enum SyncError {
         url: String,
     },
     /// The backend answered something that is not the protocol.
-    #[error("unexpected answer from the backend ({0})")]
+    #[error("unexpected answer from the backend ({})", crate::model::redact_urls(.0))]
     Protocol(String),
     /// The local store failed.
     #[error(transparent)]
@@ -148,7 +153,7 @@ pub struct SyncConfig {
 impl std::fmt::Debug for SyncConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncConfig")
-            .field("url", &self.url)
+            .field("url", &crate::model::redact_url(&self.url))
             .field("page_size", &self.page_size)
             .finish_non_exhaustive()
     }

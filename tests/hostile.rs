@@ -61,6 +61,12 @@ fn body(ref_code: &str, source: &str, sender: &str, ts_ms: i64) -> String {
     .to_string()
 }
 
+/// A formula ref as every CSV shows it: quoted, with its tab or CR as an
+/// escape (see `csv_safe`).
+fn csv_shown(r: &str) -> String {
+    format!("'{}", r.replace('\t', "\\t").replace('\r', "\\r"))
+}
+
 fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -99,7 +105,7 @@ fn stats_csv_neutralises_every_formula_prefix() {
     let rows = read_csv(&out.get_output().stdout);
     let keys: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     for r in FORMULA_REFS {
-        let safe = format!("'{r}");
+        let safe = csv_shown(r);
         assert!(keys.contains(&safe.as_str()), "{safe:?} not in {keys:?}");
     }
     assert!(keys.iter().all(|k| k.starts_with('\'')), "{keys:?}");
@@ -282,7 +288,7 @@ fn gui_csv_export_neutralises_formula_cells() {
     }
     let keys: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     for s in FORMULA_REFS {
-        let safe = format!("'{s}");
+        let safe = csv_shown(s);
         assert!(keys.contains(&safe.as_str()), "{safe:?} not in {keys:?}");
     }
 }

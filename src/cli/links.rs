@@ -1,6 +1,6 @@
 //! `link`, `qr` and `export` subcommands.
 
-use super::output::{archived_mark, cell, full, outln, print_json, table};
+use super::output::{archived_mark, cell, errln, full, outln, print_json, table};
 use super::{Db, warn};
 use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
 use crate::logo::Logo;
@@ -711,7 +711,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     };
     let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
-        eprintln!("warning: {}", full(w));
+        errln!("warning: {}", full(w));
     }
     let proof = if options.verify {
         ", every code scan-verified"

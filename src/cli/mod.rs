@@ -14,6 +14,7 @@ use crate::model::{InternalError, ValidationError, Warning};
 use crate::store::{Store, default_db_path};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use output::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +78,7 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            print_clap(&e);
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
@@ -86,9 +87,29 @@ pub fn main() -> ExitCode {
         // The reader went away (`| head -1`): nothing left to say, as ripgrep does.
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            errln!("error: {}", output::error_text(&one_line(&e)));
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Prints clap's usage error, help or version. An argument that clap quotes
+/// back may hold anything typed or pasted, so when the text has a character
+/// that acts on a terminal it goes out plain, through [`output::Terminal`]
+/// (clap's colours would be escaped too); otherwise clap prints it as usual.
+fn print_clap(e: &clap::Error) {
+    let plain = e.render().to_string();
+    if !plain.chars().any(crate::model::acts_on_terminal) {
+        let _ = e.print();
+    } else if e.use_stderr() {
+        errln!("{}", plain.trim_end_matches('\n'));
+    } else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            output::Terminal::new(std::io::stdout().lock()),
+            "{}",
+            plain.trim_end_matches('\n')
+        );
     }
 }
 
@@ -126,8 +147,8 @@ fn install_desktop() -> anyhow::Result<()> {
     })?;
     let program = std::env::current_exe().context("cannot find the refboard program's path")?;
     let done = crate::desktop::install(&data, &program)?;
-    println!("Installed {}", done.entry.display());
-    println!("Installed {}", done.icon.display());
+    outln!("Installed {}", done.entry.display());
+    outln!("Installed {}", done.icon.display());
     Ok(())
 }
 
@@ -146,9 +167,9 @@ fn demo(events: usize) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("refboard-demo-")
         .tempdir()?;
-    eprintln!("Preparing the demo in {} …", dir.path().display());
+    errln!("Preparing the demo in {} …", dir.path().display());
     let demo = crate::demo::prepare(dir.path(), events)?;
-    eprintln!(
+    errln!(
         "Demo relay on {} (API token {}…)",
         demo.relay.url(),
         &demo.api_token[..6]
@@ -179,7 +200,7 @@ impl Db {
         let store = Store::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         for notice in store.open_notices() {
-            eprintln!("note: {}", output::full(notice));
+            errln!("note: {}", output::full(notice));
         }
         Ok(store)
     }
@@ -221,7 +242,7 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Prints warnings to standard error.
 fn warn(warnings: &[Warning]) {
     for w in warnings {
-        eprintln!("warning: {}", output::full(&w.to_string()));
+        errln!("warning: {}", output::full(&w.to_string()));
     }
 }
 

@@ -1,9 +1,9 @@
 //! `relay`, `sync`, `import`, `stats` and `simulate` subcommands.
 
 use super::Db;
-use super::output::{cell, outln, print_json, table};
+use super::output::{Terminal, cell, errln, outln, print_json, table};
 use crate::csv_safe::SafeCsvWriter;
-use crate::model::{ValidationError, parse_date, safe_text};
+use crate::model::{ValidationError, parse_date, redact_url, safe_text};
 use crate::relay::{RelayConfig, RelayError, RelayOptions, serve_with};
 use crate::simulate::{SimulateConfig, generate, send};
 use crate::stats::{
@@ -72,8 +72,13 @@ pub(super) struct SyncArgs {
     /// Backend base URL (saved for next time)
     #[arg(long, value_name = "URL")]
     backend: Option<String>,
-    /// API token (saved for next time)
-    #[arg(long, env = "REFBOARD_API_TOKEN", hide_env_values = true)]
+    /// File holding the API token (saved for next time); - reads it from
+    /// standard input. [default: REFBOARD_API_TOKEN, else the saved token]
+    #[arg(long, value_name = "PATH", conflicts_with = "token")]
+    token_file: Option<PathBuf>,
+    /// API token on the command line (discouraged: other local users can
+    /// read a command line while it runs; use --token-file or REFBOARD_API_TOKEN)
+    #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
     /// Only check that the backend answers and accepts the token
     #[arg(long)]
@@ -85,7 +90,10 @@ pub(super) struct SyncArgs {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct ImportArgs {
-    /// Files of webhook bodies: one JSON body per line (NDJSON) or per file; - reads standard input
+    /// Files of webhook bodies: one JSON body per line (NDJSON) or per file; - reads standard input.
+    /// A file that cannot be read is reported and the others are still
+    /// imported; the command then exits 1 and names every such file
+    /// (importing again is safe: referrals already stored are not counted twice)
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -168,10 +176,12 @@ pub(super) struct SimulateArgs {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Log lines quote refused values from strangers: they go through the
+    // same escaping as every other line, so they carry no colour codes either.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(|| Terminal::new(std::io::stderr()))
+        .with_ansi(false)
         .try_init();
 }
 
@@ -237,6 +247,9 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
             Ok(()) => {}
             // Bad input keeps its field, value and rule (exit 2).
             Err(RelayError::Invalid(v)) => return Err(v.into()),
+            // So is a store error the user can fix (a read-only file, a
+            // dashboard database given to the relay): exit 2.
+            Err(RelayError::Store(s)) => return Err(s.into()),
             Err(e) => return Err(e.into()),
         }
         tracing::info!("relay stopped");
@@ -251,13 +264,13 @@ fn relay_init(dir: &std::path::Path, app_secret: Option<&str>) -> anyhow::Result
         Err(crate::relay::InitError::Invalid(v)) => return Err(v.into()),
         Err(e) => return Err(e.into()),
     };
-    println!("Wrote {} (mode 0600).", path.display());
+    outln!("Wrote {} (mode 0600).", path.display());
     if secret.is_none() {
-        println!(
+        outln!(
             "Fill in REFBOARD_APP_SECRET from Meta's App Dashboard (App settings -> Basic) before starting the relay."
         );
     }
-    println!(
+    outln!(
         "Start it with the variables of that file, e.g. the systemd unit in deploy/ (see docs/deploy.md)."
     );
     Ok(())
@@ -286,26 +299,85 @@ async fn shutdown_signal() {
     tracing::info!("shutting down; finishing requests in flight");
 }
 
-pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
-    let mut store = db.open()?;
+/// The API token given for this run: `--token-file` (a file, or `-` for
+/// standard input), else `--token`, else `REFBOARD_API_TOKEN`; `None` when
+/// none is given (the saved token is used then).
+fn given_token(args: &SyncArgs) -> anyhow::Result<Option<String>> {
+    if let Some(path) = &args.token_file {
+        let shown = path.display().to_string();
+        let read = if shown == "-" {
+            std::io::read_to_string(std::io::stdin().lock())
+        } else {
+            std::fs::read_to_string(path)
+        };
+        let text = read.map_err(|e| {
+            ValidationError::new(
+                "token-file",
+                &shown,
+                format!("cannot read the API token from it ({e})"),
+            )
+        })?;
+        warn_if_shared(path);
+        // Files end with a newline; `validate_api_token` trims the rest.
+        return Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()));
+    }
+    if let Some(t) = &args.token {
+        return Ok(Some(t.clone()));
+    }
+    Ok(std::env::var(API_TOKEN_ENV).ok().filter(|t| !t.is_empty()))
+}
+
+/// Warns when a token file can be read by others than its owner, as ssh
+/// does for keys (the token is used all the same).
+fn warn_if_shared(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            errln!(
+                "warning: the token file {} can be read by other users (mode {:04o}); make it private: chmod 600",
+                safe_text(&path.display().to_string()),
+                meta.permissions().mode() & 0o777
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// The environment variable `sync` reads the API token from.
+const API_TOKEN_ENV: &str = "REFBOARD_API_TOKEN";
+
+/// The backend URL and API token to sync with, checked: given for this
+/// run, else saved. The bool says whether the token was given (and is to
+/// be saved).
+fn backend_and_token(
+    args: &SyncArgs,
+    given: Option<String>,
+    store: &crate::store::Store,
+) -> anyhow::Result<(String, String, bool)> {
     let url = match args.backend.clone().or(store.backend_url()?) {
         Some(u) => u,
         None => {
             return Err(ValidationError::new(
                 "backend",
                 "",
-                "no backend yet: pass --backend URL (and --token) once; it is saved",
+                "no backend yet: pass --backend URL (and --token-file PATH) once; it is saved",
             )
             .into());
         }
     };
-    let token = match args.token.clone().or(store.backend_token()?) {
+    let given_now = given.is_some();
+    let token = match given.or(store.backend_token()?) {
         Some(t) => t,
         None => {
             return Err(ValidationError::new(
                 "token",
                 "",
-                "no API token yet: pass --token TOKEN or set REFBOARD_API_TOKEN",
+                "no API token yet: pass --token-file PATH (- reads standard input) or set REFBOARD_API_TOKEN",
             )
             .into());
         }
@@ -313,24 +385,33 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     // The dashboard's Backend form checks with the same two rules.
     let url = crate::model::validate_backend_url(&url)?;
     let token = crate::model::validate_api_token(&token)?;
+    Ok((url, token, given_now))
+}
+
+pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
+    let given = given_token(&args)?;
+    let mut store = db.open()?;
+    let (url, token, token_given) = backend_and_token(&args, given, &store)?;
     let config = SyncConfig::new(&url, &token);
+    // URLs are shown without a password they may carry.
+    let shown_url = redact_url(&url);
     if args.reset {
-        let url = config.url.clone();
-        if crate::sync::reset_source(&mut store, &url)? {
-            println!("The next sync starts {url} from the beginning; no event was removed.");
+        if crate::sync::reset_source(&mut store, &config.url)? {
+            outln!("The next sync starts {shown_url} from the beginning; no event was removed.");
         } else {
-            println!("{url} has not been synced yet; nothing to reset.");
+            outln!("{shown_url} has not been synced yet; nothing to reset.");
         }
         return Ok(());
     }
     if args.check {
         crate::sync::test_connection(&config)?;
-        outln!("The backend answers and accepts the token: {url}");
+        outln!("The backend answers and accepts the token: {shown_url}");
         return Ok(());
     }
     let tty = std::io::stderr().is_terminal();
     let done = sync(&mut store, &config, &mut |p| {
         if tty {
+            // Our own carriage return, numbers only: nothing from a stranger.
             eprint!(
                 "\rsynced {} events ({} new), {} page(s)",
                 p.events, p.new_events, p.pages
@@ -339,34 +420,34 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
         true
     });
     if tty {
-        eprintln!();
+        errln!();
     }
     let done = super::sync_end::keep_source(
         &mut store,
         &url,
         args.backend.is_some(),
-        args.token.is_some().then_some(token.as_str()),
+        token_given.then_some(token.as_str()),
         done,
     )?;
     if done.skipped > 0 {
-        eprintln!(
+        errln!(
             "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",
             done.skipped
         );
     }
     if done.cursor_resets > 0 {
-        eprintln!(
+        errln!(
             "warning: the backend no longer accepts the saved cursor (an older format that could skip events), so this sync pulled again from the beginning; events already stored were not counted twice"
         );
     }
     outln!(
-        "Synced {} event(s), {} new, in {} page(s) from {url}",
+        "Synced {} event(s), {} new, in {} page(s) from {shown_url}",
         done.events,
         done.new_events,
         done.pages
     );
     if done.refused > 0 {
-        eprintln!(
+        errln!(
             "warning: {} event(s) refused: {}",
             done.refused,
             crate::model::EVENT_WINDOW_RULE
@@ -375,41 +456,41 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Imports every file in turn. A file that cannot be opened or read is
+/// reported on its own error line and the next file is imported anyway, as
+/// ripgrep does; the summary then names the failed files and the command
+/// fails (exit 1). Each file's referrals are committed as they are read, so
+/// a file that fails half-way keeps the bodies before the failing line;
+/// importing it again counts nothing twice (event ids deduplicate).
 pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     let mut store = db.open()?;
     let mut total = crate::import::ImportReport::default();
+    let mut failed: Vec<String> = Vec::new();
     for file in &args.files {
-        let name = file.display().to_string();
-        let report = if name == "-" {
-            crate::import::import_reader(&mut store, std::io::stdin().lock(), &mut || true)
-                .context("cannot import standard input")?
-        } else {
-            let input = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
-            crate::import::import_reader(&mut store, input, &mut || true)
-                .with_context(|| format!("cannot import {name}"))?
-        };
-        let shown = safe_text(&name);
-        for (line, reason) in &report.bad_lines {
-            eprintln!("warning: {shown}:{line}: skipped: {}", safe_text(reason));
+        let shown = safe_text(&file.display().to_string());
+        match import_file(&mut store, file) {
+            Ok(report) => {
+                report_lines(&shown, &report);
+                total.add(report);
+            }
+            // The database itself failing is no reason to try the next file.
+            Err(e)
+                if e.chain().any(|c| {
+                    c.downcast_ref::<crate::import::ImportError>()
+                        .is_some_and(|i| matches!(i, crate::import::ImportError::Store(_)))
+                }) =>
+            {
+                return Err(e);
+            }
+            Err(e) => {
+                errln!("error: {}", super::one_line(&e));
+                failed.push(shown);
+            }
         }
-        let unlisted = report.bad_line_count - report.bad_lines.len();
-        if unlisted > 0 {
-            eprintln!("warning: {shown}: {unlisted} more bad line(s) skipped");
-        }
-        for (line, reason) in &report.refused {
-            eprintln!(
-                "warning: {shown}:{line}: referral refused: {}",
-                safe_text(reason)
-            );
-        }
-        let unlisted = report.refused_count - report.refused.len();
-        if unlisted > 0 {
-            eprintln!("warning: {shown}: {unlisted} more referral(s) refused");
-        }
-        total.add(report);
     }
+    let imported_files = args.files.len() - failed.len();
     outln!(
-        "Imported {} referral(s) from {} body(ies): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
+        "Imported {} referral(s) from {} body(ies) in {imported_files} file(s): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
         total.bodies,
         total.new,
@@ -417,7 +498,52 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.bad_line_count,
         total.refused_count
     );
-    Ok(())
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "{} of {} file(s) could not be imported: {}; the other files were imported",
+        failed.len(),
+        args.files.len(),
+        failed.join(", ")
+    ))
+}
+
+/// Imports one file, `-` being standard input.
+fn import_file(
+    store: &mut crate::store::Store,
+    file: &std::path::Path,
+) -> anyhow::Result<crate::import::ImportReport> {
+    let name = file.display().to_string();
+    if name == "-" {
+        return crate::import::import_reader(store, std::io::stdin().lock(), &mut || true)
+            .context("cannot import standard input");
+    }
+    let shown = safe_text(&name);
+    let input = std::fs::File::open(file).with_context(|| format!("cannot read {shown}"))?;
+    crate::import::import_reader(store, input, &mut || true)
+        .with_context(|| format!("cannot import {shown}"))
+}
+
+/// The warnings of one file's import: bad lines and refused referrals.
+fn report_lines(shown: &str, report: &crate::import::ImportReport) {
+    for (line, reason) in &report.bad_lines {
+        errln!("warning: {shown}:{line}: skipped: {}", safe_text(reason));
+    }
+    let unlisted = report.bad_line_count - report.bad_lines.len();
+    if unlisted > 0 {
+        errln!("warning: {shown}: {unlisted} more bad line(s) skipped");
+    }
+    for (line, reason) in &report.refused {
+        errln!(
+            "warning: {shown}:{line}: referral refused: {}",
+            safe_text(reason)
+        );
+    }
+    let unlisted = report.refused_count - report.refused.len();
+    if unlisted > 0 {
+        errln!("warning: {shown}: {unlisted} more referral(s) refused");
+    }
 }
 
 pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
@@ -457,7 +583,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     if args.json {
         return print_json(&report);
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(Terminal::new(std::io::stdout().lock()));
     if args.csv {
         stats_csv(&mut out, &report)?;
     } else {
@@ -519,7 +645,7 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     if report.groups.is_empty() {
         writeln!(
             out,
-            "No referrals in this range. Sync from your backend: refboard sync --backend URL --token TOKEN"
+            "No referrals in this range. Sync from your backend: refboard sync --backend URL --token-file FILE"
         )?;
     } else {
         let mut tab = table(&[

@@ -1,6 +1,6 @@
 //! What `refboard sync` keeps once a sync has ended, and which error it shows.
 
-use super::output::{cell, full};
+use super::output::{cell, errln, full};
 use crate::store::Store;
 use crate::sync::{Progress, SyncError};
 
@@ -21,7 +21,7 @@ pub(super) fn keep_source(
         (Ok(_), Err(e)) => Err(e),
         (Err(e), Ok(())) => Err(e.into()),
         (Err(e), Err(also)) => {
-            eprintln!(
+            errln!(
                 "note: the backend and token were not saved either: {}",
                 full(&format!("{also:#}"))
             );
@@ -46,7 +46,7 @@ fn save_source(
     if let Some(token) = token {
         let place = store.set_backend_token(token)?;
         if let Some(notice) = place.notice() {
-            eprintln!("note: {}", cell(&notice));
+            errln!("note: {}", cell(&notice));
         }
     }
     Ok(())

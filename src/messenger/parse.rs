@@ -4,6 +4,7 @@ use super::WebhookError;
 use crate::model::{EVENT_WINDOW_RULE, ValidationError, check_event_time, secs_to_ms};
 pub use crate::model::{Kind, Platform};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Who opened the link: a page-scoped id, or the chat plugin's `user_ref`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -118,14 +119,21 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<Referral>, WebhookError> {
 
 /// Parses a webhook body with `now_ms` as the end of the event window. The
 /// body as a whole is refused only when it is not a webhook envelope.
+///
+/// Entries and items are parsed one by one from raw JSON: serde_json refuses
+/// a string holding a lone surrogate escape (`"\ud800"`), and such an item
+/// is refused and counted (field `item`) without costing its neighbours. An
+/// entry whose own `id` or `time` cannot be read is refused the same way
+/// (field `entry`).
 pub fn parse_webhook_at(body: &[u8], now_ms: i64) -> Result<ParsedBody, WebhookError> {
-    let value: Value =
+    let envelope: Envelope<'_> =
         serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
-    let object = value
-        .get("object")
-        .and_then(Value::as_str)
+    let object = envelope
+        .object
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
         .ok_or_else(|| WebhookError::NotWebhook("missing \"object\"".into()))?;
-    let platform = match object {
+    let platform = match object.as_str() {
         "page" => Platform::Messenger,
         "instagram" => Platform::Instagram,
         other => {
@@ -134,32 +142,111 @@ pub fn parse_webhook_at(body: &[u8], now_ms: i64) -> Result<ParsedBody, WebhookE
             )));
         }
     };
-    let entries = value
-        .get("entry")
-        .and_then(Value::as_array)
+    let entries: Vec<&RawValue> = envelope
+        .entry
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
         .ok_or_else(|| WebhookError::NotWebhook("missing \"entry\" array".into()))?;
     let mut out = ParsedBody::default();
     for entry in entries {
-        let entry_id = text(entry.get("id")).filter(|s| !s.is_empty());
-        let entry_time = entry.get("time").map(|t| timestamp_ms("entry.time", t));
-        let Some(items) = entry.get("messaging").and_then(Value::as_array) else {
-            continue;
-        };
-        let ctx = EntryCtx {
-            platform,
-            entry_id: entry_id.as_deref(),
-            entry_time: entry_time.as_ref(),
-            now_ms,
-        };
-        for item in items {
-            match referral_of(&ctx, item) {
-                Ok(Some(r)) => out.referrals.push(r),
-                Ok(None) => {}
-                Err(e) => out.refused.push(e),
-            }
-        }
+        parse_entry(platform, entry, now_ms, &mut out);
     }
     Ok(out)
+}
+
+/// A body's envelope with its entries left as raw JSON.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    entry: Option<&'a RawValue>,
+}
+
+/// An entry's own fields, its items left as raw JSON.
+#[derive(serde::Deserialize)]
+struct EntryParts<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    time: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    messaging: Option<&'a RawValue>,
+}
+
+/// Adds the referrals of one entry to `out`, and its refused items. An
+/// entry that is not an object, or has no `messaging` array, carries none.
+fn parse_entry(platform: Platform, entry: &RawValue, now_ms: i64, out: &mut ParsedBody) {
+    if !entry.get().trim_start().starts_with('{') {
+        return;
+    }
+    let parts = match serde_json::from_str::<EntryParts<'_>>(entry.get()) {
+        Ok(p) => p,
+        Err(e) => return out.refused.push(unreadable("entry", entry.get(), &e)),
+    };
+    let field = |raw: Option<&RawValue>| -> Result<Option<Value>, serde_json::Error> {
+        raw.map(|r| serde_json::from_str::<Value>(r.get()))
+            .transpose()
+    };
+    let (id, time) = match (field(parts.id), field(parts.time)) {
+        (Ok(id), Ok(time)) => (id, time),
+        (Err(e), _) | (_, Err(e)) => return out.refused.push(unreadable("entry", entry.get(), &e)),
+    };
+    let entry_id = text(id.as_ref()).filter(|s| !s.is_empty());
+    let entry_time = time.as_ref().map(|t| timestamp_ms("entry.time", t));
+    let Some(items) = parts
+        .messaging
+        .and_then(|m| serde_json::from_str::<Vec<&RawValue>>(m.get()).ok())
+    else {
+        return;
+    };
+    let ctx = EntryCtx {
+        platform,
+        entry_id: entry_id.as_deref(),
+        entry_time: entry_time.as_ref(),
+        now_ms,
+    };
+    for raw in items {
+        let item = match serde_json::from_str::<Value>(raw.get()) {
+            Ok(item) => item,
+            Err(e) => {
+                out.refused.push(unreadable("item", raw.get(), &e));
+                continue;
+            }
+        };
+        match referral_of(&ctx, &item) {
+            Ok(Some(r)) => out.referrals.push(r),
+            Ok(None) => {}
+            Err(e) => out.refused.push(e),
+        }
+    }
+}
+
+/// The refusal of a part of a body that is JSON but cannot be read as text
+/// (a lone surrogate escape, a number out of range): its value is the raw
+/// JSON around where reading stopped.
+fn unreadable(field: &'static str, raw: &str, e: &serde_json::Error) -> ValidationError {
+    // serde_json counts lines and columns from 1, columns in bytes.
+    let line_start: usize = raw
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let at = (line_start + e.column()).min(raw.len());
+    let mut from = at.saturating_sub(40);
+    while !raw.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (at + 10).min(raw.len());
+    while !raw.is_char_boundary(to) {
+        to += 1;
+    }
+    ValidationError::new(
+        field,
+        &raw[from..to],
+        format!(
+            "every string must be valid Unicode, so a lone surrogate escape such as \\ud800 is refused ({e}); the rest of the body is kept"
+        ),
+    )
 }
 
 /// What the items of one entry share.

@@ -3,15 +3,32 @@
 
 use super::{ValidationError, Warning};
 
-/// Checks a backend URL: an absolute `http://` or `https://` URL with a host.
-/// Returns it trimmed, without a trailing slash.
+/// Checks a backend URL: an absolute `http://` or `https://` URL with a host
+/// (and optionally a base path), without `user:password@`, `?query` or
+/// `#fragment`. Returns it trimmed, without a trailing slash.
+///
+/// The URL is saved in the database and shown in messages, so it must hold
+/// no secret: refboard signs in with the API token (a `user:password@` would
+/// even be sent as a second, Basic, Authorization header and refused), and
+/// the API paths are added after the URL, so a query would break them.
 pub fn validate_backend_url(url: &str) -> Result<String, ValidationError> {
     let trimmed = url.trim().trim_end_matches('/');
     let rule = "use an http:// or https:// URL with a host, e.g. https://bot.example.com";
-    let parsed =
-        url::Url::parse(trimmed).map_err(|_| ValidationError::new("backend", url, rule))?;
+    // The value is shown without a password it may carry.
+    let refuse = |rule: &str| ValidationError::new("backend", &super::redact_url(url), rule);
+    let parsed = url::Url::parse(trimmed).map_err(|_| refuse(rule))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(ValidationError::new("backend", url, rule));
+        return Err(refuse(rule));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse(
+            "leave out user:password@: refboard signs in with the API token, and the URL is saved in the database",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(refuse(
+            "leave out the ?query and #fragment: refboard adds the API's paths after the URL, and the URL is saved in the database",
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -70,6 +87,23 @@ mod tests {
         ] {
             let e = validate_backend_url(bad).unwrap_err();
             assert_eq!(e.field, "backend", "{bad}");
+        }
+    }
+
+    #[test]
+    fn backend_urls_carry_no_credentials_query_or_fragment() {
+        // A base path stays allowed: the API paths are added after it.
+        assert!(validate_backend_url("https://bot.example.com/refboard").is_ok());
+        for (bad, rule) in [
+            ("http://user:s3cret@127.0.0.1:8080", "user:password@"),
+            ("http://user@127.0.0.1:8080", "user:password@"),
+            ("https://h.example/?access_token=s3cret", "?query"),
+            ("https://h.example/#access_token=s3cret", "#fragment"),
+        ] {
+            let e = validate_backend_url(bad).unwrap_err();
+            assert_eq!(e.field, "backend");
+            assert!(e.rule.contains(rule), "{bad}: {e}");
+            assert!(!e.to_string().contains("s3cret"), "{e}");
         }
     }
 

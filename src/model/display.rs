@@ -103,6 +103,37 @@ pub fn safe_display(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// Whether `c` can act on a terminal: every C0 control but the newline,
+/// DEL, every C1 control (U+0080–U+009F, e.g. the 8-bit CSI U+009B) and the
+/// bidi controls of [`is_bidi_control`].
+pub fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n') || is_bidi_control(c)
+}
+
+/// `s` with every character that [`acts_on_terminal`] shown as the same
+/// visible escape [`safe_display`] uses (`\u{001B}`, `\r`, `\0`): the last
+/// guard on the CLI's way to standard output and standard error, so nothing
+/// reaches a terminal raw whatever a message quotes.
+///
+/// Unlike [`safe_display`] it leaves backslashes alone (text that already
+/// went through [`safe_display`] is not escaped twice) and cuts nothing:
+/// each character grows to at most 8, so the output stays within 8 times the
+/// input. Borrows `s` when there is nothing to escape.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(acts_on_terminal) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if acts_on_terminal(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// [`safe_display`] with the default bound, [`SAFE_TEXT_MAX_CHARS`].
 pub fn safe_text(s: &str) -> String {
     safe_display(s, SAFE_TEXT_MAX_CHARS)
@@ -207,6 +238,25 @@ mod tests {
         ] {
             let c = char::from_u32(cp).unwrap();
             assert_eq!(safe_text(&format!("a{c}b")), format!("a\\u{{{cp:04X}}}b"));
+        }
+    }
+
+    #[test]
+    fn terminal_safe_escapes_what_acts_on_a_terminal_and_nothing_else() {
+        assert_eq!(
+            terminal_safe("t\u{1b}]0;x\u{7}\u{9b}2J\u{7f}\r\0\u{202E}"),
+            "t\\u{001B}]0;x\\u{0007}\\u{009B}2J\\u{007F}\\r\\0\\u{202E}"
+        );
+        // Newlines stay; backslashes and escapes already shown stay as they are.
+        let plain = "two\nlines \\u{001B} café \u{200B}";
+        assert!(matches!(
+            terminal_safe(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(terminal_safe(&safe_text("a\u{1b}b")), "a\\u{001B}b");
+        for cp in (0u32..0x20).chain(0x7f..0xa0) {
+            let c = char::from_u32(cp).unwrap();
+            assert_eq!(acts_on_terminal(c), c != '\n', "{cp:X}");
         }
     }
 

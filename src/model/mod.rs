@@ -12,6 +12,7 @@ mod event;
 mod ids;
 mod link;
 mod page;
+mod redact;
 mod refcode;
 mod time;
 mod types;
@@ -19,14 +20,15 @@ mod types;
 pub use alias::{Alias, MAX_TYPO_DISTANCE, SHORT_REF_CHARS, typo_candidates, validate_alias};
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
 pub use display::{
-    SAFE_TEXT_MAX_CHARS, channel_kind_label, is_bidi_control, is_invisible_format, safe_display,
-    safe_text, source_label,
+    SAFE_TEXT_MAX_CHARS, acts_on_terminal, channel_kind_label, is_bidi_control,
+    is_invisible_format, safe_display, safe_text, source_label, terminal_safe,
 };
 pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_ig_id, parse_page_id, parse_page_target};
+pub use redact::{redact_url, redact_urls};
 pub use refcode::{
     MAX_REF_ENCODED_LEN, check_ref_unique, validate_cta, validate_prefill_text, validate_ref,
 };

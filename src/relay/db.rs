@@ -12,7 +12,7 @@
 
 use crate::db::Migration;
 use crate::model::{ReferralEvent, ValidationError};
-use crate::store::{StoreError, open_connection, random_key};
+use crate::store::{DatabaseKind, StoreError, open_connection, random_key, refuse_other_kind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
@@ -40,12 +40,12 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     // NORMAL survives a killed process but not a power cut: an acknowledged
     // webhook is never redelivered by Meta, so it must be on disk.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // A dashboard database would otherwise read as "schema version 7,
+    // newer than 1": say what it is instead, before writing anything.
+    refuse_other_kind(&conn, path, DatabaseKind::Relay)?;
+    // `open_connection` made the file 0600, or tightened it without ever
+    // adding a bit, so no chmod here.
     crate::db::migrate(&mut conn, path, MIGRATIONS)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
     Ok(conn)
 }
 

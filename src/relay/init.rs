@@ -35,7 +35,7 @@ pub fn init_env_file(dir: &Path, app_secret: Option<&str>) -> Result<PathBuf, In
          REFBOARD_APP_SECRET={secret}\n\
          # Type this into the webhook's \"Verify token\" field in the App Dashboard.\n\
          REFBOARD_VERIFY_TOKEN={verify}\n\
-         # The dashboard syncs with this: refboard sync --backend https://HOST --token ...\n\
+         # The dashboard syncs with this: refboard sync --backend https://HOST --token-file FILE\n\
          REFBOARD_API_TOKEN={api}\n\
          # SQLite by default; for several relays set a PostgreSQL URL instead:\n\
          # REFBOARD_RELAY_DATABASE=postgres://refboard:PASSWORD@127.0.0.1:5432/refboard\n"

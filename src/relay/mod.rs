@@ -69,7 +69,7 @@ pub enum RelayError {
         addr: String,
     },
     /// The forward URL is not usable.
-    #[error("invalid forward URL ({0})")]
+    #[error("invalid forward URL ({})", crate::model::redact_urls(.0))]
     Forward(String),
 }
 
@@ -93,7 +93,7 @@ impl std::fmt::Debug for RelayConfig {
         // Secrets stay out of logs and panics.
         f.debug_struct("RelayConfig")
             .field("data", &self.data)
-            .field("forward", &self.forward)
+            .field("forward", &self.forward.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -584,8 +584,17 @@ async fn router(
 /// Passes webhooks on to an existing bot in the background, so a slow or
 /// failing bot never delays the relay's own answer to Meta.
 fn spawn_forwarder(url: &str, metrics: Arc<Metrics>) -> Result<ForwardQueue, RelayError> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| RelayError::Forward(format!("{e}: {url}")))?;
+    let refuse = |why: String| {
+        RelayError::Invalid(ValidationError::new(
+            "forward",
+            &redact_url(url),
+            format!("use the http:// or https:// URL of your bot ({why})"),
+        ))
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| refuse(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(refuse(format!("not {}://", parsed.scheme())));
+    }
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(FORWARD_TIMEOUT_SECS))
         .build()

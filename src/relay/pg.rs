@@ -143,18 +143,10 @@ pub enum PgError {
     },
 }
 
-/// Removes the password from a `postgres://` URL, for messages.
+/// Removes the password from a `postgres://` URL, for messages (the one
+/// redaction every URL in a message goes through, [`crate::model::redact_url`]).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "(not a URL)".into();
-    };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}")
-        }
-        None => format!("{scheme}://{rest}"),
-    }
+    crate::model::redact_url(url)
 }
 
 /// Checks a `--database` value: a `postgres://` or `postgresql://` URL.

@@ -20,7 +20,10 @@ pub use events::{
 };
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
-pub use schema::{SCHEMA_VERSION, migrations, migrations_before_person_index};
+pub use schema::{
+    DatabaseKind, SCHEMA_VERSION, database_kind, migrations, migrations_before_person_index,
+    refuse_other_kind,
+};
 
 use crate::model::ValidationError;
 use rusqlite::{Connection, OptionalExtension};
@@ -75,7 +78,16 @@ pub enum StoreError {
     /// The operating system gave no random bytes.
     #[error("cannot get random bytes: {0}")]
     Random(String),
-    /// The database file could not be created or made private.
+    /// The database file could not be created (e.g. no write permission on
+    /// its directory).
+    #[error("cannot create the database file ({source}): {path}")]
+    Create {
+        /// Underlying I/O error.
+        source: std::io::Error,
+        /// The file.
+        path: String,
+    },
+    /// An existing database file could not be made private.
     #[error("cannot make the database readable by its owner only ({source}): {path}")]
     Permissions {
         /// Underlying I/O error.
@@ -86,6 +98,39 @@ pub enum StoreError {
     /// The API token could not be kept outside the database.
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    /// The file is the other program's database: a dashboard database given
+    /// to the relay, or a relay's given to the dashboard.
+    #[error("this is a refboard {found} database, not a {wanted} one: {path}; {hint}")]
+    WrongKind {
+        /// The kind found.
+        found: &'static str,
+        /// The kind the caller needs.
+        wanted: &'static str,
+        /// What to do instead.
+        hint: &'static str,
+        /// The file.
+        path: String,
+    },
+    /// The database file's owner has no write permission (e.g. `chmod 0444`):
+    /// the user's own setting, so refboard refuses to write rather than
+    /// change it.
+    #[error(
+        "the database is read-only (mode {mode:04o}), so refboard leaves it untouched: {path}; to use it, make it writable (chmod u+w) or work on a copy"
+    )]
+    ReadOnly {
+        /// The file's permission bits.
+        mode: u32,
+        /// The file.
+        path: String,
+    },
+    /// The directory the database file should be in does not exist.
+    #[error(
+        "the directory for the database does not exist: {path}; create it first or choose another path"
+    )]
+    NoDirectory {
+        /// The directory.
+        path: String,
+    },
     /// The data directory could not be created.
     #[error("cannot create the data directory ({source}): {path}")]
     CreateDir {
@@ -106,7 +151,12 @@ impl StoreError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            StoreError::Invalid(_) | StoreError::NotFound { .. } | StoreError::Conflict(_)
+            StoreError::Invalid(_)
+                | StoreError::NotFound { .. }
+                | StoreError::Conflict(_)
+                | StoreError::ReadOnly { .. }
+                | StoreError::NoDirectory { .. }
+                | StoreError::WrongKind { .. }
         )
     }
 }
@@ -172,8 +222,13 @@ fn wait_for_lock(attempt: i32) -> bool {
 
 /// Creates `path` as an empty file readable and writable by its owner only
 /// (0600), or tightens an existing database and its `-wal` and `-shm` files
-/// to 0600. SQLite gives the `-wal` and `-shm` files it creates the main
-/// file's permissions, so they follow.
+/// by removing their group and other bits. SQLite gives the `-wal` and
+/// `-shm` files it creates the main file's permissions, so they follow.
+///
+/// Tightening never adds a bit: a database whose owner cannot write to it
+/// (0444) is the user's choice, and is refused with
+/// [`StoreError::ReadOnly`] before anything is written. The check reads the
+/// mode bits, because root may write to any file.
 #[cfg(unix)]
 fn private_file(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -189,18 +244,53 @@ fn private_file(path: &Path) -> Result<(), StoreError> {
     {
         Ok(_) => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_directory(path, e)),
+        Err(source) => {
+            return Err(StoreError::Create {
+                source,
+                path: path.display().to_string(),
+            });
+        }
+    }
+    let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o7777;
+    if mode & 0o200 == 0 {
+        return Err(StoreError::ReadOnly {
+            mode,
+            path: path.display().to_string(),
+        });
     }
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         let Ok(meta) = std::fs::metadata(&file) else {
             continue;
         };
-        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if meta.is_file() && mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & !0o077))
+                .map_err(io)?;
         }
     }
     Ok(())
+}
+
+/// The error for a database file that could not be created because a
+/// directory on its path is missing (`e` is kept when the directory exists
+/// after all, e.g. a dangling symlink).
+#[cfg(unix)]
+fn no_directory(path: &Path, e: std::io::Error) -> StoreError {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        return StoreError::Create {
+            source: e,
+            path: path.display().to_string(),
+        };
+    }
+    StoreError::NoDirectory {
+        path: dir.display().to_string(),
+    }
 }
 
 /// Other systems keep their default permissions (Windows ACLs already limit

@@ -268,8 +268,9 @@ pub fn migrations() -> &'static [Migration<StoreError>] {
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database up to [`SCHEMA_VERSION`] in one transaction, or refuses
-/// a database written by a newer refboard.
+/// a database written by a newer refboard, or a relay's database.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<Migrated, StoreError> {
+    refuse_other_kind(conn, path, DatabaseKind::Desktop)?;
     crate::db::migrate(conn, path, MIGRATIONS)
 }
 
@@ -280,5 +281,73 @@ impl From<TooNew> for StoreError {
             supported: e.supported,
             path: e.path,
         }
+    }
+}
+
+/// Which program a refboard database file belongs to, told by its tables
+/// (the two schemas count their versions separately in `user_version`, so
+/// the version alone cannot tell them apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// The dashboard's own database (`referral_events`, `links`, …).
+    Desktop,
+    /// A relay's SQLite file (`events` and `meta`).
+    Relay,
+}
+
+impl DatabaseKind {
+    fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Desktop => "dashboard (desktop)",
+            DatabaseKind::Relay => "relay",
+        }
+    }
+
+    /// What to do instead of opening a database of this kind as the other.
+    fn hint(self) -> &'static str {
+        match self {
+            DatabaseKind::Desktop => {
+                "give the relay a file of its own (e.g. --data /var/lib/refboard/relay.db), and pull its events into the dashboard with `refboard sync`"
+            }
+            DatabaseKind::Relay => {
+                "give the dashboard a database of its own (--db), and pull the relay's events into it with `refboard sync --backend URL`"
+            }
+        }
+    }
+}
+
+/// The kind of an existing refboard database, `None` for a new or foreign file.
+pub fn database_kind(conn: &Connection) -> Result<Option<DatabaseKind>, StoreError> {
+    let has = |table: &str| -> Result<bool, StoreError> {
+        Ok(conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get::<_, i64>(0),
+        )? > 0)
+    };
+    if has("referral_events")? {
+        return Ok(Some(DatabaseKind::Desktop));
+    }
+    if has("events")? && has("meta")? {
+        return Ok(Some(DatabaseKind::Relay));
+    }
+    Ok(None)
+}
+
+/// Refuses a database of the other kind than `wanted`, before anything is
+/// written to it.
+pub fn refuse_other_kind(
+    conn: &Connection,
+    path: &Path,
+    wanted: DatabaseKind,
+) -> Result<(), StoreError> {
+    match database_kind(conn)? {
+        Some(found) if found != wanted => Err(StoreError::WrongKind {
+            found: found.name(),
+            wanted: wanted.name(),
+            hint: found.hint(),
+            path: path.display().to_string(),
+        }),
+        _ => Ok(()),
     }
 }

@@ -128,7 +128,7 @@ pub fn wrote_verified(path: &Path) -> String {
 
 /// The backend saved, when the token's place needs no notice of its own.
 pub fn saved_backend(url: &str) -> String {
-    format!("Saved the backend {url}")
+    format!("Saved the backend {}", crate::model::redact_url(url))
 }
 
 /// A sync finished: this sync's count beside the running total the top bar
@@ -147,7 +147,10 @@ pub fn synced(events: usize, new_events: usize, cursor_resets: usize, pulled: i6
 
 /// The connection test passed.
 pub fn connected(url: &str) -> String {
-    format!("Connected: the backend accepts the token ({url})")
+    format!(
+        "Connected: the backend accepts the token ({})",
+        crate::model::redact_url(url)
+    )
 }
 
 /// The webhook health could not be read.
