@@ -10,6 +10,14 @@
 //! `benches/common` (built on first use, shared with the pipeline and
 //! uniques benches). `REFBOARD_BENCH_SCALE` scales it.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use egui_kittest::Harness;
 use refboard::model::{NewCampaign, NewLink, NewPage, PageId, Warning};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};

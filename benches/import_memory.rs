@@ -9,6 +9,14 @@
 //! from /proc while it runs (Linux only). Inputs are written under
 //! `target/tmp/` and removed afterwards.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -8,6 +8,14 @@
 //! ```
 //! Sizes can be lowered for a quick look: `REFBOARD_BENCH_SCALE=0.1`.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::messenger::{SIGNATURE_HEADER, sign};
 use refboard::relay::{RelayConfig, import_events, start};
 use refboard::stats::{Every, GroupBy, StatsQuery, query};

@@ -13,6 +13,14 @@
 //! refboard runs twice: without the proof of scan (`--no-verify`), and with
 //! it (every written PNG decoded again by rqrr).
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
 use refboard::qr::QrStyle;
 use std::path::Path;

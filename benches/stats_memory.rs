@@ -16,6 +16,14 @@
 //! 8 GiB) so that it cannot take the machine down, and
 //! `REFBOARD_BASELINE_TIMEOUT_SECS` ends it (SIGKILL, exit 137) after 1200 s.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::model::{Kind, Platform, ReferralEvent};
 use refboard::store::Store;
 use std::io::Read;

@@ -15,6 +15,14 @@
 //! memory (`wait4`'s `ru_maxrss`) and time of the CLI child
 //! `refboard stats --by link … --json` over the same year.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::stats::{Every, GroupBy, StatsQuery, query};
 use refboard::store::Store;
 use std::path::Path;

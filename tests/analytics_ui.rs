@@ -4,6 +4,14 @@
 //! the unfinished bucket, the date and time-zone pickers, campaign dates and
 //! the link detail's glance.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::seed::{campaign, channel, jaspers_market, link, referral};

@@ -1,5 +1,13 @@
 //! End-to-end CLI tests: the built binary on a real database in a temp dir.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use assert_cmd::Command;

@@ -4,6 +4,14 @@
 //! message, the API token can stay out of argv, and a multi-file import says
 //! which files failed. Real binary, real SQLite files, a real relay.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::cli::Env;

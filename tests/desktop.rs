@@ -1,6 +1,14 @@
 //! `refboard install-desktop`: the real binary writes a .desktop entry and the
 //! icon under a temp XDG_DATA_HOME.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use assert_cmd::Command;
 
 #[test]

@@ -5,6 +5,14 @@
 //! `cargo test` runs a fast subset (256 cases a property). The benchmark run
 //! sets `PROPTEST_CASES=100000`; see docs/benchmarks.md.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use proptest::prelude::*;

@@ -2,6 +2,14 @@
 //! every CSV and terminal line, locks that wait, secrets at rest, and
 //! streaming import. Real binaries, real SQLite files, a real relay.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

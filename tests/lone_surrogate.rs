@@ -3,6 +3,14 @@
 //! Only the item that carries it is refused and counted; the other items of
 //! the same signed body are kept, by the relay and by `import`.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::FIXTURE_APP_SECRET as SECRET;

@@ -2,6 +2,14 @@
 //! fixture can produce, opened by this refboard, keeps every record and
 //! counts every referral exactly as the same data stored today does.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::model::{Kind, ReferralEvent};
 use refboard::stats::{GroupBy, StatsQuery, query};
 use refboard::store::{SCHEMA_VERSION, Store, StoreError, migrations};

@@ -1,6 +1,14 @@
 //! The referral pipeline with real parts: the relay on 127.0.0.1 with a random
 //! port, signed bodies over real HTTP, sync into a temp-file store, exact stats.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::*;

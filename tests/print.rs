@@ -2,6 +2,14 @@
 //! built binary on a real database in a temp dir, every written code decoded
 //! with a real decoder (rqrr), PDFs rasterised by poppler's `pdftoppm`.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use predicates::prelude::*;

@@ -1,5 +1,13 @@
 //! QR rendering tests: every PNG is decoded with a real QR decoder.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::decode_png;

@@ -2,6 +2,14 @@
 //! health, pull-API refusals, slow-header connections, `relay init`, and bad
 //! start-up input. Real processes, real HTTP on 127.0.0.1, real SQLite files.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::relay::{RelayProcess, Storage, free_port, post, referral_body};

@@ -11,6 +11,14 @@
 //! throwaway cluster and export it. Without it the tests fail under CI
 //! (`CI` set) and are skipped with a message locally.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::relay::{RelayProcess, Storage, post_signed as post, referral_body as body};

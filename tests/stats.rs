@@ -1,5 +1,13 @@
 //! Stats queries on a real store: time zones, buckets, groups, untracked refs.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::model::{ChannelKind, Kind, NewPage, Platform, ReferralEvent};
 use refboard::stats::{Every, GroupBy, StatsQuery, parse_tz, query};
 use refboard::store::Store;

@@ -1,5 +1,13 @@
 //! Store tests on real SQLite files in a temp dir.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::model::{ChannelKind, NewCampaign, NewLink, NewPage};
 use refboard::store::{LinkFilter, SCHEMA_VERSION, Store, StoreError};
 use rusqlite::Connection;

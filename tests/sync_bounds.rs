@@ -3,6 +3,14 @@
 //! Each test counts at the server what the client asked for, and bounds the
 //! sync in time, so a sync that loops fails the test instead of hanging it.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use axum::Router;

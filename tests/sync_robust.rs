@@ -3,6 +3,14 @@
 //! `refboard sync` ends with a clear error or skips with a count, never loops,
 //! never grows without bound and never stores poison.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};

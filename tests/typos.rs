@@ -2,6 +2,14 @@
 //! real store in a temp dir: stats, the built CLI, real PDF text (poppler's
 //! `pdftotext`) and parsed HTML.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use refboard::model::{ChannelKind, Kind, NewLink, ReferralEvent};
 use refboard::report::{self, Card};
 use refboard::stats::{Change, GroupBy, Report, StatsQuery, query};

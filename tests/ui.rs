@@ -1,6 +1,14 @@
 //! The real dashboard App driven headless by egui_kittest, by labels and
 //! roles, on temp-file databases; no display or GPU.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::seed::{campaign, channel, jaspers_market, link, referral};

@@ -3,6 +3,14 @@
 //! first-page preview with the proof's verdict, and the link detail's PDF
 //! and logo export with "Scan verified" or the reason it failed.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use common::ui::{harness, replace_in, settle, wait_for, wait_still};

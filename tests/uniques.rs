@@ -4,6 +4,14 @@
 //! ranges and zones, clock changes, new versus returning, re-import, and a
 //! database migrated from before the index.
 
+// Test and bench code: a panic is a failed test, and printing is its report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use proptest::prelude::*;

@@ -412,9 +412,12 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     let done = sync(&mut store, &config, &mut |p| {
         if tty {
             // Our own carriage return, numbers only: nothing from a stranger.
-            eprint!(
+            let _ = write!(
+                std::io::stderr().lock(),
                 "\rsynced {} events ({} new), {} page(s)",
-                p.events, p.new_events, p.pages
+                p.events,
+                p.new_events,
+                p.pages
             );
         }
         true
