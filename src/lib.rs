@@ -12,6 +12,7 @@ pub mod csv_safe;
 pub mod demo;
 pub mod desktop;
 pub mod export;
+pub mod headline;
 pub mod import;
 pub mod logo;
 pub mod messenger;

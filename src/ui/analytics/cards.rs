@@ -1,36 +1,29 @@
 //! The headline cards of the Analytics screen: referrals, unique people,
 //! new and returning, each with its change against the previous period.
 
-use super::{Figure, day, previous_label};
-use crate::stats::{Change, Report, Totals};
+use super::{Previous, day};
+use crate::stats::Report;
 
 /// The headline cards: referrals, unique people, new and returning, each
-/// with its change against the previous period. Each card is one label, so
-/// a screen reader reads name, figure and change together.
-pub(super) fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<&Report>) {
-    let label = previous.map(previous_label);
+/// with its change against the previous period, in the words of
+/// [`crate::headline`] (the report's too). Each card is one label, so a
+/// screen reader reads name, figure and change together.
+pub(super) fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<Previous<'_>>) {
+    let mut cards = crate::headline::cards(report, previous);
     let has_previous = match (day(report.from.as_deref()), day(report.to.as_deref())) {
         (Some(f), Some(t)) => crate::stats::previous_range(f, t).is_some(),
         _ => false,
     };
-    let figures: [Figure<Totals>; 4] = [
-        ("Referrals", |t| t.referrals),
-        ("Unique people", |t| t.unique_people),
-        ("New", |t| t.new),
-        ("Returning", |t| t.returning),
-    ];
-    let jobs: Vec<egui::text::LayoutJob> = figures
-        .into_iter()
-        .map(|(name, value)| {
-            let now = value(&report.totals);
-            let change = match (previous, &label) {
-                (Some(p), Some(l)) => Change::between(now, value(&p.totals)).text(l),
-                // Before the event window there is no previous period to ask for.
-                _ if !has_previous => Change::NoPrevious.text(""),
-                _ => "comparing with the previous period…".into(),
-            };
-            card_job(ui, name, now, &change)
-        })
+    // Before the event window there is no previous period to ask for (the
+    // cards say so); otherwise it is being counted.
+    if previous.is_none() && has_previous {
+        for card in &mut cards {
+            card.change_text = "comparing with the previous period…".into();
+        }
+    }
+    let jobs: Vec<egui::text::LayoutJob> = cards
+        .iter()
+        .map(|c| card_job(ui, c.name, c.value, &c.change_text))
         .collect();
     // Four in a row where they fit, else two rows of two.
     let per_row = if ui.available_width() >= 4.0 * CARD_MIN_WIDTH {

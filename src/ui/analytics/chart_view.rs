@@ -4,10 +4,10 @@
 
 use super::cards::{append_change, change_color};
 use super::{
-    COMPARE_MAX, COMPARE_MIN, Figure, KindView, MAX_BANDS, MAX_SERIES, PREVIOUS_SUFFIX, day,
-    previous_label, previous_of, shown_key,
+    COMPARE_MAX, COMPARE_MIN, Figure, KindView, MAX_BANDS, MAX_SERIES, PREVIOUS_SUFFIX, Previous,
+    day, previous_of, shown_key,
 };
-use crate::stats::{Change, Every, GroupBy, GroupStats, Report};
+use crate::stats::{Change, Every, GroupBy, GroupStats, Report, period_label};
 use crate::ui::Shared;
 use crate::ui::chart::{self, Series, Stacked};
 use chrono::NaiveDate;
@@ -124,7 +124,9 @@ impl ChartView {
     ) {
         let every = report.every;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let previous = previous_of(report, shared.previous).filter(|_| self.show_previous);
+        let previous = previous_of(report, shared.previous)
+            .filter(|_| self.show_previous)
+            .map(|(p, _)| p);
         let kind = by == GroupBy::Kind;
         let bars = kind && kind_view == KindView::Stacked;
         let mut drawn = Drawn::default();
@@ -163,7 +165,7 @@ impl ChartView {
         &self,
         ui: &mut egui::Ui,
         report: &Report,
-        previous: Option<&Report>,
+        previous: Option<Previous<'_>>,
         by: GroupBy,
     ) {
         if self.compare.len() < COMPARE_MIN {
@@ -201,9 +203,9 @@ impl ChartView {
                             }
                             ui.end_row();
                         }
-                        if let Some(prev) = previous {
+                        if let Some((prev, (from, to))) = previous {
                             ui.label("Change in referrals");
-                            let label = previous_label(prev);
+                            let label = period_label(from, to);
                             for g in &groups {
                                 let before = prev
                                     .groups

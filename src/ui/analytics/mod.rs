@@ -267,10 +267,13 @@ fn summary(ui: &mut egui::Ui, report: &Report) {
     ));
 }
 
+/// The previous period's report with its first and last day.
+type Previous<'a> = (&'a Report, (NaiveDate, NaiveDate));
+
 /// The previous period's report when it belongs to `report`: same
 /// grouping and zone, and ending the day before `report` starts (a late
 /// answer to an older query is ignored).
-fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<&'a Report> {
+fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<Previous<'a>> {
     let prev = previous?;
     let from = day(report.from.as_deref())?;
     let to = day(report.to.as_deref())?;
@@ -280,19 +283,11 @@ fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<&'a 
         && prev.every == report.every
         && day(prev.from.as_deref()) == Some(pf)
         && day(prev.to.as_deref()) == Some(pt);
-    same.then_some(prev)
+    same.then_some((prev, (pf, pt)))
 }
 
 fn day(s: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok()
-}
-
-/// The previous period as the cards name it, e.g. `1–30 Oct`.
-fn previous_label(prev: &Report) -> String {
-    match (day(prev.from.as_deref()), day(prev.to.as_deref())) {
-        (Some(f), Some(t)) => crate::stats::format_range(f, t),
-        _ => "the previous period".into(),
-    }
 }
 
 /// A group's key as the chart and table show it: sources and kinds in
