@@ -598,6 +598,25 @@ fn dialogs_are_modal_enter_submits_and_esc_cancels() {
 }
 
 #[test]
+fn one_dialog_at_a_time_and_ctrl_n_over_a_form_keeps_what_was_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["first"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("New link").click();
+    settle(&mut h);
+    replace_in(&mut h, "Ref code", "half_typed");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    settle(&mut h);
+    assert_eq!(h.query_all_by_label("Save link").count(), 1, "one form");
+    assert_eq!(
+        h.get_by_label("Ref code").value().as_deref(),
+        Some("half_typed"),
+        "the open form keeps the ref typed in it"
+    );
+}
+
+#[test]
 fn status_says_what_the_last_action_did() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("status.db");
