@@ -1,13 +1,21 @@
 //! The desktop dashboard (eframe/egui).
 //!
 //! Each panel is a struct that owns its state, draws from the worker's
-//! [`Snapshot`] (through [`Shared`]) and returns [`Action`]s; [`App`] applies
-//! them in one place ([`App::apply_action`]). No panel changes another
-//! panel's state.
+//! [`Snapshot`](crate::worker::Snapshot) (through [`Shared`]) and returns
+//! [`Action`]s; [`App`] applies them in one place ([`App::apply_action`]).
+//! No panel changes another panel's state.
 //!
 //! The UI never touches SQLite, the network or files: it turns clicks into
-//! [`Command`]s for the worker lanes and drains their [`Event`]s under a time
-//! budget, leaving the rest queued for the next frame.
+//! [`Command`](crate::worker::Command)s for the worker lanes and drains their
+//! [`Event`](crate::worker::Event)s under a time budget, leaving the rest
+//! queued for the next frame.
+//!
+//! Layout: `app/` holds the [`App`] (`actions.rs` applies every action,
+//! `events.rs` the worker's events, `state.rs` the [`UiState`] remembered
+//! between runs); each panel has its file or folder (`top_bar`, `links`,
+//! `link_detail`, `analytics/` with one file per sub-view, `backend`);
+//! `dialogs/` holds the modal dialogs, one open at a time; `chart` and
+//! `widgets` are drawn by several panels.
 
 mod analytics;
 mod app;

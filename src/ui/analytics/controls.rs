@@ -49,6 +49,7 @@ impl Controls {
         state.tz = self.tz.name().to_string();
     }
 
+    /// The choices as one value, to see whether a frame changed them.
     pub(super) fn choices(&self) -> Choices {
         (
             self.range,
@@ -198,6 +199,7 @@ pub(super) fn date_picker(ui: &mut egui::Ui, id: &str, field: &mut String, tz: T
     }
 }
 
+/// A chrono date as the date picker's (jiff) date.
 fn to_jiff(d: NaiveDate) -> Option<jiff::civil::Date> {
     use chrono::Datelike;
     jiff::civil::Date::new(
@@ -208,6 +210,7 @@ fn to_jiff(d: NaiveDate) -> Option<jiff::civil::Date> {
     .ok()
 }
 
+/// The date picker's date as chrono's.
 fn from_jiff(d: jiff::civil::Date) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(
         i32::from(d.year()),

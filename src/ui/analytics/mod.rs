@@ -187,6 +187,7 @@ impl AnalyticsPanel {
         actions
     }
 
+    /// The sub-views top to bottom; a changed choice asks for a new report.
     fn contents(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
         let before = self.controls.choices();
         self.controls.ui(ui, shared, actions);
@@ -286,6 +287,7 @@ fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<Prev
     same.then_some((prev, (pf, pt)))
 }
 
+/// A report's YYYY-MM-DD day, if it has one.
 fn day(s: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok()
 }

@@ -66,6 +66,7 @@ impl TotalsTable {
         out
     }
 
+    /// A column header; a click sorts by it, a second click reverses the order.
     fn header(&mut self, ui: &mut egui::Ui, col: SortBy, name: &str, right: bool) {
         let clicked = if right {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

@@ -87,6 +87,7 @@ impl App {
         }
     }
 
+    /// Replaces the status message.
     pub(super) fn say(&mut self, is_error: bool, text: impl Into<String>) {
         self.message = Some(Message {
             is_error,
@@ -182,6 +183,7 @@ impl App {
         );
     }
 
+    /// Applies a frame's actions in order.
     pub(super) fn apply_all(&mut self, actions: Vec<Action>) {
         for a in actions {
             self.apply_action(a);

@@ -39,6 +39,7 @@ impl App {
         }
     }
 
+    /// Applies one worker event.
     pub(super) fn apply(&mut self, event: Event) {
         match event {
             Event::Loaded(snap) => self.loaded(*snap),

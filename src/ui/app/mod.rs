@@ -157,6 +157,7 @@ impl App {
         state
     }
 
+    /// Ctrl+N (new link), Ctrl+F (find), F5 (sync) and Ctrl+C (copy the selected link).
     fn shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let new_link = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -195,6 +196,7 @@ impl App {
             .find(|p| Some(PageId(p.id)) == self.snap.page)
     }
 
+    /// The row of link `id` in the snapshot.
     fn row(&self, id: LinkId) -> Option<&LinkRow> {
         self.snap.links.iter().find(|l| LinkId(l.link.id) == id)
     }
@@ -221,6 +223,7 @@ impl App {
         Some(q)
     }
 
+    /// Asks for the analytics report when its screen is shown and the last answer is stale.
     fn request_stats_if_needed(&mut self) {
         if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
             if let Some(q) = self.stats_query() {
@@ -250,6 +253,7 @@ impl App {
         &self.rects
     }
 
+    /// Draws the panels and the open dialog, then applies what they asked for.
     fn draw(&mut self, ui: &mut egui::Ui) {
         self.rects.clear();
         let mut actions = Vec::new();

@@ -97,6 +97,7 @@ pub struct LinkForm {
 }
 
 impl LinkForm {
+    /// An empty form with the first open campaign and channel, and `ref_code` when given.
     pub(super) fn new(snap: &Snapshot, ref_code: Option<String>) -> Self {
         Self {
             id: None,
@@ -127,6 +128,7 @@ impl LinkForm {
         form
     }
 
+    /// The form filled from `row`, to edit it.
     pub(super) fn edit(row: &LinkRow) -> Self {
         Self {
             id: Some(LinkId(row.link.id)),
@@ -140,6 +142,7 @@ impl LinkForm {
         }
     }
 
+    /// The campaign and channel pickers (open ones only).
     fn pickers(&mut self, ui: &mut egui::Ui, snap: &Snapshot) {
         ui.horizontal(|ui| {
             let l = ui.label("Campaign");
@@ -216,6 +219,7 @@ struct LinkCheck {
     new: Option<NewLink>,
 }
 
+/// Checks the form as the model would, field by field.
 fn check_link(form: &LinkForm, snap: &Snapshot) -> LinkCheck {
     let text = Some(form.text.as_str()).filter(|t| !t.is_empty());
     let mut check = LinkCheck {

@@ -74,6 +74,7 @@ pub struct PageForm {
 }
 
 impl PageForm {
+    /// The form filled from `p`, to edit it.
     pub(super) fn edit(p: &Page) -> Self {
         Self {
             id: Some(PageId(p.id)),
@@ -84,6 +85,7 @@ impl PageForm {
         }
     }
 
+    /// The page as typed, checked by the model.
     fn parse(&self) -> Result<NewPage, crate::model::ValidationError> {
         let name = Some(self.name.as_str()).filter(|n| !n.trim().is_empty());
         let page_id = Some(self.page_id.as_str()).filter(|n| !n.trim().is_empty());
