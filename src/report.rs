@@ -119,11 +119,7 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
     q.top = q.top.clamp(1, TABLE_ROWS);
     q.untracked_limit = 0;
     let report = crate::stats::query(store, &q)?;
-    let dates = report
-        .from
-        .as_deref()
-        .zip(report.to.as_deref())
-        .and_then(|(f, t)| Some((f.parse::<NaiveDate>().ok()?, t.parse::<NaiveDate>().ok()?)));
+    let dates = report.from.zip(report.to);
     let previous = match dates.and_then(|(f, t)| previous_range(f, t)) {
         Some((pf, pt)) => {
             let mut p = q.clone();

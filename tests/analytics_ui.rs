@@ -414,7 +414,7 @@ fn the_date_picker_sets_the_range_and_the_zone_picker_is_remembered() {
         h.state()
             .report
             .as_ref()
-            .is_some_and(|r| r.to.as_deref() == Some("2026-11-12"))
+            .is_some_and(|r| r.to.map(|d| d.to_string()).as_deref() == Some("2026-11-12"))
     });
     assert_eq!(h.state().ui_state().custom_to, "2026-11-12");
     // The zone: search, pick, and it shows in the summary line.

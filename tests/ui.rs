@@ -758,8 +758,8 @@ fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Repor
     use refboard::stats::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
     let per_page = refboard::ui::UNTRACKED_PER_PAGE;
     Report {
-        from: Some("2026-11-01".into()),
-        to: Some("2026-11-30".into()),
+        from: Some("2026-11-01".parse().unwrap()),
+        to: Some("2026-11-30".parse().unwrap()),
         tz: "UTC".into(),
         every: refboard::stats::Every::Day,
         by: refboard::stats::GroupBy::Link,
@@ -1281,12 +1281,9 @@ fn save_report_writes_the_range_shown() {
         .state()
         .report
         .as_ref()
-        .map(|r| (r.from.clone().unwrap(), r.to.clone().unwrap()))
+        .map(|r| (r.from.unwrap(), r.to.unwrap()))
         .unwrap();
-    let (from, to) = (
-        range.0.parse::<chrono::NaiveDate>().unwrap(),
-        range.1.parse::<chrono::NaiveDate>().unwrap(),
-    );
+    let (from, to) = range;
     assert!(
         html.contains(&refboard::report::range_words(from, to)),
         "names the range"
@@ -1322,8 +1319,8 @@ fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
         series: Vec::new(),
     };
     let report = Report {
-        from: Some("2026-11-01".into()),
-        to: Some("2026-11-30".into()),
+        from: Some("2026-11-01".parse().unwrap()),
+        to: Some("2026-11-30".parse().unwrap()),
         tz: "UTC".into(),
         every: refboard::stats::Every::Day,
         by: GroupBy::Source,

@@ -1,7 +1,7 @@
 //! The headline cards of the Analytics screen: referrals, unique people,
 //! new and returning, each with its change against the previous period.
 
-use super::{Previous, day};
+use super::Previous;
 use crate::stats::Report;
 
 /// The headline cards: referrals, unique people, new and returning, each
@@ -10,10 +10,10 @@ use crate::stats::Report;
 /// screen reader reads name, figure and change together.
 pub(super) fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<Previous<'_>>) {
     let mut cards = crate::headline::cards(report, previous);
-    let has_previous = match (day(report.from.as_deref()), day(report.to.as_deref())) {
-        (Some(f), Some(t)) => crate::stats::previous_range(f, t).is_some(),
-        _ => false,
-    };
+    let has_previous = report
+        .from
+        .zip(report.to)
+        .is_some_and(|(f, t)| crate::stats::previous_range(f, t).is_some());
     // Before the event window there is no previous period to ask for (the
     // cards say so); otherwise it is being counted.
     if previous.is_none() && has_previous {

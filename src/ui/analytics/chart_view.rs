@@ -5,7 +5,7 @@
 use super::cards::{append_change, change_color};
 use super::{
     COMPARE_MAX, COMPARE_MIN, Figure, KindView, MAX_BANDS, MAX_SERIES, PREVIOUS_SUFFIX, Previous,
-    day, previous_of, shown_key,
+    previous_of, shown_key,
 };
 use crate::stats::{Change, Every, GroupBy, GroupStats, Report, period_label};
 use crate::ui::Shared;
@@ -365,9 +365,9 @@ fn aligned_previous(mut s: Series, xs: &[f64], color: egui::Color32) -> Series {
 
 /// The campaign bands of the report's range.
 fn report_bands(shared: &Shared<'_>, report: &Report) -> Vec<(String, f64, f64)> {
-    match (day(report.from.as_deref()), day(report.to.as_deref())) {
-        (Some(from), Some(to)) => campaign_bands(&shared.snap.campaigns, from, to),
-        _ => Vec::new(),
+    match report.from.zip(report.to) {
+        Some((from, to)) => campaign_bands(&shared.snap.campaigns, from, to),
+        None => Vec::new(),
     }
 }
 

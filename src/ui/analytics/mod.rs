@@ -257,8 +257,8 @@ fn summary(ui: &mut egui::Ui, report: &Report) {
     };
     ui.label(format!(
         "{} to {} ({}), per {}: {} referrals from {} people, {} new and {} returning",
-        report.from.as_deref().unwrap_or("-"),
-        report.to.as_deref().unwrap_or("-"),
+        report.from.map_or_else(|| "-".into(), |d| d.to_string()),
+        report.to.map_or_else(|| "-".into(), |d| d.to_string()),
         report.tz,
         report.every,
         t.referrals,
@@ -276,20 +276,14 @@ type Previous<'a> = (&'a Report, (NaiveDate, NaiveDate));
 /// answer to an older query is ignored).
 fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<Previous<'a>> {
     let prev = previous?;
-    let from = day(report.from.as_deref())?;
-    let to = day(report.to.as_deref())?;
+    let (from, to) = report.from.zip(report.to)?;
     let (pf, pt) = crate::stats::previous_range(from, to)?;
     let same = prev.by == report.by
         && prev.tz == report.tz
         && prev.every == report.every
-        && day(prev.from.as_deref()) == Some(pf)
-        && day(prev.to.as_deref()) == Some(pt);
+        && prev.from == Some(pf)
+        && prev.to == Some(pt);
     same.then_some((prev, (pf, pt)))
-}
-
-/// A report's YYYY-MM-DD day, if it has one.
-fn day(s: Option<&str>) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok()
 }
 
 /// A group's key as the chart and table show it: sources and kinds in

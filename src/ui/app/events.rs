@@ -155,9 +155,7 @@ impl App {
         if self.previous_asked {
             return;
         }
-        let day = |s: Option<&str>| chrono::NaiveDate::parse_from_str(s?, "%Y-%m-%d").ok();
-        let (Some(from), Some(to)) = (day(report.from.as_deref()), day(report.to.as_deref()))
-        else {
+        let Some((from, to)) = report.from.zip(report.to) else {
             return;
         };
         let Some(q) = self.last_query.clone() else {
