@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod desktop;
 pub mod export;
+pub mod headline;
 pub mod import;
 pub mod logo;
 pub mod messenger;

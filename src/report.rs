@@ -10,7 +10,10 @@
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
 use crate::qr::xml_escape;
-use crate::stats::{Change, GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
+use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
+
+/// The headline cards live in [`crate::headline`], shared with the dashboard.
+pub use crate::headline::{Card, cards};
 use crate::store::Store;
 use chrono::NaiveDate;
 use krilla::Document;
@@ -95,21 +98,6 @@ pub struct ReportRequest {
     pub title: String,
 }
 
-/// One headline figure with its change.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Card {
-    /// "Referrals", "Unique people", "New" or "Returning".
-    pub name: &'static str,
-    /// The figure over the range.
-    pub value: u64,
-    /// The same figure over the previous period, when there is one.
-    pub previous: Option<u64>,
-    /// The change against it.
-    pub change: Change,
-    /// The card's second line, e.g. `▲ 12% vs 1–31 Oct`.
-    pub change_text: String,
-}
-
 /// Everything a report shows, computed once for both formats.
 #[derive(Debug, Clone)]
 pub struct ReportData {
@@ -123,52 +111,6 @@ pub struct ReportData {
     pub report: Report,
 }
 
-/// The headline cards of `current` against `previous` (the previous period
-/// of the same length, when it exists).
-pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate))>) -> Vec<Card> {
-    let now = &current.totals;
-    let figures = |r: &Report| {
-        [
-            r.totals.referrals,
-            r.totals.unique_people,
-            r.totals.new,
-            r.totals.returning,
-        ]
-    };
-    let names = ["Referrals", "Unique people", "New", "Returning"];
-    let values = [now.referrals, now.unique_people, now.new, now.returning];
-    let before = previous.map(|(r, range)| (figures(r), range));
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let previous = before.map(|(f, _)| f[i]);
-            let mut change = Change::between(values[i], previous.unwrap_or(0));
-            let change_text = match before {
-                // The previous period had referrals, just none of this kind.
-                Some((f, range)) if f[i] == 0 && f[0] > 0 => {
-                    let period = period_label(range.0, range.1);
-                    if values[i] == 0 {
-                        change = Change::Same;
-                        format!("no change vs {period}")
-                    } else {
-                        format!("up from 0 in {period}")
-                    }
-                }
-                Some((_, range)) => change.text(&period_label(range.0, range.1)),
-                None => Change::NoPrevious.text(""),
-            };
-            Card {
-                name,
-                value: values[i],
-                previous,
-                change,
-                change_text,
-            }
-        })
-        .collect()
-}
-
 /// Runs the queries of a report: the range, then the previous period of the
 /// same length with the same filters.
 pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportData, ReportError> {
@@ -177,11 +119,7 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
     q.top = q.top.clamp(1, TABLE_ROWS);
     q.untracked_limit = 0;
     let report = crate::stats::query(store, &q)?;
-    let dates = report
-        .from
-        .as_deref()
-        .zip(report.to.as_deref())
-        .and_then(|(f, t)| Some((f.parse::<NaiveDate>().ok()?, t.parse::<NaiveDate>().ok()?)));
+    let dates = report.from.zip(report.to);
     let previous = match dates.and_then(|(f, t)| previous_range(f, t)) {
         Some((pf, pt)) => {
             let mut p = q.clone();
@@ -739,57 +677,6 @@ mod tests {
         assert_eq!(e.field, "output");
         assert!(e.rule.contains(".pdf or .html"), "{e}");
         assert!(ReportFormat::from_path(Path::new("report")).is_err());
-    }
-
-    fn totals(referrals: u64, people: u64, new: u64, returning: u64) -> Report {
-        Report {
-            from: None,
-            to: None,
-            tz: "UTC".into(),
-            every: crate::stats::Every::Day,
-            by: GroupBy::Link,
-            totals: crate::stats::Totals {
-                referrals,
-                unique_people: people,
-                new,
-                returning,
-            },
-            groups: Vec::new(),
-            other: None,
-            untracked_total: 0,
-            untracked_offset: 0,
-            untracked_refs: Vec::new(),
-            unique_people_counted: true,
-        }
-    }
-
-    #[test]
-    fn a_figure_that_was_zero_before_says_so_without_a_percentage() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let range = (d("2026-10-01"), d("2026-10-10"));
-        let now = totals(5, 4, 5, 0);
-        let before = totals(3, 3, 0, 3);
-        let c = cards(&now, Some((&before, range)));
-        let texts: Vec<&str> = c.iter().map(|c| c.change_text.as_str()).collect();
-        assert_eq!(
-            texts,
-            [
-                "▲ 67% vs 1–10 Oct",
-                "▲ 33% vs 1–10 Oct",
-                "up from 0 in 1–10 Oct",
-                "▼ 100% vs 1–10 Oct"
-            ]
-        );
-        let nothing = totals(0, 0, 0, 0);
-        let c = cards(&now, Some((&nothing, range)));
-        assert!(c.iter().all(|c| c.change == Change::NoPrevious));
-        assert!(
-            c.iter()
-                .all(|c| c.change_text == "no data in the previous period")
-        );
-        let c = cards(&now, None);
-        assert_eq!(c[0].change_text, "no data in the previous period");
-        assert!(c.iter().all(|c| !c.change_text.contains("inf")));
     }
 
     #[test]

@@ -648,10 +648,11 @@ pub struct Totals {
 /// The answer to a [`StatsQuery`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// First day.
-    pub from: Option<String>,
-    /// Last day.
-    pub to: Option<String>,
+    /// First day (in the report's zone); `None` when there were no events
+    /// and the query named no day. Serialised as `YYYY-MM-DD`.
+    pub from: Option<NaiveDate>,
+    /// Last day (in the report's zone), as [`Report::from`].
+    pub to: Option<NaiveDate>,
     /// Zone name.
     pub tz: String,
     /// Bucket size.
@@ -709,8 +710,8 @@ const RANGE_COLUMNS: [&str; 3] = ["From", "To", "Time zone"];
 /// The cells under [`RANGE_COLUMNS`]: first day, last day, zone name.
 pub fn range_cells(report: &Report) -> [String; 3] {
     [
-        report.from.clone().unwrap_or_default(),
-        report.to.clone().unwrap_or_default(),
+        report.from.map(|d| d.to_string()).unwrap_or_default(),
+        report.to.map(|d| d.to_string()).unwrap_or_default(),
         report.tz.clone(),
     ]
 }
@@ -2038,8 +2039,8 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
         .take(q.untracked_limit)
         .collect();
     Report {
-        from: Some(span.from.to_string()),
-        to: Some(span.to.to_string()),
+        from: Some(span.from),
+        to: Some(span.to),
         tz: q.tz.name().to_string(),
         every: span.every,
         by: q.by,
@@ -2058,8 +2059,8 @@ fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> R
 
 fn empty_report(q: &StatsQuery) -> Report {
     Report {
-        from: q.from.map(|d| d.to_string()),
-        to: q.to.map(|d| d.to_string()),
+        from: q.from,
+        to: q.to,
         tz: q.tz.name().to_string(),
         every: q.every.unwrap_or(Every::Day),
         by: q.by,

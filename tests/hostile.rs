@@ -290,7 +290,11 @@ fn gui_csv_export_neutralises_formula_cells() {
         ]
     );
     let report = h.state().report.clone().unwrap();
-    let range = [report.from.unwrap(), report.to.unwrap(), report.tz];
+    let range = [
+        report.from.unwrap().to_string(),
+        report.to.unwrap().to_string(),
+        report.tz,
+    ];
     for row in &rows[1..] {
         assert_eq!(row[row.len() - 3..], range, "{row:?}");
     }

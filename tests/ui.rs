@@ -606,6 +606,25 @@ fn dialogs_are_modal_enter_submits_and_esc_cancels() {
 }
 
 #[test]
+fn one_dialog_at_a_time_and_ctrl_n_over_a_form_keeps_what_was_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["first"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("New link").click();
+    settle(&mut h);
+    replace_in(&mut h, "Ref code", "half_typed");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    settle(&mut h);
+    assert_eq!(h.query_all_by_label("Save link").count(), 1, "one form");
+    assert_eq!(
+        h.get_by_label("Ref code").value().as_deref(),
+        Some("half_typed"),
+        "the open form keeps the ref typed in it"
+    );
+}
+
+#[test]
 fn status_says_what_the_last_action_did() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("status.db");
@@ -747,8 +766,8 @@ fn big_report(other: u64, total: usize, offset: usize) -> refboard::stats::Repor
     use refboard::stats::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
     let per_page = refboard::ui::UNTRACKED_PER_PAGE;
     Report {
-        from: Some("2026-11-01".into()),
-        to: Some("2026-11-30".into()),
+        from: Some("2026-11-01".parse().unwrap()),
+        to: Some("2026-11-30".parse().unwrap()),
         tz: "UTC".into(),
         every: refboard::stats::Every::Day,
         by: refboard::stats::GroupBy::Link,
@@ -1270,12 +1289,9 @@ fn save_report_writes_the_range_shown() {
         .state()
         .report
         .as_ref()
-        .map(|r| (r.from.clone().unwrap(), r.to.clone().unwrap()))
+        .map(|r| (r.from.unwrap(), r.to.unwrap()))
         .unwrap();
-    let (from, to) = (
-        range.0.parse::<chrono::NaiveDate>().unwrap(),
-        range.1.parse::<chrono::NaiveDate>().unwrap(),
-    );
+    let (from, to) = range;
     assert!(
         html.contains(&refboard::report::range_words(from, to)),
         "names the range"
@@ -1311,8 +1327,8 @@ fn analytics_names_sources_in_words_and_the_column_by_its_grouping() {
         series: Vec::new(),
     };
     let report = Report {
-        from: Some("2026-11-01".into()),
-        to: Some("2026-11-30".into()),
+        from: Some("2026-11-01".parse().unwrap()),
+        to: Some("2026-11-30".parse().unwrap()),
         tz: "UTC".into(),
         every: refboard::stats::Every::Day,
         by: GroupBy::Source,

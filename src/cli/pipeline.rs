@@ -634,8 +634,8 @@ fn stats_table(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     writeln!(
         out,
         "{} to {} ({}), by {}, per {}",
-        report.from.as_deref().unwrap_or("-"),
-        report.to.as_deref().unwrap_or("-"),
+        report.from.map_or_else(|| "-".into(), |d| d.to_string()),
+        report.to.map_or_else(|| "-".into(), |d| d.to_string()),
         report.tz,
         report.by,
         report.every

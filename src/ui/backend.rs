@@ -132,6 +132,24 @@ impl BackendPanel {
             (Ok(u), Ok(t)) => Some((u, t)),
             _ => None,
         };
+        self.connect_buttons(ui, shared, ready, actions);
+        match &self.connection {
+            Some(Ok(t)) => {
+                ui.label(t);
+            }
+            Some(Err(e)) => widgets::error_text(ui, e),
+            None => {}
+        }
+    }
+
+    /// Save, Test connection, and Save and sync now, for a valid URL and token.
+    fn connect_buttons(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &Shared<'_>,
+        ready: Option<(String, String)>,
+        actions: &mut Vec<Action>,
+    ) {
         ui.horizontal_wrapped(|ui| {
             let save = ui
                 .add_enabled(ready.is_some(), egui::Button::new("Save"))
@@ -170,13 +188,6 @@ impl BackendPanel {
                 actions.push(Action::JobStarted(Job::Sync));
             }
         });
-        match &self.connection {
-            Some(Ok(t)) => {
-                ui.label(t);
-            }
-            Some(Err(e)) => widgets::error_text(ui, e),
-            None => {}
-        }
     }
 
     fn import_form(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {

@@ -387,10 +387,58 @@ pub struct ChartOutput {
 /// Draws the chart.
 pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
     let every = input.every;
+    let mut plot = plot(input);
+    if input.reset {
+        plot = plot.reset();
+    }
+    let mut targets: Vec<(Target, String)> = Vec::new();
+    let resp = plot.show(ui, |p| {
+        let (lo, hi) = (p.plot_bounds().min()[1], p.plot_bounds().max()[1]);
+        let (clo, chi) = clamp_y(lo, hi);
+        if (clo, chi) != (lo, hi) {
+            p.set_plot_bounds_y(clo..=chi);
+        }
+        for (name, a, b) in input.bands {
+            p.span(
+                egui_plot::Span::new(display(name), *a..=*b)
+                    .fill(Color32::from_rgba_unmultiplied(120, 160, 220, 28))
+                    .border_width(0.0),
+            );
+        }
+        if let Some(bars) = input.bars {
+            draw_bars(p, bars, every, input.hidden);
+        }
+        for s in input
+            .lines
+            .iter()
+            .filter(|s| !input.hidden.contains(&s.name))
+        {
+            draw_line(p, s);
+        }
+    });
+    let transform = resp.transform;
+    if let Some(bars) = input.bars {
+        bar_targets(&mut targets, bars, every, &transform, input.hidden);
+    }
+    line_targets(&mut targets, input, &transform);
+    let hover = resp.response.hover_pos().and_then(|at| {
+        let only: Vec<Target> = targets.iter().map(|t| t.0).collect();
+        nearest(&only, [at.x, at.y], HOVER_RADIUS).map(|i| targets[i].1.clone())
+    });
+    if let (Some(text), Some(at)) = (&hover, resp.response.hover_pos()) {
+        hover_box(ui.ctx(), ui.scope_id().with("chart_hover"), at, text);
+    }
+    ChartOutput { hover, transform }
+}
+
+/// The plot: its height, the y axis from 0 with headroom, the date axis
+/// and the grid marks of [`x_ticks`] and [`y_ticks`].
+fn plot(input: &ChartInput<'_>) -> Plot<'static> {
+    let every = input.every;
     let data = data_range(input);
     // No margin under 0 (the y axis starts at 0); headroom above the top value.
     let top = top_value(input);
-    let mut plot = Plot::new("series")
+    Plot::new("series")
         .height(input.height)
         .set_margin_fraction(egui::vec2(0.04, 0.0))
         .include_y(0.0)
@@ -425,39 +473,17 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
                     step_size: step,
                 })
                 .collect()
-        });
-    if input.reset {
-        plot = plot.reset();
-    }
-    let mut targets: Vec<(Target, String)> = Vec::new();
-    let resp = plot.show(ui, |p| {
-        let (lo, hi) = (p.plot_bounds().min()[1], p.plot_bounds().max()[1]);
-        let (clo, chi) = clamp_y(lo, hi);
-        if (clo, chi) != (lo, hi) {
-            p.set_plot_bounds_y(clo..=chi);
-        }
-        for (name, a, b) in input.bands {
-            p.span(
-                egui_plot::Span::new(display(name), *a..=*b)
-                    .fill(Color32::from_rgba_unmultiplied(120, 160, 220, 28))
-                    .border_width(0.0),
-            );
-        }
-        if let Some(bars) = input.bars {
-            draw_bars(p, bars, every, input.hidden);
-        }
-        for s in input
-            .lines
-            .iter()
-            .filter(|s| !input.hidden.contains(&s.name))
-        {
-            draw_line(p, s);
-        }
-    });
-    let transform = resp.transform;
-    if let Some(bars) = input.bars {
-        bar_targets(&mut targets, bars, every, &transform, input.hidden);
-    }
+        })
+}
+
+/// Hover targets of the lines' points: where each is on screen, and its
+/// text (the bucket, "(so far)" for the running one, the series and count).
+fn line_targets(
+    targets: &mut Vec<(Target, String)>,
+    input: &ChartInput<'_>,
+    transform: &egui_plot::PlotTransform,
+) {
+    let every = input.every;
     for s in input
         .lines
         .iter()
@@ -485,14 +511,6 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
             ));
         }
     }
-    let hover = resp.response.hover_pos().and_then(|at| {
-        let only: Vec<Target> = targets.iter().map(|t| t.0).collect();
-        nearest(&only, [at.x, at.y], HOVER_RADIUS).map(|i| targets[i].1.clone())
-    });
-    if let (Some(text), Some(at)) = (&hover, resp.response.hover_pos()) {
-        hover_box(ui.ctx(), ui.scope_id().with("chart_hover"), at, text);
-    }
-    ChartOutput { hover, transform }
 }
 
 /// The hover name of bucket `i`: its label, or the date of its x.

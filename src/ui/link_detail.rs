@@ -27,9 +27,11 @@ struct Preview {
 /// A single-code export sent to the worker, kept until it answers, so that
 /// "the file exists" can be confirmed and sent again.
 #[derive(Debug, Clone)]
-struct PendingExport {
-    path: PathBuf,
-    ref_code: String,
+pub struct PendingExport {
+    /// The file to write.
+    pub path: PathBuf,
+    /// The link's ref, named in the question.
+    pub ref_code: String,
     url: String,
     cta: String,
     style: QrStyle,
@@ -37,7 +39,7 @@ struct PendingExport {
 }
 
 /// The detail panel's own state: preview cache, colour fields, export style,
-/// folder and per-link paths, and the overwrite question.
+/// folder and per-link paths, and the export waiting for the worker.
 pub struct DetailPanel {
     texture: Option<Preview>,
     fg_text: Option<String>,
@@ -48,7 +50,6 @@ pub struct DetailPanel {
     /// Paths typed for a link, by link.
     typed: HashMap<LinkId, String>,
     pending: Option<PendingExport>,
-    confirm: Option<PendingExport>,
     /// The link whose glance was last asked for, and the answer when it came.
     glance_asked: Option<LinkId>,
     glance: Option<(LinkId, crate::stats::LinkGlance)>,
@@ -77,7 +78,6 @@ impl DetailPanel {
             folder,
             typed: HashMap::new(),
             pending: None,
-            confirm: None,
             glance_asked: None,
             glance: None,
             logo: state.logo_path.clone(),
@@ -122,11 +122,10 @@ impl DetailPanel {
         &self.style
     }
 
-    /// The worker found a file at `path`: ask before replacing it.
-    pub fn confirm_overwrite(&mut self, path: PathBuf) {
-        if let Some(p) = self.pending.take().filter(|p| p.path == path) {
-            self.confirm = Some(p);
-        }
+    /// The worker found a file at `path`: the export waiting for it, to ask
+    /// before replacing the file.
+    pub fn take_pending(&mut self, path: &Path) -> Option<PendingExport> {
+        self.pending.take().filter(|p| p.path == path)
     }
 
     /// The default export path of a link: its ref as the file name, in the last folder used.
@@ -458,58 +457,10 @@ impl DetailPanel {
             if let Some(dir) = pending.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 self.folder = dir.display().to_string();
             }
-            actions.push(Action::Send(export_command(&pending, false)));
+            actions.push(Action::Send(pending.command(false)));
             self.pending = Some(pending);
         }
         self.written_line(ui, &path);
-    }
-
-    /// The "replace the existing file?" question, modal; drawn on every screen.
-    #[must_use]
-    pub fn overwrite_dialog(&mut self, ctx: &egui::Context) -> Vec<Action> {
-        let mut actions = Vec::new();
-        let Some(pending) = &self.confirm else {
-            return actions;
-        };
-        let mut decided = None;
-        let modal = egui::Modal::new(egui::Id::unique("confirm_overwrite")).show(ctx, |ui| {
-            ui.set_max_width(420.0);
-            ui.heading("Replace the existing file?");
-            ui.label(format!(
-                "{} already exists. Replace it with the QR code of {}?",
-                display(&pending.path.display().to_string()),
-                display(&pending.ref_code)
-            ));
-            ui.horizontal(|ui| {
-                if ui.button("Replace file").clicked() {
-                    decided = Some(true);
-                }
-                if ui.button("Keep existing file").clicked() {
-                    decided = Some(false);
-                }
-            });
-            if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                decided = Some(true);
-            }
-        });
-        if decided.is_none() && modal.should_close() {
-            decided = Some(false);
-        }
-        match decided {
-            Some(true) => {
-                actions.push(Action::Send(export_command(pending, true)));
-                self.confirm = None;
-            }
-            Some(false) => {
-                actions.push(Action::Say(super::Message {
-                    is_error: false,
-                    text: format!("Kept {}", pending.path.display()),
-                }));
-                self.confirm = None;
-            }
-            None => {}
-        }
-        actions
     }
 }
 
@@ -554,14 +505,17 @@ fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut 
     }
 }
 
-fn export_command(p: &PendingExport, replace: bool) -> Command {
-    ShortCommand::ExportQr {
-        path: p.path.clone(),
-        url: p.url.clone(),
-        cta: p.cta.clone(),
-        style: p.style.clone(),
-        replace,
-        logo: p.logo.clone(),
+impl PendingExport {
+    /// The worker command that writes this code; `replace` overwrites an existing file.
+    pub fn command(&self, replace: bool) -> Command {
+        ShortCommand::ExportQr {
+            path: self.path.clone(),
+            url: self.url.clone(),
+            cta: self.cta.clone(),
+            style: self.style.clone(),
+            replace,
+            logo: self.logo.clone(),
+        }
+        .into()
     }
-    .into()
 }

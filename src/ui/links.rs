@@ -367,41 +367,8 @@ impl LinksPanel {
                         let r = rows[row.index()];
                         let id = LinkId(r.link.id);
                         row.set_selected(selected == Some(id));
-                        let mut text = display(&r.link.ref_code);
-                        if r.link.archived {
-                            text.push_str(" (archived)");
-                        }
-                        let mut clicked = false;
-                        row.col(|ui| {
-                            clicked |= ui
-                                .add(
-                                    egui::Button::selectable(selected == Some(id), text).truncate(),
-                                )
-                                .clicked();
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(display(&r.channel_name)).truncate());
-                        });
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(display(&r.campaign_name)).truncate());
-                        });
-                        row.col(|ui| {
-                            ui.with_layout(
-                                egui::Layout::right_to_left(egui::Align::Center),
-                                |ui| {
-                                    let n = shared.snap.last_7_days.get(&id).copied().unwrap_or(0);
-                                    ui.label(n.to_string());
-                                },
-                            );
-                        });
-                        row.col(|ui| {
-                            ui.add(
-                                egui::Label::new(
-                                    egui::RichText::new(display(&r.url)).monospace().small(),
-                                )
-                                .truncate(),
-                            );
-                        });
+                        let n = shared.snap.last_7_days.get(&id).copied().unwrap_or(0);
+                        let clicked = link_cells(&mut row, r, selected == Some(id), n);
                         if clicked || row.response().clicked() {
                             actions.push(Action::Select(Some(id)));
                         }
@@ -409,6 +376,44 @@ impl LinksPanel {
                 });
         });
     }
+}
+
+/// The cells of one link's row: ref (a selectable button), channel,
+/// campaign, referrals of the last 7 days and the URL. Returns whether the
+/// ref was clicked.
+fn link_cells(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    r: &LinkRow,
+    is_selected: bool,
+    last_7_days: u64,
+) -> bool {
+    let mut text = display(&r.link.ref_code);
+    if r.link.archived {
+        text.push_str(" (archived)");
+    }
+    let mut clicked = false;
+    row.col(|ui| {
+        clicked |= ui
+            .add(egui::Button::selectable(is_selected, text).truncate())
+            .clicked();
+    });
+    row.col(|ui| {
+        ui.add(egui::Label::new(display(&r.channel_name)).truncate());
+    });
+    row.col(|ui| {
+        ui.add(egui::Label::new(display(&r.campaign_name)).truncate());
+    });
+    row.col(|ui| {
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(last_7_days.to_string());
+        });
+    });
+    row.col(|ui| {
+        ui.add(
+            egui::Label::new(egui::RichText::new(display(&r.url)).monospace().small()).truncate(),
+        );
+    });
+    clicked
 }
 
 /// A clickable column header with a sort arrow (drawn, so it needs no

@@ -1,0 +1,218 @@
+//! What panels ask for ([`Action`]) and the one place it is applied
+//! ([`App::apply_action`]), with the commands it hands to the worker.
+
+use super::{App, Tab};
+use crate::model::{CampaignId, LinkId, PageId};
+use crate::worker::{Command, Job, LongCommand, ShortCommand};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A message shown in the status strip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Error (red) or not.
+    pub is_error: bool,
+    /// Text.
+    pub text: String,
+}
+
+/// What a panel asks the app to do. Panels return these; [`App`] applies
+/// them in one place, so no panel reaches into another.
+#[must_use = "an action does nothing until App applies it"]
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Hand a command to the worker.
+    Send(Command),
+    /// Show another screen.
+    ShowTab(Tab),
+    /// Show another page (reloads and refreshes the chart).
+    ShowPage(PageId),
+    /// Select a link (or none) on the Links screen.
+    Select(Option<LinkId>),
+    /// Open the add-page form, or the edit form of the shown page.
+    OpenPageForm {
+        /// Edit the shown page instead of adding one.
+        edit: bool,
+    },
+    /// Open the new-link form, with a ref pre-filled when given.
+    OpenNewLink(Option<String>),
+    /// Open the new-link form for an untracked ref, with the campaign and
+    /// channel of the link it most resembles pre-selected.
+    OpenNewLinkLike {
+        /// The ref to pre-fill.
+        ref_code: String,
+        /// The closest existing link.
+        like: LinkId,
+    },
+    /// Write the shareable report of the analytics range shown to this file.
+    SaveReport(PathBuf),
+    /// Open the edit form of a link.
+    OpenEditLink(LinkId),
+    /// Open the bulk export form for a campaign (or the whole page).
+    OpenBulk(Option<CampaignId>),
+    /// Ask before removing a link.
+    ConfirmRemove(LinkId),
+    /// Start a sync with the saved backend.
+    SyncNow,
+    /// A long job was handed to the worker: show its progress.
+    JobStarted(Job),
+    /// Stop the running long job.
+    CancelJob,
+    /// Replace the status message.
+    Say(Message),
+    /// Clear the status message.
+    Dismiss,
+    /// Copy text to the clipboard, and say so.
+    Copy(String),
+    /// Fetch the analytics report again.
+    RefreshStats,
+}
+
+impl App {
+    /// Hands a command to the worker; when the worker has stopped, says why
+    /// nothing will happen.
+    pub fn send(&mut self, command: Command) {
+        if let Some(why) = &self.worker_stopped {
+            let text = crate::worker::wording::worker_stopped(why);
+            self.say(true, text);
+            return;
+        }
+        match self.worker.send(command) {
+            Ok(()) => {}
+            Err(busy @ crate::worker::SendError::Busy(_)) => self.say(true, busy.to_string()),
+            Err(crate::worker::SendError::Gone) => {
+                self.worker_stopped = Some("its thread ended".into());
+                self.say(true, "Nothing was done: the background worker stopped.");
+            }
+        }
+    }
+
+    /// Replaces the status message.
+    pub(super) fn say(&mut self, is_error: bool, text: impl Into<String>) {
+        self.message = Some(Message {
+            is_error,
+            text: text.into(),
+        });
+    }
+
+    /// Applies one panel action; the only place panel requests change the app.
+    pub fn apply_action(&mut self, action: Action) {
+        match action {
+            Action::Send(command) => self.send(command),
+            Action::ShowTab(tab) => self.tab = tab,
+            Action::ShowPage(page) => {
+                self.selected = None;
+                // The previous period of another page must not show beside this one.
+                self.previous = None;
+                self.send(ShortCommand::Load { page: Some(page) }.into());
+                self.stats_requested = false;
+            }
+            Action::Select(id) => self.selected = id,
+            Action::SaveReport(path) => self.save_report(path),
+            open @ (Action::OpenPageForm { .. }
+            | Action::OpenNewLink(_)
+            | Action::OpenNewLinkLike { .. }
+            | Action::OpenEditLink(_)
+            | Action::OpenBulk(_)
+            | Action::ConfirmRemove(_)) => self.open_dialog(open),
+            Action::SyncNow => self.sync_now(),
+            Action::JobStarted(job) => self.job = Some((job, 0, 0)),
+            Action::CancelJob => self.worker.cancel(),
+            Action::Say(m) => self.message = Some(m),
+            Action::Dismiss => self.message = None,
+            Action::Copy(text) => {
+                self.say(false, format!("Copied {text}"));
+                self.copy_request = Some(text);
+            }
+            Action::RefreshStats => self.stats_requested = false,
+        }
+    }
+
+    /// Opens the dialog an action asks for (one at a time: see [`Dialogs`]).
+    ///
+    /// [`Dialogs`]: crate::ui::dialogs::Dialogs
+    fn open_dialog(&mut self, action: Action) {
+        match action {
+            Action::OpenPageForm { edit } => {
+                let page = self.page().filter(|_| edit).cloned();
+                self.dialogs.open_page(page.as_ref());
+            }
+            Action::OpenNewLink(ref_code) => {
+                self.tab = Tab::Links;
+                if self.snap.page.is_none() {
+                    self.dialogs.open_page(None);
+                } else {
+                    self.dialogs.open_new_link(&self.snap, ref_code);
+                }
+            }
+            Action::OpenNewLinkLike { ref_code, like } => {
+                self.tab = Tab::Links;
+                match self.row(like).cloned() {
+                    Some(row) => self.dialogs.open_new_link_like(&self.snap, ref_code, &row),
+                    None => self.dialogs.open_new_link(&self.snap, Some(ref_code)),
+                }
+            }
+            Action::OpenEditLink(id) => {
+                if let Some(row) = self.row(id).cloned() {
+                    self.dialogs.open_edit_link(&row);
+                }
+            }
+            Action::OpenBulk(campaign) => {
+                let logo = self.detail.logo_path();
+                self.dialogs.open_bulk(campaign, logo.as_deref());
+            }
+            Action::ConfirmRemove(id) => {
+                if let Some(row) = self.row(id) {
+                    let ref_code = row.link.ref_code.clone();
+                    self.dialogs.confirm_remove(id, ref_code);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Asks the worker to write the report of the analytics range shown.
+    fn save_report(&mut self, path: PathBuf) {
+        let Some(query) = self.stats_query() else {
+            self.say(true, "Choose a valid range before saving a report.");
+            return;
+        };
+        let title = self.page().map(|p| p.name.clone()).unwrap_or_default();
+        self.send(
+            ShortCommand::WriteReport(crate::report::ReportRequest { path, query, title }).into(),
+        );
+    }
+
+    /// Applies a frame's actions in order.
+    pub(super) fn apply_all(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            self.apply_action(a);
+        }
+    }
+
+    /// Starts a sync with the saved backend, if there is one.
+    pub fn sync_now(&mut self) {
+        if self.job.is_some() {
+            return;
+        }
+        if self.snap.backend_url.is_empty() {
+            self.tab = Tab::Backend;
+            self.say(
+                true,
+                "Connect your bot backend first: enter its URL and API token.",
+            );
+            return;
+        }
+        self.last_sync = Instant::now();
+        self.job = Some((Job::Sync, 0, 0));
+        // Replaces the last sync's message, so the two places never disagree.
+        self.say(false, "Syncing…");
+        self.send(
+            LongCommand::Sync(crate::sync::SyncConfig::new(
+                &self.snap.backend_url,
+                &self.snap.backend_token,
+            ))
+            .into(),
+        );
+    }
+}

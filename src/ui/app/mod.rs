@@ -1,0 +1,343 @@
+//! The dashboard application: the panels, the worker handle and what the
+//! worker last said. Panels draw from [`Shared`] and return [`Action`]s;
+//! [`App::apply_action`] (in `actions.rs`) applies them in one place, and
+//! `events.rs` applies the worker's events.
+
+mod actions;
+mod events;
+mod state;
+
+pub use actions::{Action, Message};
+pub use state::{Tab, UiState};
+
+use super::{analytics, backend, dialogs, link_detail, links, top_bar, widgets};
+use crate::model::{LinkId, PageId};
+use crate::qr::QrStyle;
+use crate::stats::Report;
+use crate::store::LinkRow;
+use crate::worker::{Job, ShortCommand, Snapshot, WorkerHandle, spawn};
+use chrono_tz::Tz;
+use state::STATE_KEY;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long events may be drained in one frame, so a flood never freezes the UI.
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+
+/// What every panel may read: the worker's data and the app's status.
+pub struct Shared<'a> {
+    /// Latest data from the worker.
+    pub snap: &'a Snapshot,
+    /// Whether the first snapshot arrived.
+    pub loaded: bool,
+    /// Running long job: kind, done, total.
+    pub job: Option<(Job, usize, usize)>,
+    /// Latest analytics report.
+    pub report: Option<&'a Report>,
+    /// The report of the period before it (headline changes, dashed lines).
+    pub previous: Option<&'a Report>,
+    /// The selected link's row.
+    pub selected: Option<&'a LinkRow>,
+    /// The local time zone, resolved once at start.
+    pub tz: Tz,
+    /// The status message.
+    pub message: Option<&'a Message>,
+    /// Why the worker stopped, when it did.
+    pub worker_stopped: Option<&'a str>,
+    /// The style of exported codes (single and bulk).
+    pub qr_style: &'a QrStyle,
+}
+
+/// The dashboard application.
+pub struct App {
+    /// Screen shown.
+    pub tab: Tab,
+    worker: WorkerHandle,
+    /// Latest data from the worker.
+    pub snap: Snapshot,
+    /// Whether the first snapshot arrived.
+    pub loaded: bool,
+    /// The status message; each action replaces the one before.
+    pub message: Option<Message>,
+    /// Running long job: kind, done, total.
+    pub job: Option<(Job, usize, usize)>,
+    /// Latest analytics report.
+    pub report: Option<Report>,
+    /// The report of the period before the shown one.
+    pub previous: Option<Report>,
+    /// The last stats query sent; the previous period's query is made from it.
+    last_query: Option<crate::stats::StatsQuery>,
+    /// Whether the previous period of `last_query` was asked for already (a
+    /// query may be answered twice: first without, then with unique people).
+    previous_asked: bool,
+    /// Events applied since start (every event the worker sent, none dropped).
+    pub events_applied: u64,
+    /// Why the worker stopped, when it did; shown as a banner.
+    pub worker_stopped: Option<String>,
+    /// The selected link.
+    pub selected: Option<LinkId>,
+    drain_budget: Duration,
+    stats_requested: bool,
+    auto_sync_mins: u32,
+    last_sync: Instant,
+    top_bar: top_bar::TopBar,
+    links: links::LinksPanel,
+    detail: link_detail::DetailPanel,
+    analytics: analytics::AnalyticsPanel,
+    backend: backend::BackendPanel,
+    dialogs: dialogs::Dialogs,
+    rects: Vec<(&'static str, egui::Rect)>,
+    copy_request: Option<String>,
+}
+
+impl App {
+    /// A dashboard on the database at `db`; `ctx` is woken by the worker.
+    pub fn new(ctx: &egui::Context, db: PathBuf, state: UiState) -> Self {
+        let wake_ctx = ctx.clone();
+        let worker = spawn(db, move || wake_ctx.request_repaint());
+        Self::with_worker(worker, state)
+    }
+
+    /// A dashboard on a worker handle made elsewhere (tests and benchmarks
+    /// use [`crate::worker::detached`] to feed it events).
+    pub fn with_worker(worker: WorkerHandle, state: UiState) -> Self {
+        let mut app = Self {
+            tab: state.tab,
+            worker,
+            snap: Snapshot::default(),
+            loaded: false,
+            message: None,
+            job: None,
+            report: None,
+            previous: None,
+            last_query: None,
+            previous_asked: false,
+            events_applied: 0,
+            worker_stopped: None,
+            selected: None,
+            drain_budget: DRAIN_BUDGET,
+            stats_requested: false,
+            auto_sync_mins: state.auto_sync_mins,
+            last_sync: Instant::now(),
+            top_bar: top_bar::TopBar,
+            links: links::LinksPanel::new(&state),
+            detail: link_detail::DetailPanel::new(&state),
+            analytics: analytics::AnalyticsPanel::new(&state),
+            backend: backend::BackendPanel::new(&state),
+            dialogs: dialogs::Dialogs::new(&state),
+            rects: Vec::new(),
+            copy_request: None,
+        };
+        app.send(ShortCommand::Load { page: state.page }.into());
+        app
+    }
+
+    /// Builds the app from eframe's creation context, restoring saved choices.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, db: PathBuf) -> Self {
+        let state = cc
+            .storage
+            .and_then(|s| eframe::get_value::<UiState>(s, STATE_KEY))
+            .unwrap_or_default();
+        Self::new(&cc.egui_ctx, db, state)
+    }
+
+    /// The choices to remember, gathered from the panels.
+    pub fn ui_state(&self) -> UiState {
+        let mut state = UiState {
+            tab: self.tab,
+            page: self.snap.page,
+            auto_sync_mins: self.backend.auto_sync_mins,
+            webhook_quiet_mins: self.backend.webhook_quiet_mins,
+            ..UiState::default()
+        };
+        self.links.save(&mut state);
+        self.detail.save(&mut state);
+        self.analytics.save(&mut state);
+        self.dialogs.save(&mut state);
+        state
+    }
+
+    /// Ctrl+N (new link), Ctrl+F (find), F5 (sync) and Ctrl+C (copy the selected link).
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let new_link = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+        let find = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+        let (n, f, f5) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&new_link),
+                i.consume_shortcut(&find),
+                i.consume_key(Modifiers::NONE, Key::F5),
+            )
+        });
+        // Ctrl+C copies the selected link unless a text field has focus.
+        let copy = ctx.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)))
+            && !ctx.egui_wants_keyboard_input();
+        // A dialog on screen keeps what was typed in it: no second one over it.
+        if n && !self.dialogs.is_open() {
+            self.apply_action(Action::OpenNewLink(None));
+        }
+        if f {
+            self.tab = Tab::Links;
+            self.links.focus_filter();
+        }
+        if f5 {
+            self.sync_now();
+        }
+        if copy && let Some(url) = self.selected_link().map(|r| r.url.clone()) {
+            self.apply_action(Action::Copy(url));
+        }
+    }
+
+    /// The page shown, if any.
+    fn page(&self) -> Option<&crate::model::Page> {
+        self.snap
+            .pages
+            .iter()
+            .find(|p| Some(PageId(p.id)) == self.snap.page)
+    }
+
+    /// The row of link `id` in the snapshot.
+    fn row(&self, id: LinkId) -> Option<&LinkRow> {
+        self.snap.links.iter().find(|l| LinkId(l.link.id) == id)
+    }
+
+    /// The selected link's row.
+    pub fn selected_link(&self) -> Option<&LinkRow> {
+        self.row(self.selected?)
+    }
+
+    /// The query of the analytics screen's choices, or `None` while its
+    /// custom range is invalid. The chart follows the page picker when the
+    /// page has a Page ID; its Instagram events carry the Instagram account
+    /// id instead.
+    fn stats_query(&self) -> Option<crate::stats::StatsQuery> {
+        let page = self.page();
+        let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
+        let ig_id = page.and_then(|p| p.ig_id.clone());
+        let mut q = self
+            .analytics
+            .query(self.analytics.tz(), page_id.as_deref())?;
+        if q.page_id.is_some() {
+            q.ig_id = ig_id;
+        }
+        Some(q)
+    }
+
+    /// Asks for the analytics report when its screen is shown and the last answer is stale.
+    fn request_stats_if_needed(&mut self) {
+        if self.tab == Tab::Analytics && !self.stats_requested && self.loaded {
+            if let Some(q) = self.stats_query() {
+                self.last_query = Some(q.clone());
+                self.previous_asked = false;
+                // The last range's previous period must not stand beside
+                // the new range while the new one is counted.
+                self.previous = None;
+                self.send(ShortCommand::Stats(q).into());
+            }
+            self.stats_requested = true;
+        }
+    }
+
+    /// The chart's screen transform in the last frame (tests aim the pointer with it).
+    pub fn chart_transform(&self) -> Option<egui_plot::PlotTransform> {
+        self.analytics.chart_transform()
+    }
+
+    /// The chart's hover text in the last frame, if the pointer was over a value.
+    pub fn chart_hover(&self) -> Option<&str> {
+        self.analytics.hover_text()
+    }
+
+    /// Rectangles of the panels drawn in the last frame, by name (layout tests).
+    pub fn panel_rects(&self) -> &[(&'static str, egui::Rect)] {
+        &self.rects
+    }
+
+    /// Draws the panels and the open dialog, then applies what they asked for.
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        self.rects.clear();
+        let mut actions = Vec::new();
+        let qr_style = self.detail.style().clone();
+        let shared = Shared {
+            snap: &self.snap,
+            loaded: self.loaded,
+            job: self.job,
+            report: self.report.as_ref(),
+            previous: self.previous.as_ref(),
+            selected: self
+                .selected
+                .and_then(|id| self.snap.links.iter().find(|l| LinkId(l.link.id) == id)),
+            tz: self.analytics.tz(),
+            message: self.message.as_ref(),
+            worker_stopped: self.worker_stopped.as_deref(),
+            qr_style: &qr_style,
+        };
+        let r = egui::Panel::top("top_bar").show(ui, |ui| {
+            actions.extend(self.top_bar.ui(ui, &shared, self.tab));
+        });
+        self.rects.push(("top bar", r.response.rect));
+        let r = egui::Panel::bottom("status").show(ui, |ui| {
+            actions.extend(widgets::status_strip(ui, &shared));
+        });
+        self.rects.push(("status", r.response.rect));
+        match self.tab {
+            Tab::Links => {
+                if let Some(r) = self.links.side_panel(ui, &shared, &mut actions) {
+                    self.rects.push(("side panel", r));
+                }
+                if let Some(row) = shared.selected {
+                    let r = self.detail.ui(ui, &shared, row, &mut actions);
+                    self.rects.push(("detail panel", r));
+                }
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.links.central(ui, &shared));
+                });
+                self.rects.push(("links table", r.response.rect));
+            }
+            Tab::Analytics => {
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.analytics.ui(ui, &shared));
+                });
+                self.rects.push(("analytics", r.response.rect));
+            }
+            Tab::Backend => {
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.backend.ui(ui, &shared));
+                });
+                self.rects.push(("backend", r.response.rect));
+            }
+        }
+        actions.extend(self.dialogs.ui(ui.ctx(), &shared));
+        if let Some(text) = self.copy_request.take() {
+            ui.ctx().copy_text(text);
+        }
+        self.apply_all(actions);
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain(ctx);
+        self.shortcuts(ctx);
+        self.request_stats_if_needed();
+        self.auto_sync_mins = self.backend.auto_sync_mins;
+        let interval = u64::from(self.auto_sync_mins) * 60;
+        if interval > 0 && !self.snap.backend_url.is_empty() {
+            if self.last_sync.elapsed() >= Duration::from_secs(interval) {
+                self.sync_now();
+            }
+            ctx.request_repaint_after(Duration::from_secs(30));
+        }
+        if self.job.is_some() {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STATE_KEY, &self.ui_state());
+    }
+}
