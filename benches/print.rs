@@ -13,7 +13,8 @@
 //! refboard runs twice: without the proof of scan (`--no-verify`), and with
 //! it (every written PNG decoded again by rqrr).
 
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
+use refboard::export::{BulkOptions, Format, export_bulk};
+use refboard::model::ExportItem;
 use refboard::qr::QrStyle;
 use std::path::Path;
 use std::process::Command;

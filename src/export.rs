@@ -9,7 +9,7 @@
 //! replaced are restored, so the folder ends either fully exported or
 //! exactly as it was.
 
-use crate::model::{ValidationError, Warning};
+use crate::model::{ExportItem, ValidationError, Warning};
 use crate::print::{PrintError, PrintOptions};
 use crate::proof::ProofFailure;
 use crate::qr::{
@@ -404,37 +404,6 @@ fn code_box(code: &crate::print::PlacedCode, px_per_pt: f64) -> [f64; 4] {
     ]
 }
 
-/// One link to export.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ExportItem {
-    /// The page's display name, e.g. "Jasper's Market" (flyers name it).
-    pub page_name: String,
-    /// Campaign name.
-    pub campaign: String,
-    /// Channel name.
-    pub channel: String,
-    /// Ref code.
-    #[serde(rename = "ref")]
-    pub ref_code: String,
-    /// The m.me URL.
-    pub url: String,
-    /// Call to action.
-    pub cta: String,
-}
-
-impl From<crate::store::LinkRow> for ExportItem {
-    fn from(r: crate::store::LinkRow) -> Self {
-        Self {
-            page_name: r.page_name,
-            campaign: r.campaign_name,
-            channel: r.channel_name,
-            ref_code: r.link.ref_code,
-            url: r.url,
-            cta: r.link.cta,
-        }
-    }
-}
-
 /// Options of a bulk export.
 #[derive(Debug, Clone)]
 pub struct BulkOptions {
@@ -821,8 +790,8 @@ fn verify_svg_sheet(svg: &str, items: &[ExportItem], name: &str) -> Result<(), E
                 let img = crate::proof::rasterise_rects(
                     rects,
                     *module,
-                    crate::proof::grey_of(crate::qr::Color::BLACK),
-                    crate::proof::grey_of(crate::qr::Color::WHITE),
+                    crate::codes::grey_of(crate::codes::Color::BLACK),
+                    crate::codes::grey_of(crate::codes::Color::WHITE),
                 );
                 match crate::proof::verify_gray(img, &item.url) {
                     Ok(()) => continue,

@@ -8,6 +8,7 @@
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;
+pub mod codes;
 pub mod csv_safe;
 pub mod demo;
 pub mod desktop;

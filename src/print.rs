@@ -15,8 +15,7 @@
 //! - no code is smaller than [`MIN_CODE_MM`], no module smaller than
 //!   [`MIN_MODULE_MM`]: a layout that would break this is refused.
 
-use crate::export::ExportItem;
-use crate::model::ValidationError;
+use crate::model::{ExportItem, ValidationError};
 use crate::proof::Rect;
 use crate::qr::{Color, QrError, QrMatrix, QrStyle, em_scale};
 use krilla::Document;
@@ -657,8 +656,8 @@ impl PageWriter<'_, '_> {
             page: self.page,
             rects,
             module,
-            dark: crate::proof::grey_of(style.fg),
-            light: crate::proof::grey_of(style.bg),
+            dark: crate::codes::grey_of(style.fg),
+            light: crate::codes::grey_of(style.bg),
             logo,
         });
     }

@@ -2,12 +2,13 @@
 //! error correction and an optional caption (CTA text and readable link)
 //! drawn with the DejaVu Sans font shipped in `assets/`.
 
+use crate::codes::invalid;
+pub use crate::codes::{Color, Ecc, QrError};
 use crate::logo::LogoBox;
 use crate::model::Warning;
 use ab_glyph::{Font, FontRef, Glyph, PxScale, ScaleFont, point};
 use qrcode::{EcLevel, QrCode};
-use std::fmt::{self, Write as _};
-use std::str::FromStr;
+use std::fmt::Write as _;
 
 /// The caption font, shipped in `assets/` (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
 pub(crate) const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -28,146 +29,6 @@ const MIN_CONTRAST_RATIO: f64 = 3.0;
 pub const HARD_MIN_CONTRAST_RATIO: f64 = 2.0;
 /// Modules smaller than this many pixels are hard to print and scan.
 const MIN_MODULE_PX: u32 = 3;
-
-/// What can go wrong while rendering a code.
-#[derive(Debug, thiserror::Error)]
-pub enum QrError {
-    /// An option is out of range or malformed: field, value and rule.
-    #[error("{0}")]
-    Invalid(#[from] crate::model::ValidationError),
-    /// The data does not fit in any QR version at this error-correction level.
-    #[error(
-        "the link is {len} bytes, too long for a QR code at error correction {ecc}; use a lower level or a shorter ref"
-    )]
-    TooLong {
-        /// Length of the data.
-        len: usize,
-        /// The level asked for.
-        ecc: Ecc,
-    },
-    /// PNG encoding failed.
-    #[error("cannot encode PNG: {0}")]
-    Png(#[from] image::ImageError),
-}
-
-fn invalid(field: &'static str, value: impl fmt::Display, rule: impl Into<String>) -> QrError {
-    QrError::Invalid(crate::model::ValidationError::new(
-        field,
-        &value.to_string(),
-        rule,
-    ))
-}
-
-/// Error-correction level: how much of the code may be damaged and still read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Ecc {
-    /// About 7 %.
-    L,
-    /// About 15 % (the default).
-    #[default]
-    M,
-    /// About 25 %.
-    Q,
-    /// About 30 %.
-    H,
-}
-
-impl Ecc {
-    /// Every level, lowest first.
-    pub const ALL: [Ecc; 4] = [Ecc::L, Ecc::M, Ecc::Q, Ecc::H];
-
-    fn level(self) -> EcLevel {
-        match self {
-            Ecc::L => EcLevel::L,
-            Ecc::M => EcLevel::M,
-            Ecc::Q => EcLevel::Q,
-            Ecc::H => EcLevel::H,
-        }
-    }
-}
-
-impl fmt::Display for Ecc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Ecc::L => "L",
-            Ecc::M => "M",
-            Ecc::Q => "Q",
-            Ecc::H => "H",
-        })
-    }
-}
-
-impl FromStr for Ecc {
-    type Err = QrError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "L" => Ok(Ecc::L),
-            "M" => Ok(Ecc::M),
-            "Q" => Ok(Ecc::Q),
-            "H" => Ok(Ecc::H),
-            _ => Err(invalid("ecc", s, "use L, M, Q or H")),
-        }
-    }
-}
-
-/// An sRGB colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Color(pub [u8; 3]);
-
-impl Color {
-    /// Black.
-    pub const BLACK: Color = Color([0, 0, 0]);
-    /// White.
-    pub const WHITE: Color = Color([255, 255, 255]);
-
-    /// Parses `#RRGGBB`, `RRGGBB` or `#RGB` for the option `field`.
-    pub fn parse(field: &'static str, s: &str) -> Result<Self, QrError> {
-        let hex = s.trim().trim_start_matches('#');
-        let expand: String = match hex.len() {
-            3 => hex.chars().flat_map(|c| [c, c]).collect(),
-            6 => hex.to_string(),
-            _ => String::new(),
-        };
-        let rule = "use a hex colour such as #000000 or #1a73e8";
-        if expand.len() != 6 || !expand.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(invalid(field, s, rule));
-        }
-        let byte = |i: usize| {
-            u8::from_str_radix(&expand[i..i + 2], 16).map_err(|_| invalid(field, s, rule))
-        };
-        Ok(Color([byte(0)?, byte(2)?, byte(4)?]))
-    }
-
-    /// `#rrggbb`.
-    pub fn hex(self) -> String {
-        format!("#{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2])
-    }
-
-    /// WCAG relative luminance, 0 (black) to 1 (white).
-    pub fn luminance(self) -> f64 {
-        let lin = |c: u8| {
-            let c = f64::from(c) / 255.0;
-            if c <= 0.04045 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        0.2126 * lin(self.0[0]) + 0.7152 * lin(self.0[1]) + 0.0722 * lin(self.0[2])
-    }
-
-    /// WCAG contrast ratio against `other`, 1 to 21.
-    pub fn contrast(self, other: Color) -> f64 {
-        let (a, b) = (self.luminance(), other.luminance());
-        (a.max(b) + 0.05) / (a.min(b) + 0.05)
-    }
-}
-
-impl fmt::Display for Color {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
-    }
-}
 
 /// How a code looks.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

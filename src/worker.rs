@@ -11,10 +11,10 @@
 //! The UI thread never touches SQLite, the network or the file system; long
 //! jobs report progress and stop when the shared cancel flag is set.
 
-use crate::export::{BulkOptions, ExportItem, ExportReport, export_bulk, export_one};
+use crate::export::{BulkOptions, ExportReport, export_bulk, export_one};
 use crate::model::{
-    Campaign, CampaignId, Channel, ChannelId, ChannelKind, LinkId, NewCampaign, NewLink, NewPage,
-    Page, PageId, Warning,
+    Campaign, CampaignId, Channel, ChannelId, ChannelKind, ExportItem, LinkId, NewCampaign,
+    NewLink, NewPage, Page, PageId, Warning,
 };
 use crate::qr::{Caption, QrStyle};
 use crate::stats::{Report, StatsQuery};

@@ -102,7 +102,8 @@ fn qr_refuses_a_contrast_below_the_floor_unless_forced() {
 
 // ---------------------------------------------------------------- PDF ----
 
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
+use refboard::export::{BulkOptions, Format, export_bulk};
+use refboard::model::ExportItem;
 use refboard::print::{LabelPreset, Paper, PrintLayout, PrintOptions, render_pdf};
 use refboard::qr::QrStyle;
 

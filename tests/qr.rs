@@ -3,7 +3,8 @@
 mod common;
 
 use common::decode_png;
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
+use refboard::export::{BulkOptions, Format, export_bulk, export_one};
+use refboard::model::ExportItem;
 use refboard::qr::{Caption, Color, Ecc, QrStyle, render_png, render_svg};
 
 const URL: &str = "https://m.me/JaspersMarket?ref=jaspersmarketnewsletter";

@@ -11,7 +11,7 @@
 //! at its edges (a zone offset is less than a day), see [`crate::stats`].
 //! Sets are exact: no sketch, no sampling. See docs/person-index.md.
 
-use super::events::{Fact, RowKey};
+use super::rollup::{Fact, PERIOD_MS, RollupDelta, RowKey};
 use super::{Store, StoreError};
 use crate::model::Kind;
 use roaring::RoaringBitmap;
@@ -171,6 +171,10 @@ impl PersonNumbers {
     }
 }
 
+/// The settings flag migration 6 leaves for [`backfill_if_flagged`], which
+/// runs in the migration's transaction and removes it.
+pub(super) const BACKFILL_FLAG: &str = "person_index_backfill";
+
 /// Rebuilds the rollups and the person index from every stored event, in
 /// `tx`, when migration 5 asked for it; a no-op otherwise.
 ///
@@ -180,7 +184,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
     let flag: Option<String> = tx
         .query_row(
             "SELECT value FROM settings WHERE key = ?1",
-            [super::schema::BACKFILL_FLAG],
+            [BACKFILL_FLAG],
             |r| r.get(0),
         )
         .optional()?;
@@ -199,7 +203,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
          ORDER BY e.ts_ms",
     )?;
     let mut rows = stmt.query([])?;
-    let mut rollups = super::events::RollupDelta::default();
+    let mut rollups = RollupDelta::default();
     let mut people = PeopleDelta::default();
     let (mut period, mut week) = (None, None);
     while let Some(r) = rows.next()? {
@@ -213,7 +217,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
         let n = u32::try_from(r.get::<_, i64>(7)?).map_err(|_| {
             StoreError::internal("more than 4 billion distinct people in one store")
         })?;
-        let this_period = ts_ms.div_euclid(super::events::PERIOD_MS);
+        let this_period = ts_ms.div_euclid(PERIOD_MS);
         if period.is_some_and(|p| p != this_period) {
             std::mem::take(&mut rollups).write(tx)?;
         }
@@ -240,10 +244,7 @@ pub(super) fn backfill_if_flagged(tx: &Transaction<'_>) -> Result<(), StoreError
     }
     rollups.write(tx)?;
     people.write(tx)?;
-    tx.execute(
-        "DELETE FROM settings WHERE key = ?1",
-        [super::schema::BACKFILL_FLAG],
-    )?;
+    tx.execute("DELETE FROM settings WHERE key = ?1", [BACKFILL_FLAG])?;
     Ok(())
 }
 

@@ -193,10 +193,6 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// The settings flag migration 6 leaves for [`super::people::backfill_if_flagged`],
-/// which runs in the migration's transaction and removes it.
-pub(super) const BACKFILL_FLAG: &str = "person_index_backfill";
-
 /// The migrations that ran before the person index existed, so tests can
 /// build a database as an older refboard left it.
 #[doc(hidden)]

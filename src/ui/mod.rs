@@ -18,6 +18,7 @@ mod links;
 mod top_bar;
 mod widgets;
 
+use crate::desktop::{APP_ID, ICON_PNG};
 use crate::model::{LinkId, PageId};
 use crate::qr::QrStyle;
 use crate::stats::{Every, GroupBy, Report};
@@ -38,8 +39,6 @@ pub use chart::bucket_x;
 const STATE_KEY: &str = "refboard-ui";
 /// How long events may be drained in one frame, so a flood never freezes the UI.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
-/// The app id: the window class on X11 and Wayland, and the .desktop file's name.
-pub const APP_ID: &str = "refboard";
 
 /// The screens of the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -787,7 +786,7 @@ pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
         .with_app_id(APP_ID)
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([640.0, 480.0]);
-    if let Ok(icon) = eframe::icon_data::from_png_bytes(crate::desktop::ICON_PNG) {
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions {
