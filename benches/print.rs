@@ -13,9 +13,9 @@
 //! refboard runs twice: without the proof of scan (`--no-verify`), and with
 //! it (every written PNG decoded again by rqrr).
 
+use refboard::codes::QrStyle;
 use refboard::export::{BulkOptions, Format, export_bulk};
 use refboard::model::ExportItem;
-use refboard::qr::QrStyle;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

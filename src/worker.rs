@@ -11,12 +11,12 @@
 //! The UI thread never touches SQLite, the network or the file system; long
 //! jobs report progress and stop when the shared cancel flag is set.
 
+use crate::codes::{Caption, QrStyle};
 use crate::export::{BulkOptions, ExportReport, export_bulk, export_one};
 use crate::model::{
     Campaign, CampaignId, Channel, ChannelId, ChannelKind, ExportItem, LinkId, NewCampaign,
     NewLink, NewPage, Page, PageId, Warning,
 };
-use crate::qr::{Caption, QrStyle};
 use crate::stats::{Report, StatsQuery};
 use crate::store::{LinkFilter, LinkRow, Store};
 use crate::sync::{SyncConfig, WebhookHealth, sync, test_connection, webhook_health};
@@ -165,7 +165,7 @@ const PREVIEW_LINKS: usize = 30;
 fn load_logo(style: &mut QrStyle, logo: Option<&PathBuf>) -> Result<(), String> {
     style.logo = match logo {
         Some(path) => Some(Arc::new(
-            crate::logo::Logo::load(path, crate::logo::MAX_LOGO_SHARE, false)
+            crate::codes::logo::Logo::load(path, crate::codes::logo::MAX_LOGO_SHARE, false)
                 .map_err(|e| e.to_string())?,
         )),
         None => None,

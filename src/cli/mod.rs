@@ -9,9 +9,9 @@ mod output;
 mod pipeline;
 mod report;
 
+use crate::codes::QrError;
 use crate::export::ExportError;
 use crate::model::{InternalError, ValidationError, Warning};
-use crate::qr::QrError;
 use crate::store::{Store, StoreError, default_db_path};
 use anyhow::Context;
 use clap::{Parser, Subcommand};

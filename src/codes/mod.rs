@@ -3,8 +3,12 @@
 //! `proof` so that none of those needs another for them.
 
 mod color;
+pub mod logo;
+mod png;
+pub mod proof;
 
 pub use color::{Color, grey_of};
+pub use png::*;
 
 use qrcode::EcLevel;
 use std::fmt;

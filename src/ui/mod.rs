@@ -18,9 +18,9 @@ mod links;
 mod top_bar;
 mod widgets;
 
+use crate::codes::QrStyle;
 use crate::desktop::{APP_ID, ICON_PNG};
 use crate::model::{LinkId, PageId};
-use crate::qr::QrStyle;
 use crate::stats::{Every, GroupBy, Report};
 use crate::store::LinkRow;
 use crate::worker::{Command, Event, Job, Snapshot, WorkerHandle, spawn};

@@ -7,7 +7,7 @@
 //! PDF files are rendered page by page with hayro from the written bytes, and
 //! each code is cut out of its page and decoded.
 
-use crate::codes::{Color, grey_of};
+use super::{Color, grey_of};
 use image::{GrayImage, Luma};
 
 /// Pixels per module when a vector code is rasterised for the proof: enough
@@ -276,7 +276,7 @@ pub fn rasterise_code(
     if let Some((r, pixels)) = logo {
         let x = (to_px(r[0] - min_x) + border) as i64;
         let y = (to_px(r[1] - min_y) + border) as i64;
-        crate::logo::composite_gray(&mut img, pixels, x, y);
+        super::logo::composite_gray(&mut img, pixels, x, y);
     }
     img
 }
@@ -370,7 +370,7 @@ fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
         .decode(data)
         .ok()?;
     let logo =
-        crate::logo::Logo::from_bytes("logo", bytes, crate::logo::MAX_LOGO_SHARE, true).ok()?;
+        super::logo::Logo::from_bytes("logo", bytes, super::logo::MAX_LOGO_SHARE, true).ok()?;
     let px = (rect[2] / module * PROOF_MODULE_PX).round().max(1.0) as u32;
     Some((rect, (*logo.raster(px)).clone()))
 }
@@ -378,7 +378,7 @@ fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qr::{QrStyle, render_png, render_svg};
+    use crate::codes::{QrStyle, render_png, render_svg};
 
     const URL: &str = "https://m.me/JaspersMarket?ref=freeshipping";
 

@@ -15,9 +15,9 @@
 //! - no code is smaller than [`MIN_CODE_MM`], no module smaller than
 //!   [`MIN_MODULE_MM`]: a layout that would break this is refused.
 
+use crate::codes::proof::Rect;
+use crate::codes::{Color, QrError, QrMatrix, QrStyle, em_scale};
 use crate::model::{ExportItem, ValidationError};
-use crate::proof::Rect;
-use crate::qr::{Color, QrError, QrMatrix, QrStyle, em_scale};
 use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
@@ -52,12 +52,12 @@ fn mm(v: f64) -> f64 {
 
 /// Width of `text` set at `size_pt` points, in points.
 fn text_width(text: &str, size_pt: f32) -> f32 {
-    crate::qr::text_width(text, em_scale(size_pt))
+    crate::codes::text_width(text, em_scale(size_pt))
 }
 
 /// Lines of `text` set at `size_pt` points, none wider than `max_w` points.
 fn wrap(text: &str, size_pt: f32, max_w: f32) -> Vec<String> {
-    crate::qr::wrap(text, em_scale(size_pt), max_w)
+    crate::codes::wrap(text, em_scale(size_pt), max_w)
 }
 
 /// What can go wrong while laying out a PDF.
@@ -645,7 +645,7 @@ impl PageWriter<'_, '_> {
                 let rect = pad.logo_rect((x + origin, y + origin), module);
                 self.logo(logo, rect);
                 // The proof draws the logo at its own resolution (4 px a module).
-                let proof_px = (rect[2] / module * crate::proof::PROOF_MODULE_PX).round();
+                let proof_px = (rect[2] / module * crate::codes::proof::PROOF_MODULE_PX).round();
                 Some((rect, logo.raster(proof_px.max(1.0) as u32)))
             }
             _ => None,
@@ -665,10 +665,10 @@ impl PageWriter<'_, '_> {
     /// Draws a logo into the square `rect` (points), aspect kept: a PNG
     /// logo is embedded as the file itself, an SVG logo is rasterised at
     /// [`LOGO_DPI`].
-    fn logo(&mut self, logo: &crate::logo::Logo, rect: Rect) {
+    fn logo(&mut self, logo: &crate::codes::logo::Logo, rect: Rect) {
         let side = rect[2];
         let (image, w, h) = match (logo.kind(), logo.pixel_size()) {
-            (crate::logo::LogoKind::Png, Some((pw, ph))) => {
+            (crate::codes::logo::LogoKind::Png, Some((pw, ph))) => {
                 let Ok(image) =
                     krilla::image::Image::from_png(krilla::Data::from(logo.bytes().to_vec()), true)
                 else {
@@ -883,7 +883,7 @@ pub fn render_pdf(
         .iter()
         .map(|i| QrMatrix::for_style(&i.url, style))
         .collect::<Result<_, _>>()?;
-    let font = Font::new(krilla::Data::from(crate::qr::FONT_BYTES), 0)
+    let font = Font::new(krilla::Data::from(crate::codes::FONT_BYTES), 0)
         .ok_or_else(|| PrintError::Pdf("the embedded font cannot be read".into()))?;
     let mut doc = Document::new();
     let mut placed = Placed::default();

@@ -3,19 +3,19 @@
 //!
 //! Files are written to a temporary name and renamed into place. A bulk
 //! export renders every file into a staging folder on all cores, decodes
-//! each code it wrote (the proof of scan, see [`crate::proof`]), and only
+//! each code it wrote (the proof of scan, see [`crate::codes::proof`]), and only
 //! then publishes: every file is renamed into place, and if one rename
 //! fails, the files already moved are taken back and the files they
 //! replaced are restored, so the folder ends either fully exported or
 //! exactly as it was.
 
-use crate::model::{ExportItem, ValidationError, Warning};
-use crate::print::{PrintError, PrintOptions};
-use crate::proof::ProofFailure;
-use crate::qr::{
+use crate::codes::proof::ProofFailure;
+use crate::codes::{
     Caption, QrError, QrMatrix, QrStyle, module_path, png_grid, render_png_with, render_svg_with,
     xml_escape,
 };
+use crate::model::{ExportItem, ValidationError, Warning};
+use crate::print::{PrintError, PrintOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -242,7 +242,7 @@ pub fn export_one_item(
     options: &OneOptions,
 ) -> Result<Vec<Warning>, ExportError> {
     let format = Format::from_path(path)?;
-    let warnings = crate::qr::warnings_for_forced(&item.url, style, options.force_contrast)?;
+    let warnings = crate::codes::warnings_for_forced(&item.url, style, options.force_contrast)?;
     if !options.replace && std::fs::symlink_metadata(path).is_ok() {
         return Err(exists_error(path));
     }
@@ -320,13 +320,13 @@ fn verify_code(
     bytes: &[u8],
 ) -> Result<(), ProofFailure> {
     match format {
-        Format::Svg => crate::proof::verify_svg(&String::from_utf8_lossy(bytes), &item.url),
+        Format::Svg => crate::codes::proof::verify_svg(&String::from_utf8_lossy(bytes), &item.url),
         // Read at 3 or more whole pixels a module, blocks aligned with the
         // modules: as sharp as the file, and far quicker on big codes.
         _ => {
             let (module, origin) = png_grid(matrix, style);
-            let k = crate::proof::shrink_for(module);
-            crate::proof::verify_png(bytes, &item.url, k, origin % k)
+            let k = crate::codes::proof::shrink_for(module);
+            crate::codes::proof::verify_png(bytes, &item.url, k, origin % k)
         }
     }
 }
@@ -345,22 +345,23 @@ pub fn verify_pdf(pdf: &crate::print::PdfOutput, file: &str) -> Result<(), Expor
         return Ok(());
     }
     let px_per_pt = (PDF_PROOF_MODULE_PX / smallest).clamp(0.5, 12.0);
-    let pages = crate::proof::render_pdf_pages(&pdf.bytes, px_per_pt as f32).map_err(|reason| {
-        ExportError::Proof {
-            ref_code: pdf
-                .codes
-                .first()
-                .map(|c| c.ref_code.clone())
-                .unwrap_or_default(),
-            file: file.to_string(),
-            reason,
-        }
-    })?;
+    let pages =
+        crate::codes::proof::render_pdf_pages(&pdf.bytes, px_per_pt as f32).map_err(|reason| {
+            ExportError::Proof {
+                ref_code: pdf
+                    .codes
+                    .first()
+                    .map(|c| c.ref_code.clone())
+                    .unwrap_or_default(),
+                file: file.to_string(),
+                reason,
+            }
+        })?;
     pdf.codes.par_iter().try_for_each(|code| {
         let reason = match pages.get(code.page) {
             Some(page) => {
-                let img = crate::proof::crop(page, code_box(code, px_per_pt));
-                match crate::proof::verify_gray(img, &code.url) {
+                let img = crate::codes::proof::crop(page, code_box(code, px_per_pt));
+                match crate::codes::proof::verify_gray(img, &code.url) {
                     Ok(()) => return Ok(()),
                     Err(r) => r,
                 }
@@ -748,7 +749,7 @@ fn render_item(
         stage_file(staging, &name, &bytes)?;
         files.push(name);
     }
-    let warnings = crate::qr::module_size_warning(&matrix, style)
+    let warnings = crate::codes::module_size_warning(&matrix, style)
         .into_iter()
         .map(|w| format!("{}: {w}", item.ref_code))
         .collect();
@@ -783,17 +784,17 @@ fn links_csv(
 
 /// Decodes every code of an SVG sheet against the links it shows, in order.
 fn verify_svg_sheet(svg: &str, items: &[ExportItem], name: &str) -> Result<(), ExportError> {
-    let codes = crate::proof::svg_code_paths(svg);
+    let codes = crate::codes::proof::svg_code_paths(svg);
     for (i, item) in items.iter().enumerate() {
         let reason = match codes.get(i) {
             Some((rects, module)) => {
-                let img = crate::proof::rasterise_rects(
+                let img = crate::codes::proof::rasterise_rects(
                     rects,
                     *module,
                     crate::codes::grey_of(crate::codes::Color::BLACK),
                     crate::codes::grey_of(crate::codes::Color::WHITE),
                 );
-                match crate::proof::verify_gray(img, &item.url) {
+                match crate::codes::proof::verify_gray(img, &item.url) {
                     Ok(()) => continue,
                     Err(r) => r,
                 }

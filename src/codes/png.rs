@@ -2,16 +2,16 @@
 //! error correction and an optional caption (CTA text and readable link)
 //! drawn with the DejaVu Sans font shipped in `assets/`.
 
-use crate::codes::invalid;
-pub use crate::codes::{Color, Ecc, QrError};
-use crate::logo::LogoBox;
+use super::invalid;
+use super::{Color, Ecc, QrError};
+use crate::codes::logo::LogoBox;
 use crate::model::Warning;
 use ab_glyph::{Font, FontRef, Glyph, PxScale, ScaleFont, point};
 use qrcode::{EcLevel, QrCode};
 use std::fmt::Write as _;
 
 /// The caption font, shipped in `assets/` (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-pub(crate) const FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// Font family named in SVG output; viewers without DejaVu fall back.
 const SVG_FONT_FAMILY: &str = "'DejaVu Sans', Verdana, Arial, sans-serif";
 
@@ -48,7 +48,7 @@ pub struct QrStyle {
     /// A logo in the centre on a light pad (forces error correction H).
     /// Never saved with the style: the front end loads the file each time.
     #[serde(skip)]
-    pub logo: Option<std::sync::Arc<crate::logo::Logo>>,
+    pub logo: Option<std::sync::Arc<crate::codes::logo::Logo>>,
 }
 
 impl Default for QrStyle {
@@ -109,14 +109,14 @@ impl QrStyle {
         if let Some(logo) = self
             .logo
             .as_ref()
-            .filter(|l| l.share() > crate::logo::MAX_LOGO_SHARE)
+            .filter(|l| l.share() > crate::codes::logo::MAX_LOGO_SHARE)
         {
             warnings.push(Warning::new(
                 "logo-share",
                 format!(
                     "the logo covers {:.0} % of the code, more than the {:.0} % that leaves room for damage; it is written only if it still scans",
                     logo.share() * 100.0,
-                    crate::logo::MAX_LOGO_SHARE * 100.0
+                    crate::codes::logo::MAX_LOGO_SHARE * 100.0
                 ),
             ));
         }
@@ -253,16 +253,19 @@ impl QrMatrix {
                     format!("{}", (share * 1000.0).round() / 10.0),
                     format!(
                         "the logo's pad would be under {} modules a side on a {width}-module code; use a larger share or no logo",
-                        crate::logo::MIN_PAD_MODULES
+                        crate::codes::logo::MIN_PAD_MODULES
                     ),
                 ));
             };
             // The share is an upper bound: where the patterns leave less
             // room, the pad shrinks (down to the smallest useful pad).
-            let clear =
-                |b: &LogoBox| b.clear_of(width, |x, y| crate::logo::is_function_module(v, x, y));
+            let clear = |b: &LogoBox| {
+                b.clear_of(width, |x, y| {
+                    crate::codes::logo::is_function_module(v, x, y)
+                })
+            };
             let mut side = pad.side;
-            while side >= crate::logo::MIN_PAD_MODULES {
+            while side >= crate::codes::logo::MIN_PAD_MODULES {
                 let b = LogoBox {
                     x0: (width - side) / 2,
                     y0: (width - side) / 2,
@@ -589,7 +592,7 @@ fn with_logo(
     palette: &[u8],
     layout: &Layout,
     pad: LogoBox,
-    logo: &crate::logo::Logo,
+    logo: &crate::codes::logo::Logo,
     (w, h): (u32, u32),
 ) -> Vec<u8> {
     let rgb_stride = w as usize * 3;
@@ -613,7 +616,7 @@ fn with_logo(
     let [lx, ly, lw, _] = pad.logo_rect((origin, origin), f64::from(layout.module_px));
     let side = lw.round().max(1.0) as u32;
     let raster = logo.raster(side);
-    crate::logo::composite_rgb(
+    crate::codes::logo::composite_rgb(
         &mut rgb,
         rgb_stride,
         &raster,
@@ -781,11 +784,11 @@ fn fmt_num(v: f64) -> String {
 
 /// The logo as an SVG `<image>` holding the file itself (a data URL), so an
 /// SVG logo stays vector. The pad needs no element: its modules are light.
-pub fn svg_logo(logo: &crate::logo::Logo, rect: [f64; 4]) -> String {
+pub fn svg_logo(logo: &crate::codes::logo::Logo, rect: [f64; 4]) -> String {
     use base64::Engine as _;
     let mime = match logo.kind() {
-        crate::logo::LogoKind::Png => "image/png",
-        crate::logo::LogoKind::Svg => "image/svg+xml",
+        crate::codes::logo::LogoKind::Png => "image/png",
+        crate::codes::logo::LogoKind::Svg => "image/svg+xml",
     };
     format!(
         "<image class=\"logo\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"xMidYMid meet\" href=\"data:{mime};base64,{}\"/>\n",
@@ -967,7 +970,7 @@ mod tests {
         assert!(version >= 14, "version {version}");
         let pad = m.logo.unwrap();
         assert!(
-            pad.clear_of(m.width, |x, y| crate::logo::is_function_module(
+            pad.clear_of(m.width, |x, y| crate::codes::logo::is_function_module(
                 version, x, y
             ))
         );

@@ -15,9 +15,9 @@
 //! all, and no error correction helps. Versions 7–13 (and 21–27, 35–40) have
 //! an alignment pattern right in the centre, so a code that would be one of
 //! those is encoded at the next version whose centre is free (see
-//! [`crate::qr::QrMatrix::for_style`]).
+//! [`crate::codes::QrMatrix::for_style`]).
 
-use crate::codes::{Color, grey_of};
+use super::{Color, grey_of};
 use crate::model::ValidationError;
 use image::{Rgba, RgbaImage};
 use std::path::Path;
