@@ -3,8 +3,9 @@
 //! Layers, dependencies pointing down only:
 //! - [`model`]: pages, channels, campaigns, links and Messenger's rules (pure code);
 //! - [`store`]: the SQLite store;
-//! - [`qr`]: QR code rendering and bulk export; [`print`]: PDF sheets, labels
-//!   and flyers; [`proof`]: decoding every written code (proof of scan);
+//! - [`codes`]: QR artwork (PNG, SVG, logos) and decoding every written
+//!   code (proof of scan); [`print`]: PDF sheets, labels and flyers, on top
+//!   of `codes`; [`export`]: files on disk, on top of both;
 //! - [`cli`]: the command line, on top of the layers above.
 
 pub mod cli;

@@ -67,3 +67,22 @@ impl fmt::Display for Color {
 pub fn grey_of(c: Color) -> u8 {
     (c.luminance() * 255.0).round().clamp(0.0, 255.0) as u8
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_parse_and_name_bad_values() {
+        assert_eq!(
+            Color::parse("fg", "#1a73E8").unwrap(),
+            Color([0x1a, 0x73, 0xe8])
+        );
+        assert_eq!(Color::parse("fg", "fff").unwrap(), Color::WHITE);
+        let e = Color::parse("fg", "#12345g").unwrap_err().to_string();
+        assert!(
+            e.contains("fg") && e.contains("#12345g") && e.contains("hex colour"),
+            "{e}"
+        );
+    }
+}

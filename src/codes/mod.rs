@@ -1,18 +1,38 @@
-//! QR artwork: the pieces every renderer shares (colours, the
-//! error-correction level and the error type), below `qr`, `logo` and
-//! `proof` so that none of those needs another for them.
+//! QR artwork for m.me links: PNG and SVG codes with colours, quiet zone,
+//! error correction, an optional caption (CTA text and readable link) in
+//! the DejaVu Sans font shipped in `assets/`, an optional logo, and the
+//! proof of scan that decodes what was written.
+//!
+//! One file per concern, each depending only on those listed before it:
+//! [`color`] (sRGB, contrast, grey), `matrix` (the module grid and the
+//! error-correction level), `text` (font, measuring, wrapping, escaping),
+//! [`logo`] (loading and placing logos), `style` (how a code looks and what
+//! is refused), `layout` (where code and caption go on the canvas),
+//! `warnings`, `png`, `svg`, and [`proof`] (decoding written codes). This
+//! file holds the error type they share and the public names.
 
-mod color;
+pub mod color;
+mod layout;
 pub mod logo;
+mod matrix;
 mod png;
 pub mod proof;
+mod style;
+mod svg;
+mod text;
+mod warnings;
 
 pub use color::{Color, grey_of};
-pub use png::*;
+pub use layout::Caption;
+pub use matrix::{Ecc, QrMatrix};
+pub use png::{module_px, png_grid, render_png, render_png_with};
+pub use style::{DEFAULT_QUIET_ZONE, HARD_MIN_CONTRAST_RATIO, MAX_SIZE_PX, MIN_SIZE_PX, QrStyle};
+pub use svg::{module_path, render_svg, render_svg_with, svg_logo};
+pub use text::xml_escape;
+pub(crate) use text::{FONT_BYTES, em_scale, text_width, wrap};
+pub use warnings::{module_size_warning, warnings_for, warnings_for_forced};
 
-use qrcode::EcLevel;
 use std::fmt;
-use std::str::FromStr;
 
 /// What can go wrong while rendering a code.
 #[derive(Debug, thiserror::Error)]
@@ -45,56 +65,4 @@ pub(crate) fn invalid(
         &value.to_string(),
         rule,
     ))
-}
-
-/// Error-correction level: how much of the code may be damaged and still read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Ecc {
-    /// About 7 %.
-    L,
-    /// About 15 % (the default).
-    #[default]
-    M,
-    /// About 25 %.
-    Q,
-    /// About 30 %.
-    H,
-}
-
-impl Ecc {
-    /// Every level, lowest first.
-    pub const ALL: [Ecc; 4] = [Ecc::L, Ecc::M, Ecc::Q, Ecc::H];
-
-    pub(crate) fn level(self) -> EcLevel {
-        match self {
-            Ecc::L => EcLevel::L,
-            Ecc::M => EcLevel::M,
-            Ecc::Q => EcLevel::Q,
-            Ecc::H => EcLevel::H,
-        }
-    }
-}
-
-impl fmt::Display for Ecc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Ecc::L => "L",
-            Ecc::M => "M",
-            Ecc::Q => "Q",
-            Ecc::H => "H",
-        })
-    }
-}
-
-impl FromStr for Ecc {
-    type Err = QrError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "L" => Ok(Ecc::L),
-            "M" => Ok(Ecc::M),
-            "Q" => Ok(Ecc::Q),
-            "H" => Ok(Ecc::H),
-            _ => Err(invalid("ecc", s, "use L, M, Q or H")),
-        }
-    }
 }
