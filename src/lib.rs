@@ -6,7 +6,13 @@
 //! - [`codes`]: QR artwork (PNG, SVG, logos) and decoding every written
 //!   code (proof of scan); [`print`]: PDF sheets, labels and flyers, on top
 //!   of `codes`; [`export`]: files on disk, on top of both;
-//! - [`cli`]: the command line, on top of the layers above.
+//! - [`stats`]: totals, series and unique people from the store;
+//! - [`relay`], [`sync`], [`import`]: receiving and pulling events;
+//! - [`report`], [`worker`]: use cases on top of the layers above;
+//! - [`ui`] and [`cli`]: the front ends.
+//!
+//! docs/architecture.md has the table (what each layer never imports) and
+//! the worker's lanes; tests/architecture.rs fails on any import cycle.
 
 pub mod cli;
 pub mod codes;
