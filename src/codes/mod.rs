@@ -4,12 +4,13 @@
 //! proof of scan that decodes what was written.
 //!
 //! One file per concern, each depending only on those listed before it:
-//! [`color`] (sRGB, contrast, grey), `matrix` (the module grid and the
-//! error-correction level), `text` (font, measuring, wrapping, escaping),
-//! [`logo`] (loading and placing logos), `style` (how a code looks and what
-//! is refused), `layout` (where code and caption go on the canvas),
-//! `warnings`, `png`, `svg`, and [`proof`] (decoding written codes). This
-//! file holds the error type they share and the public names.
+//! `text` (font, measuring, wrapping, escaping), [`color`] (sRGB, contrast,
+//! grey), [`logo`] (loading and placing logos), `matrix` (the module grid
+//! and the error-correction level), `style` (how a code looks and what is
+//! refused), `layout` (where code and caption go on the canvas),
+//! `warnings`, `png`, `svg`, and [`proof`] (decoding written codes; its
+//! unit tests render with `png` and `svg`). This file holds the error type
+//! they share and the public names.
 
 pub mod color;
 mod layout;

@@ -9,10 +9,11 @@
 //! replaced are restored, so the folder ends either fully exported or
 //! exactly as it was.
 //!
-//! Files: `atomic` (one file written through a temporary name), `items`
-//! (safe and distinct file names per link), `one` (one code to a file),
-//! `verify` (decoding what was written), `bulk` (stage, prove and publish
-//! a folder), `links_csv`, and `sheet` (the SVG print sheets). The link
+//! Files, each depending only on those listed before it: `atomic` (one
+//! file written through a temporary name), `items` (safe and distinct file
+//! names per link), `verify` (decoding what was written), `one` (one code
+//! to a file), `links_csv`, `sheet` (the SVG print sheets), and `bulk`
+//! (stage, prove and publish a folder). The link
 //! itself, [`crate::model::ExportItem`], sits in the model because the print
 //! sheets take it too.
 

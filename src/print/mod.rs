@@ -15,10 +15,11 @@
 //! - no code is smaller than [`MIN_CODE_MM`], no module smaller than
 //!   [`MIN_MODULE_MM`]: a layout that would break this is refused.
 //!
-//! Files: `options` (paper, layout, label sheets, printer offsets), `page`
-//! (the drawing surface the layouts share: fitting text, placing codes,
-//! cut marks), and one file per layout: `grid`, `labels`, `flyer`. This
-//! file holds the rules, the error type and what a finished PDF returns.
+//! Files, each depending only on those listed before it: `options` (paper,
+//! layout, label sheets, printer offsets), `page` (the drawing surface the
+//! layouts share: fitting text, placing codes, cut marks), and one file per
+//! layout: `grid`, `labels`, `flyer`. This file holds the rules, the error
+//! type and what a finished PDF returns.
 
 mod flyer;
 mod grid;

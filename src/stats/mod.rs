@@ -21,11 +21,13 @@
 //! own ref and its aliases (typo rescue), so an alias's referrals count for
 //! its link in every grouping and in unique people, past and future.
 //!
-//! Files: `query` (what is asked), `range` (days, instants and buckets),
-//! `engine` (rollups to totals and series), `people` (unique people),
-//! `result` (what comes back), `headline` (the change against the previous
-//! period), `glance` (one link's last 30 days) and `labels` (names, wording
-//! and CSV headers). This file runs the five steps.
+//! Files, each depending only on those listed before it: `query` (what is
+//! asked), `result` (what comes back), `labels` (names, wording and CSV
+//! headers), `headline` (the change against the previous period), `range`
+//! (days, instants and buckets), `engine` (rollups to totals and series),
+//! `people` (unique people), and `glance` (one link's last 30 days, through
+//! [`query`]). This file runs the five steps in [`query`], above `engine`
+//! and `people` because each needs the other's results.
 
 mod engine;
 mod glance;
