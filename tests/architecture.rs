@@ -67,7 +67,9 @@ struct Module {
 struct Evidence {
     /// The importing file.
     file: String,
+    /// Its line (1-based) where the path starts.
     line: usize,
+    /// The path as written, e.g. `crate::ui::APP_ID`.
     path: String,
 }
 
@@ -81,6 +83,7 @@ struct Crate {
     asts: BTreeMap<String, syn::File>,
 }
 
+/// `p` relative to `root`, with `/` separators (`src/store/events.rs`).
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root)
         .unwrap_or(p)
@@ -350,6 +353,7 @@ struct Scan {
     externals: BTreeMap<String, BTreeMap<String, Evidence>>,
 }
 
+/// Walks one file's syntax tree, recording edges into [`Scan`].
 struct Visitor<'a> {
     krate: &'a Crate,
     file: &'a str,
@@ -358,6 +362,9 @@ struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
+    /// Records the path `segs` seen at `line`: an edge to the file that
+    /// defines it (for `crate`, `self` and `super` paths, and `use` paths
+    /// through a submodule or an import), or the external crate it names.
     fn record(&mut self, segs: &[String], line: usize, in_use: bool) {
         let Some(first) = segs.first() else {
             return;
@@ -591,6 +598,7 @@ impl Graph {
     }
 }
 
+/// Tarjan's strongly connected components, over node indices.
 struct Tarjan<'a> {
     succ: &'a [Vec<usize>],
     index: Vec<Option<usize>>,
