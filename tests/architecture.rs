@@ -738,6 +738,72 @@ fn model_imports_nothing_of_refboards_other_modules() {
         "model must stay pure; it imports:\n{}",
         found.join("\n")
     );
+    let io = external_uses(&house, NOT_IN_UI, |file| !file.starts_with("src/model/"));
+    assert!(
+        io.is_empty(),
+        "model must stay pure; it uses:\n{}",
+        io.join("\n")
+    );
+}
+
+/// The layers of docs/architecture.md, bottom first. A top-level module may
+/// import modules of its own layer or of the layers before it, never of a
+/// later one; a new top-level module must be placed here first.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("domain", &["model"]),
+    ("plumbing", &["secrets", "csv_safe", "messenger"]),
+    ("storage", &["store"]),
+    ("artwork", &["codes"]),
+    ("documents", &["print", "export"]),
+    ("figures", &["stats"]),
+    (
+        "servers and clients",
+        &["relay", "sync", "import", "simulate"],
+    ),
+    ("use cases", &["report", "desktop", "demo", "worker"]),
+    ("front ends", &["ui", "cli"]),
+];
+
+/// The index in [`LAYERS`] of top-level module `m`.
+fn layer_of(m: &str) -> Option<usize> {
+    LAYERS.iter().position(|(_, ms)| ms.contains(&m))
+}
+
+#[test]
+fn imports_point_down_the_layers() {
+    let house = house();
+    let graph = house.module_graph();
+    let mut found = Vec::new();
+    let modules: BTreeSet<String> = house
+        .krate
+        .file_modules
+        .values()
+        .filter_map(|m| m.first().cloned())
+        .collect();
+    for m in &modules {
+        if layer_of(m).is_none() {
+            found.push(format!(
+                "{m} is in no layer; add it to LAYERS and docs/architecture.md"
+            ));
+        }
+    }
+    for (from, tos) in &graph.edges {
+        for (to, ev) in tos {
+            if let (Some(a), Some(b)) = (layer_of(from), layer_of(to))
+                && a < b
+            {
+                found.push(format!(
+                    "{from} ({}) imports {to} ({}): {} line {}: {}",
+                    LAYERS[a].0, LAYERS[b].0, ev.file, ev.line, ev.path
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "imports must point down the layers:\n{}",
+        found.join("\n")
+    );
 }
 
 /// Every use of one of `crates` by a file that `allowed` does not accept.
