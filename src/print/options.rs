@@ -276,7 +276,7 @@ pub struct PrintOptions {
     pub layout: PrintLayout,
     /// A4 or Letter (labels: must be the preset's paper).
     pub paper: Paper,
-    /// Codes a row in a grid, 1 to [`MAX_GRID_COLUMNS`].
+    /// Codes a row in a grid, 1 to [`MAX_GRID_COLUMNS`](super::MAX_GRID_COLUMNS).
     pub columns: u32,
     /// The sticker sheet of the labels layout.
     pub label: LabelPreset,

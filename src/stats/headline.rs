@@ -48,7 +48,7 @@ impl Change {
     }
 
     /// The card text, e.g. `▲ 12% vs 1–30 Oct`; `previous` names the
-    /// previous period (see [`period_label`]). A change that rounds to 0%
+    /// previous period (see [`period_label`](super::period_label)). A change that rounds to 0%
     /// reads `<1%`, so a change never looks like none.
     pub fn text(self, previous: &str) -> String {
         let pct = |p: u64| {

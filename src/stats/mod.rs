@@ -26,7 +26,7 @@
 //! headers), `headline` (the change against the previous period), `range`
 //! (days, instants and buckets), `engine` (rollups to totals and series),
 //! `people` (unique people), and `glance` (one link's last 30 days, through
-//! [`query`]). This file runs the five steps in [`query`], above `engine`
+//! [`query()`]). This file runs the five steps in [`query()`], above `engine`
 //! and `people` because each needs the other's results.
 
 mod engine;
@@ -61,7 +61,7 @@ pub fn query(store: &Store, q: &StatsQuery) -> Result<Report, StatsError> {
     query_within(store, q, SERIES_BUDGET_CELLS)
 }
 
-/// [`query`] with a given budget for one-pass series (tests use 0 to force two passes).
+/// [`query()`] with a given budget for one-pass series (tests use 0 to force two passes).
 ///
 /// Unique people of the admin's own groupings are counted on a second
 /// connection, on a second thread, while this one scans the rollups: the two

@@ -183,7 +183,7 @@ impl Every {
     }
 
     /// The local day on which the bucket after the one holding `day` starts
-    /// (hours are stepped in UTC instead, see [`BucketTable::build`]).
+    /// (hours are stepped in UTC instead, see `BucketTable::build` in `range.rs`).
     pub(super) fn next_day(self, day: NaiveDate) -> Option<NaiveDate> {
         match self {
             Every::Hour | Every::Day => day.succ_opt(),
@@ -270,7 +270,7 @@ pub struct StatsQuery {
     /// the same page (Instagram events name the account, not the Page).
     pub ig_id: Option<String>,
     /// Groups shown with a series, most referrals first (at least 1); the
-    /// rest are summed into [`Report::other`].
+    /// rest are summed into [`Report::other`](super::Report::other).
     pub top: usize,
     /// Untracked refs to skip (paging).
     pub untracked_offset: usize,

@@ -28,7 +28,7 @@ pub struct Point {
 /// of referrals without a ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStats {
-    /// Ref, channel, campaign, source, kind or page; [`NO_REF_LABEL`] for
+    /// Ref, channel, campaign, source, kind or page; [`NO_REF_LABEL`](super::NO_REF_LABEL) for
     /// referrals without a ref (see `missing_ref`).
     pub key: String,
     /// This group holds the referrals that carried no ref at all (apart from
@@ -102,7 +102,7 @@ pub struct Totals {
     pub returning: u64,
 }
 
-/// The answer to a [`StatsQuery`].
+/// The answer to a [`StatsQuery`](super::StatsQuery).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// First day.
