@@ -21,8 +21,9 @@
     clippy::print_stderr
 )]
 
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
-use refboard::qr::QrStyle;
+use refboard::codes::QrStyle;
+use refboard::export::{BulkOptions, Format, export_bulk};
+use refboard::model::ExportItem;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

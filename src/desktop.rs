@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// The app id: the window class on X11 and Wayland, and the .desktop file's name.
+pub const APP_ID: &str = "refboard";
+
 /// The 256×256 icon, also set on the dashboard window.
 pub const ICON_PNG: &[u8] = include_bytes!("../assets/refboard.png");
 
@@ -68,8 +71,8 @@ pub fn desktop_entry(program: &Path) -> String {
          Categories=Office;Network;\n\
          StartupWMClass={}\n",
         exec_arg(program),
-        crate::ui::APP_ID,
-        crate::ui::APP_ID,
+        APP_ID,
+        APP_ID,
     )
 }
 
@@ -84,8 +87,8 @@ pub fn install(data_home: &Path, program: &Path) -> Result<Installed, crate::exp
             source: e,
         })?;
     }
-    let entry = apps.join(format!("{}.desktop", crate::ui::APP_ID));
-    let icon = icons.join(format!("{}.png", crate::ui::APP_ID));
+    let entry = apps.join(format!("{}.desktop", APP_ID));
+    let icon = icons.join(format!("{}.png", APP_ID));
     crate::export::write_atomic(&icon, ICON_PNG)?;
     crate::export::write_atomic(&entry, desktop_entry(program).as_bytes())?;
     Ok(Installed { entry, icon })

@@ -3,25 +3,29 @@
 //! Layers, dependencies pointing down only:
 //! - [`model`]: pages, channels, campaigns, links and Messenger's rules (pure code);
 //! - [`store`]: the SQLite store;
-//! - [`qr`]: QR code rendering and bulk export; [`print`]: PDF sheets, labels
-//!   and flyers; [`proof`]: decoding every written code (proof of scan);
-//! - [`cli`]: the command line, on top of the layers above.
+//! - [`codes`]: QR artwork (PNG, SVG, logos) and decoding every written
+//!   code (proof of scan); [`print`]: PDF sheets, labels and flyers, on top
+//!   of `codes`; [`export`]: files on disk, on top of both;
+//! - [`stats`]: totals, series and unique people from the store;
+//! - [`relay`], [`sync`], [`import`]: receiving and pulling events;
+//! - [`report`], [`worker`]: use cases on top of the layers above;
+//! - [`ui`] and [`cli`]: the front ends.
+//!
+//! docs/architecture.md has the table (what each layer never imports) and
+//! the worker's lanes; tests/architecture.rs fails on any import cycle.
 
 pub mod cli;
+pub mod codes;
 pub mod csv_safe;
 pub mod db;
 pub mod demo;
 pub mod desktop;
 pub mod export;
-pub mod headline;
 pub mod import;
-pub mod logo;
 pub mod messenger;
 pub mod model;
 pub mod ops;
 pub mod print;
-pub mod proof;
-pub mod qr;
 pub mod relay;
 pub mod report;
 pub mod secrets;

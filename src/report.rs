@@ -5,15 +5,15 @@
 //!
 //! Refs, sources and names come from strangers: every one goes through
 //! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
-//! [`crate::qr::xml_escape`] (the same rules serve HTML). Files are written to a temp file and renamed.
+//! [`crate::codes::xml_escape`] (the same rules serve HTML). Files are written to a temp file and renamed.
 
+use crate::codes::xml_escape;
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
-use crate::qr::xml_escape;
 use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
 
-/// The headline cards live in [`crate::headline`], shared with the dashboard.
-pub use crate::headline::{Card, cards};
+/// The headline cards live in [`crate::stats::cards`], shared with the dashboard.
+pub use crate::stats::{Card, cards};
 use crate::store::Store;
 use chrono::NaiveDate;
 use krilla::Document;
@@ -442,8 +442,8 @@ impl Pen<'_> {
     /// Text with its baseline at `y`, cut with "…" to fit `max_w` points;
     /// right-aligned at `x` when `right`.
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str, max_w: f32, right: bool) {
-        let scale = crate::qr::em_scale(size);
-        let fits = |t: &str| crate::qr::text_width(t, scale) <= max_w;
+        let scale = crate::codes::em_scale(size);
+        let fits = |t: &str| crate::codes::text_width(t, scale) <= max_w;
         let mut shown = text.to_string();
         if !fits(&shown) {
             // Texts are bounded (safe_display), so cutting a char at a time is cheap.
@@ -456,7 +456,7 @@ impl Pen<'_> {
                 }
             }
         }
-        let w = crate::qr::text_width(&shown, scale);
+        let w = crate::codes::text_width(&shown, scale);
         let x = if right { x - w } else { x };
         self.surface.set_fill(Some(pdf_fill([0x20, 0x20, 0x20])));
         self.surface.draw_text(
@@ -501,7 +501,7 @@ impl Pen<'_> {
 
 /// The report as a one-page A4 PDF, text in the embedded DejaVu Sans.
 pub fn render_pdf(data: &ReportData) -> Result<Vec<u8>, ReportError> {
-    let font = Font::new(krilla::Data::from(crate::qr::FONT_BYTES), 0)
+    let font = Font::new(krilla::Data::from(crate::codes::FONT_BYTES), 0)
         .ok_or_else(|| ReportError::Pdf("the embedded font cannot be read".into()))?;
     let mut doc = Document::new();
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
@@ -588,7 +588,7 @@ fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
     }
     for (x, label) in &c.x_labels {
         let px = left + plot_w * *x as f32;
-        let w = crate::qr::text_width(label, crate::qr::em_scale(7.0));
+        let w = crate::codes::text_width(label, crate::codes::em_scale(7.0));
         let px = (px - w / 2.0).clamp(left, left + plot_w - w);
         pen.text(px, top + plot_h + 10.0, 7.0, label, 80.0, false);
     }
@@ -603,7 +603,7 @@ fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
     let mut y = top + plot_h + 24.0;
     let mut x = MARGIN;
     for (i, (label, _)) in c.series.iter().enumerate() {
-        let w = crate::qr::text_width(label, crate::qr::em_scale(8.0)).min(150.0) + 20.0;
+        let w = crate::codes::text_width(label, crate::codes::em_scale(8.0)).min(150.0) + 20.0;
         if x + w > MARGIN + width {
             x = MARGIN;
             y += 12.0;

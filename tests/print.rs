@@ -110,9 +110,10 @@ fn qr_refuses_a_contrast_below_the_floor_unless_forced() {
 
 // ---------------------------------------------------------------- PDF ----
 
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk};
+use refboard::codes::QrStyle;
+use refboard::export::{BulkOptions, Format, export_bulk};
+use refboard::model::ExportItem;
 use refboard::print::{LabelPreset, Paper, PrintLayout, PrintOptions, render_pdf};
-use refboard::qr::QrStyle;
 
 /// Rasterises every page of a PDF with poppler's `pdftoppm` (grey, `dpi`)
 /// and returns the pages' PNG bytes in page order.
@@ -766,9 +767,9 @@ fn codes_with_a_logo_decode_at_every_ecc_level_and_use_h() {
 fn every_layout_with_a_logo_decodes_from_pdftoppm() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("logo.svg"), SVG_LOGO).unwrap();
-    let logo = refboard::logo::Logo::load(&dir.path().join("logo.svg"), 0.1, false).unwrap();
+    let logo = refboard::codes::logo::Logo::load(&dir.path().join("logo.svg"), 0.1, false).unwrap();
     let style = QrStyle {
-        ecc: refboard::qr::Ecc::H,
+        ecc: refboard::codes::Ecc::H,
         logo: Some(std::sync::Arc::new(logo)),
         ..QrStyle::default()
     };

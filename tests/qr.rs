@@ -11,8 +11,9 @@
 mod common;
 
 use common::decode_png;
-use refboard::export::{BulkOptions, ExportItem, Format, export_bulk, export_one};
-use refboard::qr::{Caption, Color, Ecc, QrStyle, render_png, render_svg};
+use refboard::codes::{Caption, Color, Ecc, QrStyle, render_png, render_svg};
+use refboard::export::{BulkOptions, Format, export_bulk, export_one};
+use refboard::model::ExportItem;
 
 const URL: &str = "https://m.me/JaspersMarket?ref=jaspersmarketnewsletter";
 const LONG_URL: &str = "https://m.me/JaspersMarket?ref=spring_sale-newsletter&text=Hi%21%20I%20would%20like%20my%20free%20coupon%20please";

@@ -2,11 +2,11 @@
 
 use super::output::{archived_mark, cell, errln, full, outln, print_json, table};
 use super::{Db, warn};
-use crate::export::{BulkOptions, ExportItem, Format, OneOptions, export_bulk, export_one_item};
-use crate::logo::Logo;
-use crate::model::{NewLink, suggest_ref};
+use crate::codes::logo::Logo;
+use crate::codes::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
+use crate::export::{BulkOptions, Format, OneOptions, export_bulk, export_one_item};
+use crate::model::{ExportItem, NewLink, suggest_ref};
 use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
-use crate::qr::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
 use crate::store::{LinkFilter, LinkRow, Store};
 use clap::Subcommand;
 use std::path::PathBuf;

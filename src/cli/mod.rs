@@ -249,8 +249,8 @@ fn warn(warnings: &[Warning]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::QrError;
     use crate::export::ExportError;
-    use crate::qr::QrError;
     use crate::stats::StatsError;
     use crate::store::StoreError;
 

@@ -6,7 +6,7 @@
 //! is Meta's documented limit where there is one, else a generous multiple
 //! of the longest value Meta sends; `docs/sync-protocol.md` lists them.
 
-use super::parse::Referral;
+use super::referral::{Referral, Sender};
 use crate::model::{MAX_REF_ENCODED_LEN, ValidationError};
 
 /// Longest `ref`, in characters: Meta's m.me limit on the ref parameter
@@ -29,7 +29,6 @@ pub const MAX_REFERER_URI_CHARS: usize = 2083;
 /// Refuses a referral with any field over its bound, naming the field, its
 /// length (never the whole value) and the bound.
 pub fn check(r: &Referral) -> Result<(), ValidationError> {
-    use super::parse::Sender;
     let sender = match &r.sender {
         Sender::Id(id) => ("sender.id", id.as_str(), MAX_ID_CHARS),
         Sender::UserRef(u) => ("sender.user_ref", u.as_str(), MAX_USER_REF_CHARS),

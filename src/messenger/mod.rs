@@ -11,6 +11,7 @@
 
 pub mod bounds;
 mod parse;
+mod referral;
 mod signature;
 
 pub use parse::{Kind, ParsedBody, Platform, Referral, Sender, parse_webhook, parse_webhook_at};

@@ -116,30 +116,4 @@ mod tests {
             "https://m.me/104729178032417?ref=x"
         );
     }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            suggest_ref("Spring Sale", "Newsletter", []),
-            "spring_sale-newsletter"
-        );
-        assert_eq!(
-            suggest_ref("Spring Sale", "Newsletter", ["Spring_Sale-Newsletter"]),
-            "spring_sale-newsletter-2"
-        );
-        assert_eq!(
-            suggest_ref(
-                "Spring Sale",
-                "Newsletter",
-                ["spring_sale-newsletter", "spring_sale-newsletter-2"]
-            ),
-            "spring_sale-newsletter-3"
-        );
-        assert_eq!(
-            suggest_ref("  Black  Friday!! ", "FB ad", []),
-            "black_friday-fb_ad"
-        );
-        assert_eq!(suggest_ref("***", "", []), "link");
-        assert!(super::super::validate_ref(&suggest_ref("Été", "SMS", [])).is_ok());
-    }
 }

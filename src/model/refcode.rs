@@ -155,6 +155,7 @@ pub fn validate_prefill_text(text: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::suggest_ref;
 
     #[test]
     fn the_seed_examples_are_valid_without_warnings() {
@@ -221,5 +222,33 @@ mod tests {
         assert!(validate_cta("a\nb").is_err());
         assert!(validate_prefill_text("Hi! I want the coupon").is_ok());
         assert!(validate_prefill_text("  ").is_err());
+    }
+
+    /// Moved from link.rs: it checks a suggestion against the ref rules, and
+    /// the rules live here (refcode already builds on link, not the reverse).
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggest_ref("Spring Sale", "Newsletter", []),
+            "spring_sale-newsletter"
+        );
+        assert_eq!(
+            suggest_ref("Spring Sale", "Newsletter", ["Spring_Sale-Newsletter"]),
+            "spring_sale-newsletter-2"
+        );
+        assert_eq!(
+            suggest_ref(
+                "Spring Sale",
+                "Newsletter",
+                ["spring_sale-newsletter", "spring_sale-newsletter-2"]
+            ),
+            "spring_sale-newsletter-3"
+        );
+        assert_eq!(
+            suggest_ref("  Black  Friday!! ", "FB ad", []),
+            "black_friday-fb_ad"
+        );
+        assert_eq!(suggest_ref("***", "", []), "link");
+        assert!(super::super::validate_ref(&suggest_ref("Été", "SMS", [])).is_ok());
     }
 }

@@ -5,9 +5,9 @@
 //! refboard's own), the dashboard into an error it shows and, for internal
 //! failures, logs. [`blame`] is that one decision.
 
+use crate::codes::QrError;
 use crate::export::ExportError;
 use crate::model::{InternalError, ValidationError};
-use crate::qr::QrError;
 use crate::store::StoreError;
 use crate::sync::SyncError;
 use std::error::Error;

@@ -1,7 +1,7 @@
 //! Links: the m.me URLs with a ref code that people open.
 
 use super::{Store, StoreError, flag, now_secs};
-use crate::model::{Link, NewLink, PageTarget, Warning, link_url};
+use crate::model::{ExportItem, Link, NewLink, PageTarget, Warning, link_url};
 use rusqlite::{Row, params};
 use serde::Serialize;
 
@@ -34,6 +34,20 @@ pub struct LinkRow {
     pub page_target: String,
     /// The m.me URL.
     pub url: String,
+}
+
+/// The names and URL a print sheet or an exported file shows for the link.
+impl From<LinkRow> for ExportItem {
+    fn from(r: LinkRow) -> Self {
+        Self {
+            page_name: r.page_name,
+            campaign: r.campaign_name,
+            channel: r.channel_name,
+            ref_code: r.link.ref_code,
+            url: r.url,
+            cta: r.link.cta,
+        }
+    }
 }
 
 const LINK_SELECT: &str =

@@ -10,16 +10,17 @@ mod events;
 mod links;
 mod pages;
 mod people;
+mod rollup;
 mod schema;
 mod settings;
 
 pub use aliases::AliasRow;
-pub use events::{
-    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, SyncSource, SyncStep, ad_key, decode_slots,
-    for_each_slot,
-};
+pub use events::{SyncSource, SyncStep};
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
+pub use rollup::{
+    PERIOD_MS, RowKey, SLOT_MS, SLOTS_PER_PERIOD, ad_key, decode_slots, for_each_slot,
+};
 pub use schema::{
     DatabaseKind, SCHEMA_VERSION, database_kind, migrations, migrations_before_person_index,
     refuse_other_kind,

@@ -11,7 +11,7 @@
 //! at its edges (a zone offset is less than a day), see [`crate::stats`].
 //! Sets are exact: no sketch, no sampling. See docs/person-index.md.
 
-use super::events::{Fact, RowKey};
+use super::rollup::{Fact, PERIOD_MS, RollupDelta, RowKey};
 use super::{Store, StoreError};
 use crate::model::Kind;
 use roaring::RoaringBitmap;
@@ -189,7 +189,7 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StoreError> {
          ORDER BY e.ts_ms",
     )?;
     let mut rows = stmt.query([])?;
-    let mut rollups = super::events::RollupDelta::default();
+    let mut rollups = RollupDelta::default();
     let mut people = PeopleDelta::default();
     let (mut period, mut week) = (None, None);
     while let Some(r) = rows.next()? {
@@ -203,7 +203,7 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> Result<(), StoreError> {
         let n = u32::try_from(r.get::<_, i64>(7)?).map_err(|_| {
             StoreError::internal("more than 4 billion distinct people in one store")
         })?;
-        let this_period = ts_ms.div_euclid(super::events::PERIOD_MS);
+        let this_period = ts_ms.div_euclid(PERIOD_MS);
         if period.is_some_and(|p| p != this_period) {
             std::mem::take(&mut rollups).write(tx)?;
         }

@@ -6,8 +6,8 @@
 
 use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
+use crate::codes::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
 use crate::model::LinkId;
-use crate::qr::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
 use crate::store::LinkRow;
 use crate::worker::{Command, ShortCommand};
 use std::collections::HashMap;
@@ -258,7 +258,7 @@ impl DetailPanel {
         // With a logo: the light pad where it goes (the UI reads no file,
         // so the logo's pixels are not drawn here).
         let matrix = if with_logo {
-            QrMatrix::encode_with_pad(url, crate::logo::MAX_LOGO_SHARE).ok()?
+            QrMatrix::encode_with_pad(url, crate::codes::logo::MAX_LOGO_SHARE).ok()?
         } else {
             QrMatrix::encode(url, style.ecc).ok()?
         };

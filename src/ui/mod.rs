@@ -24,6 +24,7 @@ mod chart;
 mod dialogs;
 mod link_detail;
 mod links;
+mod shared;
 mod top_bar;
 mod widgets;
 
@@ -33,10 +34,8 @@ pub use analytics::{
 pub use app::{Action, App, DRAIN_BUDGET, Message, Shared, Tab, UiState};
 pub use chart::bucket_x;
 
+use crate::desktop::{APP_ID, ICON_PNG};
 use std::path::PathBuf;
-
-/// The app id: the window class on X11 and Wayland, and the .desktop file's name.
-pub const APP_ID: &str = "refboard";
 
 /// Opens the dashboard window on `db` and blocks until it is closed.
 pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
@@ -45,7 +44,7 @@ pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
         .with_app_id(APP_ID)
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([640.0, 480.0]);
-    if let Ok(icon) = eframe::icon_data::from_png_bytes(crate::desktop::ICON_PNG) {
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions {

@@ -5,12 +5,12 @@
 //! (loads, saves, stats: never more than a moment) can only reach the short
 //! lane, a [`LongCommand`] (network and whole-folder work) only the long one.
 
+use crate::codes::QrStyle;
 use crate::export::{BulkOptions, ExportReport};
 use crate::model::{
     Campaign, CampaignId, Channel, ChannelId, ChannelKind, LinkId, NewCampaign, NewLink, NewPage,
     Page, PageId, Warning,
 };
-use crate::qr::QrStyle;
 use crate::stats::{Report, StatsQuery};
 use crate::store::LinkRow;
 use crate::sync::{SyncConfig, WebhookHealth};

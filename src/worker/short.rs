@@ -4,9 +4,9 @@
 use super::Out;
 use super::protocol::{Event, Failure, SheetPreview, ShortCommand, Snapshot};
 use super::wording;
-use crate::export::{BulkOptions, ExportItem, export_one};
-use crate::model::{LinkId, Page, PageId, Warning};
-use crate::qr::{Caption, QrStyle};
+use crate::codes::{Caption, QrStyle};
+use crate::export::{BulkOptions, export_one};
+use crate::model::{ExportItem, LinkId, Page, PageId, Warning};
 use crate::stats::StatsQuery;
 use crate::store::{LinkFilter, LinkRow, Store, StoreError};
 use std::collections::HashMap;
@@ -228,9 +228,9 @@ pub(super) fn export_items(
 /// Reads the logo file into the style (the UI never reads files).
 pub(super) fn load_logo(style: &mut QrStyle, logo: Option<&PathBuf>) -> Result<(), Failure> {
     style.logo = match logo {
-        Some(path) => Some(Arc::new(crate::logo::Logo::load(
+        Some(path) => Some(Arc::new(crate::codes::logo::Logo::load(
             path,
-            crate::logo::MAX_LOGO_SHARE,
+            crate::codes::logo::MAX_LOGO_SHARE,
             false,
         )?)),
         None => None,

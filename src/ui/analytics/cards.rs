@@ -6,10 +6,10 @@ use crate::stats::Report;
 
 /// The headline cards: referrals, unique people, new and returning, each
 /// with its change against the previous period, in the words of
-/// [`crate::headline`] (the report's too). Each card is one label, so a
+/// [`crate::stats::cards`] (the report's too). Each card is one label, so a
 /// screen reader reads name, figure and change together.
 pub(super) fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<Previous<'_>>) {
-    let mut cards = crate::headline::cards(report, previous);
+    let mut cards = crate::stats::cards(report, previous);
     let has_previous = report
         .from
         .zip(report.to)

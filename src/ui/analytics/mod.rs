@@ -14,8 +14,11 @@ mod cards;
 mod chart_view;
 mod controls;
 mod files;
+mod range;
 mod table;
 mod untracked;
+
+pub use range::{KindView, Range};
 
 use crate::stats::{GroupBy, Report, StatsQuery};
 use crate::store::AliasRow;
@@ -23,7 +26,6 @@ use crate::ui::widgets::display;
 use crate::ui::{Action, Shared, Tab, UiState};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
 /// Most series drawn at once; the rest are in the table.
 const MAX_SERIES: usize = 50;
@@ -42,74 +44,6 @@ const MAX_BANDS: usize = 6;
 const MAX_ZONES_LISTED: usize = 60;
 /// Suffix of a previous-period series' name.
 pub const PREVIOUS_SUFFIX: &str = " (previous period)";
-
-/// Date range presets of the analytics screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Range {
-    /// Today only.
-    Today,
-    /// Last 7 days.
-    Days7,
-    /// Last 30 days.
-    #[default]
-    Days30,
-    /// Last 90 days.
-    Days90,
-    /// Last 365 days.
-    Days365,
-    /// Everything.
-    All,
-    /// The custom from/to fields.
-    Custom,
-}
-
-impl Range {
-    /// Every preset, in menu order.
-    pub const ALL: [Range; 7] = [
-        Range::Today,
-        Range::Days7,
-        Range::Days30,
-        Range::Days90,
-        Range::Days365,
-        Range::All,
-        Range::Custom,
-    ];
-
-    /// Button text.
-    pub fn label(self) -> &'static str {
-        match self {
-            Range::Today => "Today",
-            Range::Days7 => "7 days",
-            Range::Days30 => "30 days",
-            Range::Days90 => "90 days",
-            Range::Days365 => "365 days",
-            Range::All => "All time",
-            Range::Custom => "Custom",
-        }
-    }
-
-    /// Days back from today, for the presets that have a fixed length.
-    pub fn days(self) -> Option<i64> {
-        match self {
-            Range::Today => Some(1),
-            Range::Days7 => Some(7),
-            Range::Days30 => Some(30),
-            Range::Days90 => Some(90),
-            Range::Days365 => Some(365),
-            Range::All | Range::Custom => None,
-        }
-    }
-}
-
-/// How the new-versus-returning split is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum KindView {
-    /// Stacked bars.
-    #[default]
-    Stacked,
-    /// Two lines.
-    Lines,
-}
 
 /// A figure's name and how to read it from a row or the totals.
 type Figure<T> = (&'static str, fn(&T) -> u64);

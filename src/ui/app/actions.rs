@@ -1,72 +1,11 @@
 //! What panels ask for ([`Action`]) and the one place it is applied
 //! ([`App::apply_action`]), with the commands it hands to the worker.
 
-use super::{App, Tab};
-use crate::model::{CampaignId, LinkId, PageId};
+use super::App;
+use crate::ui::shared::{Action, Message, Tab};
 use crate::worker::{Command, Job, LongCommand, ShortCommand};
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// A message shown in the status strip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    /// Error (red) or not.
-    pub is_error: bool,
-    /// Text.
-    pub text: String,
-}
-
-/// What a panel asks the app to do. Panels return these; [`App`] applies
-/// them in one place, so no panel reaches into another.
-#[must_use = "an action does nothing until App applies it"]
-#[derive(Debug, Clone)]
-pub enum Action {
-    /// Hand a command to the worker.
-    Send(Command),
-    /// Show another screen.
-    ShowTab(Tab),
-    /// Show another page (reloads and refreshes the chart).
-    ShowPage(PageId),
-    /// Select a link (or none) on the Links screen.
-    Select(Option<LinkId>),
-    /// Open the add-page form, or the edit form of the shown page.
-    OpenPageForm {
-        /// Edit the shown page instead of adding one.
-        edit: bool,
-    },
-    /// Open the new-link form, with a ref pre-filled when given.
-    OpenNewLink(Option<String>),
-    /// Open the new-link form for an untracked ref, with the campaign and
-    /// channel of the link it most resembles pre-selected.
-    OpenNewLinkLike {
-        /// The ref to pre-fill.
-        ref_code: String,
-        /// The closest existing link.
-        like: LinkId,
-    },
-    /// Write the shareable report of the analytics range shown to this file.
-    SaveReport(PathBuf),
-    /// Open the edit form of a link.
-    OpenEditLink(LinkId),
-    /// Open the bulk export form for a campaign (or the whole page).
-    OpenBulk(Option<CampaignId>),
-    /// Ask before removing a link.
-    ConfirmRemove(LinkId),
-    /// Start a sync with the saved backend.
-    SyncNow,
-    /// A long job was handed to the worker: show its progress.
-    JobStarted(Job),
-    /// Stop the running long job.
-    CancelJob,
-    /// Replace the status message.
-    Say(Message),
-    /// Clear the status message.
-    Dismiss,
-    /// Copy text to the clipboard, and say so.
-    Copy(String),
-    /// Fetch the analytics report again.
-    RefreshStats,
-}
 
 impl App {
     /// Hands a command to the worker; when the worker has stopped, says why

@@ -5,48 +5,20 @@
 
 mod actions;
 mod events;
-mod state;
 
-pub use actions::{Action, Message};
-pub use state::{Tab, UiState};
+pub use crate::ui::shared::{Action, Message, Shared, Tab, UiState};
 
 use super::{analytics, backend, dialogs, link_detail, links, top_bar, widgets};
 use crate::model::{LinkId, PageId};
-use crate::qr::QrStyle;
 use crate::stats::Report;
 use crate::store::LinkRow;
+use crate::ui::shared::STATE_KEY;
 use crate::worker::{Job, ShortCommand, Snapshot, WorkerHandle, spawn};
-use chrono_tz::Tz;
-use state::STATE_KEY;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How long events may be drained in one frame, so a flood never freezes the UI.
 pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
-
-/// What every panel may read: the worker's data and the app's status.
-pub struct Shared<'a> {
-    /// Latest data from the worker.
-    pub snap: &'a Snapshot,
-    /// Whether the first snapshot arrived.
-    pub loaded: bool,
-    /// Running long job: kind, done, total.
-    pub job: Option<(Job, usize, usize)>,
-    /// Latest analytics report.
-    pub report: Option<&'a Report>,
-    /// The report of the period before it (headline changes, dashed lines).
-    pub previous: Option<&'a Report>,
-    /// The selected link's row.
-    pub selected: Option<&'a LinkRow>,
-    /// The local time zone, resolved once at start.
-    pub tz: Tz,
-    /// The status message.
-    pub message: Option<&'a Message>,
-    /// Why the worker stopped, when it did.
-    pub worker_stopped: Option<&'a str>,
-    /// The style of exported codes (single and bulk).
-    pub qr_style: &'a QrStyle,
-}
 
 /// The dashboard application.
 pub struct App {

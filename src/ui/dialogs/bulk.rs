@@ -283,7 +283,7 @@ impl BulkForm {
     }
 
     /// The export's options, in the style of the detail panel.
-    fn options(&self, style: &crate::qr::QrStyle) -> BulkOptions {
+    fn options(&self, style: &crate::codes::QrStyle) -> BulkOptions {
         let mut formats = Vec::new();
         if self.png {
             formats.push(Format::Png);
@@ -302,7 +302,7 @@ impl BulkForm {
         }
         BulkOptions {
             formats,
-            style: crate::qr::QrStyle {
+            style: crate::codes::QrStyle {
                 caption: self.caption,
                 ..style.clone()
             },

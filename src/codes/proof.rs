@@ -7,6 +7,7 @@
 //! PDF files are rendered page by page with hayro from the written bytes, and
 //! each code is cut out of its page and decoded.
 
+use super::{Color, grey_of};
 use image::{GrayImage, Luma};
 
 /// Pixels per module when a vector code is rasterised for the proof: enough
@@ -125,13 +126,7 @@ pub fn decode_png_shrunk(
         .as_ref()
         .map(|p| {
             p.chunks(3)
-                .map(|c| {
-                    grey_of(crate::qr::Color([
-                        c[0],
-                        c[1],
-                        c.get(2).copied().unwrap_or(0),
-                    ]))
-                })
+                .map(|c| grey_of(Color([c[0], c[1], c.get(2).copied().unwrap_or(0)])))
                 .collect()
         })
         .unwrap_or_default();
@@ -230,11 +225,6 @@ pub fn crop(page: &GrayImage, r: [f64; 4]) -> GrayImage {
     image::imageops::crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image()
 }
 
-/// Grey level (0–255) a colour prints as, by WCAG luminance.
-pub fn grey_of(c: crate::qr::Color) -> u8 {
-    (c.luminance() * 255.0).round().clamp(0.0, 255.0) as u8
-}
-
 /// Rasterises dark rectangles (the modules of one code) on a light ground,
 /// with a light border, at about [`PROOF_MODULE_PX`] pixels a module.
 ///
@@ -286,7 +276,7 @@ pub fn rasterise_code(
     if let Some((r, pixels)) = logo {
         let x = (to_px(r[0] - min_x) + border) as i64;
         let y = (to_px(r[1] - min_y) + border) as i64;
-        crate::logo::composite_gray(&mut img, pixels, x, y);
+        super::logo::composite_gray(&mut img, pixels, x, y);
     }
     img
 }
@@ -339,11 +329,11 @@ fn parse_runs(d: &str) -> Option<(Vec<Rect>, f64)> {
 }
 
 /// The `fill` colour of the first element named `tag` in an SVG.
-fn svg_fill(svg: &str, tag: &str) -> Option<crate::qr::Color> {
+fn svg_fill(svg: &str, tag: &str) -> Option<Color> {
     let start = svg.find(&format!("<{tag}"))?;
     let fill = svg[start..].find("fill=\"")? + start + 6;
     let end = svg[fill..].find('"')? + fill;
-    crate::qr::Color::parse("fill", &svg[fill..end]).ok()
+    Color::parse("fill", &svg[fill..end]).ok()
 }
 
 /// Rasterises the code an SVG written by refboard holds and checks it reads
@@ -351,7 +341,7 @@ fn svg_fill(svg: &str, tag: &str) -> Option<crate::qr::Color> {
 pub fn verify_svg(svg: &str, expected: &str) -> Result<(), ProofFailure> {
     let (rects, module) = svg_code_rects(svg).ok_or(ProofFailure::NoPath)?;
     let fg = svg_fill(svg, "path").ok_or(ProofFailure::NoPath)?;
-    let bg = svg_fill(svg, "rect").unwrap_or(crate::qr::Color::WHITE);
+    let bg = svg_fill(svg, "rect").unwrap_or(Color::WHITE);
     let logo = svg_logo(svg, module);
     let img = rasterise_code(
         &rects,
@@ -380,7 +370,7 @@ fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
         .decode(data)
         .ok()?;
     let logo =
-        crate::logo::Logo::from_bytes("logo", bytes, crate::logo::MAX_LOGO_SHARE, true).ok()?;
+        super::logo::Logo::from_bytes("logo", bytes, super::logo::MAX_LOGO_SHARE, true).ok()?;
     let px = (rect[2] / module * PROOF_MODULE_PX).round().max(1.0) as u32;
     Some((rect, (*logo.raster(px)).clone()))
 }
@@ -388,7 +378,7 @@ fn svg_logo(svg: &str, module: f64) -> Option<(Rect, image::RgbaImage)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::qr::{QrStyle, render_png, render_svg};
+    use crate::codes::{QrStyle, render_png, render_svg};
 
     const URL: &str = "https://m.me/JaspersMarket?ref=freeshipping";
 

@@ -2,11 +2,8 @@
 //! range, each with its change against the previous period of the same
 //! length. One implementation for the dashboard's cards and the report's,
 //! so the two say the same thing for the same data.
-//!
-//! It sits at the top level for now; it belongs with the stats engine
-//! (`stats/headline.rs`) once `stats.rs` is a folder.
 
-use crate::stats::{Change, Report, Totals, period_label};
+use super::{Change, Report, Totals, period_label};
 use chrono::NaiveDate;
 
 /// The names of the four figures, in card order.

@@ -15,8 +15,9 @@
 //! all, and no error correction helps. Versions 7–13 (and 21–27, 35–40) have
 //! an alignment pattern right in the centre, so a code that would be one of
 //! those is encoded at the next version whose centre is free (see
-//! [`crate::qr::QrMatrix::for_style`]).
+//! [`crate::codes::QrMatrix::for_style`]).
 
+use super::{Color, grey_of};
 use crate::model::ValidationError;
 use image::{Rgba, RgbaImage};
 use std::path::Path;
@@ -382,7 +383,7 @@ pub fn is_function_module(version: i16, x: u32, y: u32) -> bool {
 /// Grey level of a pixel composited over `under` (0–255 each).
 fn over(under: u8, px: &Rgba<u8>) -> u8 {
     let [r, g, b, a] = px.0;
-    let grey = crate::proof::grey_of(crate::qr::Color([r, g, b]));
+    let grey = grey_of(Color([r, g, b]));
     let a = u16::from(a);
     u8::try_from((u16::from(grey) * a + u16::from(under) * (255 - a) + 127) / 255)
         .unwrap_or(u8::MAX)
