@@ -405,9 +405,21 @@ fn healthz_reports_degraded_with_the_reason_while_webhooks_cannot_be_stored() {
     };
     let now = chrono::Utc::now().timestamp_millis();
     let first = referral_body("before", "p1", now);
-    assert_eq!(post(&client, &url, &first, Some(&sign(SECRET.as_bytes(), &first))), 200);
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &first,
+            Some(&sign(SECRET.as_bytes(), &first))
+        ),
+        200
+    );
     let (status, ok) = health();
-    assert_eq!((status, &ok["status"]), (200, &serde_json::json!("ok")), "{ok}");
+    assert_eq!(
+        (status, &ok["status"]),
+        (200, &serde_json::json!("ok")),
+        "{ok}"
+    );
     // The database now refuses every write, as a full disk does.
     let conn = rusqlite::Connection::open(&data).unwrap();
     conn.execute_batch(
@@ -418,7 +430,10 @@ fn healthz_reports_degraded_with_the_reason_while_webhooks_cannot_be_stored() {
     let failed_at = chrono::Utc::now().timestamp_millis();
     for i in 0..3 {
         let body = referral_body(&format!("lost{i}"), "p2", now);
-        assert_eq!(post(&client, &url, &body, Some(&sign(SECRET.as_bytes(), &body))), 500);
+        assert_eq!(
+            post(&client, &url, &body, Some(&sign(SECRET.as_bytes(), &body))),
+            500
+        );
     }
     let (status, degraded) = health();
     // Still 200: the relay serves the pull API; the body says what is wrong.
@@ -435,7 +450,15 @@ fn healthz_reports_degraded_with_the_reason_while_webhooks_cannot_be_stored() {
     // Stores work again: the failures stay reported for the window, beside the recovery.
     conn.execute_batch("DROP TRIGGER refuse").unwrap();
     let after = referral_body("after", "p3", now);
-    assert_eq!(post(&client, &url, &after, Some(&sign(SECRET.as_bytes(), &after))), 200);
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &after,
+            Some(&sign(SECRET.as_bytes(), &after))
+        ),
+        200
+    );
     let (_, later) = health();
     assert!(
         later["last_store_ok_at_ms"].as_i64().unwrap()

@@ -10,9 +10,9 @@
 //! itself by deadlines, the body budget and shedding idle connections; one
 //! test covers the per-address limit from 127.0.0.2.
 
-mod common;
 #[path = "common/attack.rs"]
 mod attack;
+mod common;
 
 use attack::{Attack, Kind, LARGE_BODY_BYTES, WRONG_SIGNATURE, connect_from, probe, rss_kib};
 use common::relay::{RelayProcess, Storage, referral_body, signature};
@@ -82,7 +82,8 @@ fn signed(i: usize) -> (Vec<u8>, String) {
 /// and how long that took.
 fn answer_and_close(s: &mut TcpStream, limit: Duration) -> (String, Duration) {
     let started = Instant::now();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut text = Vec::new();
     let mut buf = [0u8; 4096];
     while started.elapsed() < limit {
@@ -97,7 +98,10 @@ fn answer_and_close(s: &mut TcpStream, limit: Duration) -> (String, Duration) {
             Err(_) => break,
         }
     }
-    (String::from_utf8_lossy(&text).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&text).into_owned(),
+        started.elapsed(),
+    )
 }
 
 /// Runs `kind` with [`ATTACKERS`] connections and asserts that `/healthz`
@@ -300,7 +304,10 @@ fn bodies_over_the_memory_budget_are_answered_503_with_retry_after_and_small_web
     }
     let busy = busy.expect("a large body past the budget is refused at once");
     assert!(busy.starts_with("HTTP/1.1 503"), "{busy:?}");
-    assert!(busy.to_ascii_lowercase().contains("retry-after:"), "{busy:?}");
+    assert!(
+        busy.to_ascii_lowercase().contains("retry-after:"),
+        "{busy:?}"
+    );
     assert!(
         (1..=8).contains(&holders.len()),
         "{} bodies of 1 MiB held in 8 MiB",
@@ -335,12 +342,7 @@ fn one_address_over_its_connection_limit_loses_its_extra_connections() {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay(
         dir.path(),
-        &[
-            "--max-connections",
-            "64",
-            "--max-connections-per-ip",
-            "16",
-        ],
+        &["--max-connections", "64", "--max-connections-per-ip", "16"],
     );
     let other = IpAddr::from([127, 0, 0, 2]);
     let socks: Vec<TcpStream> = (0..40)
@@ -356,7 +358,10 @@ fn one_address_over_its_connection_limit_loses_its_extra_connections() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(open <= 16, "{open} of 40 connections from one address still open");
+    assert!(
+        open <= 16,
+        "{open} of 40 connections from one address still open"
+    );
     assert!(open >= 1, "the address keeps its share");
     let client = reqwest::blocking::Client::builder()
         .timeout(ANSWER_WITHIN)

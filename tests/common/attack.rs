@@ -227,7 +227,8 @@ fn slow_sockets(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    c.open_now.fetch_sub(socks.iter().flatten().count(), Ordering::SeqCst);
+    c.open_now
+        .fetch_sub(socks.iter().flatten().count(), Ordering::SeqCst);
 }
 
 /// Posts large bodies one after another on fresh connections until stopped.
@@ -265,6 +266,8 @@ pub struct Probe {
     pub healthz_ms: Vec<f64>,
     /// `/healthz` requests not answered 200 within the timeout.
     pub healthz_failed: usize,
+    /// How each failed request failed (status or error), for the report.
+    pub failures: Vec<String>,
     /// Milliseconds of each signed webhook answered 200.
     pub webhook_ms: Vec<f64>,
     /// Signed webhooks not answered 200 within the timeout (status, or 0).
@@ -304,10 +307,17 @@ pub fn probe(
     while Instant::now() < end {
         let started = Instant::now();
         match client.get(format!("{url}/healthz")).send() {
-            Ok(r) if r.status() == 200 && started.elapsed() <= timeout => {
-                out.healthz_ms.push(started.elapsed().as_secs_f64() * 1000.0)
+            Ok(r) if r.status() == 200 && started.elapsed() <= timeout => out
+                .healthz_ms
+                .push(started.elapsed().as_secs_f64() * 1000.0),
+            other => {
+                out.healthz_failed += 1;
+                out.failures.push(format!(
+                    "healthz after {:?}: {:?}",
+                    started.elapsed(),
+                    other.map(|r| r.status()).map_err(|e| format!("{e:?}"))
+                ));
             }
-            _ => out.healthz_failed += 1,
         }
         if i % 5 == 0 {
             let (b, signature) = signed(i);
@@ -321,7 +331,8 @@ pub fn probe(
                 .map(|r| r.status().as_u16())
                 .unwrap_or(0);
             if status == 200 && started.elapsed() <= timeout {
-                out.webhook_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                out.webhook_ms
+                    .push(started.elapsed().as_secs_f64() * 1000.0);
             } else {
                 out.webhook_failed.push(status);
             }
