@@ -24,6 +24,10 @@ pub(crate) const SMALL_BODY_BYTES: usize = 64 * 1024;
 /// How long a refused body is still read (and thrown away) after the answer,
 /// so a client that is still sending gets the answer instead of a reset.
 const DRAIN_SECS: u64 = 2;
+/// Bytes of an unsigned or over-budget body read before the connection is
+/// closed: none. Reading a flood of them takes CPU that real requests need,
+/// and an honest small body has usually arrived with its headers.
+pub(crate) const DRAIN_SMALL_BYTES: usize = 0;
 
 /// Why a body was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +98,8 @@ impl BodyBudget {
             .exact()
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            drain(body);
+            // Read to the end: a signed client that overshot gets its 413.
+            drain(body, MAX_BODY_BYTES + MAX_BUF_BYTES);
             return Err(Refusal::TooLarge);
         }
         let mut held = Reservation {
@@ -103,7 +108,7 @@ impl BodyBudget {
         };
         let first = declared.unwrap_or(MAX_BUF_BYTES);
         if let Err(e) = self.reserve(&mut held, first, first <= SMALL_BODY_BYTES) {
-            drain(body);
+            drain(body, DRAIN_SMALL_BYTES);
             return Err(e);
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
@@ -134,13 +139,16 @@ impl BodyBudget {
     }
 }
 
-/// Reads and throws away what is left of a refused body for a short while,
-/// off the request, so the answer goes out first and the client reads it
-/// rather than a connection reset. Nothing is kept.
-pub(crate) fn drain(mut body: Body) {
+/// Reads and throws away up to `most` bytes of a refused body for a short
+/// while, off the request, so the answer goes out first and the client reads
+/// it rather than a connection reset. Nothing is kept.
+pub(crate) fn drain(mut body: Body, most: usize) {
+    if most == 0 {
+        return;
+    }
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(DRAIN_SECS);
-        let mut left = MAX_BODY_BYTES + MAX_BUF_BYTES;
+        let mut left = most;
         while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await {
             let n = frame.data_ref().map_or(0, Bytes::len);
             left = match left.checked_sub(n) {

@@ -397,7 +397,7 @@ async fn receive(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     // The header's form is checked first, so an unsigned body is never buffered.
     if let Err(reason) = body::signature_well_formed(&parts.headers) {
-        body::drain(body);
+        body::drain(body, body::DRAIN_SMALL_BYTES);
         state.metrics.count(Outcome::BadSignature);
         tracing::warn!(reason, "webhook refused before its body");
         return json_error(StatusCode::FORBIDDEN, reason);

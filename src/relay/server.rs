@@ -10,7 +10,9 @@
 //!   is not left in the listen backlog: the connection that has waited longest
 //!   without a request in hand (idle, sending headers, or still sending its
 //!   body) is closed to make room. Only when every connection is being
-//!   answered does the newcomer wait.
+//!   answered does the newcomer wait. A shed connection's slot is free at
+//!   once; its socket closes a moment later (at most [`SHED_PIPELINE`] at a
+//!   time), so `/metrics` counts connections served, not sockets closing.
 //! - At most `max_connections_per_ip` come from one address: its oldest
 //!   waiting connection makes room, or the newcomer is closed.
 //!
@@ -33,19 +35,25 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 /// hyper's read buffer per connection; bounds what one connection can make
 /// the relay hold before a handler sees it (headers must fit in it too).
 pub(crate) const MAX_BUF_BYTES: usize = 32 * 1024;
-/// How long the accept loop waits for a shed connection to give back its slot
-/// before it looks for another one to shed.
-const SHED_RETRY: Duration = Duration::from_millis(100);
+/// How long the accept loop waits, while every connection is being answered,
+/// before it looks again for one to shed.
+const SHED_RETRY: Duration = Duration::from_millis(25);
+/// Most shed connections still closing at once: the sockets open stay under
+/// `max_connections` plus this many.
+const SHED_PIPELINE: usize = 32;
 /// How long graceful shutdown waits for connections to finish.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 /// A connection younger than this in its phase is shed only when no older
-/// one can be: a real client's request is usually on its way by then.
+/// one can be.
 const SHED_GRACE_MS: u64 = 1000;
+/// A new connection is never shed in its first this many ms: enough for a
+/// real client's request headers to be read, even on a busy relay.
+const SHED_MIN_AGE_MS: u64 = 200;
 
 /// Connections the kernel may queue for the accept loop (capped by
 /// `net.core.somaxconn`). The usual 128 fills under a flood of connects, and
@@ -106,18 +114,20 @@ impl ConnPhase {
         self.phase.store(phase as u8, Ordering::SeqCst);
     }
 
-    /// The order in which connections are shed, lowest first; `None` for a
-    /// connection being answered, which is never shed. First those already
-    /// served and now idle (or throwing away a refused body), then those
-    /// waiting or sending a body for over [`SHED_GRACE_MS`], then the rest;
-    /// the oldest first within each.
+    /// The order in which connections are shed, lowest first; `None` for
+    /// one never to shed now: being answered, or new and in its first
+    /// [`SHED_MIN_AGE_MS`]. First those already served and now idle (or
+    /// throwing away a refused body), then those waiting or sending a body
+    /// for over [`SHED_GRACE_MS`], then the rest; the oldest first within each.
     fn shed_rank(&self) -> Option<(u8, u64)> {
         let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (phase, since) = self.get();
+        let age_ms = now_ms.saturating_sub(since);
         let class = match phase {
             Phase::Answering => return None,
             Phase::Waiting if self.served.load(Ordering::SeqCst) => 0,
-            _ if now_ms.saturating_sub(since) >= SHED_GRACE_MS => 1,
+            Phase::Waiting if age_ms < SHED_MIN_AGE_MS => return None,
+            _ if age_ms >= SHED_GRACE_MS => 1,
             _ => 2,
         };
         Some((class, since))
@@ -158,6 +168,8 @@ struct Table {
     conns: HashMap<u64, Entry>,
     per_ip: HashMap<IpAddr, usize>,
     next_id: u64,
+    /// Shed connections whose tasks have not yet closed their sockets.
+    closing: usize,
 }
 
 impl Table {
@@ -185,13 +197,26 @@ impl Table {
         Some(entry)
     }
 
+    /// A connection's task ended; true when it was still registered (not shed).
+    fn finish(&mut self, id: u64) -> bool {
+        let registered = self.remove(id).is_some();
+        if !registered {
+            self.closing = self.closing.saturating_sub(1);
+        }
+        registered
+    }
+
     fn count(&self, ip: IpAddr) -> usize {
         self.per_ip.get(&ip).copied().unwrap_or(0)
     }
 
     /// Closes the connection (of `ip`, or of anyone) first in the shedding
-    /// order of [`ConnPhase::shed_rank`]; false when every one is being answered.
+    /// order of [`ConnPhase::shed_rank`]; false when every one is being
+    /// answered, or [`SHED_PIPELINE`] shed ones are still closing.
     fn shed_oldest(&mut self, ip: Option<IpAddr>) -> bool {
+        if self.closing >= SHED_PIPELINE {
+            return false;
+        }
         let victim = self
             .conns
             .iter()
@@ -204,6 +229,7 @@ impl Table {
                 if let Some(tx) = entry.evict.take() {
                     let _ = tx.send(());
                 }
+                self.closing += 1;
                 true
             }
             None => false,
@@ -238,6 +264,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     limits: Limits,
     epoch: Instant,
+    /// Told when a connection ends.
+    slot_freed: Notify,
 }
 
 impl Shared {
@@ -257,27 +285,40 @@ impl Shared {
         }
         if table.shed_oldest(Some(ip)) {
             self.metrics.count_shed();
+            self.metrics.connection_closed();
             return true;
         }
         self.metrics.count_refused_per_ip();
         false
     }
 
-    /// A connection slot, shedding the longest-waiting connection when all are
-    /// taken; `None` once the slots are closed.
-    async fn take_slot(&self, slots: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+    /// Registers a connection from `ip`, shedding one first when all slots
+    /// are taken. A shed connection gives up its slot at once and its socket
+    /// closes when its task next runs, so a flood of connects does not wait
+    /// on each task it displaces (up to [`SHED_PIPELINE`] at a time). Waits
+    /// only while every connection is being answered.
+    async fn take_slot(&self, ip: IpAddr) -> (u64, Arc<ConnPhase>, oneshot::Receiver<()>) {
         loop {
-            if let Ok(p) = slots.clone().try_acquire_owned() {
-                return Some(p);
+            {
+                let mut table = self.table();
+                let room = if table.conns.len() < self.limits.max_connections {
+                    true
+                } else if table.shed_oldest(None) {
+                    self.metrics.count_shed();
+                    self.metrics.connection_closed();
+                    true
+                } else {
+                    false
+                };
+                if room {
+                    let phase = Arc::new(ConnPhase::new(self.epoch));
+                    let (evict_tx, evict_rx) = oneshot::channel();
+                    let id = table.insert(ip, phase.clone(), evict_tx);
+                    return (id, phase, evict_rx);
+                }
             }
-            if self.table().shed_oldest(None) {
-                self.metrics.count_shed();
-            }
-            match tokio::time::timeout(SHED_RETRY, slots.clone().acquire_owned()).await {
-                Ok(Ok(p)) => return Some(p),
-                Ok(Err(_)) => return None,
-                Err(_) => continue,
-            }
+            // A connection ending, or one being answered going idle, makes room.
+            let _ = tokio::time::timeout(SHED_RETRY, self.slot_freed.notified()).await;
         }
     }
 }
@@ -292,7 +333,6 @@ pub(crate) async fn accept_loop(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -304,6 +344,7 @@ pub(crate) async fn accept_loop(
         metrics,
         limits,
         epoch: Instant::now(),
+        slot_freed: Notify::new(),
     });
     tokio::pin!(shutdown);
     loop {
@@ -323,15 +364,12 @@ pub(crate) async fn accept_loop(
             drop(stream);
             continue;
         }
-        let permit = tokio::select! {
-            p = shared.take_slot(&slots) => match p { Some(p) => p, None => break },
+        let (id, phase, evict_rx) = tokio::select! {
+            admitted = shared.take_slot(peer.ip()) => admitted,
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
         shared.metrics.connection_opened();
-        let phase = Arc::new(ConnPhase::new(shared.epoch));
-        let (evict_tx, evict_rx) = oneshot::channel();
-        let id = shared.table().insert(peer.ip(), phase.clone(), evict_tx);
         let service = ConnService {
             shared: shared.clone(),
             phase,
@@ -344,9 +382,10 @@ pub(crate) async fn accept_loop(
                 _ = conn => {}
                 _ = evict_rx => {}
             }
-            shared.table().remove(id);
-            shared.metrics.connection_closed();
-            drop(permit);
+            if shared.table().finish(id) {
+                shared.metrics.connection_closed();
+            }
+            shared.slot_freed.notify_one();
         });
     }
     drop(listener);
@@ -430,47 +469,72 @@ fn timed_out(body_missing: bool, timeout: Duration) -> Response {
 mod tests {
     use super::*;
 
+    /// A connection in `phase` since `ago_ms` before now, registered in `table`.
+    fn entry(
+        table: &mut Table,
+        epoch: Instant,
+        ip: u8,
+        phase: Phase,
+        ago_ms: u64,
+    ) -> (Arc<ConnPhase>, oneshot::Receiver<()>) {
+        let p = Arc::new(ConnPhase::new(epoch));
+        p.set(phase);
+        let now = u64::try_from(epoch.elapsed().as_millis()).unwrap();
+        p.since_ms.store(now - ago_ms, Ordering::SeqCst);
+        let (tx, rx) = oneshot::channel();
+        table.insert(IpAddr::from([127, 0, 0, ip]), p.clone(), tx);
+        (p, rx)
+    }
+
+    fn past() -> Instant {
+        Instant::now() - Duration::from_secs(60)
+    }
+
     #[test]
     fn a_served_idle_connection_goes_before_an_older_fresh_one() {
-        let epoch = Instant::now();
-        let mut table = Table::default();
-        let ip = IpAddr::from([127, 0, 0, 1]);
-        let (tx, mut fresh_rx) = oneshot::channel();
-        table.insert(ip, Arc::new(ConnPhase::new(epoch)), tx);
-        std::thread::sleep(Duration::from_millis(5));
+        let (epoch, mut table) = (past(), Table::default());
+        let (_, mut fresh) = entry(&mut table, epoch, 1, Phase::Waiting, 5_000);
         // Younger, but it has been answered and is idle now.
-        let served = Arc::new(ConnPhase::new(epoch));
+        let (served, mut idle) = entry(&mut table, epoch, 1, Phase::Waiting, 10);
         served.served.store(true, Ordering::SeqCst);
-        let (tx, mut served_rx) = oneshot::channel();
-        table.insert(ip, served, tx);
         assert!(table.shed_oldest(None));
-        assert!(served_rx.try_recv().is_ok());
-        assert!(fresh_rx.try_recv().is_err());
+        assert!(idle.try_recv().is_ok());
+        assert!(fresh.try_recv().is_err());
     }
 
     #[test]
     fn the_oldest_connection_without_a_request_is_shed_first() {
-        let epoch = Instant::now();
-        let mut table = Table::default();
-        let ip = |n: u8| IpAddr::from([127, 0, 0, n]);
-        let mut waiters = Vec::new();
-        for (n, phase) in [(1, Phase::Answering), (1, Phase::Body), (2, Phase::Waiting)] {
-            let p = Arc::new(ConnPhase::new(epoch));
-            p.set(phase);
-            let (tx, rx) = oneshot::channel();
-            table.insert(ip(n), p, tx);
-            waiters.push(rx);
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        let (epoch, mut table) = (past(), Table::default());
+        let (_, mut answering) = entry(&mut table, epoch, 1, Phase::Answering, 9_000);
+        let (_, mut body) = entry(&mut table, epoch, 1, Phase::Body, 5_000);
+        let (_, mut waiting) = entry(&mut table, epoch, 2, Phase::Waiting, 500);
+        let (_, mut newest) = entry(&mut table, epoch, 2, Phase::Waiting, 50);
         // Of address 1, the one still sending its body goes; the answering one stays.
-        assert!(table.shed_oldest(Some(ip(1))));
-        assert_eq!(table.count(ip(1)), 1);
-        assert!(waiters[1].try_recv().is_ok());
-        assert!(!table.shed_oldest(Some(ip(1))), "never one being answered");
-        // Anyone: the waiting one of address 2.
+        assert!(table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1]))));
+        assert!(body.try_recv().is_ok());
+        assert_eq!(table.count(IpAddr::from([127, 0, 0, 1])), 1);
+        assert!(!table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1]))));
+        // Anyone: the waiting one over 200 ms; never the new one nor the answering one.
         assert!(table.shed_oldest(None));
-        assert!(waiters[2].try_recv().is_ok());
+        assert!(waiting.try_recv().is_ok());
         assert!(!table.shed_oldest(None));
-        assert_eq!(table.conns.len(), 1);
+        assert!(answering.try_recv().is_err() && newest.try_recv().is_err());
+        // A shed connection's task ending releases its place in the pipeline.
+        assert_eq!(table.closing, 2);
+        assert!(!table.finish(1_000_000));
+        assert_eq!(table.closing, 1);
+    }
+
+    #[test]
+    fn no_more_than_the_pipeline_of_shed_connections_close_at_once() {
+        let (epoch, mut table) = (past(), Table::default());
+        let receivers: Vec<_> = (0..SHED_PIPELINE + 5)
+            .map(|_| entry(&mut table, epoch, 1, Phase::Waiting, 5_000).1)
+            .collect();
+        let shed = (0..SHED_PIPELINE + 5)
+            .filter(|_| table.shed_oldest(None))
+            .count();
+        assert_eq!(shed, SHED_PIPELINE);
+        assert_eq!(receivers.len(), SHED_PIPELINE + 5);
     }
 }
