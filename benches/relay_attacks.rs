@@ -14,7 +14,9 @@
 //! 250 ms and posts a signed webhook every fifth time, each on a fresh
 //! connection with a 1 s timeout, for `REFBOARD_ATTACK_SECS` (15). The
 //! per-address limit is `REFBOARD_ATTACK_PER_IP` (0: off, the worst case, as
-//! behind a reverse proxy where every client has one address). Printed:
+//! behind a reverse proxy where every client has one address), and
+//! `REFBOARD_ATTACK_FROM` moves the attack to another loopback address
+//! (e.g. 127.0.0.2 with `REFBOARD_ATTACK_PER_IP=256`: a relay exposed directly). Printed:
 //! healthz p50/max and failures, webhook p50/max and failures, the relay's
 //! RSS before, its peak (VmHWM) and at the end.
 
@@ -113,7 +115,12 @@ fn main() {
         .unwrap_or(15)
         .clamp(1, 120);
     let per_ip = std::env::var("REFBOARD_ATTACK_PER_IP").unwrap_or_else(|_| "0".into());
-    let loopback = IpAddr::from([127, 0, 0, 1]);
+    // The attack's source address; the probe is always 127.0.0.1.
+    let source: IpAddr = std::env::var("REFBOARD_ATTACK_FROM")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|ip: &IpAddr| ip.is_loopback())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let scenarios: [(&str, Option<Kind>, usize); 6] = [
         ("no attack (baseline)", None, 0),
         (
@@ -139,7 +146,7 @@ fn main() {
         ),
     ];
     println!(
-        "relay defaults, --max-connections-per-ip {per_ip}, {secs} s of probes per row (healthz every 250 ms, a signed webhook every fifth, fresh connections, 1 s timeout)\n"
+        "relay defaults, --max-connections-per-ip {per_ip}, attacks from {source}, {secs} s of probes per row (healthz every 250 ms, a signed webhook every fifth, fresh connections from 127.0.0.1, 1 s timeout)\n"
     );
     println!(
         "| attack | connections | opened | healthz p50 / max | healthz failed | webhook p50 / max | webhook failed | RSS before / peak / end |"
@@ -158,7 +165,7 @@ fn main() {
         let pid = relay.child.id();
         let (before, _) = rss_kib(pid);
         let attack = kind.map(|k| {
-            let a = Attack::start(k, relay.addr, loopback, connections, Duration::from_secs(5));
+            let a = Attack::start(k, relay.addr, source, connections, Duration::from_secs(5));
             let deadline = Instant::now() + Duration::from_secs(30);
             while a.opened() < connections && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
