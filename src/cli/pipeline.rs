@@ -53,7 +53,7 @@ pub(super) struct RelayArgs {
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=65_536))]
     max_connections_per_ip: u64,
     /// Webhook body MiB buffered at once across all connections; past it, 503 with Retry-After
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4095))]
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(2..=4095))]
     body_memory_mib: u64,
     /// Pass every webhook on to this bot URL (unmodified body and signature)
     #[arg(long, value_name = "URL")]

@@ -56,9 +56,10 @@ pub(crate) struct BodyBudget {
 }
 
 impl BodyBudget {
-    /// A budget of `total_bytes` (at most 4 GiB) and a deadline of `timeout`.
+    /// A budget of `total_bytes` (from 2 MiB, so the largest body fits the
+    /// general three quarters, to 4 GiB) and a deadline of `timeout`.
     pub(crate) fn new(total_bytes: usize, timeout: Duration) -> Self {
-        let total = total_bytes.clamp(4 * MAX_BUF_BYTES, u32::MAX as usize);
+        let total = total_bytes.clamp(2 * MAX_BODY_BYTES, u32::MAX as usize);
         let small = total / 4;
         Self {
             general: Arc::new(Semaphore::new(total - small)),

@@ -74,6 +74,11 @@ pub(crate) fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::Tc
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// Milliseconds from `epoch` to now.
+fn ms_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Where a connection is in its current request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -109,8 +114,7 @@ impl ConnPhase {
     }
 
     fn set(&self, phase: Phase) {
-        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.since_ms.store(ms, Ordering::SeqCst);
+        self.since_ms.store(ms_since(self.epoch), Ordering::SeqCst);
         self.phase.store(phase as u8, Ordering::SeqCst);
     }
 
@@ -119,8 +123,7 @@ impl ConnPhase {
     /// [`SHED_MIN_AGE_MS`]. First those already served and now idle (or
     /// throwing away a refused body), then those waiting or sending a body
     /// for over [`SHED_GRACE_MS`], then the rest; the oldest first within each.
-    fn shed_rank(&self) -> Option<(u8, u64)> {
-        let now_ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+    fn shed_rank(&self, now_ms: u64) -> Option<(u8, u64)> {
         let (phase, since) = self.get();
         let age_ms = now_ms.saturating_sub(since);
         let class = match phase {
@@ -212,8 +215,9 @@ impl Table {
 
     /// Closes the connection (of `ip`, or of anyone) first in the shedding
     /// order of [`ConnPhase::shed_rank`]; false when every one is being
-    /// answered, or [`SHED_PIPELINE`] shed ones are still closing.
-    fn shed_oldest(&mut self, ip: Option<IpAddr>) -> bool {
+    /// answered, or [`SHED_PIPELINE`] shed ones are still closing. `now_ms`
+    /// counts from the epoch the phases count from.
+    fn shed_oldest(&mut self, ip: Option<IpAddr>, now_ms: u64) -> bool {
         if self.closing >= SHED_PIPELINE {
             return false;
         }
@@ -221,7 +225,7 @@ impl Table {
             .conns
             .iter()
             .filter(|(_, e)| ip.is_none_or(|ip| e.ip == ip))
-            .filter_map(|(id, e)| e.phase.shed_rank().map(|rank| (rank, *id)))
+            .filter_map(|(id, e)| e.phase.shed_rank(now_ms).map(|rank| (rank, *id)))
             .min()
             .map(|(_, id)| id);
         match victim.and_then(|id| self.remove(id)) {
@@ -283,7 +287,7 @@ impl Shared {
         if limit == 0 || table.count(ip) < limit {
             return true;
         }
-        if table.shed_oldest(Some(ip)) {
+        if table.shed_oldest(Some(ip), ms_since(self.epoch)) {
             self.metrics.count_shed();
             self.metrics.connection_closed();
             return true;
@@ -303,7 +307,7 @@ impl Shared {
                 let mut table = self.table();
                 let room = if table.conns.len() < self.limits.max_connections {
                     true
-                } else if table.shed_oldest(None) {
+                } else if table.shed_oldest(None, ms_since(self.epoch)) {
                     self.metrics.count_shed();
                     self.metrics.connection_closed();
                     true
@@ -469,7 +473,10 @@ fn timed_out(body_missing: bool, timeout: Duration) -> Response {
 mod tests {
     use super::*;
 
-    /// A connection in `phase` since `ago_ms` before now, registered in `table`.
+    /// "Now" for these tests, in ms from the epoch.
+    const NOW: u64 = 60_000;
+
+    /// A connection in `phase` since `ago_ms` before [`NOW`], registered in `table`.
     fn entry(
         table: &mut Table,
         epoch: Instant,
@@ -479,45 +486,40 @@ mod tests {
     ) -> (Arc<ConnPhase>, oneshot::Receiver<()>) {
         let p = Arc::new(ConnPhase::new(epoch));
         p.set(phase);
-        let now = u64::try_from(epoch.elapsed().as_millis()).unwrap();
-        p.since_ms.store(now - ago_ms, Ordering::SeqCst);
+        p.since_ms.store(NOW - ago_ms, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
         table.insert(IpAddr::from([127, 0, 0, ip]), p.clone(), tx);
         (p, rx)
     }
 
-    fn past() -> Instant {
-        Instant::now() - Duration::from_secs(60)
-    }
-
     #[test]
     fn a_served_idle_connection_goes_before_an_older_fresh_one() {
-        let (epoch, mut table) = (past(), Table::default());
+        let (epoch, mut table) = (Instant::now(), Table::default());
         let (_, mut fresh) = entry(&mut table, epoch, 1, Phase::Waiting, 5_000);
         // Younger, but it has been answered and is idle now.
         let (served, mut idle) = entry(&mut table, epoch, 1, Phase::Waiting, 10);
         served.served.store(true, Ordering::SeqCst);
-        assert!(table.shed_oldest(None));
+        assert!(table.shed_oldest(None, NOW));
         assert!(idle.try_recv().is_ok());
         assert!(fresh.try_recv().is_err());
     }
 
     #[test]
     fn the_oldest_connection_without_a_request_is_shed_first() {
-        let (epoch, mut table) = (past(), Table::default());
+        let (epoch, mut table) = (Instant::now(), Table::default());
         let (_, mut answering) = entry(&mut table, epoch, 1, Phase::Answering, 9_000);
         let (_, mut body) = entry(&mut table, epoch, 1, Phase::Body, 5_000);
         let (_, mut waiting) = entry(&mut table, epoch, 2, Phase::Waiting, 500);
         let (_, mut newest) = entry(&mut table, epoch, 2, Phase::Waiting, 50);
         // Of address 1, the one still sending its body goes; the answering one stays.
-        assert!(table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1]))));
+        assert!(table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1])), NOW));
         assert!(body.try_recv().is_ok());
         assert_eq!(table.count(IpAddr::from([127, 0, 0, 1])), 1);
-        assert!(!table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1]))));
+        assert!(!table.shed_oldest(Some(IpAddr::from([127, 0, 0, 1])), NOW));
         // Anyone: the waiting one over 200 ms; never the new one nor the answering one.
-        assert!(table.shed_oldest(None));
+        assert!(table.shed_oldest(None, NOW));
         assert!(waiting.try_recv().is_ok());
-        assert!(!table.shed_oldest(None));
+        assert!(!table.shed_oldest(None, NOW));
         assert!(answering.try_recv().is_err() && newest.try_recv().is_err());
         // A shed connection's task ending releases its place in the pipeline.
         assert_eq!(table.closing, 2);
@@ -527,12 +529,12 @@ mod tests {
 
     #[test]
     fn no_more_than_the_pipeline_of_shed_connections_close_at_once() {
-        let (epoch, mut table) = (past(), Table::default());
+        let (epoch, mut table) = (Instant::now(), Table::default());
         let receivers: Vec<_> = (0..SHED_PIPELINE + 5)
             .map(|_| entry(&mut table, epoch, 1, Phase::Waiting, 5_000).1)
             .collect();
         let shed = (0..SHED_PIPELINE + 5)
-            .filter(|_| table.shed_oldest(None))
+            .filter(|_| table.shed_oldest(None, NOW))
             .count();
         assert_eq!(shed, SHED_PIPELINE);
         assert_eq!(receivers.len(), SHED_PIPELINE + 5);
