@@ -98,6 +98,14 @@ fn prune(times: &mut std::collections::VecDeque<i64>, now_ms: i64) {
     }
 }
 
+/// One metric with its help and type lines.
+fn gauge(out: &mut String, name: &str, help: &str, kind: &str, value: String) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
+}
+
 /// Every counter of one relay process.
 #[derive(Default)]
 pub(crate) struct Metrics {
@@ -258,12 +266,6 @@ impl Metrics {
                 );
             }
         }
-        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        };
         if let Some(ms) = last_event_ms {
             gauge(
                 &mut out,
@@ -301,29 +303,35 @@ impl Metrics {
             "counter",
             self.forward_dropped.load(Ordering::Relaxed).to_string(),
         );
+        self.render_connections(&mut out);
+        out
+    }
+
+    /// The HTTP connection gauges and counters.
+    fn render_connections(&self, out: &mut String) {
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_open",
             "HTTP connections open now.",
             "gauge",
             self.connections_open.load(Ordering::SeqCst).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_peak",
             "Most HTTP connections open at once since start.",
             "gauge",
             self.connections_peak.load(Ordering::SeqCst).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_limit",
             "The connection cap (--max-connections).",
             "gauge",
             self.connections_limit.load(Ordering::SeqCst).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_per_ip_limit",
             "The per-address connection cap (--max-connections-per-ip; 0: none).",
             "gauge",
@@ -332,14 +340,14 @@ impl Metrics {
                 .to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_shed_total",
             "Connections without a complete request closed to make room for a newcomer.",
             "counter",
             self.connections_shed.load(Ordering::Relaxed).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_refused_per_ip_total",
             "Connections refused because their address held its share.",
             "counter",
@@ -347,7 +355,6 @@ impl Metrics {
                 .load(Ordering::Relaxed)
                 .to_string(),
         );
-        out
     }
 }
 
