@@ -380,3 +380,49 @@ fn one_address_over_its_connection_limit_loses_its_extra_connections() {
         "{metrics}"
     );
 }
+
+#[test]
+fn a_request_the_relay_cannot_answer_in_time_gets_503_and_is_stored_on_redelivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(
+        dir.path(),
+        &["--request-timeout-secs", "2", "--body-timeout-secs", "2"],
+    );
+    // Another writer holds the database: the relay's commit waits up to 5 s.
+    let mut lock = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    let held = lock
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let (body, sig) = signed(7);
+    let started = Instant::now();
+    let resp = client
+        .post(format!("{}/webhook", relay.url))
+        .header("x-hub-signature-256", &sig)
+        .body(body.clone())
+        .send()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(resp.status(), 503, "after {took:?}");
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+        "answered after {took:?}"
+    );
+    held.rollback().unwrap();
+    // Meta redelivers; the event is stored once.
+    assert_eq!(
+        common::relay::post(&client, &relay.url, &body, Some(&sig)),
+        200
+    );
+    let health: serde_json::Value = client
+        .get(format!("{}/healthz", relay.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["events"], 1, "{health}");
+}
