@@ -473,7 +473,7 @@ async fn store(
             Ok(n) => n,
             Err(e) => {
                 state.metrics.count(Outcome::Failed);
-                state.metrics.store_failed(now_ms, &e.to_string());
+                state.metrics.store_failed(now_ms, &public_cause(&e));
                 tracing::error!(error = %e, "cannot store referrals");
                 return Err(json_error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -581,6 +581,17 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             tracing::error!(error = %e, "health check failed");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
+    }
+}
+
+/// A storage error as `/healthz` shows it to anyone: the cause, without the
+/// database's user, host or name (they stay in the log).
+fn public_cause(e: &RelayError) -> String {
+    match e {
+        RelayError::Postgres(PgError::Db { message, .. }) => format!("PostgreSQL: {message}"),
+        RelayError::Postgres(_) => "PostgreSQL failed (see the relay's log)".into(),
+        RelayError::Store(e) => e.to_string(),
+        _ => "the storage failed".into(),
     }
 }
 
