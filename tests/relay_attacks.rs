@@ -426,3 +426,20 @@ fn a_request_the_relay_cannot_answer_in_time_gets_503_and_is_stored_on_redeliver
         .unwrap();
     assert_eq!(health["events"], 1, "{health}");
 }
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_at_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(dir.path(), &["--header-timeout-secs", "1"]);
+    let mut s = connect_from(localhost(), addr(&relay)).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+        .unwrap();
+    // The answer comes, the connection stays open for a next request, then
+    // the relay closes it once no request has come for 1 s.
+    let (text, took) = answer_and_close(&mut s, Duration::from_secs(10));
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+}
