@@ -399,3 +399,79 @@ fn unreachable_postgres_is_one_line_exit_1_without_the_password() {
     assert!(!err.contains("hunter2secret"), "{err}");
     assert!(err.contains("127.0.0.1"), "{err}");
 }
+
+#[test]
+fn healthz_reports_degraded_with_the_reason_while_webhooks_cannot_be_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let relay = start(config(&data), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = relay.url();
+    let client = reqwest::blocking::Client::new();
+    let health = || -> (u16, serde_json::Value) {
+        let r = client.get(format!("{url}/healthz")).send().unwrap();
+        (r.status().as_u16(), r.json().unwrap())
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let first = referral_body("before", "p1", now);
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &first,
+            Some(&sign(SECRET.as_bytes(), &first))
+        ),
+        200
+    );
+    let (status, ok) = health();
+    assert_eq!(
+        (status, &ok["status"]),
+        (200, &serde_json::json!("ok")),
+        "{ok}"
+    );
+    // The database now refuses every write, as a full disk does.
+    let conn = rusqlite::Connection::open(&data).unwrap();
+    conn.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events \
+         BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;",
+    )
+    .unwrap();
+    let failed_at = chrono::Utc::now().timestamp_millis();
+    for i in 0..3 {
+        let body = referral_body(&format!("lost{i}"), "p2", now);
+        assert_eq!(
+            post(&client, &url, &body, Some(&sign(SECRET.as_bytes(), &body))),
+            500
+        );
+    }
+    let (status, degraded) = health();
+    // Still 200: the relay serves the pull API; the body says what is wrong.
+    assert_eq!(status, 200, "{degraded}");
+    assert_eq!(degraded["status"], "degraded", "{degraded}");
+    assert_eq!(degraded["store_failures_last_15_min"], 3, "{degraded}");
+    assert!(
+        degraded["last_store_failure_at_ms"].as_i64().unwrap() >= failed_at,
+        "{degraded}"
+    );
+    let reason = degraded["reason"].as_str().unwrap();
+    assert!(reason.contains("3 webhook"), "{reason}");
+    assert!(reason.contains("disk is full"), "{reason}");
+    // Stores work again: the failures stay reported for the window, beside the recovery.
+    conn.execute_batch("DROP TRIGGER refuse").unwrap();
+    let after = referral_body("after", "p3", now);
+    assert_eq!(
+        post(
+            &client,
+            &url,
+            &after,
+            Some(&sign(SECRET.as_bytes(), &after))
+        ),
+        200
+    );
+    let (_, later) = health();
+    assert!(
+        later["last_store_ok_at_ms"].as_i64().unwrap()
+            >= later["last_store_failure_at_ms"].as_i64().unwrap(),
+        "{later}"
+    );
+    relay.stop().unwrap();
+}

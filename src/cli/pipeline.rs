@@ -34,12 +34,24 @@ pub(super) struct RelayArgs {
         hide_env_values = true
     )]
     database: Option<String>,
-    /// Close connections that have not sent their request headers within this many seconds
+    /// Close connections that have not sent their request headers within this many seconds (also the idle keep-alive timeout)
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     header_timeout_secs: u64,
-    /// Most connections served at once
+    /// Answer 408 and close when a request body has not arrived in full within this many seconds of its headers
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    body_timeout_secs: u64,
+    /// Answer 408 or 503 and close when a request is not answered within this many seconds of its headers
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    request_timeout_secs: u64,
+    /// Most connections served at once; when all are taken, the one waiting longest without a complete request is closed
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     max_connections: u64,
+    /// Most connections from one IP address, 0 for no limit (behind a reverse proxy, see docs/deploy.md)
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    max_connections_per_ip: u64,
+    /// Webhook body MiB buffered at once across all connections; past it, 503 with Retry-After
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(2..=4095))]
+    body_memory_mib: u64,
     /// Pass every webhook on to this bot URL (unmodified body and signature)
     #[arg(long, value_name = "URL")]
     forward: Option<String>,
@@ -235,14 +247,17 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
     let options = RelayOptions {
         database: args.database,
         header_timeout_secs: args.header_timeout_secs,
+        body_timeout_secs: args.body_timeout_secs,
+        request_timeout_secs: args.request_timeout_secs,
         max_connections: usize::try_from(args.max_connections).unwrap_or(1024),
+        max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(256),
+        body_memory_bytes: usize::try_from(args.body_memory_mib << 20).unwrap_or(64 << 20),
     };
     init_logging();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        // The error names the address and the cause (exit 1).
+        let listener = crate::relay::bind_listener(&args.listen).await?;
         match serve_with(config, options, listener, shutdown_signal()).await {
             Ok(()) => {}
             // Bad input keeps its field, value and rule (exit 2).

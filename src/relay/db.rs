@@ -69,7 +69,8 @@ pub fn hash_key(conn: &Connection) -> Result<Vec<u8>, StoreError> {
         conn.query_row("SELECT value FROM meta WHERE key = 'hash_key'", [], |r| {
             r.get(0)
         })?;
-    hex::decode(value).map_err(|e| StoreError::Conflict(format!("stored hash key: {e}")))
+    hex::decode(value)
+        .map_err(|e| StoreError::Failed(format!("the stored hash key is damaged: {e}")))
 }
 
 /// Inserts events inside an open transaction, ignoring known ids; returns how many were new.
@@ -178,7 +179,7 @@ impl Sqlite {
         let writer = std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
             .spawn(move || group_commit_loop(writer_conn, rx, &path))
-            .map_err(|e| StoreError::Conflict(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StoreError::Failed(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             jobs: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
@@ -201,12 +202,12 @@ impl Sqlite {
             .ok()
             .and_then(|g| g.as_ref().map(|tx| tx.send(Job { events, reply }).is_ok()));
         if sent != Some(true) {
-            return Err(StoreError::Conflict("the writer thread has stopped".into()));
+            return Err(StoreError::Failed("the writer thread has stopped".into()));
         }
         match wait.await {
             Ok(Ok(n)) => Ok(n),
-            Ok(Err(e)) => Err(StoreError::Conflict(e)),
-            Err(_) => Err(StoreError::Conflict("the writer thread has stopped".into())),
+            Ok(Err(e)) => Err(StoreError::Failed(e)),
+            Err(_) => Err(StoreError::Failed("the writer thread has stopped".into())),
         }
     }
 
@@ -219,11 +220,11 @@ impl Sqlite {
         tokio::task::spawn_blocking(move || {
             let conn = reader
                 .lock()
-                .map_err(|_| StoreError::Conflict("reader lock poisoned".into()))?;
+                .map_err(|_| StoreError::internal("the reader lock is poisoned"))?;
             f(&conn)
         })
         .await
-        .map_err(|e| StoreError::Conflict(format!("read task failed: {e}")))?
+        .map_err(|e| StoreError::internal(format!("the read task failed: {e}")))?
     }
 
     /// The newest event's receive time.
@@ -293,5 +294,21 @@ mod tests {
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap();
         assert_eq!(level, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn a_failed_read_task_is_the_relay_s_failure_not_the_user_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Sqlite::open(&dir.path().join("relay.db")).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let failed = runtime
+            .block_on(
+                sqlite.read(|_| -> Result<(), StoreError> { panic!("a read task that fails") }),
+            )
+            .unwrap_err();
+        // exit 1 (the relay's failure), never 2 (the user's input).
+        assert!(!failed.is_user_error(), "{failed:?}");
     }
 }

@@ -26,10 +26,14 @@ pub(crate) enum Outcome {
     TooLarge,
     /// The database refused the write (answered 500, Meta retries).
     Failed,
+    /// The budget of body bytes was spent (answered 503, Meta retries).
+    Busy,
+    /// The body did not arrive within its deadline (answered 408).
+    TimedOut,
 }
 
 impl Outcome {
-    const ALL: [Outcome; 7] = [
+    const ALL: [Outcome; 9] = [
         Outcome::Stored,
         Outcome::Duplicate,
         Outcome::Ignored,
@@ -37,6 +41,8 @@ impl Outcome {
         Outcome::Malformed,
         Outcome::TooLarge,
         Outcome::Failed,
+        Outcome::Busy,
+        Outcome::TimedOut,
     ];
 
     fn label(self) -> &'static str {
@@ -48,17 +54,62 @@ impl Outcome {
             Outcome::Malformed => "malformed",
             Outcome::TooLarge => "too_large",
             Outcome::Failed => "failed",
+            Outcome::Busy => "busy",
+            Outcome::TimedOut => "timed_out",
         }
     }
 }
 
 /// Minutes kept for "bad signatures in the last hour".
 const WINDOW_MINUTES: usize = 60;
+/// Minutes of webhook store failures that make `/healthz` say "degraded".
+pub(crate) const STORE_FAILURE_MINUTES: i64 = 15;
+/// Longest error text `/healthz` shows.
+const REASON_CHARS: usize = 200;
+
+/// The webhook stores of the last minutes, for `/healthz`.
+#[derive(Default)]
+struct StoreHealth {
+    /// Failure times (ms), oldest first, within [`STORE_FAILURE_MINUTES`].
+    failures_ms: std::collections::VecDeque<i64>,
+    /// The newest failure: when, and the error.
+    last_failure: Option<(i64, String)>,
+    /// When a store last succeeded.
+    last_ok_ms: Option<i64>,
+}
+
+/// What `/healthz` reports about webhook stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoreReport {
+    /// Failures in the last [`STORE_FAILURE_MINUTES`].
+    pub failures_recent: usize,
+    /// The newest failure: when (ms), and the error.
+    pub last_failure: Option<(i64, String)>,
+    /// When a store last succeeded (ms).
+    pub last_ok_ms: Option<i64>,
+}
+
+/// Drops failure times older than the window, and the oldest past 100,000 so
+/// a flood of failures keeps memory bounded (the count then reads 100,000).
+fn prune(times: &mut std::collections::VecDeque<i64>, now_ms: i64) {
+    let oldest = now_ms.saturating_sub(STORE_FAILURE_MINUTES * 60_000);
+    while times.front().is_some_and(|t| *t < oldest) || times.len() > 100_000 {
+        times.pop_front();
+    }
+}
+
+/// One metric with its help and type lines.
+fn gauge(out: &mut String, name: &str, help: &str, kind: &str, value: String) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
+}
 
 /// Every counter of one relay process.
 #[derive(Default)]
 pub(crate) struct Metrics {
-    outcomes: [AtomicU64; 7],
+    outcomes: [AtomicU64; 9],
     refused: Mutex<BTreeMap<&'static str, u64>>,
     /// Bad signatures per minute: (minute since the epoch, count) in a ring.
     bad_signature_minutes: Mutex<Vec<(i64, u64)>>,
@@ -72,6 +123,13 @@ pub(crate) struct Metrics {
     pub connections_peak: AtomicI64,
     /// The connection cap.
     pub connections_limit: AtomicI64,
+    /// The per-address connection cap (0: none).
+    pub connections_per_ip_limit: AtomicI64,
+    /// Connections closed to make room for a newcomer.
+    connections_shed: AtomicU64,
+    /// Connections refused because their address held its share.
+    connections_refused_per_ip: AtomicU64,
+    store: Mutex<StoreHealth>,
 }
 
 impl Metrics {
@@ -132,6 +190,57 @@ impl Metrics {
         self.connections_open.fetch_sub(1, Ordering::SeqCst);
     }
 
+    /// A connection was closed to make room for a newcomer.
+    pub fn count_shed(&self) {
+        self.connections_shed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A newcomer was refused: its address held its share of connections.
+    pub fn count_refused_per_ip(&self) {
+        self.connections_refused_per_ip
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A webhook's events were stored at `now_ms`.
+    pub fn store_ok(&self, now_ms: i64) {
+        if let Ok(mut h) = self.store.lock() {
+            h.last_ok_ms = Some(now_ms);
+        }
+    }
+
+    /// A webhook's events could not be stored at `now_ms`, because of `error`.
+    pub fn store_failed(&self, now_ms: i64, error: &str) {
+        if let Ok(mut h) = self.store.lock() {
+            h.failures_ms.push_back(now_ms);
+            prune(&mut h.failures_ms, now_ms);
+            let text: String = error
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(REASON_CHARS)
+                .collect();
+            h.last_failure = Some((now_ms, text));
+        }
+    }
+
+    /// Webhook store failures in the last [`STORE_FAILURE_MINUTES`] up to `now_ms`.
+    pub fn store_report(&self, now_ms: i64) -> StoreReport {
+        match self.store.lock() {
+            Ok(mut h) => {
+                prune(&mut h.failures_ms, now_ms);
+                StoreReport {
+                    failures_recent: h.failures_ms.len(),
+                    last_failure: h.last_failure.clone(),
+                    last_ok_ms: h.last_ok_ms,
+                }
+            }
+            Err(_) => StoreReport {
+                failures_recent: 0,
+                last_failure: None,
+                last_ok_ms: None,
+            },
+        }
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self, last_event_ms: Option<i64>, forward_depth: usize) -> String {
         let mut out = String::with_capacity(2048);
@@ -157,12 +266,6 @@ impl Metrics {
                 );
             }
         }
-        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        };
         if let Some(ms) = last_event_ms {
             gauge(
                 &mut out,
@@ -200,28 +303,58 @@ impl Metrics {
             "counter",
             self.forward_dropped.load(Ordering::Relaxed).to_string(),
         );
+        self.render_connections(&mut out);
+        out
+    }
+
+    /// The HTTP connection gauges and counters.
+    fn render_connections(&self, out: &mut String) {
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_open",
             "HTTP connections open now.",
             "gauge",
             self.connections_open.load(Ordering::SeqCst).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_peak",
             "Most HTTP connections open at once since start.",
             "gauge",
             self.connections_peak.load(Ordering::SeqCst).to_string(),
         );
         gauge(
-            &mut out,
+            out,
             "refboard_http_connections_limit",
             "The connection cap (--max-connections).",
             "gauge",
             self.connections_limit.load(Ordering::SeqCst).to_string(),
         );
-        out
+        gauge(
+            out,
+            "refboard_http_connections_per_ip_limit",
+            "The per-address connection cap (--max-connections-per-ip; 0: none).",
+            "gauge",
+            self.connections_per_ip_limit
+                .load(Ordering::SeqCst)
+                .to_string(),
+        );
+        gauge(
+            out,
+            "refboard_http_connections_shed_total",
+            "Connections without a complete request closed to make room for a newcomer.",
+            "counter",
+            self.connections_shed.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            out,
+            "refboard_http_connections_refused_per_ip_total",
+            "Connections refused because their address held its share.",
+            "counter",
+            self.connections_refused_per_ip
+                .load(Ordering::Relaxed)
+                .to_string(),
+        );
     }
 }
 

@@ -5,10 +5,12 @@
 //! Secrets and raw PSIDs are never logged; senders are replaced by a keyed
 //! hash before anything is stored.
 
+mod body;
 mod db;
 mod init;
 mod metrics;
 mod pg;
+mod server;
 
 pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
@@ -19,8 +21,8 @@ use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::model::ValidationError;
 use crate::store::StoreError;
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,8 +44,6 @@ pub const MAX_LIMIT: usize = 5000;
 pub const DATABASE_ENV: &str = "REFBOARD_RELAY_DATABASE";
 const FORWARD_QUEUE: usize = 1024;
 const FORWARD_TIMEOUT_SECS: u64 = 10;
-/// How long graceful shutdown waits for connections to finish.
-const SHUTDOWN_GRACE_SECS: u64 = 30;
 
 /// What can stop the relay from starting or running.
 #[derive(Debug, thiserror::Error)]
@@ -124,16 +124,30 @@ impl RelayConfig {
     }
 }
 
-/// Where events live beyond the default SQLite file, and the HTTP limits.
+/// Where events live beyond the default SQLite file, and the HTTP limits
+/// (see "Limits" in `docs/deploy.md`).
 #[derive(Clone)]
 pub struct RelayOptions {
     /// PostgreSQL URL; `None` keeps the SQLite file of [`RelayConfig::data`].
     pub database: Option<String>,
     /// A connection that has not sent its request headers within this many
-    /// seconds is closed (slow-header attacks, idle keep-alive).
+    /// seconds is closed; this is also the idle keep-alive timeout.
     pub header_timeout_secs: u64,
-    /// Most connections served at once; more wait in the listen backlog.
+    /// A request body must arrive in full within this many seconds of its
+    /// headers, else `408` and the connection is closed.
+    pub body_timeout_secs: u64,
+    /// A request must be answered within this many seconds of its headers
+    /// (body and handling together), else `408` or `503` and a close.
+    pub request_timeout_secs: u64,
+    /// Most connections served at once. When all are taken, the one that has
+    /// waited longest without a complete request is closed for the newcomer.
     pub max_connections: usize,
+    /// Most connections from one IP address; 0 for no per-address limit
+    /// (behind a reverse proxy every client has the proxy's address).
+    pub max_connections_per_ip: usize,
+    /// Webhook body bytes buffered at once across all connections; past it,
+    /// `503` with `Retry-After`.
+    pub body_memory_bytes: usize,
 }
 
 impl Default for RelayOptions {
@@ -141,7 +155,11 @@ impl Default for RelayOptions {
         Self {
             database: None,
             header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            request_timeout_secs: 15,
             max_connections: 1024,
+            max_connections_per_ip: 256,
+            body_memory_bytes: 64 << 20,
         }
     }
 }
@@ -151,7 +169,11 @@ impl std::fmt::Debug for RelayOptions {
         f.debug_struct("RelayOptions")
             .field("database", &self.database.as_deref().map(redact_url))
             .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("body_timeout_secs", &self.body_timeout_secs)
+            .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
+            .field("body_memory_bytes", &self.body_memory_bytes)
             .finish()
     }
 }
@@ -178,7 +200,7 @@ impl Storage {
                 let data = config.data.clone();
                 let sqlite = tokio::task::spawn_blocking(move || db::Sqlite::open(&data))
                     .await
-                    .map_err(|e| StoreError::Conflict(format!("open task failed: {e}")))??;
+                    .map_err(|e| StoreError::internal(format!("the open task failed: {e}")))??;
                 Ok(Storage::Sqlite(sqlite))
             }
         }
@@ -258,6 +280,7 @@ struct AppState {
     storage: Storage,
     metrics: Arc<Metrics>,
     forward: Option<ForwardQueue>,
+    bodies: body::BodyBudget,
 }
 
 impl AppState {
@@ -342,36 +365,70 @@ fn log_refused(refused: &[crate::model::ValidationError]) {
     );
 }
 
-/// Reads the body up to the limit; `None` when it is larger.
-async fn read_body(body: Body) -> Result<Bytes, bool> {
-    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => Ok(b),
-        Err(e) => {
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(s) = source {
-                if s.is::<http_body_util::LengthLimitError>() {
-                    return Err(true);
-                }
-                source = s.source();
-            }
-            Err(false)
+/// The answer to a webhook body that was not read in full.
+fn refused_body(state: &AppState, refusal: body::Refusal) -> Response {
+    let (outcome, status, message) = match refusal {
+        body::Refusal::TooLarge => (
+            Outcome::TooLarge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body larger than 1 MiB".to_string(),
+        ),
+        body::Refusal::Busy => (
+            Outcome::Busy,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the relay is receiving too many bodies at once; retry shortly".to_string(),
+        ),
+        body::Refusal::TimedOut => (
+            Outcome::TimedOut,
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                state.bodies.timeout().as_secs()
+            ),
+        ),
+        body::Refusal::Broken => (
+            Outcome::Malformed,
+            StatusCode::BAD_REQUEST,
+            "the body could not be read".to_string(),
+        ),
+    };
+    state.metrics.count(outcome);
+    tracing::warn!(status = status.as_u16(), reason = %message, "webhook body refused");
+    let mut resp = json_error(status, &message);
+    let headers = resp.headers_mut();
+    match refusal {
+        body::Refusal::Busy => {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
+        body::Refusal::TimedOut | body::Refusal::Broken => {
+            headers.insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
+        body::Refusal::TooLarge => {}
     }
+    resp
 }
 
-async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(true) => {
-            state.metrics.count(Outcome::TooLarge);
-            tracing::warn!(limit = MAX_BODY_BYTES, "webhook body too large");
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 1 MiB");
-        }
-        Err(false) => {
-            state.metrics.count(Outcome::Malformed);
-            return json_error(StatusCode::BAD_REQUEST, "the body could not be read");
-        }
+async fn receive(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    // The header's form is checked first, so an unsigned body is never buffered.
+    if let Err(reason) = body::signature_well_formed(&parts.headers) {
+        body::drain(body, body::DRAIN_SMALL_BYTES);
+        state.metrics.count(Outcome::BadSignature);
+        tracing::warn!(reason, "webhook refused before its body");
+        return json_error(StatusCode::FORBIDDEN, reason);
+    }
+    // The reservation lives until the answer, with the bytes it accounts for.
+    let (body, _reserved) = match state.bodies.read(body).await {
+        Ok(read) => read,
+        Err(refusal) => return refused_body(&state, refusal),
     };
+    if let Some(arrived) = parts.extensions.get::<server::BodyArrived>() {
+        arrived.mark();
+    }
+    let headers = parts.headers;
     let signature = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -399,6 +456,29 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         }
     };
     state.metrics.refuse(&refused);
+    if let Err(failed) = store(&state, referrals, refused.len(), now_ms).await {
+        return failed;
+    }
+    if let Some(tx) = &state.forward
+        && tx.try_send((body, signature)).is_err()
+    {
+        state
+            .metrics
+            .forward_dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!("forward queue full; this delivery is not forwarded");
+    }
+    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+}
+
+/// Stores a webhook's referrals and counts the outcome; the 500 Meta gets
+/// (and retries) when the storage refuses them.
+async fn store(
+    state: &AppState,
+    referrals: Vec<crate::messenger::Referral>,
+    refused: usize,
+    now_ms: i64,
+) -> Result<(), Response> {
     let events: Vec<_> = referrals
         .into_iter()
         .map(|r| r.into_event(state.storage.hash_key(), now_ms))
@@ -411,32 +491,25 @@ async fn receive(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             Ok(n) => n,
             Err(e) => {
                 state.metrics.count(Outcome::Failed);
+                state.metrics.store_failed(now_ms, &public_cause(&e));
                 tracing::error!(error = %e, "cannot store referrals");
-                return json_error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store referrals");
+                return Err(json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "cannot store referrals",
+                ));
             }
         }
     };
+    if count > 0 {
+        state.metrics.store_ok(now_ms);
+    }
     state.metrics.count(match (count, inserted) {
         (0, _) => Outcome::Ignored,
         (_, 0) => Outcome::Duplicate,
         _ => Outcome::Stored,
     });
-    tracing::info!(
-        referrals = count,
-        new = inserted,
-        refused = refused.len(),
-        "webhook stored"
-    );
-    if let Some(tx) = &state.forward
-        && tx.try_send((body, signature)).is_err()
-    {
-        state
-            .metrics
-            .forward_dropped
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::warn!("forward queue full; this delivery is not forwarded");
-    }
-    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+    tracing::info!(referrals = count, new = inserted, refused, "webhook stored");
+    Ok(())
 }
 
 /// Parses `limit`: absent is the default; a whole number from 1, in plain
@@ -519,12 +592,18 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         (Ok(n), Ok(last)) => {
             let now_ms = chrono::Utc::now().timestamp_millis();
             let age = last.map(|ms| (now_ms.saturating_sub(ms)).max(0) as f64 / 1000.0);
+            let stores = state.metrics.store_report(now_ms);
+            let reason = degraded_reason(&stores);
             axum::Json(serde_json::json!({
-                "status": "ok",
+                "status": if reason.is_some() { "degraded" } else { "ok" },
+                "reason": reason,
                 "events": n,
                 "last_event_at_ms": last,
                 "last_event_age_secs": age,
                 "bad_signatures_last_hour": state.metrics.bad_signatures_last_hour(),
+                "store_failures_last_15_min": stores.failures_recent,
+                "last_store_failure_at_ms": stores.last_failure.as_ref().map(|f| f.0),
+                "last_store_ok_at_ms": stores.last_ok_ms,
             }))
             .into_response()
         }
@@ -533,6 +612,34 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             json_error(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
+}
+
+/// A storage error as `/healthz` shows it to anyone: the cause, without the
+/// database's user, host or name (they stay in the log).
+fn public_cause(e: &RelayError) -> String {
+    match e {
+        RelayError::Postgres(PgError::Db { message, .. }) => format!("PostgreSQL: {message}"),
+        RelayError::Postgres(_) => "PostgreSQL failed (see the relay's log)".into(),
+        RelayError::Store(e) => e.to_string(),
+        _ => "the storage failed".into(),
+    }
+}
+
+/// Why `/healthz` says "degraded": webhook stores failed in the last
+/// [`metrics::STORE_FAILURE_MINUTES`]; `None` when none did.
+fn degraded_reason(stores: &metrics::StoreReport) -> Option<String> {
+    if stores.failures_recent == 0 {
+        return None;
+    }
+    let (at_ms, error) = stores.last_failure.as_ref()?;
+    let at = chrono::DateTime::from_timestamp_millis(*at_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    Some(format!(
+        "{} webhook deliveries could not be stored in the last {} min (the last at {at}: {error})",
+        stores.failures_recent,
+        metrics::STORE_FAILURE_MINUTES
+    ))
 }
 
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
@@ -567,11 +674,16 @@ async fn router(
         Some(url) => Some(spawn_forwarder(url, metrics.clone())?),
         None => None,
     };
+    let bodies = body::BodyBudget::new(
+        options.body_memory_bytes,
+        Duration::from_secs(options.body_timeout_secs.max(1)),
+    );
     let state = Arc::new(AppState {
         config,
         storage,
         metrics,
         forward,
+        bodies,
     });
     Ok(Router::new()
         .route("/webhook", get(verify).post(receive))
@@ -630,6 +742,25 @@ fn spawn_forwarder(url: &str, metrics: Arc<Metrics>) -> Result<ForwardQueue, Rel
     Ok(tx)
 }
 
+/// Binds `addr` (`host:port`) for [`serve_with`], with a listen backlog deep
+/// enough that a flood of connects does not drop real clients' SYNs.
+pub async fn bind_listener(addr: &str) -> Result<tokio::net::TcpListener, RelayError> {
+    let listen_error = |source| RelayError::Listen {
+        source,
+        addr: addr.to_string(),
+    };
+    let mut last = None;
+    for candidate in tokio::net::lookup_host(addr).await.map_err(listen_error)? {
+        match server::bind(candidate) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(listen_error(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the name has no address")
+    })))
+}
+
 /// Serves on `listener` with default options until `shutdown` resolves.
 pub async fn serve(
     config: RelayConfig,
@@ -640,9 +771,9 @@ pub async fn serve(
 }
 
 /// Serves on `listener` until `shutdown` resolves; requests in flight finish,
-/// so every acknowledged event is committed. Each connection must send its
-/// request headers within `header_timeout_secs`, and at most
-/// `max_connections` are served at once.
+/// so every acknowledged event is committed. The limits of `options` apply
+/// (see `server.rs`): header, body and request deadlines, the connection caps
+/// with shedding, and the budget of body bytes.
 pub async fn serve_with(
     config: RelayConfig,
     options: RelayOptions,
@@ -654,68 +785,20 @@ pub async fn serve_with(
         .map(|a| a.to_string())
         .unwrap_or_default();
     let metrics = Arc::new(Metrics::default());
-    let limit = options.max_connections.max(1);
+    let limits = server::Limits::new(&options);
+    let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     metrics.connections_limit.store(
-        i64::try_from(limit).unwrap_or(i64::MAX),
+        gauge(options.max_connections.max(1)),
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    metrics.connections_per_ip_limit.store(
+        gauge(options.max_connections_per_ip),
         std::sync::atomic::Ordering::SeqCst,
     );
     let app = router(config, &options, metrics.clone()).await?;
     tracing::info!(%addr, "relay listening");
-    accept_loop(listener, app, &options, metrics, limit, shutdown).await;
+    server::accept_loop(listener, app, limits, metrics, shutdown).await;
     Ok(())
-}
-
-/// Accepts connections while a slot is free; each gets hyper's header-read timeout.
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    options: &RelayOptions,
-    metrics: Arc<Metrics>,
-    limit: usize,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let slots = Arc::new(tokio::sync::Semaphore::new(limit));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(options.header_timeout_secs.max(1)));
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = &mut shutdown => break,
-        };
-        let stream = tokio::select! {
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        metrics.connection_opened();
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let _ = conn.await;
-            metrics.connection_closed();
-            drop(permit);
-        });
-    }
-    drop(listener);
-    tracing::info!("shutting down; finishing requests in flight");
-    let _ = tokio::time::timeout(
-        Duration::from_secs(SHUTDOWN_GRACE_SECS),
-        graceful.shutdown(),
-    )
-    .await;
 }
 
 /// A relay running on its own thread, for tests, demos and `simulate`.
@@ -775,22 +858,14 @@ pub fn start_with(
             source,
             addr: addr.to_string(),
         })?;
-    let std_listener = std::net::TcpListener::bind(addr).map_err(|source| RelayError::Listen {
+    let listen_error = |source| RelayError::Listen {
         source,
         addr: addr.to_string(),
-    })?;
-    std_listener
-        .set_nonblocking(true)
-        .map_err(|source| RelayError::Listen {
-            source,
-            addr: addr.to_string(),
-        })?;
-    let bound = std_listener
-        .local_addr()
-        .map_err(|source| RelayError::Listen {
-            source,
-            addr: addr.to_string(),
-        })?;
+    };
+    let listener = runtime
+        .block_on(async { server::bind(addr) })
+        .map_err(listen_error)?;
+    let bound = listener.local_addr().map_err(listen_error)?;
     // Open a SQLite database before returning, so a bad path fails here.
     if options.database.is_none() {
         drop(db::open(&config.data)?);
@@ -799,19 +874,9 @@ pub fn start_with(
     let thread = std::thread::Builder::new()
         .name("refboard-relay".into())
         .spawn(move || {
-            runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(std_listener).map_err(|source| {
-                        RelayError::Listen {
-                            source,
-                            addr: bound.to_string(),
-                        }
-                    })?;
-                serve_with(config, options, listener, async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-            })
+            runtime.block_on(serve_with(config, options, listener, async move {
+                let _ = stop_rx.await;
+            }))
         })
         .map_err(|source| RelayError::Listen {
             source,

@@ -70,6 +70,10 @@ pub enum StoreError {
         /// The database file.
         path: String,
     },
+    /// The storage failed at run time, not because of the input: a write the
+    /// disk refused, a writer thread that stopped (exit 1).
+    #[error("{0}")]
+    Failed(String),
     /// refboard itself failed (a poisoned lock, serialisation): exit 1.
     #[error("{0}")]
     Internal(#[from] crate::model::InternalError),

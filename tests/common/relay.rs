@@ -26,9 +26,20 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Starts a relay on a free port and waits until `/healthz` answers 200.
     pub fn start(storage: Storage<'_>, verify_token: &str, api_token: &str) -> Self {
+        Self::start_with_args(storage, verify_token, api_token, &[])
+    }
+
+    /// [`RelayProcess::start`] with extra `refboard relay` flags (limits).
+    pub fn start_with_args(
+        storage: Storage<'_>,
+        verify_token: &str,
+        api_token: &str,
+        extra: &[&str],
+    ) -> Self {
         let port = free_port();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"));
         cmd.args(["relay", "--listen", &format!("127.0.0.1:{port}")]);
+        cmd.args(extra);
         match storage {
             Storage::Data(path) => cmd.arg("--data").arg(path),
             Storage::Database(url) => cmd.env("REFBOARD_RELAY_DATABASE", url),
