@@ -18,7 +18,7 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use common::FIXTURE_APP_SECRET as SECRET;
-use common::backend::{event, page, page_body, query_value, serve};
+use common::backend::{event, page, page_body, query_value, serve, sync_within};
 use common::relay::{post_signed, referral_body};
 use refboard::relay::{RelayConfig, start};
 use refboard::store::Store;
@@ -41,22 +41,6 @@ fn quick(url: &str) -> SyncConfig {
     };
     c.timeout_secs = 10;
     c
-}
-
-/// Runs a sync on its own thread and waits at most `limit` for it to end.
-fn sync_within(
-    db: &std::path::Path,
-    config: SyncConfig,
-    limit: Duration,
-) -> Result<Progress, SyncError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let db = db.to_path_buf();
-    std::thread::spawn(move || {
-        let mut store = Store::open(&db).unwrap();
-        let _ = tx.send(sync(&mut store, &config, &mut |_| true));
-    });
-    rx.recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("sync still running after {limit:?}"))
 }
 
 fn stored_refs(db: &std::path::Path) -> Vec<String> {

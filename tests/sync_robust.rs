@@ -22,52 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::backend::{serve, sync_within};
+
 const TOKEN: &str = "sync-robust-token";
-
-/// A test server on 127.0.0.1 with a random port, running until dropped.
-struct Server {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(app: Router) -> Server {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    Server {
-        url,
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    }
-}
 
 fn event(id: &str, platform: &str, kind: &str) -> serde_json::Value {
     serde_json::json!({
@@ -103,23 +61,6 @@ fn event_count(store: &Store) -> i64 {
         .connection()
         .query_row("SELECT count(*) FROM referral_events", [], |r| r.get(0))
         .unwrap()
-}
-
-/// Runs a sync on its own thread and waits at most `limit` for it to end, so
-/// a sync that loops for ever fails the test instead of hanging it.
-fn sync_within(
-    db: &std::path::Path,
-    config: SyncConfig,
-    limit: Duration,
-) -> Result<Progress, SyncError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let db = db.to_path_buf();
-    std::thread::spawn(move || {
-        let mut store = Store::open(&db).unwrap();
-        let _ = tx.send(sync(&mut store, &config, &mut |_| true));
-    });
-    rx.recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("sync still running after {limit:?}"))
 }
 
 #[test]

@@ -85,3 +85,20 @@ pub fn query_value(query: Option<&str>, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// Runs a sync on its own thread and waits at most `limit` for it to end, so
+/// a sync that loops for ever fails the test instead of hanging it.
+pub fn sync_within(
+    db: &std::path::Path,
+    config: refboard::sync::SyncConfig,
+    limit: std::time::Duration,
+) -> Result<refboard::sync::Progress, refboard::sync::SyncError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let db = db.to_path_buf();
+    std::thread::spawn(move || {
+        let mut store = refboard::store::Store::open(&db).unwrap();
+        let _ = tx.send(refboard::sync::sync(&mut store, &config, &mut |_| true));
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("sync still running after {limit:?}"))
+}
