@@ -81,16 +81,8 @@ pub(super) fn handle(
             done(store, state, out, wording::removed_link())
         }
         ShortCommand::AddAlias(link, alias) => {
-            let (row, warnings) = store.add_alias(link.0, &alias)?;
-            if !warnings.is_empty() {
-                out.send(Event::Warnings(warnings));
-            }
-            out.send(Event::Notice(wording::alias_added(
-                &row.alias.ref_code,
-                &row.link_ref,
-            )));
-            out.send(Event::AliasAdded(row));
-            reload(store, state, out)
+            let added = store.add_alias(link.0, &alias)?;
+            alias_added(store, state, out, added)
         }
         ShortCommand::RemoveAlias(page, alias) => {
             let row = store.remove_alias(page.0, &alias)?;
@@ -98,15 +90,7 @@ pub(super) fn handle(
             out.send(Event::AliasRemoved(row));
             reload(store, state, out)
         }
-        ShortCommand::SaveBackend { url, token } => {
-            store.set_backend_url(&url)?;
-            let place = store.set_backend_token(&token)?;
-            state.token = Some(token);
-            let notice = place
-                .notice()
-                .unwrap_or_else(|| wording::saved_backend(&url));
-            done(store, state, out, notice)
-        }
+        ShortCommand::SaveBackend { url, token } => save_backend(store, state, out, url, token),
         other => files_and_figures(store, other, out),
     }
 }
@@ -266,6 +250,41 @@ fn preview_sheet(items: &[ExportItem], options: &BulkOptions) -> Result<SheetPre
         links: items.len(),
         verified,
     })
+}
+
+/// Reports an added alias, with its warnings, and reloads.
+fn alias_added(
+    store: &mut Store,
+    state: &mut State,
+    out: &Out,
+    (row, warnings): (crate::store::AliasRow, Vec<crate::model::Warning>),
+) -> Result<(), Failure> {
+    if !warnings.is_empty() {
+        out.send(Event::Warnings(warnings));
+    }
+    out.send(Event::Notice(wording::alias_added(
+        &row.alias.ref_code,
+        &row.link_ref,
+    )));
+    out.send(Event::AliasAdded(row));
+    reload(store, state, out)
+}
+
+/// Saves the backend's URL and token and says where the token went.
+fn save_backend(
+    store: &mut Store,
+    state: &mut State,
+    out: &Out,
+    url: String,
+    token: String,
+) -> Result<(), Failure> {
+    store.set_backend_url(&url)?;
+    let place = store.set_backend_token(&token)?;
+    state.token = Some(token);
+    let notice = place
+        .notice()
+        .unwrap_or_else(|| wording::saved_backend(&url));
+    done(store, state, out, notice)
 }
 
 /// Says `notice` and sends fresh data.
