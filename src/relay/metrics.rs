@@ -135,6 +135,73 @@ impl Metrics {
     /// The Prometheus text exposition of every counter.
     pub fn render(&self, last_event_ms: Option<i64>, forward_depth: usize) -> String {
         let mut out = String::with_capacity(2048);
+        self.render_labelled(&mut out);
+        // (name, help, type, value) of each metric without labels, in order.
+        let mut single: Vec<(&str, &str, &str, String)> = Vec::new();
+        if let Some(ms) = last_event_ms {
+            single.push((
+                "refboard_last_event_received_seconds",
+                "When the newest stored event was received (Unix time).",
+                "gauge",
+                format!("{:.3}", ms as f64 / 1000.0),
+            ));
+        }
+        let load = |a: &AtomicI64| a.load(Ordering::SeqCst).to_string();
+        single.extend([
+            (
+                "refboard_bad_signatures_last_hour",
+                "Webhooks refused for their signature in the last 60 minutes.",
+                "gauge",
+                self.bad_signatures_last_hour().to_string(),
+            ),
+            (
+                "refboard_forward_queue_depth",
+                "Webhooks waiting to be forwarded to the bot.",
+                "gauge",
+                forward_depth.to_string(),
+            ),
+            (
+                "refboard_forward_failures_total",
+                "Webhooks the bot refused or that could not reach it.",
+                "counter",
+                self.forward_failures.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "refboard_forward_dropped_total",
+                "Webhooks not forwarded because the queue was full.",
+                "counter",
+                self.forward_dropped.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "refboard_http_connections_open",
+                "HTTP connections open now.",
+                "gauge",
+                load(&self.connections_open),
+            ),
+            (
+                "refboard_http_connections_peak",
+                "Most HTTP connections open at once since start.",
+                "gauge",
+                load(&self.connections_peak),
+            ),
+            (
+                "refboard_http_connections_limit",
+                "The connection cap (--max-connections).",
+                "gauge",
+                load(&self.connections_limit),
+            ),
+        ]);
+        for (name, help, kind, value) in single {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        out
+    }
+
+    /// The two counters with a label: requests by outcome, items refused by reason.
+    fn render_labelled(&self, out: &mut String) {
         out.push_str("# HELP refboard_webhook_requests_total Webhook POSTs by outcome.\n");
         out.push_str("# TYPE refboard_webhook_requests_total counter\n");
         for (i, o) in Outcome::ALL.iter().enumerate() {
@@ -157,71 +224,6 @@ impl Metrics {
                 );
             }
         }
-        let gauge = |out: &mut String, name: &str, help: &str, kind: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        };
-        if let Some(ms) = last_event_ms {
-            gauge(
-                &mut out,
-                "refboard_last_event_received_seconds",
-                "When the newest stored event was received (Unix time).",
-                "gauge",
-                format!("{:.3}", ms as f64 / 1000.0),
-            );
-        }
-        gauge(
-            &mut out,
-            "refboard_bad_signatures_last_hour",
-            "Webhooks refused for their signature in the last 60 minutes.",
-            "gauge",
-            self.bad_signatures_last_hour().to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_forward_queue_depth",
-            "Webhooks waiting to be forwarded to the bot.",
-            "gauge",
-            forward_depth.to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_forward_failures_total",
-            "Webhooks the bot refused or that could not reach it.",
-            "counter",
-            self.forward_failures.load(Ordering::Relaxed).to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_forward_dropped_total",
-            "Webhooks not forwarded because the queue was full.",
-            "counter",
-            self.forward_dropped.load(Ordering::Relaxed).to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_http_connections_open",
-            "HTTP connections open now.",
-            "gauge",
-            self.connections_open.load(Ordering::SeqCst).to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_http_connections_peak",
-            "Most HTTP connections open at once since start.",
-            "gauge",
-            self.connections_peak.load(Ordering::SeqCst).to_string(),
-        );
-        gauge(
-            &mut out,
-            "refboard_http_connections_limit",
-            "The connection cap (--max-connections).",
-            "gauge",
-            self.connections_limit.load(Ordering::SeqCst).to_string(),
-        );
-        out
     }
 }
 
