@@ -38,6 +38,37 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
         "127.0.0.1:0".parse().context("loopback address")?,
     )?;
     let mut store = Store::open(&dir.join("demo.db"))?;
+    let mut refs = sample_catalog(&mut store)?;
+    // A typo'd ref on a printed flyer: shows up as untracked.
+    refs.push("freeshiping".into());
+    let sim = SimulateConfig {
+        relay_url: relay.url(),
+        app_secret,
+        events,
+        days: 30,
+        refs,
+        seed: 42,
+        page_id: DEMO_PAGE_ID.into(),
+        end_ms: chrono::Utc::now().timestamp_millis(),
+        concurrency: 4,
+    };
+    let (bodies, _) = generate(&sim).map_err(|e| anyhow::anyhow!("{e}"))?;
+    send(&sim, &bodies)?;
+    store.set_backend_url(&relay.url())?;
+    // A throwaway database: its token goes to the file beside it, never the
+    // user's keyring.
+    crate::secrets::save_token_to_file(store.path(), &api_token)?;
+    sync(
+        &mut store,
+        &SyncConfig::new(&relay.url(), &api_token),
+        &mut |_| true,
+    )?;
+    Ok(Demo { relay, api_token })
+}
+
+/// Adds the sample page, its channels, campaigns and links; returns the
+/// links' refs.
+fn sample_catalog(store: &mut Store) -> anyhow::Result<Vec<String>> {
     let page = store.add_page(&NewPage::parse(
         "JaspersMarket",
         Some("Jasper's Market"),
@@ -97,30 +128,5 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
         let (new, _) = NewLink::parse(r, Some(cta), None, None)?;
         store.add_link(page.id, cm, ch, &new)?;
     }
-    let mut refs: Vec<String> = links.iter().map(|l| l.0.to_string()).collect();
-    // A typo'd ref on a printed flyer: shows up as untracked.
-    refs.push("freeshiping".into());
-    let sim = SimulateConfig {
-        relay_url: relay.url(),
-        app_secret,
-        events,
-        days: 30,
-        refs,
-        seed: 42,
-        page_id: DEMO_PAGE_ID.into(),
-        end_ms: chrono::Utc::now().timestamp_millis(),
-        concurrency: 4,
-    };
-    let (bodies, _) = generate(&sim).map_err(|e| anyhow::anyhow!("{e}"))?;
-    send(&sim, &bodies)?;
-    store.set_backend_url(&relay.url())?;
-    // A throwaway database: its token goes to the file beside it, never the
-    // user's keyring.
-    crate::secrets::save_token_to_file(store.path(), &api_token)?;
-    sync(
-        &mut store,
-        &SyncConfig::new(&relay.url(), &api_token),
-        &mut |_| true,
-    )?;
-    Ok(Demo { relay, api_token })
+    Ok(links.iter().map(|l| l.0.to_string()).collect())
 }

@@ -74,6 +74,7 @@ fn timestamp(rng: &mut fastrand::Rng, ms: i64) -> Value {
 }
 
 /// Builds the request bodies: (body, is_redelivery), plus the report.
+/// The same seed gives the same bodies: the random draws stay in order.
 pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport), SimulateError> {
     if config.refs.is_empty() {
         return Err(crate::model::ValidationError::new("refs", "", "give at least one ref").into());
@@ -83,27 +84,41 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
     }
     let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut report = SimulateReport::default();
+    let mut items = referral_items(config, &mut rng, &mut report);
+    items.sort_by_key(|i| i.0);
+    let bodies = bodies(&items, &config.page_id, &mut rng, &mut report)?;
+    report.requests = bodies.len();
+    Ok((bodies, report))
+}
+
+/// The index of a ref, popular refs first: weights 1/(rank+1).
+fn pick_ref(rng: &mut fastrand::Rng, refs: usize) -> usize {
+    let weights: Vec<f64> = (0..refs).map(|i| 1.0 / (i as f64 + 1.0)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut pick = rng.f64() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if pick < *w {
+            return i;
+        }
+        pick -= w;
+    }
+    0
+}
+
+/// `config.events` messaging items, each with its time, unsorted; counts
+/// them, and the people, in `report`.
+fn referral_items(
+    config: &SimulateConfig,
+    rng: &mut fastrand::Rng,
+    report: &mut SimulateReport,
+) -> Vec<(i64, Value)> {
     let span_ms = i64::from(config.days) * 86_400_000;
     let mut people: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     let mut items: Vec<(i64, Value)> = Vec::new();
     let page = &config.page_id;
     while items.len() < config.events {
-        // Popular refs first: weights 1/(rank+1).
-        let weights: Vec<f64> = (0..config.refs.len())
-            .map(|i| 1.0 / (i as f64 + 1.0))
-            .collect();
-        let total: f64 = weights.iter().sum();
-        let mut pick = rng.f64() * total;
-        let mut idx = 0;
-        for (i, w) in weights.iter().enumerate() {
-            if pick < *w {
-                idx = i;
-                break;
-            }
-            pick -= w;
-        }
-        let ref_code = &config.refs[idx];
+        let ref_code = &config.refs[pick_ref(rng, config.refs.len())];
         let returning = !people.is_empty() && rng.u8(..10) < 4;
         let sender = if returning {
             people[rng.usize(..people.len())].clone()
@@ -136,9 +151,9 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
             referral["ad_id"] = json!(format!("2385{}", rng.u64(1_000_000_000..9_999_999_999)));
         }
         let item = if returning {
-            json!({"sender": {"id": sender}, "recipient": {"id": page}, "timestamp": timestamp(&mut rng, ts), "referral": referral})
+            json!({"sender": {"id": sender}, "recipient": {"id": page}, "timestamp": timestamp(rng, ts), "referral": referral})
         } else {
-            json!({"sender": {"id": sender}, "recipient": {"id": page}, "timestamp": timestamp(&mut rng, ts),
+            json!({"sender": {"id": sender}, "recipient": {"id": page}, "timestamp": timestamp(rng, ts),
                    "postback": {"title": "Get Started", "payload": "GET_STARTED", "referral": referral}})
         };
         *report
@@ -151,7 +166,17 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
     }
     report.referrals = items.len();
     report.people = people.len();
-    items.sort_by_key(|i| i.0);
+    items
+}
+
+/// Groups the sorted `items` into webhook bodies of 1 to 5, some with a
+/// non-referral item among them and some delivered twice.
+fn bodies(
+    items: &[(i64, Value)],
+    page: &str,
+    rng: &mut fastrand::Rng,
+    report: &mut SimulateReport,
+) -> Result<Vec<Vec<u8>>, SimulateError> {
     let mut bodies = Vec::new();
     let mut i = 0;
     while i < items.len() {
@@ -159,17 +184,7 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
         let mut messaging: Vec<Value> = items[i..i + n].iter().map(|x| x.1.clone()).collect();
         let ts = items[i].0;
         if rng.u8(..5) == 0 {
-            let filler = match rng.u8(..3) {
-                0 => {
-                    json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "message": {"mid": "m_x", "text": "Hello"}})
-                }
-                1 => {
-                    json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "delivery": {"mids": ["m_x"], "watermark": ts}})
-                }
-                _ => {
-                    json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "read": {"watermark": ts}})
-                }
-            };
+            let filler = filler(rng, page, ts);
             messaging.insert(rng.usize(..=messaging.len()), filler);
             report.non_referral_items += 1;
         }
@@ -185,8 +200,22 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
         bodies.push(bytes);
         i += n;
     }
-    report.requests = bodies.len();
-    Ok((bodies, report))
+    Ok(bodies)
+}
+
+/// A messaging item that is no referral: a message, a delivery or a read.
+fn filler(rng: &mut fastrand::Rng, page: &str, ts: i64) -> Value {
+    match rng.u8(..3) {
+        0 => {
+            json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "message": {"mid": "m_x", "text": "Hello"}})
+        }
+        1 => {
+            json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "delivery": {"mids": ["m_x"], "watermark": ts}})
+        }
+        _ => {
+            json!({"sender": {"id": "6000000000000001"}, "recipient": {"id": page}, "timestamp": ts, "read": {"watermark": ts}})
+        }
+    }
 }
 
 /// Posts signed bodies to `{relay_url}/webhook` from `concurrency` threads;

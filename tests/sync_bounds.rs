@@ -22,9 +22,7 @@ use common::backend::{event, page, page_body, query_value, serve, sync_within};
 use common::relay::{post_signed, referral_body};
 use refboard::relay::{RelayConfig, start};
 use refboard::store::Store;
-use refboard::sync::{
-    MAX_EMPTY_PAGES, MAX_REDIRECTS, Progress, RetryPolicy, SyncConfig, SyncError, sync,
-};
+use refboard::sync::{MAX_EMPTY_PAGES, MAX_REDIRECTS, RetryPolicy, SyncConfig, SyncError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

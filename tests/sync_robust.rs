@@ -17,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use refboard::store::Store;
-use refboard::sync::{Progress, RetryPolicy, SyncConfig, SyncError, sync};
+use refboard::sync::{RetryPolicy, SyncConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

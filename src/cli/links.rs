@@ -2,10 +2,10 @@
 
 use super::output::{archived_mark, cell, errln, full, outln, print_json, table};
 use super::{Db, warn};
-use crate::codes::logo::Logo;
 use crate::codes::{Color, DEFAULT_QUIET_ZONE, Ecc, QrStyle};
-use crate::export::{BulkOptions, Format, OneOptions, export_bulk, export_one_item};
+use crate::export::{BulkOptions, Format, OneOptions};
 use crate::model::{ExportItem, NewLink, suggest_ref};
+use crate::ops::link::{LinkTarget, save_link};
 use crate::print::{LabelPreset, Paper, PrintLayout, PrintOptions};
 use crate::store::{LinkFilter, LinkRow, Store};
 use clap::Subcommand;
@@ -203,15 +203,10 @@ impl StyleArgs {
             logo: None,
         };
         style.check_forced(force)?;
-        let logo = match &self.logo {
-            Some(path) => Some(std::sync::Arc::new(Logo::load(
-                path,
-                self.logo_share / 100.0,
-                force,
-            )?)),
-            None => None,
-        };
-        Ok(QrStyle { logo, ..style })
+        let mut style = style;
+        let share = self.logo_share / 100.0;
+        crate::ops::export::load_logo(&mut style, self.logo.as_deref(), share, force)?;
+        Ok(style)
     }
 }
 
@@ -388,32 +383,8 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             notes,
             page,
         } => {
-            // Check what needs no database first, so bad input never opens (or creates) it.
-            if let Some(r) = &ref_code {
-                NewLink::parse(r, cta.as_deref(), text.as_deref(), notes.as_deref())?;
-            }
-            let mut store = db.open()?;
-            let page = store.resolve_page(page.as_deref())?;
-            let campaign = store.resolve_campaign(page.id, &campaign)?;
-            let channel = store.resolve_channel(page.id, &channel)?;
-            let ref_code = match ref_code {
-                Some(r) => r,
-                None => {
-                    let refs = store.refs(page.id)?;
-                    suggest_ref(
-                        &campaign.name,
-                        &channel.name,
-                        refs.iter().map(String::as_str),
-                    )
-                }
-            };
-            let (new, mut warnings) =
-                NewLink::parse(&ref_code, cta.as_deref(), text.as_deref(), notes.as_deref())?;
-            let (row, more) = store.add_link(page.id, campaign.id, channel.id, &new)?;
-            warnings.extend(more);
-            warn(&warnings);
-            outln!("Created link {}", full(&row.link.ref_code));
-            outln!("{}", full(&row.url));
+            let fields = Fields { cta, text, notes };
+            link_add(db, page.as_deref(), &campaign, &channel, ref_code, &fields)
         }
         LinkCmd::List {
             campaign,
@@ -421,52 +392,13 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             all,
             page,
             json,
-        } => {
-            let store = db.open()?;
-            let pages = store.pages()?;
-            let mut filter = LinkFilter {
-                include_archived: all,
-                ..LinkFilter::default()
-            };
-            // One page is implied when named, or when a campaign or channel needs one.
-            if page.is_some() || campaign.is_some() || channel.is_some() || pages.len() == 1 {
-                let p = store.resolve_page(page.as_deref())?;
-                filter.page = Some(p.id);
-                if let Some(c) = &campaign {
-                    filter.campaign = Some(store.resolve_campaign(p.id, c)?.id);
-                }
-                if let Some(c) = &channel {
-                    filter.channel = Some(store.resolve_channel(p.id, c)?.id);
-                }
-            }
-            let rows = store.links(&filter)?;
-            if json {
-                return print_json(&rows);
-            }
-            print_link_table(&rows, filter.page.is_none() && pages.len() > 1)?;
-        }
+        } => link_list(db, page, campaign, channel, all, json),
         LinkCmd::Show {
             ref_code,
             qr,
             page,
             json,
-        } => {
-            let store = db.open()?;
-            let row = find_link(&store, page.as_deref(), &ref_code)?;
-            if json {
-                return print_json(&row);
-            }
-            print_link(&row)?;
-            if qr {
-                let code = qrcode::QrCode::new(row.url.as_bytes())?;
-                let art = code
-                    .render::<qrcode::render::unicode::Dense1x2>()
-                    .dark_color(qrcode::render::unicode::Dense1x2::Light)
-                    .light_color(qrcode::render::unicode::Dense1x2::Dark)
-                    .build();
-                outln!("\n{art}");
-            }
-        }
+        } => link_show(db, page.as_deref(), &ref_code, qr, json),
         LinkCmd::Edit {
             ref_code,
             new_ref,
@@ -478,60 +410,183 @@ pub(super) fn link(db: &Db, cmd: LinkCmd) -> anyhow::Result<()> {
             notes,
             page,
         } => {
-            let mut store = db.open()?;
-            let current = find_link(&store, page.as_deref(), &ref_code)?;
-            let page_id = current.link.page;
-            let campaign_id = match &campaign {
-                Some(c) => store.resolve_campaign(page_id, c)?.id,
-                None => current.link.campaign,
+            let edit = Edit {
+                new_ref,
+                campaign,
+                channel,
+                no_text,
+                fields: Fields { cta, text, notes },
             };
-            let channel_id = match &channel {
-                Some(c) => store.resolve_channel(page_id, c)?.id,
-                None => current.link.channel,
-            };
-            let text = if no_text {
-                None
-            } else {
-                text.or(current.link.prefill_text.clone())
-            };
-            let (new, mut warnings) = NewLink::parse(
-                new_ref.as_deref().unwrap_or(&current.link.ref_code),
-                Some(cta.as_deref().unwrap_or(&current.link.cta)),
-                text.as_deref(),
-                Some(notes.as_deref().unwrap_or(&current.link.notes)),
-            )?;
-            if let Some(w) = new_ref
-                .as_deref()
-                .and_then(|r| crate::model::rename_warning(&current.link.ref_code, r))
-            {
-                warnings.push(w);
-            }
-            let (row, more) = store.update_link(current.link.id, campaign_id, channel_id, &new)?;
-            warnings.extend(more);
-            warn(&warnings);
-            outln!("Updated link {}", full(&row.link.ref_code));
-            outln!("{}", full(&row.url));
+            link_edit(db, page.as_deref(), &ref_code, edit)
         }
-        LinkCmd::Archive(r) => {
-            let mut store = db.open()?;
-            let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
-            store.set_link_archived(row.link.id, true)?;
-            outln!("Archived link {}", full(&row.link.ref_code));
-        }
-        LinkCmd::Unarchive(r) => {
-            let mut store = db.open()?;
-            let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
-            store.set_link_archived(row.link.id, false)?;
-            outln!("Restored link {}", full(&row.link.ref_code));
-        }
+        LinkCmd::Archive(r) => set_archived(db, &r, true),
+        LinkCmd::Unarchive(r) => set_archived(db, &r, false),
         LinkCmd::Remove(r) => {
             let mut store = db.open()?;
             let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
             store.remove_link(row.link.id)?;
             outln!("Removed link {}", full(&row.link.ref_code));
+            Ok(())
         }
-        LinkCmd::Alias(cmd) => alias(db, cmd)?,
+        LinkCmd::Alias(cmd) => alias(db, cmd),
     }
+}
+
+/// The optional text fields of `link add` and `link edit`.
+struct Fields {
+    cta: Option<String>,
+    text: Option<String>,
+    notes: Option<String>,
+}
+
+/// What `link edit` changes besides the text fields.
+struct Edit {
+    new_ref: Option<String>,
+    campaign: Option<String>,
+    channel: Option<String>,
+    no_text: bool,
+    fields: Fields,
+}
+
+/// `link add`.
+fn link_add(
+    db: &Db,
+    page: Option<&str>,
+    campaign: &str,
+    channel: &str,
+    ref_code: Option<String>,
+    f: &Fields,
+) -> anyhow::Result<()> {
+    let (cta, text, notes) = (f.cta.as_deref(), f.text.as_deref(), f.notes.as_deref());
+    // Check what needs no database first, so bad input never opens (or creates) it.
+    if let Some(r) = &ref_code {
+        NewLink::parse(r, cta, text, notes)?;
+    }
+    let mut store = db.open()?;
+    let page = store.resolve_page(page)?;
+    let campaign = store.resolve_campaign(page.id, campaign)?;
+    let channel = store.resolve_channel(page.id, channel)?;
+    let ref_code = match ref_code {
+        Some(r) => r,
+        None => {
+            let refs = store.refs(page.id)?;
+            suggest_ref(
+                &campaign.name,
+                &channel.name,
+                refs.iter().map(String::as_str),
+            )
+        }
+    };
+    let (new, mut warnings) = NewLink::parse(&ref_code, cta, text, notes)?;
+    let target = LinkTarget::New { page: page.id };
+    let saved = save_link(&mut store, target, campaign.id, channel.id, &new)?;
+    warnings.extend(saved.warnings);
+    warn(&warnings);
+    outln!("Created link {}", full(&saved.row.link.ref_code));
+    outln!("{}", full(&saved.row.url));
+    Ok(())
+}
+
+/// `link list`.
+fn link_list(
+    db: &Db,
+    page: Option<String>,
+    campaign: Option<String>,
+    channel: Option<String>,
+    all: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = db.open()?;
+    let pages = store.pages()?;
+    let mut filter = LinkFilter {
+        include_archived: all,
+        ..LinkFilter::default()
+    };
+    // One page is implied when named, or when a campaign or channel needs one.
+    if page.is_some() || campaign.is_some() || channel.is_some() || pages.len() == 1 {
+        let p = store.resolve_page(page.as_deref())?;
+        filter.page = Some(p.id);
+        if let Some(c) = &campaign {
+            filter.campaign = Some(store.resolve_campaign(p.id, c)?.id);
+        }
+        if let Some(c) = &channel {
+            filter.channel = Some(store.resolve_channel(p.id, c)?.id);
+        }
+    }
+    let rows = store.links(&filter)?;
+    if json {
+        return print_json(&rows);
+    }
+    print_link_table(&rows, filter.page.is_none() && pages.len() > 1)
+}
+
+/// `link show`.
+fn link_show(
+    db: &Db,
+    page: Option<&str>,
+    ref_code: &str,
+    qr: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = db.open()?;
+    let row = find_link(&store, page, ref_code)?;
+    if json {
+        return print_json(&row);
+    }
+    print_link(&row)?;
+    if qr {
+        let code = qrcode::QrCode::new(row.url.as_bytes())?;
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build();
+        outln!("\n{art}");
+    }
+    Ok(())
+}
+
+/// `link edit`: what is not given stays as it was.
+fn link_edit(db: &Db, page: Option<&str>, ref_code: &str, edit: Edit) -> anyhow::Result<()> {
+    let mut store = db.open()?;
+    let current = find_link(&store, page, ref_code)?;
+    let page_id = current.link.page;
+    let campaign_id = match &edit.campaign {
+        Some(c) => store.resolve_campaign(page_id, c)?.id,
+        None => current.link.campaign,
+    };
+    let channel_id = match &edit.channel {
+        Some(c) => store.resolve_channel(page_id, c)?.id,
+        None => current.link.channel,
+    };
+    let f = edit.fields;
+    let text = if edit.no_text {
+        None
+    } else {
+        f.text.or(current.link.prefill_text.clone())
+    };
+    let (new, mut warnings) = NewLink::parse(
+        edit.new_ref.as_deref().unwrap_or(&current.link.ref_code),
+        Some(f.cta.as_deref().unwrap_or(&current.link.cta)),
+        text.as_deref(),
+        Some(f.notes.as_deref().unwrap_or(&current.link.notes)),
+    )?;
+    let target = LinkTarget::Existing(current.link.id);
+    let saved = save_link(&mut store, target, campaign_id, channel_id, &new)?;
+    warnings.extend(saved.warnings);
+    warn(&warnings);
+    outln!("Updated link {}", full(&saved.row.link.ref_code));
+    outln!("{}", full(&saved.row.url));
+    Ok(())
+}
+
+/// `link archive` and `link unarchive`.
+fn set_archived(db: &Db, r: &LinkRef, archived: bool) -> anyhow::Result<()> {
+    let mut store = db.open()?;
+    let row = find_link(&store, r.page.as_deref(), &r.ref_code)?;
+    store.set_link_archived(row.link.id, archived)?;
+    let done = if archived { "Archived" } else { "Restored" };
+    outln!("{done} link {}", full(&row.link.ref_code));
     Ok(())
 }
 
@@ -635,7 +690,7 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
             ..PrintOptions::default()
         },
     };
-    let warnings = export_one_item(&args.output, &item, &style, &options)?;
+    let warnings = crate::ops::export::one_code(&args.output, &item, &style, &options)?;
     warn(&warnings);
     outln!(
         "Wrote {} for {} (scan verified)",
@@ -647,26 +702,8 @@ pub(super) fn qr(db: &Db, args: QrArgs) -> anyhow::Result<()> {
 
 pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     let style = args.style.style(args.force)?;
-    let formats: Vec<Format> = args
-        .format
-        .iter()
-        .filter(|f| !f.trim().is_empty())
-        .map(|f| f.parse())
-        .collect::<Result<_, _>>()?;
-    let mut formats_unique = Vec::new();
-    for f in formats {
-        if !formats_unique.contains(&f) {
-            formats_unique.push(f);
-        }
-    }
-    let (svg_sheet, pdf_sheet) = match args.sheet.as_deref().map(str::trim) {
-        None => (false, false),
-        Some(s) if s.eq_ignore_ascii_case("svg") => (true, false),
-        Some(s) if s.eq_ignore_ascii_case("pdf") => (false, true),
-        Some(s) => {
-            return Err(crate::model::ValidationError::new("sheet", s, "use svg or pdf").into());
-        }
-    };
+    let formats = formats(&args.format)?;
+    let (svg_sheet, pdf_sheet) = sheet_choice(args.sheet.as_deref())?;
     let print = PrintOptions {
         layout: args.layout,
         paper: args.paper.paper,
@@ -687,29 +724,26 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
     }
     let store = db.open()?;
     let page = store.resolve_page(args.page.as_deref())?;
-    let mut filter = LinkFilter {
-        page: Some(page.id),
-        include_archived: args.all,
-        ..LinkFilter::default()
+    let campaign = match &args.campaign {
+        Some(c) => Some(store.resolve_campaign(page.id, c)?.id),
+        None => None,
     };
-    if let Some(c) = &args.campaign {
-        filter.campaign = Some(store.resolve_campaign(page.id, c)?.id);
-    }
-    let items: Vec<ExportItem> = store
-        .links(&filter)?
-        .into_iter()
-        .map(ExportItem::from)
-        .collect();
+    let selection = crate::ops::export::Selection {
+        page: page.id,
+        campaign,
+        include_archived: args.all,
+    };
+    let items = crate::ops::export::items(&store, &selection)?;
     drop(store);
     let options = BulkOptions {
-        formats: formats_unique,
+        formats,
         style,
         sheet: svg_sheet,
         pdf: pdf_sheet.then_some(print),
         force: args.force,
         verify: !args.no_verify,
     };
-    let report = export_bulk(&args.dir, &items, &options, &mut |_, _| true)?;
+    let report = crate::ops::export::bulk(&args.dir, &items, &options, &mut |_, _| true)?;
     for w in &report.warnings {
         errln!("warning: {}", full(w));
     }
@@ -725,4 +759,30 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
         full(&args.dir.display().to_string())
     );
     Ok(())
+}
+
+/// The `--format` list parsed, blanks skipped, each format once.
+fn formats(given: &[String]) -> anyhow::Result<Vec<Format>> {
+    let formats: Vec<Format> = given
+        .iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| f.parse())
+        .collect::<Result<_, _>>()?;
+    let mut unique = Vec::new();
+    for f in formats {
+        if !unique.contains(&f) {
+            unique.push(f);
+        }
+    }
+    Ok(unique)
+}
+
+/// `--sheet` as (an SVG sheet, a PDF sheet).
+fn sheet_choice(sheet: Option<&str>) -> anyhow::Result<(bool, bool)> {
+    match sheet.map(str::trim) {
+        None => Ok((false, false)),
+        Some(s) if s.eq_ignore_ascii_case("svg") => Ok((true, false)),
+        Some(s) if s.eq_ignore_ascii_case("pdf") => Ok((false, true)),
+        Some(s) => Err(crate::model::ValidationError::new("sheet", s, "use svg or pdf").into()),
+    }
 }

@@ -10,7 +10,7 @@ use crate::stats::{
     DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, Report, StatsQuery, local_tz, parse_tz,
     query,
 };
-use crate::sync::{SyncConfig, sync};
+use crate::sync::SyncConfig;
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -424,7 +424,11 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let tty = std::io::stderr().is_terminal();
-    let done = sync(&mut store, &config, &mut |p| {
+    let keep = crate::ops::sync::Keep {
+        url: args.backend.is_some(),
+        token: token_given.then_some(token.as_str()),
+    };
+    let done = crate::ops::sync::sync(&mut store, &config, keep, &mut |p| {
         if tty {
             // Our own carriage return, numbers only: nothing from a stranger.
             let _ = write!(
@@ -440,13 +444,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     if tty {
         errln!();
     }
-    let done = super::sync_end::keep_source(
-        &mut store,
-        &url,
-        args.backend.is_some(),
-        token_given.then_some(token.as_str()),
-        done,
-    )?;
+    let done = super::sync_end::sync_end(done)?;
     if done.skipped > 0 {
         errln!(
             "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",
@@ -481,32 +479,27 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
 /// a file that fails half-way keeps the bodies before the failing line;
 /// importing it again counts nothing twice (event ids deduplicate).
 pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
+    use crate::ops::import::{ImportStopped, import_files};
     let mut store = db.open()?;
-    let mut total = crate::import::ImportReport::default();
-    let mut failed: Vec<String> = Vec::new();
-    for file in &args.files {
-        let shown = safe_text(&file.display().to_string());
-        match import_file(&mut store, file) {
-            Ok(report) => {
-                report_lines(&shown, &report);
-                total.add(report);
-            }
-            // The database itself failing is no reason to try the next file.
-            Err(e)
-                if e.chain().any(|c| {
-                    c.downcast_ref::<crate::import::ImportError>()
-                        .is_some_and(|i| matches!(i, crate::import::ImportError::Store(_)))
-                }) =>
-            {
-                return Err(e);
-            }
-            Err(e) => {
-                errln!("error: {}", super::one_line(&e));
-                failed.push(shown);
-            }
+    let done = import_files(
+        &mut store,
+        &args.files,
+        &mut |_, file, outcome| match outcome {
+            Ok(report) => report_lines(&shown_file(file), report),
+            Err(e) => errln!("error: {}", file_error_line(file, e)),
+        },
+        &mut || true,
+    );
+    let done = match done {
+        Ok(done) => done,
+        // The database itself failing is no reason to try the next file.
+        Err(stopped) => {
+            let ImportStopped { path, error, .. } = *stopped;
+            return Err(anyhow::Error::new(error).context(import_context(&path)));
         }
-    }
-    let imported_files = args.files.len() - failed.len();
+    };
+    let total = &done.total;
+    let imported_files = args.files.len() - done.failed.len();
     outln!(
         "Imported {} referral(s) from {} body(ies) in {imported_files} file(s): {} new, {} already known; {} bad line(s) skipped; {} referral(s) refused",
         total.referrals,
@@ -516,9 +509,10 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.bad_line_count,
         total.refused_count
     );
-    if failed.is_empty() {
+    if done.failed.is_empty() {
         return Ok(());
     }
+    let failed: Vec<String> = done.failed.iter().map(|(f, _)| shown_file(f)).collect();
     Err(anyhow::anyhow!(
         "{} of {} file(s) could not be imported: {}; the other files were imported",
         failed.len(),
@@ -527,20 +521,38 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
     ))
 }
 
-/// Imports one file, `-` being standard input.
-fn import_file(
-    store: &mut crate::store::Store,
-    file: &std::path::Path,
-) -> anyhow::Result<crate::import::ImportReport> {
-    let name = file.display().to_string();
-    if name == "-" {
-        return crate::import::import_reader(store, std::io::stdin().lock(), &mut || true)
-            .context("cannot import standard input");
+/// A file's name as shown: safe to print whoever named it.
+fn shown_file(file: &std::path::Path) -> String {
+    safe_text(&file.display().to_string())
+}
+
+/// What failed while importing `file`, as the error line's head.
+fn import_context(file: &std::path::Path) -> String {
+    if file.as_os_str() == crate::ops::import::STDIN {
+        "cannot import standard input".to_string()
+    } else {
+        format!("cannot import {}", shown_file(file))
     }
-    let shown = safe_text(&name);
-    let input = std::fs::File::open(file).with_context(|| format!("cannot read {shown}"))?;
-    crate::import::import_reader(store, input, &mut || true)
-        .with_context(|| format!("cannot import {shown}"))
+}
+
+/// One file's failure as one line: what failed, then each cause in turn.
+fn file_error_line(file: &std::path::Path, e: &crate::ops::import::FileError) -> String {
+    use crate::ops::import::FileError;
+    let (head, cause): (String, &(dyn std::error::Error + 'static)) = match e {
+        FileError::Open(io) => (format!("cannot read {}", shown_file(file)), io),
+        FileError::Import(i) => (import_context(file), i),
+    };
+    let mut parts = vec![head];
+    let mut next = Some(cause);
+    while let Some(c) = next {
+        let text = c.to_string();
+        // As `one_line` does: a cause its parent already quoted is left out.
+        if !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
+        }
+        next = c.source();
+    }
+    parts.join(": ")
 }
 
 /// The warnings of one file's import: bad lines and refused referrals.

@@ -1,63 +1,49 @@
 //! What `refboard sync` keeps once a sync has ended, and which error it shows.
 
 use super::output::{cell, errln, full};
-use crate::store::Store;
-use crate::sync::{Progress, SyncError};
+use crate::ops::sync::{SyncFailed, Synced};
+use crate::secrets::TokenPlace;
+use crate::sync::Progress;
 
-/// Saves the backend URL (when `url_given`) and `token` once a page has
-/// committed, even if a later page failed, so a plain `refboard sync`
-/// resumes; then returns how the sync ended. The sync's own error comes
-/// first: when saving fails too (a full disk fails both), that is a note.
-pub(super) fn keep_source(
-    store: &mut Store,
-    url: &str,
-    url_given: bool,
-    token: Option<&str>,
-    done: Result<Progress, SyncError>,
-) -> anyhow::Result<Progress> {
-    let saved = save_source(store, url, url_given, token, done.is_ok());
-    match (done, saved) {
-        (Ok(progress), Ok(())) => Ok(progress),
-        (Ok(_), Err(e)) => Err(e),
-        (Err(e), Ok(())) => Err(e.into()),
-        (Err(e), Err(also)) => {
-            errln!(
-                "note: the backend and token were not saved either: {}",
-                full(&format!("{also:#}"))
-            );
-            Err(e.into())
+/// How `refboard sync` ended, as [`crate::ops::sync::sync`] reports it:
+/// where a kept token went is a note, and the sync's own error comes first;
+/// when keeping the source failed too (a full disk fails both), that is a
+/// note.
+pub(super) fn sync_end(done: Result<Synced, Box<SyncFailed>>) -> anyhow::Result<Progress> {
+    match done.map_err(|f| *f) {
+        Ok(synced) => {
+            place_note(synced.token_place.as_ref());
+            Ok(synced.progress)
+        }
+        Err(SyncFailed::Keep(e)) => Err(e.into()),
+        Err(SyncFailed::Sync { error, kept }) => {
+            match kept {
+                Ok(place) => place_note(place.as_ref()),
+                Err(also) => errln!(
+                    "note: the backend and token were not saved either: {}",
+                    full(&format!("{:#}", anyhow::Error::new(also)))
+                ),
+            }
+            Err(error.into())
         }
     }
 }
 
-fn save_source(
-    store: &mut Store,
-    url: &str,
-    url_given: bool,
-    token: Option<&str>,
-    succeeded: bool,
-) -> anyhow::Result<()> {
-    if !(succeeded || store.sync_source(url)?.cursor.is_some()) {
-        return Ok(());
+/// Says where a saved token went when it is not the keyring.
+fn place_note(place: Option<&TokenPlace>) {
+    if let Some(notice) = place.and_then(TokenPlace::notice) {
+        errln!("note: {}", cell(&notice));
     }
-    if url_given {
-        store.set_backend_url(url)?;
-    }
-    if let Some(token) = token {
-        let place = store.set_backend_token(token)?;
-        if let Some(notice) = place.notice() {
-            errln!("note: {}", cell(&notice));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Kind, Platform, ReferralEvent};
+    use crate::ops::sync::{Keep, sync};
     use crate::relay::{RelayConfig, start};
-    use crate::sync::{RetryPolicy, SyncConfig, sync};
+    use crate::store::Store;
+    use crate::sync::{RetryPolicy, SyncConfig};
 
     fn events(n: usize) -> Vec<ReferralEvent> {
         let now = chrono::Utc::now().timestamp_millis() - 60_000;
@@ -115,13 +101,16 @@ mod tests {
             base_delay_ms: 10,
             max_delay_ms: 100,
         };
-        let done = sync(&mut store, &config, &mut |_| true);
+        let keep = Keep {
+            url: true,
+            token: Some("token-disk-full"),
+        };
+        let done = sync(&mut store, &config, keep, &mut |_| true);
         assert!(
             store.sync_source(&config.url).unwrap().cursor.is_some(),
             "some pages committed before the store filled: {done:?}"
         );
-        let err = keep_source(&mut store, &config.url, true, Some("token-disk-full"), done)
-            .expect_err("the sync failed");
+        let err = sync_end(done).expect_err("the sync failed");
         let shown = super::super::one_line(&err);
         assert!(
             shown.contains("database or disk is full"),

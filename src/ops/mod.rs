@@ -4,6 +4,17 @@
 //! an exit status (2 for the user's mistakes, 1 for the world's and for
 //! refboard's own), the dashboard into an error it shows and, for internal
 //! failures, logs. [`blame`] is that one decision.
+//!
+//! Each use case returns a typed result plus warnings and says nothing: the
+//! front ends word it. Files, in order: `link` (save a link with its rename
+//! warning), `export` (the logo, the links chosen, one code, bulk), `sync`
+//! (pull, then keep the source once a page has committed), `import` (files
+//! in turn, going on past unreadable ones).
+
+pub mod export;
+pub mod import;
+pub mod link;
+pub mod sync;
 
 use crate::codes::QrError;
 use crate::export::ExportError;

@@ -11,6 +11,7 @@ use crate::model::ExportItem;
 use krilla::Document;
 use krilla::text::Font;
 
+// Long on purpose: a flyer's boxes (code, CTA, link, footer) are measured against each other in one place.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn flyers(
     doc: &mut Document,

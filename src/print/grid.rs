@@ -9,6 +9,7 @@ use crate::model::{ExportItem, ValidationError};
 use krilla::Document;
 use krilla::text::Font;
 
+// Long on purpose: the grid's geometry, title and cells are one page layout read in order; a split would pass its layout values around.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn grid(
     doc: &mut Document,

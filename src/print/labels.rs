@@ -9,6 +9,7 @@ use crate::model::{ExportItem, ValidationError};
 use krilla::Document;
 use krilla::text::Font;
 
+// Long on purpose: one sheet read top to bottom (paper check, offset geometry, title, labels, cut marks) shares a dozen layout values a split would pass around.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn labels(
     doc: &mut Document,

@@ -487,6 +487,7 @@ pub(super) fn title_of(items: &[ExportItem]) -> String {
 
 /// Draws one cell's code and caption: code box on top (or at the left when
 /// `beside`), then the call to action, the readable link and the footer.
+// Long on purpose: the code box and the three lines of text under (or beside) it share one running position.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn cell(
     p: &mut PageWriter<'_, '_>,

@@ -518,6 +518,7 @@ pub(super) struct Parts<'a> {
 }
 
 /// Step 5: the report, with the groups in order, the Other row and one page of untracked refs.
+// Long on purpose: groups, the Other row and the untracked page come from one destructured Parts and fill one Report literal.
 pub(super) fn assemble(q: &StatsQuery, span: &Span, table: &BucketTable, p: Parts<'_>) -> Report {
     let Parts {
         resolver,

@@ -5,9 +5,9 @@ use super::Out;
 use super::protocol::{Event, Failure, Job, LongCommand};
 use super::short::{export_items, load_logo};
 use super::wording;
-use crate::export::export_bulk;
+use crate::ops;
 use crate::store::Store;
-use crate::sync::{SyncConfig, WebhookHealth, sync, test_connection, webhook_health};
+use crate::sync::{SyncConfig, WebhookHealth, test_connection, webhook_health};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -30,25 +30,35 @@ pub(super) fn handle(
         } => {
             let result = load_logo(&mut options.style, logo.as_ref()).and_then(|()| {
                 let items = export_items(store, page, campaign)?;
-                Ok(export_bulk(&dir, &items, &options, &mut |done, total| {
-                    out.send(Event::Progress(Job::Export, done, total));
-                    !cancel.load(Ordering::SeqCst)
-                })?)
+                Ok(ops::export::bulk(
+                    &dir,
+                    &items,
+                    &options,
+                    &mut |done, total| {
+                        out.send(Event::Progress(Job::Export, done, total));
+                        !cancel.load(Ordering::SeqCst)
+                    },
+                )?)
             });
             vec![Event::Exported(result)]
         }
         LongCommand::Sync(config) => {
-            let result = sync(store, &config, &mut |p| {
+            // The Backend form saved the URL and token already: nothing to keep.
+            let keep = ops::sync::Keep::default();
+            let result = ops::sync::sync(store, &config, keep, &mut |p| {
                 out.send(Event::Progress(Job::Sync, p.events, 0));
                 !cancel.load(Ordering::SeqCst)
             });
-            let pulled = store
-                .sync_source(&config.url)
-                .map(|s| s.events_pulled)
-                .unwrap_or_default();
-            let message = result
-                .map(|p| wording::synced(p.events, p.new_events, p.cursor_resets, pulled))
-                .map_err(Failure::from);
+            let message = match result.map_err(|f| *f) {
+                Ok(s) => Ok(wording::synced(
+                    s.progress.events,
+                    s.progress.new_events,
+                    s.progress.cursor_resets,
+                    s.events_pulled,
+                )),
+                Err(ops::sync::SyncFailed::Sync { error, .. }) => Err(Failure::from(error)),
+                Err(ops::sync::SyncFailed::Keep(e)) => Err(Failure::from(e)),
+            };
             // The UI reloads on JobDone, on the short lane that knows the page.
             // Manual and auto-sync alike: the health read follows each sync.
             vec![
@@ -71,28 +81,48 @@ pub(super) fn handle(
     }
 }
 
+/// Imports the files in turn, going on past one that cannot be read, as
+/// the CLI does; the store failing stops the import.
 fn import(
     store: &mut Store,
     paths: &[PathBuf],
     out: &Out,
     cancel: &AtomicBool,
 ) -> Result<String, Failure> {
-    let (mut new, mut total, mut bad) = (0, 0, 0);
-    for (i, path) in paths.iter().enumerate() {
-        if cancel.load(Ordering::SeqCst) {
-            return Err(Failure::User(wording::import_cancelled(i, new)));
-        }
-        let input = std::fs::File::open(path)
-            .map_err(|e| Failure::World(wording::cannot_read(path, &e.to_string())))?;
-        let report =
-            crate::import::import_reader(store, input, &mut || !cancel.load(Ordering::SeqCst))
-                .map_err(|e| Failure::from(e).map_text(|t| wording::import_failed(path, t)))?;
-        total += report.referrals;
-        new += report.new;
-        bad += report.bad_line_count;
-        out.send(Event::Progress(Job::Import, i + 1, paths.len()));
+    let done = ops::import::import_files(
+        store,
+        paths,
+        &mut |i, _, _| out.send(Event::Progress(Job::Import, i + 1, paths.len())),
+        &mut || !cancel.load(Ordering::SeqCst),
+    )
+    .map_err(|stopped| {
+        let path = stopped.path;
+        Failure::from(stopped.error).map_text(|t| wording::import_failed(&path, t))
+    })?;
+    let total = &done.total;
+    if done.cancelled {
+        return Err(Failure::User(wording::import_cancelled(
+            done.files_done,
+            total.new,
+        )));
     }
-    Ok(wording::imported(total, new, bad))
+    let summary = wording::imported(total.referrals, total.new, total.bad_line_count);
+    if done.failed.is_empty() {
+        return Ok(summary);
+    }
+    let failed: Vec<String> = done
+        .failed
+        .iter()
+        .map(|(path, e)| match e {
+            ops::import::FileError::Open(e) => wording::cannot_read(path, &e.to_string()),
+            ops::import::FileError::Import(e) => wording::import_failed(path, &e.to_string()),
+        })
+        .collect();
+    Err(Failure::World(wording::import_partly_failed(
+        &summary,
+        &failed,
+        paths.len(),
+    )))
 }
 
 /// Reads the backend's `/healthz` as a message the UI can show; called on a

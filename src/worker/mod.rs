@@ -429,6 +429,85 @@ mod tests {
     }
 
     #[test]
+    fn an_import_goes_on_past_a_file_it_cannot_read_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let good = dir.path().join("good.ndjson");
+        let ts = chrono::Utc::now().timestamp_millis() - 60_000;
+        let body = |sender: &str| {
+            serde_json::json!({"object":"page","entry":[{"id":"1","time":ts,"messaging":[
+                {"sender":{"id":sender},"recipient":{"id":"1"},"timestamp":ts,
+                 "referral":{"ref":"spring","source":"SHORTLINK","type":"OPEN_THREAD"}}]}]})
+            .to_string()
+        };
+        std::fs::write(&good, format!("{}\n{}\n", body("a"), body("b"))).unwrap();
+        let missing = dir.path().join("missing.ndjson");
+        let handle = spawn(db, || {});
+        handle
+            .send(LongCommand::Import(vec![missing, good]))
+            .unwrap();
+        let e = next(&handle, "the end of the import", |e| {
+            matches!(e, Event::JobDone(Job::Import, _))
+        });
+        let Event::JobDone(_, Err(Failure::World(text))) = e else {
+            panic!("not a world failure: {e:?}")
+        };
+        assert!(text.contains("Imported 2 referral(s), 2 new"), "{text}");
+        assert!(text.contains("1 of 2 file(s)"), "{text}");
+        assert!(text.contains("missing.ndjson"), "{text}");
+        handle.send(ShortCommand::Load { page: None }).unwrap();
+        let Event::Loaded(snap) = next(&handle, "a snapshot", |e| matches!(e, Event::Loaded(_)))
+        else {
+            unreachable!()
+        };
+        assert_eq!(snap.events_total, 2, "the readable file was imported");
+    }
+
+    #[test]
+    fn renaming_a_link_warns_after_saving_as_the_cli_does() {
+        use crate::model::{ChannelKind, NewCampaign, NewLink, NewPage};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let mut store = Store::open(&db).unwrap();
+        let page = store
+            .add_page(&NewPage::parse("JaspersMarket", None, None).unwrap())
+            .unwrap();
+        let campaign = store
+            .add_campaign(
+                page.id,
+                &NewCampaign::parse("Spring", None, None, None).unwrap(),
+            )
+            .unwrap();
+        let channel = store
+            .add_channel(page.id, "Flyer", ChannelKind::Flyer)
+            .unwrap();
+        let new = |r: &str| NewLink::parse(r, None, None, None).unwrap().0;
+        let (row, _) = store
+            .add_link(page.id, campaign.id, channel.id, &new("spring"))
+            .unwrap();
+        drop(store);
+        let handle = spawn(db, || {});
+        handle
+            .send(ShortCommand::UpdateLink(
+                crate::model::LinkId(row.link.id),
+                crate::model::CampaignId(campaign.id),
+                crate::model::ChannelId(channel.id),
+                new("spring2"),
+            ))
+            .unwrap();
+        let Event::Warnings(ws) = next(&handle, "warnings", |e| matches!(e, Event::Warnings(_)))
+        else {
+            unreachable!()
+        };
+        assert_eq!(ws.len(), 1, "{ws:?}");
+        assert_eq!(ws[0].field, "ref");
+        assert!(ws[0].message.contains("\"spring\""), "{}", ws[0].message);
+        next(&handle, "the saved link", |e| {
+            matches!(e, Event::LinkSaved(_))
+        });
+    }
+
+    #[test]
     fn a_snapshot_never_prints_its_token() {
         let snap = Snapshot {
             backend_token: "s3cret-token-value".into(),

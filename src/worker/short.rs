@@ -4,14 +4,14 @@
 use super::Out;
 use super::protocol::{Event, Failure, SheetPreview, ShortCommand, Snapshot};
 use super::wording;
-use crate::codes::{Caption, QrStyle};
-use crate::export::{BulkOptions, export_one};
-use crate::model::{ExportItem, LinkId, Page, PageId, Warning};
+use crate::codes::QrStyle;
+use crate::export::{BulkOptions, OneOptions};
+use crate::model::{ExportItem, LinkId, Page, PageId};
+use crate::ops::link::{LinkTarget, SavedLink, save_link};
 use crate::stats::StatsQuery;
 use crate::store::{LinkFilter, LinkRow, Store, StoreError};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// What the short lane remembers between commands.
 #[derive(Default)]
@@ -63,11 +63,13 @@ pub(super) fn handle(
             done(store, state, out, wording::saved("campaign", &c.name))
         }
         ShortCommand::AddLink(page, campaign, channel, new) => {
-            let saved = store.add_link(page.0, campaign.0, channel.0, &new)?;
+            let target = LinkTarget::New { page: page.0 };
+            let saved = save_link(store, target, campaign.0, channel.0, &new)?;
             link_saved(store, state, out, saved)
         }
         ShortCommand::UpdateLink(id, campaign, channel, new) => {
-            let saved = store.update_link(id.0, campaign.0, channel.0, &new)?;
+            let target = LinkTarget::Existing(id.0);
+            let saved = save_link(store, target, campaign.0, channel.0, &new)?;
             link_saved(store, state, out, saved)
         }
         ShortCommand::ArchiveLink(id, archived) => {
@@ -79,16 +81,8 @@ pub(super) fn handle(
             done(store, state, out, wording::removed_link())
         }
         ShortCommand::AddAlias(link, alias) => {
-            let (row, warnings) = store.add_alias(link.0, &alias)?;
-            if !warnings.is_empty() {
-                out.send(Event::Warnings(warnings));
-            }
-            out.send(Event::Notice(wording::alias_added(
-                &row.alias.ref_code,
-                &row.link_ref,
-            )));
-            out.send(Event::AliasAdded(row));
-            reload(store, state, out)
+            let added = store.add_alias(link.0, &alias)?;
+            alias_added(store, state, out, added)
         }
         ShortCommand::RemoveAlias(page, alias) => {
             let row = store.remove_alias(page.0, &alias)?;
@@ -96,15 +90,7 @@ pub(super) fn handle(
             out.send(Event::AliasRemoved(row));
             reload(store, state, out)
         }
-        ShortCommand::SaveBackend { url, token } => {
-            store.set_backend_url(&url)?;
-            let place = store.set_backend_token(&token)?;
-            state.token = Some(token);
-            let notice = place
-                .notice()
-                .unwrap_or_else(|| wording::saved_backend(&url));
-            done(store, state, out, notice)
-        }
+        ShortCommand::SaveBackend { url, token } => save_backend(store, state, out, url, token),
         other => files_and_figures(store, other, out),
     }
 }
@@ -189,12 +175,23 @@ fn export_qr(
     out: &Out,
 ) {
     // Checked here, not in the UI: the UI touches no files.
-    if !replace && path.exists() {
+    if !replace && crate::ops::export::in_the_way(&path) {
         return out.send(Event::ExportExists(path));
     }
     let written = load_logo(&mut style, logo.as_ref()).and_then(|()| {
-        let caption = Caption { cta, url };
-        Ok(export_one(&path, url, Some(caption), &style)?)
+        let item = ExportItem {
+            url: url.to_string(),
+            cta: cta.to_string(),
+            ..ExportItem::default()
+        };
+        // The user has confirmed a replacement, or nothing is in the way.
+        let options = OneOptions {
+            replace: true,
+            ..OneOptions::default()
+        };
+        Ok(crate::ops::export::one_code(
+            &path, &item, &style, &options,
+        )?)
     });
     match written {
         Ok(w) => {
@@ -211,30 +208,26 @@ fn export_qr(
     }
 }
 
-/// The page's links (one campaign's, if given) as export items.
+/// The page's links (one campaign's, if given; archived ones left out) as
+/// export items.
 pub(super) fn export_items(
     store: &Store,
     page: PageId,
     campaign: Option<crate::model::CampaignId>,
 ) -> Result<Vec<ExportItem>, Failure> {
-    let rows = store.links(&LinkFilter {
-        page: Some(page.0),
+    let selection = crate::ops::export::Selection {
+        page: page.0,
         campaign: campaign.map(|c| c.0),
-        ..LinkFilter::default()
-    })?;
-    Ok(rows.into_iter().map(ExportItem::from).collect())
+        include_archived: false,
+    };
+    Ok(crate::ops::export::items(store, &selection)?)
 }
 
-/// Reads the logo file into the style (the UI never reads files).
+/// Reads the logo file into the style (the UI never reads files), its pad
+/// at most the default share.
 pub(super) fn load_logo(style: &mut QrStyle, logo: Option<&PathBuf>) -> Result<(), Failure> {
-    style.logo = match logo {
-        Some(path) => Some(Arc::new(crate::codes::logo::Logo::load(
-            path,
-            crate::codes::logo::MAX_LOGO_SHARE,
-            false,
-        )?)),
-        None => None,
-    };
+    let share = crate::codes::logo::MAX_LOGO_SHARE;
+    crate::ops::export::load_logo(style, logo.map(PathBuf::as_path), share, false)?;
     Ok(())
 }
 
@@ -259,6 +252,41 @@ fn preview_sheet(items: &[ExportItem], options: &BulkOptions) -> Result<SheetPre
     })
 }
 
+/// Reports an added alias, with its warnings, and reloads.
+fn alias_added(
+    store: &mut Store,
+    state: &mut State,
+    out: &Out,
+    (row, warnings): (crate::store::AliasRow, Vec<crate::model::Warning>),
+) -> Result<(), Failure> {
+    if !warnings.is_empty() {
+        out.send(Event::Warnings(warnings));
+    }
+    out.send(Event::Notice(wording::alias_added(
+        &row.alias.ref_code,
+        &row.link_ref,
+    )));
+    out.send(Event::AliasAdded(row));
+    reload(store, state, out)
+}
+
+/// Saves the backend's URL and token and says where the token went.
+fn save_backend(
+    store: &mut Store,
+    state: &mut State,
+    out: &Out,
+    url: String,
+    token: String,
+) -> Result<(), Failure> {
+    store.set_backend_url(&url)?;
+    let place = store.set_backend_token(&token)?;
+    state.token = Some(token);
+    let notice = place
+        .notice()
+        .unwrap_or_else(|| wording::saved_backend(&url));
+    done(store, state, out, notice)
+}
+
 /// Says `notice` and sends fresh data.
 fn done(store: &mut Store, state: &mut State, out: &Out, notice: String) -> Result<(), Failure> {
     out.send(Event::Notice(notice));
@@ -270,7 +298,7 @@ fn link_saved(
     store: &mut Store,
     state: &mut State,
     out: &Out,
-    (row, warnings): (LinkRow, Vec<Warning>),
+    SavedLink { row, warnings }: SavedLink,
 ) -> Result<(), Failure> {
     if warnings.is_empty() {
         out.send(Event::Notice(wording::saved_link(&row.link.ref_code)));

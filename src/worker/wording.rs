@@ -178,6 +178,25 @@ pub fn imported(total: usize, new: usize, bad_lines: usize) -> String {
     format!("Imported {total} referral(s), {new} new; {bad_lines} bad line(s) skipped")
 }
 
+/// An import that went on past files it could not import: its summary,
+/// then the first few failures (`failed`, each worded), out of `files`.
+pub fn import_partly_failed(summary: &str, failed: &[String], files: usize) -> String {
+    const SHOWN: usize = 3;
+    let mut listed = failed
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if failed.len() > SHOWN {
+        listed.push_str(&format!("; and {} more", failed.len() - SHOWN));
+    }
+    format!(
+        "{summary}. {} of {files} file(s) could not be imported ({listed}); the other files were imported",
+        failed.len()
+    )
+}
+
 /// The worker stopped, so a command was not run.
 pub fn worker_stopped(why: &str) -> String {
     format!("Nothing was done: the background worker stopped ({why}). Restart refboard.")
