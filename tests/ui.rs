@@ -641,6 +641,12 @@ fn status_says_what_the_last_action_did() {
         "{said:?}"
     );
     type_into(&mut h, "New campaign", "Summer");
+    // The click must land on an enabled button where it is drawn now: a
+    // snapshot arriving late can still move the side panel.
+    common::ui::wait_for(&mut h, "the campaign name in its field", |h| {
+        h.get_by_label("New campaign").value().as_deref() == Some("Summer")
+    });
+    common::ui::wait_still(&mut h, "Add campaign");
     h.get_by_label("Add campaign").click();
     run_until(&mut h, "the campaign", |a| a.snap.campaigns.len() == 1);
     settle(&mut h);
@@ -1389,4 +1395,41 @@ fn the_link_detail_lists_its_aliases_and_removes_one() {
     );
     settle(&mut h);
     assert!(h.query_by_label("Also counts").is_none());
+}
+
+/// "Sync now" during an import is not silently dropped by the window: it
+/// goes to the worker, which queues it behind the import (or refuses a
+/// second sync with its own message). The walk of 2026-12-06 clicked it
+/// during an import and saw nothing happen.
+#[test]
+fn sync_now_during_an_import_reaches_the_worker() {
+    let (worker, peer) = detached();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |_| App::with_worker(worker, UiState::default()));
+    let snap = refboard::worker::Snapshot {
+        backend_url: "http://127.0.0.1:9".into(),
+        backend_token: "t0ken-for-the-test".into(),
+        ..Default::default()
+    };
+    peer.events.send(Event::Loaded(Box::new(snap))).unwrap();
+    peer.events
+        .send(Event::Progress(Job::Import, 1, 10))
+        .unwrap();
+    settle(&mut h);
+    let _ = peer.commands.try_iter().count();
+    h.get_by_label("Sync now").click();
+    settle(&mut h);
+    let asked = peer.commands.try_iter().any(|c| {
+        matches!(
+            c,
+            refboard::worker::Command::Long(refboard::worker::LongCommand::Sync(_))
+        )
+    });
+    assert!(
+        asked,
+        "the click during an import sent no sync to the worker"
+    );
+    // The import's progress stays on screen until it ends.
+    assert_eq!(h.state().job.map(|j| j.0), Some(Job::Import));
 }

@@ -145,6 +145,11 @@ pub fn synced(events: usize, new_events: usize, cursor_resets: usize, pulled: i6
     )
 }
 
+/// A sync the user asked for while another kind of job runs.
+pub fn sync_queued() -> String {
+    "The sync starts when the running job is done".into()
+}
+
 /// The connection test passed.
 pub fn connected(url: &str) -> String {
     format!(

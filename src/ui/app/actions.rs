@@ -8,20 +8,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 impl App {
-    /// Hands a command to the worker; when the worker has stopped, says why
-    /// nothing will happen.
-    pub fn send(&mut self, command: Command) {
+    /// Hands a command to the worker; `false` (and a message saying why)
+    /// when it was not taken: the worker has stopped, or a job of its kind
+    /// is already queued or running.
+    pub fn send(&mut self, command: Command) -> bool {
         if let Some(why) = &self.worker_stopped {
             let text = crate::worker::wording::worker_stopped(why);
             self.say(true, text);
-            return;
+            return false;
         }
         match self.worker.send(command) {
-            Ok(()) => {}
-            Err(busy @ crate::worker::SendError::Busy(_)) => self.say(true, busy.to_string()),
+            Ok(()) => true,
+            Err(busy @ crate::worker::SendError::Busy(_)) => {
+                self.say(true, busy.to_string());
+                false
+            }
             Err(crate::worker::SendError::Gone) => {
                 self.worker_stopped = Some("its thread ended".into());
                 self.say(true, "Nothing was done: the background worker stopped.");
+                false
             }
         }
     }
@@ -37,7 +42,9 @@ impl App {
     /// Applies one panel action; the only place panel requests change the app.
     pub fn apply_action(&mut self, action: Action) {
         match action {
-            Action::Send(command) => self.send(command),
+            Action::Send(command) => {
+                self.send(command);
+            }
             Action::ShowTab(tab) => self.tab = tab,
             Action::ShowPage(page) => {
                 self.selected = None;
@@ -54,7 +61,7 @@ impl App {
             | Action::OpenEditLink(_)
             | Action::OpenBulk(_)
             | Action::ConfirmRemove(_)) => self.open_dialog(open),
-            Action::SyncNow => self.sync_now(),
+            Action::SyncNow => self.sync_now(true),
             Action::JobStarted(job) => self.job = Some((job, 0, 0)),
             Action::CancelJob => self.worker.cancel(),
             Action::Say(m) => self.message = Some(m),
@@ -130,8 +137,11 @@ impl App {
     }
 
     /// Starts a sync with the saved backend, if there is one.
-    pub fn sync_now(&mut self) {
-        if self.job.is_some() {
+    pub fn sync_now(&mut self, by_user: bool) {
+        // An automatic sync waits for a quiet moment; one the user asked for
+        // goes to the worker, which queues it behind another kind of job and
+        // refuses a second sync with a message of its own.
+        if !by_user && self.job.is_some() {
             return;
         }
         if self.snap.backend_url.is_empty() {
@@ -143,15 +153,19 @@ impl App {
             return;
         }
         self.last_sync = Instant::now();
-        self.job = Some((Job::Sync, 0, 0));
+        let sync = LongCommand::Sync(crate::sync::SyncConfig::new(
+            &self.snap.backend_url,
+            &self.snap.backend_token,
+        ));
+        if !self.send(sync.into()) {
+            return;
+        }
         // Replaces the last sync's message, so the two places never disagree.
-        self.say(false, "Syncing…");
-        self.send(
-            LongCommand::Sync(crate::sync::SyncConfig::new(
-                &self.snap.backend_url,
-                &self.snap.backend_token,
-            ))
-            .into(),
-        );
+        if self.job.is_none() {
+            self.job = Some((Job::Sync, 0, 0));
+            self.say(false, "Syncing…");
+        } else {
+            self.say(false, crate::worker::wording::sync_queued());
+        }
     }
 }

@@ -153,7 +153,7 @@ impl App {
             self.links.focus_filter();
         }
         if f5 {
-            self.sync_now();
+            self.sync_now(true);
         }
         if copy && let Some(url) = self.selected_link().map(|r| r.url.clone()) {
             self.apply_action(Action::Copy(url));
@@ -296,7 +296,7 @@ impl eframe::App for App {
         let interval = u64::from(self.auto_sync_mins) * 60;
         if interval > 0 && !self.snap.backend_url.is_empty() {
             if self.last_sync.elapsed() >= Duration::from_secs(interval) {
-                self.sync_now();
+                self.sync_now(false);
             }
             ctx.request_repaint_after(Duration::from_secs(30));
         }
