@@ -245,7 +245,15 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         match serve_with(config, options, listener, shutdown_signal()).await {
             Ok(()) => {}
-            // Bad input keeps its field, value and rule (exit 2).
+            // Bad input keeps its field, value and rule (exit 2); the
+            // library names the database field, the CLI its flag.
+            Err(RelayError::Invalid(v)) if v.field == crate::relay::DATABASE_FIELD => {
+                return Err(ValidationError {
+                    field: "--database",
+                    ..v
+                }
+                .into());
+            }
             Err(RelayError::Invalid(v)) => return Err(v.into()),
             // So is a store error the user can fix (a read-only file, a
             // dashboard database given to the relay): exit 2.

@@ -10,6 +10,7 @@ mod display;
 mod error;
 mod event;
 mod export_item;
+mod hint;
 mod ids;
 mod link;
 mod page;
@@ -27,6 +28,7 @@ pub use display::{
 pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
 pub use export_item::ExportItem;
+pub use hint::Hint;
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};
 pub use link::{link_url, percent_encode_component, suggest_ref};
 pub use page::{PageTarget, parse_ig_id, parse_page_id, parse_page_target};
