@@ -9,6 +9,7 @@ mod backend;
 mod display;
 mod error;
 mod event;
+mod event_filter;
 mod export_item;
 mod hint;
 mod ids;
@@ -27,6 +28,7 @@ pub use display::{
 };
 pub use error::{InternalError, ValidationError, Warning, shorten as shorten_text};
 pub use event::{Kind, Platform, ReferralEvent};
+pub use event_filter::EventFilter;
 pub use export_item::ExportItem;
 pub use hint::Hint;
 pub use ids::{CampaignId, ChannelId, LinkId, PageId};
