@@ -580,7 +580,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     let store = db.open()?;
     if let Some(sel) = &args.page {
         let page = store.resolve_page(Some(sel))?;
-        if page.numeric_id().is_none() {
+        if page.event_filter().is_every() {
             return Err(ValidationError::new(
                 "page",
                 sel,

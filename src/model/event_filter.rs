@@ -70,7 +70,11 @@ mod tests {
 
     #[test]
     fn a_page_owns_its_page_id_and_its_instagram_id_only() {
-        let p = page("JaspersMarket", Some("104729178032417"), Some("17841400008460056"));
+        let p = page(
+            "JaspersMarket",
+            Some("104729178032417"),
+            Some("17841400008460056"),
+        );
         let f = p.event_filter();
         assert!(f.matches("104729178032417"));
         assert!(f.matches("17841400008460056"));
