@@ -176,3 +176,73 @@ fn a_missing_relay_secret_names_no_flag() {
         "{text}"
     );
 }
+
+/// Files outside `cli/` that may name a flag in a string, each with why:
+/// none of them is an error.
+const FLAGS_ALLOWED_IN: [(&str, &str); 3] = [
+    (
+        "src/ui/backend.rs",
+        "the dashboard shows how to run the relay from a shell",
+    ),
+    (
+        "src/relay/init.rs",
+        "the env file's comment says how the dashboard syncs",
+    ),
+    (
+        "src/relay/metrics.rs",
+        "a metric's help text names the setting it reports",
+    ),
+];
+
+/// Keeps the property: no string literal outside `cli/` and `main.rs`
+/// names a CLI flag (` --word`), test code and comments aside.
+#[test]
+fn no_library_string_names_a_cli_flag() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.join("src")];
+    let mut found = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if !rel.ends_with(".rs")
+                || rel.starts_with("src/cli/")
+                || rel == "src/main.rs"
+                || rel.ends_with("_tests.rs")
+                || FLAGS_ALLOWED_IN.iter().any(|(f, _)| *f == rel)
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("#[cfg(test)]") {
+                    break;
+                }
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let flag = code.match_indices("--").any(|(i, _)| {
+                    code[i + 2..].starts_with(|c: char| c.is_ascii_lowercase())
+                        && code[..i].matches('"').count() % 2 == 1
+                });
+                if flag {
+                    found.push(format!("{rel}:{}: {}", n + 1, code));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "CLI flags in library strings:\n{}",
+        found.join("\n")
+    );
+}
