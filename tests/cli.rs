@@ -1050,3 +1050,28 @@ fn cli_words_the_librarys_hints_with_its_flags() {
         &["the database has several pages; choose one with --page (\"Jasper's Market\", \"OtherShop\")"],
     );
 }
+
+/// The relay's library names its database URL field "database"; the CLI
+/// names its flag (#18 item 4).
+#[test]
+fn cli_names_the_database_flag_of_a_bad_relay_url() {
+    Command::cargo_bin("refboard")
+        .unwrap()
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .env_remove("REFBOARD_RELAY_DATABASE")
+        .args([
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://a:s3cret@h/db",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: invalid --database \"mysql://a:***@h/db\": a postgres://",
+        ))
+        .stderr(predicate::str::contains("s3cret").not());
+}
