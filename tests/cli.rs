@@ -1021,3 +1021,57 @@ fn bad_input_exits_2_and_a_runtime_failure_exits_1() {
         .code(1)
         .stderr(predicate::str::contains("cannot open the database"));
 }
+
+/// #18 item 4: the library's errors carry a hint value, and the CLI words it
+/// with its own flags and commands (the dashboard words the same hints with
+/// its controls; see tests/ui.rs).
+#[test]
+fn cli_words_the_librarys_hints_with_its_flags() {
+    let env = seeded();
+    env.ok(&["qr", "jaspersmarketnewsletter", "-o", "code.png"]);
+    env.refused(
+        2,
+        &["qr", "jaspersmarketnewsletter", "-o", "code.png"],
+        &[
+            "invalid output",
+            "code.png",
+            "the file exists; pass --force to replace it",
+        ],
+    );
+    env.refused(
+        2,
+        &["qr", "no-such-ref", "-o", "other.png"],
+        &["no link matches \"no-such-ref\"; list links with `refboard link list`"],
+    );
+    env.ok(&["page", "add", "OtherShop", "--page-id", "204729178032417"]);
+    env.refused(
+        2,
+        &["qr", "jaspersmarketnewsletter", "-o", "third.png"],
+        &["the database has several pages; choose one with --page (\"Jasper's Market\", \"OtherShop\")"],
+    );
+}
+
+/// The relay's library names its database URL field "database"; the CLI
+/// names its flag (#18 item 4).
+#[test]
+fn cli_names_the_database_flag_of_a_bad_relay_url() {
+    Command::cargo_bin("refboard")
+        .unwrap()
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .env_remove("REFBOARD_RELAY_DATABASE")
+        .args([
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://a:s3cret@h/db",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: invalid --database \"mysql://a:***@h/db\": a postgres://",
+        ))
+        .stderr(predicate::str::contains("s3cret").not());
+}

@@ -362,7 +362,7 @@ fn export_whose_proof_fails_reports_the_link_and_leaves_the_folder_as_it_was() {
     )
     .unwrap_err();
     assert!(
-        e.is_user_error() && e.to_string().contains("--force"),
+        e.is_user_error() && refboard::ops::hint(&e) == Some(&refboard::model::Hint::ForceContrast),
         "{e}"
     );
 }

@@ -244,7 +244,7 @@ fn a_page_filter_keeps_only_that_pages_referrals() {
     let all = query(&s, &StatsQuery::new(GroupBy::Ref, chrono_tz::UTC)).unwrap();
     assert_eq!(all.totals.referrals, 6);
     let mut q = StatsQuery::new(GroupBy::Ref, chrono_tz::UTC);
-    q.page_id = Some("104729178032417".into());
+    q.page = refboard::model::EventFilter::of(["104729178032417"]);
     let one = query(&s, &q).unwrap();
     assert_eq!(one.totals.referrals, 5);
     assert_eq!(one.totals.unique_people, 3);
@@ -527,6 +527,48 @@ fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
     let s = Store::open(&path).unwrap();
     assert_eq!(by_ref(&s).0, want);
     assert_eq!(s.setting("rollup_rebuild_refless").unwrap(), None);
+}
+
+/// #18 item 3: the store's SQL and the stats keep the same events of a page,
+/// both through `Page::event_filter` (Page ID and Instagram account id).
+#[test]
+fn the_stores_count_and_the_stats_keep_the_same_events_of_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let page = s.resolve_page(Some("Jasper's Market")).unwrap();
+    let with_ig = NewPage::parse(&page.target, Some(&page.name), page.page_id.as_deref())
+        .unwrap()
+        .with_ig_id(Some("17841400008460056"))
+        .unwrap();
+    let page = s.update_page(page.id, &with_ig).unwrap();
+    let mut ig = event(9, "2026-03-01T12:00:00Z", Kind::New, "x", "p9", "SHORTLINK");
+    ig.platform = Platform::Instagram;
+    ig.page_id = "17841400008460056".into();
+    let mut stranger = ig.clone();
+    stranger.event_id = "e10".into();
+    stranger.sender = "p10".into();
+    stranger.page_id = "17841499999999999".into();
+    s.ingest(&[ig, stranger], None).unwrap();
+    let (lo, hi) = (0, i64::MAX);
+    let mut q = StatsQuery::new(GroupBy::Ref, chrono_tz::UTC);
+    q.set_page(&page);
+    let one = query(&s, &q).unwrap();
+    let filter = page.event_filter();
+    assert_eq!(
+        s.count_people(lo, hi, &filter).unwrap(),
+        one.totals.unique_people
+    );
+    assert_eq!(
+        one.totals.unique_people, 4,
+        "3 Messenger people + p9 on Instagram"
+    );
+    let all = query(&s, &StatsQuery::new(GroupBy::Ref, chrono_tz::UTC)).unwrap();
+    let every = refboard::model::EventFilter::every();
+    assert_eq!(
+        s.count_people(lo, hi, &every).unwrap(),
+        all.totals.unique_people
+    );
+    assert_eq!(all.totals.unique_people, 5, "and p10 of another account");
 }
 
 #[test]

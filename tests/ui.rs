@@ -193,6 +193,35 @@ fn export_a_qr_by_typing_a_path() {
     );
 }
 
+/// #18 item 4: the library's contrast error carries a hint, and the
+/// dashboard words it with its own controls, never the CLI's flag.
+#[test]
+fn a_faint_code_colour_is_refused_in_the_dashboards_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    {
+        let mut store = Store::open(&db).unwrap();
+        let (l, _) =
+            refboard::model::NewLink::parse("jaspersmarketnewsletter", None, None, None).unwrap();
+        store.add_link(1, 1, 1, &l).unwrap();
+    }
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("jaspersmarketnewsletter").click();
+    settle(&mut h);
+    replace_in(&mut h, "Code colour", "#cccccc");
+    let node = h.get_by_label_contains("below the floor of");
+    let refusal = node.accesskit_node().value().unwrap_or_default();
+    assert!(
+        refusal.contains("; choose a darker Code colour or a lighter Background colour"),
+        "{refusal}"
+    );
+    assert!(!refusal.contains("--"), "{refusal}");
+    // The GUI's controls named by the hint are there to be used.
+    h.get_by_label("Code colour");
+    h.get_by_label("Background colour");
+}
+
 #[test]
 fn sync_from_a_relay_shows_exact_totals() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 //! failures. A failing command writes nothing, to the database or to disk.
 
 mod catalog;
+mod hints;
 mod links;
 mod output;
 mod pipeline;
@@ -225,8 +226,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     }
 }
 
-/// The error and its causes on one line. A module error that shows its
-/// ValidationError and also has it as its source is printed once.
+/// The error and its causes on one line, then the library's hint in the
+/// CLI's words. A module error that shows its ValidationError and also has
+/// it as its source is printed once.
 fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
@@ -236,7 +238,12 @@ fn one_line(e: &anyhow::Error) -> String {
         }
         parts.push(text);
     }
-    parts.join(": ")
+    let mut line = parts.join(": ");
+    if let Some(hint) = crate::ops::hint_in(e.chain()) {
+        line.push_str("; ");
+        line.push_str(&hints::words(hint));
+    }
+    line
 }
 
 /// Prints warnings to standard error.

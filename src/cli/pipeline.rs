@@ -260,7 +260,15 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
         let listener = crate::relay::bind_listener(&args.listen).await?;
         match serve_with(config, options, listener, shutdown_signal()).await {
             Ok(()) => {}
-            // Bad input keeps its field, value and rule (exit 2).
+            // Bad input keeps its field, value and rule (exit 2); the
+            // library names the database field, the CLI its flag.
+            Err(RelayError::Invalid(v)) if v.field == crate::relay::DATABASE_FIELD => {
+                return Err(ValidationError {
+                    field: "--database",
+                    ..v
+                }
+                .into());
+            }
             Err(RelayError::Invalid(v)) => return Err(v.into()),
             // So is a store error the user can fix (a read-only file, a
             // dashboard database given to the relay): exit 2.
@@ -599,7 +607,7 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
     let store = db.open()?;
     if let Some(sel) = &args.page {
         let page = store.resolve_page(Some(sel))?;
-        if page.numeric_id().is_none() {
+        if page.event_filter().is_every() {
             return Err(ValidationError::new(
                 "page",
                 sel,

@@ -62,9 +62,9 @@ pub(super) fn report(db: &Db, args: ReportArgs) -> anyhow::Result<()> {
         if let Some(name) = &args.campaign {
             q.campaign = Some(store.resolve_campaign(page.id, name)?.name);
         }
-        if page.numeric_id().is_some() {
-            q.set_page(&page);
-        } else if args.page.is_some() && pages.len() > 1 {
+        // A page without a Page ID keeps every event: refused only when
+        // named among several pages.
+        if page.event_filter().is_every() && args.page.is_some() && pages.len() > 1 {
             return Err(ValidationError::new(
                 "page",
                 args.page.as_deref().unwrap_or_default(),
@@ -72,6 +72,7 @@ pub(super) fn report(db: &Db, args: ReportArgs) -> anyhow::Result<()> {
             )
             .into());
         }
+        q.set_page(&page);
     }
     let request = ReportRequest {
         path: args.output,

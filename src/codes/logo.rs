@@ -18,7 +18,7 @@
 //! [`crate::codes::QrMatrix::for_style`]).
 
 use super::{Color, grey_of};
-use crate::model::ValidationError;
+use crate::model::{Hint, ValidationError};
 use image::{Rgba, RgbaImage};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -207,10 +207,11 @@ pub fn check_share(share: f64, force: bool) -> Result<(), ValidationError> {
             "logo-share",
             &percent,
             format!(
-                "a logo covers at most {} percent of the code, so that error correction H can still read it; pass --force to try more (the proof of scan still runs)",
+                "a logo covers at most {} percent of the code, so that error correction H can still read it",
                 MAX_LOGO_SHARE * 100.0
             ),
-        ));
+        )
+        .with_hint(Hint::ForceLogo));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::logo::{self, Logo};
 use super::{Color, Ecc, QrError, QrMatrix, invalid};
-use crate::model::Warning;
+use crate::model::{Hint, ValidationError, Warning};
 
 /// Smallest and largest image width in pixels.
 pub const MIN_SIZE_PX: u32 = 256;
@@ -66,12 +66,15 @@ impl QrStyle {
     pub fn check_forced(&self, force: bool) -> Result<Vec<Warning>, QrError> {
         let ratio = self.fg.contrast(self.bg);
         if ratio < HARD_MIN_CONTRAST_RATIO && !force {
-            return Err(invalid(
-                "colours",
-                format!("{} on {}", self.fg, self.bg),
-                format!(
-                    "the contrast is {ratio:.2}:1, below the floor of {HARD_MIN_CONTRAST_RATIO}:1 that scanners need; pass --force to write it anyway"
-                ),
+            return Err(QrError::Invalid(
+                ValidationError::new(
+                    "colours",
+                    &format!("{} on {}", self.fg, self.bg),
+                    format!(
+                        "the contrast is {ratio:.2}:1, below the floor of {HARD_MIN_CONTRAST_RATIO}:1 that scanners need"
+                    ),
+                )
+                .with_hint(Hint::ForceContrast),
             ));
         }
         self.check_ranges()
@@ -181,8 +184,13 @@ mod tests {
             fg: Color::parse("fg", "#cccccc").unwrap(),
             ..ok.clone()
         };
-        let e = faint.check().unwrap_err().to_string();
-        assert!(e.contains("colours") && e.contains("--force"), "{e}");
+        let e = faint.check().unwrap_err();
+        assert!(e.to_string().contains("colours"), "{e}");
+        // The way out is a hint value; the CLI words it "pass --force".
+        let QrError::Invalid(v) = &e else {
+            panic!("not a validation error: {e}");
+        };
+        assert_eq!(v.hint, Some(Hint::ForceContrast), "{e}");
         assert!(
             faint
                 .check_forced(true)

@@ -3,7 +3,7 @@
 //! replacing was not asked for).
 
 use super::{ExportError, io_err};
-use crate::model::ValidationError;
+use crate::model::{Hint, ValidationError};
 use std::io::Write as _;
 use std::path::Path;
 
@@ -65,9 +65,8 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], replace: bool) -> Result<(),
 }
 
 pub(super) fn exists_error(path: &Path) -> ExportError {
-    ExportError::Invalid(ValidationError::new(
-        "output",
-        &path.display().to_string(),
-        "the file exists; pass --force to replace it",
-    ))
+    ExportError::Invalid(
+        ValidationError::new("output", &path.display().to_string(), "the file exists")
+            .with_hint(Hint::Overwrite),
+    )
 }

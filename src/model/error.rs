@@ -1,5 +1,6 @@
 //! Validation errors and warnings shared by every front end.
 
+use super::Hint;
 use std::fmt;
 
 /// Input that breaks a rule. The message names the field, the value and the rule.
@@ -12,6 +13,9 @@ pub struct ValidationError {
     pub value: String,
     /// What the rule is, in words.
     pub rule: String,
+    /// What the user can do about it, for the front end to put in its own
+    /// words; not part of this error's `Display`.
+    pub hint: Option<Hint>,
 }
 
 impl ValidationError {
@@ -21,7 +25,15 @@ impl ValidationError {
             field,
             value: shorten(value, 80),
             rule: rule.into(),
+            hint: None,
         }
+    }
+
+    /// The same error with a way out that each front end words itself.
+    #[must_use]
+    pub fn with_hint(mut self, hint: Hint) -> Self {
+        self.hint = Some(hint);
+        self
     }
 }
 

@@ -78,12 +78,6 @@ impl Page {
                 .then_some(self.target.as_str())
         })
     }
-
-    /// Whether an event's `page_id` belongs to this page: its Facebook Page
-    /// ID or its Instagram account id.
-    pub fn owns_event_page_id(&self, event_page_id: &str) -> bool {
-        self.numeric_id() == Some(event_page_id) || self.ig_id.as_deref() == Some(event_page_id)
-    }
 }
 
 /// A page to be created, already validated.

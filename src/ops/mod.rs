@@ -18,7 +18,7 @@ pub mod sync;
 
 use crate::codes::QrError;
 use crate::export::ExportError;
-use crate::model::{InternalError, ValidationError};
+use crate::model::{Hint, InternalError, ValidationError};
 use crate::store::StoreError;
 use crate::sync::SyncError;
 use std::error::Error;
@@ -71,3 +71,36 @@ pub fn blame_chain<'a>(chain: impl Iterator<Item = &'a (dyn Error + 'static)>) -
     }
     if user { Blame::User } else { Blame::World }
 }
+
+/// The way out that the library attached to an error, found through its
+/// chain of causes (outermost first); each front end words it itself.
+///
+/// Hints ride on a [`ValidationError`] or on the store's `NotFound` and
+/// `WrongKind`; the innermost one is the most specific.
+pub fn hint_in<'a>(chain: impl Iterator<Item = &'a (dyn Error + 'static)>) -> Option<&'a Hint> {
+    let mut found = None;
+    for c in chain {
+        let hint = if let Some(v) = c.downcast_ref::<ValidationError>() {
+            v.hint.as_ref()
+        } else {
+            match c.downcast_ref::<StoreError>() {
+                Some(StoreError::NotFound { hint, .. }) => hint.as_ref(),
+                Some(StoreError::WrongKind { hint, .. }) => Some(hint),
+                _ => None,
+            }
+        };
+        found = hint.or(found);
+    }
+    found
+}
+
+/// [`hint_in`] for one error and its sources.
+pub fn hint<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a Hint> {
+    hint_in(std::iter::successors(
+        Some(e),
+        |c: &&'a (dyn Error + 'static)| (*c).source(),
+    ))
+}
+
+#[cfg(test)]
+mod hint_tests;

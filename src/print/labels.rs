@@ -5,7 +5,7 @@ use super::options::PrintOptions;
 use super::page::{GREY, LINE_HEIGHT, Placed, cell, mm, title_of, with_page};
 use super::{LABEL_SAFE_MM, MIN_TEXT_PT, PrintError};
 use crate::codes::{QrMatrix, QrStyle};
-use crate::model::{ExportItem, ValidationError};
+use crate::model::{ExportItem, Hint, ValidationError};
 use krilla::Document;
 use krilla::text::Font;
 
@@ -26,12 +26,12 @@ pub(super) fn labels(
             "paper",
             options.paper.name(),
             format!(
-                "label sheet {} is printed on {} paper; use --paper {}",
+                "label sheet {} is printed on {} paper",
                 options.label.name(),
                 sheet.paper.name(),
-                sheet.paper.name()
             ),
         )
+        .with_hint(Hint::ChoosePaper(sheet.paper.name()))
         .into());
     }
     // The printer offset moves what goes on the labels and the cut marks;

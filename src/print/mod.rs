@@ -53,8 +53,10 @@ pub const MAX_GRID_COLUMNS: u32 = 6;
 /// What can go wrong while laying out a PDF.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    /// The layout does not fit the rules (code size, paper, text).
-    #[error(transparent)]
+    /// The layout does not fit the rules (code size, paper, text). Shown
+    /// as itself and kept as the source, as every module does, so that a
+    /// front end finds it (and its hint) in the chain of causes.
+    #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// A code could not be encoded.
     #[error(transparent)]

@@ -1,7 +1,7 @@
 //! How a PDF is laid out: paper, layout, columns, label sheets with the
 //! makers' dimensions, and the printer offsets that move a label sheet.
 
-use crate::model::ValidationError;
+use crate::model::{Hint, ValidationError};
 
 /// Paper size.
 #[derive(
@@ -323,10 +323,8 @@ impl PrintOptions {
                 .spec_shifted(self.offset_x_mm, self.offset_y_mm)
                 .map(|_| ())
         } else {
-            refuse_offsets(
-                self,
-                "a printer offset moves label sheets only; use --layout labels",
-            )
+            refuse_offsets(self, "a printer offset moves label sheets only")
+                .map_err(|e| e.with_hint(Hint::ChooseLabelsLayout))
         }
     }
 }

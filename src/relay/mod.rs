@@ -15,7 +15,7 @@ mod server;
 pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
 pub use pg::QUERIES as PG_QUERIES;
-pub use pg::{PG_SCHEMA_VERSION, PgError, redact_url};
+pub use pg::{DATABASE_FIELD, PG_SCHEMA_VERSION, PgError, redact_url};
 
 use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::model::ValidationError;
@@ -49,7 +49,7 @@ const FORWARD_TIMEOUT_SECS: u64 = 10;
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     /// A required secret is missing.
-    #[error("missing {0}: pass it as a flag or set it in the environment")]
+    #[error("missing the {0}: the relay needs all three secrets")]
     MissingSecret(&'static str),
     /// Start-up input broke a rule.
     #[error(transparent)]
@@ -112,9 +112,10 @@ impl RelayConfig {
 
     fn check(&self) -> Result<(), RelayError> {
         for (name, value) in [
-            ("--app-secret / REFBOARD_APP_SECRET", &self.app_secret),
-            ("--verify-token / REFBOARD_VERIFY_TOKEN", &self.verify_token),
-            ("--api-token / REFBOARD_API_TOKEN", &self.api_token),
+            // Field names, not flags: the CLI checks its flags itself.
+            ("app secret", &self.app_secret),
+            ("verify token", &self.verify_token),
+            ("API token", &self.api_token),
         ] {
             if value.is_empty() {
                 return Err(RelayError::MissingSecret(name));

@@ -149,14 +149,17 @@ pub fn redact_url(url: &str) -> String {
     crate::model::redact_url(url)
 }
 
-/// Checks a `--database` value: a `postgres://` or `postgresql://` URL.
+/// The field a bad database URL is reported under (the CLI shows its flag).
+pub const DATABASE_FIELD: &str = "database";
+
+/// Checks a database URL: a `postgres://` or `postgresql://` URL.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, ValidationError> {
     let rule = "a postgres://USER:PASSWORD@HOST:PORT/DATABASE URL";
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(ValidationError::new("--database", &redact_url(url), rule));
+        return Err(ValidationError::new(DATABASE_FIELD, &redact_url(url), rule));
     }
     url.parse::<tokio_postgres::Config>()
-        .map_err(|_| ValidationError::new("--database", &redact_url(url), rule))
+        .map_err(|_| ValidationError::new(DATABASE_FIELD, &redact_url(url), rule))
 }
 
 fn describe(config: &tokio_postgres::Config) -> String {

@@ -3,9 +3,10 @@
 //! shown groups (step 3), and the report assembled from them (step 5).
 
 use super::labels::{NO_REF_LABEL, NOT_AN_AD_LABEL, none_label, platform_label};
-use super::query::{Every, GroupBy, PageFilter, StatsError, StatsQuery};
+use super::query::{Every, GroupBy, StatsError, StatsQuery};
 use super::range::{BucketTable, Span};
 use super::result::{GroupStats, OtherGroups, Report, Totals, UntrackedRef};
+use crate::model::EventFilter;
 use crate::model::{Kind, Page};
 use crate::store::{LinkFilter, RowKey, Store, StoreError, for_each_slot};
 use std::collections::HashMap;
@@ -40,17 +41,13 @@ impl Links {
             })
             .collect();
         for (page, ref_code, info) in resolved_refs(store)? {
-            let page = pages.get(&page);
-            match page.and_then(Page::numeric_id) {
-                Some(id) => {
-                    if let Some(ig) = page.and_then(|p| p.ig_id.as_deref()) {
-                        exact.insert((ig.to_string(), ref_code.clone()), info.clone());
-                    }
-                    exact.insert((id.to_string(), ref_code), info);
-                }
+            let events = pages.get(&page).map(Page::event_filter).unwrap_or_default();
+            if events.is_every() {
                 // Without a Page ID the page's events are matched by ref alone.
-                None => {
-                    by_ref.insert(ref_code, info);
+                by_ref.insert(ref_code, info);
+            } else {
+                for id in events.page_ids() {
+                    exact.insert((id.clone(), ref_code.clone()), info.clone());
                 }
             }
         }
@@ -140,7 +137,7 @@ pub(super) fn group_key(
 pub(super) fn scan_rollups<T: Copy>(
     store: &Store,
     span: &Span,
-    page_filter: Option<PageFilter<'_>>,
+    page: &EventFilter,
     table: &BucketTable,
     mut row: impl FnMut(&RowKey<'_>) -> T,
     mut cell: impl FnMut(T, usize, u64, u64),
@@ -149,7 +146,7 @@ pub(super) fn scan_rollups<T: Copy>(
     // Rows come in period order, so one cached period table is enough.
     let mut cached: Option<(i64, Vec<u32>)> = None;
     store.for_each_rollup(first, last, |period, key, slots| {
-        if page_filter.is_some_and(|p| !p.matches(key.page_id)) {
+        if !page.matches(key.page_id) {
             return;
         }
         if cached.as_ref().is_none_or(|(p, _)| *p != period) {
@@ -334,7 +331,7 @@ pub(super) fn aggregate(
     scan_rollups(
         store,
         span,
-        q.page_filter(),
+        &q.page,
         table,
         |key| resolver.target(key),
         |t, b, new, ret| {
@@ -410,7 +407,7 @@ pub(super) fn build_series(
     scan_rollups(
         store,
         span,
-        q.page_filter(),
+        &q.page,
         table,
         |key| resolver.target(key),
         |t, b, new, ret| {

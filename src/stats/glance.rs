@@ -40,7 +40,7 @@ pub fn link_glance(
     q.unique_people = false;
     q.top = usize::MAX;
     q.untracked_limit = 0;
-    if let Some(p) = page.as_ref().filter(|p| p.numeric_id().is_some()) {
+    if let Some(p) = &page {
         q.set_page(p);
     }
     let first = today

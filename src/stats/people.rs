@@ -283,7 +283,7 @@ pub(super) fn scan_people(
     resolver: &mut Resolver<'_>,
     sink: &mut dyn PeopleSink,
 ) -> Result<(), StoreError> {
-    let filter = q.page_filter();
+    let page = &q.page;
     let by_kind = q.by == GroupBy::Kind;
     // `None`: outside the campaign filter; `Some(None)`: in no group.
     let mut place = |key: &RowKey<'_>, kind: Kind| -> Option<Option<usize>> {
@@ -312,7 +312,7 @@ pub(super) fn scan_people(
     for (span_days, lo, hi) in blocks {
         let mut damaged = None;
         store.for_each_people_set(dim, span_days, lo, hi, |page_id, value, blob| {
-            if filter.is_some_and(|p| !p.matches(page_id)) {
+            if !page.matches(page_id) {
                 return;
             }
             let people = match decode_people(blob) {
@@ -333,7 +333,7 @@ pub(super) fn scan_people(
     }
     for (lo, hi) in edges {
         store.for_each_event_person(lo, hi, |key, kind, n| {
-            if filter.is_some_and(|p| !p.matches(key.page_id)) {
+            if !page.matches(key.page_id) {
                 return;
             }
             if let Some(group) = place(key, kind) {

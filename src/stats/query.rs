@@ -1,7 +1,7 @@
 //! What a stats query asks: the grouping, the bucket size, the range and
 //! zone, the page and campaign filters, and the bounds on what comes back.
 
-use crate::model::{Page, ValidationError};
+use crate::model::{EventFilter, Page, ValidationError};
 use crate::store::StoreError;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike};
 use chrono_tz::Tz;
@@ -264,11 +264,9 @@ pub struct StatsQuery {
     pub every: Option<Every>,
     /// Count distinct people (reads raw events of the range).
     pub unique_people: bool,
-    /// Only events of this page (its numeric id); `None` for every page.
-    pub page_id: Option<String>,
-    /// With `page_id`: events carrying this Instagram account id count for
-    /// the same page (Instagram events name the account, not the Page).
-    pub ig_id: Option<String>,
+    /// Only the events of one page ([`Page::event_filter`]); every event
+    /// by default.
+    pub page: EventFilter,
     /// Groups shown with a series, most referrals first (at least 1); the
     /// rest are summed into [`Report::other`](super::Report::other).
     pub top: usize,
@@ -292,8 +290,7 @@ impl StatsQuery {
             by,
             every: None,
             unique_people: true,
-            page_id: None,
-            ig_id: None,
+            page: EventFilter::every(),
             top: DEFAULT_TOP,
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
@@ -303,32 +300,9 @@ impl StatsQuery {
 }
 
 impl StatsQuery {
-    /// Keeps only the events of `page`: those carrying its Facebook Page ID
-    /// or its Instagram account id. A page without either matches nothing
-    /// but events with an empty page id, so callers check `numeric_id` first.
+    /// Keeps only the events of `page` ([`Page::event_filter`]: its Page ID
+    /// or its Instagram account id; every event for a page without a Page ID).
     pub fn set_page(&mut self, page: &Page) {
-        self.page_id = Some(page.numeric_id().unwrap_or_default().to_string());
-        self.ig_id = page.ig_id.clone();
-    }
-
-    /// The page filter as (Page ID, Instagram account id), if any.
-    pub(super) fn page_filter(&self) -> Option<PageFilter<'_>> {
-        self.page_id.as_deref().map(|id| PageFilter {
-            page_id: id,
-            ig_id: self.ig_id.as_deref(),
-        })
-    }
-}
-
-/// The ids an event's `page_id` may carry to belong to the chosen page.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PageFilter<'a> {
-    pub(super) page_id: &'a str,
-    pub(super) ig_id: Option<&'a str>,
-}
-
-impl PageFilter<'_> {
-    pub(super) fn matches(&self, event_page_id: &str) -> bool {
-        self.page_id == event_page_id || self.ig_id == Some(event_page_id)
+        self.page = page.event_filter();
     }
 }

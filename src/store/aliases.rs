@@ -2,7 +2,7 @@
 //! [`crate::model::validate_alias`] for the rules).
 
 use super::{Store, StoreError, now_secs};
-use crate::model::{Alias, Warning, validate_alias};
+use crate::model::{Alias, Hint, Warning, validate_alias};
 use rusqlite::{Row, params};
 use serde::Serialize;
 
@@ -97,7 +97,7 @@ impl Store {
                 return Err(StoreError::NotFound {
                     what: "alias",
                     value: alias.to_string(),
-                    hint: "; list aliases with `refboard link alias list`".into(),
+                    hint: Some(Hint::ListAliases),
                 });
             }
             Err(e) => return Err(e.into()),
@@ -125,13 +125,14 @@ pub(super) fn check_not_alias(
         .query_row(params![page, ref_code], |r| r.get(0))
         .optional()?;
     match found {
-        Some(link_ref) => Err(StoreError::Invalid(crate::model::ValidationError::new(
-            "ref",
-            ref_code,
-            format!(
-                "is an alias of link {link_ref:?} on this page; remove the alias first (refboard link alias remove)"
-            ),
-        ))),
+        Some(link_ref) => Err(StoreError::Invalid(
+            crate::model::ValidationError::new(
+                "ref",
+                ref_code,
+                format!("is an alias of link {link_ref:?} on this page"),
+            )
+            .with_hint(Hint::RemoveAliasFirst),
+        )),
         None => Ok(()),
     }
 }

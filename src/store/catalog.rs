@@ -5,7 +5,7 @@
 
 use super::{Store, StoreError, flag, now_secs};
 use crate::model::{
-    Campaign, Channel, ChannelKind, NewCampaign, ValidationError, parse_date, validate_name,
+    Campaign, Channel, ChannelKind, Hint, NewCampaign, ValidationError, parse_date, validate_name,
 };
 use rusqlite::{Connection, Row, params};
 
@@ -51,11 +51,14 @@ fn find_id(conn: &Connection, group: Group, page: i64, name: &str) -> Result<i64
             let names: Vec<String> = stmt
                 .query_map([page], |r| r.get::<_, String>(0))?
                 .collect::<Result<_, _>>()?;
-            let hint = if names.is_empty() {
-                format!("; add one with `refboard {} add NAME`", group.what())
+            let hint = Some(if names.is_empty() {
+                Hint::AddRecord(group.what())
             } else {
-                format!("; {}s: {}", group.what(), names.join(", "))
-            };
+                Hint::Known {
+                    what: group.what(),
+                    names: names.join(", "),
+                }
+            });
             Err(StoreError::NotFound {
                 what: group.what(),
                 value: name.to_string(),

@@ -8,7 +8,7 @@
 use super::people::{PeopleDelta, PersonNumbers};
 use super::rollup::{Fact, RollupDelta, RowKey};
 use super::{Store, StoreError, now_secs};
-use crate::model::ReferralEvent;
+use crate::model::{EventFilter, ReferralEvent};
 use rusqlite::{Transaction, params};
 
 /// Sync state of one backend.
@@ -227,21 +227,27 @@ impl Store {
         Ok(())
     }
 
-    /// Distinct people with events in `[from_ms, to_ms)`, optionally of one
-    /// page (its Page ID or, for Instagram events, its account id).
+    /// Distinct people with events in `[from_ms, to_ms)` that `page` keeps
+    /// ([`crate::model::Page::event_filter`]).
     pub fn count_people(
         &self,
         from_ms: i64,
         to_ms: i64,
-        page_id: Option<&str>,
-        ig_id: Option<&str>,
+        page: &EventFilter,
     ) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row(
+        let ids = page.page_ids();
+        // The filter's own ids as parameters: `page_id IN (?3, ?4, …)`.
+        let mut sql = String::from(
             "SELECT count(DISTINCT sender_hash) FROM referral_events
-             WHERE ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR page_id = ?3 OR page_id = ?4)",
-            params![from_ms, to_ms, page_id, ig_id],
-            |r| r.get(0),
-        )?;
+             WHERE ts_ms >= ?1 AND ts_ms < ?2",
+        );
+        if !ids.is_empty() {
+            let marks: Vec<String> = (3..3 + ids.len()).map(|i| format!("?{i}")).collect();
+            sql.push_str(&format!(" AND page_id IN ({})", marks.join(", ")));
+        }
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&from_ms, &to_ms];
+        values.extend(ids.iter().map(|id| id as &dyn rusqlite::ToSql));
+        let n: i64 = self.conn.query_row(&sql, values.as_slice(), |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

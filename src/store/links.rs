@@ -1,7 +1,7 @@
 //! Links: the m.me URLs with a ref code that people open.
 
 use super::{Store, StoreError, flag, now_secs};
-use crate::model::{ExportItem, Link, NewLink, PageTarget, Warning, link_url};
+use crate::model::{ExportItem, Hint, Link, NewLink, PageTarget, Warning, link_url};
 use rusqlite::{Row, params};
 use serde::Serialize;
 
@@ -155,7 +155,7 @@ impl Store {
                 rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound {
                     what: "link",
                     value: id.to_string(),
-                    hint: String::new(),
+                    hint: None,
                 },
                 e => e.into(),
             })
@@ -178,14 +178,11 @@ impl Store {
                 Err(StoreError::NotFound {
                     what: "link",
                     value: ref_code.to_string(),
-                    hint: if near.is_empty() {
-                        "; list links with `refboard link list`".into()
+                    hint: Some(if near.is_empty() {
+                        Hint::ListLinks
                     } else {
-                        format!(
-                            "; refs are case-sensitive, did you mean {}?",
-                            near.join(", ")
-                        )
-                    },
+                        Hint::DidYouMean(near.join(", "))
+                    }),
                 })
             }
             Err(e) => Err(e.into()),

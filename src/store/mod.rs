@@ -26,7 +26,7 @@ pub use schema::{
     refuse_other_kind,
 };
 
-use crate::model::ValidationError;
+use crate::model::{Hint, ValidationError};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,14 +46,14 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(#[from] ValidationError),
     /// Nothing matches what the user named.
-    #[error("no {what} matches {value:?}{hint}")]
+    #[error("no {what} matches {value:?}")]
     NotFound {
         /// page, channel, campaign or link.
         what: &'static str,
         /// What the user typed.
         value: String,
-        /// Extra help, starting with "; " or empty.
-        hint: String,
+        /// What the user can do about it, for the front end to word.
+        hint: Option<Hint>,
     },
     /// The change would break a link between records, e.g. removing a used channel.
     #[error("{0}")]
@@ -105,14 +105,14 @@ pub enum StoreError {
     Secret(#[from] crate::secrets::SecretError),
     /// The file is the other program's database: a dashboard database given
     /// to the relay, or a relay's given to the dashboard.
-    #[error("this is a refboard {found} database, not a {wanted} one: {path}; {hint}")]
+    #[error("this is a refboard {found} database, not a {wanted} one: {path}")]
     WrongKind {
         /// The kind found.
         found: &'static str,
         /// The kind the caller needs.
         wanted: &'static str,
-        /// What to do instead.
-        hint: &'static str,
+        /// What to do instead, for the front end to word.
+        hint: Hint,
         /// The file.
         path: String,
     },

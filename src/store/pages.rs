@@ -1,7 +1,7 @@
 //! Pages: add, list, pick, edit, remove.
 
 use super::{Store, StoreError, now_secs};
-use crate::model::{NewPage, Page, ValidationError, parse_page_target};
+use crate::model::{Hint, NewPage, Page, ValidationError, parse_page_target};
 use rusqlite::{Connection, Row};
 
 const PAGE_COLUMNS: &str = "id, name, target, page_id, created_at, ig_id";
@@ -61,7 +61,7 @@ impl Store {
                 rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound {
                     what: "page",
                     value: id.to_string(),
-                    hint: String::new(),
+                    hint: None,
                 },
                 e => e.into(),
             })
@@ -84,19 +84,14 @@ impl Store {
         let Some(sel) = selector else {
             return match pages.len() {
                 1 => Ok(pages[0].clone()),
-                0 => Err(StoreError::Invalid(ValidationError::new(
-                    "page",
-                    "",
-                    "the database has no page yet; add one with `refboard page add USERNAME`",
-                ))),
-                _ => Err(StoreError::Invalid(ValidationError::new(
-                    "page",
-                    "",
-                    format!(
-                        "the database has several pages; choose one with --page ({})",
-                        names()
-                    ),
-                ))),
+                0 => Err(StoreError::Invalid(
+                    ValidationError::new("page", "", "the database has no page yet")
+                        .with_hint(Hint::AddPage),
+                )),
+                _ => Err(StoreError::Invalid(
+                    ValidationError::new("page", "", "the database has several pages")
+                        .with_hint(Hint::ChoosePage(names())),
+                )),
             };
         };
         let key = parse_page_target(sel).ok().map(|t| t.key());
@@ -108,11 +103,14 @@ impl Store {
         found.cloned().ok_or_else(|| StoreError::NotFound {
             what: "page",
             value: sel.to_string(),
-            hint: if pages.is_empty() {
-                "; add one with `refboard page add USERNAME`".into()
+            hint: Some(if pages.is_empty() {
+                Hint::AddPage
             } else {
-                format!("; pages: {}", names())
-            },
+                Hint::Known {
+                    what: "page",
+                    names: names(),
+                }
+            }),
         })
     }
 
@@ -138,7 +136,7 @@ impl Store {
             return Err(StoreError::NotFound {
                 what: "page",
                 value: id.to_string(),
-                hint: String::new(),
+                hint: None,
             });
         }
         tx.commit()?;

@@ -5,6 +5,7 @@
 
 use super::StoreError;
 use crate::db::{Migrated, Migration, StepReport, TooNew};
+use crate::model::Hint;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::path::Path;
 
@@ -304,14 +305,10 @@ impl DatabaseKind {
     }
 
     /// What to do instead of opening a database of this kind as the other.
-    fn hint(self) -> &'static str {
+    fn hint(self) -> Hint {
         match self {
-            DatabaseKind::Desktop => {
-                "give the relay a file of its own (e.g. --data /var/lib/refboard/relay.db), and pull its events into the dashboard with `refboard sync`"
-            }
-            DatabaseKind::Relay => {
-                "give the dashboard a database of its own (--db), and pull the relay's events into it with `refboard sync --backend URL`"
-            }
+            DatabaseKind::Desktop => Hint::SeparateRelayFile,
+            DatabaseKind::Relay => Hint::SeparateDesktopFile,
         }
     }
 }

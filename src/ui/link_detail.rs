@@ -400,7 +400,7 @@ impl DetailPanel {
                     widgets::warning_text(ui, &w.to_string());
                 }
             }
-            Err(e) => widgets::error_text(ui, &e.to_string()),
+            Err(e) => widgets::error_text(ui, &crate::worker::hints::error_text(e)),
         }
         let mut path = self
             .typed

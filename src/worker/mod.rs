@@ -17,6 +17,7 @@
 //! The UI thread never touches SQLite, the network or the file system; long
 //! jobs report progress and stop when the shared cancel flag is set.
 
+pub mod hints;
 mod long;
 mod protocol;
 mod short;
@@ -181,7 +182,10 @@ fn open_store(db: &std::path::Path, out: &Out) -> Option<Store> {
     match Store::open(db) {
         Ok(s) => Some(s),
         Err(e) => {
-            out.send(Event::Stopped(wording::cannot_open(db, &e.to_string())));
+            out.send(Event::Stopped(wording::cannot_open(
+                db,
+                &hints::error_text(&e),
+            )));
             None
         }
     }

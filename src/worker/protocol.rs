@@ -209,9 +209,10 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Describes `e`, blamed through its chain of causes ([`crate::ops::blame`]).
+    /// Describes `e`, blamed through its chain of causes ([`crate::ops::blame`]),
+    /// with the library's hint in the dashboard's words.
     pub fn from_error(e: &(dyn std::error::Error + 'static)) -> Self {
-        let text = e.to_string();
+        let text = super::hints::error_text(e);
         match crate::ops::blame(e) {
             crate::ops::Blame::User => Failure::User(text),
             crate::ops::Blame::World => Failure::World(text),

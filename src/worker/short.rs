@@ -379,9 +379,7 @@ fn last_7_days(
     q.unique_people = false;
     // Every ref's count is needed here, not only the top ones.
     q.top = usize::MAX;
-    if p.numeric_id().is_some() {
-        q.set_page(p);
-    }
+    q.set_page(p);
     let Ok(report) = crate::stats::query(store, &q) else {
         return out;
     };

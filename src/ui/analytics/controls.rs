@@ -2,6 +2,7 @@
 //! with date pickers, the time zone, granularity and grouping.
 
 use super::{KindView, MAX_ZONES_LISTED, Range, TOP_GROUPS, UNTRACKED_PER_PAGE};
+use crate::model::EventFilter;
 use crate::stats::{Every, GroupBy, StatsQuery};
 use crate::ui::widgets;
 use crate::ui::{Action, Shared, UiState};
@@ -63,7 +64,7 @@ impl Controls {
 
     /// The stats query for the current choices (first page of untracked
     /// refs), or `None` while the custom range is invalid.
-    pub(super) fn query(&self, tz: Tz, page_id: Option<&str>) -> Option<StatsQuery> {
+    pub(super) fn query(&self, tz: Tz, page: EventFilter) -> Option<StatsQuery> {
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let (from, to) = match self.range {
             Range::All => (None, None),
@@ -86,7 +87,7 @@ impl Controls {
         q.to = to;
         q.every = self.every;
         q.unique_people = true;
-        q.page_id = page_id.map(str::to_string);
+        q.page = page;
         q.top = TOP_GROUPS;
         q.untracked_limit = UNTRACKED_PER_PAGE;
         Some(q)
@@ -109,7 +110,7 @@ impl Controls {
                 widgets::text_field(ui, "To", &mut self.custom_to, "YYYY-MM-DD");
                 date_picker(ui, "to_picker", &mut self.custom_to, self.tz);
             });
-            if self.query(shared.tz, None).is_none() {
+            if self.query(shared.tz, EventFilter::every()).is_none() {
                 widgets::error_text(
                     ui,
                     "Enter both dates as YYYY-MM-DD, the first not after the second.",

@@ -20,6 +20,7 @@ mod untracked;
 
 pub use range::{KindView, Range};
 
+use crate::model::EventFilter;
 use crate::stats::{GroupBy, Report, StatsQuery};
 use crate::store::AliasRow;
 use crate::ui::widgets::display;
@@ -102,10 +103,10 @@ impl AnalyticsPanel {
         self.untracked.alias_removed(row);
     }
 
-    /// The stats query for the current choices and untracked page, or
-    /// `None` while the custom range is invalid.
-    pub fn query(&self, tz: Tz, page_id: Option<&str>) -> Option<StatsQuery> {
-        let mut q = self.controls.query(tz, page_id)?;
+    /// The stats query for the current choices and untracked page, over
+    /// the events `page` keeps, or `None` while the custom range is invalid.
+    pub fn query(&self, tz: Tz, page: EventFilter) -> Option<StatsQuery> {
+        let mut q = self.controls.query(tz, page)?;
         q.untracked_offset = self.untracked.page.saturating_mul(UNTRACKED_PER_PAGE);
         Some(q)
     }

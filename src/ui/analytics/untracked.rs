@@ -214,13 +214,9 @@ impl TypoCache {
     }
 }
 
-/// Whether an event's page id (Page ID or Instagram account id) is `page`'s;
-/// a page without a Page ID matches every event, as in the stats.
+/// Whether an event's page id is `page`'s ([`crate::model::Page::event_filter`]).
 fn on_page(page: &crate::model::Page, event_page_id: &str) -> bool {
-    match page.numeric_id() {
-        None => true,
-        Some(id) => id == event_page_id || page.ig_id.as_deref() == Some(event_page_id),
-    }
+    page.event_filter().matches(event_page_id)
 }
 
 /// The link an untracked ref most likely meant (see [`crate::model::typo_candidates`]).

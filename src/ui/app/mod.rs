@@ -179,20 +179,14 @@ impl App {
     }
 
     /// The query of the analytics screen's choices, or `None` while its
-    /// custom range is invalid. The chart follows the page picker when the
-    /// page has a Page ID; its Instagram events carry the Instagram account
-    /// id instead.
+    /// custom range is invalid. The chart follows the page picker
+    /// ([`crate::model::Page::event_filter`]).
     fn stats_query(&self) -> Option<crate::stats::StatsQuery> {
-        let page = self.page();
-        let page_id = page.and_then(|p| p.numeric_id().map(str::to_string));
-        let ig_id = page.and_then(|p| p.ig_id.clone());
-        let mut q = self
-            .analytics
-            .query(self.analytics.tz(), page_id.as_deref())?;
-        if q.page_id.is_some() {
-            q.ig_id = ig_id;
-        }
-        Some(q)
+        let page = self
+            .page()
+            .map(crate::model::Page::event_filter)
+            .unwrap_or_default();
+        self.analytics.query(self.analytics.tz(), page)
     }
 
     /// Asks for the analytics report when its screen is shown and the last answer is stale.
