@@ -201,6 +201,37 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
     if let Some(RelayCmd::Init { dir, app_secret }) = args.cmd {
         return relay_init(&dir, app_secret.as_deref());
     }
+    let (config, options) = relay_config(&args)?;
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        // The error names the address and the cause (exit 1).
+        let listener = crate::relay::bind_listener(&args.listen).await?;
+        match serve_with(config, options, listener, shutdown_signal()).await {
+            Ok(()) => {}
+            // Bad input keeps its field, value and rule (exit 2); the
+            // library names the database field, the CLI its flag.
+            Err(RelayError::Invalid(v)) if v.field == crate::relay::DATABASE_FIELD => {
+                return Err(ValidationError {
+                    field: "--database",
+                    ..v
+                }
+                .into());
+            }
+            Err(RelayError::Invalid(v)) => return Err(v.into()),
+            // So is a store error the user can fix (a read-only file, a
+            // dashboard database given to the relay): exit 2.
+            Err(RelayError::Store(s)) => return Err(s.into()),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!("relay stopped");
+        Ok(())
+    })
+}
+
+/// The relay's settings from its flags, each missing or conflicting one
+/// named with its flag.
+fn relay_config(args: &RelayArgs) -> anyhow::Result<(RelayConfig, RelayOptions)> {
     let data = match (&args.data, &args.database) {
         (Some(d), Some(_)) => {
             return Err(ValidationError::new(
@@ -232,20 +263,23 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
         data,
         app_secret: args
             .app_secret
+            .clone()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| missing("--app-secret / REFBOARD_APP_SECRET"))?,
         verify_token: args
             .verify_token
+            .clone()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| missing("--verify-token / REFBOARD_VERIFY_TOKEN"))?,
         api_token: args
             .api_token
+            .clone()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| missing("--api-token / REFBOARD_API_TOKEN"))?,
-        forward: args.forward,
+        forward: args.forward.clone(),
     };
     let options = RelayOptions {
-        database: args.database,
+        database: args.database.clone(),
         header_timeout_secs: args.header_timeout_secs,
         body_timeout_secs: args.body_timeout_secs,
         request_timeout_secs: args.request_timeout_secs,
@@ -253,31 +287,7 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(256),
         body_memory_bytes: usize::try_from(args.body_memory_mib << 20).unwrap_or(64 << 20),
     };
-    init_logging();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        // The error names the address and the cause (exit 1).
-        let listener = crate::relay::bind_listener(&args.listen).await?;
-        match serve_with(config, options, listener, shutdown_signal()).await {
-            Ok(()) => {}
-            // Bad input keeps its field, value and rule (exit 2); the
-            // library names the database field, the CLI its flag.
-            Err(RelayError::Invalid(v)) if v.field == crate::relay::DATABASE_FIELD => {
-                return Err(ValidationError {
-                    field: "--database",
-                    ..v
-                }
-                .into());
-            }
-            Err(RelayError::Invalid(v)) => return Err(v.into()),
-            // So is a store error the user can fix (a read-only file, a
-            // dashboard database given to the relay): exit 2.
-            Err(RelayError::Store(s)) => return Err(s.into()),
-            Err(e) => return Err(e.into()),
-        }
-        tracing::info!("relay stopped");
-        Ok(())
-    })
+    Ok((config, options))
 }
 
 fn relay_init(dir: &std::path::Path, app_secret: Option<&str>) -> anyhow::Result<()> {
