@@ -288,21 +288,34 @@ mod tests {
     use std::time::Duration;
 
     fn next(handle: &WorkerHandle, what: &str, want: impl Fn(&Event) -> bool) -> Event {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match handle.recv_timeout(left) {
                 Some(e) if want(&e) => return e,
-                Some(_) => {}
-                None => panic!("no {what} within 10 s"),
+                // A stopped lane will never answer: say why at once.
+                Some(Event::Stopped(why)) => {
+                    panic!("a lane stopped while waiting for {what}: {why}")
+                }
+                Some(e) => seen.push(format!("{e:?}").chars().take(120).collect::<String>()),
+                None => panic!("no {what} within 30 s; other events: {seen:?}"),
             }
         }
+    }
+
+    /// A database already created, so the two lanes do not race to migrate
+    /// a new file in the test (a test of that race would name it).
+    fn migrated(dir: &std::path::Path) -> PathBuf {
+        let db = dir.join("w.db");
+        drop(Store::open(&db).unwrap());
+        db
     }
 
     #[test]
     fn a_panicking_command_is_reported_and_the_lane_goes_on() {
         let dir = tempfile::tempdir().unwrap();
-        let handle = spawn(dir.path().join("w.db"), || {});
+        let handle = spawn(migrated(dir.path()), || {});
         handle.send(ShortCommand::Panic).unwrap();
         let e = next(&handle, "internal error", |e| matches!(e, Event::Error(_)));
         let Event::Error(Failure::Internal(text)) = e else {
@@ -377,7 +390,7 @@ mod tests {
     #[test]
     fn a_second_long_job_of_a_kind_is_refused_until_the_first_ends() {
         let dir = tempfile::tempdir().unwrap();
-        let handle = spawn(dir.path().join("w.db"), || {});
+        let handle = spawn(migrated(dir.path()), || {});
         // A backend that accepts but never answers keeps the first sync
         // running until its (short) timeout.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -412,7 +425,7 @@ mod tests {
     #[test]
     fn failures_keep_the_users_mistakes_apart_from_the_worlds() {
         let dir = tempfile::tempdir().unwrap();
-        let handle = spawn(dir.path().join("w.db"), || {});
+        let handle = spawn(migrated(dir.path()), || {});
         // A link that does not exist is the user's to correct.
         handle
             .send(ShortCommand::AddAlias(
