@@ -31,8 +31,17 @@ fn seeded(dir: &Path) -> std::path::PathBuf {
 }
 
 fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    settle(h);
+    // Type only once the field holds the focus: a frame in which a worker
+    // event changes the window can drop a focus request, and text typed then
+    // goes nowhere (seen under CI's load). Each poll asks again until it lands.
+    common::ui::wait_for(h, &format!("{label} to take the focus"), |h| {
+        let node = h.get_by_label(label);
+        let focused = node.is_focused();
+        if !focused {
+            node.focus();
+        }
+        focused
+    });
     h.get_by_label(label).type_text(text);
     settle(h);
 }
