@@ -289,6 +289,11 @@ fn sync_from_a_relay_shows_exact_totals() {
             .as_ref()
             .is_some_and(|r| r.by == refboard::stats::GroupBy::Kind && r.totals.referrals == 8)
     });
+    // Unique people are counted after the totals arrive ("… (counting)"
+    // until then); the summary line is read only once they are in.
+    run_until(&mut h, "the people count", |a| {
+        a.report.as_ref().is_some_and(|r| r.unique_people_counted)
+    });
     settle(&mut h);
     // The chart follows the page picker: of the 11 fixture referrals, 8 reached
     // this page (the others went to a second page and to Instagram).
