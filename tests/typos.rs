@@ -182,7 +182,7 @@ fn a_version_4_database_gains_aliases_and_keeps_its_links() {
              PRIMARY KEY (period, page_id, has_ref, ref, source)
          ) WITHOUT ROWID;
          ALTER TABLE referral_events DROP COLUMN person;
-         PRAGMA user_version = 4;",
+         DROP TABLE conversion_events; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);

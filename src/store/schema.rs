@@ -200,6 +200,33 @@ const V7: &str = r#"
 
 /// Migrations in order; the database's `user_version` counts how many ran.
 /// Never edit one that has shipped: add a new one at the end.
+/// 9: conversions (issue 21): what a referred person did next, joined to
+/// their referrals by page and keyed sender hash (never a raw id).
+/// `kind` 'conversation' is the first message after a referral (goal and
+/// value NULL); 'conversion' is a named goal. Money is exact: the value
+/// times 1,000,000 as an integer (every ISO 4217 currency has at most 4
+/// decimals), never a float, and never added across currencies.
+const V9: &str = r#"
+    CREATE TABLE conversion_events (
+        id             INTEGER PRIMARY KEY,
+        event_id       TEXT NOT NULL UNIQUE,
+        platform       TEXT NOT NULL,
+        page_id        TEXT NOT NULL,
+        sender_hash    TEXT NOT NULL,
+        ts_ms          INTEGER NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('conversation', 'conversion')),
+        goal           TEXT,
+        value_micros   INTEGER,
+        currency       TEXT,
+        origin         INTEGER REFERENCES sync_sources(id),
+        received_at_ms INTEGER NOT NULL,
+        CHECK ((kind = 'conversation') = (goal IS NULL)),
+        CHECK ((value_micros IS NULL) = (currency IS NULL))
+    );
+    CREATE INDEX conversion_events_page_ts ON conversion_events(page_id, ts_ms);
+    CREATE INDEX conversion_events_person ON conversion_events(page_id, sender_hash, ts_ms);
+    "#;
+
 const MIGRATIONS: &[Migration<StoreError>] = &[
     Migration::Sql(V1),
     Migration::Sql(V2),
@@ -209,6 +236,7 @@ const MIGRATIONS: &[Migration<StoreError>] = &[
     Migration::Rust(migration_6),
     Migration::Sql(V7),
     Migration::Rust(move_legacy_token),
+    Migration::Sql(V9),
 ];
 
 /// 6: the person index's tables, then every rollup and person set rebuilt
