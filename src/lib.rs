@@ -8,6 +8,7 @@
 //!   of `codes`; [`export`]: files on disk, on top of both;
 //! - [`stats`]: totals, series and unique people from the store;
 //! - [`relay`], [`sync`], [`import`]: receiving and pulling events;
+//!   [`graph`]: Meta's Graph API client (the setup doctor's calls);
 //! - [`report`], [`worker`]: use cases on top of the layers above;
 //! - [`ui`] and [`cli`]: the front ends.
 //!
@@ -21,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod desktop;
 pub mod export;
+pub mod graph;
 pub mod import;
 pub mod messenger;
 pub mod model;

@@ -109,6 +109,57 @@ pub fn load_token(db: &Path) -> Result<Option<String>, SecretError> {
     }
 }
 
+/// The fallback file for a page's access token: `<db>.page-<page_id>.token`.
+pub fn page_token_file(db: &Path, page_id: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(format!(".page-{page_id}.token"));
+    PathBuf::from(name)
+}
+
+/// The keyring entry for a page's access token, unless the file store is forced.
+fn page_keyring_entry(db: &Path, page_id: &str) -> Option<keyring::Entry> {
+    if std::env::var(SECRET_STORE_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("file")) {
+        return None;
+    }
+    let db = std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf());
+    keyring::Entry::new(SERVICE, &format!("page_token:{}:{page_id}", db.display())).ok()
+}
+
+/// Saves page `page_id`'s access token as the API token is kept: the
+/// keyring, else a 0600 file beside the database.
+pub fn save_page_token(db: &Path, page_id: &str, token: &str) -> Result<TokenPlace, SecretError> {
+    let path = page_token_file(db, page_id);
+    if let Some(entry) = page_keyring_entry(db, page_id)
+        && entry.set_password(token).is_ok()
+    {
+        remove_file(&path)?;
+        return Ok(TokenPlace::Keyring);
+    }
+    write_private(&path, token.as_bytes()).map_err(|source| SecretError::Io {
+        source,
+        path: path.display().to_string(),
+    })?;
+    Ok(TokenPlace::File(path))
+}
+
+/// Page `page_id`'s access token from the keyring, else the file; `None` when neither has one.
+pub fn load_page_token(db: &Path, page_id: &str) -> Result<Option<String>, SecretError> {
+    if let Some(entry) = page_keyring_entry(db, page_id)
+        && let Ok(token) = entry.get_password()
+    {
+        return Ok(Some(token));
+    }
+    let path = page_token_file(db, page_id);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok(Some(t.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SecretError::Io {
+            source,
+            path: path.display().to_string(),
+        }),
+    }
+}
+
 fn remove_file(path: &Path) -> Result<(), SecretError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -140,6 +191,36 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_tokens_are_kept_per_page_in_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        // The keyring path is left to the CLI tests (REFBOARD_SECRET_STORE=file
+        // there); here the file's name and mode.
+        let place = {
+            let path = page_token_file(&db, "111222333");
+            write_private(&path, b"EAApage1").unwrap();
+            TokenPlace::File(path)
+        };
+        assert_eq!(
+            place,
+            TokenPlace::File(dir.path().join("a.db.page-111222333.token"))
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(page_token_file(&db, "111222333"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_ne!(
+            page_token_file(&db, "111222333"),
+            page_token_file(&db, "444555666")
+        );
+    }
 
     #[test]
     fn the_file_store_round_trips_and_is_private() {

@@ -766,7 +766,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("figures", &["stats"]),
     (
         "servers and clients",
-        &["relay", "sync", "import", "simulate"],
+        &["relay", "sync", "import", "simulate", "graph"],
     ),
     ("use cases", &["report", "desktop", "demo", "ops", "worker"]),
     ("front ends", &["ui", "cli"]),

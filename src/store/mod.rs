@@ -25,6 +25,7 @@ pub use schema::{
     DatabaseKind, SCHEMA_VERSION, database_kind, migrations, migrations_before_person_index,
     refuse_other_kind,
 };
+pub use settings::{DEFAULT_GET_STARTED_PAYLOAD, DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION};
 
 use crate::model::{Hint, ValidationError};
 use rusqlite::{Connection, OptionalExtension};

@@ -17,3 +17,71 @@ impl Store {
         self.set_setting(BACKEND_URL, url)
     }
 }
+
+/// Meta's Graph API host, the default of the `graph_base_url` setting.
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.facebook.com";
+/// The Graph API version refboard was checked against: the newest in Meta's
+/// changelog (developers.facebook.com/docs/graph-api/changelog), v26.0,
+/// released 29 July 2026.
+pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
+
+/// Where the Graph API base URL is kept (default [`DEFAULT_GRAPH_BASE_URL`]).
+const GRAPH_BASE_URL: &str = "graph_base_url";
+/// Where the Graph API version is kept (default [`DEFAULT_GRAPH_VERSION`]).
+const GRAPH_VERSION: &str = "graph_version";
+/// Where the Get Started payload the doctor sets is kept.
+const GET_STARTED_PAYLOAD: &str = "get_started_payload";
+/// The payload set when the user chose none.
+pub const DEFAULT_GET_STARTED_PAYLOAD: &str = "GET_STARTED";
+
+impl Store {
+    /// The Graph API base URL and version: saved, else the defaults.
+    pub fn graph_settings(&self) -> Result<(String, String), StoreError> {
+        Ok((
+            self.setting(GRAPH_BASE_URL)?
+                .unwrap_or_else(|| DEFAULT_GRAPH_BASE_URL.to_string()),
+            self.setting(GRAPH_VERSION)?
+                .unwrap_or_else(|| DEFAULT_GRAPH_VERSION.to_string()),
+        ))
+    }
+
+    /// Saves the Graph API base URL (checked like a backend URL).
+    pub fn set_graph_base_url(&mut self, url: &str) -> Result<(), StoreError> {
+        self.set_setting(GRAPH_BASE_URL, url)
+    }
+
+    /// Saves the Graph API version (the caller checks it).
+    pub fn set_graph_version(&mut self, version: &str) -> Result<(), StoreError> {
+        self.set_setting(GRAPH_VERSION, version)
+    }
+
+    /// The payload of the Get Started button the doctor sets.
+    pub fn get_started_payload(&self) -> Result<String, StoreError> {
+        Ok(self
+            .setting(GET_STARTED_PAYLOAD)?
+            .unwrap_or_else(|| DEFAULT_GET_STARTED_PAYLOAD.to_string()))
+    }
+
+    /// Saves the Get Started payload.
+    pub fn set_get_started_payload(&mut self, payload: &str) -> Result<(), StoreError> {
+        self.set_setting(GET_STARTED_PAYLOAD, payload)
+    }
+
+    /// Page `page_id`'s access token, from the keyring or its 0600 file.
+    pub fn page_token(&self, page_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(crate::secrets::load_page_token(self.path(), page_id)?)
+    }
+
+    /// Saves page `page_id`'s access token outside the database; says where it went.
+    pub fn set_page_token(
+        &mut self,
+        page_id: &str,
+        token: &str,
+    ) -> Result<crate::secrets::TokenPlace, StoreError> {
+        Ok(crate::secrets::save_page_token(
+            self.path(),
+            page_id,
+            token,
+        )?)
+    }
+}
