@@ -9,8 +9,10 @@
 //! front ends word it. Files, in order: `link` (save a link with its rename
 //! warning), `export` (the logo, the links chosen, one code, bulk), `sync`
 //! (pull, then keep the source once a page has committed), `import` (files
-//! in turn, going on past unreadable ones).
+//! in turn, going on past unreadable ones), `doctor` (the setup doctor:
+//! Graph API and relay checks, and the fixes it offers).
 
+pub mod doctor;
 pub mod export;
 pub mod import;
 pub mod link;
@@ -67,7 +69,11 @@ pub fn blame_chain<'a>(chain: impl Iterator<Item = &'a (dyn Error + 'static)>) -
             || c.downcast_ref::<QrError>()
                 .is_some_and(|q| matches!(q, QrError::TooLong { .. }))
             || c.downcast_ref::<SyncError>()
-                .is_some_and(|e| matches!(e, SyncError::Config(_)));
+                .is_some_and(|e| matches!(e, SyncError::Config(_)))
+            || c.downcast_ref::<crate::graph::GraphError>()
+                .is_some_and(crate::graph::GraphError::is_user_error)
+            || c.downcast_ref::<doctor::DoctorError>()
+                .is_some_and(doctor::DoctorError::is_user_error);
     }
     if user { Blame::User } else { Blame::World }
 }
