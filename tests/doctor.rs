@@ -662,3 +662,239 @@ fn a_blank_or_overlong_payload_is_refused_before_sending() {
     assert!(w.graph.posts().is_empty());
     assert!(doctor::validate_payload(&"y".repeat(1000)).is_ok());
 }
+
+// ---- `refboard doctor` on the command line ----
+
+/// A CLI environment with one page and the relay stand-in saved as backend.
+fn cli_env(graph: &GraphStandIn, relay: &common::backend::Server) -> common::cli::Env {
+    let env = common::cli::Env::new();
+    let mut store = Store::open(&env.db).unwrap();
+    store
+        .add_page(&NewPage::parse(USERNAME, Some("Jasper's Market"), Some(PAGE_ID)).unwrap())
+        .unwrap();
+    store.set_backend_url(&relay.url).unwrap();
+    drop(store);
+    let _ = graph;
+    env
+}
+
+fn doctor_cmd(env: &common::cli::Env, graph: &GraphStandIn, extra: &[&str]) -> assert_cmd::Command {
+    let mut c = env.cmd();
+    c.env("REFBOARD_SECRET_STORE", "file")
+        .args([
+            "doctor",
+            "--graph-url",
+            &graph.url,
+            "--graph-version",
+            "v26.0",
+        ])
+        .args(extra);
+    c
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+#[test]
+fn cli_saves_the_token_from_standard_input_and_all_green_exits_0() {
+    let graph = GraphStandIn::start(GraphState::healthy());
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    let out = doctor_cmd(&env, &graph, &["--save-token"])
+        .write_stdin(format!("{TOKEN}\n"))
+        .assert()
+        .success();
+    let stdout = text(&out.get_output().stdout);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stdout.contains("green  Page access token: the token works"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[GET /v26.0/me?fields=id,name]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("All green"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("green")).count(),
+        6,
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "the token is never printed"
+    );
+    let store = Store::open(&env.db).unwrap();
+    let page = store.pages().unwrap().remove(0);
+    let file = refboard::secrets::page_token_file(&env.db, &page.id.to_string());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), TOKEN);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert_eq!(
+        store.graph_settings().unwrap(),
+        (graph.url.clone(), "v26.0".to_string())
+    );
+    // The saved token and settings serve the next run.
+    env.cmd()
+        .env("REFBOARD_SECRET_STORE", "file")
+        .arg("doctor")
+        .assert()
+        .success();
+}
+
+#[test]
+fn cli_a_token_for_another_page_exits_2_and_saves_nothing() {
+    let mut state = GraphState::healthy();
+    state.me = ("200000000000001".into(), "Someone Else's Shop".into());
+    state
+        .pages
+        .insert("200000000000001".into(), json!({"id": "200000000000001"}));
+    let graph = GraphStandIn::start(state);
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    let out = doctor_cmd(&env, &graph, &["--save-token", "--payload", "HELLO"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("error: 1 check(s) are red: Page access token"),
+        "{stderr}"
+    );
+    assert!(text(&out.get_output().stdout).contains("another page"));
+    let store = Store::open(&env.db).unwrap();
+    let page = store.pages().unwrap().remove(0);
+    assert!(!refboard::secrets::page_token_file(&env.db, &page.id.to_string()).exists());
+    assert_eq!(
+        store.graph_settings().unwrap().0,
+        "https://graph.facebook.com",
+        "settings as they were"
+    );
+    assert_eq!(store.get_started_payload().unwrap(), "GET_STARTED");
+}
+
+#[test]
+fn cli_fix_yes_puts_a_bare_page_right_and_exits_0() {
+    let graph = GraphStandIn::start(GraphState::bare());
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    let out = doctor_cmd(
+        &env,
+        &graph,
+        &[
+            "--save-token",
+            "--fix",
+            "--yes",
+            "--payload",
+            "START_FROM_LINK",
+        ],
+    )
+    .write_stdin(TOKEN)
+    .assert()
+    .success();
+    let stdout = text(&out.get_output().stdout);
+    assert!(
+        stdout.contains(&format!(
+            "Fix for Webhook fields: POST /v26.0/{PAGE_ID}/subscribed_apps"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("done: set a Get Started button with payload \"START_FROM_LINK\""),
+        "{stdout}"
+    );
+    assert_eq!(graph.posts().len(), 2);
+    let after = stdout.split("After the fixes:").nth(1).unwrap();
+    assert!(!after.lines().any(|l| l.starts_with("red")), "{after}");
+}
+
+#[test]
+fn cli_fix_asks_first_and_no_sends_nothing() {
+    let graph = GraphStandIn::start(GraphState::bare());
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    doctor_cmd(&env, &graph, &["--save-token"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(1);
+    let out = doctor_cmd(&env, &graph, &["--fix"])
+        .write_stdin("n\nno\n")
+        .assert()
+        .code(1);
+    assert!(text(&out.get_output().stderr).contains("Send it? [y/N]"));
+    assert_eq!(text(&out.get_output().stdout).matches("skipped").count(), 2);
+    assert!(graph.posts().is_empty());
+}
+
+#[test]
+fn cli_a_fix_without_its_permission_is_refused_exit_2_nothing_sent() {
+    let state = GraphState::bare().force(
+        &format!("GET {PAGE_ID}/subscribed_apps"),
+        Forced::Json(
+            403,
+            error(
+                200,
+                None,
+                "OAuthException",
+                "(#200) Requires pages_manage_metadata permission to manage the object",
+            ),
+        ),
+    );
+    let graph = GraphStandIn::start(state);
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    let out = doctor_cmd(&env, &graph, &["--save-token", "--fix", "--yes"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(stderr.contains("fix refused for Webhook fields, nothing was sent: the page access token lacks the pages_manage_metadata permission"), "{stderr}");
+    assert!(
+        graph
+            .posts()
+            .iter()
+            .all(|p| !p.path.ends_with("subscribed_apps")),
+        "{:?}",
+        graph.posts()
+    );
+}
+
+#[test]
+fn cli_bad_settings_exit_2_naming_the_field_and_the_world_exits_1() {
+    let graph = GraphStandIn::start(GraphState::healthy());
+    let relay = health(healthy_relay());
+    let env = cli_env(&graph, &relay);
+    let out = doctor_cmd(&env, &graph, &["--graph-version", "26"])
+        .assert()
+        .code(2);
+    assert!(text(&out.get_output().stderr).contains("graph-version"));
+    let out = doctor_cmd(&env, &graph, &["--save-token"])
+        .write_stdin("two words")
+        .assert()
+        .code(2);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.contains("page-token") && !stderr.contains("two words"),
+        "{stderr}"
+    );
+    let out = doctor_cmd(&env, &graph, &["--save-token", "--fix"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(2);
+    assert!(text(&out.get_output().stderr).contains("--yes"));
+
+    let limited =
+        GraphStandIn::start(GraphState::healthy().force("GET me", Forced::RateLimited(613, 5)));
+    let out = doctor_cmd(&env, &limited, &["--save-token"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(1);
+    assert!(text(&out.get_output().stdout).contains("about 5 minute"));
+}

@@ -4,6 +4,7 @@
 //! failures. A failing command writes nothing, to the database or to disk.
 
 mod catalog;
+mod doctor;
 mod hints;
 mod links;
 mod output;
@@ -59,6 +60,9 @@ enum Command {
     /// Write a one-page report (PDF or HTML): headline figures with their
     /// change, the chart and the table.
     Report(report::ReportArgs),
+    /// Check the page's Messenger settings through Meta's Graph API, and the
+    /// relay; --fix puts right what it can, asking first.
+    Doctor(doctor::DoctorArgs),
     /// Send realistic signed webhook traffic to a relay (demos, load tests).
     Simulate(pipeline::SimulateArgs),
     /// Open the dashboard (the default when no command is given).
@@ -133,6 +137,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => pipeline::stats(&db, args),
         Command::Report(args) => report::report(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
+        Command::Doctor(args) => doctor::doctor(&db, args),
         Command::Gui => gui(&db),
         Command::InstallDesktop => install_desktop(),
         Command::Demo { events } => demo(events),
@@ -217,6 +222,13 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     // source by walking the chain: look both ways.
     if e.downcast_ref::<InternalError>().is_some() {
         return 1;
+    }
+    if let Some(red) = e.downcast_ref::<doctor::RedChecks>() {
+        return if red.blame == crate::ops::Blame::User {
+            2
+        } else {
+            1
+        };
     }
     match crate::ops::blame_chain(e.chain()) {
         crate::ops::Blame::Internal => 1,

@@ -8,6 +8,9 @@ use crate::model::PageTarget;
 use crate::ops::Blame;
 use serde_json::Value;
 
+/// One Graph check: client, input, the page id, the checks so far.
+type Step = fn(&GraphClient, &DoctorInput, &str, &mut Vec<Check>);
+
 /// Runs checks 1–5 into `out`, stopping (the rest "not checked") at a token
 /// that does not work or belongs elsewhere, and at a rate limit.
 pub(super) fn run_graph(client: &GraphClient, input: &DoctorInput, out: &mut Vec<Check>) {
@@ -15,7 +18,7 @@ pub(super) fn run_graph(client: &GraphClient, input: &DoctorInput, out: &mut Vec
         skip_graph(out, "needs a working token for this page");
         return;
     };
-    let steps: [fn(&GraphClient, &DoctorInput, &str, &mut Vec<Check>); 4] = [
+    let steps: [Step; 4] = [
         username_check,
         subscriptions_check,
         instagram_check,
