@@ -24,6 +24,7 @@ mod chart;
 mod dialogs;
 mod link_detail;
 mod links;
+mod setup;
 mod shared;
 mod top_bar;
 mod widgets;

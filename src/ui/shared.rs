@@ -113,6 +113,8 @@ pub enum Tab {
     Analytics,
     /// Backend connection and import.
     Backend,
+    /// The setup doctor: the page's Messenger settings and the relay.
+    Setup,
 }
 
 /// UI choices remembered between runs (data stays in SQLite). Each panel

@@ -32,6 +32,7 @@ impl TopBar {
                 (Tab::Links, "Links"),
                 (Tab::Analytics, "Analytics"),
                 (Tab::Backend, "Backend"),
+                (Tab::Setup, "Setup"),
             ] {
                 if ui.selectable_label(tab == t, name).clicked() {
                     actions.push(Action::ShowTab(t));

@@ -72,6 +72,11 @@ pub(super) fn handle(
                 .map_err(Failure::from);
             vec![Event::Connection(r), Event::Health(read_health(&config))]
         }
+        LongCommand::Doctor { page, token, fix } => {
+            let r = ops::doctor::session(store, page.0, token.as_ref(), fix.as_deref())
+                .map_err(Failure::from);
+            vec![Event::Doctor(Box::new(r))]
+        }
         LongCommand::Import(paths) => {
             vec![Event::JobDone(
                 Job::Import,

@@ -135,6 +135,16 @@ pub enum LongCommand {
     /// Check URL and token. Network with its own timeout: it waits behind a
     /// running sync rather than holding up a Save on the short lane.
     TestConnection(SyncConfig),
+    /// Run the setup doctor on a page (Graph API and relay calls), first
+    /// saving a new page token if given and applying a fix the user agreed to.
+    Doctor {
+        /// The page.
+        page: PageId,
+        /// A new page access token (hidden from `Debug`).
+        token: Option<crate::ops::doctor::PageToken>,
+        /// The check whose fix to apply, as the user saw it.
+        fix: Option<Box<crate::ops::doctor::Check>>,
+    },
 }
 
 /// Either lane's command, for code that hands both on (the UI's actions).
@@ -166,7 +176,7 @@ impl LongCommand {
             LongCommand::Sync(_) => Some(Job::Sync),
             LongCommand::Import(_) => Some(Job::Import),
             LongCommand::BulkExport { .. } => Some(Job::Export),
-            LongCommand::TestConnection(_) => None,
+            LongCommand::TestConnection(_) | LongCommand::Doctor { .. } => None,
         }
     }
 }
@@ -374,4 +384,6 @@ pub enum Event {
     AliasAdded(crate::store::AliasRow),
     /// An alias was removed.
     AliasRemoved(crate::store::AliasRow),
+    /// The setup doctor's run ended.
+    Doctor(Box<Result<crate::ops::doctor::Outcome, Failure>>),
 }

@@ -38,6 +38,7 @@ pub fn long_doing(c: &LongCommand) -> &'static str {
         LongCommand::Sync(_) => "the sync",
         LongCommand::TestConnection(_) => "the connection test",
         LongCommand::Import(_) => "the import",
+        LongCommand::Doctor { .. } => "the setup doctor",
     }
 }
 

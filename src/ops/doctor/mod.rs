@@ -18,8 +18,10 @@
 mod checks;
 mod fix;
 mod relay;
+mod session;
 
 pub use fix::{Applied, DoctorError, Fix, apply, validate_payload};
+pub use session::{Outcome, PageToken, session};
 
 use super::Blame;
 use crate::graph::{GraphClient, GraphConfig, GraphError};

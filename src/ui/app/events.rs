@@ -73,6 +73,14 @@ impl App {
                 .backend
                 .connection_result(result.map_err(|f| f.to_string())),
             Event::Health(result) => self.snap.webhook_health = Some(result),
+            Event::Doctor(result) => {
+                self.setup.result(*result);
+                // A fix to refboard's own page (username, Instagram id,
+                // Page ID) shows in the rest of the dashboard at once.
+                if self.setup.changed_page() {
+                    self.send(ShortCommand::Load { page: None }.into());
+                }
+            }
             Event::Stats(report) => {
                 self.ask_previous(&report);
                 self.report = Some(*report);

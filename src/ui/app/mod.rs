@@ -8,7 +8,7 @@ mod events;
 
 pub use crate::ui::shared::{Action, Message, Shared, Tab, UiState};
 
-use super::{analytics, backend, dialogs, link_detail, links, top_bar, widgets};
+use super::{analytics, backend, dialogs, link_detail, links, setup, top_bar, widgets};
 use crate::model::{LinkId, PageId};
 use crate::stats::Report;
 use crate::store::LinkRow;
@@ -57,6 +57,8 @@ pub struct App {
     detail: link_detail::DetailPanel,
     analytics: analytics::AnalyticsPanel,
     backend: backend::BackendPanel,
+    /// The Setup screen (the setup doctor).
+    setup: setup::SetupPanel,
     dialogs: dialogs::Dialogs,
     rects: Vec<(&'static str, egui::Rect)>,
     copy_request: Option<String>,
@@ -96,6 +98,7 @@ impl App {
             detail: link_detail::DetailPanel::new(&state),
             analytics: analytics::AnalyticsPanel::new(&state),
             backend: backend::BackendPanel::new(&state),
+            setup: setup::SetupPanel::default(),
             dialogs: dialogs::Dialogs::new(&state),
             rects: Vec::new(),
             copy_request: None,
@@ -271,6 +274,12 @@ impl App {
                     actions.extend(self.backend.ui(ui, &shared));
                 });
                 self.rects.push(("backend", r.response.rect));
+            }
+            Tab::Setup => {
+                let r = egui::CentralPanel::default().show(ui, |ui| {
+                    actions.extend(self.setup.ui(ui, &shared));
+                });
+                self.rects.push(("setup", r.response.rect));
             }
         }
         actions.extend(self.dialogs.ui(ui.ctx(), &shared));
