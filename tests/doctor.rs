@@ -354,6 +354,23 @@ fn the_subscribe_fix_keeps_every_field_already_subscribed() {
 }
 
 #[test]
+fn with_several_apps_the_one_with_the_referral_fields_is_read_and_named() {
+    let mut state = GraphState::healthy();
+    state.apps.insert(
+        0,
+        json!({"category": "Business", "link": "https://bot.example.com/", "name": "Shop bot",
+        "id": "111111111111111", "subscribed_fields": ["messages"]}),
+    );
+    let r = World::healthy(state).run();
+    assert_eq!(colour(&r, CheckId::Subscriptions), Colour::Green);
+    let m = meaning(&r, CheckId::Subscriptions);
+    assert!(
+        m.contains("2 apps are subscribed") && m.contains("refboard read refboard relay"),
+        "{m}"
+    );
+}
+
+#[test]
 fn a_fix_needing_a_permission_the_token_lacks_is_refused_and_nothing_is_sent() {
     let state = GraphState::bare().force(
         &format!("GET {PAGE_ID}/subscribed_apps"),

@@ -15,7 +15,13 @@ type Step = fn(&GraphClient, &DoctorInput, &str, &mut Vec<Check>);
 /// that does not work or belongs elsewhere, and at a rate limit.
 pub(super) fn run_graph(client: &GraphClient, input: &DoctorInput, out: &mut Vec<Check>) {
     let Some(page_id) = token_check(client, input, out) else {
-        skip_graph(out, "needs a working token for this page");
+        match rate_limited(out) {
+            Some(mins) => skip_graph(
+                out,
+                &format!("Meta is rate-limiting; try again in about {mins} minute(s)"),
+            ),
+            None => skip_graph(out, "needs a working token for this page"),
+        }
         return;
     };
     let steps: [Step; 4] = [
@@ -304,6 +310,15 @@ fn subscriptions_check(
         });
         c
     };
+    let mut c = c;
+    if apps.len() > 1 {
+        // Which app the token's is cannot be told from this edge; say which
+        // one was read, so the admin can check it is the relay's.
+        c.meaning.push_str(&format!(
+            "; {} apps are subscribed to this page, and refboard read {app_name}: check in the App Dashboard that it is the relay's app",
+            apps.len()
+        ));
+    }
     out.push(with_call(c, &a.call));
 }
 
@@ -368,16 +383,29 @@ fn instagram_check(client: &GraphClient, input: &DoctorInput, page_id: &str, out
             c
         }
     };
-    out.push(with_call(c, &a.call));
+    let mut c = with_call(c, &a.call);
+    c.found_id = ig.map(str::to_string);
+    out.push(c);
 }
 
 /// The profile's first data entry (`{"data":[{…}]}`), or an empty object.
 fn profile(v: &Value) -> Value {
-    v.get("data")
+    // Meta answers one entry today; merging them all keeps a property that
+    // a later entry carries.
+    let mut merged = serde_json::Map::new();
+    for entry in v
+        .get("data")
         .and_then(Value::as_array)
-        .and_then(|d| d.first())
-        .cloned()
-        .unwrap_or(Value::Null)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(o) = entry.as_object() {
+            for (k, val) in o {
+                merged.entry(k.clone()).or_insert_with(|| val.clone());
+            }
+        }
+    }
+    Value::Object(merged)
 }
 
 fn has_items(v: &Value, key: &str) -> bool {
@@ -458,7 +486,7 @@ fn get_started_check(
     c.calls.push(a.call.to_string());
     let has_instagram = out
         .iter()
-        .any(|x| x.id == CheckId::Instagram && x.meaning.starts_with("Instagram @"));
+        .any(|x| x.id == CheckId::Instagram && x.found_id.is_some());
     if has_instagram {
         instagram_ice_breakers(client, &mut c);
     }

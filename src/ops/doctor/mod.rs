@@ -105,6 +105,9 @@ pub struct Check {
     pub missing_permission: Option<String>,
     /// After a rate limit: minutes until Meta answers again.
     pub retry_after_mins: Option<u64>,
+    /// The id the check read, when a later check needs it (the linked
+    /// Instagram account's id, for Instagram's ice breakers).
+    pub found_id: Option<String>,
 }
 
 impl Check {
@@ -118,6 +121,7 @@ impl Check {
             blame: None,
             missing_permission: None,
             retry_after_mins: None,
+            found_id: None,
         }
     }
 
