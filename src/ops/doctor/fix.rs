@@ -214,7 +214,7 @@ pub fn apply(
                 .result?;
             confirmed(&v, "success", &Value::Bool(true))?;
             Ok(Applied {
-                done: format!("subscribed the app to {all}"),
+                done: format!("subscribed the app to {}", all.replace(',', ", ")),
             })
         }
         Fix::GetStarted { payload } => {
