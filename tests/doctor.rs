@@ -680,6 +680,41 @@ fn a_blank_or_overlong_payload_is_refused_before_sending() {
     assert!(doctor::validate_payload(&"y".repeat(1000)).is_ok());
 }
 
+#[test]
+fn the_dashboards_session_saves_a_token_only_when_meta_accepts_it_for_this_page() {
+    use refboard::ops::doctor::{PageToken, session};
+    let mut state = GraphState::healthy();
+    state.me = ("200000000000001".into(), "Someone Else's Shop".into());
+    state
+        .pages
+        .insert("200000000000001".into(), json!({"id": "200000000000001"}));
+    let mut w = World::healthy(state);
+    w.store.set_graph_base_url(&w.graph.url).unwrap();
+    let page = w.store.pages().unwrap()[0].id;
+    let token = PageToken(TOKEN.into());
+    assert_eq!(format!("{token:?}"), "PageToken(hidden)");
+    let out = session(&mut w.store, page, Some(&token), None).unwrap();
+    assert_eq!(out.token_saved, Some(false));
+    assert_eq!(
+        w.store.page_token(&page.to_string()).unwrap(),
+        None,
+        "nothing saved"
+    );
+
+    w.graph
+        .with(|s| s.me = (PAGE_ID.into(), "Jasper's Market".into()));
+    let out = session(&mut w.store, page, Some(&token), None).unwrap();
+    assert_eq!(out.token_saved, Some(true));
+    assert_eq!(out.graph_version, "v26.0");
+    assert_eq!(
+        w.store.page_token(&page.to_string()).unwrap().as_deref(),
+        Some(TOKEN)
+    );
+    // A blank token is the user's mistake, named, and changes nothing.
+    let e = session(&mut w.store, page, Some(&PageToken("  ".into())), None).unwrap_err();
+    assert!(e.to_string().contains("page-token"), "{e}");
+}
+
 // ---- `refboard doctor` on the command line ----
 
 /// A CLI environment with one page and the relay stand-in saved as backend.

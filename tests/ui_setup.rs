@@ -70,6 +70,22 @@ fn the_setup_screen_goes_from_red_to_green_asking_before_each_fix() {
     h.get_by_label_contains(
         r#"POST /v26.0/me/messenger_profile {"get_started":{"payload":"GET_STARTED"}}"#,
     );
+    // The payload is the user's to change, and the call shown follows it.
+    wait_for(&mut h, "the payload field to take the focus", |h| {
+        let node = h.get_by_label("Get Started payload");
+        let focused = node.is_focused();
+        if !focused {
+            node.focus();
+        }
+        focused
+    });
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(&mut h);
+    h.get_by_label("Get Started payload").type_text("FROM_QR");
+    settle(&mut h);
+    h.get_by_label_contains(
+        r#"POST /v26.0/me/messenger_profile {"get_started":{"payload":"FROM_QR"}}"#,
+    );
     h.get_by_label("Send").click();
     wait_for(&mut h, "all green", |h| {
         h.query_by_label("All green: referrals of this page can arrive and be counted.")
@@ -77,11 +93,18 @@ fn the_setup_screen_goes_from_red_to_green_asking_before_each_fix() {
     });
     assert_eq!(reds(&h), 0);
     assert_eq!(graph.posts().len(), 2);
+    let sent: serde_json::Value = serde_json::from_str(&graph.posts()[1].body).unwrap();
+    assert_eq!(sent["get_started"]["payload"], "FROM_QR");
     let store = Store::open(&db).unwrap();
     let page = store.pages().unwrap().remove(0);
     assert_eq!(
         store.page_token(&page.id.to_string()).unwrap().as_deref(),
         Some(TOKEN)
+    );
+    assert_eq!(
+        store.get_started_payload().unwrap(),
+        "FROM_QR",
+        "the chosen payload is the default next time"
     );
     assert!(
         h.query_by_label_contains(TOKEN).is_none(),

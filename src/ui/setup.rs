@@ -5,7 +5,7 @@
 //! draws its outcome and touches no network.
 
 use super::{Action, Shared, widgets};
-use crate::ops::doctor::{Check, CheckId, Colour, Outcome, PageToken};
+use crate::ops::doctor::{Check, CheckId, Colour, Fix, Outcome, PageToken, validate_payload};
 use crate::worker::{Failure, LongCommand};
 
 /// The Setup screen's own state.
@@ -19,6 +19,8 @@ pub struct SetupPanel {
     token: String,
     /// The check whose fix awaits the user's yes.
     confirm: Option<Check>,
+    /// The Get Started payload being edited in the confirm box.
+    payload: String,
 }
 
 impl SetupPanel {
@@ -55,7 +57,7 @@ impl SetupPanel {
                 actions.push(self.send(page, None, None));
             }
             ui.separator();
-            self.confirm_box(ui, page, &mut actions);
+            self.confirm_box(ui, shared, page, &mut actions);
             self.report(ui, page, &mut actions);
         });
         actions
@@ -105,23 +107,40 @@ impl SetupPanel {
         ui.label(egui::RichText::new("Kept in the OS keyring, else in a file only you can read; saved only when Meta accepts it for this page.").small());
     }
 
-    /// The fix awaiting a yes: its exact call, then Send or Cancel.
+    /// The fix awaiting a yes: its exact call, then Send or Cancel. A Get
+    /// Started fix lets the user change the payload first; the call shown
+    /// follows the edit.
     fn confirm_box(
         &mut self,
         ui: &mut egui::Ui,
+        shared: &Shared<'_>,
         page: crate::model::PageId,
         actions: &mut Vec<Action>,
     ) {
-        let Some(check) = self.confirm.clone() else {
+        let Some(mut check) = self.confirm.clone() else {
             return;
         };
-        let preview = self.preview(check.id).unwrap_or_default();
+        let mut invalid = None;
         ui.group(|ui| {
             ui.strong(format!("Fix {}?", check.id.title()));
+            if let Some(Fix::GetStarted { .. }) = &check.fix {
+                widgets::text_field(ui, "Get Started payload", &mut self.payload, "GET_STARTED");
+                match validate_payload(&self.payload) {
+                    Ok(p) => check.fix = Some(Fix::GetStarted { payload: p }),
+                    Err(e) => invalid = Some(e.to_string()),
+                }
+                if let Some(e) = &invalid {
+                    widgets::error_text(ui, e);
+                }
+            }
+            let preview = self.preview_of(shared, page, &check).unwrap_or_default();
             ui.label("This will send:");
             ui.monospace(widgets::display(&preview));
             ui.horizontal(|ui| {
-                if ui.button("Send").clicked() {
+                if ui
+                    .add_enabled(invalid.is_none(), egui::Button::new("Send"))
+                    .clicked()
+                {
                     self.confirm = None;
                     actions.push(self.send(page, None, Some(check.clone())));
                 }
@@ -130,6 +149,25 @@ impl SetupPanel {
                 }
             });
         });
+    }
+
+    /// The exact call or change of `check`'s fix, as it stands in the
+    /// confirm box (redrawn for an edited payload).
+    fn preview_of(
+        &self,
+        shared: &Shared<'_>,
+        page: crate::model::PageId,
+        check: &Check,
+    ) -> Option<String> {
+        let fix = check.fix.as_ref()?;
+        let version = match &self.outcome {
+            Some(Ok(o)) => o.graph_version.clone(),
+            _ => return None,
+        };
+        match shared.snap.pages.iter().find(|p| p.id == page.0) {
+            Some(p) => Some(fix.preview_for(&version, p)),
+            None => self.preview(check.id),
+        }
     }
 
     fn preview(&self, id: CheckId) -> Option<String> {
@@ -212,6 +250,9 @@ impl SetupPanel {
                 && !self.running
                 && ui.button(format!("Fix {}", check.id.title())).clicked()
             {
+                if let Some(Fix::GetStarted { payload }) = &check.fix {
+                    self.payload = payload.clone();
+                }
                 self.confirm = Some(check.clone());
             }
         }

@@ -73,9 +73,13 @@ impl Fix {
     /// call with its body (no token), or the change to refboard's page,
     /// with the warning that printed codes keep the old username.
     pub fn preview(&self, input: &DoctorInput) -> String {
-        let call = |method, path: &str, body: &Value| {
-            format!("{method} /{}/{path} {body}", input.graph.version)
-        };
+        self.preview_for(&input.graph.version, &input.page)
+    }
+
+    /// [`Fix::preview`] from the Graph API version and the page alone (the
+    /// dashboard redraws it while the user edits a Get Started payload).
+    pub fn preview_for(&self, version: &str, page: &crate::model::Page) -> String {
+        let call = |method, path: &str, body: &Value| format!("{method} /{version}/{path} {body}");
         match self {
             Fix::Subscribe {
                 page_id,
@@ -93,15 +97,15 @@ impl Fix {
             ),
             Fix::InstagramId { ig_id } => format!(
                 "refboard (no call to Meta): set page {:?}'s Instagram account id to {ig_id}",
-                input.page.name
+                page.name
             ),
             Fix::Username { username } => format!(
                 "refboard (no call to Meta): make page {:?}'s links m.me/{username} instead of m.me/{}. Codes and links already printed keep m.me/{} and will not change",
-                input.page.name, input.page.target, input.page.target
+                page.name, page.target, page.target
             ),
             Fix::PageId { page_id } => format!(
                 "refboard (no call to Meta): set page {:?}'s Page ID to {page_id}",
-                input.page.name
+                page.name
             ),
         }
     }

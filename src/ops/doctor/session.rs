@@ -2,7 +2,7 @@
 //! an optional new token (saved only when Meta accepts it for this page, as
 //! the CLI does), an optional fix the user agreed to, then the checks.
 
-use super::{Check, CheckId, Colour, DoctorInput, Report, apply, run};
+use super::{Check, CheckId, Colour, DoctorInput, Fix, Report, apply, run};
 use crate::graph::GraphConfig;
 use crate::store::{Store, StoreError};
 
@@ -29,6 +29,8 @@ pub struct Outcome {
     pub fixed: Option<Result<String, String>>,
     /// Whether a new token was saved (`None`: none was given).
     pub token_saved: Option<bool>,
+    /// The Graph API version the calls used (for redrawing a preview).
+    pub graph_version: String,
 }
 
 /// Runs the doctor on store page `page`, first saving `new_token` when Meta
@@ -56,14 +58,15 @@ pub fn session(
         backend_url: store.backend_url()?,
         get_started_payload: store.get_started_payload()?,
     };
-    let fixed = fix.and_then(|check| {
-        let f = check.fix.as_ref()?;
-        Some(
-            apply(store, &input, check, f)
-                .map(|a| a.done)
-                .map_err(|e| e.to_string()),
-        )
-    });
+    let mut fixed = None;
+    if let Some((check, f)) = fix.and_then(|c| c.fix.as_ref().map(|f| (c, f))) {
+        let done = apply(store, &input, check, f);
+        // A payload the user chose is the default next time, as `--payload` is.
+        if let (Ok(_), Fix::GetStarted { payload }) = (&done, f) {
+            store.set_get_started_payload(payload.trim())?;
+        }
+        fixed = Some(done.map(|a| a.done).map_err(|e| e.to_string()));
+    }
     input.page = store.page(page)?;
     let report = run(&input);
     let token_saved = match &given {
@@ -89,5 +92,6 @@ pub fn session(
         previews,
         fixed,
         token_saved,
+        graph_version: input.graph.version,
     })
 }
