@@ -156,7 +156,7 @@ fn no_saved_token_is_red_the_users_to_fix_and_sends_nothing() {
     input.token = None;
     let r = doctor::run(&input);
     assert_eq!(colour(&r, CheckId::Token), Colour::Red);
-    assert!(meaning(&r, CheckId::Token).contains("--save-token"));
+    assert!(meaning(&r, CheckId::Token).contains("save one first"));
     assert_eq!(colour(&r, CheckId::Username), Colour::Amber);
     assert!(meaning(&r, CheckId::Username).starts_with("not checked"));
     assert_eq!(r.blame(), Some(Blame::User));
@@ -821,6 +821,10 @@ fn cli_a_token_for_another_page_exits_2_and_saves_nothing() {
         "{stderr}"
     );
     assert!(text(&out.get_output().stdout).contains("another page"));
+    assert!(
+        stderr.contains("hint: save the page's access token from standard input"),
+        "{stderr}"
+    );
     let store = Store::open(&env.db).unwrap();
     let page = store.pages().unwrap().remove(0);
     assert!(!refboard::secrets::page_token_file(&env.db, &page.id.to_string()).exists());

@@ -126,6 +126,7 @@ pub fn doctor(db: &Db, args: DoctorArgs) -> anyhow::Result<()> {
     outln!("Setup doctor for page {}", full(&input.page.name));
     let mut report = doctor::run(&input);
     print(&report)?;
+    hints(&report);
     if report
         .check(CheckId::Token)
         .is_some_and(|c| c.colour != Colour::Red)
@@ -178,6 +179,23 @@ fn print(report: &Report) -> anyhow::Result<()> {
         outln!("{}", line(c));
     }
     Ok(())
+}
+
+/// The command line's way out for what the library words for every front
+/// end ("save one first", "set the backend URL once").
+fn hints(report: &Report) {
+    let token = report.check(CheckId::Token);
+    if token.is_some_and(|c| c.colour == Colour::Red && c.blame == Some(Blame::User)) {
+        errln!(
+            "hint: save the page's access token from standard input: refboard doctor --page PAGE --save-token"
+        );
+    }
+    if report
+        .check(CheckId::Relay)
+        .is_some_and(|c| c.calls.is_empty())
+    {
+        errln!("hint: set the relay once: refboard sync --backend URL --token-file FILE");
+    }
 }
 
 /// A check's line, made safe for the terminal (page names come from Meta).

@@ -99,9 +99,7 @@ fn token_words(subcode: Option<i64>) -> String {
         Some(467) => "is invalid (the account logged out or the token was revoked)",
         _ => "is invalid or was revoked",
     };
-    format!(
-        "the page access token {why}; make a new one and save it with `refboard doctor --save-token`"
-    )
+    format!("the page access token {why}; make a new one and save it for this page")
 }
 
 impl GraphError {

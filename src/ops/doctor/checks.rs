@@ -127,7 +127,7 @@ fn other_page(
             page.name
         ),
         _ => format!(
-            "the token belongs to another page, {name:?} ({token_page}), not {:?} ({ours}); save this page's own token with `refboard doctor --page {ours} --save-token`",
+            "the token belongs to another page, {name:?} ({token_page}), not {:?} ({ours}); save this page's own token",
             page.name
         ),
     };

@@ -116,16 +116,14 @@ impl Fix {
 pub enum DoctorError {
     /// The token lacks the permission; nothing was sent.
     #[error(
-        "fix refused, nothing was sent: it needs the {permission} permission, which the page access token lacks (its check was refused for it); make a new token that grants {permission}, save it with `refboard doctor --save-token`, then run the doctor again"
+        "fix refused, nothing was sent: it needs the {permission} permission, which the page access token lacks (its check was refused for it); make a new token that grants {permission}, save it for this page, then check again"
     )]
     Refused {
         /// The permission's name.
         permission: String,
     },
     /// No page access token is saved.
-    #[error(
-        "no page access token is saved for this page; save one with `refboard doctor --save-token`"
-    )]
+    #[error("no page access token is saved for this page; save one first")]
     NoToken,
     /// Meta refused or could not be reached.
     #[error(transparent)]

@@ -208,7 +208,7 @@ pub fn run(input: &DoctorInput) -> Report {
         let mut c = Check::new(
             CheckId::Token,
             Colour::Red,
-            "no page access token is saved for this page, so Meta's side cannot be checked; save one with `refboard doctor --save-token` (it is read from standard input)",
+            "no page access token is saved for this page, so Meta's side cannot be checked; save one first",
         );
         c.blame = Some(Blame::User);
         out.push(c);

@@ -18,7 +18,7 @@ pub(super) fn check(backend_url: Option<&str>) -> Check {
         return Check::new(
             id,
             Colour::Amber,
-            "no relay is configured, so refboard cannot see whether Meta delivers; set it once with `refboard sync --backend URL --token-file FILE`",
+            "no relay is configured, so refboard cannot see whether Meta delivers; set the backend URL once (the Backend screen, or the first sync)",
         );
     };
     let health = format!("{}/healthz", url.trim_end_matches('/'));
