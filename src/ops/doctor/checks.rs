@@ -313,7 +313,9 @@ fn subscriptions_check(
     let mut c = c;
     if apps.len() > 1 {
         // Which app the token's is cannot be told from this edge; say which
-        // one was read, so the admin can check it is the relay's.
+        // one was read, so the admin can check it is the relay's (amber:
+        // the referrals may go to another app's webhook).
+        c.colour = c.colour.max(Colour::Amber);
         c.meaning.push_str(&format!(
             "; {} apps are subscribed to this page, and refboard read {app_name}: check in the App Dashboard that it is the relay's app",
             apps.len()
