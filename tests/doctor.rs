@@ -954,3 +954,54 @@ fn cli_bad_settings_exit_2_naming_the_field_and_the_world_exits_1() {
         .code(1);
     assert!(text(&out.get_output().stdout).contains("about 5 minute"));
 }
+
+#[test]
+fn a_token_echoed_in_metas_message_is_redacted() {
+    let state = GraphState::healthy().force(
+        &format!("GET {PAGE_ID}/subscribed_apps"),
+        Forced::Json(
+            400,
+            error(
+                100,
+                None,
+                "OAuthException",
+                &format!("(#100) Bad token {TOKEN} in request"),
+            ),
+        ),
+    );
+    let r = World::healthy(state).run();
+    let m = meaning(&r, CheckId::Subscriptions);
+    assert!(
+        m.contains("Bad token (token) in request") && !m.contains(TOKEN),
+        "{m}"
+    );
+}
+
+#[test]
+fn cli_a_page_id_meta_does_not_know_exits_2_and_says_so() {
+    let graph = GraphStandIn::start(GraphState::healthy());
+    let relay = health(healthy_relay());
+    let env = common::cli::Env::new();
+    let mut store = Store::open(&env.db).unwrap();
+    store
+        .add_page(&NewPage::parse(USERNAME, Some("Jasper's Market"), Some("999999999999")).unwrap())
+        .unwrap();
+    store.set_backend_url(&relay.url).unwrap();
+    drop(store);
+    let out = doctor_cmd(&env, &graph, &["--save-token"])
+        .write_stdin(TOKEN)
+        .assert()
+        .code(2);
+    let stdout = text(&out.get_output().stdout);
+    assert!(
+        stdout.contains("red    Page access token: Meta has no page with id 999999999999"),
+        "{stdout}"
+    );
+    let store = Store::open(&env.db).unwrap();
+    let page = store.pages().unwrap().remove(0);
+    assert_eq!(
+        store.page_token(&page.id.to_string()).unwrap(),
+        None,
+        "the token is not saved"
+    );
+}
