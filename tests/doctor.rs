@@ -661,6 +661,10 @@ fn a_bad_parameter_a_timeout_and_a_non_json_answer_are_in_plain_words() {
         m.contains("HTTP 502") && m.contains("not JSON") && !m.contains('\u{1b}'),
         "{m}"
     );
+    assert!(
+        m.starts_with("cannot check the token"),
+        "not blamed on the token: {m}"
+    );
     assert_eq!(r.blame(), Some(Blame::World));
 }
 

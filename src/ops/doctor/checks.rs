@@ -58,7 +58,12 @@ fn token_check(client: &GraphClient, input: &DoctorInput, out: &mut Vec<Check>) 
     let value = match me.result.clone() {
         Ok(v) => v,
         Err(e) => {
-            let c = Check::failed(id, "the page access token does not work", &e);
+            let what = if e.is_user_error() {
+                "the page access token does not work"
+            } else {
+                "cannot check the token"
+            };
+            let c = Check::failed(id, what, &e);
             out.push(with_call(c, &me.call));
             return None;
         }
