@@ -371,6 +371,42 @@ fn with_several_apps_the_one_with_the_referral_fields_is_read_named_and_amber() 
 }
 
 #[test]
+fn subscribed_apps_are_read_page_by_page_with_the_after_cursor() {
+    let mut state = GraphState::healthy();
+    for n in 0..3 {
+        state.apps.insert(0, json!({"category": "Business", "link": "https://bot.example.com/",
+            "name": format!("Other app {n}"), "id": format!("11111111111111{n}"), "subscribed_fields": ["feed"]}));
+    }
+    state.app_page_size = 2;
+    let w = World::healthy(state);
+    let r = w.run();
+    let c = r.check(CheckId::Subscriptions).unwrap();
+    assert!(
+        c.meaning.contains("4 apps are subscribed")
+            && c.meaning.contains("refboard read refboard relay"),
+        "{}",
+        c.meaning
+    );
+    assert_eq!(
+        c.calls,
+        vec![
+            format!("GET /v26.0/{PAGE_ID}/subscribed_apps"),
+            format!("GET /v26.0/{PAGE_ID}/subscribed_apps?after=QVFIUm2"),
+        ]
+    );
+    let asked: Vec<_> = w
+        .graph
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("subscribed_apps"))
+        .collect();
+    assert!(
+        asked.iter().all(|c| !c.query.contains("access_token")),
+        "the next URL's token is never sent back: {asked:?}"
+    );
+}
+
+#[test]
 fn a_fix_needing_a_permission_the_token_lacks_is_refused_and_nothing_is_sent() {
     let state = GraphState::bare().force(
         &format!("GET {PAGE_ID}/subscribed_apps"),

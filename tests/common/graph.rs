@@ -71,6 +71,8 @@ pub struct GraphState {
     pub ice_breakers: Vec<Value>,
     /// Instagram ice breakers.
     pub ig_ice_breakers: Vec<Value>,
+    /// How many apps one page of `subscribed_apps` holds.
+    pub app_page_size: usize,
     /// Forced answers by `METHOD path`.
     pub forced: HashMap<String, Forced>,
     /// Every call received, in order.
@@ -112,6 +114,7 @@ impl GraphState {
             get_started: Some("GET_STARTED".into()),
             ice_breakers: Vec::new(),
             ig_ice_breakers: Vec::new(),
+            app_page_size: 25,
             forced: HashMap::new(),
             calls: Vec::new(),
         }
@@ -266,6 +269,12 @@ fn json_answer(status: u16, v: Value) -> Response {
         .into_response()
 }
 
+fn query_value(rec: &Recorded, name: &str) -> Option<String> {
+    rec.query
+        .split('&')
+        .find_map(|p| p.strip_prefix(&format!("{name}=")).map(str::to_string))
+}
+
 fn query_has(rec: &Recorded, pair: &str) -> bool {
     rec.query.split('&').any(|p| p == pair)
 }
@@ -292,9 +301,22 @@ fn route(s: &mut GraphState, rec: &Recorded) -> Response {
             // https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps/
             // ({"data": [], "paging": {}}; paging with cursors as on every edge:
             // https://developers.facebook.com/docs/graph-api/results)
+            // Pages of `app_page_size` apps; `next` (which Meta fills with a
+            // URL holding the access token) only while more remain.
+            let start: usize = query_value(rec, "after")
+                .and_then(|c| c.strip_prefix("QVFIUm").and_then(|n| n.parse().ok()))
+                .unwrap_or(0);
+            let end = (start + s.app_page_size).min(s.apps.len());
+            let mut paging = json!({"cursors": {"before": format!("QVFIUm{start}"), "after": format!("QVFIUm{end}")}});
+            if end < s.apps.len() {
+                paging["next"] = json!(format!(
+                    "https://graph.facebook.com/v26.0/{id}/subscribed_apps?access_token=EAA-in-next&limit={}&after=QVFIUm{end}",
+                    s.app_page_size
+                ));
+            }
             json_answer(
                 200,
-                json!({"data": s.apps, "paging": {"cursors": {"before": "QVFIUmx1", "after": "QVFIUmx1"}}}),
+                json!({"data": s.apps[start.min(end)..end], "paging": paging}),
             )
         }
         ("POST", [id, "subscribed_apps"]) if s.pages.contains_key(*id) => {

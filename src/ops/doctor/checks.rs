@@ -238,23 +238,16 @@ fn subscriptions_check(
     page_id: &str,
     out: &mut Vec<Check>,
 ) {
-    let path = format!("{page_id}/subscribed_apps");
-    let a = client.get(&path, &[], "pages_manage_metadata");
     let id = CheckId::Subscriptions;
-    let v = match a.result {
-        Ok(v) => v,
-        Err(e) => {
-            return out.push(with_call(
-                Check::failed(id, "cannot read the page's webhook subscriptions", &e),
-                &a.call,
-            ));
+    let (apps, calls) = match subscribed_apps(client, page_id) {
+        Ok(found) => found,
+        Err((e, calls)) => {
+            let mut c = Check::failed(id, "cannot read the page's webhook subscriptions", &e);
+            c.calls = calls;
+            return out.push(c);
         }
     };
-    let apps: Vec<&Value> = v
-        .get("data")
-        .and_then(Value::as_array)
-        .map(|d| d.iter().collect())
-        .unwrap_or_default();
+    let apps: Vec<&Value> = apps.iter().collect();
     let fields_of = |app: &Value| -> Vec<String> {
         app.get("subscribed_fields")
             .and_then(Value::as_array)
@@ -326,7 +319,42 @@ fn subscriptions_check(
             apps.len()
         ));
     }
-    out.push(with_call(c, &a.call));
+    c.calls = calls;
+    out.push(c);
+}
+
+/// Most pages of `subscribed_apps` read; a page has a handful of apps.
+const MAX_APP_PAGES: usize = 10;
+
+/// Every app subscribed to the page, following the `after` cursor while
+/// Meta's `paging` has a `next` (developers.facebook.com/docs/graph-api/
+/// results). The `next` URL itself is not followed: Meta puts the access
+/// token in it, and the token travels only in the header.
+fn subscribed_apps(
+    client: &GraphClient,
+    page_id: &str,
+) -> Result<(Vec<Value>, Vec<String>), (GraphError, Vec<String>)> {
+    let path = format!("{page_id}/subscribed_apps");
+    let (mut apps, mut calls, mut after) = (Vec::new(), Vec::new(), None::<String>);
+    for _ in 0..MAX_APP_PAGES {
+        let query: Vec<(&str, &str)> = after.iter().map(|a| ("after", a.as_str())).collect();
+        let a = client.get(&path, &query, "pages_manage_metadata");
+        calls.push(a.call.to_string());
+        let v = a.result.map_err(|e| (e, calls.clone()))?;
+        if let Some(d) = v.get("data").and_then(Value::as_array) {
+            apps.extend(d.iter().cloned());
+        }
+        let paging = v.get("paging");
+        after = paging
+            .filter(|p| p.get("next").is_some())
+            .and_then(|p| p.get("cursors"))
+            .and_then(|c| str_at(c, "after"))
+            .map(str::to_string);
+        if after.is_none() {
+            break;
+        }
+    }
+    Ok((apps, calls))
 }
 
 /// Check 5: `GET /{page-id}?fields=instagram_business_account{id,username}`.
