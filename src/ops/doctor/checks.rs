@@ -323,6 +323,9 @@ fn subscriptions_check(
     out.push(c);
 }
 
+/// The apps and the calls made, or the error with the calls made so far.
+type AppsRead = Result<(Vec<Value>, Vec<String>), (GraphError, Vec<String>)>;
+
 /// Most pages of `subscribed_apps` read; a page has a handful of apps.
 const MAX_APP_PAGES: usize = 10;
 
@@ -330,10 +333,7 @@ const MAX_APP_PAGES: usize = 10;
 /// Meta's `paging` has a `next` (developers.facebook.com/docs/graph-api/
 /// results). The `next` URL itself is not followed: Meta puts the access
 /// token in it, and the token travels only in the header.
-fn subscribed_apps(
-    client: &GraphClient,
-    page_id: &str,
-) -> Result<(Vec<Value>, Vec<String>), (GraphError, Vec<String>)> {
+fn subscribed_apps(client: &GraphClient, page_id: &str) -> AppsRead {
     let path = format!("{page_id}/subscribed_apps");
     let (mut apps, mut calls, mut after) = (Vec::new(), Vec::new(), None::<String>);
     for _ in 0..MAX_APP_PAGES {
