@@ -64,6 +64,8 @@ pub(super) struct RelayArgs {
     /// Bearer token the dashboard syncs with
     #[arg(long, env = "REFBOARD_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
+    #[command(flatten)]
+    conversions: super::relay_conversions::ConversionArgs,
 }
 
 /// `refboard relay init`.
@@ -286,6 +288,7 @@ fn relay_config(args: &RelayArgs) -> anyhow::Result<(RelayConfig, RelayOptions)>
         max_connections: usize::try_from(args.max_connections).unwrap_or(1024),
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(256),
         body_memory_bytes: usize::try_from(args.body_memory_mib << 20).unwrap_or(64 << 20),
+        conversions: args.conversions.options()?,
     };
     Ok((config, options))
 }

@@ -222,8 +222,20 @@ mod tests {
     #[test]
     fn bad_values_are_refused_with_the_rule() {
         for bad in [
-            "", "-1", "-0.5", "1e3", "1.", ".5", "1.2345678", "abc", "1,5", " 1", "+1",
-            "NaN", "9223372036854.775808", "99999999999999999999",
+            "",
+            "-1",
+            "-0.5",
+            "1e3",
+            "1.",
+            ".5",
+            "1.2345678",
+            "abc",
+            "1,5",
+            " 1",
+            "+1",
+            "NaN",
+            "9223372036854.775808",
+            "99999999999999999999",
         ] {
             let e = parse_value_micros("value", bad).unwrap_err();
             assert_eq!(e.field, "value", "{bad}");
@@ -239,7 +251,12 @@ mod tests {
 
     #[test]
     fn micros_print_back_exactly() {
-        for (m, text) in [(0, "0"), (12_500_000, "12.5"), (1, "0.000001"), (3_000_000, "3")] {
+        for (m, text) in [
+            (0, "0"),
+            (12_500_000, "12.5"),
+            (1, "0.000001"),
+            (3_000_000, "3"),
+        ] {
             assert_eq!(micros_text(m), text);
             assert_eq!(parse_value_micros("v", text), Ok(m));
         }
@@ -259,7 +276,13 @@ mod tests {
 
     #[test]
     fn goal_names_are_bounded_and_plain() {
-        for good in ["order", "Purchase", "LeadSubmitted", "sign-up_2", "Add To Cart"] {
+        for good in [
+            "order",
+            "Purchase",
+            "LeadSubmitted",
+            "sign-up_2",
+            "Add To Cart",
+        ] {
             assert_eq!(validate_goal("goal", good), Ok(()), "{good}");
         }
         let fifty = "a".repeat(MAX_GOAL_CHARS);
@@ -298,7 +321,10 @@ mod tests {
     #[test]
     fn an_event_keeps_the_store_contract() {
         assert_eq!(event(ConversionKind::Conversation).check(), Ok(None));
-        assert!(event(ConversionKind::Conversion).check().is_err(), "no goal");
+        assert!(
+            event(ConversionKind::Conversion).check().is_err(),
+            "no goal"
+        );
         let mut c = event(ConversionKind::Conversion);
         c.goal = Some("Purchase".into());
         assert_eq!(c.check(), Ok(None));

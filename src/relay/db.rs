@@ -11,14 +11,15 @@
 //! `seq` never skips an event that commits late.
 
 use crate::db::Migration;
-use crate::model::{ReferralEvent, ValidationError};
+use crate::model::{ConversionEvent, ReferralEvent, ValidationError};
 use crate::store::{DatabaseKind, StoreError, open_connection, random_key, refuse_other_kind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
-const MIGRATIONS: &[Migration<StoreError>] = &[Migration::Sql(
-    r#"
+const MIGRATIONS: &[Migration<StoreError>] = &[
+    Migration::Sql(
+        r#"
     CREATE TABLE events (
         seq       INTEGER PRIMARY KEY AUTOINCREMENT,
         event_id  TEXT NOT NULL UNIQUE,
@@ -29,7 +30,74 @@ const MIGRATIONS: &[Migration<StoreError>] = &[Migration::Sql(
         value TEXT NOT NULL
     );
 "#,
-)];
+    ),
+    // 2 (issue 21): the pages the relay serves, as its signed referrals show
+    // them; a bot's conversions must name one of them (or a `--page`).
+    Migration::Sql(
+        r#"
+    CREATE TABLE pages (page_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO pages (page_id)
+        SELECT DISTINCT json_extract(json, '$.page_id') FROM events
+        WHERE json_extract(json, '$.page_id') IS NOT NULL;
+"#,
+    ),
+];
+
+/// One event as stored: its id, its JSON, and for a referral the page it
+/// shows the relay serves (a conversion proves no page).
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Unique id; a known one is skipped.
+    pub event_id: String,
+    /// When it was received, ms since the epoch.
+    pub received_at_ms: i64,
+    /// The event as the pull API serves it.
+    pub json: String,
+    /// The page a signed referral came for.
+    pub page: Option<String>,
+}
+
+/// The stored rows of referrals.
+pub fn referral_rows(events: &[ReferralEvent]) -> Result<Vec<Row>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            Ok(Row {
+                event_id: e.event_id.clone(),
+                received_at_ms: e.received_at_ms,
+                json: serde_json::to_string(e)
+                    .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
+                page: Some(e.page_id.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The stored rows of conversions.
+pub fn conversion_rows(events: &[ConversionEvent]) -> Result<Vec<Row>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            Ok(Row {
+                event_id: e.event_id.clone(),
+                received_at_ms: e.received_at_ms,
+                json: serde_json::to_string(e)
+                    .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
+                page: None,
+            })
+        })
+        .collect()
+}
+
+/// Whether a signed referral has come for `page_id`.
+pub fn knows_page(conn: &Connection, page_id: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM pages WHERE page_id = ?1", [page_id], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
+}
 
 /// Most requests folded into one group commit, so one commit stays short.
 const MAX_GROUP: usize = 256;
@@ -73,26 +141,32 @@ pub fn hash_key(conn: &Connection) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Failed(format!("the stored hash key is damaged: {e}")))
 }
 
-/// Inserts events inside an open transaction, ignoring known ids; returns how many were new.
-fn insert_in(
-    tx: &rusqlite::Transaction<'_>,
-    events: &[ReferralEvent],
-) -> Result<usize, StoreError> {
+/// Inserts rows inside an open transaction, ignoring known ids, and notes
+/// their pages; returns how many were new.
+fn insert_in(tx: &rusqlite::Transaction<'_>, rows: &[Row]) -> Result<usize, StoreError> {
     let mut stmt =
         tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, json) VALUES (?1, ?2)")?;
+    let mut page = tx.prepare_cached("INSERT OR IGNORE INTO pages (page_id) VALUES (?1)")?;
     let mut inserted = 0;
-    for e in events {
-        let json = serde_json::to_string(e)
-            .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?;
-        inserted += stmt.execute(params![e.event_id, json])?;
+    let mut last_page: Option<&str> = None;
+    for r in rows {
+        inserted += stmt.execute(params![r.event_id, r.json])?;
+        // Runs of one page are the rule: note each run once.
+        if let Some(p) = r.page.as_deref()
+            && last_page != Some(p)
+        {
+            page.execute([p])?;
+            last_page = Some(p);
+        }
     }
     Ok(inserted)
 }
 
 /// Stores events in one transaction, ignoring known ids; returns how many were new.
 pub fn insert(conn: &mut Connection, events: &[ReferralEvent]) -> Result<usize, StoreError> {
+    let rows = referral_rows(events)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let inserted = insert_in(&tx, events)?;
+    let inserted = insert_in(&tx, &rows)?;
     tx.commit()?;
     Ok(inserted)
 }
@@ -156,7 +230,7 @@ pub fn parse_cursor(
 
 /// One insert waiting for the group commit.
 struct Job {
-    events: Vec<ReferralEvent>,
+    rows: Vec<Row>,
     reply: tokio::sync::oneshot::Sender<Result<usize, String>>,
 }
 
@@ -193,14 +267,14 @@ impl Sqlite {
         &self.hash_key
     }
 
-    /// Queues events for the next group commit and waits until they are on disk.
-    pub async fn insert(&self, events: Vec<ReferralEvent>) -> Result<usize, StoreError> {
+    /// Queues rows for the next group commit and waits until they are on disk.
+    pub async fn insert(&self, rows: Vec<Row>) -> Result<usize, StoreError> {
         let (reply, wait) = tokio::sync::oneshot::channel();
         let sent = self
             .jobs
             .lock()
             .ok()
-            .and_then(|g| g.as_ref().map(|tx| tx.send(Job { events, reply }).is_ok()));
+            .and_then(|g| g.as_ref().map(|tx| tx.send(Job { rows, reply }).is_ok()));
         if sent != Some(true) {
             return Err(StoreError::Failed("the writer thread has stopped".into()));
         }
@@ -276,7 +350,7 @@ fn commit_group(conn: &mut Connection, group: &[Job]) -> Result<Vec<usize>, Stor
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts = Vec::with_capacity(group.len());
     for job in group {
-        counts.push(insert_in(&tx, &job.events)?);
+        counts.push(insert_in(&tx, &job.rows)?);
     }
     tx.commit()?;
     Ok(counts)
