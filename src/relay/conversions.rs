@@ -130,36 +130,7 @@ impl Conversions {
         hash_key: &[u8],
         now_ms: i64,
     ) -> Vec<ConversionEvent> {
-        if self.options.goals.is_empty() {
-            return Vec::new();
-        }
-        actions::presses(body, now_ms)
-            .into_iter()
-            .filter_map(|p| {
-                let goal = first_match(&self.options.goals, &p.payload)?;
-                let sender = hash_sender(hash_key, &p.sender);
-                let ts = p.timestamp_ms.to_string();
-                Some(ConversionEvent {
-                    event_id: id_of(&[
-                        "goal",
-                        p.platform.as_str(),
-                        &p.page_id,
-                        &sender,
-                        &ts,
-                        &goal.name,
-                    ]),
-                    platform: p.platform,
-                    page_id: p.page_id,
-                    sender,
-                    timestamp_ms: p.timestamp_ms,
-                    kind: ConversionKind::Conversion,
-                    goal: Some(goal.name.clone()),
-                    value: None,
-                    currency: None,
-                    received_at_ms: now_ms,
-                })
-            })
-            .collect()
+        goal_conversions(&self.options.goals, body, hash_key, now_ms)
     }
 
     /// The endpoint's lines of `/metrics`.
@@ -219,6 +190,47 @@ impl Conversions {
     pub(super) fn count_stored(&self, n: usize) {
         self.counters.stored.fetch_add(n as u64, Ordering::Relaxed);
     }
+}
+
+/// The conversions `goals` make of a webhook body's postback and quick-reply
+/// payloads (the first goal matching wins), with the person's keyed hash and
+/// an id that a redelivery of the body repeats. None without goals.
+pub fn goal_conversions(
+    goals: &[Goal],
+    body: &[u8],
+    hash_key: &[u8],
+    now_ms: i64,
+) -> Vec<ConversionEvent> {
+    if goals.is_empty() {
+        return Vec::new();
+    }
+    actions::presses(body, now_ms)
+        .into_iter()
+        .filter_map(|p| {
+            let goal = first_match(goals, &p.payload)?;
+            let sender = hash_sender(hash_key, &p.sender);
+            let ts = p.timestamp_ms.to_string();
+            Some(ConversionEvent {
+                event_id: id_of(&[
+                    "goal",
+                    p.platform.as_str(),
+                    &p.page_id,
+                    &sender,
+                    &ts,
+                    &goal.name,
+                ]),
+                platform: p.platform,
+                page_id: p.page_id,
+                sender,
+                timestamp_ms: p.timestamp_ms,
+                kind: ConversionKind::Conversion,
+                goal: Some(goal.name.clone()),
+                value: None,
+                currency: None,
+                received_at_ms: now_ms,
+            })
+        })
+        .collect()
 }
 
 /// 32 hex characters of a hash over length-prefixed parts.
@@ -307,12 +319,48 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// Which event times a body may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// Meta's: at most 7 days old, at most [`FUTURE_SKEW_SECS`] ahead.
+    Meta,
+    /// refboard's event window ([`crate::model::check_event_time`]), for
+    /// importing logged bodies of any age.
+    Import,
+}
+
+/// Reads a conversions body as `refboard import` does: every rule of the
+/// endpoint except Meta's 7 days (a log may be older), senders hashed with
+/// `hash_key`. The error names the field, the value and the rule.
+pub fn conversion_body(
+    body: &[u8],
+    now_ms: i64,
+    hash_key: &[u8],
+) -> Result<Vec<ConversionEvent>, ValidationError> {
+    parse_body_in(body, now_ms, hash_key, Window::Import).map_err(|r| match r.index {
+        Some(i) => ValidationError {
+            rule: format!("{} (data[{i}])", r.error.rule),
+            ..r.error
+        },
+        None => r.error,
+    })
+}
+
 /// Parses a body into conversion events, all or none. Pages are checked by
 /// the caller (they need the storage).
 pub(super) fn parse_body(
     body: &[u8],
     now_ms: i64,
     hash_key: &[u8],
+) -> Result<Vec<ConversionEvent>, Refused> {
+    parse_body_in(body, now_ms, hash_key, Window::Meta)
+}
+
+fn parse_body_in(
+    body: &[u8],
+    now_ms: i64,
+    hash_key: &[u8],
+    window: Window,
 ) -> Result<Vec<ConversionEvent>, Refused> {
     let parsed: CapiBody<'_> = serde_json::from_slice(body).map_err(|e| {
         ValidationError::new(
@@ -334,7 +382,7 @@ pub(super) fn parse_body(
     }
     data.iter()
         .enumerate()
-        .map(|(i, raw)| parse_event(raw, now_ms, hash_key).map_err(Refused::at(i)))
+        .map(|(i, raw)| parse_event(raw, now_ms, hash_key, window).map_err(Refused::at(i)))
         .collect()
 }
 
@@ -343,6 +391,7 @@ fn parse_event(
     raw: &RawValue,
     now_ms: i64,
     hash_key: &[u8],
+    window: Window,
 ) -> Result<ConversionEvent, ValidationError> {
     let e: CapiEvent<'_> = serde_json::from_str(raw.get()).map_err(|err| {
         ValidationError::new(
@@ -361,7 +410,10 @@ fn parse_event(
     }
     let name = text(e.event_name.as_ref()).unwrap_or_default();
     validate_goal("event_name", &name)?;
-    let timestamp_ms = event_time_ms(e.event_time.as_ref(), now_ms)?;
+    let timestamp_ms = match window {
+        Window::Meta => event_time_ms(e.event_time.as_ref(), now_ms)?,
+        Window::Import => any_event_time_ms(e.event_time.as_ref(), now_ms)?,
+    };
     let (platform, page_id, person) = who(&e)?;
     let sender = hash_sender(hash_key, &Sender::Id(person));
     let (value, currency) = money(e.custom_data.as_ref())?;
@@ -431,6 +483,17 @@ fn event_time_ms(v: Option<&Value>, now_ms: i64) -> Result<i64, ValidationError>
         ));
     }
     crate::model::secs_to_ms(secs).ok_or_else(|| ValidationError::new("event_time", &shown, rule))
+}
+
+/// `event_time` in refboard's event window (import).
+fn any_event_time_ms(v: Option<&Value>, now_ms: i64) -> Result<i64, ValidationError> {
+    let shown = v.map(ToString::to_string).unwrap_or_default();
+    let rule = crate::model::EVENT_WINDOW_RULE;
+    let ms = text(v)
+        .and_then(|t| t.parse::<i64>().ok())
+        .and_then(crate::model::secs_to_ms)
+        .ok_or_else(|| ValidationError::new("event_time", &shown, rule))?;
+    crate::model::check_event_time("event_time", ms, now_ms)
 }
 
 /// The channel, the page and the person's raw id (hashed at once by the caller).

@@ -16,6 +16,7 @@ mod server;
 
 pub use conversions::{
     ConversionOptions, EVENTS_TOKEN_ENV, FUTURE_SKEW_SECS, MAX_AGE_SECS, MAX_EVENTS,
+    conversion_body, goal_conversions,
 };
 pub use goals::Goal;
 pub use init::{ENV_FILE, InitError, init_env_file};
