@@ -858,7 +858,11 @@ mod tests {
     fn conversions_are_read_and_unknown_kinds_and_bad_values_skipped_and_counted() {
         let page = decode_page(MIXED_PAGE.as_bytes()).unwrap();
         assert_eq!(page.events.len(), 1);
-        let ids: Vec<&str> = page.conversions.iter().map(|c| c.event_id.as_str()).collect();
+        let ids: Vec<&str> = page
+            .conversions
+            .iter()
+            .map(|c| c.event_id.as_str())
+            .collect();
         assert_eq!(ids, ["c1", "c2"]);
         assert_eq!(page.conversions[0].check(), Ok(Some(12_500_000)));
         assert_eq!(page.skipped, 2, "the unknown kind and the bad currency");
