@@ -361,6 +361,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_older_relay_database_learns_its_pages_from_its_stored_referrals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.db");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            crate::db::migrate(&mut conn, &path, &MIGRATIONS[..1]).unwrap();
+            conn.execute(
+                "INSERT INTO events (event_id, json) VALUES ('e', '{\"page_id\":\"77\"}')",
+                [],
+            )
+            .unwrap();
+        }
+        let conn = open(&path).unwrap();
+        assert!(knows_page(&conn, "77").unwrap());
+        assert!(!knows_page(&conn, "78").unwrap());
+    }
+
+    #[test]
     fn the_relay_database_is_durable_on_every_commit() {
         let dir = tempfile::tempdir().unwrap();
         let conn = open(&dir.path().join("relay.db")).unwrap();
