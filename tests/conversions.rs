@@ -96,6 +96,17 @@ fn relay_events(url: &str) -> i64 {
 /// One expected client row: (ts_ms, goal, value_micros, currency, person).
 type Row = (i64, String, Option<i64>, Option<String>, String);
 
+/// A client row: ts_ms, kind, goal, value_micros, currency, sender_hash, page_id.
+type ClientRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+);
+
 /// Micros of a decimal text, computed here independently of refboard.
 fn micros(text: &str) -> i64 {
     let (w, f) = text.split_once('.').unwrap_or((text, ""));
@@ -236,15 +247,7 @@ fn bot_conversions_and_goal_presses_sync_into_the_store_joined_to_referrals() {
             "SELECT ts_ms, kind, goal, value_micros, currency, sender_hash, page_id FROM conversion_events",
         )
         .unwrap();
-    let got: Vec<(
-        i64,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-    )> = stmt
+    let got: Vec<ClientRow> = stmt
         .query_map([], |r| {
             Ok((
                 r.get(0)?,
@@ -603,4 +606,73 @@ fn import_reads_conversion_bodies_and_goal_postbacks_joined_to_referrals() {
             ),
         ]
     );
+}
+
+/// A signed-webhook body of a message `text` from `psid` at `ts` (ms).
+fn message_body(psid: &str, ts: i64, text: &str) -> Vec<u8> {
+    json!({"object": "page", "entry": [{"id": PAGE_ID, "time": ts, "messaging": [
+        {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
+         "message": {"mid": format!("m{ts}"), "text": text}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn the_first_message_after_each_referral_is_a_conversation_by_its_time_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let relay = relay(&data, &["--conversations"]);
+    let client = reqwest::blocking::Client::new();
+    let t0 = now_ms() - 3_600_000;
+    let send = |body: Vec<u8>| assert_eq!(post_signed(&client, &relay.url, &body), 200);
+    // A message with no referral before it starts nothing.
+    send(message_body("6101", t0, "just browsing"));
+    send(common::relay::referral_body("flyer", "6101", t0 + 1000));
+    // Two messages in one body, the later first: the earlier one counts.
+    let two = json!({"object": "page", "entry": [{"id": PAGE_ID, "messaging": [
+        {"sender": {"id": "6101"}, "recipient": {"id": PAGE_ID}, "timestamp": t0 + 3000, "message": {"text": "second"}},
+        {"sender": {"id": "6101"}, "recipient": {"id": PAGE_ID}, "timestamp": t0 + 2000, "message": {"text": "secret words"}}]}]})
+    .to_string()
+    .into_bytes();
+    send(two.clone());
+    send(two); // redelivered
+    send(message_body("6101", t0 + 4000, "third"));
+    // A new referral opens a new conversation.
+    send(common::relay::referral_body("poster", "6101", t0 + 5000));
+    send(message_body("6101", t0 + 6000, "again"));
+    // Someone else, referred, never writes: no conversation.
+    send(common::relay::referral_body("flyer", "6102", t0 + 7000));
+    let env = Env::new();
+    env.cmd()
+        .args(["sync", "--backend", &relay.url])
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    let rows: Vec<(i64, String, Option<String>, String)> = conn
+        .prepare("SELECT ts_ms, kind, goal, sender_hash FROM conversion_events ORDER BY ts_ms")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let hash: String = conn
+        .query_row(
+            "SELECT sender_hash FROM referral_events WHERE ts_ms = ?1",
+            [t0 + 1000],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let talk = |ts| (ts, "conversation".to_string(), None, hash.clone());
+    assert_eq!(rows, [talk(t0 + 2000), talk(t0 + 6000)]);
+    drop(relay);
+    // The file and its write-ahead log: the relay was killed, not stopped.
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let raw = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(
+            !raw.windows(12).any(|w| w == b"secret words"),
+            "a message's text is never stored"
+        );
+    }
+    assert!(data.exists());
 }

@@ -19,6 +19,9 @@ pub(super) struct ConversionArgs {
     /// Pass every accepted conversion body on, unchanged, to Meta's events URL
     #[arg(long, value_name = "URL")]
     forward_conversions: Option<String>,
+    /// Record each person's first message after a referral (its time only, never its text); needs the messages subscription
+    #[arg(long)]
+    conversations: bool,
 }
 
 impl ConversionArgs {
@@ -57,6 +60,7 @@ impl ConversionArgs {
             pages: self.pages.clone(),
             goals,
             forward: self.forward_conversions.clone(),
+            conversations: self.conversations,
         })
     }
 }

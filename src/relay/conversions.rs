@@ -67,6 +67,9 @@ pub struct ConversionOptions {
     pub goals: Vec<Goal>,
     /// Meta's events URL to pass every accepted body on to, unchanged.
     pub forward: Option<String>,
+    /// Record each person's first message after a referral as the step
+    /// "conversation started" (needs the page's `messages` subscription).
+    pub conversations: bool,
 }
 
 impl std::fmt::Debug for ConversionOptions {
@@ -76,6 +79,7 @@ impl std::fmt::Debug for ConversionOptions {
             .field("pages", &self.pages)
             .field("goals", &self.goals)
             .field("forward", &self.forward.as_deref().map(super::redact_url))
+            .field("conversations", &self.conversations)
             .finish()
     }
 }
@@ -231,6 +235,65 @@ pub fn goal_conversions(
             })
         })
         .collect()
+}
+
+/// With `--conversations`: stores the first message of each person after
+/// their latest referral on the page as a `conversation` event. Its id is
+/// derived from that referral's, so later messages (and redeliveries) are
+/// the same event and stored once; a new referral opens a new conversation.
+/// Only the message's time is kept, never its text.
+pub(super) async fn record_conversations(
+    state: &AppState,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(), Response> {
+    if !state.conversions.options.conversations {
+        return Ok(());
+    }
+    let mut said = actions::messages(body, now_ms);
+    // The earliest message of a person wins within a body too.
+    said.sort_by_key(|m| m.timestamp_ms);
+    let key = state.storage.hash_key();
+    let mut events = Vec::new();
+    for m in said {
+        let sender = hash_sender(key, &m.sender);
+        let latest = match state.storage.last_referral(&m.page_id, &sender).await {
+            Ok(l) => l,
+            Err(e) => return Err(store_failed(state, &e, now_ms)),
+        };
+        let Some((referral_id, referral_ms)) = latest else {
+            continue;
+        };
+        if referral_ms > m.timestamp_ms {
+            continue;
+        }
+        events.push(ConversionEvent {
+            event_id: id_of(&["conversation", &referral_id]),
+            platform: m.platform,
+            page_id: m.page_id,
+            sender,
+            timestamp_ms: m.timestamp_ms,
+            kind: ConversionKind::Conversation,
+            goal: None,
+            value: None,
+            currency: None,
+            received_at_ms: now_ms,
+        });
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    let stored = match db::conversion_rows(&events) {
+        Ok(rows) => state.storage.insert(rows).await,
+        Err(e) => Err(e.into()),
+    };
+    match stored {
+        Ok(n) => {
+            state.conversions.count_stored(n);
+            Ok(())
+        }
+        Err(e) => Err(store_failed(state, &e, now_ms)),
+    }
 }
 
 /// 32 hex characters of a hash over length-prefixed parts.

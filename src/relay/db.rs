@@ -32,19 +32,36 @@ const MIGRATIONS: &[Migration<StoreError>] = &[
 "#,
     ),
     // 2 (issue 21): the pages the relay serves, as its signed referrals show
-    // them; a bot's conversions must name one of them (or a `--page`).
+    // them (a bot's conversions must name one of them, or a `--page`), and
+    // each person's latest referral per page (their first message after it
+    // is the step "conversation started").
     Migration::Sql(
         r#"
     CREATE TABLE pages (page_id TEXT PRIMARY KEY) WITHOUT ROWID;
     INSERT OR IGNORE INTO pages (page_id)
         SELECT DISTINCT json_extract(json, '$.page_id') FROM events
         WHERE json_extract(json, '$.page_id') IS NOT NULL;
+    CREATE TABLE last_referrals (
+        page_id     TEXT NOT NULL,
+        sender_hash TEXT NOT NULL,
+        event_id    TEXT NOT NULL,
+        ts_ms       INTEGER NOT NULL,
+        PRIMARY KEY (page_id, sender_hash)
+    ) WITHOUT ROWID;
+    -- A bare column beside max() comes from the row holding the max.
+    INSERT INTO last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT json_extract(json, '$.page_id'), json_extract(json, '$.sender'),
+               event_id, max(json_extract(json, '$.timestamp_ms'))
+        FROM events
+        WHERE json_extract(json, '$.kind') IN ('new', 'returning')
+          AND json_extract(json, '$.sender') IS NOT NULL
+        GROUP BY 1, 2;
 "#,
     ),
 ];
 
-/// One event as stored: its id, its JSON, and for a referral the page it
-/// shows the relay serves (a conversion proves no page).
+/// One event as stored: its id, its JSON, and for a referral who and where
+/// (a conversion proves no page and starts no conversation).
 #[derive(Debug, Clone)]
 pub struct Row {
     /// Unique id; a known one is skipped.
@@ -53,8 +70,19 @@ pub struct Row {
     pub received_at_ms: i64,
     /// The event as the pull API serves it.
     pub json: String,
-    /// The page a signed referral came for.
-    pub page: Option<String>,
+    /// For a signed referral: its page, person and time.
+    pub referral: Option<ReferralKey>,
+}
+
+/// Where, who and when of a referral.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReferralKey {
+    /// The page it came for.
+    pub page_id: String,
+    /// The person's keyed hash.
+    pub sender: String,
+    /// Its time, ms since the epoch.
+    pub ts_ms: i64,
 }
 
 /// The stored rows of referrals.
@@ -67,7 +95,11 @@ pub fn referral_rows(events: &[ReferralEvent]) -> Result<Vec<Row>, StoreError> {
                 received_at_ms: e.received_at_ms,
                 json: serde_json::to_string(e)
                     .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
-                page: Some(e.page_id.clone()),
+                referral: Some(ReferralKey {
+                    page_id: e.page_id.clone(),
+                    sender: e.sender.clone(),
+                    ts_ms: e.timestamp_ms,
+                }),
             })
         })
         .collect()
@@ -83,10 +115,25 @@ pub fn conversion_rows(events: &[ConversionEvent]) -> Result<Vec<Row>, StoreErro
                 received_at_ms: e.received_at_ms,
                 json: serde_json::to_string(e)
                     .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
-                page: None,
+                referral: None,
             })
         })
         .collect()
+}
+
+/// The id and time of the latest referral of `sender` on `page_id`.
+pub fn last_referral(
+    conn: &Connection,
+    page_id: &str,
+    sender: &str,
+) -> Result<Option<(String, i64)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT event_id, ts_ms FROM last_referrals WHERE page_id = ?1 AND sender_hash = ?2",
+            [page_id, sender],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 /// Whether a signed referral has come for `page_id`.
@@ -147,16 +194,22 @@ fn insert_in(tx: &rusqlite::Transaction<'_>, rows: &[Row]) -> Result<usize, Stor
     let mut stmt =
         tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, json) VALUES (?1, ?2)")?;
     let mut page = tx.prepare_cached("INSERT OR IGNORE INTO pages (page_id) VALUES (?1)")?;
+    let mut latest = tx.prepare_cached(
+        "INSERT INTO last_referrals (page_id, sender_hash, event_id, ts_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (page_id, sender_hash) DO UPDATE
+         SET event_id = excluded.event_id, ts_ms = excluded.ts_ms
+         WHERE excluded.ts_ms > last_referrals.ts_ms",
+    )?;
     let mut inserted = 0;
     let mut last_page: Option<&str> = None;
     for r in rows {
         inserted += stmt.execute(params![r.event_id, r.json])?;
+        let Some(k) = &r.referral else { continue };
+        latest.execute(params![k.page_id, k.sender, r.event_id, k.ts_ms])?;
         // Runs of one page are the rule: note each run once.
-        if let Some(p) = r.page.as_deref()
-            && last_page != Some(p)
-        {
-            page.execute([p])?;
-            last_page = Some(p);
+        if last_page != Some(k.page_id.as_str()) {
+            page.execute([&k.page_id])?;
+            last_page = Some(k.page_id.as_str());
         }
     }
     Ok(inserted)
@@ -367,14 +420,22 @@ mod tests {
         {
             let mut conn = open_connection(&path).unwrap();
             crate::db::migrate(&mut conn, &path, &MIGRATIONS[..1]).unwrap();
-            conn.execute(
-                "INSERT INTO events (event_id, json) VALUES ('e', '{\"page_id\":\"77\"}')",
-                [],
-            )
-            .unwrap();
+            for (id, ts) in [("e1", 1000), ("e2", 2000), ("e0", 500)] {
+                let json =
+                    format!(r#"{{"page_id":"77","sender":"h","kind":"new","timestamp_ms":{ts}}}"#);
+                conn.execute(
+                    "INSERT INTO events (event_id, json) VALUES (?1, ?2)",
+                    [id, json.as_str()],
+                )
+                .unwrap();
+            }
         }
         let conn = open(&path).unwrap();
         assert!(knows_page(&conn, "77").unwrap());
+        assert_eq!(
+            last_referral(&conn, "77", "h").unwrap(),
+            Some(("e2".into(), 2000))
+        );
         assert!(!knows_page(&conn, "78").unwrap());
     }
 

@@ -232,6 +232,22 @@ impl Storage {
         }
     }
 
+    /// The id and time of the latest referral of `sender` on `page_id`.
+    async fn last_referral(
+        &self,
+        page_id: &str,
+        sender: &str,
+    ) -> Result<Option<(String, i64)>, RelayError> {
+        match self {
+            Storage::Sqlite(s) => {
+                let (page, sender) = (page_id.to_string(), sender.to_string());
+                Ok(s.read(move |conn| db::last_referral(conn, &page, &sender))
+                    .await?)
+            }
+            Storage::Postgres(p) => Ok(p.last_referral(page_id, sender).await?),
+        }
+    }
+
     /// Whether a signed referral has come for `page_id`.
     async fn knows_page(&self, page_id: &str) -> Result<bool, RelayError> {
         match self {
@@ -484,6 +500,10 @@ async fn receive(State(state): State<Arc<AppState>>, req: Request) -> Response {
         .conversions
         .goal_events(&body, state.storage.hash_key(), now_ms);
     if let Err(failed) = store(&state, referrals, goals, refused.len(), now_ms).await {
+        return failed;
+    }
+    // After the referrals: a message in the same body may follow one.
+    if let Err(failed) = conversions::record_conversations(&state, &body, now_ms).await {
         return failed;
     }
     if let Some(tx) = &state.forward

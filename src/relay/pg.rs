@@ -53,6 +53,18 @@ const MIGRATIONS: &[&str] = &[
         SELECT DISTINCT (refboard_events.json::jsonb)->>'page_id' FROM refboard_events
         WHERE (refboard_events.json::jsonb)->>'page_id' IS NOT NULL
     ON CONFLICT DO NOTHING;
+    CREATE TABLE refboard_last_referrals (
+        page_id     text NOT NULL,
+        sender_hash text NOT NULL,
+        event_id    text NOT NULL,
+        ts_ms       bigint NOT NULL,
+        PRIMARY KEY (page_id, sender_hash)
+    );
+    INSERT INTO refboard_last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT DISTINCT ON (1, 2) j->>'page_id', j->>'sender', e.event_id, (j->>'timestamp_ms')::bigint
+        FROM refboard_events AS e, LATERAL (SELECT e.json::jsonb AS j) AS parsed
+        WHERE j->>'kind' IN ('new', 'returning') AND j->>'sender' IS NOT NULL
+        ORDER BY 1, 2, 4 DESC;
 "#,
 ];
 
@@ -85,6 +97,12 @@ const INSERT_SQL: &str = "WITH noted AS (
         INSERT INTO refboard_pages (page_id)
         SELECT DISTINCT page_ids.page_id FROM unnest($4::text[]) AS page_ids(page_id)
         ON CONFLICT (page_id) DO NOTHING
+    ), latest AS (
+        INSERT INTO refboard_last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::int8[])
+        ON CONFLICT (page_id, sender_hash) DO UPDATE
+        SET event_id = excluded.event_id, ts_ms = excluded.ts_ms
+        WHERE excluded.ts_ms > refboard_last_referrals.ts_ms
     ), inserted AS (
         INSERT INTO refboard_events (event_id, received_at_ms, json)
         SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
@@ -92,6 +110,11 @@ const INSERT_SQL: &str = "WITH noted AS (
         RETURNING 1 AS one
     )
     SELECT count(*) AS new_events FROM inserted";
+/// The latest referral of a person on a page.
+const LAST_REFERRAL_SQL: &str = "SELECT refboard_last_referrals.event_id,
+        refboard_last_referrals.ts_ms
+    FROM refboard_last_referrals
+    WHERE refboard_last_referrals.page_id = $1 AND refboard_last_referrals.sender_hash = $2";
 /// Whether a signed referral came for a page.
 const KNOWS_PAGE_SQL: &str = "SELECT count(*) AS known FROM refboard_pages
     WHERE refboard_pages.page_id = $1";
@@ -120,6 +143,7 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("cursor_check", CURSOR_CHECK_SQL),
     ("insert", INSERT_SQL),
     ("knows_page", KNOWS_PAGE_SQL),
+    ("last_referral", LAST_REFERRAL_SQL),
     ("hash_key_insert", HASH_KEY_INSERT_SQL),
     ("hash_key", HASH_KEY_SQL),
     ("migration_lock", MIGRATION_LOCK_SQL),
@@ -328,16 +352,52 @@ impl Postgres {
         let ids: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
         let received: Vec<i64> = rows.iter().map(|r| r.received_at_ms).collect();
         let jsons: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
-        let mut pages: Vec<&str> = rows.iter().filter_map(|r| r.page.as_deref()).collect();
+        let mut pages: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.referral.as_ref().map(|k| k.page_id.as_str()))
+            .collect();
         pages.sort_unstable();
         pages.dedup();
+        // One latest referral per person and page: a statement may not
+        // update a row twice. Sorted, so relays lock in the same order.
+        let mut latest: Vec<(&super::db::ReferralKey, &str)> = rows
+            .iter()
+            .filter_map(|r| r.referral.as_ref().map(|k| (k, r.event_id.as_str())))
+            .collect();
+        latest.sort_by(|a, b| {
+            (&a.0.page_id, &a.0.sender, b.0.ts_ms).cmp(&(&b.0.page_id, &b.0.sender, a.0.ts_ms))
+        });
+        latest.dedup_by(|a, b| a.0.page_id == b.0.page_id && a.0.sender == b.0.sender);
+        let l_pages: Vec<&str> = latest.iter().map(|l| l.0.page_id.as_str()).collect();
+        let l_senders: Vec<&str> = latest.iter().map(|l| l.0.sender.as_str()).collect();
+        let l_ids: Vec<&str> = latest.iter().map(|l| l.1).collect();
+        let l_ts: Vec<i64> = latest.iter().map(|l| l.0.ts_ms).collect();
         let client = self.client().await?;
         let n: i64 = client
-            .query_one(INSERT_SQL, &[&ids, &received, &jsons, &pages])
+            .query_one(
+                INSERT_SQL,
+                &[
+                    &ids, &received, &jsons, &pages, &l_pages, &l_senders, &l_ids, &l_ts,
+                ],
+            )
             .await
             .map_err(|e| self.err(e))?
             .get(0);
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The id and time of the latest referral of `sender` on `page_id`.
+    pub async fn last_referral(
+        &self,
+        page_id: &str,
+        sender: &str,
+    ) -> Result<Option<(String, i64)>, PgError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(LAST_REFERRAL_SQL, &[&page_id, &sender])
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| (r.get(0), r.get(1))))
     }
 
     /// Whether a signed referral came for `page_id`.
