@@ -480,6 +480,22 @@ fn goals_that_are_empty_match_everything_or_are_badly_named_are_refused_at_start
         );
         assert_eq!(err.lines().count(), 1, "one line: {err}");
     }
+    // A --page is a page id: digits only.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+        .args(["relay", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .args(["--page", "my-page"])
+        .env("REFBOARD_APP_SECRET", "a")
+        .env("REFBOARD_VERIFY_TOKEN", "b")
+        .env("REFBOARD_API_TOKEN", "c")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--page") && err.contains("my-page") && err.contains("digits"),
+        "{err}"
+    );
     assert!(!data.exists(), "refused before anything was created");
 }
 

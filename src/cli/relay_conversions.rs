@@ -16,8 +16,13 @@ pub(super) struct ConversionArgs {
     /// A postback or quick-reply payload glob counted as conversion NAME, e.g. order=ORDER_CONFIRMED* (repeatable)
     #[arg(long = "goal", value_name = "NAME=PATTERN")]
     goals: Vec<String>,
-    /// Pass every accepted conversion body on, unchanged, to Meta's events URL
-    #[arg(long, value_name = "URL")]
+    /// Pass every accepted conversion body on, unchanged, to Meta's events URL (it holds the access token: prefer the environment variable)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "REFBOARD_FORWARD_CONVERSIONS",
+        hide_env_values = true
+    )]
     forward_conversions: Option<String>,
     /// Record each person's first message after a referral (its time only, never its text); needs the messages subscription
     #[arg(long)]
