@@ -692,3 +692,73 @@ fn the_first_message_after_each_referral_is_a_conversation_by_its_time_only() {
     }
     assert!(data.exists());
 }
+
+#[test]
+fn a_thousand_conversions_between_referrals_sync_once_across_small_pages() {
+    use refboard::sync::{RetryPolicy, SyncConfig, sync};
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_with_page(dir.path());
+    let client = reqwest::blocking::Client::new();
+    let now_s = now_ms() / 1000;
+    // Referrals before and after 1,000 conversions (Meta's most per body),
+    // so pages of 7 mix the kinds and a page boundary falls at 999 -> 1000.
+    for i in 0..3 {
+        let body = common::relay::referral_body("before", &format!("72{i}"), now_ms() - 90_000 + i);
+        assert_eq!(post_signed(&client, &relay.url, &body), 200);
+    }
+    let events: Vec<Value> = (0..1000)
+        .map(|i| {
+            capi(
+                "Purchase",
+                now_s - 30,
+                &format!("b-{i}"),
+                "7001",
+                Some((json!(format!("{i}.01")), "USD")),
+            )
+        })
+        .collect();
+    let body = json!({ "data": events }).to_string();
+    assert_eq!(
+        post_conversions(&relay.url, Some(EVENTS_TOKEN), body.as_bytes()).0,
+        200
+    );
+    for i in 0..3 {
+        let body = common::relay::referral_body("after", &format!("73{i}"), now_ms() - 10_000 + i);
+        assert_eq!(post_signed(&client, &relay.url, &body), 200);
+    }
+    let mut config = SyncConfig::new(&relay.url, API_TOKEN);
+    config.page_size = 7;
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay_ms: 10,
+        max_delay_ms: 100,
+    };
+    let mut store = refboard::store::Store::open(&dir.path().join("client.db")).unwrap();
+    let done = sync(&mut store, &config, &mut |_| true).unwrap();
+    assert_eq!(
+        (
+            done.events,
+            done.conversions,
+            done.new_conversions,
+            done.skipped
+        ),
+        (1007, 1000, 1000, 0)
+    );
+    assert_eq!(store.conversion_count().unwrap(), 1000);
+    assert_eq!(store.event_count().unwrap(), 7);
+    let total: i64 = store
+        .connection()
+        .query_row("SELECT sum(value_micros) FROM conversion_events", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    // sum over i of (i + 0.01) USD, in micros, exactly.
+    assert_eq!(
+        total,
+        (0..1000i64).map(|i| i * 1_000_000 + 10_000).sum::<i64>()
+    );
+    // Again: nothing new, nothing counted twice.
+    let again = sync(&mut store, &config, &mut |_| true).unwrap();
+    assert_eq!((again.events, again.new_events), (0, 0));
+    assert_eq!(store.conversion_count().unwrap(), 1000);
+}

@@ -303,6 +303,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_micros_prints_and_parses_back_exactly(micros in 0i64..=i64::MAX) {
+            proptest::prop_assert_eq!(parse_value_micros("v", &micros_text(micros)), Ok(micros));
+        }
+
+        #[test]
+        fn any_text_parses_to_the_digits_it_shows_or_is_refused(text in "[-0-9.e+ ]{0,24}") {
+            if let Ok(m) = parse_value_micros("v", &text) {
+                // Independently: whole and fraction digits, scaled by hand.
+                let (w, f) = text.split_once('.').unwrap_or((&text, ""));
+                let want = w.parse::<i128>().unwrap() * 1_000_000
+                    + format!("{f:0<6}").parse::<i128>().unwrap();
+                proptest::prop_assert_eq!(i128::from(m), want);
+            }
+        }
+    }
+
     fn event(kind: ConversionKind) -> ConversionEvent {
         ConversionEvent {
             event_id: "e".into(),
