@@ -762,3 +762,56 @@ fn a_thousand_conversions_between_referrals_sync_once_across_small_pages() {
     assert_eq!((again.events, again.new_events), (0, 0));
     assert_eq!(store.conversion_count().unwrap(), 1000);
 }
+
+#[test]
+fn instagram_conversions_join_the_referrals_of_the_same_instagram_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay(&dir.path().join("relay.db"), &[]);
+    let ig_account = "17841400000000001";
+    let ts = now_ms() - 120_000;
+    // An ig.me link answered by typing: message.referral on object "instagram".
+    let referral = json!({"object": "instagram", "entry": [{"id": ig_account, "time": ts, "messaging": [
+        {"sender": {"id": "9911"}, "recipient": {"id": ig_account}, "timestamp": ts,
+         "message": {"mid": "m1", "text": "hi", "referral": {"ref": "ig_story", "source": "IGME"}}}]}]})
+    .to_string();
+    let client = reqwest::blocking::Client::new();
+    assert_eq!(post_signed(&client, &relay.url, referral.as_bytes()), 200);
+    let body = json!({"data": [{"event_name": "Purchase", "event_time": ts / 1000 + 60, "event_id": "ig-1",
+        "action_source": "business_messaging", "messaging_channel": "instagram",
+        "user_data": {"ig_account_id": ig_account, "ig_sid": "9911"},
+        "custom_data": {"value": "15", "currency": "GBP"}}]})
+    .to_string();
+    let (status, answer) = post_conversions(&relay.url, Some(EVENTS_TOKEN), body.as_bytes());
+    assert_eq!(status, 200, "{answer}");
+    let env = Env::new();
+    env.cmd()
+        .args(["sync", "--backend", &relay.url])
+        .env("REFBOARD_API_TOKEN", API_TOKEN)
+        .assert()
+        .success();
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    let referral: (String, String, String) = conn
+        .query_row(
+            "SELECT platform, page_id, sender_hash FROM referral_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let conversion: (String, String, String, i64, String) = conn
+        .query_row(
+            "SELECT platform, page_id, sender_hash, value_micros, currency FROM conversion_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        conversion,
+        (
+            referral.0,
+            referral.1,
+            referral.2,
+            15_000_000,
+            "GBP".to_string()
+        )
+    );
+}
