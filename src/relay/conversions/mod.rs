@@ -353,7 +353,7 @@ async fn check_pages(
             return Ok(Err(Refused::at(i)(ValidationError::new(
                 field,
                 page,
-                "not a page of this relay: no signed referral has come for it and it is not a --page",
+                "not a page of this relay: no signed referral has come for it and it is not among the pages the relay was started with",
             ))));
         }
         checked.push(page);
