@@ -2,12 +2,21 @@
 //! body per line (NDJSON), or one body per file. Shared by the CLI and the
 //! dashboard.
 //!
+//! Conversions (issue 21) come in too: a body in the shape of Meta's
+//! Conversions API (`{"data": [...]}`, as `POST /v1/conversions` takes it)
+//! is read with the endpoint's rules, except Meta's 7 days (a log may be
+//! older), all of a body or none of it; with goals
+//! ([`import_reader_with_goals`]), postback and quick-reply payloads of
+//! webhook bodies become conversions as `relay --goal` makes them. Senders
+//! of both are hashed with the store's one local key, so they join.
+//!
 //! Input is streamed: a line longer than the relay's body limit is skipped
 //! and reported by its line number without being held in memory, and events
 //! are stored in batches, so memory stays flat however large the file.
 
-use crate::messenger::parse_webhook_at;
-use crate::model::ReferralEvent;
+use crate::messenger::{WebhookError, parse_webhook_at};
+use crate::model::{ConversionEvent, ReferralEvent};
+use crate::relay::Goal;
 use crate::store::{Store, StoreError};
 use std::io::{BufRead, BufReader, Read};
 
@@ -43,6 +52,10 @@ pub struct ImportReport {
     pub referrals: usize,
     /// Referrals new to the store.
     pub new: usize,
+    /// Conversion events the bodies carried (conversions bodies and goals).
+    pub conversions: usize,
+    /// Conversion events new to the store.
+    pub new_conversions: usize,
     /// The first [`MAX_BAD_LINES_KEPT`] lines skipped: (1-based line number, reason).
     pub bad_lines: Vec<(usize, String)>,
     /// Every line skipped, including those not kept in `bad_lines`.
@@ -68,6 +81,8 @@ impl ImportReport {
         self.bodies += other.bodies;
         self.referrals += other.referrals;
         self.new += other.new;
+        self.conversions += other.conversions;
+        self.new_conversions += other.new_conversions;
         self.bad_line_count += other.bad_line_count;
         let room = MAX_BAD_LINES_KEPT.saturating_sub(self.bad_lines.len());
         self.bad_lines
@@ -162,13 +177,52 @@ impl<R: BufRead> LineReader<R> {
 /// `keep_going` is asked between batches and stops the import when false.
 pub fn import_reader(
     store: &mut Store,
+    input: impl Read,
+    keep_going: &mut dyn FnMut() -> bool,
+) -> Result<ImportReport, ImportError> {
+    import_reader_with_goals(store, input, &[], keep_going)
+}
+
+/// What has been parsed and not yet stored.
+#[derive(Default)]
+struct Pending {
+    referrals: Vec<ReferralEvent>,
+    conversions: Vec<ConversionEvent>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.referrals.len() + self.conversions.len()
+    }
+
+    /// Stores everything pending into the report's counts, then forgets it.
+    fn flush(&mut self, store: &mut Store, report: &mut ImportReport) -> Result<(), ImportError> {
+        let new = store.ingest_all(&self.referrals, &self.conversions, None)?;
+        report.new += new.referrals;
+        report.new_conversions += new.conversions;
+        self.referrals.clear();
+        self.conversions.clear();
+        Ok(())
+    }
+}
+
+/// [`import_reader`] where postback and quick-reply payloads matching
+/// `goals` are stored as conversions too.
+pub fn import_reader_with_goals(
+    store: &mut Store,
     mut input: impl Read,
+    goals: &[Goal],
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<ImportReport, ImportError> {
     let key = store.local_hash_key()?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let mut report = ImportReport::default();
-    let mut events: Vec<ReferralEvent> = Vec::new();
+    let mut events = Pending::default();
+    let ctx = BodyCtx {
+        key: &key,
+        goals,
+        now_ms,
+    };
     // One body spread over several lines (a pretty-printed file) is read
     // whole; it fits under the cap, so memory stays bounded.
     let mut head = Vec::new();
@@ -179,8 +233,8 @@ pub fn import_reader(
     if head.len() <= MAX_LINE_BYTES
         && serde_json::from_slice::<serde::de::IgnoredAny>(&head).is_ok()
     {
-        add_body(&mut report, &mut events, 1, &head, &key, now_ms);
-        report.new += store.ingest(&events, None)?;
+        add_body(&mut report, &mut events, 1, &head, &ctx);
+        events.flush(store, &mut report)?;
         return Ok(report);
     }
     let mut lines = LineReader::new(
@@ -203,46 +257,76 @@ pub fn import_reader(
             ),
             Some(ReadLine::Body(_, body)) if body.trim_ascii().is_empty() => {}
             Some(ReadLine::Body(line, body)) => {
-                add_body(&mut report, &mut events, line, body, &key, now_ms)
+                add_body(&mut report, &mut events, line, body, &ctx)
             }
         }
         if events.len() >= EVENTS_PER_BATCH {
-            report.new += store.ingest(&events, None)?;
-            events.clear();
+            events.flush(store, &mut report)?;
             if !keep_going() {
                 return Ok(report);
             }
         }
     }
-    report.new += store.ingest(&events, None)?;
+    events.flush(store, &mut report)?;
     Ok(report)
+}
+
+/// What every body of one import shares.
+struct BodyCtx<'a> {
+    key: &'a [u8],
+    goals: &'a [Goal],
+    now_ms: i64,
 }
 
 /// Parses one body into `events`, or records why the line was skipped.
 fn add_body(
     report: &mut ImportReport,
-    events: &mut Vec<ReferralEvent>,
+    events: &mut Pending,
     line: usize,
     body: &[u8],
-    key: &[u8],
-    now_ms: i64,
+    ctx: &BodyCtx<'_>,
 ) {
-    match parse_webhook_at(body, now_ms) {
+    match parse_webhook_at(body, ctx.now_ms) {
         Ok(parsed) => {
             report.bodies += 1;
             report.referrals += parsed.referrals.len();
             for refusal in &parsed.refused {
                 report.refuse(line, refusal.to_string());
             }
-            events.extend(
+            events.referrals.extend(
                 parsed
                     .referrals
                     .into_iter()
-                    .map(|r| r.into_event(key, now_ms)),
+                    .map(|r| r.into_event(ctx.key, ctx.now_ms)),
             );
+            let goals = crate::relay::goal_conversions(ctx.goals, body, ctx.key, ctx.now_ms);
+            report.conversions += goals.len();
+            events.conversions.extend(goals);
+        }
+        // Not a webhook: perhaps a conversions body, all of it or none.
+        Err(WebhookError::NotWebhook(why)) => {
+            match crate::relay::conversion_body(body, ctx.now_ms, ctx.key) {
+                Ok(conversions) => {
+                    report.bodies += 1;
+                    report.conversions += conversions.len();
+                    events.conversions.extend(conversions);
+                }
+                Err(e) if is_conversions_body(body) => report.skip(line, e.to_string()),
+                Err(_) => report.skip(line, format!("not a webhook body: {why}")),
+            }
         }
         Err(e) => report.skip(line, e.to_string()),
     }
+}
+
+/// Whether a body that is no webhook meant to be a conversions body (it has
+/// `data`), so its refusal is the one to report.
+fn is_conversions_body(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        data: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| p.data.is_some())
 }
 
 /// [`import_reader`] over text already in memory.

@@ -12,7 +12,7 @@ mod redirect;
 pub use paging::GROW_AFTER_PAGES;
 pub use redirect::MAX_REDIRECTS;
 
-use crate::model::{ReferralEvent, check_event_time};
+use crate::model::{ConversionEvent, ReferralEvent, check_event_time};
 use crate::store::{Store, StoreError, SyncStep};
 use paging::TooLarge;
 use reqwest::StatusCode;
@@ -186,8 +186,13 @@ pub struct Progress {
     /// (see [`crate::model::check_event_time`]); the cursor moves past them.
     pub refused: usize,
     /// Events skipped because a value is outside the known sets (a new
-    /// `platform` or `kind`) or a required field is missing.
+    /// `platform` or `kind`) or a required field is missing, and conversion
+    /// events that break a rule (goal name, value, currency).
     pub skipped: usize,
+    /// Conversion events received (counted in `events` too).
+    pub conversions: usize,
+    /// Conversion events new to the store (counted in `new_events` too).
+    pub new_conversions: usize,
     /// Times the backend answered that the cursor sent was of an old or
     /// broken format and served a page from the beginning instead (see
     /// "Cursor reset" in `docs/sync-protocol.md`). Events already stored are
@@ -210,8 +215,11 @@ struct RawPage {
 /// One checked page of the sync API (`docs/sync-protocol.md`).
 #[derive(Debug)]
 pub struct Page {
-    /// The events this refboard can read, oldest first.
+    /// The referral events this refboard can read, oldest first.
     pub events: Vec<ReferralEvent>,
+    /// The conversion events (kinds `conversion` and `conversation`) that
+    /// keep their rules, oldest first.
+    pub conversions: Vec<ConversionEvent>,
     /// Events skipped: a value outside the known sets, or a missing field.
     pub skipped: usize,
     /// Where the next page starts.
@@ -224,7 +232,10 @@ pub struct Page {
 }
 
 /// Decodes a page body: the cursor's length, then each event on its own, so
-/// one odd event is skipped and counted instead of failing the page.
+/// one odd event is skipped and counted instead of failing the page. An
+/// event that is not a referral is read as a conversion (issue 21); one that
+/// is neither (a kind this refboard does not know) is skipped, as refboards
+/// before conversions skip conversions.
 pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
     let raw: RawPage = serde_json::from_slice(bytes)
         .map_err(|e| SyncError::Protocol(format!("not a page of events: {e}")))?;
@@ -235,11 +246,26 @@ pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
         )));
     }
     let mut events = Vec::with_capacity(raw.events.len());
+    let mut conversions = Vec::new();
     let mut skipped = 0;
     for e in &raw.events {
-        match serde_json::from_str::<ReferralEvent>(e.get()) {
-            Ok(ev) => events.push(ev),
-            Err(err) => {
+        // Referrals first: they are most events, and parse as before.
+        let err = match serde_json::from_str::<ReferralEvent>(e.get()) {
+            Ok(ev) => {
+                events.push(ev);
+                continue;
+            }
+            Err(err) => err,
+        };
+        match serde_json::from_str::<ConversionEvent>(e.get()) {
+            Ok(c) => match c.check() {
+                Ok(_) => conversions.push(c),
+                Err(why) => {
+                    skipped += 1;
+                    tracing::warn!(event_id = %c.event_id, reason = %why, "skipping a conversion that breaks a rule");
+                }
+            },
+            Err(_) => {
                 skipped += 1;
                 tracing::warn!(reason = %err, "skipping an event this refboard cannot read");
             }
@@ -247,6 +273,7 @@ pub fn decode_page(bytes: &[u8]) -> Result<Page, SyncError> {
     }
     Ok(Page {
         events,
+        conversions,
         skipped,
         next_cursor: raw.next_cursor,
         has_more: raw.has_more,
@@ -505,17 +532,41 @@ fn moved(resp: &reqwest::blocking::Response) -> SyncError {
     }
 }
 
+/// An event of either kind, as the event window sees it.
+trait Timed {
+    fn id(&self) -> &str;
+    fn time_ms(&self) -> i64;
+}
+
+impl Timed for ReferralEvent {
+    fn id(&self) -> &str {
+        &self.event_id
+    }
+    fn time_ms(&self) -> i64 {
+        self.timestamp_ms
+    }
+}
+
+impl Timed for ConversionEvent {
+    fn id(&self) -> &str {
+        &self.event_id
+    }
+    fn time_ms(&self) -> i64 {
+        self.timestamp_ms
+    }
+}
+
 /// Keeps the events whose time lies in the event window and counts the rest.
 /// Refusals are logged by event id, field, value and rule, never by person.
-fn keep_in_window(events: Vec<ReferralEvent>, now_ms: i64) -> (Vec<ReferralEvent>, usize) {
+fn keep_in_window<E: Timed>(events: Vec<E>, now_ms: i64) -> (Vec<E>, usize) {
     let before = events.len();
-    let kept: Vec<ReferralEvent> = events
+    let kept: Vec<E> = events
         .into_iter()
         .filter(
-            |e| match check_event_time("timestamp_ms", e.timestamp_ms, now_ms) {
+            |e| match check_event_time("timestamp_ms", e.time_ms(), now_ms) {
                 Ok(_) => true,
                 Err(err) => {
-                    tracing::warn!(event_id = %e.event_id, reason = %err, "synced event refused");
+                    tracing::warn!(event_id = %e.id(), reason = %err, "synced event refused");
                     false
                 }
             },
@@ -688,6 +739,7 @@ fn fetch_pages(
                 // An empty page that keeps the cursor has nothing to commit.
                 if let Ok(p) = &page
                     && p.events.is_empty()
+                    && p.conversions.is_empty()
                     && paging::same_cursor(p, cursor.as_deref())
                 {
                     continue;
@@ -736,19 +788,22 @@ fn run(
                     note_cursor_reset(after.as_deref());
                     done.cursor_resets += 1;
                 }
-                let events = page.events.len() + page.skipped;
+                let events = page.events.len() + page.conversions.len() + page.skipped;
                 done.skipped += page.skipped;
-                let (kept, refused) =
-                    keep_in_window(page.events, chrono::Utc::now().timestamp_millis());
+                done.conversions += page.conversions.len();
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let (kept, refused) = keep_in_window(page.events, now_ms);
+                let (outcomes, late) = keep_in_window(page.conversions, now_ms);
                 let step = SyncStep {
                     source,
                     after: after.as_deref(),
                     next: &page.next_cursor,
                 };
-                let new = store.ingest(&kept, Some(step))?;
+                let new = store.ingest_all(&kept, &outcomes, Some(step))?;
                 done.events += events;
-                done.refused += refused;
-                done.new_events += new;
+                done.refused += refused + late;
+                done.new_events += new.referrals + new.conversions;
+                done.new_conversions += new.conversions;
                 done.pages += 1;
                 if !progress(&done) {
                     return Err(SyncError::Cancelled);
@@ -786,6 +841,46 @@ mod tests {
             referer_uri: None,
             received_at_ms: ts,
         }
+    }
+
+    /// A page with every kind of event: a referral, a conversion with a
+    /// value, a conversation, a kind from the future and a conversion whose
+    /// currency is not ISO 4217.
+    const MIXED_PAGE: &str = r#"{"events":[
+        {"event_id":"r1","platform":"messenger","page_id":"77","sender":"h","timestamp_ms":1764219590000,"kind":"new","ref":"flyer","received_at_ms":1764219590001},
+        {"event_id":"c1","platform":"messenger","page_id":"77","sender":"h","timestamp_ms":1764219591000,"kind":"conversion","goal":"Purchase","value":"12.50","currency":"USD","received_at_ms":1764219591001},
+        {"event_id":"c2","platform":"messenger","page_id":"77","sender":"h","timestamp_ms":1764219592000,"kind":"conversation","received_at_ms":1764219592001},
+        {"event_id":"f1","platform":"messenger","page_id":"77","sender":"h","timestamp_ms":1764219593000,"kind":"refund","received_at_ms":1764219593001},
+        {"event_id":"c3","platform":"messenger","page_id":"77","sender":"h","timestamp_ms":1764219594000,"kind":"conversion","goal":"Purchase","value":"1","currency":"ZZZ","received_at_ms":1764219594001}
+    ],"next_cursor":"s5","has_more":false}"#;
+
+    #[test]
+    fn conversions_are_read_and_unknown_kinds_and_bad_values_skipped_and_counted() {
+        let page = decode_page(MIXED_PAGE.as_bytes()).unwrap();
+        assert_eq!(page.events.len(), 1);
+        let ids: Vec<&str> = page
+            .conversions
+            .iter()
+            .map(|c| c.event_id.as_str())
+            .collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        assert_eq!(page.conversions[0].check(), Ok(Some(12_500_000)));
+        assert_eq!(page.skipped, 2, "the unknown kind and the bad currency");
+    }
+
+    #[test]
+    fn a_refboard_before_conversions_skips_them_as_unknown_kinds() {
+        // Such a refboard reads every event as a ReferralEvent and skips
+        // (and counts) what does not read: so conversions, whatever their
+        // fields, never turn into referrals there.
+        let raw: serde_json::Value = serde_json::from_str(MIXED_PAGE).unwrap();
+        let old: Vec<bool> = raw["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| serde_json::from_value::<ReferralEvent>(e.clone()).is_ok())
+            .collect();
+        assert_eq!(old, [true, false, false, false, false]);
     }
 
     #[test]

@@ -705,3 +705,133 @@ fn every_relay_query_sorts_by_the_xid8_column_itself() {
         assert_eq!(ordered, ["page", "last_received_ms"]);
     });
 }
+
+#[test]
+fn conversions_and_goals_go_through_postgres_and_sync_joined_to_referrals() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let events = [("REFBOARD_EVENTS_TOKEN", "pg-events")];
+    let goal = ["--goal", "order=ORDER_*"];
+    // Two relays on one database: the page one learns is the other's too.
+    let a = RelayProcess::start_with_env(Storage::Database(&db), "v", API_TOKEN, &goal, &events);
+    let b = RelayProcess::start_with_env(Storage::Database(&db), "v", API_TOKEN, &goal, &events);
+    let client = reqwest::blocking::Client::new();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        post(&client, &a.url, &body("flyer", "5001", now - 60_000)),
+        200
+    );
+    let postback =
+        serde_json::json!({"object":"page","entry":[{"id":common::relay::PAGE_ID,"messaging":[
+        {"sender":{"id":"5001"},"recipient":{"id":common::relay::PAGE_ID},"timestamp":now - 30_000,
+         "postback":{"payload":"ORDER_42"}}]}]})
+        .to_string();
+    assert_eq!(post(&client, &a.url, postback.as_bytes()), 200);
+    assert_eq!(
+        post(&client, &b.url, postback.as_bytes()),
+        200,
+        "a redelivery to the other relay"
+    );
+    let conversions =
+        serde_json::json!({"data":[{"event_name":"Purchase","event_time":now / 1000 - 10,
+        "event_id":"pg-1","action_source":"business_messaging","messaging_channel":"messenger",
+        "user_data":{"page_id":common::relay::PAGE_ID,"page_scoped_user_id":"5001"},
+        "custom_data":{"value":"49.90","currency":"EUR"}}]})
+        .to_string();
+    for url in [&b.url, &a.url] {
+        let status = client
+            .post(format!("{url}/v1/conversions"))
+            .bearer_auth("pg-events")
+            .body(conversions.clone())
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let done = sync(&mut store, &sync_config(&a.url), &mut |_| true).unwrap();
+    assert_eq!((done.events, done.conversions, done.skipped), (3, 2, 0));
+    let referral: String = store
+        .connection()
+        .query_row("SELECT sender_hash FROM referral_events", [], |r| r.get(0))
+        .unwrap();
+    let mut rows: Vec<(String, Option<i64>, String)> = store
+        .connection()
+        .prepare("SELECT goal, value_micros, sender_hash FROM conversion_events ORDER BY goal")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("Purchase".to_string(), Some(49_900_000), referral.clone()),
+            ("order".to_string(), None, referral),
+        ]
+    );
+}
+
+#[test]
+fn a_version_1_database_learns_pages_and_latest_referrals_and_records_conversations() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let events = [("REFBOARD_EVENTS_TOKEN", "pg-events")];
+    let flags = ["--conversations"];
+    let client = reqwest::blocking::Client::new();
+    let now = chrono::Utc::now().timestamp_millis();
+    {
+        let old = relay(&db);
+        assert_eq!(
+            post(&client, &old.url, &body("flyer", "5101", now - 60_000)),
+            200
+        );
+    }
+    // Back to version 1, as a relay before conversions left it.
+    block_on(async {
+        connect(&db)
+            .await
+            .batch_execute(
+                "DROP TABLE refboard_pages, refboard_last_referrals;
+                 UPDATE refboard_schema SET version = 1",
+            )
+            .await
+            .unwrap();
+    });
+    let r = RelayProcess::start_with_env(Storage::Database(&db), "v", API_TOKEN, &flags, &events);
+    let message =
+        serde_json::json!({"object":"page","entry":[{"id":common::relay::PAGE_ID,"messaging":[
+        {"sender":{"id":"5101"},"recipient":{"id":common::relay::PAGE_ID},"timestamp":now - 30_000,
+         "message":{"mid":"m","text":"hello"}}]}]})
+        .to_string();
+    assert_eq!(post(&client, &r.url, message.as_bytes()), 200);
+    // The page is known from the stored referral: the bot's event is accepted.
+    let conversion = serde_json::json!({"data":[{"event_name":"Purchase","event_time":now / 1000,
+        "action_source":"business_messaging","messaging_channel":"messenger",
+        "user_data":{"page_id":common::relay::PAGE_ID,"page_scoped_user_id":"5101"}}]})
+    .to_string();
+    let status = client
+        .post(format!("{}/v1/conversions", r.url))
+        .bearer_auth("pg-events")
+        .body(conversion)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let done = sync(&mut store, &sync_config(&r.url), &mut |_| true).unwrap();
+    assert_eq!(done.conversions, 2);
+    let kinds: Vec<(String, i64)> = store
+        .connection()
+        .prepare("SELECT kind, ts_ms FROM conversion_events ORDER BY kind")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds[0], ("conversation".to_string(), now - 30_000));
+    assert_eq!(kinds[1].0, "conversion");
+}

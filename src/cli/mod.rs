@@ -9,6 +9,7 @@ mod hints;
 mod links;
 mod output;
 mod pipeline;
+mod relay_conversions;
 mod report;
 mod sync_end;
 

@@ -64,6 +64,8 @@ pub(super) struct RelayArgs {
     /// Bearer token the dashboard syncs with
     #[arg(long, env = "REFBOARD_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
+    #[command(flatten)]
+    conversions: super::relay_conversions::ConversionArgs,
 }
 
 /// `refboard relay init`.
@@ -108,6 +110,9 @@ pub(super) struct ImportArgs {
     /// (importing again is safe: referrals already stored are not counted twice)
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Postback and quick-reply payloads matching PATTERN count as conversion NAME, as with relay --goal (repeatable)
+    #[arg(long = "goal", value_name = "NAME=PATTERN")]
+    goals: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -286,6 +291,7 @@ fn relay_config(args: &RelayArgs) -> anyhow::Result<(RelayConfig, RelayOptions)>
         max_connections: usize::try_from(args.max_connections).unwrap_or(1024),
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(256),
         body_memory_bytes: usize::try_from(args.body_memory_mib << 20).unwrap_or(64 << 20),
+        conversions: args.conversions.options()?,
     };
     Ok((config, options))
 }
@@ -465,7 +471,7 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
     let done = super::sync_end::sync_end(done)?;
     if done.skipped > 0 {
         errln!(
-            "warning: skipped {} event(s) with values this refboard does not know (a new platform or kind, or a missing field); upgrade refboard to count them",
+            "warning: skipped {} event(s) this refboard cannot use (a new platform or kind, a missing field, or a conversion whose goal, value or currency breaks a rule); upgrade refboard to count new kinds",
             done.skipped
         );
     }
@@ -480,6 +486,13 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
         done.new_events,
         done.pages
     );
+    if done.conversions > 0 {
+        outln!(
+            "Of these, {} conversion event(s), {} new",
+            done.conversions,
+            done.new_conversions
+        );
+    }
     if done.refused > 0 {
         errln!(
             "warning: {} event(s) refused: {}",
@@ -497,11 +510,22 @@ pub(super) fn sync_cmd(db: &Db, args: SyncArgs) -> anyhow::Result<()> {
 /// a file that fails half-way keeps the bodies before the failing line;
 /// importing it again counts nothing twice (event ids deduplicate).
 pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
-    use crate::ops::import::{ImportStopped, import_files};
+    use crate::ops::import::{ImportStopped, import_files_with_goals};
+    let goals = args
+        .goals
+        .iter()
+        .map(|g| {
+            crate::relay::Goal::parse(g).map_err(|e| ValidationError {
+                field: "--goal",
+                ..e
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut store = db.open()?;
-    let done = import_files(
+    let done = import_files_with_goals(
         &mut store,
         &args.files,
+        &goals,
         &mut |_, file, outcome| match outcome {
             Ok(report) => report_lines(&shown_file(file), report),
             Err(e) => errln!("error: {}", file_error_line(file, e)),
@@ -527,6 +551,14 @@ pub(super) fn import(db: &Db, args: ImportArgs) -> anyhow::Result<()> {
         total.bad_line_count,
         total.refused_count
     );
+    if total.conversions > 0 {
+        outln!(
+            "Imported {} conversion event(s): {} new, {} already known",
+            total.conversions,
+            total.new_conversions,
+            total.conversions - total.new_conversions
+        );
+    }
     if done.failed.is_empty() {
         return Ok(());
     }

@@ -9,6 +9,7 @@
 //! Everything else (messages, deliveries, reads, postbacks without a
 //! referral) is skipped, and unknown fields are ignored.
 
+pub mod actions;
 pub mod bounds;
 mod parse;
 mod referral;

@@ -6,6 +6,7 @@
 
 mod alias;
 mod backend;
+mod conversion;
 mod display;
 mod error;
 mod event;
@@ -22,6 +23,10 @@ mod types;
 
 pub use alias::{Alias, MAX_TYPO_DISTANCE, SHORT_REF_CHARS, typo_candidates, validate_alias};
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
+pub use conversion::{
+    CURRENCY_RULE, ConversionEvent, ConversionKind, GOAL_RULE, MAX_GOAL_CHARS, MICROS_PER_UNIT,
+    VALUE_DECIMALS, VALUE_RULE, micros_text, parse_value_micros, validate_currency, validate_goal,
+};
 pub use display::{
     SAFE_TEXT_MAX_CHARS, acts_on_terminal, channel_kind_label, is_bidi_control,
     is_invisible_format, safe_display, safe_text, source_label, terminal_safe,

@@ -3,7 +3,8 @@
 //! the store failing stops the import. Each file's referrals are committed
 //! as they are read, so importing a file again counts nothing twice.
 
-use crate::import::{ImportError, ImportReport, import_reader};
+use crate::import::{ImportError, ImportReport, import_reader_with_goals};
+use crate::relay::Goal;
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 
@@ -57,13 +58,25 @@ pub fn import_files(
     each: &mut dyn FnMut(usize, &Path, &FileOutcome),
     keep_going: &mut dyn FnMut() -> bool,
 ) -> Result<Imported, Box<ImportStopped>> {
+    import_files_with_goals(store, paths, &[], each, keep_going)
+}
+
+/// [`import_files`] where postback and quick-reply payloads matching
+/// `goals` become conversions (`refboard import --goal`, issue 21).
+pub fn import_files_with_goals(
+    store: &mut Store,
+    paths: &[PathBuf],
+    goals: &[Goal],
+    each: &mut dyn FnMut(usize, &Path, &FileOutcome),
+    keep_going: &mut dyn FnMut() -> bool,
+) -> Result<Imported, Box<ImportStopped>> {
     let mut done = Imported::default();
     for (i, path) in paths.iter().enumerate() {
         if !keep_going() {
             done.cancelled = true;
             break;
         }
-        let outcome = import_file(store, path, keep_going);
+        let outcome = import_file(store, path, goals, keep_going);
         each(i, path, &outcome);
         done.files_done = i + 1;
         match outcome {
@@ -85,12 +98,13 @@ pub fn import_files(
 fn import_file(
     store: &mut Store,
     path: &Path,
+    goals: &[Goal],
     keep_going: &mut dyn FnMut() -> bool,
 ) -> FileOutcome {
     if path.as_os_str() == STDIN {
-        return import_reader(store, std::io::stdin().lock(), keep_going)
+        return import_reader_with_goals(store, std::io::stdin().lock(), goals, keep_going)
             .map_err(FileError::Import);
     }
     let input = std::fs::File::open(path).map_err(FileError::Open)?;
-    import_reader(store, input, keep_going).map_err(FileError::Import)
+    import_reader_with_goals(store, input, goals, keep_going).map_err(FileError::Import)
 }

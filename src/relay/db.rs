@@ -11,14 +11,15 @@
 //! `seq` never skips an event that commits late.
 
 use crate::db::Migration;
-use crate::model::{ReferralEvent, ValidationError};
+use crate::model::{ConversionEvent, ReferralEvent, ValidationError};
 use crate::store::{DatabaseKind, StoreError, open_connection, random_key, refuse_other_kind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
-const MIGRATIONS: &[Migration<StoreError>] = &[Migration::Sql(
-    r#"
+const MIGRATIONS: &[Migration<StoreError>] = &[
+    Migration::Sql(
+        r#"
     CREATE TABLE events (
         seq       INTEGER PRIMARY KEY AUTOINCREMENT,
         event_id  TEXT NOT NULL UNIQUE,
@@ -29,7 +30,121 @@ const MIGRATIONS: &[Migration<StoreError>] = &[Migration::Sql(
         value TEXT NOT NULL
     );
 "#,
-)];
+    ),
+    // 2 (issue 21): the pages the relay serves, as its signed referrals show
+    // them (a bot's conversions must name one of them, or a `--page`), and
+    // each person's latest referral per page (their first message after it
+    // is the step "conversation started").
+    Migration::Sql(
+        r#"
+    CREATE TABLE pages (page_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO pages (page_id)
+        SELECT DISTINCT json_extract(json, '$.page_id') FROM events
+        WHERE json_extract(json, '$.page_id') IS NOT NULL;
+    CREATE TABLE last_referrals (
+        page_id     TEXT NOT NULL,
+        sender_hash TEXT NOT NULL,
+        event_id    TEXT NOT NULL,
+        ts_ms       INTEGER NOT NULL,
+        PRIMARY KEY (page_id, sender_hash)
+    ) WITHOUT ROWID;
+    -- A bare column beside max() comes from the row holding the max.
+    INSERT INTO last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT json_extract(json, '$.page_id'), json_extract(json, '$.sender'),
+               event_id, max(json_extract(json, '$.timestamp_ms'))
+        FROM events
+        WHERE json_extract(json, '$.kind') IN ('new', 'returning')
+          AND json_extract(json, '$.sender') IS NOT NULL
+        GROUP BY 1, 2;
+"#,
+    ),
+];
+
+/// One event as stored: its id, its JSON, and for a referral who and where
+/// (a conversion proves no page and starts no conversation).
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Unique id; a known one is skipped.
+    pub event_id: String,
+    /// When it was received, ms since the epoch.
+    pub received_at_ms: i64,
+    /// The event as the pull API serves it.
+    pub json: String,
+    /// For a signed referral: its page, person and time.
+    pub referral: Option<ReferralKey>,
+}
+
+/// Where, who and when of a referral.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReferralKey {
+    /// The page it came for.
+    pub page_id: String,
+    /// The person's keyed hash.
+    pub sender: String,
+    /// Its time, ms since the epoch.
+    pub ts_ms: i64,
+}
+
+/// The stored rows of referrals.
+pub fn referral_rows(events: &[ReferralEvent]) -> Result<Vec<Row>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            Ok(Row {
+                event_id: e.event_id.clone(),
+                received_at_ms: e.received_at_ms,
+                json: serde_json::to_string(e)
+                    .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
+                referral: Some(ReferralKey {
+                    page_id: e.page_id.clone(),
+                    sender: e.sender.clone(),
+                    ts_ms: e.timestamp_ms,
+                }),
+            })
+        })
+        .collect()
+}
+
+/// The stored rows of conversions.
+pub fn conversion_rows(events: &[ConversionEvent]) -> Result<Vec<Row>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            Ok(Row {
+                event_id: e.event_id.clone(),
+                received_at_ms: e.received_at_ms,
+                json: serde_json::to_string(e)
+                    .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?,
+                referral: None,
+            })
+        })
+        .collect()
+}
+
+/// The id and time of the latest referral of `sender` on `page_id`.
+pub fn last_referral(
+    conn: &Connection,
+    page_id: &str,
+    sender: &str,
+) -> Result<Option<(String, i64)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT event_id, ts_ms FROM last_referrals WHERE page_id = ?1 AND sender_hash = ?2",
+            [page_id, sender],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Whether a signed referral has come for `page_id`.
+pub fn knows_page(conn: &Connection, page_id: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM pages WHERE page_id = ?1", [page_id], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
+}
 
 /// Most requests folded into one group commit, so one commit stays short.
 const MAX_GROUP: usize = 256;
@@ -73,26 +188,38 @@ pub fn hash_key(conn: &Connection) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::Failed(format!("the stored hash key is damaged: {e}")))
 }
 
-/// Inserts events inside an open transaction, ignoring known ids; returns how many were new.
-fn insert_in(
-    tx: &rusqlite::Transaction<'_>,
-    events: &[ReferralEvent],
-) -> Result<usize, StoreError> {
+/// Inserts rows inside an open transaction, ignoring known ids, and notes
+/// their pages; returns how many were new.
+fn insert_in(tx: &rusqlite::Transaction<'_>, rows: &[Row]) -> Result<usize, StoreError> {
     let mut stmt =
         tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, json) VALUES (?1, ?2)")?;
+    let mut page = tx.prepare_cached("INSERT OR IGNORE INTO pages (page_id) VALUES (?1)")?;
+    let mut latest = tx.prepare_cached(
+        "INSERT INTO last_referrals (page_id, sender_hash, event_id, ts_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (page_id, sender_hash) DO UPDATE
+         SET event_id = excluded.event_id, ts_ms = excluded.ts_ms
+         WHERE excluded.ts_ms > last_referrals.ts_ms",
+    )?;
     let mut inserted = 0;
-    for e in events {
-        let json = serde_json::to_string(e)
-            .map_err(|e| StoreError::internal(format!("cannot serialise an event: {e}")))?;
-        inserted += stmt.execute(params![e.event_id, json])?;
+    let mut last_page: Option<&str> = None;
+    for r in rows {
+        inserted += stmt.execute(params![r.event_id, r.json])?;
+        let Some(k) = &r.referral else { continue };
+        latest.execute(params![k.page_id, k.sender, r.event_id, k.ts_ms])?;
+        // Runs of one page are the rule: note each run once.
+        if last_page != Some(k.page_id.as_str()) {
+            page.execute([&k.page_id])?;
+            last_page = Some(k.page_id.as_str());
+        }
     }
     Ok(inserted)
 }
 
 /// Stores events in one transaction, ignoring known ids; returns how many were new.
 pub fn insert(conn: &mut Connection, events: &[ReferralEvent]) -> Result<usize, StoreError> {
+    let rows = referral_rows(events)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let inserted = insert_in(&tx, events)?;
+    let inserted = insert_in(&tx, &rows)?;
     tx.commit()?;
     Ok(inserted)
 }
@@ -156,7 +283,7 @@ pub fn parse_cursor(
 
 /// One insert waiting for the group commit.
 struct Job {
-    events: Vec<ReferralEvent>,
+    rows: Vec<Row>,
     reply: tokio::sync::oneshot::Sender<Result<usize, String>>,
 }
 
@@ -193,14 +320,14 @@ impl Sqlite {
         &self.hash_key
     }
 
-    /// Queues events for the next group commit and waits until they are on disk.
-    pub async fn insert(&self, events: Vec<ReferralEvent>) -> Result<usize, StoreError> {
+    /// Queues rows for the next group commit and waits until they are on disk.
+    pub async fn insert(&self, rows: Vec<Row>) -> Result<usize, StoreError> {
         let (reply, wait) = tokio::sync::oneshot::channel();
         let sent = self
             .jobs
             .lock()
             .ok()
-            .and_then(|g| g.as_ref().map(|tx| tx.send(Job { events, reply }).is_ok()));
+            .and_then(|g| g.as_ref().map(|tx| tx.send(Job { rows, reply }).is_ok()));
         if sent != Some(true) {
             return Err(StoreError::Failed("the writer thread has stopped".into()));
         }
@@ -276,7 +403,7 @@ fn commit_group(conn: &mut Connection, group: &[Job]) -> Result<Vec<usize>, Stor
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts = Vec::with_capacity(group.len());
     for job in group {
-        counts.push(insert_in(&tx, &job.events)?);
+        counts.push(insert_in(&tx, &job.rows)?);
     }
     tx.commit()?;
     Ok(counts)
@@ -285,6 +412,32 @@ fn commit_group(conn: &mut Connection, group: &[Job]) -> Result<Vec<usize>, Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_relay_database_learns_its_pages_from_its_stored_referrals() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.db");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            crate::db::migrate(&mut conn, &path, &MIGRATIONS[..1]).unwrap();
+            for (id, ts) in [("e1", 1000), ("e2", 2000), ("e0", 500)] {
+                let json =
+                    format!(r#"{{"page_id":"77","sender":"h","kind":"new","timestamp_ms":{ts}}}"#);
+                conn.execute(
+                    "INSERT INTO events (event_id, json) VALUES (?1, ?2)",
+                    [id, json.as_str()],
+                )
+                .unwrap();
+            }
+        }
+        let conn = open(&path).unwrap();
+        assert!(knows_page(&conn, "77").unwrap());
+        assert_eq!(
+            last_referral(&conn, "77", "h").unwrap(),
+            Some(("e2".into(), 2000))
+        );
+        assert!(!knows_page(&conn, "78").unwrap());
+    }
 
     #[test]
     fn the_relay_database_is_durable_on_every_commit() {

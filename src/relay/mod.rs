@@ -6,12 +6,19 @@
 //! hash before anything is stored.
 
 mod body;
+mod conversions;
 mod db;
+mod goals;
 mod init;
 mod metrics;
 mod pg;
 mod server;
 
+pub use conversions::{
+    ConversionOptions, EVENTS_TOKEN_ENV, FUTURE_SKEW_SECS, MAX_AGE_SECS, MAX_EVENTS,
+    conversion_body, goal_conversions,
+};
+pub use goals::Goal;
 pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
 pub use pg::QUERIES as PG_QUERIES;
@@ -25,7 +32,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use hmac::Mac;
 use metrics::{Metrics, Outcome};
 use std::collections::HashMap;
@@ -149,6 +156,8 @@ pub struct RelayOptions {
     /// Webhook body bytes buffered at once across all connections; past it,
     /// `503` with `Retry-After`.
     pub body_memory_bytes: usize,
+    /// `POST /v1/conversions` and `--goal` (issue 21); off by default.
+    pub conversions: ConversionOptions,
 }
 
 impl Default for RelayOptions {
@@ -161,6 +170,7 @@ impl Default for RelayOptions {
             max_connections: 1024,
             max_connections_per_ip: 256,
             body_memory_bytes: 64 << 20,
+            conversions: ConversionOptions::default(),
         }
     }
 }
@@ -175,6 +185,7 @@ impl std::fmt::Debug for RelayOptions {
             .field("max_connections", &self.max_connections)
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("body_memory_bytes", &self.body_memory_bytes)
+            .field("conversions", &self.conversions)
             .finish()
     }
 }
@@ -214,10 +225,37 @@ impl Storage {
         }
     }
 
-    async fn insert(&self, events: Vec<crate::model::ReferralEvent>) -> Result<usize, RelayError> {
+    async fn insert(&self, rows: Vec<db::Row>) -> Result<usize, RelayError> {
         match self {
-            Storage::Sqlite(s) => Ok(s.insert(events).await?),
-            Storage::Postgres(p) => Ok(p.insert(&events).await?),
+            Storage::Sqlite(s) => Ok(s.insert(rows).await?),
+            Storage::Postgres(p) => Ok(p.insert(rows).await?),
+        }
+    }
+
+    /// The id and time of the latest referral of `sender` on `page_id`.
+    async fn last_referral(
+        &self,
+        page_id: &str,
+        sender: &str,
+    ) -> Result<Option<(String, i64)>, RelayError> {
+        match self {
+            Storage::Sqlite(s) => {
+                let (page, sender) = (page_id.to_string(), sender.to_string());
+                Ok(s.read(move |conn| db::last_referral(conn, &page, &sender))
+                    .await?)
+            }
+            Storage::Postgres(p) => Ok(p.last_referral(page_id, sender).await?),
+        }
+    }
+
+    /// Whether a signed referral has come for `page_id`.
+    async fn knows_page(&self, page_id: &str) -> Result<bool, RelayError> {
+        match self {
+            Storage::Sqlite(s) => {
+                let page = page_id.to_string();
+                Ok(s.read(move |conn| db::knows_page(conn, &page)).await?)
+            }
+            Storage::Postgres(p) => Ok(p.knows_page(page_id).await?),
         }
     }
 
@@ -282,6 +320,7 @@ struct AppState {
     metrics: Arc<Metrics>,
     forward: Option<ForwardQueue>,
     bodies: body::BodyBudget,
+    conversions: conversions::Conversions,
 }
 
 impl AppState {
@@ -457,7 +496,14 @@ async fn receive(State(state): State<Arc<AppState>>, req: Request) -> Response {
         }
     };
     state.metrics.refuse(&refused);
-    if let Err(failed) = store(&state, referrals, refused.len(), now_ms).await {
+    let goals = state
+        .conversions
+        .goal_events(&body, state.storage.hash_key(), now_ms);
+    if let Err(failed) = store(&state, referrals, goals, refused.len(), now_ms).await {
+        return failed;
+    }
+    // After the referrals: a message in the same body may follow one.
+    if let Err(failed) = conversions::record_conversations(&state, &body, now_ms).await {
         return failed;
     }
     if let Some(tx) = &state.forward
@@ -477,6 +523,7 @@ async fn receive(State(state): State<Arc<AppState>>, req: Request) -> Response {
 async fn store(
     state: &AppState,
     referrals: Vec<crate::messenger::Referral>,
+    goals: Vec<crate::model::ConversionEvent>,
     refused: usize,
     now_ms: i64,
 ) -> Result<(), Response> {
@@ -484,11 +531,20 @@ async fn store(
         .into_iter()
         .map(|r| r.into_event(state.storage.hash_key(), now_ms))
         .collect();
-    let count = events.len();
-    let inserted = if events.is_empty() {
+    let count = events.len() + goals.len();
+    // Referrals and goal conversions of one body commit together.
+    let rows = db::referral_rows(&events).and_then(|mut rows| {
+        rows.extend(db::conversion_rows(&goals)?);
+        Ok(rows)
+    });
+    let inserted = if count == 0 {
         0
     } else {
-        match state.storage.insert(events).await {
+        let stored = match rows {
+            Ok(rows) => state.storage.insert(rows).await,
+            Err(e) => Err(e.into()),
+        };
+        match stored {
             Ok(n) => n,
             Err(e) => {
                 state.metrics.count(Outcome::Failed);
@@ -645,11 +701,9 @@ fn degraded_reason(stores: &metrics::StoreReport) -> Option<String> {
 
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let last = state.storage.last_received_ms().await.ok().flatten();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(last, state.forward_depth()),
-    )
-        .into_response()
+    let mut text = state.metrics.render(last, state.forward_depth());
+    state.conversions.render(&mut text);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Stores already-parsed events in a relay database, as if they had arrived
@@ -679,15 +733,18 @@ async fn router(
         options.body_memory_bytes,
         Duration::from_secs(options.body_timeout_secs.max(1)),
     );
+    let conversions = conversions::Conversions::start(options.conversions.clone())?;
     let state = Arc::new(AppState {
         config,
         storage,
         metrics,
         forward,
         bodies,
+        conversions,
     });
     Ok(Router::new()
         .route("/webhook", get(verify).post(receive))
+        .route("/v1/conversions", post(conversions::receive))
         .route("/v1/referrals", get(referrals))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

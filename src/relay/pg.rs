@@ -23,12 +23,14 @@
 //! `ON CONFLICT DO NOTHING` and read back, so relays starting together agree.
 //! Migrations run under a transaction-scoped advisory lock.
 
-use crate::model::{ReferralEvent, ValidationError};
+use super::db::Row;
+use crate::model::ValidationError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::time::Duration;
 
 /// Versioned migrations; `refboard_schema.version` counts how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE refboard_events (
         seq            bigint GENERATED ALWAYS AS IDENTITY,
         xid            xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -41,7 +43,30 @@ const MIGRATIONS: &[&str] = &[r#"
         key   text PRIMARY KEY,
         value text NOT NULL
     );
-"#];
+"#,
+    // 2 (issue 21): the pages signed referrals came for; a bot's
+    // conversions must name one (or a `--page`). Conversions themselves are
+    // rows of refboard_events like referrals, under the same cursor rules.
+    r#"
+    CREATE TABLE refboard_pages (page_id text PRIMARY KEY);
+    INSERT INTO refboard_pages (page_id)
+        SELECT DISTINCT (refboard_events.json::jsonb)->>'page_id' FROM refboard_events
+        WHERE (refboard_events.json::jsonb)->>'page_id' IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    CREATE TABLE refboard_last_referrals (
+        page_id     text NOT NULL,
+        sender_hash text NOT NULL,
+        event_id    text NOT NULL,
+        ts_ms       bigint NOT NULL,
+        PRIMARY KEY (page_id, sender_hash)
+    );
+    INSERT INTO refboard_last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT DISTINCT ON (1, 2) j->>'page_id', j->>'sender', e.event_id, (j->>'timestamp_ms')::bigint
+        FROM refboard_events AS e, LATERAL (SELECT e.json::jsonb AS j) AS parsed
+        WHERE j->>'kind' IN ('new', 'returning') AND j->>'sender' IS NOT NULL
+        ORDER BY 1, 2, 4 DESC;
+"#,
+];
 
 /// The schema version this binary writes.
 pub const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -66,10 +91,33 @@ const COUNT_SQL: &str = "SELECT count(*) AS events FROM refboard_events";
 /// Whether a cursor's transaction id has started yet.
 const CURSOR_CHECK_SQL: &str =
     "SELECT $1::text::xid8 < pg_snapshot_xmax(pg_current_snapshot()) AS started";
-/// A batch of events; a known id is skipped.
-const INSERT_SQL: &str = "INSERT INTO refboard_events (event_id, received_at_ms, json)
-    SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
-    ON CONFLICT (event_id) DO NOTHING";
+/// A batch of events; a known id is skipped. The pages of its referrals
+/// are noted in the same statement (one transaction).
+const INSERT_SQL: &str = "WITH noted AS (
+        INSERT INTO refboard_pages (page_id)
+        SELECT DISTINCT page_ids.page_id FROM unnest($4::text[]) AS page_ids(page_id)
+        ON CONFLICT (page_id) DO NOTHING
+    ), latest AS (
+        INSERT INTO refboard_last_referrals (page_id, sender_hash, event_id, ts_ms)
+        SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::int8[])
+        ON CONFLICT (page_id, sender_hash) DO UPDATE
+        SET event_id = excluded.event_id, ts_ms = excluded.ts_ms
+        WHERE excluded.ts_ms > refboard_last_referrals.ts_ms
+    ), inserted AS (
+        INSERT INTO refboard_events (event_id, received_at_ms, json)
+        SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING 1 AS one
+    )
+    SELECT count(*) AS new_events FROM inserted";
+/// The latest referral of a person on a page.
+const LAST_REFERRAL_SQL: &str = "SELECT refboard_last_referrals.event_id,
+        refboard_last_referrals.ts_ms
+    FROM refboard_last_referrals
+    WHERE refboard_last_referrals.page_id = $1 AND refboard_last_referrals.sender_hash = $2";
+/// Whether a signed referral came for a page.
+const KNOWS_PAGE_SQL: &str = "SELECT count(*) AS known FROM refboard_pages
+    WHERE refboard_pages.page_id = $1";
 /// The first relay's hash key wins.
 const HASH_KEY_INSERT_SQL: &str = "INSERT INTO refboard_meta (key, value) VALUES ('hash_key', $1)
     ON CONFLICT (key) DO NOTHING";
@@ -94,6 +142,8 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("count", COUNT_SQL),
     ("cursor_check", CURSOR_CHECK_SQL),
     ("insert", INSERT_SQL),
+    ("knows_page", KNOWS_PAGE_SQL),
+    ("last_referral", LAST_REFERRAL_SQL),
     ("hash_key_insert", HASH_KEY_INSERT_SQL),
     ("hash_key", HASH_KEY_SQL),
     ("migration_lock", MIGRATION_LOCK_SQL),
@@ -292,26 +342,73 @@ impl Postgres {
         &self.hash_key
     }
 
-    /// Stores events in one statement (one transaction); returns how many were new.
-    pub async fn insert(&self, events: &[ReferralEvent]) -> Result<usize, PgError> {
-        // Sorted ids: two relays inserting overlapping batches lock rows in
-        // the same order, so they cannot deadlock.
-        let mut rows: Vec<(&str, i64, String)> = Vec::with_capacity(events.len());
-        for e in events {
-            let json = serde_json::to_string(e).map_err(|e| self.err(e))?;
-            rows.push((e.event_id.as_str(), e.received_at_ms, json));
-        }
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        rows.dedup_by(|a, b| a.0 == b.0);
-        let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
-        let received: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let jsons: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    /// Stores rows in one statement (one transaction) and notes their
+    /// pages; returns how many were new.
+    pub async fn insert(&self, mut rows: Vec<Row>) -> Result<usize, PgError> {
+        // Sorted ids (and pages): two relays inserting overlapping batches
+        // lock rows in the same order, so they cannot deadlock.
+        rows.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+        rows.dedup_by(|a, b| a.event_id == b.event_id);
+        let ids: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
+        let received: Vec<i64> = rows.iter().map(|r| r.received_at_ms).collect();
+        let jsons: Vec<&str> = rows.iter().map(|r| r.json.as_str()).collect();
+        let mut pages: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.referral.as_ref().map(|k| k.page_id.as_str()))
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        // One latest referral per person and page: a statement may not
+        // update a row twice. Sorted, so relays lock in the same order.
+        let mut latest: Vec<(&super::db::ReferralKey, &str)> = rows
+            .iter()
+            .filter_map(|r| r.referral.as_ref().map(|k| (k, r.event_id.as_str())))
+            .collect();
+        latest.sort_by(|a, b| {
+            (&a.0.page_id, &a.0.sender, b.0.ts_ms).cmp(&(&b.0.page_id, &b.0.sender, a.0.ts_ms))
+        });
+        latest.dedup_by(|a, b| a.0.page_id == b.0.page_id && a.0.sender == b.0.sender);
+        let l_pages: Vec<&str> = latest.iter().map(|l| l.0.page_id.as_str()).collect();
+        let l_senders: Vec<&str> = latest.iter().map(|l| l.0.sender.as_str()).collect();
+        let l_ids: Vec<&str> = latest.iter().map(|l| l.1).collect();
+        let l_ts: Vec<i64> = latest.iter().map(|l| l.0.ts_ms).collect();
         let client = self.client().await?;
-        let n = client
-            .execute(INSERT_SQL, &[&ids, &received, &jsons])
+        let n: i64 = client
+            .query_one(
+                INSERT_SQL,
+                &[
+                    &ids, &received, &jsons, &pages, &l_pages, &l_senders, &l_ids, &l_ts,
+                ],
+            )
             .await
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.err(e))?
+            .get(0);
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The id and time of the latest referral of `sender` on `page_id`.
+    pub async fn last_referral(
+        &self,
+        page_id: &str,
+        sender: &str,
+    ) -> Result<Option<(String, i64)>, PgError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(LAST_REFERRAL_SQL, &[&page_id, &sender])
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Whether a signed referral came for `page_id`.
+    pub async fn knows_page(&self, page_id: &str) -> Result<bool, PgError> {
+        let client = self.client().await?;
+        let n: i64 = client
+            .query_one(KNOWS_PAGE_SQL, &[&page_id])
+            .await
+            .map_err(|e| self.err(e))?
+            .get(0);
+        Ok(n > 0)
     }
 
     /// Checks a cursor: empty (the start), `v2.x<xid>.<seq>` below the

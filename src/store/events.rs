@@ -8,7 +8,7 @@
 use super::people::{PeopleDelta, PersonNumbers};
 use super::rollup::{Fact, RollupDelta, RowKey};
 use super::{Store, StoreError, now_secs};
-use crate::model::{EventFilter, ReferralEvent};
+use crate::model::{ConversionEvent, EventFilter, ReferralEvent};
 use rusqlite::{Transaction, params};
 
 /// Sync state of one backend.
@@ -79,6 +79,15 @@ fn insert_events(
     Ok(inserted)
 }
 
+/// What [`Store::ingest_all`] stored that was new.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ingested {
+    /// New referral events.
+    pub referrals: usize,
+    /// New conversion events.
+    pub conversions: usize,
+}
+
 /// A page of synced events: which backend, the cursor the page was asked
 /// for after, and the cursor to continue from.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +126,21 @@ impl Store {
         events: &[ReferralEvent],
         step: Option<SyncStep<'_>>,
     ) -> Result<usize, StoreError> {
+        self.ingest_all(events, &[], step).map(|n| n.referrals)
+    }
+
+    /// [`Store::ingest`] with conversions (issue 21): they are stored in the
+    /// last transaction, the one that moves the cursor, all or none (see
+    /// [`super::conversions`]). `events_pulled` counts both kinds.
+    pub fn ingest_all(
+        &mut self,
+        events: &[ReferralEvent],
+        conversions: &[ConversionEvent],
+        step: Option<SyncStep<'_>>,
+    ) -> Result<Ingested, StoreError> {
         let origin = step.map(|s| s.source);
+        let pulled = (events.len() + conversions.len()) as i64;
+        let mut new_conversions = 0;
         let chunks: Vec<&[ReferralEvent]> = if events.is_empty() {
             vec![&[]]
         } else {
@@ -131,16 +154,22 @@ impl Store {
             }
             let tx = self.conn.transaction()?;
             inserted += insert_events(&tx, chunk, origin)?;
+            if i == last {
+                new_conversions = super::conversions::insert_conversions(&tx, conversions, origin)?;
+            }
             if let (Some(step), true) = (step, i == last) {
                 tx.execute(
                     "UPDATE sync_sources SET cursor = ?1, events_pulled = events_pulled + ?2
                      WHERE id = ?3 AND cursor IS ?4",
-                    params![step.next, events.len() as i64, step.source, step.after],
+                    params![step.next, pulled, step.source, step.after],
                 )?;
             }
             tx.commit()?;
         }
-        Ok(inserted)
+        Ok(Ingested {
+            referrals: inserted,
+            conversions: new_conversions,
+        })
     }
 
     /// The sync state of `url`, created on first use.

@@ -6,6 +6,7 @@
 
 mod aliases;
 mod catalog;
+mod conversions;
 mod events;
 mod links;
 mod pages;
@@ -15,7 +16,7 @@ mod schema;
 mod settings;
 
 pub use aliases::AliasRow;
-pub use events::{SyncSource, SyncStep};
+pub use events::{Ingested, SyncSource, SyncStep};
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};
 pub use rollup::{

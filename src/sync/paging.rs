@@ -123,7 +123,7 @@ impl StalledPages {
     /// page in a row without progress; `None` (and the count restarts)
     /// otherwise.
     pub(super) fn observe(&mut self, page: &Page, cursor: Option<&str>) -> Option<u32> {
-        let empty = page.events.is_empty() && page.skipped == 0;
+        let empty = page.events.is_empty() && page.conversions.is_empty() && page.skipped == 0;
         if page.has_more && (empty || same_cursor(page, cursor)) {
             self.in_row += 1;
             Some(self.in_row)

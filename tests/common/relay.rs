@@ -36,10 +36,23 @@ impl RelayProcess {
         api_token: &str,
         extra: &[&str],
     ) -> Self {
+        Self::start_with_env(storage, verify_token, api_token, extra, &[])
+    }
+
+    /// [`RelayProcess::start_with_args`] with extra environment variables
+    /// (secrets such as `REFBOARD_EVENTS_TOKEN` stay out of argv).
+    pub fn start_with_env(
+        storage: Storage<'_>,
+        verify_token: &str,
+        api_token: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_refboard"));
         cmd.args(["relay", "--listen", &format!("127.0.0.1:{port}")]);
         cmd.args(extra);
+        cmd.envs(envs.iter().copied());
         match storage {
             Storage::Data(path) => cmd.arg("--data").arg(path),
             Storage::Database(url) => cmd.env("REFBOARD_RELAY_DATABASE", url),
