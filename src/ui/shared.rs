@@ -98,6 +98,18 @@ pub enum Action {
     Copy(String),
     /// Fetch the analytics report again.
     RefreshStats,
+    /// Show the Links screen's side panel with the field that adds this
+    /// kind of item focused (the setup checklist's steps).
+    FocusNew(CatalogItem),
+}
+
+/// A kind of item of the "Campaigns & channels" side panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogItem {
+    /// A campaign.
+    Campaign,
+    /// A channel.
+    Channel,
 }
 
 /// Key of the persisted UI state in eframe's storage.

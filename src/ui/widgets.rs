@@ -98,3 +98,11 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
     });
     actions
 }
+
+/// The screen's primary button: filled with the accent colour, so the one
+/// thing to do next stands out (one per screen).
+pub fn primary_button(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
+    let v = ui.visuals();
+    egui::Button::new(egui::RichText::new(text).color(v.selection.stroke.color))
+        .fill(v.selection.bg_fill)
+}

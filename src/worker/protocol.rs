@@ -94,6 +94,12 @@ pub enum ShortCommand {
     LinkGlance(LinkId, chrono_tz::Tz),
     /// Replace a campaign's name, dates and notes (validated by the model).
     UpdateCampaign(CampaignId, NewCampaign),
+    /// Archive (true) or restore a campaign; its links stay.
+    ArchiveCampaign(CampaignId, bool),
+    /// Rename a channel and set its kind (the name validated by the model).
+    UpdateChannel(ChannelId, String, ChannelKind),
+    /// Archive (true) or restore a channel; its links stay.
+    ArchiveChannel(ChannelId, bool),
     /// Write a file the UI produced, atomically.
     WriteFile(PathBuf, Vec<u8>),
     /// Write a table as CSV, atomically, through [`crate::csv_safe`] (formula
@@ -306,6 +312,8 @@ pub struct Snapshot {
     /// or a sync); `Err` says why it could not be read. Kept across reloads
     /// by the app.
     pub webhook_health: Option<Result<WebhookHealth, String>>,
+    /// Whether a QR code or sheet was ever exported (the setup checklist).
+    pub exported: bool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -326,6 +334,7 @@ impl std::fmt::Debug for Snapshot {
             .field("events_pulled", &self.events_pulled)
             .field("events_total", &self.events_total)
             .field("webhook_health", &self.webhook_health)
+            .field("exported", &self.exported)
             .finish()
     }
 }

@@ -71,6 +71,10 @@ impl App {
                 self.copy_request = Some(text);
             }
             Action::RefreshStats => self.stats_requested = false,
+            Action::FocusNew(item) => {
+                self.tab = Tab::Links;
+                self.links.focus_new(item);
+            }
         }
     }
 

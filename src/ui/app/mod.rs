@@ -6,7 +6,7 @@
 mod actions;
 mod events;
 
-pub use crate::ui::shared::{Action, Message, Shared, Tab, UiState};
+pub use crate::ui::shared::{Action, CatalogItem, Message, Shared, Tab, UiState};
 
 use super::{analytics, backend, dialogs, link_detail, links, top_bar, widgets};
 use crate::model::{LinkId, PageId};
