@@ -39,6 +39,28 @@ impl Paper {
             Paper::Letter => "letter",
         }
     }
+
+    /// Name as people say it ("A4", "US Letter"), for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            Paper::A4 => "A4",
+            Paper::Letter => "US Letter",
+        }
+    }
+}
+
+impl PrintLayout {
+    /// Every layout.
+    pub const ALL: [PrintLayout; 3] = [PrintLayout::Grid, PrintLayout::Labels, PrintLayout::Flyer];
+
+    /// Name as people say it, for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            PrintLayout::Grid => "Grid of codes",
+            PrintLayout::Labels => "Sticker sheet",
+            PrintLayout::Flyer => "One flyer a page",
+        }
+    }
 }
 
 /// How links are arranged on the pages.
@@ -172,6 +194,23 @@ impl LabelPreset {
                 pitch_y_mm: 2.57 * IN,
             },
         }
+    }
+
+    /// Name as the maker prints it, with the count and paper:
+    /// "Avery L7160 (21 per sheet, A4)".
+    pub fn label(self) -> String {
+        let maker = match self {
+            LabelPreset::L7160 => "Avery L7160",
+            LabelPreset::L7159 => "Avery L7159",
+            LabelPreset::Avery5160 => "Avery 5160",
+            LabelPreset::Avery22806 => "Avery 22806",
+        };
+        let spec = self.spec();
+        format!(
+            "{maker} ({} per sheet, {})",
+            spec.columns * spec.rows,
+            spec.paper.label()
+        )
     }
 
     /// Name as the CLI spells it.

@@ -4,6 +4,8 @@
 //! replaced only after a confirmation that names it. After an export the
 //! panel shows "Scan verified" or why the file was not written.
 
+mod format;
+
 use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
 use crate::codes::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
@@ -32,10 +34,12 @@ pub struct PendingExport {
     pub path: PathBuf,
     /// The link's ref, named in the question.
     pub ref_code: String,
-    url: String,
-    cta: String,
+    /// What the file shows: URL, call to action, page name (flyers).
+    item: crate::model::ExportItem,
     style: QrStyle,
     logo: Option<PathBuf>,
+    /// Paper of a PDF flyer.
+    paper: crate::print::Paper,
 }
 
 /// The detail panel's own state: preview cache, colour fields, export style,
@@ -57,6 +61,8 @@ pub struct DetailPanel {
     logo: String,
     /// The last single-code export: its file, and whether it scanned.
     written: Option<(PathBuf, Result<(), String>)>,
+    /// Paper of PDF flyers.
+    paper: crate::print::Paper,
 }
 
 impl DetailPanel {
@@ -82,6 +88,7 @@ impl DetailPanel {
             glance: None,
             logo: state.logo_path.clone(),
             written: None,
+            paper: state.print.paper,
         }
     }
 
@@ -307,16 +314,20 @@ impl DetailPanel {
         Some(tex)
     }
 
-    fn style_form(&mut self, ui: &mut egui::Ui) -> bool {
+    /// The code's style; `pixels` shows the size in pixels (not for a PDF).
+    fn style_form(&mut self, ui: &mut egui::Ui, pixels: bool) -> bool {
         let style = &mut self.style;
         ui.horizontal_wrapped(|ui| {
-            let l = ui.label("Size (px)");
-            ui.add(
-                egui::DragValue::new(&mut style.size_px)
-                    .range(MIN_SIZE_PX..=MAX_SIZE_PX)
-                    .speed(16),
-            )
-            .labelled_by(l.id);
+            if pixels {
+                let l = ui.label("Size (px)");
+                ui.add(
+                    egui::DragValue::new(&mut style.size_px)
+                        .range(MIN_SIZE_PX..=MAX_SIZE_PX)
+                        .speed(16),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Width and height of the image in pixels");
+            }
             let l = ui.label("Error correction");
             egui::ComboBox::from_id_salt("ecc")
                 .selected_text(style.ecc.to_string())
@@ -392,7 +403,24 @@ impl DetailPanel {
     fn export_form(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
         let id = LinkId(row.link.id);
         ui.strong("Export QR code");
-        let colours_ok = self.style_form(ui);
+        let mut path = self
+            .typed
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| self.default_path(&row.link.ref_code));
+        let before = path.clone();
+        format::format_choice(ui, &mut path);
+        let pdf = format::of_path(&path) == crate::export::Format::Pdf;
+        if pdf {
+            format::paper_choice(ui, &mut self.paper);
+            if row.link.cta.trim().is_empty() {
+                widgets::warning_text(
+                    ui,
+                    "This flyer has no call to action: add one with Edit link, or it prints without one.",
+                );
+            }
+        }
+        let colours_ok = self.style_form(ui, !pdf);
         let warnings = warnings_for(&row.url, &self.style);
         match &warnings {
             Ok(ws) => {
@@ -402,12 +430,6 @@ impl DetailPanel {
             }
             Err(e) => widgets::error_text(ui, &crate::worker::hints::error_text(e)),
         }
-        let mut path = self
-            .typed
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| self.default_path(&row.link.ref_code));
-        let before = path.clone();
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Save to");
             ui.add(
@@ -449,10 +471,10 @@ impl DetailPanel {
             let pending = PendingExport {
                 path: PathBuf::from(&path),
                 ref_code: row.link.ref_code.clone(),
-                url: row.url.clone(),
-                cta: row.link.cta.clone(),
+                item: crate::model::ExportItem::from(row.clone()),
                 style: self.style.clone(),
                 logo: self.logo_path(),
+                paper: self.paper,
             };
             if let Some(dir) = pending.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 self.folder = dir.display().to_string();
@@ -510,11 +532,11 @@ impl PendingExport {
     pub fn command(&self, replace: bool) -> Command {
         ShortCommand::ExportQr {
             path: self.path.clone(),
-            url: self.url.clone(),
-            cta: self.cta.clone(),
+            item: self.item.clone(),
             style: self.style.clone(),
             replace,
             logo: self.logo.clone(),
+            paper: self.paper,
         }
         .into()
     }

@@ -35,6 +35,9 @@ pub fn text_field(
     .inner
 }
 
+/// The green of "Scan verified" and "Done".
+pub const OK_GREEN: egui::Color32 = egui::Color32::from_rgb(0x1e, 0x8e, 0x3e);
+
 /// A field's validation message under it, red.
 pub fn error_text(ui: &mut egui::Ui, message: &str) {
     ui.label(

@@ -50,12 +50,11 @@ pub enum ShortCommand {
     WriteReport(crate::report::ReportRequest),
     /// Write one QR code.
     ExportQr {
-        /// Target file (.png or .svg).
+        /// Target file (.png, .svg or a .pdf flyer).
         path: PathBuf,
-        /// The link URL.
-        url: String,
-        /// Caption CTA.
-        cta: String,
+        /// The link as the file shows it: URL, call to action, and the
+        /// page's display name a flyer prints.
+        item: crate::model::ExportItem,
         /// Style.
         style: QrStyle,
         /// Replace an existing file (the user confirmed); without it an
@@ -63,6 +62,8 @@ pub enum ShortCommand {
         replace: bool,
         /// A logo file for the centre of the code (read here, not by the UI).
         logo: Option<PathBuf>,
+        /// Paper of a PDF flyer.
+        paper: crate::print::Paper,
     },
     /// Lay out the first page of a PDF sheet, prove its codes, and send it
     /// back as [`Event::SheetPreview`]; nothing is written.

@@ -86,14 +86,19 @@ pub(super) fn handle(
         }
         ShortCommand::ExportQr {
             path,
-            url,
-            cta,
+            item,
             style,
             replace,
             logo,
+            paper,
         } => {
+            let print = crate::print::PrintOptions {
+                paper,
+                ..crate::print::PrintOptions::default()
+            };
+            let request = (path, item, style, print);
             // The first export ticks the setup checklist: reload once then.
-            if export_qr(path, &url, &cta, style, replace, logo, out) && store.mark_exported()? {
+            if export_qr(request, replace, logo, out) && store.mark_exported()? {
                 reload(store, state, out)?;
             }
             Ok(())
@@ -195,10 +200,7 @@ fn files_and_figures(store: &mut Store, command: ShortCommand, out: &Out) -> Res
 /// confirmed; reports the outcome for the link detail as well. Returns
 /// whether the file was written.
 fn export_qr(
-    path: PathBuf,
-    url: &str,
-    cta: &str,
-    mut style: QrStyle,
+    (path, item, mut style, print): (PathBuf, ExportItem, QrStyle, crate::print::PrintOptions),
     replace: bool,
     logo: Option<PathBuf>,
     out: &Out,
@@ -209,14 +211,10 @@ fn export_qr(
         return false;
     }
     let written = load_logo(&mut style, logo.as_ref()).and_then(|()| {
-        let item = ExportItem {
-            url: url.to_string(),
-            cta: cta.to_string(),
-            ..ExportItem::default()
-        };
         // The user has confirmed a replacement, or nothing is in the way.
         let options = OneOptions {
             replace: true,
+            print,
             ..OneOptions::default()
         };
         Ok(crate::ops::export::one_code(

@@ -87,9 +87,16 @@ pub(super) fn show(
         progress(ui, shared, actions);
         if let Some(result) = &d.result {
             match result {
-                Ok(t) => ui.label(t),
+                Ok(t) => {
+                    ui.label(egui::RichText::new(format!("Done: {t}")).color(widgets::OK_GREEN))
+                }
                 Err(e) => ui.label(egui::RichText::new(e).color(ui.visuals().error_fg_color)),
             };
+        }
+        if !running && matches!(d.result, Some(Ok(_))) {
+            let (again, close) = done_buttons(ui, d.form.dir.trim());
+            start = again;
+            return close;
         }
         let form = &d.form;
         let ready = !form.dir.trim().is_empty()
@@ -214,6 +221,29 @@ fn preview_section(
     }
 }
 
+/// After a successful export: "Open folder" (the desktop opens it, through
+/// eframe), "Export again" and "Close". Returns (export again, close).
+fn done_buttons(ui: &mut egui::Ui, dir: &str) -> (bool, bool) {
+    ui.separator();
+    ui.horizontal(|ui| {
+        let open = ui
+            .add(widgets::primary_button(ui, "Open folder"))
+            .on_hover_text(dir.to_string());
+        if open.clicked() {
+            ui.ctx()
+                .open_url(egui::OpenUrl::same_tab(format!("file://{dir}")));
+        }
+        let again = ui
+            .button("Export again")
+            .on_hover_text("Write the files again with the options above")
+            .clicked();
+        let close = ui.button("Close").on_hover_text("Esc").clicked()
+            || ui.input(|i| i.key_pressed(egui::Key::Enter));
+        (again, close)
+    })
+    .inner
+}
+
 /// The running export's progress bar and its Cancel button.
 fn progress(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
     if let Some((Job::Export, done, total)) = shared.job {
@@ -241,8 +271,8 @@ enum SheetKind {
 impl SheetKind {
     fn label(self) -> &'static str {
         match self {
-            SheetKind::None => "none",
-            SheetKind::Svg => "SVG grid",
+            SheetKind::None => "No sheet",
+            SheetKind::Svg => "SVG sheet of codes (A4)",
             SheetKind::Pdf => "PDF",
         }
     }
@@ -347,24 +377,13 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
     );
     if form.sheet == SheetKind::Pdf {
         let p = &mut form.print;
-        choose(
-            ui,
-            "Layout",
-            &mut p.layout,
-            &[PrintLayout::Grid, PrintLayout::Labels, PrintLayout::Flyer],
-            |l| format!("{l:?}").to_lowercase(),
-        );
+        choose(ui, "Layout", &mut p.layout, &PrintLayout::ALL, |l| {
+            l.label().to_string()
+        });
         match p.layout {
             PrintLayout::Labels => {
                 choose(ui, "Label sheet", &mut p.label, &LabelPreset::ALL, |l| {
-                    let spec = l.spec();
-                    format!(
-                        "{} ({} × {}, {})",
-                        l.name(),
-                        spec.columns,
-                        spec.rows,
-                        spec.paper.name()
-                    )
+                    l.label()
                 })
             }
             _ => choose(
@@ -372,7 +391,7 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                 "Paper",
                 &mut p.paper,
                 &[Paper::A4, Paper::Letter],
-                |p| p.name().to_string(),
+                |p| p.label().to_string(),
             ),
         }
         if p.layout == PrintLayout::Labels {
