@@ -181,12 +181,17 @@ fn the_bulk_window_speaks_in_words_and_ends_with_open_folder() {
     pick(&mut h, "Layout", "Grid of codes");
     assert_eq!(value(&h, "Paper").as_deref(), Some("A4"));
     pick(&mut h, "Layout", "Sticker sheet");
+    h.get_by_label("21 labels a sheet");
+    h.get_by_label("Copies per link").set_value_accesskit(7.0);
+    settle(&mut h);
     wait_still(&mut h, "Export");
     h.get_by_label("Export").click();
     wait_for(&mut h, "the export to end", |h| {
         h.query_by_label_contains("Done: Exported").is_some()
     });
-    assert!(out.join("sheet.pdf").exists());
+    // 2 links × 7 copies: 14 labels, each with its link.
+    let text = pdf_text(&out.join("sheet.pdf"));
+    assert_eq!(text.matches("m.me/JaspersMarket").count(), 14, "{text}");
     assert!(
         h.query_by_label("Cancel").is_none(),
         "nothing left to cancel"

@@ -286,6 +286,9 @@ pub(super) struct ExportArgs {
     /// No title line (page and campaign) on grid and label sheets
     #[arg(long)]
     no_title: bool,
+    /// Copies of each link on a PDF grid or label sheet (3 links × 7 fill an L7160 sheet)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    copies: u32,
     #[command(flatten)]
     paper: PaperArgs,
     /// Allow a contrast below the hard floor (the proof of scan still runs)
@@ -714,6 +717,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
         show_ref: args.paper.show_ref,
         offset_x_mm: args.offset_x_mm,
         offset_y_mm: args.offset_y_mm,
+        copies: args.copies,
     };
     if !pdf_sheet {
         // Without a PDF sheet an offset would move nothing.

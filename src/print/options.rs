@@ -334,6 +334,17 @@ pub struct PrintOptions {
     /// (negative: up), in millimetres.
     #[serde(default)]
     pub offset_y_mm: f64,
+    /// Copies of each link on grid and label sheets, side by side (1 to
+    /// [`MAX_COPIES`]): three links × 7 copies fill an L7160 sheet.
+    #[serde(default = "one")]
+    pub copies: u32,
+}
+
+/// Most copies of one link a sheet export makes (a few sheets of labels).
+pub const MAX_COPIES: u32 = 100;
+
+fn one() -> u32 {
+    1
 }
 
 impl Default for PrintOptions {
@@ -348,6 +359,7 @@ impl Default for PrintOptions {
             show_ref: false,
             offset_x_mm: 0.0,
             offset_y_mm: 0.0,
+            copies: 1,
         }
     }
 }
@@ -357,6 +369,13 @@ impl PrintOptions {
     /// range, on the paper, and only with a label sheet, which they move).
     /// Exports call it before any work, so a bad offset costs nothing.
     pub fn check(&self) -> Result<(), ValidationError> {
+        if !(1..=MAX_COPIES).contains(&self.copies) {
+            return Err(ValidationError::new(
+                "copies",
+                &self.copies.to_string(),
+                format!("copies per link are 1 to {MAX_COPIES}"),
+            ));
+        }
         if self.layout == PrintLayout::Labels {
             self.label
                 .spec_shifted(self.offset_x_mm, self.offset_y_mm)

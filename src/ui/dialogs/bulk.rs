@@ -6,7 +6,7 @@ use super::buttons;
 use crate::export::{BulkOptions, Format};
 use crate::model::{CampaignId, PageId};
 use crate::print::{
-    LabelPreset, MAX_GRID_COLUMNS, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
+    LabelPreset, MAX_COPIES, MAX_GRID_COLUMNS, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
 };
 use crate::ui::widgets::{self, display};
 use crate::ui::{Action, Shared};
@@ -404,6 +404,9 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                     .labelled_by(l.id);
             });
         }
+        if p.layout != PrintLayout::Flyer {
+            copies(ui, p);
+        }
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut p.title, "Title line");
             ui.checkbox(&mut p.cut_marks, "Cut marks");
@@ -423,6 +426,23 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                 .pick_file()
         {
             form.logo = p.display().to_string();
+        }
+    });
+}
+
+/// "Copies per link", with what a label sheet holds, so three links can
+/// fill a sheet of 21.
+fn copies(ui: &mut egui::Ui, p: &mut PrintOptions) {
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Copies per link");
+        ui.add(egui::DragValue::new(&mut p.copies).range(1..=MAX_COPIES))
+            .labelled_by(l.id)
+            .on_hover_text("Each link's code printed this many times, side by side");
+        if p.layout == PrintLayout::Labels {
+            let spec = p.label.spec();
+            ui.label(
+                egui::RichText::new(format!("{} labels a sheet", spec.columns * spec.rows)).weak(),
+            );
         }
     });
 }
