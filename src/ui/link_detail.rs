@@ -97,6 +97,14 @@ impl DetailPanel {
         self.glance = Some((id, glance));
     }
 
+    /// Referrals ever of link `id`, when its glance has arrived.
+    pub fn all_time(&self, id: LinkId) -> Option<u64> {
+        self.glance
+            .as_ref()
+            .filter(|(g, _)| *g == id)
+            .map(|(_, g)| g.all_time)
+    }
+
     /// Data changed: ask for the glance again (the old one stays shown meanwhile).
     pub fn refresh_glance(&mut self) {
         self.glance_asked = None;
@@ -330,14 +338,18 @@ impl DetailPanel {
             }
             let l = ui.label("Error correction");
             egui::ComboBox::from_id_salt("ecc")
-                .selected_text(style.ecc.to_string())
+                .selected_text(ecc_words(style.ecc))
                 .show_ui(ui, |ui| {
                     for e in Ecc::ALL {
-                        ui.selectable_value(&mut style.ecc, e, e.to_string());
+                        ui.selectable_value(&mut style.ecc, e, ecc_words(e));
                     }
                 })
                 .response
-                .labelled_by(l.id);
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "How much of the code may be covered, dirty or torn and still scan. \
+                     Higher levels make a denser code; a logo needs H.",
+                );
         });
         let fg_text = self.fg_text.get_or_insert_with(|| style.fg.hex());
         widgets::text_field(ui, "Code colour", fg_text, "#000000");
@@ -525,6 +537,17 @@ fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut 
             }
         });
     }
+}
+
+/// An error-correction level in words: how much damage the code survives.
+fn ecc_words(e: Ecc) -> String {
+    let (share, note) = match e.to_string().as_str() {
+        "L" => ("7%", ""),
+        "M" => ("15%", " (default)"),
+        "Q" => ("25%", ""),
+        _ => ("30%", " (with a logo)"),
+    };
+    format!("{e}: survives {share} damage{note}")
 }
 
 impl PendingExport {

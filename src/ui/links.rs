@@ -182,13 +182,20 @@ impl LinksPanel {
             ui.label("No link matches the filter.");
             return actions;
         }
-        self.table(ui, shared, &rows, &mut actions);
+        let moved =
+            arrow_step(ui.ctx()).and_then(|step| step_selection(&rows, shared.selected, step));
+        if let Some(i) = moved {
+            actions.push(Action::Select(Some(LinkId(rows[i].link.id))));
+        }
+        self.table(ui, shared, &rows, moved, &mut actions);
         actions
     }
 
     /// The rows that pass the filters, sorted.
     fn rows<'a>(&self, shared: &Shared<'a>) -> Vec<&'a LinkRow> {
-        let needle = self.filter.to_lowercase();
+        let needle = self.filter.trim().to_lowercase();
+        // A pasted link (https://m.me/Page?ref=code) finds its ref.
+        let pasted_ref = ref_of_url(&needle);
         let referrals = |r: &LinkRow| {
             shared
                 .snap
@@ -206,6 +213,10 @@ impl LinksPanel {
             .filter(|r| self.channel.is_none_or(|c| r.link.channel == c.0))
             .filter(|r| {
                 needle.is_empty()
+                    || pasted_ref
+                        .as_deref()
+                        .is_some_and(|p| r.link.ref_code.to_lowercase() == p)
+                    || r.url.to_lowercase().contains(&needle)
                     || r.link.ref_code.to_lowercase().contains(&needle)
                     || r.campaign_name.to_lowercase().contains(&needle)
                     || r.channel_name.to_lowercase().contains(&needle)
@@ -241,12 +252,17 @@ impl LinksPanel {
         ui: &mut egui::Ui,
         shared: &Shared<'_>,
         rows: &[&LinkRow],
+        scroll_to: Option<usize>,
         actions: &mut Vec<Action>,
     ) {
         let selected = shared.selected.map(|r| LinkId(r.link.id));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         egui::ScrollArea::horizontal().show(ui, |ui| {
-            TableBuilder::new(ui)
+            let mut builder = TableBuilder::new(ui);
+            if let Some(i) = scroll_to {
+                builder = builder.scroll_to_row(i, None);
+            }
+            builder
                 .id_salt("links_table")
                 .striped(true)
                 .resizable(true)
@@ -284,6 +300,48 @@ impl LinksPanel {
                 });
         });
     }
+}
+
+/// The ref of a pasted link (`https://m.me/Page?ref=code`), lower case.
+fn ref_of_url(text: &str) -> Option<String> {
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let url = url::Url::parse(&with_scheme).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == "ref")
+        .map(|(_, v)| v.to_lowercase())
+}
+
+/// Up (-1) or down (+1) when an arrow key was pressed and no text field or
+/// dialog takes the keyboard.
+fn arrow_step(ctx: &egui::Context) -> Option<i64> {
+    if ctx.egui_wants_keyboard_input() || ctx.memory(|m| m.top_modal_layer().is_some()) {
+        return None;
+    }
+    ctx.input_mut(|i| {
+        if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown) {
+            Some(1)
+        } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp) {
+            Some(-1)
+        } else {
+            None
+        }
+    })
+}
+
+/// The row index the selection moves to by `step`: the first (down) or last
+/// (up) row when none of `rows` is selected, and it stops at either end.
+fn step_selection(rows: &[&LinkRow], selected: Option<&LinkRow>, step: i64) -> Option<usize> {
+    let last = rows.len().checked_sub(1)?;
+    let at = selected.and_then(|s| rows.iter().position(|r| r.link.id == s.link.id));
+    Some(match at {
+        None if step > 0 => 0,
+        None => last,
+        Some(i) => (i as i64 + step).clamp(0, last as i64) as usize,
+    })
 }
 
 /// The cells of one link's row: ref (a selectable button), channel,

@@ -101,6 +101,8 @@ pub enum Action {
     /// Show the Links screen's side panel with the field that adds this
     /// kind of item focused (the setup checklist's steps).
     FocusNew(CatalogItem),
+    /// Switch to the light or dark theme (remembered).
+    SetTheme(egui::Theme),
 }
 
 /// A kind of item of the "Campaigns & channels" side panel.
@@ -171,6 +173,8 @@ pub struct UiState {
     /// Print sheet options of the last bulk export, printer offset
     /// included: an offset belongs to the printer, not to one export.
     pub print: crate::print::PrintOptions,
+    /// Light or dark, as switched in the top bar; `None` follows the system.
+    pub theme: Option<egui::Theme>,
 }
 
 impl Default for UiState {
@@ -198,6 +202,7 @@ impl Default for UiState {
             tz: String::new(),
             show_previous: false,
             print: crate::print::PrintOptions::default(),
+            theme: None,
         }
     }
 }

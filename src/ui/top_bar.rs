@@ -39,6 +39,8 @@ impl TopBar {
             }
             ui.separator();
             sync_status(ui, shared, &mut actions);
+            ui.separator();
+            super::widgets::theme_switch(ui, &mut actions);
         });
         actions
     }

@@ -56,6 +56,26 @@ pub fn warning_text(ui: &mut egui::Ui, message: &str) {
     );
 }
 
+/// Longest message the status strip shows in full, in characters (about
+/// four lines at 640 px); the rest is on hover.
+const STATUS_MAX_CHARS: usize = 320;
+
+/// "Light theme" or "Dark theme": switches to the other one (remembered).
+pub fn theme_switch(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    let (text, to) = if ui.visuals().dark_mode {
+        ("Light theme", egui::Theme::Light)
+    } else {
+        ("Dark theme", egui::Theme::Dark)
+    };
+    if ui
+        .button(text)
+        .on_hover_text("Switch between light and dark; refboard remembers it")
+        .clicked()
+    {
+        actions.push(Action::SetTheme(to));
+    }
+}
+
 /// The bottom strip: the running job and the latest message.
 #[must_use]
 pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
@@ -91,7 +111,10 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
             if ui.small_button("Dismiss").clicked() {
                 actions.push(Action::Dismiss);
             }
-            ui.add(egui::Label::new(egui::RichText::new(display(&m.text)).color(color)).truncate());
+            // Long messages wrap (up to a few lines; the whole text on hover).
+            let text = crate::model::safe_display(&m.text, STATUS_MAX_CHARS);
+            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap())
+                .on_hover_text(display(&m.text));
         } else if shared.job.is_none() {
             ui.label(format!(
                 "{} referral events stored",

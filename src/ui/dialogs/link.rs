@@ -47,6 +47,13 @@ pub(super) fn show(
         for w in &check.ref_warnings {
             widgets::warning_text(ui, w);
         }
+        let renamed = form.renamed();
+        if renamed.is_some() {
+            ui.checkbox(&mut form.keep_alias, "Keep the old ref as an alias")
+                .on_hover_text(
+                    "Codes already printed with the old ref keep counting for this link",
+                );
+        }
         widgets::text_field(
             ui,
             "Call to action",
@@ -82,10 +89,15 @@ pub(super) fn show(
         cancel
     });
     if let (Some(new), Some(cm), Some(ch)) = (save, form.campaign, form.channel) {
+        let alias = form.renamed().filter(|_| form.keep_alias);
         actions.push(Action::Send(match form.id {
             Some(id) => ShortCommand::UpdateLink(id, cm, ch, new).into(),
             None => ShortCommand::AddLink(page, cm, ch, new).into(),
         }));
+        // After the rename (the lane runs them in order): the old ref counts on.
+        if let (Some(id), Some(old)) = (form.id, alias) {
+            actions.push(Action::Send(ShortCommand::AddAlias(id, old).into()));
+        }
         true
     } else {
         !(modal.inner || modal.should_close())
@@ -111,6 +123,8 @@ pub struct LinkForm {
     submitted: bool,
     /// The inline "new campaign" and "new channel" fields.
     new: NewGroups,
+    /// On a rename: keep the old ref counting for this link (an alias).
+    keep_alias: bool,
 }
 
 /// The link form's own "New campaign…" and "New channel…" fields, and the
@@ -148,6 +162,7 @@ impl LinkForm {
             touched: false,
             submitted: false,
             new: NewGroups::new(),
+            keep_alias: false,
         }
     }
 
@@ -160,8 +175,9 @@ impl LinkForm {
         form
     }
 
-    /// The form filled from `row`, to edit it.
-    pub(super) fn edit(row: &LinkRow) -> Self {
+    /// The form filled from `row`, to edit it; a rename keeps the old ref
+    /// as an alias by default when the link has referrals (`referred`).
+    pub(super) fn edit(row: &LinkRow, referred: bool) -> Self {
         Self {
             id: Some(LinkId(row.link.id)),
             original_ref: Some(row.link.ref_code.clone()),
@@ -174,7 +190,15 @@ impl LinkForm {
             touched: false,
             submitted: false,
             new: NewGroups::new(),
+            keep_alias: referred,
         }
+    }
+
+    /// The old ref when the form renames the link.
+    fn renamed(&self) -> Option<String> {
+        self.original_ref
+            .clone()
+            .filter(|old| old.trim() != self.ref_code.trim())
     }
 
     /// Chooses a campaign or channel made in this form once the worker saved it.

@@ -99,9 +99,10 @@ impl Dialogs {
         self.open(Modal::Link(LinkForm::like(snap, ref_code, like)));
     }
 
-    /// Opens the edit form of a link.
-    pub fn open_edit_link(&mut self, row: &LinkRow) {
-        self.open(Modal::Link(LinkForm::edit(row)));
+    /// Opens the edit form of a link; `referred`: it has referrals, so a
+    /// rename keeps the old ref as an alias unless the user says not to.
+    pub fn open_edit_link(&mut self, row: &LinkRow, referred: bool) {
+        self.open(Modal::Link(LinkForm::edit(row, referred)));
     }
 
     /// Opens the bulk export form in the last folder, with the last print options.
