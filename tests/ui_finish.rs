@@ -206,3 +206,24 @@ fn renaming_a_ref_keeps_the_old_one_as_an_alias_when_asked() {
             && a.snap.aliases.iter().any(|r| r.alias.ref_code == "sprng")
     });
 }
+
+/// Defect 10: dialogs did not focus their first field.
+#[test]
+fn dialogs_open_with_their_first_field_focused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["spring"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    for (open, field) in [
+        ("Add page", "Page username or link"),
+        ("New link", "Campaign"),
+        ("Bulk export…", "Folder"),
+    ] {
+        h.get_by_label(open).click();
+        wait_for(&mut h, &format!("{field} to have the focus"), |h| {
+            h.query_all_by_label(field).any(|n| n.is_focused())
+        });
+        h.key_press(egui::Key::Escape);
+        settle(&mut h);
+    }
+}

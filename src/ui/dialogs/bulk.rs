@@ -159,7 +159,10 @@ fn campaign_picker(ui: &mut egui::Ui, shared: &Shared<'_>, form: &mut BulkForm) 
 /// The folder and the file formats.
 fn files_form(ui: &mut egui::Ui, form: &mut BulkForm) {
     ui.horizontal_wrapped(|ui| {
-        widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
+        let first = widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
+        if !std::mem::replace(&mut form.focused, true) {
+            first.request_focus();
+        }
         if ui.button("Browse…").clicked()
             && let Some(dir) = rfd::FileDialog::new().pick_folder()
         {
@@ -290,6 +293,8 @@ pub struct BulkForm {
     pub(super) print: PrintOptions,
     /// Logo file for every code (the worker reads it).
     logo: String,
+    /// Whether the first field was given the focus (once, when it opened).
+    focused: bool,
 }
 
 impl BulkForm {
@@ -303,6 +308,7 @@ impl BulkForm {
             sheet: SheetKind::Pdf,
             print: PrintOptions::default(),
             logo: String::new(),
+            focused: false,
         }
     }
 

@@ -125,6 +125,8 @@ pub struct LinkForm {
     new: NewGroups,
     /// On a rename: keep the old ref counting for this link (an alias).
     keep_alias: bool,
+    /// Whether the first field was given the focus (once, when it opened).
+    focused: bool,
 }
 
 /// The link form's own "New campaign…" and "New channel…" fields, and the
@@ -163,6 +165,7 @@ impl LinkForm {
             submitted: false,
             new: NewGroups::new(),
             keep_alias: false,
+            focused: false,
         }
     }
 
@@ -191,6 +194,7 @@ impl LinkForm {
             submitted: false,
             new: NewGroups::new(),
             keep_alias: referred,
+            focused: false,
         }
     }
 
@@ -241,7 +245,8 @@ impl LinkForm {
             .filter(|c| !c.archived)
             .map(|c| (ChannelId(c.id), display(&c.name)))
             .collect();
-        let open = picker(ui, "Campaign", &mut self.campaign, &campaigns);
+        let focus_first = !std::mem::replace(&mut self.focused, true);
+        let open = picker(ui, "Campaign", &mut self.campaign, &campaigns, focus_first);
         toggle(&mut self.new.campaign, &mut self.new.focus, open);
         let mut enter = false;
         if let Some(name) = &mut self.new.campaign
@@ -254,7 +259,7 @@ impl LinkForm {
                 self.new.campaign = None;
             }
         }
-        let open = picker(ui, "Channel", &mut self.channel, &channels);
+        let open = picker(ui, "Channel", &mut self.channel, &channels, false);
         toggle(&mut self.new.channel, &mut self.new.focus, open);
         if let Some(name) = &mut self.new.channel {
             let kind = &mut self.new.kind;
@@ -382,6 +387,7 @@ fn picker<T: Copy + PartialEq>(
     label: &str,
     chosen: &mut Option<T>,
     options: &[(T, String)],
+    focus: bool,
 ) -> bool {
     ui.horizontal(|ui| {
         let l = ui.label(label);
@@ -394,7 +400,7 @@ fn picker<T: Copy + PartialEq>(
         } else {
             "Choose…"
         };
-        egui::ComboBox::from_id_salt(("link_picker", label))
+        let combo = egui::ComboBox::from_id_salt(("link_picker", label))
             .selected_text(name.unwrap_or_else(|| empty.into()))
             .show_ui(ui, |ui| {
                 for (id, name) in options {
@@ -403,6 +409,9 @@ fn picker<T: Copy + PartialEq>(
             })
             .response
             .labelled_by(l.id);
+        if focus {
+            combo.request_focus();
+        }
         let what = label.to_lowercase();
         ui.button(format!("New {what}…"))
             .on_hover_text(format!("Add a {what} without leaving this form"))
