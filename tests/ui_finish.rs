@@ -227,3 +227,40 @@ fn dialogs_open_with_their_first_field_focused() {
         settle(&mut h);
     }
 }
+
+/// Defect 10: no icons. The main actions carry an icon from an icon font
+/// (egui_material_icons), and keep their names for screen readers.
+#[test]
+fn the_main_actions_carry_icons_and_keep_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["spring"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("spring").click();
+    settle(&mut h);
+    let icon = egui_material_icons::icons::ICON_ADD.codepoint;
+    let font = egui::FontId::proportional(13.0);
+    assert!(
+        h.ctx.fonts_mut(|f| f.has_glyphs(&font, icon)),
+        "the icon font is loaded"
+    );
+    for name in [
+        "New link",
+        "Bulk export…",
+        "Export QR",
+        "Copy link",
+        "Sync now",
+    ] {
+        let text_w = h.ctx.fonts_mut(|f| {
+            f.layout_no_wrap(name.into(), font.clone(), egui::Color32::WHITE)
+                .size()
+                .x
+        });
+        let button = h.get_by_label(name).rect();
+        assert!(
+            button.width() >= text_w + 13.0,
+            "{name}: {} px for {text_w} px of text: no room for an icon",
+            button.width()
+        );
+    }
+}

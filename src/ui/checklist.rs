@@ -97,7 +97,11 @@ fn row(ui: &mut egui::Ui, i: usize, step: &Step, is_next: bool, actions: &mut Ve
     let number = format!("{}.", i + 1);
     ui.label(egui::RichText::new(number).weak());
     if step.done {
-        ui.label(egui::RichText::new(format!("Done: {}", step.text)).weak());
+        let tick = egui_material_icons::icons::ICON_CHECK_CIRCLE.codepoint;
+        let mark = if widgets::icons_ready(ui) { tick } else { "" };
+        let r = ui.label(egui::RichText::new(format!("{mark} Done: {}", step.text)).weak());
+        let name = format!("Done: {}", step.text);
+        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, name.clone()));
         return;
     }
     let button = if is_next {

@@ -205,10 +205,17 @@ impl DetailPanel {
         }
         ui.add(egui::Label::new(egui::RichText::new(display(&row.url)).monospace()).wrap());
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
+            use egui_material_icons::icons::{ICON_CONTENT_COPY, ICON_OPEN_IN_NEW};
+            if widgets::icon_button(ui, true, ICON_CONTENT_COPY, "Copy link", false)
+                .on_hover_text("Ctrl+C")
+                .clicked()
+            {
                 actions.push(Action::Copy(row.url.clone()));
             }
-            if ui.button("Open link").clicked() {
+            if widgets::icon_button(ui, true, ICON_OPEN_IN_NEW, "Open link", false)
+                .on_hover_text("Opens the link in your browser, as a person who scans it would")
+                .clicked()
+            {
                 ui.ctx().open_url(egui::OpenUrl::new_tab(&row.url));
             }
         });
@@ -227,7 +234,8 @@ impl DetailPanel {
             .weak(),
         );
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Edit link").clicked() {
+            let edit = egui_material_icons::icons::ICON_EDIT;
+            if widgets::icon_button(ui, true, edit, "Edit link", false).clicked() {
                 actions.push(Action::OpenEditLink(id));
             }
             let archive = if row.link.archived {
@@ -476,8 +484,9 @@ impl DetailPanel {
             widgets::error_text(ui, &e.to_string());
         }
         let can = colours_ok && warnings.is_ok() && path_ok.is_ok() && !path.is_empty();
-        if ui
-            .add_enabled(can, egui::Button::new("Export QR"))
+        let icon = egui_material_icons::icons::ICON_QR_CODE;
+        if widgets::icon_button(ui, can, icon, "Export QR", false)
+            .on_hover_text("Writes the file and reads its code back before saying it is done")
             .clicked()
         {
             let pending = PendingExport {

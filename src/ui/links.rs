@@ -159,10 +159,19 @@ impl LinksPanel {
             {
                 self.side_open = true;
             }
-            if ui.button("New link").on_hover_text("Ctrl+N").clicked() {
+            use egui_material_icons::icons::{ICON_ADD_LINK, ICON_PRINT};
+            if widgets::icon_button(ui, true, ICON_ADD_LINK, "New link", false)
+                .on_hover_text("Ctrl+N")
+                .clicked()
+            {
                 actions.push(Action::OpenNewLink(None));
             }
-            if ui.button("Bulk export…").clicked() {
+            if widgets::icon_button(ui, true, ICON_PRINT, "Bulk export…", false)
+                .on_hover_text(
+                    "Codes and print sheets of a campaign or the whole page, in one folder",
+                )
+                .clicked()
+            {
                 actions.push(Action::OpenBulk(self.campaign));
             }
         });

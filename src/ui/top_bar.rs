@@ -121,8 +121,8 @@ fn sync_status(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>
     } else {
         ui.label("Never synced");
     }
-    if ui
-        .add_enabled(!syncing, egui::Button::new("Sync now"))
+    let icon = egui_material_icons::icons::ICON_SYNC;
+    if super::widgets::icon_button(ui, !syncing, icon, "Sync now", false)
         .on_hover_text("F5")
         .clicked()
     {

@@ -62,13 +62,13 @@ const STATUS_MAX_CHARS: usize = 320;
 
 /// "Light theme" or "Dark theme": switches to the other one (remembered).
 pub fn theme_switch(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
-    let (text, to) = if ui.visuals().dark_mode {
-        ("Light theme", egui::Theme::Light)
+    use egui_material_icons::icons::{ICON_DARK_MODE, ICON_LIGHT_MODE};
+    let (icon, text, to) = if ui.visuals().dark_mode {
+        (ICON_LIGHT_MODE, "Light theme", egui::Theme::Light)
     } else {
-        ("Dark theme", egui::Theme::Dark)
+        (ICON_DARK_MODE, "Dark theme", egui::Theme::Dark)
     };
-    if ui
-        .button(text)
+    if icon_button(ui, true, icon, text, false)
         .on_hover_text("Switch between light and dark; refboard remembers it")
         .clicked()
     {
@@ -123,6 +123,52 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
         }
     });
     actions
+}
+
+/// Where the app notes that the icon font is loaded (egui memory).
+fn icons_id() -> egui::Id {
+    egui::Id::unique("refboard_icons_ready")
+}
+
+/// Notes that the icon font added on the first frame is in use.
+pub fn set_icons_ready(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(icons_id(), true));
+}
+
+/// Whether the icon font is loaded (an icon drawn before would show as a
+/// missing glyph).
+pub fn icons_ready(ui: &egui::Ui) -> bool {
+    ui.data(|d| d.get_temp::<bool>(icons_id()).unwrap_or(false))
+}
+
+/// `text` with `icon` before it once the icon font is loaded.
+fn with_icon(ui: &egui::Ui, icon: egui_material_icons::MaterialIcon, text: &str) -> String {
+    if icons_ready(ui) {
+        format!("{}  {text}", icon.codepoint)
+    } else {
+        text.to_string()
+    }
+}
+
+/// A button with an icon before its text, named by the text alone (for
+/// screen readers and tests); `primary` fills it with the accent colour.
+pub fn icon_button(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    icon: egui_material_icons::MaterialIcon,
+    text: &str,
+    primary: bool,
+) -> egui::Response {
+    let shown = with_icon(ui, icon, text);
+    let button = if primary {
+        primary_button(ui, &shown)
+    } else {
+        egui::Button::new(shown)
+    };
+    let response = ui.add_enabled(enabled, button);
+    let name = text.to_string();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, enabled, name.clone()));
+    response
 }
 
 /// The screen's primary button: filled with the accent colour, so the one

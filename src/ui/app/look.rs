@@ -17,6 +17,9 @@ impl App {
     /// user switched to.
     pub(super) fn look(&mut self, ctx: &egui::Context) {
         if !self.styled {
+            // The icon font is there from the next frame on: buttons draw
+            // their icons once it is (see `widgets::icons_ready`).
+            egui_material_icons::initialize(ctx);
             ctx.all_styles_mut(|style| {
                 for (text_style, font) in &mut style.text_styles {
                     let least = match text_style {
@@ -27,6 +30,8 @@ impl App {
                 }
             });
             self.styled = true;
+        } else {
+            crate::ui::widgets::set_icons_ready(ctx);
         }
         if let Some(theme) = self.theme
             && ctx.theme() != theme

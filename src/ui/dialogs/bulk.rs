@@ -229,8 +229,8 @@ fn preview_section(
 fn done_buttons(ui: &mut egui::Ui, dir: &str) -> (bool, bool) {
     ui.separator();
     ui.horizontal(|ui| {
-        let open = ui
-            .add(widgets::primary_button(ui, "Open folder"))
+        let icon = egui_material_icons::icons::ICON_FOLDER_OPEN;
+        let open = widgets::icon_button(ui, true, icon, "Open folder", true)
             .on_hover_text(dir.to_string());
         if open.clicked() {
             ui.ctx()
