@@ -264,3 +264,28 @@ fn the_main_actions_carry_icons_and_keep_their_names() {
         );
     }
 }
+
+/// Defect 10: almost no tooltips. Controls whose meaning is not obvious
+/// explain themselves on hover.
+#[test]
+fn controls_that_need_it_explain_themselves_on_hover() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["spring"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.get_by_label("spring").click();
+    settle(&mut h);
+    fn explains(h: &mut Harness<'static, App>, control: &str, words: &str) {
+        h.query_all_by_label(control).last().unwrap().hover();
+        wait_for(h, &format!("the tooltip of {control}"), |h| {
+            h.query_by_label_contains(words).is_some()
+        });
+    }
+    explains(&mut h, "Error correction", "covered, dirty or torn");
+    explains(&mut h, "Caption under the code", "printed under the code");
+    h.get_by_label("Bulk export…").click();
+    settle(&mut h);
+    explains(&mut h, "Ref in the footer", "internal");
+    explains(&mut h, "Cut marks", "where to cut");
+    explains(&mut h, "Title line", "page and campaign");
+}

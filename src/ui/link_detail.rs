@@ -360,7 +360,8 @@ impl DetailPanel {
                 );
         });
         let fg_text = self.fg_text.get_or_insert_with(|| style.fg.hex());
-        widgets::text_field(ui, "Code colour", fg_text, "#000000");
+        widgets::text_field(ui, "Code colour", fg_text, "#000000")
+            .on_hover_text("Dark on light scans best; refboard refuses colours too faint to scan");
         let fg_ok = Color::parse("fg", fg_text);
         match &fg_ok {
             Ok(c) => style.fg = *c,
@@ -373,7 +374,8 @@ impl DetailPanel {
             Ok(c) => style.bg = *c,
             Err(e) => widgets::error_text(ui, &e.to_string()),
         }
-        ui.checkbox(&mut style.caption, "Caption under the code");
+        ui.checkbox(&mut style.caption, "Caption under the code")
+            .on_hover_text("The call to action and the link printed under the code in PNG and SVG");
         ui.horizontal_wrapped(|ui| {
             widgets::text_field(
                 ui,

@@ -172,7 +172,8 @@ fn files_form(ui: &mut egui::Ui, form: &mut BulkForm) {
     ui.horizontal(|ui| {
         ui.checkbox(&mut form.png, "PNG");
         ui.checkbox(&mut form.svg, "SVG");
-        ui.checkbox(&mut form.caption, "Captions under the codes");
+        ui.checkbox(&mut form.caption, "Captions under the codes")
+            .on_hover_text("The call to action and the link under each PNG and SVG code");
     });
 }
 
@@ -414,9 +415,13 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
             copies(ui, p);
         }
         ui.horizontal_wrapped(|ui| {
-            ui.checkbox(&mut p.title, "Title line");
-            ui.checkbox(&mut p.cut_marks, "Cut marks");
-            ui.checkbox(&mut p.show_ref, "Ref in the footer");
+            ui.checkbox(&mut p.title, "Title line")
+                .on_hover_text("The page and campaign names across the top of each sheet");
+            ui.checkbox(&mut p.cut_marks, "Cut marks")
+                .on_hover_text("Thin marks in the margins that show where to cut");
+            ui.checkbox(&mut p.show_ref, "Ref in the footer").on_hover_text(
+                "The ref code is internal and hidden by default; links that would print alike show it anyway",
+            );
         });
     }
     ui.horizontal_wrapped(|ui| {
