@@ -152,6 +152,12 @@ fn each_checklist_step_opens_its_place() {
     settle(&mut h);
     h.key_press(egui::Key::Enter);
     run_until(&mut h, "the channel", |a| a.snap.channels.len() == 1);
+    // With no link yet, "Export its QR code" opens the form that makes one.
+    h.get_by_label("Export its QR code").click();
+    settle(&mut h);
+    h.get_by_label("Save link");
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
     h.get_by_label("Connect the backend").click();
     run_until(&mut h, "the Backend tab", |a| a.tab == Tab::Backend);
 }

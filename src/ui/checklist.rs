@@ -49,7 +49,11 @@ fn steps(shared: &Shared<'_>) -> [Step; 7] {
         Step {
             text: "Export its QR code",
             done: snap.exported,
-            action: Action::Select(first_link.map(|l| LinkId(l.link.id))),
+            // Without a link yet, the form that makes one comes first.
+            action: match first_link {
+                Some(l) => Action::Select(Some(LinkId(l.link.id))),
+                None => Action::OpenNewLink(None),
+            },
             hint: "Opens the link's panel: choose the file and press Export QR",
         },
         Step {
