@@ -261,7 +261,9 @@ fn buttons(ui: &mut egui::Ui, submit: &str, enabled: bool) -> (bool, bool) {
     let mut ok = false;
     let mut cancel = false;
     ui.horizontal(|ui| {
-        ok = ui.add_enabled(enabled, egui::Button::new(submit)).clicked();
+        // The dialog's one primary button.
+        let button = crate::ui::widgets::primary_button(ui, submit);
+        ok = ui.add_enabled(enabled, button).clicked();
         cancel = ui.button("Cancel").on_hover_text("Esc").clicked();
     });
     let enter = ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);
