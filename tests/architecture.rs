@@ -40,6 +40,7 @@ const GUI_CRATES: &[&str] = &[
     "egui_plot",
     "egui_extras",
     "egui_kittest",
+    "egui_material_icons",
     "rfd",
 ];
 

@@ -608,7 +608,7 @@ fn panels_do_not_overlap_from_640x480_to_2560x1440() {
                 .iter()
                 .all(|(n, _)| *n != "side panel")
         );
-        h.get_by_label("Show filters").click();
+        h.get_by_label("Show campaigns & channels").click();
         settle(&mut h);
         assert!(
             h.state()

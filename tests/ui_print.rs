@@ -116,7 +116,7 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     assert!(!out.exists(), "a preview writes nothing");
 
     // Labels: the paper follows the sheet, and the preview is made again.
-    pick(&mut h, "Layout", "labels");
+    pick(&mut h, "Layout", "Sticker sheet");
     h.get_by_label("Label sheet");
     h.get_by_label_contains("The options changed");
     preview_verified(&mut h, "the labels preview");
@@ -124,7 +124,11 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     // A printer offset reaches the layout: one that would push 5160's labels
     // (4.76 mm side margin) off the paper is named in the preview, and a
     // small one previews, scans and exports.
-    pick(&mut h, "Label sheet", "5160 (3 × 10, letter)");
+    pick(
+        &mut h,
+        "Label sheet",
+        "Avery 5160 (30 per sheet, US Letter)",
+    );
     h.get_by_label("Printer offset right (mm)")
         .set_value_accesskit(-5.0);
     wait_still(&mut h, "Preview first page");
@@ -142,10 +146,10 @@ fn bulk_export_window_previews_the_first_pdf_page_then_writes_the_sheet() {
     preview_verified(&mut h, "the offset preview");
     // The offset fields belong to label sheets: a grid ignores the values
     // kept in the form instead of refusing them.
-    pick(&mut h, "Layout", "grid");
+    pick(&mut h, "Layout", "Grid of codes");
     assert!(h.query_by_label("Printer offset right (mm)").is_none());
     preview_verified(&mut h, "the grid preview");
-    pick(&mut h, "Layout", "labels");
+    pick(&mut h, "Layout", "Sticker sheet");
     preview_verified(&mut h, "the labels preview again");
 
     wait_still(&mut h, "Export");
@@ -200,8 +204,12 @@ fn bulk_export_window_fits_640_by_480_with_its_preview() {
     wait_for(&mut h, "links", |h| h.state().snap.links.len() == 2);
     h.get_by_label("Bulk export…").click();
     settle(&mut h);
-    pick(&mut h, "Layout", "labels");
-    pick(&mut h, "Label sheet", "22806 (3 × 4, letter)");
+    pick(&mut h, "Layout", "Sticker sheet");
+    pick(
+        &mut h,
+        "Label sheet",
+        "Avery 22806 (12 per sheet, US Letter)",
+    );
     preview_verified(&mut h, "the preview");
     for button in ["Export", "Cancel", "Preview first page"] {
         let rect = h.get_by_label(button).rect();

@@ -214,7 +214,7 @@ impl StyleArgs {
 #[derive(Debug, clap::Args)]
 pub(super) struct PaperArgs {
     /// Paper size of PDF output
-    #[arg(long, value_enum, default_value_t = Paper::A4)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Paper::A4)]
     paper: Paper,
     /// Print the ref code in the small footer of PDF output (it is internal; hidden by default)
     #[arg(long)]
@@ -259,13 +259,13 @@ pub(super) struct ExportArgs {
     #[arg(long, value_name = "svg|pdf", num_args = 0..=1, default_missing_value = "svg")]
     sheet: Option<String>,
     /// Layout of the PDF sheet
-    #[arg(long, value_enum, default_value_t = PrintLayout::Grid)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = PrintLayout::Grid)]
     layout: PrintLayout,
     /// Codes a row in the grid layout
     #[arg(long, default_value_t = 3)]
     columns: u32,
     /// Sticker sheet of the labels layout
-    #[arg(long, value_enum, default_value_t = LabelPreset::L7160)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = LabelPreset::L7160)]
     label: LabelPreset,
     /// Printer offset of a label sheet: move everything this many mm right (negative: left)
     #[arg(
@@ -286,6 +286,9 @@ pub(super) struct ExportArgs {
     /// No title line (page and campaign) on grid and label sheets
     #[arg(long)]
     no_title: bool,
+    /// Copies of each link on a PDF grid or label sheet (3 links × 7 fill an L7160 sheet)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    copies: u32,
     #[command(flatten)]
     paper: PaperArgs,
     /// Allow a contrast below the hard floor (the proof of scan still runs)
@@ -714,6 +717,7 @@ pub(super) fn export(db: &Db, args: ExportArgs) -> anyhow::Result<()> {
         show_ref: args.paper.show_ref,
         offset_x_mm: args.offset_x_mm,
         offset_y_mm: args.offset_y_mm,
+        copies: args.copies,
     };
     if !pdf_sheet {
         // Without a PDF sheet an offset would move nothing.

@@ -127,10 +127,10 @@ pub(super) struct StatsArgs {
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// Grouping
-    #[arg(long, value_enum, default_value_t = GroupBy::Link)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = GroupBy::Link)]
     by: GroupBy,
     /// Bucket size; at most 10000 buckets [default: chosen from the range]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     every: Option<Every>,
     /// Groups shown, most referrals first; the rest are summed into one "Other (k ...)" row
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP)]

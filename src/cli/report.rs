@@ -22,7 +22,7 @@ pub(super) struct ReportArgs {
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// Grouping of the chart and the table
-    #[arg(long, value_enum, default_value_t = GroupBy::Link)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = GroupBy::Link)]
     by: GroupBy,
     /// The page (name, username or Page ID) [default: every page, or the only one]
     #[arg(long)]

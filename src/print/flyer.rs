@@ -40,21 +40,20 @@ pub(super) fn flyers(
                 "page name",
             )?;
             y += mm(6.0);
-            let cta = if item.cta.trim().is_empty() {
-                "Chat with us on Messenger"
-            } else {
-                item.cta.as_str()
-            };
-            y += p.text(
-                item,
-                cta,
-                [margin, y, inner_w, mm(34.0)],
-                30.0,
-                true,
-                TEXT_COLOR,
-                "call to action",
-            )?;
-            y += mm(6.0);
+            // No call to action is printed as none: one made up here would
+            // promise what the page may not give (the dashboard says so).
+            if !item.cta.trim().is_empty() {
+                y += p.text(
+                    item,
+                    &item.cta,
+                    [margin, y, inner_w, mm(34.0)],
+                    30.0,
+                    true,
+                    TEXT_COLOR,
+                    "call to action",
+                )?;
+                y += mm(6.0);
+            }
             let bottom_text = mm(48.0);
             let side = (ph - margin - bottom_text - y).min(mm(130.0)).min(inner_w);
             check_code_size(item, matrix, style, side, "flyer")?;

@@ -52,6 +52,7 @@ pub(super) fn grid(
     let per_page = rows * cols;
     let title = title_of(items);
     let mut pages = 0;
+    let ambiguous = super::page::ambiguous(items);
     for (n, chunk) in items.chunks(per_page).enumerate() {
         pages += 1;
         let base = n * per_page;
@@ -79,7 +80,7 @@ pub(super) fn grid(
                     item,
                     &matrices[base + i],
                     style,
-                    options,
+                    options.show_ref || ambiguous.contains(&item.url),
                     inner,
                     code_side,
                     false,

@@ -46,6 +46,7 @@ pub(super) fn labels(
     let per_page = (spec.columns * spec.rows) as usize;
     let title = title_of(items);
     let mut pages = 0;
+    let ambiguous = super::page::ambiguous(items);
     for (n, chunk) in items.chunks(per_page).enumerate() {
         pages += 1;
         let base = n * per_page;
@@ -88,7 +89,7 @@ pub(super) fn labels(
                     item,
                     &matrices[base + i],
                     style,
-                    options,
+                    options.show_ref || ambiguous.contains(&item.url),
                     inner,
                     code_side,
                     beside,

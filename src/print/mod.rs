@@ -28,7 +28,8 @@ mod options;
 mod page;
 
 pub use options::{
-    LabelPreset, LabelSpec, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions, refuse_offsets,
+    LabelPreset, LabelSpec, MAX_COPIES, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
+    refuse_offsets,
 };
 pub use page::{LOGO_DPI, readable_link};
 
@@ -135,6 +136,16 @@ pub fn render_pdf(
     style: &QrStyle,
 ) -> Result<PdfOutput, PrintError> {
     options.check()?;
+    // Copies sit side by side on grid and label sheets; a flyer is one a link.
+    let copies = match options.layout {
+        PrintLayout::Flyer => 1,
+        _ => options.copies as usize,
+    };
+    let repeated: Vec<ExportItem> = items
+        .iter()
+        .flat_map(|i| std::iter::repeat_n(i.clone(), copies))
+        .collect();
+    let items = repeated.as_slice();
     let matrices: Vec<QrMatrix> = items
         .iter()
         .map(|i| QrMatrix::for_style(&i.url, style))

@@ -39,6 +39,28 @@ impl Paper {
             Paper::Letter => "letter",
         }
     }
+
+    /// Name as people say it ("A4", "US Letter"), for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            Paper::A4 => "A4",
+            Paper::Letter => "US Letter",
+        }
+    }
+}
+
+impl PrintLayout {
+    /// Every layout.
+    pub const ALL: [PrintLayout; 3] = [PrintLayout::Grid, PrintLayout::Labels, PrintLayout::Flyer];
+
+    /// Name as people say it, for the dashboard.
+    pub fn label(self) -> &'static str {
+        match self {
+            PrintLayout::Grid => "Grid of codes",
+            PrintLayout::Labels => "Sticker sheet",
+            PrintLayout::Flyer => "One flyer a page",
+        }
+    }
 }
 
 /// How links are arranged on the pages.
@@ -174,6 +196,23 @@ impl LabelPreset {
         }
     }
 
+    /// Name as the maker prints it, with the count and paper:
+    /// "Avery L7160 (21 per sheet, A4)".
+    pub fn label(self) -> String {
+        let maker = match self {
+            LabelPreset::L7160 => "Avery L7160",
+            LabelPreset::L7159 => "Avery L7159",
+            LabelPreset::Avery5160 => "Avery 5160",
+            LabelPreset::Avery22806 => "Avery 22806",
+        };
+        let spec = self.spec();
+        format!(
+            "{maker} ({} per sheet, {})",
+            spec.columns * spec.rows,
+            spec.paper.label()
+        )
+    }
+
     /// Name as the CLI spells it.
     pub fn name(self) -> &'static str {
         match self {
@@ -295,6 +334,17 @@ pub struct PrintOptions {
     /// (negative: up), in millimetres.
     #[serde(default)]
     pub offset_y_mm: f64,
+    /// Copies of each link on grid and label sheets, side by side (1 to
+    /// [`MAX_COPIES`]): three links × 7 copies fill an L7160 sheet.
+    #[serde(default = "one")]
+    pub copies: u32,
+}
+
+/// Most copies of one link a sheet export makes (a few sheets of labels).
+pub const MAX_COPIES: u32 = 100;
+
+fn one() -> u32 {
+    1
 }
 
 impl Default for PrintOptions {
@@ -309,6 +359,7 @@ impl Default for PrintOptions {
             show_ref: false,
             offset_x_mm: 0.0,
             offset_y_mm: 0.0,
+            copies: 1,
         }
     }
 }
@@ -318,6 +369,13 @@ impl PrintOptions {
     /// range, on the paper, and only with a label sheet, which they move).
     /// Exports call it before any work, so a bad offset costs nothing.
     pub fn check(&self) -> Result<(), ValidationError> {
+        if !(1..=MAX_COPIES).contains(&self.copies) {
+            return Err(ValidationError::new(
+                "copies",
+                &self.copies.to_string(),
+                format!("copies per link are 1 to {MAX_COPIES}"),
+            ));
+        }
         if self.layout == PrintLayout::Labels {
             self.label
                 .spec_shifted(self.offset_x_mm, self.offset_y_mm)

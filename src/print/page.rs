@@ -2,7 +2,7 @@
 //! (wrap, shrink, shorten), placing a code with its caption, cut marks, and
 //! the record of everything placed for the proof of scan.
 
-use super::options::{Paper, PrintOptions};
+use super::options::Paper;
 use super::{
     LABEL_SAFE_MM, MIN_CODE_MM, MIN_MODULE_MM, MIN_TEXT_PT, PlacedCode, PlacedText, PrintError,
 };
@@ -132,6 +132,31 @@ pub(super) fn page_label(item: &ExportItem) -> String {
     } else {
         item.page_name.trim().to_string()
     }
+}
+
+/// The links whose printed text (call to action, link, footer without the
+/// ref) another link of `items` prints too: their footers add the ref, so
+/// two different codes never read the same. Copies of one link are alike.
+pub(super) fn ambiguous(items: &[ExportItem]) -> std::collections::HashSet<String> {
+    let mut by_text: std::collections::HashMap<(String, String, String), Vec<&str>> =
+        std::collections::HashMap::new();
+    for i in items {
+        let key = (
+            i.cta.trim().to_string(),
+            readable_link(&i.url),
+            footer(i, false),
+        );
+        let urls = by_text.entry(key).or_default();
+        if !urls.contains(&i.url.as_str()) {
+            urls.push(&i.url);
+        }
+    }
+    by_text
+        .into_values()
+        .filter(|urls| urls.len() > 1)
+        .flatten()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The small footer: campaign · channel (· ref when asked for).
@@ -494,7 +519,7 @@ pub(super) fn cell(
     item: &ExportItem,
     matrix: &QrMatrix,
     style: &QrStyle,
-    options: &PrintOptions,
+    show_ref: bool,
     cell: Rect,
     code_side: f64,
     beside: bool,
@@ -504,7 +529,7 @@ pub(super) fn cell(
     let cta_pt = 10.0;
     let link_pt = 7.5;
     let foot_pt = 6.0;
-    let foot = footer(item, options.show_ref);
+    let foot = footer(item, show_ref);
     let (text_box, centred) = if beside {
         p.code(
             item,
@@ -536,10 +561,21 @@ pub(super) fn cell(
         let y = cell[1] + code_side;
         ([cell[0], y, cell[2], cell[1] + cell[3] - y], true)
     };
-    // Fixed shares of the text box: the call to action gets what the link
-    // and the footer leave.
+    // The link takes one line and the footer the lines it wraps to (up to
+    // four, so it is wrapped before it is cut); the call to action gets
+    // what they leave and shrinks to fit it.
     let link_h = link_pt * LINE_HEIGHT;
-    let foot_lines = if options.show_ref { 2.0 } else { 1.0 };
+    // The call to action keeps room for one line at the smallest size.
+    let cta_min = if item.cta.trim().is_empty() {
+        0.0
+    } else {
+        MIN_TEXT_PT * LINE_HEIGHT
+    };
+    let room = ((text_box[3] - link_h - cta_min) / (foot_pt * LINE_HEIGHT)).floor();
+    let foot_lines = (wrap(&printable(&foot), foot_pt as f32, text_box[2] as f32).len() as f64)
+        .min(4.0)
+        .min(room)
+        .max(1.0);
     let foot_h = if foot.is_empty() {
         0.0
     } else {
@@ -547,14 +583,11 @@ pub(super) fn cell(
     };
     let cta_h = (text_box[3] - link_h - foot_h).max(0.0);
     let mut y = text_box[1];
-    let cta = if item.cta.trim().is_empty() {
-        "Scan to chat on Messenger"
-    } else {
-        item.cta.as_str()
-    };
+    // No call to action prints none: a made-up one would promise what the
+    // page may not give.
     p.text(
         item,
-        cta,
+        &item.cta,
         [text_box[0], y, text_box[2], cta_h],
         cta_pt,
         centred,

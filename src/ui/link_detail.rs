@@ -4,6 +4,8 @@
 //! replaced only after a confirmation that names it. After an export the
 //! panel shows "Scan verified" or why the file was not written.
 
+mod format;
+
 use super::widgets::{self, display};
 use super::{Action, Shared, UiState};
 use crate::codes::{Color, Ecc, MAX_SIZE_PX, MIN_SIZE_PX, QrMatrix, QrStyle, warnings_for};
@@ -32,10 +34,12 @@ pub struct PendingExport {
     pub path: PathBuf,
     /// The link's ref, named in the question.
     pub ref_code: String,
-    url: String,
-    cta: String,
+    /// What the file shows: URL, call to action, page name (flyers).
+    item: crate::model::ExportItem,
     style: QrStyle,
     logo: Option<PathBuf>,
+    /// Paper of a PDF flyer.
+    paper: crate::print::Paper,
 }
 
 /// The detail panel's own state: preview cache, colour fields, export style,
@@ -57,6 +61,8 @@ pub struct DetailPanel {
     logo: String,
     /// The last single-code export: its file, and whether it scanned.
     written: Option<(PathBuf, Result<(), String>)>,
+    /// Paper of PDF flyers.
+    paper: crate::print::Paper,
 }
 
 impl DetailPanel {
@@ -82,12 +88,21 @@ impl DetailPanel {
             glance: None,
             logo: state.logo_path.clone(),
             written: None,
+            paper: state.print.paper,
         }
     }
 
     /// The worker's answer to a glance query.
     pub fn set_glance(&mut self, id: LinkId, glance: crate::stats::LinkGlance) {
         self.glance = Some((id, glance));
+    }
+
+    /// Referrals ever of link `id`, when its glance has arrived.
+    pub fn all_time(&self, id: LinkId) -> Option<u64> {
+        self.glance
+            .as_ref()
+            .filter(|(g, _)| *g == id)
+            .map(|(_, g)| g.all_time)
     }
 
     /// Data changed: ask for the glance again (the old one stays shown meanwhile).
@@ -190,10 +205,17 @@ impl DetailPanel {
         }
         ui.add(egui::Label::new(egui::RichText::new(display(&row.url)).monospace()).wrap());
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Copy link").on_hover_text("Ctrl+C").clicked() {
+            use egui_material_icons::icons::{ICON_CONTENT_COPY, ICON_OPEN_IN_NEW};
+            if widgets::icon_button(ui, true, ICON_CONTENT_COPY, "Copy link", false)
+                .on_hover_text("Ctrl+C")
+                .clicked()
+            {
                 actions.push(Action::Copy(row.url.clone()));
             }
-            if ui.button("Open link").clicked() {
+            if widgets::icon_button(ui, true, ICON_OPEN_IN_NEW, "Open link", false)
+                .on_hover_text("Opens the link in your browser, as a person who scans it would")
+                .clicked()
+            {
                 ui.ctx().open_url(egui::OpenUrl::new_tab(&row.url));
             }
         });
@@ -212,7 +234,8 @@ impl DetailPanel {
             .weak(),
         );
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Edit link").clicked() {
+            let edit = egui_material_icons::icons::ICON_EDIT;
+            if widgets::icon_button(ui, true, edit, "Edit link", false).clicked() {
                 actions.push(Action::OpenEditLink(id));
             }
             let archive = if row.link.archived {
@@ -307,29 +330,38 @@ impl DetailPanel {
         Some(tex)
     }
 
-    fn style_form(&mut self, ui: &mut egui::Ui) -> bool {
+    /// The code's style; `pixels` shows the size in pixels (not for a PDF).
+    fn style_form(&mut self, ui: &mut egui::Ui, pixels: bool) -> bool {
         let style = &mut self.style;
         ui.horizontal_wrapped(|ui| {
-            let l = ui.label("Size (px)");
-            ui.add(
-                egui::DragValue::new(&mut style.size_px)
-                    .range(MIN_SIZE_PX..=MAX_SIZE_PX)
-                    .speed(16),
-            )
-            .labelled_by(l.id);
+            if pixels {
+                let l = ui.label("Size (px)");
+                ui.add(
+                    egui::DragValue::new(&mut style.size_px)
+                        .range(MIN_SIZE_PX..=MAX_SIZE_PX)
+                        .speed(16),
+                )
+                .labelled_by(l.id)
+                .on_hover_text("Width and height of the image in pixels");
+            }
             let l = ui.label("Error correction");
             egui::ComboBox::from_id_salt("ecc")
-                .selected_text(style.ecc.to_string())
+                .selected_text(ecc_words(style.ecc))
                 .show_ui(ui, |ui| {
                     for e in Ecc::ALL {
-                        ui.selectable_value(&mut style.ecc, e, e.to_string());
+                        ui.selectable_value(&mut style.ecc, e, ecc_words(e));
                     }
                 })
                 .response
-                .labelled_by(l.id);
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "How much of the code may be covered, dirty or torn and still scan. \
+                     Higher levels make a denser code; a logo needs H.",
+                );
         });
         let fg_text = self.fg_text.get_or_insert_with(|| style.fg.hex());
-        widgets::text_field(ui, "Code colour", fg_text, "#000000");
+        widgets::text_field(ui, "Code colour", fg_text, "#000000")
+            .on_hover_text("Dark on light scans best; refboard refuses colours too faint to scan");
         let fg_ok = Color::parse("fg", fg_text);
         match &fg_ok {
             Ok(c) => style.fg = *c,
@@ -342,7 +374,8 @@ impl DetailPanel {
             Ok(c) => style.bg = *c,
             Err(e) => widgets::error_text(ui, &e.to_string()),
         }
-        ui.checkbox(&mut style.caption, "Caption under the code");
+        ui.checkbox(&mut style.caption, "Caption under the code")
+            .on_hover_text("The call to action and the link printed under the code in PNG and SVG");
         ui.horizontal_wrapped(|ui| {
             widgets::text_field(
                 ui,
@@ -392,7 +425,24 @@ impl DetailPanel {
     fn export_form(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
         let id = LinkId(row.link.id);
         ui.strong("Export QR code");
-        let colours_ok = self.style_form(ui);
+        let mut path = self
+            .typed
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| self.default_path(&row.link.ref_code));
+        let before = path.clone();
+        format::format_choice(ui, &mut path);
+        let pdf = format::of_path(&path) == crate::export::Format::Pdf;
+        if pdf {
+            format::paper_choice(ui, &mut self.paper);
+            if row.link.cta.trim().is_empty() {
+                widgets::warning_text(
+                    ui,
+                    "This flyer has no call to action: add one with Edit link, or it prints without one.",
+                );
+            }
+        }
+        let colours_ok = self.style_form(ui, !pdf);
         let warnings = warnings_for(&row.url, &self.style);
         match &warnings {
             Ok(ws) => {
@@ -402,12 +452,6 @@ impl DetailPanel {
             }
             Err(e) => widgets::error_text(ui, &crate::worker::hints::error_text(e)),
         }
-        let mut path = self
-            .typed
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| self.default_path(&row.link.ref_code));
-        let before = path.clone();
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Save to");
             ui.add(
@@ -442,17 +486,18 @@ impl DetailPanel {
             widgets::error_text(ui, &e.to_string());
         }
         let can = colours_ok && warnings.is_ok() && path_ok.is_ok() && !path.is_empty();
-        if ui
-            .add_enabled(can, egui::Button::new("Export QR"))
+        let icon = egui_material_icons::icons::ICON_QR_CODE;
+        if widgets::icon_button(ui, can, icon, "Export QR", false)
+            .on_hover_text("Writes the file and reads its code back before saying it is done")
             .clicked()
         {
             let pending = PendingExport {
                 path: PathBuf::from(&path),
                 ref_code: row.link.ref_code.clone(),
-                url: row.url.clone(),
-                cta: row.link.cta.clone(),
+                item: crate::model::ExportItem::from(row.clone()),
                 style: self.style.clone(),
                 logo: self.logo_path(),
+                paper: self.paper,
             };
             if let Some(dir) = pending.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 self.folder = dir.display().to_string();
@@ -505,16 +550,27 @@ fn aliases(ui: &mut egui::Ui, shared: &Shared<'_>, row: &LinkRow, actions: &mut 
     }
 }
 
+/// An error-correction level in words: how much damage the code survives.
+fn ecc_words(e: Ecc) -> String {
+    let (share, note) = match e.to_string().as_str() {
+        "L" => ("7%", ""),
+        "M" => ("15%", " (default)"),
+        "Q" => ("25%", ""),
+        _ => ("30%", " (with a logo)"),
+    };
+    format!("{e}: survives {share} damage{note}")
+}
+
 impl PendingExport {
     /// The worker command that writes this code; `replace` overwrites an existing file.
     pub fn command(&self, replace: bool) -> Command {
         ShortCommand::ExportQr {
             path: self.path.clone(),
-            url: self.url.clone(),
-            cta: self.cta.clone(),
+            item: self.item.clone(),
             style: self.style.clone(),
             replace,
             logo: self.logo.clone(),
+            paper: self.paper,
         }
         .into()
     }

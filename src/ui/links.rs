@@ -1,11 +1,13 @@
 //! The Links screen: a collapsible side panel of campaigns and channels with
-//! a filter, and the table of links.
+//! a filter (`catalog.rs` edits them), the setup checklist, and the table
+//! of links.
+
+mod catalog;
 
 use super::widgets::{self, display};
-use super::{Action, Shared, UiState};
+use super::{Action, CatalogItem, Shared, UiState};
 use crate::model::{CampaignId, ChannelId, ChannelKind, LinkId};
 use crate::store::LinkRow;
-use crate::worker::ShortCommand;
 use egui_extras::{Column, TableBuilder};
 
 /// Table sort column of the links table.
@@ -31,6 +33,10 @@ pub struct LinksPanel {
     side_open: bool,
     sort: SortBy,
     ascending: bool,
+    /// The side-panel field to focus on the next frame (checklist steps).
+    focus_new: Option<CatalogItem>,
+    /// The campaign or channel being edited in the side panel.
+    editing: Option<catalog::Edit>,
 }
 
 impl LinksPanel {
@@ -48,6 +54,8 @@ impl LinksPanel {
             side_open: state.side_panel_open,
             sort: SortBy::Ref,
             ascending: true,
+            focus_new: None,
+            editing: None,
         }
     }
 
@@ -61,6 +69,12 @@ impl LinksPanel {
     pub fn focus_filter(&mut self) {
         self.side_open = true;
         self.focus_filter = true;
+    }
+
+    /// Shows the side panel and focuses the field that adds `item`.
+    pub fn focus_new(&mut self, item: CatalogItem) {
+        self.side_open = true;
+        self.focus_new = Some(item);
     }
 
     /// The side panel, when open; returns its rectangle.
@@ -87,7 +101,7 @@ impl LinksPanel {
 
     fn side_contents(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
         ui.horizontal(|ui| {
-            ui.strong("Filters");
+            ui.strong("Campaigns & channels");
             if ui
                 .small_button("Hide")
                 .on_hover_text("Hide this panel")
@@ -116,107 +130,6 @@ impl LinksPanel {
         ui.checkbox(&mut self.show_archived, "Show archived");
     }
 
-    fn campaigns(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
-        ui.strong("Campaigns");
-        if ui
-            .selectable_label(self.campaign.is_none(), "All campaigns")
-            .clicked()
-        {
-            self.campaign = None;
-        }
-        for c in shared
-            .snap
-            .campaigns
-            .iter()
-            .filter(|c| !c.archived || self.show_archived)
-        {
-            let mut text = display(&c.name);
-            if c.archived {
-                text.push_str(" (archived)");
-            }
-            let id = CampaignId(c.id);
-            if ui
-                .selectable_label(self.campaign == Some(id), text)
-                .clicked()
-            {
-                self.campaign = Some(id);
-            }
-        }
-        let Some(page) = shared.snap.page else { return };
-        let l = ui.label("New campaign");
-        ui.add(egui::TextEdit::singleline(&mut self.new_campaign).desired_width(f32::INFINITY))
-            .labelled_by(l.id);
-        let valid = crate::model::NewCampaign::parse(&self.new_campaign, None, None, None);
-        if ui
-            .add_enabled(valid.is_ok(), egui::Button::new("Add campaign"))
-            .clicked()
-            && let Ok(new) = valid
-        {
-            actions.push(Action::Send(ShortCommand::AddCampaign(page, new).into()));
-            self.new_campaign.clear();
-        }
-    }
-
-    fn channels(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
-        ui.strong("Channels");
-        if ui
-            .selectable_label(self.channel.is_none(), "All channels")
-            .clicked()
-        {
-            self.channel = None;
-        }
-        for c in shared
-            .snap
-            .channels
-            .iter()
-            .filter(|c| !c.archived || self.show_archived)
-        {
-            let id = ChannelId(c.id);
-            let text = format!(
-                "{} · {}",
-                display(&c.name),
-                crate::model::channel_kind_label(c.kind)
-            );
-            if ui
-                .selectable_label(self.channel == Some(id), text)
-                .clicked()
-            {
-                self.channel = Some(id);
-            }
-        }
-        let Some(page) = shared.snap.page else { return };
-        let l = ui.label("New channel");
-        ui.add(egui::TextEdit::singleline(&mut self.new_channel).desired_width(f32::INFINITY))
-            .labelled_by(l.id);
-        ui.horizontal(|ui| {
-            let l = ui.label("Kind");
-            egui::ComboBox::from_id_salt("new_channel_kind")
-                .selected_text(crate::model::channel_kind_label(self.new_channel_kind))
-                .show_ui(ui, |ui| {
-                    for k in ChannelKind::ALL {
-                        ui.selectable_value(
-                            &mut self.new_channel_kind,
-                            k,
-                            crate::model::channel_kind_label(k),
-                        );
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-        });
-        let valid = crate::model::validate_name("name", &self.new_channel);
-        if ui
-            .add_enabled(valid.is_ok(), egui::Button::new("Add channel"))
-            .clicked()
-            && let Ok(name) = valid
-        {
-            actions.push(Action::Send(
-                ShortCommand::AddChannel(page, name, self.new_channel_kind).into(),
-            ));
-            self.new_channel.clear();
-        }
-    }
-
     /// The toolbar, the links table and the empty states.
     #[must_use]
     pub fn central(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
@@ -232,27 +145,34 @@ impl LinksPanel {
                     "Welcome to refboard",
                     "refboard makes m.me links for a Facebook Page. Start with its username, link or Page ID.",
                 );
-                if ui.button("Add your page").clicked() {
-                    actions.push(Action::OpenPageForm { edit: false });
-                }
+                super::checklist::ui(ui, shared, &mut actions);
             });
             return actions;
         }
+        super::checklist::ui(ui, shared, &mut actions);
         ui.horizontal_wrapped(|ui| {
-            if !self.side_open && ui.button("Show filters").clicked() {
+            if !self.side_open
+                && ui
+                    .button("Show campaigns & channels")
+                    .on_hover_text("Filter, add, rename and archive them")
+                    .clicked()
+            {
                 self.side_open = true;
             }
-            if ui.button("New link").on_hover_text("Ctrl+N").clicked() {
+            use egui_material_icons::icons::{ICON_ADD_LINK, ICON_PRINT};
+            if widgets::icon_button(ui, true, ICON_ADD_LINK, "New link", false)
+                .on_hover_text("Ctrl+N")
+                .clicked()
+            {
                 actions.push(Action::OpenNewLink(None));
             }
-            if ui.button("Bulk export…").clicked() {
+            if widgets::icon_button(ui, true, ICON_PRINT, "Bulk export…", false)
+                .on_hover_text(
+                    "Codes and print sheets of a campaign or the whole page, in one folder",
+                )
+                .clicked()
+            {
                 actions.push(Action::OpenBulk(self.campaign));
-            }
-            if shared.snap.backend_url.is_empty() && !shared.snap.links.is_empty() {
-                ui.separator();
-                if ui.link("Connect your bot backend").clicked() {
-                    actions.push(Action::ShowTab(super::Tab::Backend));
-                }
             }
         });
         ui.separator();
@@ -263,9 +183,6 @@ impl LinksPanel {
                     "No links yet",
                     "A link is an m.me URL with a ref code. Put each on one flyer, newsletter, ad or web page to see where conversations come from.",
                 );
-                if ui.button("Create your first link").clicked() {
-                    actions.push(Action::OpenNewLink(None));
-                }
             });
             return actions;
         }
@@ -274,13 +191,20 @@ impl LinksPanel {
             ui.label("No link matches the filter.");
             return actions;
         }
-        self.table(ui, shared, &rows, &mut actions);
+        let moved =
+            arrow_step(ui.ctx()).and_then(|step| step_selection(&rows, shared.selected, step));
+        if let Some(i) = moved {
+            actions.push(Action::Select(Some(LinkId(rows[i].link.id))));
+        }
+        self.table(ui, shared, &rows, moved, &mut actions);
         actions
     }
 
     /// The rows that pass the filters, sorted.
     fn rows<'a>(&self, shared: &Shared<'a>) -> Vec<&'a LinkRow> {
-        let needle = self.filter.to_lowercase();
+        let needle = self.filter.trim().to_lowercase();
+        // A pasted link (https://m.me/Page?ref=code) finds its ref.
+        let pasted_ref = ref_of_url(&needle);
         let referrals = |r: &LinkRow| {
             shared
                 .snap
@@ -298,6 +222,10 @@ impl LinksPanel {
             .filter(|r| self.channel.is_none_or(|c| r.link.channel == c.0))
             .filter(|r| {
                 needle.is_empty()
+                    || pasted_ref
+                        .as_deref()
+                        .is_some_and(|p| r.link.ref_code.to_lowercase() == p)
+                    || r.url.to_lowercase().contains(&needle)
                     || r.link.ref_code.to_lowercase().contains(&needle)
                     || r.campaign_name.to_lowercase().contains(&needle)
                     || r.channel_name.to_lowercase().contains(&needle)
@@ -333,12 +261,17 @@ impl LinksPanel {
         ui: &mut egui::Ui,
         shared: &Shared<'_>,
         rows: &[&LinkRow],
+        scroll_to: Option<usize>,
         actions: &mut Vec<Action>,
     ) {
         let selected = shared.selected.map(|r| LinkId(r.link.id));
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         egui::ScrollArea::horizontal().show(ui, |ui| {
-            TableBuilder::new(ui)
+            let mut builder = TableBuilder::new(ui);
+            if let Some(i) = scroll_to {
+                builder = builder.scroll_to_row(i, None);
+            }
+            builder
                 .id_salt("links_table")
                 .striped(true)
                 .resizable(true)
@@ -376,6 +309,48 @@ impl LinksPanel {
                 });
         });
     }
+}
+
+/// The ref of a pasted link (`https://m.me/Page?ref=code`), lower case.
+fn ref_of_url(text: &str) -> Option<String> {
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("https://{text}")
+    };
+    let url = url::Url::parse(&with_scheme).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == "ref")
+        .map(|(_, v)| v.to_lowercase())
+}
+
+/// Up (-1) or down (+1) when an arrow key was pressed and no text field or
+/// dialog takes the keyboard.
+fn arrow_step(ctx: &egui::Context) -> Option<i64> {
+    if ctx.egui_wants_keyboard_input() || ctx.memory(|m| m.top_modal_layer().is_some()) {
+        return None;
+    }
+    ctx.input_mut(|i| {
+        if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown) {
+            Some(1)
+        } else if i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp) {
+            Some(-1)
+        } else {
+            None
+        }
+    })
+}
+
+/// The row index the selection moves to by `step`: the first (down) or last
+/// (up) row when none of `rows` is selected, and it stops at either end.
+fn step_selection(rows: &[&LinkRow], selected: Option<&LinkRow>, step: i64) -> Option<usize> {
+    let last = rows.len().checked_sub(1)?;
+    let at = selected.and_then(|s| rows.iter().position(|r| r.link.id == s.link.id));
+    Some(match at {
+        None if step > 0 => 0,
+        None => last,
+        Some(i) => (i as i64 + step).clamp(0, last as i64) as usize,
+    })
 }
 
 /// The cells of one link's row: ref (a selectable button), channel,

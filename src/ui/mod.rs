@@ -21,6 +21,7 @@ mod analytics;
 mod app;
 mod backend;
 mod chart;
+mod checklist;
 mod dialogs;
 mod link_detail;
 mod links;
@@ -32,7 +33,7 @@ mod widgets;
 pub use analytics::{
     COMPARE_MAX, COMPARE_MIN, KindView, PREVIOUS_SUFFIX, Range, TOP_GROUPS, UNTRACKED_PER_PAGE,
 };
-pub use app::{Action, App, DRAIN_BUDGET, Message, Shared, Tab, UiState};
+pub use app::{Action, App, CatalogItem, DRAIN_BUDGET, Message, Shared, Tab, UiState};
 pub use chart::bucket_x;
 
 use crate::desktop::{APP_ID, ICON_PNG};

@@ -98,6 +98,20 @@ pub enum Action {
     Copy(String),
     /// Fetch the analytics report again.
     RefreshStats,
+    /// Show the Links screen's side panel with the field that adds this
+    /// kind of item focused (the setup checklist's steps).
+    FocusNew(CatalogItem),
+    /// Switch to the light or dark theme (remembered).
+    SetTheme(egui::Theme),
+}
+
+/// A kind of item of the "Campaigns & channels" side panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogItem {
+    /// A campaign.
+    Campaign,
+    /// A channel.
+    Channel,
 }
 
 /// Key of the persisted UI state in eframe's storage.
@@ -161,6 +175,8 @@ pub struct UiState {
     /// Print sheet options of the last bulk export, printer offset
     /// included: an offset belongs to the printer, not to one export.
     pub print: crate::print::PrintOptions,
+    /// Light or dark, as switched in the top bar; `None` follows the system.
+    pub theme: Option<egui::Theme>,
 }
 
 impl Default for UiState {
@@ -188,6 +204,7 @@ impl Default for UiState {
             tz: String::new(),
             show_previous: false,
             print: crate::print::PrintOptions::default(),
+            theme: None,
         }
     }
 }

@@ -40,6 +40,8 @@ impl TopBar {
             }
             ui.separator();
             sync_status(ui, shared, &mut actions);
+            ui.separator();
+            super::widgets::theme_switch(ui, &mut actions);
         });
         actions
     }
@@ -120,8 +122,8 @@ fn sync_status(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>
     } else {
         ui.label("Never synced");
     }
-    if ui
-        .add_enabled(!syncing, egui::Button::new("Sync now"))
+    let icon = egui_material_icons::icons::ICON_SYNC;
+    if super::widgets::icon_button(ui, !syncing, icon, "Sync now", false)
         .on_hover_text("F5")
         .clicked()
     {

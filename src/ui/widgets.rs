@@ -35,6 +35,9 @@ pub fn text_field(
     .inner
 }
 
+/// The green of "Scan verified" and "Done".
+pub const OK_GREEN: egui::Color32 = egui::Color32::from_rgb(0x1e, 0x8e, 0x3e);
+
 /// A field's validation message under it, red.
 pub fn error_text(ui: &mut egui::Ui, message: &str) {
     ui.label(
@@ -51,6 +54,26 @@ pub fn warning_text(ui: &mut egui::Ui, message: &str) {
             .color(ui.visuals().warn_fg_color)
             .small(),
     );
+}
+
+/// Longest message the status strip shows in full, in characters (about
+/// four lines at 640 px); the rest is on hover.
+const STATUS_MAX_CHARS: usize = 320;
+
+/// "Light theme" or "Dark theme": switches to the other one (remembered).
+pub fn theme_switch(ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+    use egui_material_icons::icons::{ICON_DARK_MODE, ICON_LIGHT_MODE};
+    let (icon, text, to) = if ui.visuals().dark_mode {
+        (ICON_LIGHT_MODE, "Light theme", egui::Theme::Light)
+    } else {
+        (ICON_DARK_MODE, "Dark theme", egui::Theme::Dark)
+    };
+    if icon_button(ui, true, icon, text, false)
+        .on_hover_text("Switch between light and dark; refboard remembers it")
+        .clicked()
+    {
+        actions.push(Action::SetTheme(to));
+    }
 }
 
 /// The bottom strip: the running job and the latest message.
@@ -88,7 +111,10 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
             if ui.small_button("Dismiss").clicked() {
                 actions.push(Action::Dismiss);
             }
-            ui.add(egui::Label::new(egui::RichText::new(display(&m.text)).color(color)).truncate());
+            // Long messages wrap (up to a few lines; the whole text on hover).
+            let text = crate::model::safe_display(&m.text, STATUS_MAX_CHARS);
+            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap())
+                .on_hover_text(display(&m.text));
         } else if shared.job.is_none() {
             ui.label(format!(
                 "{} referral events stored",
@@ -97,4 +123,58 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
         }
     });
     actions
+}
+
+/// Where the app notes that the icon font is loaded (egui memory).
+fn icons_id() -> egui::Id {
+    egui::Id::unique("refboard_icons_ready")
+}
+
+/// Notes that the icon font added on the first frame is in use.
+pub fn set_icons_ready(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(icons_id(), true));
+}
+
+/// Whether the icon font is loaded (an icon drawn before would show as a
+/// missing glyph).
+pub fn icons_ready(ui: &egui::Ui) -> bool {
+    ui.data(|d| d.get_temp::<bool>(icons_id()).unwrap_or(false))
+}
+
+/// `text` with `icon` before it once the icon font is loaded.
+fn with_icon(ui: &egui::Ui, icon: egui_material_icons::MaterialIcon, text: &str) -> String {
+    if icons_ready(ui) {
+        format!("{}  {text}", icon.codepoint)
+    } else {
+        text.to_string()
+    }
+}
+
+/// A button with an icon before its text, named by the text alone (for
+/// screen readers and tests); `primary` fills it with the accent colour.
+pub fn icon_button(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    icon: egui_material_icons::MaterialIcon,
+    text: &str,
+    primary: bool,
+) -> egui::Response {
+    let shown = with_icon(ui, icon, text);
+    let button = if primary {
+        primary_button(ui, &shown)
+    } else {
+        egui::Button::new(shown)
+    };
+    let response = ui.add_enabled(enabled, button);
+    let name = text.to_string();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, enabled, name.clone()));
+    response
+}
+
+/// The screen's primary button: filled with the accent colour, so the one
+/// thing to do next stands out (one per screen).
+pub fn primary_button(ui: &egui::Ui, text: &str) -> egui::Button<'static> {
+    let v = ui.visuals();
+    egui::Button::new(egui::RichText::new(text).color(v.selection.stroke.color))
+        .fill(v.selection.bg_fill)
 }

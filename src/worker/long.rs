@@ -40,6 +40,12 @@ pub(super) fn handle(
                     },
                 )?)
             });
+            // The setup checklist's "first export"; the UI reloads on success.
+            if result.is_ok()
+                && let Err(e) = store.mark_exported()
+            {
+                out.send(Event::Error(e.into()));
+            }
             vec![Event::Exported(result)]
         }
         LongCommand::Sync(config) => {

@@ -50,12 +50,11 @@ pub enum ShortCommand {
     WriteReport(crate::report::ReportRequest),
     /// Write one QR code.
     ExportQr {
-        /// Target file (.png or .svg).
+        /// Target file (.png, .svg or a .pdf flyer).
         path: PathBuf,
-        /// The link URL.
-        url: String,
-        /// Caption CTA.
-        cta: String,
+        /// The link as the file shows it: URL, call to action, and the
+        /// page's display name a flyer prints.
+        item: crate::model::ExportItem,
         /// Style.
         style: QrStyle,
         /// Replace an existing file (the user confirmed); without it an
@@ -63,6 +62,8 @@ pub enum ShortCommand {
         replace: bool,
         /// A logo file for the centre of the code (read here, not by the UI).
         logo: Option<PathBuf>,
+        /// Paper of a PDF flyer.
+        paper: crate::print::Paper,
     },
     /// Lay out the first page of a PDF sheet, prove its codes, and send it
     /// back as [`Event::SheetPreview`]; nothing is written.
@@ -94,6 +95,12 @@ pub enum ShortCommand {
     LinkGlance(LinkId, chrono_tz::Tz),
     /// Replace a campaign's name, dates and notes (validated by the model).
     UpdateCampaign(CampaignId, NewCampaign),
+    /// Archive (true) or restore a campaign; its links stay.
+    ArchiveCampaign(CampaignId, bool),
+    /// Rename a channel and set its kind (the name validated by the model).
+    UpdateChannel(ChannelId, String, ChannelKind),
+    /// Archive (true) or restore a channel; its links stay.
+    ArchiveChannel(ChannelId, bool),
     /// Write a file the UI produced, atomically.
     WriteFile(PathBuf, Vec<u8>),
     /// Write a table as CSV, atomically, through [`crate::csv_safe`] (formula
@@ -316,6 +323,8 @@ pub struct Snapshot {
     /// or a sync); `Err` says why it could not be read. Kept across reloads
     /// by the app.
     pub webhook_health: Option<Result<WebhookHealth, String>>,
+    /// Whether a QR code or sheet was ever exported (the setup checklist).
+    pub exported: bool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -336,6 +345,7 @@ impl std::fmt::Debug for Snapshot {
             .field("events_pulled", &self.events_pulled)
             .field("events_total", &self.events_total)
             .field("webhook_health", &self.webhook_health)
+            .field("exported", &self.exported)
             .finish()
     }
 }

@@ -62,6 +62,47 @@ pub(super) fn handle(
             let c = store.update_campaign(id.0, &new)?;
             done(store, state, out, wording::saved("campaign", &c.name))
         }
+        ShortCommand::ArchiveCampaign(id, archived) => {
+            store.set_campaign_archived(id.0, archived)?;
+            done(
+                store,
+                state,
+                out,
+                wording::archived_group("campaign", archived),
+            )
+        }
+        ShortCommand::UpdateChannel(id, name, kind) => {
+            let c = store.update_channel(id.0, Some(&name), Some(kind))?;
+            done(store, state, out, wording::saved("channel", &c.name))
+        }
+        ShortCommand::ArchiveChannel(id, archived) => {
+            store.set_channel_archived(id.0, archived)?;
+            done(
+                store,
+                state,
+                out,
+                wording::archived_group("channel", archived),
+            )
+        }
+        ShortCommand::ExportQr {
+            path,
+            item,
+            style,
+            replace,
+            logo,
+            paper,
+        } => {
+            let print = crate::print::PrintOptions {
+                paper,
+                ..crate::print::PrintOptions::default()
+            };
+            let request = (path, item, style, print);
+            // The first export ticks the setup checklist: reload once then.
+            if export_qr(request, replace, logo, out) && store.mark_exported()? {
+                reload(store, state, out)?;
+            }
+            Ok(())
+        }
         ShortCommand::AddLink(page, campaign, channel, new) => {
             let target = LinkTarget::New { page: page.0 };
             let saved = save_link(store, target, campaign.0, channel.0, &new)?;
@@ -102,14 +143,6 @@ fn files_and_figures(store: &mut Store, command: ShortCommand, out: &Out) -> Res
             let path = crate::report::write_report(store, &request)?;
             out.send(Event::Notice(wording::wrote_report(&path)));
         }
-        ShortCommand::ExportQr {
-            path,
-            url,
-            cta,
-            style,
-            replace,
-            logo,
-        } => export_qr(path, &url, &cta, style, replace, logo, out),
         ShortCommand::PreviewSheet {
             page,
             campaign,
@@ -164,29 +197,24 @@ fn files_and_figures(store: &mut Store, command: ShortCommand, out: &Out) -> Res
 }
 
 /// Writes one code unless a file is in the way and the user has not
-/// confirmed; reports the outcome for the link detail as well.
+/// confirmed; reports the outcome for the link detail as well. Returns
+/// whether the file was written.
 fn export_qr(
-    path: PathBuf,
-    url: &str,
-    cta: &str,
-    mut style: QrStyle,
+    (path, item, mut style, print): (PathBuf, ExportItem, QrStyle, crate::print::PrintOptions),
     replace: bool,
     logo: Option<PathBuf>,
     out: &Out,
-) {
+) -> bool {
     // Checked here, not in the UI: the UI touches no files.
     if !replace && crate::ops::export::in_the_way(&path) {
-        return out.send(Event::ExportExists(path));
+        out.send(Event::ExportExists(path));
+        return false;
     }
     let written = load_logo(&mut style, logo.as_ref()).and_then(|()| {
-        let item = ExportItem {
-            url: url.to_string(),
-            cta: cta.to_string(),
-            ..ExportItem::default()
-        };
         // The user has confirmed a replacement, or nothing is in the way.
         let options = OneOptions {
             replace: true,
+            print,
             ..OneOptions::default()
         };
         Ok(crate::ops::export::one_code(
@@ -200,10 +228,12 @@ fn export_qr(
             }
             out.send(Event::Notice(wording::wrote_verified(&path)));
             out.send(Event::QrWritten(path, Ok(())));
+            true
         }
         Err(e) => {
             out.send(Event::Error(e.clone()));
             out.send(Event::QrWritten(path, Err(e)));
+            false
         }
     }
 }
@@ -335,6 +365,7 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, StoreError
         backend_url: store.backend_url()?.unwrap_or_default(),
         backend_token: saved_token(store, state)?,
         events_total: store.event_count()?,
+        exported: store.exported()?,
         ..Snapshot::default()
     };
     if !snap.backend_url.is_empty() {

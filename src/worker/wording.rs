@@ -25,6 +25,9 @@ pub fn short_doing(c: &ShortCommand) -> &'static str {
         ShortCommand::Stats(_) | ShortCommand::PreviousStats(_) => "the stats query",
         ShortCommand::LinkGlance(..) => "the link's figures",
         ShortCommand::UpdateCampaign(..) => "saving the campaign",
+        ShortCommand::ArchiveCampaign(..) => "archiving the campaign",
+        ShortCommand::UpdateChannel(..) => "saving the channel",
+        ShortCommand::ArchiveChannel(..) => "archiving the channel",
         ShortCommand::WriteFile(..) | ShortCommand::WriteCsv { .. } => "writing the file",
         #[cfg(test)]
         ShortCommand::Panic => "the test panic",
@@ -88,6 +91,15 @@ pub fn saved_link(ref_code: &str) -> String {
 pub fn archived(archived: bool) -> String {
     let done = if archived { "Archived" } else { "Restored" };
     format!("{done} the link")
+}
+
+/// A campaign or channel archived or restored (its links stay).
+pub fn archived_group(what: &str, archived: bool) -> String {
+    if archived {
+        format!("Archived the {what}: its links keep counting")
+    } else {
+        format!("Restored the {what}")
+    }
 }
 
 /// A link removed.

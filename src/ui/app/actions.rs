@@ -71,6 +71,11 @@ impl App {
                 self.copy_request = Some(text);
             }
             Action::RefreshStats => self.stats_requested = false,
+            Action::SetTheme(theme) => self.theme = Some(theme),
+            Action::FocusNew(item) => {
+                self.tab = Tab::Links;
+                self.links.focus_new(item);
+            }
         }
     }
 
@@ -100,7 +105,10 @@ impl App {
             }
             Action::OpenEditLink(id) => {
                 if let Some(row) = self.row(id).cloned() {
-                    self.dialogs.open_edit_link(&row);
+                    // Renaming a ref that has referrals keeps the old one by default.
+                    let referred = self.snap.last_7_days.get(&id).is_some_and(|n| *n > 0)
+                        || self.detail.all_time(id).is_some_and(|n| n > 0);
+                    self.dialogs.open_edit_link(&row, referred);
                 }
             }
             Action::OpenBulk(campaign) => {

@@ -121,6 +121,10 @@ impl App {
     /// A bulk export ended: say so in the status strip and in its window.
     fn exported(&mut self, result: Result<ExportReport, Failure>) {
         self.job = None;
+        if result.is_ok() && !self.snap.exported {
+            // The worker recorded the first export: tick the checklist.
+            self.send(ShortCommand::Load { page: None }.into());
+        }
         let text = result.map_err(|f| f.to_string()).map(|r| {
             format!(
                 "Exported {} link(s): {} file(s) written{}",

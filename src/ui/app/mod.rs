@@ -5,8 +5,9 @@
 
 mod actions;
 mod events;
+mod look;
 
-pub use crate::ui::shared::{Action, Message, Shared, Tab, UiState};
+pub use crate::ui::shared::{Action, CatalogItem, Message, Shared, Tab, UiState};
 
 use super::{analytics, backend, dialogs, link_detail, links, setup, top_bar, widgets};
 use crate::model::{LinkId, PageId};
@@ -62,6 +63,12 @@ pub struct App {
     dialogs: dialogs::Dialogs,
     rects: Vec<(&'static str, egui::Rect)>,
     copy_request: Option<String>,
+    /// Light or dark as switched in the window; `None` follows the system.
+    theme: Option<egui::Theme>,
+    /// Whether the text sizes were set (once, on the first frame).
+    styled: bool,
+    /// The message on screen and when it appeared (the app's clock, seconds).
+    message_since: Option<(Message, f64)>,
 }
 
 impl App {
@@ -102,6 +109,9 @@ impl App {
             dialogs: dialogs::Dialogs::new(&state),
             rects: Vec::new(),
             copy_request: None,
+            theme: state.theme,
+            styled: false,
+            message_since: None,
         };
         app.send(ShortCommand::Load { page: state.page }.into());
         app
@@ -123,6 +133,7 @@ impl App {
             page: self.snap.page,
             auto_sync_mins: self.backend.auto_sync_mins,
             webhook_quiet_mins: self.backend.webhook_quiet_mins,
+            theme: self.theme,
             ..UiState::default()
         };
         self.links.save(&mut state);
@@ -309,6 +320,8 @@ impl eframe::App for App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.look(ui.ctx());
+        self.fade_message(ui.ctx());
         self.draw(ui);
     }
 

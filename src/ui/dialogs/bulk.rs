@@ -6,7 +6,7 @@ use super::buttons;
 use crate::export::{BulkOptions, Format};
 use crate::model::{CampaignId, PageId};
 use crate::print::{
-    LabelPreset, MAX_GRID_COLUMNS, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
+    LabelPreset, MAX_COPIES, MAX_GRID_COLUMNS, MAX_OFFSET_MM, Paper, PrintLayout, PrintOptions,
 };
 use crate::ui::widgets::{self, display};
 use crate::ui::{Action, Shared};
@@ -87,9 +87,16 @@ pub(super) fn show(
         progress(ui, shared, actions);
         if let Some(result) = &d.result {
             match result {
-                Ok(t) => ui.label(t),
+                Ok(t) => {
+                    ui.label(egui::RichText::new(format!("Done: {t}")).color(widgets::OK_GREEN))
+                }
                 Err(e) => ui.label(egui::RichText::new(e).color(ui.visuals().error_fg_color)),
             };
+        }
+        if !running && matches!(d.result, Some(Ok(_))) {
+            let (again, close) = done_buttons(ui, d.form.dir.trim());
+            start = again;
+            return close;
         }
         let form = &d.form;
         let ready = !form.dir.trim().is_empty()
@@ -152,7 +159,10 @@ fn campaign_picker(ui: &mut egui::Ui, shared: &Shared<'_>, form: &mut BulkForm) 
 /// The folder and the file formats.
 fn files_form(ui: &mut egui::Ui, form: &mut BulkForm) {
     ui.horizontal_wrapped(|ui| {
-        widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
+        let first = widgets::text_field(ui, "Folder", &mut form.dir, "/path/to/folder");
+        if !std::mem::replace(&mut form.focused, true) {
+            first.request_focus();
+        }
         if ui.button("Browse…").clicked()
             && let Some(dir) = rfd::FileDialog::new().pick_folder()
         {
@@ -162,7 +172,8 @@ fn files_form(ui: &mut egui::Ui, form: &mut BulkForm) {
     ui.horizontal(|ui| {
         ui.checkbox(&mut form.png, "PNG");
         ui.checkbox(&mut form.svg, "SVG");
-        ui.checkbox(&mut form.caption, "Captions under the codes");
+        ui.checkbox(&mut form.caption, "Captions under the codes")
+            .on_hover_text("The call to action and the link under each PNG and SVG code");
     });
 }
 
@@ -214,6 +225,29 @@ fn preview_section(
     }
 }
 
+/// After a successful export: "Open folder" (the desktop opens it, through
+/// eframe), "Export again" and "Close". Returns (export again, close).
+fn done_buttons(ui: &mut egui::Ui, dir: &str) -> (bool, bool) {
+    ui.separator();
+    ui.horizontal(|ui| {
+        let icon = egui_material_icons::icons::ICON_FOLDER_OPEN;
+        let open = widgets::icon_button(ui, true, icon, "Open folder", true)
+            .on_hover_text(dir.to_string());
+        if open.clicked() {
+            ui.ctx()
+                .open_url(egui::OpenUrl::same_tab(format!("file://{dir}")));
+        }
+        let again = ui
+            .button("Export again")
+            .on_hover_text("Write the files again with the options above")
+            .clicked();
+        let close = ui.button("Close").on_hover_text("Esc").clicked()
+            || ui.input(|i| i.key_pressed(egui::Key::Enter));
+        (again, close)
+    })
+    .inner
+}
+
 /// The running export's progress bar and its Cancel button.
 fn progress(ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
     if let Some((Job::Export, done, total)) = shared.job {
@@ -241,8 +275,8 @@ enum SheetKind {
 impl SheetKind {
     fn label(self) -> &'static str {
         match self {
-            SheetKind::None => "none",
-            SheetKind::Svg => "SVG grid",
+            SheetKind::None => "No sheet",
+            SheetKind::Svg => "SVG sheet of codes (A4)",
             SheetKind::Pdf => "PDF",
         }
     }
@@ -260,6 +294,8 @@ pub struct BulkForm {
     pub(super) print: PrintOptions,
     /// Logo file for every code (the worker reads it).
     logo: String,
+    /// Whether the first field was given the focus (once, when it opened).
+    focused: bool,
 }
 
 impl BulkForm {
@@ -273,6 +309,7 @@ impl BulkForm {
             sheet: SheetKind::Pdf,
             print: PrintOptions::default(),
             logo: String::new(),
+            focused: false,
         }
     }
 
@@ -347,24 +384,13 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
     );
     if form.sheet == SheetKind::Pdf {
         let p = &mut form.print;
-        choose(
-            ui,
-            "Layout",
-            &mut p.layout,
-            &[PrintLayout::Grid, PrintLayout::Labels, PrintLayout::Flyer],
-            |l| format!("{l:?}").to_lowercase(),
-        );
+        choose(ui, "Layout", &mut p.layout, &PrintLayout::ALL, |l| {
+            l.label().to_string()
+        });
         match p.layout {
             PrintLayout::Labels => {
                 choose(ui, "Label sheet", &mut p.label, &LabelPreset::ALL, |l| {
-                    let spec = l.spec();
-                    format!(
-                        "{} ({} × {}, {})",
-                        l.name(),
-                        spec.columns,
-                        spec.rows,
-                        spec.paper.name()
-                    )
+                    l.label()
                 })
             }
             _ => choose(
@@ -372,7 +398,7 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                 "Paper",
                 &mut p.paper,
                 &[Paper::A4, Paper::Letter],
-                |p| p.name().to_string(),
+                |p| p.label().to_string(),
             ),
         }
         if p.layout == PrintLayout::Labels {
@@ -385,10 +411,17 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                     .labelled_by(l.id);
             });
         }
+        if p.layout != PrintLayout::Flyer {
+            copies(ui, p);
+        }
         ui.horizontal_wrapped(|ui| {
-            ui.checkbox(&mut p.title, "Title line");
-            ui.checkbox(&mut p.cut_marks, "Cut marks");
-            ui.checkbox(&mut p.show_ref, "Ref in the footer");
+            ui.checkbox(&mut p.title, "Title line")
+                .on_hover_text("The page and campaign names across the top of each sheet");
+            ui.checkbox(&mut p.cut_marks, "Cut marks")
+                .on_hover_text("Thin marks in the margins that show where to cut");
+            ui.checkbox(&mut p.show_ref, "Ref in the footer").on_hover_text(
+                "The ref code is internal and hidden by default; links that would print alike show it anyway",
+            );
         });
     }
     ui.horizontal_wrapped(|ui| {
@@ -404,6 +437,23 @@ fn print_options(ui: &mut egui::Ui, form: &mut BulkForm) {
                 .pick_file()
         {
             form.logo = p.display().to_string();
+        }
+    });
+}
+
+/// "Copies per link", with what a label sheet holds, so three links can
+/// fill a sheet of 21.
+fn copies(ui: &mut egui::Ui, p: &mut PrintOptions) {
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Copies per link");
+        ui.add(egui::DragValue::new(&mut p.copies).range(1..=MAX_COPIES))
+            .labelled_by(l.id)
+            .on_hover_text("Each link's code printed this many times, side by side");
+        if p.layout == PrintLayout::Labels {
+            let spec = p.label.spec();
+            ui.label(
+                egui::RichText::new(format!("{} labels a sheet", spec.columns * spec.rows)).weak(),
+            );
         }
     });
 }

@@ -99,9 +99,10 @@ impl Dialogs {
         self.open(Modal::Link(LinkForm::like(snap, ref_code, like)));
     }
 
-    /// Opens the edit form of a link.
-    pub fn open_edit_link(&mut self, row: &LinkRow) {
-        self.open(Modal::Link(LinkForm::edit(row)));
+    /// Opens the edit form of a link; `referred`: it has referrals, so a
+    /// rename keeps the old ref as an alias unless the user says not to.
+    pub fn open_edit_link(&mut self, row: &LinkRow, referred: bool) {
+        self.open(Modal::Link(LinkForm::edit(row, referred)));
     }
 
     /// Opens the bulk export form in the last folder, with the last print options.
@@ -260,7 +261,9 @@ fn buttons(ui: &mut egui::Ui, submit: &str, enabled: bool) -> (bool, bool) {
     let mut ok = false;
     let mut cancel = false;
     ui.horizontal(|ui| {
-        ok = ui.add_enabled(enabled, egui::Button::new(submit)).clicked();
+        // The dialog's one primary button.
+        let button = crate::ui::widgets::primary_button(ui, submit);
+        ok = ui.add_enabled(enabled, button).clicked();
         cancel = ui.button("Cancel").on_hover_text("Esc").clicked();
     });
     let enter = ui.input(|i| i.key_pressed(egui::Key::Enter) && !i.modifiers.shift);

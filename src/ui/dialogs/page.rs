@@ -18,12 +18,15 @@ pub(super) fn show(ctx: &egui::Context, form: &mut PageForm, actions: &mut Vec<A
     let modal = egui::Modal::new(egui::Id::unique("page_dialog")).show(ctx, |ui| {
         ui.set_max_width(480.0);
         ui.heading(title);
-        widgets::text_field(
+        let first = widgets::text_field(
             ui,
             "Page username or link",
             &mut form.target,
             "JaspersMarket or https://m.me/JaspersMarket",
         );
+        if !std::mem::replace(&mut form.focused, true) {
+            first.request_focus();
+        }
         widgets::text_field(ui, "Display name", &mut form.name, "optional");
         widgets::text_field(
             ui,
@@ -71,6 +74,8 @@ pub struct PageForm {
     page_id: String,
     /// Instagram account id: Instagram events carry it instead of the Page ID.
     ig_id: String,
+    /// Whether the first field was given the focus (once, when it opened).
+    focused: bool,
 }
 
 impl PageForm {
@@ -82,6 +87,7 @@ impl PageForm {
             name: p.name.clone(),
             page_id: p.page_id.clone().unwrap_or_default(),
             ig_id: p.ig_id.clone().unwrap_or_default(),
+            focused: false,
         }
     }
 
