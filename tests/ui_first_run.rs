@@ -62,7 +62,7 @@ fn an_empty_database_reaches_a_decoded_qr_code_through_the_checklist() {
     let mut h = harness(&db, state);
     run_until(&mut h, "first load", |a| a.loaded);
     let mut clicks = 0;
-    h.get_by_label("Get started: 0 of 7 done");
+    h.get_by_label("Get started: 0 of 8 done");
 
     click(&mut h, &mut clicks, "Add your page");
     type_into(&mut h, "Page username or link", "JaspersMarket");
@@ -70,7 +70,7 @@ fn an_empty_database_reaches_a_decoded_qr_code_through_the_checklist() {
     click(&mut h, &mut clicks, "Save page");
     run_until(&mut h, "the page", |a| a.snap.pages.len() == 1);
     wait_for(&mut h, "the checklist to tick the page", |h| {
-        shown(h, "Get started: 1 of 7 done")
+        shown(h, "Get started: 1 of 8 done")
     });
 
     click(&mut h, &mut clicks, "Create your first link");
@@ -117,7 +117,7 @@ fn an_empty_database_reaches_a_decoded_qr_code_through_the_checklist() {
         "https://m.me/JaspersMarket?ref=spring_sale-flyer"
     );
     wait_for(&mut h, "the checklist to tick the export", |h| {
-        shown(h, "Get started: 5 of 7 done")
+        shown(h, "Get started: 5 of 8 done")
     });
     println!("first run: empty database to a decoded QR code in {clicks} clicks");
     assert!(clicks <= 8, "{clicks} clicks");
@@ -160,6 +160,10 @@ fn each_checklist_step_opens_its_place() {
     settle(&mut h);
     h.get_by_label("Connect the backend").click();
     run_until(&mut h, "the Backend tab", |a| a.tab == Tab::Backend);
+    h.get_by_label("Links").click();
+    settle(&mut h);
+    h.get_by_label("Check Meta's settings").click();
+    run_until(&mut h, "the Setup tab", |a| a.tab == Tab::Setup);
 }
 
 /// The checklist reads the snapshot: a database with a link counts four
@@ -168,22 +172,24 @@ fn each_checklist_step_opens_its_place() {
 fn the_checklist_follows_the_database_and_leaves_when_done() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("later.db");
-    {
+    let page = {
         let mut store = Store::open(&db).unwrap();
         let page = jaspers_market(&mut store).id;
         let ch = channel(&mut store, page, "Newsletter", ChannelKind::Email);
         let cm = campaign(&mut store, page, "Spring Sale").id;
         link(&mut store, page, cm, ch, "spring", Some("Get 10% off"));
-    }
+        page
+    };
     let mut h = harness(&db, UiState::default());
     run_until(&mut h, "first load", |a| {
         a.loaded && !a.snap.links.is_empty()
     });
-    h.get_by_label("Get started: 4 of 7 done");
+    h.get_by_label("Get started: 4 of 8 done");
     {
         let mut store = Store::open(&db).unwrap();
         store.mark_exported().unwrap();
         store.set_backend_url("http://127.0.0.1:9").unwrap();
+        store.mark_doctor_passed(page).unwrap();
         let at_ms = chrono::Utc::now().timestamp_millis();
         store
             .ingest(

@@ -110,4 +110,10 @@ fn the_setup_screen_goes_from_red_to_green_asking_before_each_fix() {
         h.query_by_label_contains(TOKEN).is_none(),
         "the token is never drawn"
     );
+    // The Links screen's checklist ticks "Check Meta's settings" once the
+    // doctor found nothing red (it was open while the checks were red).
+    assert!(store.doctor_passed(page.id).unwrap());
+    run_until(&mut h, "the checklist's doctor step", |a| {
+        a.snap.doctor_passed
+    });
 }

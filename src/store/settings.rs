@@ -10,7 +10,30 @@ const BACKEND_URL: &str = "backend_url";
 /// the setup checklist's "first export" step.
 const FIRST_EXPORT_AT: &str = "first_export_at";
 
+/// When the setup doctor last found nothing red for a page (seconds since
+/// the epoch), followed by the page's store id: the checklist's "check
+/// Meta's settings" step.
+const DOCTOR_PASSED_AT: &str = "doctor_passed_at_page_";
+
 impl Store {
+    /// Whether the setup doctor ever found nothing red for store page `page`.
+    pub fn doctor_passed(&self, page: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .setting(&format!("{DOCTOR_PASSED_AT}{page}"))?
+            .is_some())
+    }
+
+    /// Records that the doctor found nothing red for store page `page`.
+    /// Returns whether this call recorded it (so the caller reloads).
+    pub fn mark_doctor_passed(&mut self, page: i64) -> Result<bool, StoreError> {
+        if self.doctor_passed(page)? {
+            return Ok(false);
+        }
+        let now = chrono::Utc::now().timestamp().to_string();
+        self.set_setting(&format!("{DOCTOR_PASSED_AT}{page}"), &now)?;
+        Ok(true)
+    }
+
     /// The saved backend URL, if any.
     pub fn backend_url(&self) -> Result<Option<String>, StoreError> {
         self.setting(BACKEND_URL)

@@ -1,5 +1,6 @@
 //! The setup checklist of the Links screen: page → campaign → channel →
-//! link → first export → backend → first referral. Each step's state comes
+//! link → first export → backend → Meta's settings (the setup doctor) →
+//! first referral. Each step's state comes
 //! from the snapshot, so the checklist is right after a restart and leaves
 //! once every step is done. Each open step opens the place where it is done;
 //! the next one is the screen's primary button.
@@ -17,7 +18,7 @@ struct Step {
 }
 
 /// The steps in order, read from the snapshot.
-fn steps(shared: &Shared<'_>) -> [Step; 7] {
+fn steps(shared: &Shared<'_>) -> [Step; 8] {
     let snap = shared.snap;
     let first_link = snap.links.iter().find(|l| !l.link.archived);
     let connected = !snap.backend_url.is_empty();
@@ -61,6 +62,12 @@ fn steps(shared: &Shared<'_>) -> [Step; 7] {
             done: connected,
             action: Action::ShowTab(Tab::Backend),
             hint: "The relay that receives Messenger's webhook events",
+        },
+        Step {
+            text: "Check Meta's settings",
+            done: snap.doctor_passed,
+            action: Action::ShowTab(Tab::Setup),
+            hint: "The setup doctor checks the page token, Get Started and the webhook fields, and fixes them",
         },
         Step {
             text: "Get your first referral",

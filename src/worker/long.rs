@@ -81,6 +81,13 @@ pub(super) fn handle(
         LongCommand::Doctor { page, token, fix } => {
             let r = ops::doctor::session(store, page.0, token.as_ref(), fix.as_deref())
                 .map_err(Failure::from);
+            // The setup checklist's "check Meta's settings": nothing red.
+            if let Ok(outcome) = &r
+                && outcome.report.blame().is_none()
+                && let Err(e) = store.mark_doctor_passed(outcome.page)
+            {
+                out.send(Event::Error(e.into()));
+            }
             vec![Event::Doctor(Box::new(r))]
         }
         LongCommand::Import(paths) => {

@@ -325,6 +325,9 @@ pub struct Snapshot {
     pub webhook_health: Option<Result<WebhookHealth, String>>,
     /// Whether a QR code or sheet was ever exported (the setup checklist).
     pub exported: bool,
+    /// Whether the setup doctor ever found nothing red for the page shown
+    /// (the setup checklist).
+    pub doctor_passed: bool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -346,6 +349,7 @@ impl std::fmt::Debug for Snapshot {
             .field("events_total", &self.events_total)
             .field("webhook_health", &self.webhook_health)
             .field("exported", &self.exported)
+            .field("doctor_passed", &self.doctor_passed)
             .finish()
     }
 }

@@ -366,6 +366,10 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, StoreError
         backend_token: saved_token(store, state)?,
         events_total: store.event_count()?,
         exported: store.exported()?,
+        doctor_passed: match page {
+            Some(p) => store.doctor_passed(p.0)?,
+            None => false,
+        },
         ..Snapshot::default()
     };
     if !snap.backend_url.is_empty() {

@@ -74,10 +74,12 @@ impl App {
                 .connection_result(result.map_err(|f| f.to_string())),
             Event::Health(result) => self.snap.webhook_health = Some(result),
             Event::Doctor(result) => {
+                let passed = matches!(&*result, Ok(o) if o.report.blame().is_none());
                 self.setup.result(*result);
                 // A fix to refboard's own page (username, Instagram id,
-                // Page ID) shows in the rest of the dashboard at once.
-                if self.setup.changed_page() {
+                // Page ID) shows in the rest of the dashboard at once, and
+                // a first pass ticks the checklist's step.
+                if self.setup.changed_page() || (passed && !self.snap.doctor_passed) {
                     self.send(ShortCommand::Load { page: None }.into());
                 }
             }
