@@ -10,7 +10,7 @@
 use crate::codes::xml_escape;
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
-use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
+use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label};
 
 /// The headline cards live in [`crate::stats::cards`], shared with the dashboard.
 pub use crate::stats::{Card, cards};
@@ -120,7 +120,7 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
     q.untracked_limit = 0;
     let report = crate::stats::query(store, &q)?;
     let dates = report.from.zip(report.to);
-    let previous = match dates.and_then(|(f, t)| previous_range(f, t)) {
+    let previous = match dates.and_then(|(f, t)| q.compare.previous(f, t)) {
         Some((pf, pt)) => {
             let mut p = q.clone();
             p.from = Some(pf);

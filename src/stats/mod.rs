@@ -41,16 +41,16 @@ mod result;
 
 pub use card::{Card, cards};
 pub use glance::{GLANCE_DAYS, LinkGlance, link_glance};
-pub use headline::Change;
+pub use headline::{Change, MIN_BASE};
 pub use labels::{
     NO_REF_LABEL, NOT_AN_AD_LABEL, format_range, period_label, platform_label, range_cells,
     series_csv_header, table_csv_header,
 };
 pub use query::{
-    DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, MAX_BUCKETS, MAX_RANGE_DAYS, StatsError,
-    StatsQuery, local_tz, parse_tz,
+    Compare, DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, MAX_BUCKETS, MAX_RANGE_DAYS,
+    StatsError, StatsQuery, local_tz, parse_tz,
 };
-pub use range::{min_query_date, previous_range};
+pub use range::{min_query_date, previous_range, same_days_last_month};
 pub use result::{GroupStats, OtherGroups, Point, Report, Totals, UntrackedRef};
 
 use crate::store::{Store, StoreError};

@@ -277,6 +277,31 @@ pub struct StatsQuery {
     /// Only referrals of links (and their aliases) in the campaign of this
     /// name (letter case ignored); `None` for every referral.
     pub campaign: Option<String>,
+    /// Which period the range is compared with.
+    pub compare: Compare,
+}
+
+/// Which period a range is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Compare {
+    /// The default rule of [`previous_range`](super::previous_range): a whole
+    /// month against the month before, any other range against as many days
+    /// just before it.
+    #[default]
+    Preceding,
+    /// The same days of the month before (month to date, see
+    /// [`same_days_last_month`](super::same_days_last_month)).
+    SameDaysLastMonth,
+}
+
+impl Compare {
+    /// The period `from..=to` is compared with, if there is one.
+    pub fn previous(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Compare::Preceding => super::previous_range(from, to),
+            Compare::SameDaysLastMonth => super::same_days_last_month(from, to),
+        }
+    }
 }
 
 impl StatsQuery {
@@ -295,6 +320,7 @@ impl StatsQuery {
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
             campaign: None,
+            compare: Compare::Preceding,
         }
     }
 }

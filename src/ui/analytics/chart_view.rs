@@ -24,6 +24,8 @@ pub struct ChartView {
     reset_view: bool,
     pub(super) transform: Option<egui_plot::PlotTransform>,
     pub(super) hover: Option<String>,
+    /// Which period the range is compared with (set by the panel each frame).
+    pub(super) rule: crate::stats::Compare,
 }
 
 impl ChartView {
@@ -124,7 +126,7 @@ impl ChartView {
     ) {
         let every = report.every;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let previous = previous_of(report, shared.previous)
+        let previous = previous_of(report, shared.previous, self.rule)
             .filter(|_| self.show_previous)
             .map(|(p, _)| p);
         let kind = by == GroupBy::Kind;

@@ -143,11 +143,18 @@ impl AnalyticsPanel {
         } else {
             summary(ui, report);
             let by = self.controls.by;
-            cards::cards(ui, report, previous_of(report, shared.previous));
+            let compare = self.controls.compare();
+            cards::cards(
+                ui,
+                report,
+                previous_of(report, shared.previous, compare),
+                compare,
+            );
             self.chart.controls(ui, report, by);
+            self.chart.rule = compare;
             self.chart
                 .show(ui, shared, report, (by, self.controls.kind_view));
-            let previous = previous_of(report, shared.previous);
+            let previous = previous_of(report, shared.previous, self.controls.compare());
             self.chart.compare_table(ui, report, previous, by);
         }
         self.campaigns.ui(ui, shared, self.controls.tz, actions);
@@ -209,10 +216,14 @@ type Previous<'a> = (&'a Report, (NaiveDate, NaiveDate));
 /// The previous period's report when it belongs to `report`: same
 /// grouping and zone, and ending the day before `report` starts (a late
 /// answer to an older query is ignored).
-fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<Previous<'a>> {
+fn previous_of<'a>(
+    report: &Report,
+    previous: Option<&'a Report>,
+    compare: crate::stats::Compare,
+) -> Option<Previous<'a>> {
     let prev = previous?;
     let (from, to) = report.from.zip(report.to)?;
-    let (pf, pt) = crate::stats::previous_range(from, to)?;
+    let (pf, pt) = compare.previous(from, to)?;
     let same = prev.by == report.by
         && prev.tz == report.tz
         && prev.every == report.every

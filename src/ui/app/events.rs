@@ -166,7 +166,7 @@ impl App {
         if !asked(q.from, from) || !asked(q.to, to) || q.by != report.by {
             return;
         }
-        let Some((pf, pt)) = crate::stats::previous_range(from, to) else {
+        let Some((pf, pt)) = q.compare.previous(from, to) else {
             return;
         };
         let q = crate::stats::StatsQuery {
