@@ -223,10 +223,11 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     let db = seeded_week(dir.path());
     let mut h = harness(&db, week_state());
     wait_for_report(&mut h);
-    assert!(!shown_containing(&h, "freeshipping (previous period)"));
+    assert!(!shown_containing(&h, "╌ Previous period"));
     h.get_by_label("Previous period").click();
+    // One key in the legend for the lighter dashed lines, with their days.
     wait_for(&mut h, "the previous-period lines", |h| {
-        shown_containing(h, "freeshipping (previous period)")
+        shown(h, "╌ Previous period (25–31 Oct)")
     });
     assert!(
         h.state().ui_state().show_previous,
@@ -234,14 +235,12 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     );
     // Aligned: 28 Oct (the previous week's fourth day, 1 referral) is drawn
     // on 4 Nov, the current week's fourth day (which had none), and named
-    // by its own date.
+    // by its own date; the box lists every shown series of both periods.
     let x = bucket_x_of(&h, 3);
     hover_value(&mut h, x, 1.0);
-    assert_eq!(
-        h.state().chart_hover(),
-        Some("2026-10-28\nfreeshipping (previous period): 1")
-    );
-    assert!(shown(&h, "2026-10-28\nfreeshipping (previous period): 1"));
+    let text = "2026-10-28\nfreeshipping (previous period): 1\nspring (previous period): 0\nwinter (previous period): 0\n2026-11-04\nfreeshipping: 0\nspring: 0\nwinter: 0";
+    assert_eq!(h.state().chart_hover(), Some(text));
+    assert!(shown(&h, text));
 }
 
 /// The x of bucket `i` of the shown report.
@@ -267,11 +266,11 @@ fn hover_names_date_series_and_count_on_a_line_and_on_a_bar() {
     // freeshipping on 3 Nov: person 1 came back.
     let x = bucket_x_of(&h, 2);
     hover_value(&mut h, x, 1.0);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-03\nfreeshipping: 1"));
-    assert!(
-        shown(&h, "2026-11-03\nfreeshipping: 1"),
-        "the hover box is shown"
-    );
+    // Every shown series at that date, most first (issue 19: the box named
+    // one series only).
+    let text = "2026-11-03\nfreeshipping: 1\nspring: 0\nwinter: 0";
+    assert_eq!(h.state().chart_hover(), Some(text));
+    assert!(shown(&h, text), "the hover box is shown");
     // Away from every point: no box.
     let x = bucket_x_of(&h, 2);
     hover_value(&mut h, x, 40.0);

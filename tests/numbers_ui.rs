@@ -166,3 +166,142 @@ fn the_pickers_save_applies_the_date_it_shows_even_today() {
     });
     assert_eq!(h.state().ui_state().custom_to, today().to_string());
 }
+
+/// Five links with referrals every day of the last 30, at different levels.
+fn store_with_links(dir: &Path) -> PathBuf {
+    let path = dir.join("layout.db");
+    let mut store = Store::open(&path).unwrap();
+    let page = jaspers_market(&mut store).id;
+    let news = channel(&mut store, page, "Newsletter", ChannelKind::Email);
+    let spring = campaign(&mut store, page, "Spring Sale").id;
+    let refs = [
+        "jaspersmarketnewsletter",
+        "jaspersmarketFBad",
+        "freeshipping",
+        "exclusiveinvite",
+        "website-footer",
+    ];
+    for r in refs {
+        link(&mut store, page, spring, news, r, None);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut events: Vec<ReferralEvent> = Vec::new();
+    for back in 0..60i64 {
+        let day = today() - chrono::Duration::days(back);
+        for (k, r) in refs.iter().enumerate() {
+            let count = 2 + (5 - k as i64) * 3 + (back * 7 + k as i64) % 5;
+            for n in 0..count {
+                let at = (noon(day) + n * 60_000).min(now - 1000 - n);
+                let person = format!("{:032x}", (back * 100 + k as i64) * 100 + n);
+                events.push(referral(
+                    format!("e{back}-{k}-{n}"),
+                    at,
+                    Kind::New,
+                    r,
+                    &person,
+                ));
+            }
+        }
+    }
+    store.ingest(&events, None).unwrap();
+    path
+}
+
+/// The chart at one window size: the plot's rect (axes included), the
+/// legend's, the data area and the 0 line's y, and the right edge of the
+/// totals table.
+struct Layout {
+    plot: egui::Rect,
+    legend: egui::Rect,
+    frame: egui::Rect,
+    zero: f32,
+    table_right: f32,
+}
+
+fn chart_layout(width: f32, height: f32) -> Layout {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_links(dir.path());
+    let mut h = common::ui::harness_sized(&db, state(Range::Days30), width, height);
+    wait_for(&mut h, "the chart", |h| {
+        h.state().previous.is_some() && h.state().chart_rects().is_some()
+    });
+    settle(&mut h);
+    let (plot, legend) = h.state().chart_rects().unwrap();
+    let t = h.state().chart_transform().unwrap();
+    let zero = t
+        .position_from_point(&egui_plot::PlotPoint::new(t.bounds().min()[0], 0.0))
+        .y;
+    let table_right = h
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Returning")
+        .rect()
+        .max
+        .x as f32;
+    Layout {
+        plot,
+        legend,
+        frame: *t.frame(),
+        zero,
+        table_right,
+    }
+}
+
+/// What holds at every size: the 0 line in the data area, a strip under it
+/// for the dates, the legend under the plot, overlapping nothing.
+fn assert_apart(l: &Layout, size: &str) {
+    assert!(
+        l.zero <= l.frame.bottom() + 0.5,
+        "{size}: the 0 line is in the data area"
+    );
+    assert!(
+        l.plot.bottom() - l.frame.bottom() >= 12.0,
+        "{size}: the dates have a strip of their own under the data: {:?} in {:?}",
+        l.frame,
+        l.plot
+    );
+    assert!(
+        l.legend.top() >= l.plot.bottom(),
+        "{size}: the legend {:?} starts under the plot {:?}",
+        l.legend,
+        l.plot
+    );
+}
+
+#[test]
+fn the_chart_follows_the_window_from_640_by_480_to_2560_by_1440() {
+    // Issue 19, defect 4: at 640×480 the legend covered the 0 line and the
+    // lowest series; at 1920×1080 the chart kept a fixed height and the
+    // table about 700 points, leaving half the screen empty.
+    let mut heights = Vec::new();
+    for (w, h) in [
+        (640.0, 480.0),
+        (1280.0, 800.0),
+        (1920.0, 1080.0),
+        (2560.0, 1440.0),
+    ] {
+        let size = format!("{w}×{h}");
+        let l = chart_layout(w, h);
+        assert_apart(&l, &size);
+        assert!(
+            l.frame.height() >= 150.0,
+            "{size}: a readable data area {:?}",
+            l.frame
+        );
+        if h >= 1000.0 {
+            assert!(
+                l.plot.height() >= 0.4 * h,
+                "{size}: the chart {:?} fills its share of the window",
+                l.plot
+            );
+            assert!(
+                l.table_right >= 0.9 * w,
+                "{size}: the table reaches {} of {w}",
+                l.table_right
+            );
+        }
+        heights.push(l.plot.height());
+    }
+    assert!(
+        heights.windows(2).all(|p| p[0] < p[1]),
+        "the height grows with the window: {heights:?}"
+    );
+}

@@ -12,6 +12,7 @@
 mod campaigns;
 mod cards;
 mod chart_view;
+mod colors;
 mod controls;
 mod files;
 mod range;
@@ -80,6 +81,11 @@ impl AnalyticsPanel {
     /// The chart's screen transform in the last frame (tests aim the pointer with it).
     pub fn chart_transform(&self) -> Option<egui_plot::PlotTransform> {
         self.chart.transform
+    }
+
+    /// The plot's rect (axes included) and the legend's in the last frame.
+    pub fn chart_rects(&self) -> Option<(egui::Rect, egui::Rect)> {
+        self.chart.rects
     }
 
     /// The hover box's text in the last frame, if any.

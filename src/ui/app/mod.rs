@@ -209,6 +209,12 @@ impl App {
         self.analytics.chart_transform()
     }
 
+    /// The chart's plot rect (axes included) and its legend's, in the last
+    /// frame (layout tests).
+    pub fn chart_rects(&self) -> Option<(egui::Rect, egui::Rect)> {
+        self.analytics.chart_rects()
+    }
+
     /// The chart's hover text in the last frame, if the pointer was over a value.
     pub fn chart_hover(&self) -> Option<&str> {
         self.analytics.hover_text()
