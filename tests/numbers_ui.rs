@@ -305,3 +305,106 @@ fn the_chart_follows_the_window_from_640_by_480_to_2560_by_1440() {
         "the height grows with the window: {heights:?}"
     );
 }
+
+#[test]
+fn a_series_keeps_its_colour_when_the_ranking_changes() {
+    // Issue 19, defect 5: after "Count as freeshipping", Facebook ads went
+    // from orange to green, because colours followed the rank.
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_links(dir.path());
+    let mut h = harness(&db, state(Range::Days30));
+    wait_for(&mut h, "the chart", |h| {
+        !h.state().chart_colors().is_empty()
+    });
+    let before: Vec<(String, egui::Color32)> = h.state().chart_colors().to_vec();
+    let distinct: std::collections::BTreeSet<[u8; 4]> =
+        before.iter().map(|(_, c)| c.to_array()).collect();
+    assert_eq!(
+        distinct.len(),
+        before.len(),
+        "shown series differ: {before:?}"
+    );
+    // website-footer, last, becomes first by far.
+    let mut store = Store::open(&db).unwrap();
+    let at = chrono::Utc::now().timestamp_millis() - 60_000;
+    let events: Vec<ReferralEvent> = (0..3000)
+        .map(|n| {
+            referral(
+                format!("late{n}"),
+                at - n,
+                Kind::New,
+                "website-footer",
+                &format!("{:032x}", 9_000_000 + n),
+            )
+        })
+        .collect();
+    store.ingest(&events, None).unwrap();
+    drop(store);
+    h.get_by_label("Refresh").click();
+    wait_for(&mut h, "website-footer on top", |h| {
+        h.state()
+            .report
+            .as_ref()
+            .is_some_and(|r| r.groups.first().is_some_and(|g| g.key == "website-footer"))
+            && h.state().chart_colors().first().map(|c| c.0.as_str()) == Some("website-footer")
+    });
+    let after = h.state().chart_colors();
+    for (name, color) in &before {
+        let now = after.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+        assert_eq!(now, Some(*color), "{name} keeps its colour");
+    }
+}
+
+#[test]
+fn the_hover_box_keeps_a_ref_whole_at_the_right_edge_of_a_small_window() {
+    // Issue 19, defect 4: at 640×480 the box broke "freeshipping" into
+    // "freeshippin" and "g".
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_links(dir.path());
+    let mut h = common::ui::harness_sized(&db, state(Range::Days30), 640.0, 480.0);
+    wait_for(&mut h, "the chart", |h| {
+        h.state().chart_transform().is_some() && h.state().chart_rects().is_some()
+    });
+    // A first box, then the previous period's lines, whose names are
+    // longer: the box sized for the first text must not wrap the second.
+    let report = h.state().report.clone().unwrap();
+    let point_of = |h: &Harness<'static, App>, g: &refboard::stats::GroupStats, back: usize| {
+        let t = h.state().chart_transform().unwrap();
+        let p = &g.series[g.series.len() - back];
+        t.position_from_point(&egui_plot::PlotPoint::new(
+            refboard::ui::bucket_x(p),
+            p.referrals as f64,
+        ))
+    };
+    let first = point_of(&h, &report.groups[0], 3);
+    h.hover_at(first);
+    settle(&mut h);
+    assert!(h.state().chart_hover().is_some(), "a first hover box");
+    h.get_by_label("Previous period").click();
+    wait_for(&mut h, "the previous period", |h| {
+        h.state()
+            .chart_colors()
+            .iter()
+            .any(|(n, _)| n.ends_with("(previous period)"))
+    });
+    let at = point_of(&h, &report.groups[0], 3);
+    assert!(
+        at.x > 560.0 && at.y < 470.0,
+        "aimed near the right edge: {at:?}"
+    );
+    h.hover_at(at);
+    settle(&mut h);
+    let text = h.state().chart_hover().expect("a hover box").to_string();
+    let node = h.get_by_label(&text);
+    let rect = node.rect();
+    let lines = text.lines().count() as f32;
+    let row = rect.height() / lines;
+    assert!(
+        rect.max.x <= 640.0 && rect.min.x >= 0.0,
+        "the box is on screen: {rect:?}"
+    );
+    // One row (about 15 points of body text) per line: nothing wrapped. The
+    // old box, squeezed to 165 points at the edge, took 21 a line.
+    assert!(row > 10.0 && row < 17.0, "{lines} lines in {rect:?}");
+    assert!(text.contains("freeshipping (previous period): "), "{text}");
+}

@@ -25,6 +25,8 @@ pub struct ChartView {
     reset_view: bool,
     pub(super) transform: Option<egui_plot::PlotTransform>,
     pub(super) hover: Option<String>,
+    /// Each line's name and colour in the last frame (tests).
+    pub(super) colors: Vec<(String, egui::Color32)>,
     /// The plot's rect and the legend's in the last frame (layout tests).
     pub(super) rects: Option<(egui::Rect, egui::Rect)>,
     /// Which period the range is compared with (set by the panel each frame).
@@ -151,6 +153,7 @@ impl ChartView {
         } else {
             Vec::new()
         };
+        self.colors = lines.iter().map(|s| (s.name.clone(), s.color)).collect();
         let input = chart::ChartInput {
             every,
             lines: &lines,

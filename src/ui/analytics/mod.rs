@@ -83,6 +83,11 @@ impl AnalyticsPanel {
         self.chart.transform
     }
 
+    /// Each drawn line's name and colour in the last frame.
+    pub fn chart_colors(&self) -> &[(String, egui::Color32)] {
+        &self.chart.colors
+    }
+
     /// The plot's rect (axes included) and the legend's in the last frame.
     pub fn chart_rects(&self) -> Option<(egui::Rect, egui::Rect)> {
         self.chart.rects

@@ -215,6 +215,11 @@ impl App {
         self.analytics.chart_rects()
     }
 
+    /// Each drawn line's name and colour in the last frame (tests).
+    pub fn chart_colors(&self) -> &[(String, egui::Color32)] {
+        self.analytics.chart_colors()
+    }
+
     /// The chart's hover text in the last frame, if the pointer was over a value.
     pub fn chart_hover(&self) -> Option<&str> {
         self.analytics.hover_text()
