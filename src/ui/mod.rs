@@ -22,6 +22,7 @@ mod app;
 mod backend;
 mod chart;
 mod dialogs;
+mod health_badge;
 mod link_detail;
 mod links;
 mod shared;

@@ -38,6 +38,9 @@ impl TopBar {
                 }
             }
             ui.separator();
+            if super::health_badge::badge(ui, shared) {
+                actions.push(Action::ShowTab(Tab::Backend));
+            }
             sync_status(ui, shared, &mut actions);
         });
         actions

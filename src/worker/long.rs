@@ -72,6 +72,7 @@ pub(super) fn handle(
                 .map_err(Failure::from);
             vec![Event::Connection(r), Event::Health(read_health(&config))]
         }
+        LongCommand::ReadHealth(config) => vec![Event::Health(read_health(&config))],
         LongCommand::Import(paths) => {
             vec![Event::JobDone(
                 Job::Import,

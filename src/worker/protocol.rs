@@ -135,6 +135,9 @@ pub enum LongCommand {
     /// Check URL and token. Network with its own timeout: it waits behind a
     /// running sync rather than holding up a Save on the short lane.
     TestConnection(SyncConfig),
+    /// Read the backend's webhook health alone (the dashboard asks once at
+    /// start, so a database synced elsewhere, like the demo's, shows it).
+    ReadHealth(SyncConfig),
 }
 
 /// Either lane's command, for code that hands both on (the UI's actions).
@@ -166,7 +169,7 @@ impl LongCommand {
             LongCommand::Sync(_) => Some(Job::Sync),
             LongCommand::Import(_) => Some(Job::Import),
             LongCommand::BulkExport { .. } => Some(Job::Export),
-            LongCommand::TestConnection(_) => None,
+            LongCommand::TestConnection(_) | LongCommand::ReadHealth(_) => None,
         }
     }
 }

@@ -101,6 +101,7 @@ impl App {
         let health = self.snap.webhook_health.take();
         self.snap = snap;
         self.snap.webhook_health = health;
+        self.ask_health_once();
         self.loaded = true;
         if self.selected.is_some_and(|id| self.row(id).is_none()) {
             self.selected = None;

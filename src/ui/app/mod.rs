@@ -5,6 +5,7 @@
 
 mod actions;
 mod events;
+mod health;
 
 pub use crate::ui::shared::{Action, Message, Shared, Tab, UiState};
 
@@ -60,6 +61,8 @@ pub struct App {
     dialogs: dialogs::Dialogs,
     rects: Vec<(&'static str, egui::Rect)>,
     copy_request: Option<String>,
+    /// Whether the webhook health was asked for at start.
+    health_asked: bool,
 }
 
 impl App {
@@ -99,6 +102,7 @@ impl App {
             dialogs: dialogs::Dialogs::new(&state),
             rects: Vec::new(),
             copy_request: None,
+            health_asked: false,
         };
         app.send(ShortCommand::Load { page: state.page }.into());
         app
@@ -248,6 +252,7 @@ impl App {
             message: self.message.as_ref(),
             worker_stopped: self.worker_stopped.as_deref(),
             qr_style: &qr_style,
+            webhook_quiet_mins: self.backend.webhook_quiet_mins,
         };
         let r = egui::Panel::top("top_bar").show(ui, |ui| {
             actions.extend(self.top_bar.ui(ui, &shared, self.tab));
