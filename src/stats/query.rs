@@ -281,27 +281,16 @@ pub struct StatsQuery {
     pub compare: Compare,
 }
 
-/// Which period a range is compared with.
+/// Which period a range is compared with (`Compare::previous`, beside the
+/// rules in the range file, gives its days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Compare {
-    /// The default rule of [`previous_range`](super::previous_range): a whole
-    /// month against the month before, any other range against as many days
-    /// just before it.
+    /// The default rule: a whole month against the month before, any other
+    /// range against as many days just before it.
     #[default]
     Preceding,
-    /// The same days of the month before (month to date, see
-    /// [`same_days_last_month`](super::same_days_last_month)).
+    /// The same days of the month before (month to date).
     SameDaysLastMonth,
-}
-
-impl Compare {
-    /// The period `from..=to` is compared with, if there is one.
-    pub fn previous(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-        match self {
-            Compare::Preceding => super::previous_range(from, to),
-            Compare::SameDaysLastMonth => super::same_days_last_month(from, to),
-        }
-    }
 }
 
 impl StatsQuery {

@@ -24,7 +24,7 @@ pub fn min_query_date() -> NaiveDate {
 ///   yesterday. It lines up day by day with the current one on the chart.
 ///
 /// A month so far against the same days of the month before is asked for
-/// by name ([`Compare::SameDaysLastMonth`](super::Compare)), see
+/// by name (`Compare::SameDaysLastMonth`), see
 /// [`same_days_last_month`]. Days are local, so a range across a clock
 /// change has a previous range of as many days, not of as many hours.
 /// `None` when the range is reversed or the previous range would start
@@ -74,6 +74,17 @@ fn is_whole_month(from: NaiveDate, to: NaiveDate) -> bool {
 fn month_start(day: NaiveDate) -> Option<NaiveDate> {
     use chrono::Datelike;
     day.with_day(1)
+}
+
+impl super::query::Compare {
+    /// The period `from..=to` is compared with, if there is one: see
+    /// [`previous_range`] and [`same_days_last_month`].
+    pub fn previous(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            super::query::Compare::Preceding => previous_range(from, to),
+            super::query::Compare::SameDaysLastMonth => same_days_last_month(from, to),
+        }
+    }
 }
 
 /// Local midnight of `day` in `tz`, in ms (DST gaps move it to the first valid instant).
