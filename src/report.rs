@@ -1,7 +1,9 @@
 //! The shareable one-page report (`refboard report`, "Save report…"):
-//! headline cards with their change against the previous period of the same
-//! length, the chart and the table, as a PDF (krilla, the embedded DejaVu
-//! Sans of the print stack) or as HTML with an embedded SVG chart.
+//! headline cards with their change against the previous period (the
+//! dashboard's rule, [`crate::stats::Change`]), the chart with the previous
+//! period's lighter dashed lines and the running bucket marked "(so far)",
+//! and the table, as a PDF (krilla, the embedded DejaVu Sans of the print
+//! stack) filling its page, or as HTML with an embedded SVG chart.
 //!
 //! Refs, sources and names come from strangers: every one goes through
 //! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
@@ -115,8 +117,8 @@ pub struct ReportData {
     pub made_at_ms: i64,
 }
 
-/// Runs the queries of a report: the range, then the previous period of the
-/// same length with the same filters.
+/// Runs the queries of a report: the range, then the period it is compared
+/// with (the query's [`crate::stats::Compare`]) with the same filters.
 pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportData, ReportError> {
     let mut q = query.clone();
     q.unique_people = true;
