@@ -238,7 +238,7 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     // by its own date; the box lists every shown series of both periods.
     let x = bucket_x_of(&h, 3);
     hover_value(&mut h, x, 1.0);
-    let text = "2026-10-28\nfreeshipping (previous period): 1\nspring (previous period): 0\nwinter (previous period): 0\n2026-11-04\nfreeshipping: 0\nspring: 0\nwinter: 0";
+    let text = "Previous period: 2026-10-28\nfreeshipping (previous period): 1\nspring (previous period): 0\nwinter (previous period): 0\n2026-11-04\nfreeshipping: 0\nspring: 0\nwinter: 0";
     assert_eq!(h.state().chart_hover(), Some(text));
     assert!(shown(&h, text));
 }

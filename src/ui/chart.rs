@@ -644,10 +644,10 @@ fn draw_line(p: &mut egui_plot::PlotUi<'_>, s: &Series) {
 }
 
 /// The lighter tint of a previous period's line (and its legend mark): the
-/// colour half-way to grey, at 55% opacity.
+/// colour a quarter of the way to grey, at 60% opacity, so it keeps its hue.
 pub fn previous_tint(c: Color32) -> Color32 {
-    let mix = |v: u8| ((u16::from(v) + 128) / 2) as u8;
-    Color32::from_rgba_unmultiplied(mix(c.r()), mix(c.g()), mix(c.b()), 140)
+    let mix = |v: u8| ((3 * u16::from(v) + 128) / 4) as u8;
+    Color32::from_rgba_unmultiplied(mix(c.r()), mix(c.g()), mix(c.b()), 155)
 }
 
 /// Bar width in days.

@@ -49,7 +49,12 @@ fn block(input: &ChartInput<'_>, x: f64, previous: bool) -> Option<String> {
             } else {
                 ""
             };
-            format!("{}{so_far}", label_at(&s.labels, i, x, input.every))
+            let date = label_at(&s.labels, i, x, input.every);
+            if previous {
+                format!("Previous period: {date}")
+            } else {
+                format!("{date}{so_far}")
+            }
         });
         let count = s.points[i].1;
         let name = crate::model::shorten_text(&display(&s.name), MAX_NAME_CHARS);
@@ -111,11 +116,11 @@ mod tests {
         };
         assert_eq!(
             hover_text(&input, 0, 0),
-            "2026-11-01\nfreeshipping: 7\nnewsletter: 5\n2026-10-01\nnewsletter (previous period): 4"
+            "2026-11-01\nfreeshipping: 7\nnewsletter: 5\nPrevious period: 2026-10-01\nnewsletter (previous period): 4"
         );
         assert_eq!(
             hover_text(&input, 3, 1),
-            "2026-10-02\nnewsletter (previous period): 4\n2026-11-02\nnewsletter: 9\nfreeshipping: 1"
+            "Previous period: 2026-10-02\nnewsletter (previous period): 4\n2026-11-02\nnewsletter: 9\nfreeshipping: 1"
         );
     }
 }
