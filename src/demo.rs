@@ -147,13 +147,16 @@ fn sample_catalog(store: &mut Store) -> anyhow::Result<Story> {
     ] {
         channels.push(store.add_channel(page.id, name, kind)?.id);
     }
-    let (sale_start, holiday_start, holiday_end) = (days_ago(60), days_ago(18), days_ago(-20));
+    // The sale ended before the holiday campaign began (their bands on the
+    // chart do not overlap); its links still bring people in.
+    let (sale_start, sale_end) = (days_ago(60), days_ago(25));
+    let (holiday_start, holiday_end) = (days_ago(18), days_ago(-20));
     let campaigns = [
         NewCampaign::parse("Always on", None, None, None)?,
         NewCampaign::parse(
             "Spring Sale",
             Some(&sale_start),
-            None,
+            Some(&sale_end),
             Some("Seasonal discounts"),
         )?,
         NewCampaign::parse(
