@@ -289,11 +289,17 @@ fn hover_names_date_series_and_count_on_a_line_and_on_a_bar() {
     settle(&mut h);
     let x = bucket_x_of(&h, 5);
     hover_value(&mut h, x, 0.5);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-06\nReturning: 1"));
+    assert_eq!(
+        h.state().chart_hover(),
+        Some("2026-11-06\nNew: 0\nReturning: 1")
+    );
     let x = bucket_x_of(&h, 4);
     hover_value(&mut h, x, 0.5);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-05\nNew: 1"));
-    assert!(shown(&h, "2026-11-05\nNew: 1"));
+    assert_eq!(
+        h.state().chart_hover(),
+        Some("2026-11-05\nNew: 1\nReturning: 0")
+    );
+    assert!(shown(&h, "2026-11-05\nNew: 1\nReturning: 0"));
 }
 
 #[test]

@@ -724,7 +724,14 @@ fn bar_targets(
         };
         let n = if hidden.contains(NEW) { 0 } else { n };
         let r = if hidden.contains(RETURNING) { 0 } else { r };
-        for (name, lo, hi, count) in [(NEW, 0, n, n), (RETURNING, n, n + r, r)] {
+        // Either part of a bar names both shown series of its date.
+        let mut text = format!("{}{so_far}", label_at(&s.labels, i, x, every));
+        for (name, count) in [(NEW, n), (RETURNING, r)] {
+            if !hidden.contains(name) {
+                text.push_str(&format!("\n{name}: {count}"));
+            }
+        }
+        for (lo, hi, count) in [(0, n, n), (n, n + r, r)] {
             if count == 0 {
                 continue;
             }
@@ -737,10 +744,7 @@ fn bar_targets(
                     base: a.y,
                     half_width: ((b.x - a.x) / 2.0).abs(),
                 },
-                Hit::Bar(format!(
-                    "{}{so_far}\n{name}: {count}",
-                    label_at(&s.labels, i, x, every)
-                )),
+                Hit::Bar(text.clone()),
             ));
         }
     }
