@@ -33,15 +33,35 @@ pub const CHART_SERIES: usize = 6;
 pub const TABLE_ROWS: usize = 15;
 /// Longest text shown for one ref or name, in characters.
 const LABEL_MAX_CHARS: usize = 60;
-/// Line colours of the chart, in series order.
-const PALETTE: [[u8; 3]; CHART_SERIES] = [
-    [0x1f, 0x77, 0xb4],
-    [0xff, 0x7f, 0x0e],
-    [0x2c, 0xa0, 0x2c],
-    [0xd6, 0x27, 0x28],
-    [0x94, 0x67, 0xbd],
-    [0x8c, 0x56, 0x4b],
+/// Line colours of the chart: the dashboard's palette, indexed by the slot
+/// [`crate::stats::palette_slots`] gives each group's key, so a group has
+/// the same colour on screen and on paper, whatever its rank.
+const PALETTE: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
 ];
+
+/// The colour of each of the first [`CHART_SERIES`] groups of `report`.
+fn group_colors(report: &Report) -> Vec<[u8; 3]> {
+    let keys: Vec<&str> = report
+        .groups
+        .iter()
+        .take(CHART_SERIES)
+        .map(|g| g.key.as_str())
+        .collect();
+    crate::stats::palette_slots(&keys, PALETTE.len())
+        .into_iter()
+        .map(|s| PALETTE[s % PALETTE.len()])
+        .collect()
+}
 
 /// What can go wrong while making a report.
 #[derive(Debug, thiserror::Error)]
@@ -238,10 +258,19 @@ struct Chart {
     previous: Vec<Vec<(f64, f64)>>,
     /// The bucket still running when the report was made, if in the range.
     running: Option<usize>,
+    /// Each series' colour (see [`group_colors`]).
+    colors: Vec<[u8; 3]>,
     /// Y axis ticks: value and position.
     y_ticks: Vec<(u64, f64)>,
     /// X axis labels: position and text.
     x_labels: Vec<(f64, String)>,
+}
+
+impl Chart {
+    /// The colour of series `i`.
+    fn color(&self, i: usize) -> [u8; 3] {
+        self.colors.get(i).copied().unwrap_or(PALETTE[0])
+    }
 }
 
 /// A round step for about four y ticks up to `max`: 1, 2 or 5 times a power of ten.
@@ -358,6 +387,7 @@ fn chart(report: &Report, previous: Option<&Report>, now_ms: i64) -> Chart {
         series,
         previous,
         running,
+        colors: group_colors(report),
         y_ticks,
         x_labels,
     }
@@ -415,12 +445,12 @@ fn chart_svg(data: &ReportData) -> String {
             .collect();
         svg.push_str(&format!(
             r#"<polyline fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="6 4" points="{}"/>"#,
-            hex(tint(PALETTE[i % PALETTE.len()])),
+            hex(tint(c.color(i))),
             points.join(" ")
         ));
     }
     for (i, (label, pts)) in c.series.iter().enumerate() {
-        let color = hex(PALETTE[i % PALETTE.len()]);
+        let color = hex(c.color(i));
         let points: Vec<String> = pts
             .iter()
             .map(|(x, y)| format!("{:.1},{:.1}", left + plot_w * x, top + plot_h * (1.0 - y)))
@@ -478,10 +508,11 @@ pub fn render_html(data: &ReportData) -> String {
         ));
         html.push_str(&chart_svg(data));
         html.push_str("<div class=\"legend\">");
-        for (i, g) in report.groups.iter().take(CHART_SERIES).enumerate() {
+        let colors = group_colors(report);
+        for (g, color) in report.groups.iter().take(CHART_SERIES).zip(colors) {
             html.push_str(&format!(
                 "<span><span style=\"color:{}\">■</span> {}</span>",
-                hex(PALETTE[i % PALETTE.len()]),
+                hex(color),
                 xml_escape(&shown_key(report.by, &g.key))
             ));
         }
@@ -736,10 +767,10 @@ fn draw_chart(pen: &mut Pen<'_>, data: &ReportData, top: f32, width: f32) -> f32
     }
     for (i, pts) in c.previous.iter().enumerate() {
         let pts: Vec<(f32, f32)> = pts.iter().map(at).collect();
-        pen.dashed(&pts, tint(PALETTE[i % PALETTE.len()]), 1.2);
+        pen.dashed(&pts, tint(c.color(i)), 1.2);
     }
     for (i, (_, pts)) in c.series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = c.color(i);
         let pts: Vec<(f32, f32)> = pts.iter().map(at).collect();
         let finished = match c.running {
             Some(r) if r + 1 == pts.len() => r,
@@ -774,7 +805,7 @@ fn draw_legend(pen: &mut Pen<'_>, data: &ReportData, c: &Chart, top: f32, width:
     };
     for (i, (label, _)) in c.series.iter().enumerate() {
         let (x, y) = place(pen, label);
-        pen.line(&[(x, y - 3.0), (x + 12.0, y - 3.0)], PALETTE[i], 2.0);
+        pen.line(&[(x, y - 3.0), (x + 12.0, y - 3.0)], c.color(i), 2.0);
     }
     if let Some(words) = previous_words(data) {
         let (x, y) = place(pen, &words);

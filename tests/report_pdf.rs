@@ -137,3 +137,75 @@ fn the_report_marks_today_draws_the_previous_period_and_fills_its_page() {
         "the page is filled: the last ink is at row {last_ink} of {h}"
     );
 }
+
+/// The colour the HTML report's legend gives `name`.
+fn legend_color(html: &str, name: &str) -> String {
+    let legend = &html[html.find("<div class=\"legend\">").unwrap()..];
+    let at = legend.find(&format!("</span> {name}</span>")).unwrap();
+    let start = legend[..at].rfind("color:").unwrap() + "color:".len();
+    legend[start..start + 7].to_string()
+}
+
+#[test]
+fn a_group_keeps_its_report_colour_whatever_its_rank() {
+    // Defect 5 on paper: colours followed the rank, so a ref changed colour
+    // between two reports.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded(dir.path());
+    let now = chrono::Utc::now().timestamp_millis();
+    let extra: Vec<ReferralEvent> = (0..80)
+        .map(|n| {
+            referral(
+                format!("x{n}"),
+                now - 5000 - n,
+                Kind::New,
+                "freeshipping",
+                &format!("{:032x}", 777_000 + n),
+            )
+        })
+        .collect();
+    store.ingest(&extra, None).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let html = |from: chrono::NaiveDate, to: chrono::NaiveDate, file: &str| {
+        let mut query = StatsQuery::new(GroupBy::Link, chrono_tz::UTC);
+        query.from = Some(from);
+        query.to = Some(to);
+        let path = dir.path().join(file);
+        write_report(
+            &store,
+            &ReportRequest {
+                path: path.clone(),
+                query,
+                title: String::new(),
+            },
+        )
+        .unwrap();
+        std::fs::read_to_string(path).unwrap()
+    };
+    let week = html(
+        today - chrono::Duration::days(7),
+        today - chrono::Duration::days(1),
+        "week.html",
+    );
+    let day = html(today, today, "today.html");
+    let first = |html: &str| {
+        let legend = &html[html.find("<div class=\"legend\">").unwrap()..];
+        ["freeshipping", "newsletter"]
+            .into_iter()
+            .min_by_key(|n| legend.find(&format!("</span> {n}</span>")).unwrap())
+            .unwrap()
+    };
+    assert_eq!(first(&week), "newsletter");
+    assert_eq!(first(&day), "freeshipping", "the ranking flipped");
+    for name in ["freeshipping", "newsletter"] {
+        assert_eq!(
+            legend_color(&week, name),
+            legend_color(&day, name),
+            "{name}"
+        );
+    }
+    assert_ne!(
+        legend_color(&day, "freeshipping"),
+        legend_color(&day, "newsletter")
+    );
+}

@@ -25,8 +25,9 @@
 //! asked), `result` (what comes back), `labels` (names, wording and CSV
 //! headers), `headline` (the change against the previous period), `range`
 //! (days, instants and buckets), `engine` (rollups to totals and series),
-//! `people` (unique people), and `glance` (one link's last 30 days, through
-//! [`query()`]). This file runs the five steps in [`query()`], above `engine`
+//! `people` (unique people), `glance` (one link's last 30 days, through
+//! [`query()`]), and `slots` (which palette colour each shown group gets,
+//! from its key: the dashboard and the report colour a group alike). This file runs the five steps in [`query()`], above `engine`
 //! and `people` because each needs the other's results.
 
 mod card;
@@ -38,6 +39,7 @@ mod people;
 mod query;
 mod range;
 mod result;
+mod slots;
 
 pub use card::{Card, cards};
 pub use glance::{GLANCE_DAYS, LinkGlance, link_glance};
@@ -52,6 +54,7 @@ pub use query::{
 };
 pub use range::{min_query_date, previous_range, same_days_last_month};
 pub use result::{GroupStats, OtherGroups, Point, Report, Totals, UntrackedRef};
+pub use slots::{palette_slots, preferred_slot};
 
 use crate::store::{Store, StoreError};
 use engine::{Links, SERIES_BUDGET_CELLS, assemble, chart_parts, empty_report};
