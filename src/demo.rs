@@ -1,10 +1,18 @@
 //! `refboard demo`: a first run with nothing to configure. A relay on
-//! loopback with generated secrets, a month of simulated referral traffic
-//! for a sample page, and a demo database already connected to that relay.
+//! loopback with generated secrets, five months of simulated referral
+//! traffic for a sample page, and a demo database already connected to that
+//! relay.
+//!
+//! The traffic tells a story, so every card and comparison reads as it
+//! would for a real page (issue 19: a month of data made every comparison
+//! absurd): links launched on different days (a holiday campaign three
+//! weeks ago, so its links are "new"), a seasonal rise towards December,
+//! busier weekends, and two typo'd refs: one already rescued as an alias,
+//! one left for the Analytics screen to suggest.
 
 use crate::model::{ChannelKind, NewCampaign, NewLink, NewPage};
 use crate::relay::{RelayConfig, RelayHandle, start};
-use crate::simulate::{SimulateConfig, generate, send};
+use crate::simulate::{SimulateConfig, Story, StoryRef, generate_story, send};
 use crate::store::{Store, random_key};
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
@@ -21,8 +29,12 @@ pub struct Demo {
     pub api_token: String,
 }
 
+/// Days of simulated traffic: enough for a 90-day range and its previous
+/// period to both have data.
+pub const DEMO_DAYS: u32 = 150;
+
 /// Sets up the demo in `dir`: relay, sample catalog, `events` simulated
-/// referrals over 30 days, first sync. Returns the running relay.
+/// referrals over [`DEMO_DAYS`] days, first sync. Returns the running relay.
 pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
     let secret = |n| random_key().map(|k| hex::encode(&k[..n]));
     let app_secret = secret(16)?;
@@ -38,21 +50,19 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
         "127.0.0.1:0".parse().context("loopback address")?,
     )?;
     let mut store = Store::open(&dir.join("demo.db"))?;
-    let mut refs = sample_catalog(&mut store)?;
-    // A typo'd ref on a printed flyer: shows up as untracked.
-    refs.push("freeshiping".into());
+    let story = sample_catalog(&mut store)?;
     let sim = SimulateConfig {
         relay_url: relay.url(),
         app_secret,
         events,
-        days: 30,
-        refs,
+        days: DEMO_DAYS,
+        refs: Vec::new(),
         seed: 42,
         page_id: DEMO_PAGE_ID.into(),
         end_ms: chrono::Utc::now().timestamp_millis(),
         concurrency: 4,
     };
-    let (bodies, _) = generate(&sim).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (bodies, _) = generate_story(&sim, &story).map_err(|e| anyhow::anyhow!("{e}"))?;
     send(&sim, &bodies)?;
     store.set_backend_url(&relay.url())?;
     // A throwaway database: its token goes to the file beside it, never the
@@ -66,9 +76,63 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
     Ok(Demo { relay, api_token })
 }
 
-/// Adds the sample page, its channels, campaigns and links; returns the
-/// links' refs.
-fn sample_catalog(store: &mut Store) -> anyhow::Result<Vec<String>> {
+/// A link of the sample catalog: ref, campaign index, channel index, call
+/// to action, share of the traffic, and days since its launch.
+type SampleLink = (&'static str, usize, usize, &'static str, f64, u32);
+
+/// The sample links, most traffic first within each campaign.
+const SAMPLE_LINKS: [SampleLink; 6] = [
+    (
+        "jaspersmarketnewsletter",
+        0,
+        0,
+        "Get our weekly deals in Messenger",
+        5.0,
+        150,
+    ),
+    (
+        "jaspersmarketFBad",
+        1,
+        1,
+        "Get free coupon in Messenger",
+        3.0,
+        60,
+    ),
+    (
+        "freeshipping",
+        1,
+        2,
+        "Get free shipping: message us",
+        2.5,
+        45,
+    ),
+    (
+        "exclusiveinvite",
+        0,
+        3,
+        "Get an exclusive invite in Messenger",
+        1.5,
+        100,
+    ),
+    (
+        "website-footer",
+        0,
+        3,
+        "Chat with us in Messenger",
+        1.2,
+        150,
+    ),
+    ("holidaygifts", 2, 1, "Find a gift: message us", 4.0, 18),
+];
+
+/// A day `ago` days before today, as the campaign form writes it.
+fn days_ago(ago: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(ago)).to_string()
+}
+
+/// Adds the sample page, its channels, campaigns (two of them dated) and
+/// links, and an alias for a typo; returns the traffic's story.
+fn sample_catalog(store: &mut Store) -> anyhow::Result<Story> {
     let page = store.add_page(&NewPage::parse(
         "JaspersMarket",
         Some("Jasper's Market"),
@@ -83,50 +147,55 @@ fn sample_catalog(store: &mut Store) -> anyhow::Result<Vec<String>> {
     ] {
         channels.push(store.add_channel(page.id, name, kind)?.id);
     }
-    let spring = store
-        .add_campaign(
-            page.id,
-            &NewCampaign::parse("Spring Sale", None, None, Some("Seasonal discounts"))?,
-        )?
-        .id;
-    let always = store
-        .add_campaign(page.id, &NewCampaign::parse("Always on", None, None, None)?)?
-        .id;
-    let links = [
-        (
-            "jaspersmarketnewsletter",
-            always,
-            channels[0],
-            "Get our weekly deals in Messenger",
-        ),
-        (
-            "jaspersmarketFBad",
-            spring,
-            channels[1],
-            "Get free coupon in Messenger",
-        ),
-        (
-            "freeshipping",
-            spring,
-            channels[2],
-            "Get free shipping: message us",
-        ),
-        (
-            "exclusiveinvite",
-            always,
-            channels[3],
-            "Get an exclusive invite in Messenger",
-        ),
-        (
-            "website-footer",
-            always,
-            channels[3],
-            "Chat with us in Messenger",
-        ),
+    // The sale ended before the holiday campaign began (their bands on the
+    // chart do not overlap); its links still bring people in.
+    let (sale_start, sale_end) = (days_ago(60), days_ago(25));
+    let (holiday_start, holiday_end) = (days_ago(18), days_ago(-20));
+    let campaigns = [
+        NewCampaign::parse("Always on", None, None, None)?,
+        NewCampaign::parse(
+            "Spring Sale",
+            Some(&sale_start),
+            Some(&sale_end),
+            Some("Seasonal discounts"),
+        )?,
+        NewCampaign::parse(
+            "Holiday Gifts",
+            Some(&holiday_start),
+            Some(&holiday_end),
+            Some("Gift guide ads until Christmas"),
+        )?,
     ];
-    for (r, cm, ch, cta) in links {
-        let (new, _) = NewLink::parse(r, Some(cta), None, None)?;
-        store.add_link(page.id, cm, ch, &new)?;
+    let mut campaign_ids = Vec::new();
+    for c in &campaigns {
+        campaign_ids.push(store.add_campaign(page.id, c)?.id);
     }
-    Ok(links.iter().map(|l| l.0.to_string()).collect())
+    let mut refs = Vec::new();
+    let mut newsletter = None;
+    for (r, cm, ch, cta, weight, ago) in SAMPLE_LINKS {
+        let (new, _) = NewLink::parse(r, Some(cta), None, None)?;
+        let (row, _) = store.add_link(page.id, campaign_ids[cm], channels[ch], &new)?;
+        let id = row.link.id;
+        newsletter = newsletter.or(Some(id));
+        refs.push(story_ref(r, weight, ago));
+    }
+    // A typo in an old newsletter, rescued as an alias: it counts for the link.
+    if let Some(id) = newsletter {
+        store.add_alias(id, "jaspersmarketnewsleter")?;
+    }
+    refs.push(story_ref("jaspersmarketnewsleter", 0.25, 150));
+    // A typo on a printed flyer: untracked, for the Analytics screen to rescue.
+    refs.push(story_ref("freeshiping", 0.3, 45));
+    Ok(Story {
+        refs,
+        season_rise: 2.2,
+    })
+}
+
+fn story_ref(ref_code: &str, weight: f64, launched_days_ago: u32) -> StoryRef {
+    StoryRef {
+        ref_code: ref_code.into(),
+        weight,
+        launched_days_ago,
+    }
 }

@@ -1,7 +1,9 @@
 //! The shareable one-page report (`refboard report`, "Save report…"):
-//! headline cards with their change against the previous period of the same
-//! length, the chart and the table, as a PDF (krilla, the embedded DejaVu
-//! Sans of the print stack) or as HTML with an embedded SVG chart.
+//! headline cards with their change against the previous period (the
+//! dashboard's rule, [`crate::stats::Change`]), the chart with the previous
+//! period's lighter dashed lines and the running bucket marked "(so far)",
+//! and the table, as a PDF (krilla, the embedded DejaVu Sans of the print
+//! stack) filling its page, or as HTML with an embedded SVG chart.
 //!
 //! Refs, sources and names come from strangers: every one goes through
 //! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
@@ -10,7 +12,7 @@
 use crate::codes::xml_escape;
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
-use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label, previous_range};
+use crate::stats::{GroupBy, Report, StatsError, StatsQuery, period_label};
 
 /// The headline cards live in [`crate::stats::cards`], shared with the dashboard.
 pub use crate::stats::{Card, cards};
@@ -31,15 +33,35 @@ pub const CHART_SERIES: usize = 6;
 pub const TABLE_ROWS: usize = 15;
 /// Longest text shown for one ref or name, in characters.
 const LABEL_MAX_CHARS: usize = 60;
-/// Line colours of the chart, in series order.
-const PALETTE: [[u8; 3]; CHART_SERIES] = [
-    [0x1f, 0x77, 0xb4],
-    [0xff, 0x7f, 0x0e],
-    [0x2c, 0xa0, 0x2c],
-    [0xd6, 0x27, 0x28],
-    [0x94, 0x67, 0xbd],
-    [0x8c, 0x56, 0x4b],
+/// Line colours of the chart: the dashboard's palette, indexed by the slot
+/// [`crate::stats::palette_slots`] gives each group's key, so a group has
+/// the same colour on screen and on paper, whatever its rank.
+const PALETTE: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
 ];
+
+/// The colour of each of the first [`CHART_SERIES`] groups of `report`.
+fn group_colors(report: &Report) -> Vec<[u8; 3]> {
+    let keys: Vec<&str> = report
+        .groups
+        .iter()
+        .take(CHART_SERIES)
+        .map(|g| g.key.as_str())
+        .collect();
+    crate::stats::palette_slots(&keys, PALETTE.len())
+        .into_iter()
+        .map(|s| PALETTE[s % PALETTE.len()])
+        .collect()
+}
 
 /// What can go wrong while making a report.
 #[derive(Debug, thiserror::Error)]
@@ -109,10 +131,14 @@ pub struct ReportData {
     pub cards: Vec<Card>,
     /// The stats of the range.
     pub report: Report,
+    /// The stats of the period compared with, and its first and last day.
+    pub previous: Option<(Report, (NaiveDate, NaiveDate))>,
+    /// When the report was made (ms): the bucket holding it is still running.
+    pub made_at_ms: i64,
 }
 
-/// Runs the queries of a report: the range, then the previous period of the
-/// same length with the same filters.
+/// Runs the queries of a report: the range, then the period it is compared
+/// with (the query's [`crate::stats::Compare`]) with the same filters.
 pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportData, ReportError> {
     let mut q = query.clone();
     q.unique_people = true;
@@ -120,7 +146,7 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
     q.untracked_limit = 0;
     let report = crate::stats::query(store, &q)?;
     let dates = report.from.zip(report.to);
-    let previous = match dates.and_then(|(f, t)| previous_range(f, t)) {
+    let previous = match dates.and_then(|(f, t)| q.compare.previous(f, t)) {
         Some((pf, pt)) => {
             let mut p = q.clone();
             p.from = Some(pf);
@@ -154,6 +180,8 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
         range_text,
         cards,
         report,
+        previous,
+        made_at_ms: chrono::Utc::now().timestamp_millis(),
     })
 }
 
@@ -223,12 +251,26 @@ fn table_rows(report: &Report) -> Vec<Row> {
 /// The chart in unit coordinates (x and y from 0 to 1, y up), shared by
 /// the SVG and the PDF.
 struct Chart {
-    /// Label and points of each line.
+    /// Label and points of each line (none past the running bucket).
     series: Vec<(String, Vec<(f64, f64)>)>,
+    /// The previous period's line of each series (same index and colour),
+    /// bucket i drawn at bucket i of this period.
+    previous: Vec<Vec<(f64, f64)>>,
+    /// The bucket still running when the report was made, if in the range.
+    running: Option<usize>,
+    /// Each series' colour (see [`group_colors`]).
+    colors: Vec<[u8; 3]>,
     /// Y axis ticks: value and position.
     y_ticks: Vec<(u64, f64)>,
     /// X axis labels: position and text.
     x_labels: Vec<(f64, String)>,
+}
+
+impl Chart {
+    /// The colour of series `i`.
+    fn color(&self, i: usize) -> [u8; 3] {
+        self.colors.get(i).copied().unwrap_or(PALETTE[0])
+    }
 }
 
 /// A round step for about four y ticks up to `max`: 1, 2 or 5 times a power of ten.
@@ -249,12 +291,49 @@ fn nice_step(max: u64) -> u64 {
     }
 }
 
-fn chart(report: &Report) -> Chart {
+/// The bucket holding `now_ms`, and so still running (its count is "so
+/// far"), among buckets starting at `starts` (ascending); a bucket ends where
+/// the next starts, the last after its nominal length.
+fn running_bucket(starts: &[i64], every: crate::stats::Every, now_ms: i64) -> Option<usize> {
+    use crate::stats::Every;
+    let hours: i64 = match every {
+        Every::Hour => 1,
+        Every::Day => 24,
+        Every::Week => 7 * 24,
+        Every::Month => 31 * 24,
+    };
+    let end = |i: usize| {
+        starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or_else(|| starts[i].saturating_add(hours * 3_600_000))
+    };
+    (0..starts.len()).find(|&i| starts[i] <= now_ms && now_ms < end(i))
+}
+
+fn chart(report: &Report, previous: Option<&Report>, now_ms: i64) -> Chart {
     let groups: Vec<_> = report.groups.iter().take(CHART_SERIES).collect();
     let buckets = groups.first().map_or(0, |g| g.series.len());
+    let starts: Vec<i64> = groups
+        .first()
+        .map(|g| g.series.iter().map(|p| p.start_ms).collect())
+        .unwrap_or_default();
+    let running = running_bucket(&starts, report.every, now_ms);
+    // Buckets after the running one lie in the future: not drawn.
+    let drawn = running.map_or(buckets, |r| r + 1);
+    let before: Vec<Option<&crate::stats::GroupStats>> = groups
+        .iter()
+        .map(|g| previous.and_then(|p| p.groups.iter().find(|pg| pg.key == g.key)))
+        .collect();
     let max = groups
         .iter()
-        .flat_map(|g| g.series.iter().map(|p| p.referrals))
+        .flat_map(|g| g.series.iter().take(drawn).map(|p| p.referrals))
+        .chain(
+            before
+                .iter()
+                .flatten()
+                .flat_map(|g| g.series.iter().take(buckets).map(|p| p.referrals)),
+        )
         .max()
         .unwrap_or(0)
         .max(1);
@@ -267,17 +346,21 @@ fn chart(report: &Report) -> Chart {
             i as f64 / (buckets - 1) as f64
         }
     };
+    let line = |g: &crate::stats::GroupStats, n: usize| -> Vec<(f64, f64)> {
+        g.series
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, p)| (x_of(i), p.referrals as f64 / top as f64))
+            .collect()
+    };
     let series = groups
         .iter()
-        .map(|g| {
-            let pts = g
-                .series
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (x_of(i), p.referrals as f64 / top as f64))
-                .collect();
-            (shown_key(report.by, &g.key), pts)
-        })
+        .map(|g| (shown_key(report.by, &g.key), line(g, drawn)))
+        .collect();
+    let previous = before
+        .iter()
+        .map(|g| g.map(|g| line(g, buckets)).unwrap_or_default())
         .collect();
     let y_ticks = (0..=top / step)
         .map(|k| {
@@ -295,15 +378,30 @@ fn chart(report: &Report) -> Chart {
                 k * (buckets - 1) / (marks - 1)
             };
             if let Some(p) = g.series.get(i) {
-                x_labels.push((x_of(i), p.bucket.clone()));
+                let so_far = if running == Some(i) { " (so far)" } else { "" };
+                x_labels.push((x_of(i), format!("{}{so_far}", p.bucket)));
             }
         }
     }
     Chart {
         series,
+        previous,
+        running,
+        colors: group_colors(report),
         y_ticks,
         x_labels,
     }
+}
+
+/// A previous period's lighter tint of a series colour: half-way to white.
+fn tint(c: [u8; 3]) -> [u8; 3] {
+    c.map(|v| ((u16::from(v) + 255) / 2) as u8)
+}
+
+/// The legend's words for the previous period's lines, when drawn.
+fn previous_words(data: &ReportData) -> Option<String> {
+    let (prev, (from, to)) = data.previous.as_ref()?;
+    (!prev.groups.is_empty()).then(|| format!("Previous period ({})", period_label(*from, *to)))
 }
 
 fn hex(c: [u8; 3]) -> String {
@@ -311,8 +409,13 @@ fn hex(c: [u8; 3]) -> String {
 }
 
 /// The chart as an SVG element, with the legend below the plot area (never over the data).
-fn chart_svg(report: &Report) -> String {
-    let c = chart(report);
+fn chart_svg(data: &ReportData) -> String {
+    let report = &data.report;
+    let c = chart(
+        report,
+        data.previous.as_ref().map(|p| &p.0),
+        data.made_at_ms,
+    );
     let (w, h, left, top, plot_w, plot_h) = (800.0, 300.0, 50.0, 10.0, 730.0, 240.0);
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="Referrals per {every}">"#,
@@ -335,8 +438,19 @@ fn chart_svg(report: &Report) -> String {
             py = top + plot_h + 16.0
         ));
     }
+    for (i, pts) in c.previous.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+        let points: Vec<String> = pts
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", left + plot_w * x, top + plot_h * (1.0 - y)))
+            .collect();
+        svg.push_str(&format!(
+            r#"<polyline fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="6 4" points="{}"/>"#,
+            hex(tint(c.color(i))),
+            points.join(" ")
+        ));
+    }
     for (i, (label, pts)) in c.series.iter().enumerate() {
-        let color = hex(PALETTE[i % PALETTE.len()]);
+        let color = hex(c.color(i));
         let points: Vec<String> = pts
             .iter()
             .map(|(x, y)| format!("{:.1},{:.1}", left + plot_w * x, top + plot_h * (1.0 - y)))
@@ -392,13 +506,20 @@ pub fn render_html(data: &ReportData) -> String {
             report.every,
             xml_escape(&report.by.column_name().to_lowercase())
         ));
-        html.push_str(&chart_svg(report));
+        html.push_str(&chart_svg(data));
         html.push_str("<div class=\"legend\">");
-        for (i, g) in report.groups.iter().take(CHART_SERIES).enumerate() {
+        let colors = group_colors(report);
+        for (g, color) in report.groups.iter().take(CHART_SERIES).zip(colors) {
             html.push_str(&format!(
                 "<span><span style=\"color:{}\">■</span> {}</span>",
-                hex(PALETTE[i % PALETTE.len()]),
+                hex(color),
                 xml_escape(&shown_key(report.by, &g.key))
+            ));
+        }
+        if let Some(words) = previous_words(data) {
+            html.push_str(&format!(
+                "<span><span style=\"color:#999\">- -</span> {}</span>",
+                xml_escape(&words)
             ));
         }
         html.push_str("</div>");
@@ -423,6 +544,8 @@ const PT_PER_MM: f32 = 72.0 / 25.4;
 const PAGE_W: f32 = 210.0 * PT_PER_MM;
 const PAGE_H: f32 = 297.0 * PT_PER_MM;
 const MARGIN: f32 = 15.0 * PT_PER_MM;
+/// A table row's height, in points.
+const TABLE_ROW_H: f32 = 14.0;
 
 fn pdf_fill(c: [u8; 3]) -> Fill {
     Fill {
@@ -470,6 +593,35 @@ impl Pen<'_> {
     }
 
     fn line(&mut self, pts: &[(f32, f32)], color: [u8; 3], width: f32) {
+        self.stroke(pts, color, width, None);
+    }
+
+    /// A dashed line (the previous period, the running bucket's stub).
+    fn dashed(&mut self, pts: &[(f32, f32)], color: [u8; 3], width: f32) {
+        let dash = krilla::paint::StrokeDash {
+            array: vec![4.0, 3.0],
+            offset: 0.0,
+        };
+        self.stroke(pts, color, width, Some(dash));
+    }
+
+    /// A hollow diamond centred on (x, y): the running bucket's point.
+    fn diamond(&mut self, x: f32, y: f32, color: [u8; 3]) {
+        let r = 3.5;
+        let pts = [(x, y - r), (x + r, y), (x, y + r), (x - r, y), (x, y - r)];
+        self.stroke(&pts, color, 1.2, None);
+    }
+
+    fn stroke(
+        &mut self,
+        pts: &[(f32, f32)],
+        color: [u8; 3],
+        width: f32,
+        dash: Option<krilla::paint::StrokeDash>,
+    ) {
+        if pts.len() < 2 {
+            return;
+        }
         let mut pb = PathBuilder::new();
         for (i, (x, y)) in pts.iter().enumerate() {
             if i == 0 {
@@ -483,6 +635,7 @@ impl Pen<'_> {
             self.surface.set_stroke(Some(Stroke {
                 paint: rgb::Color::new(color[0], color[1], color[2]).into(),
                 width,
+                dash,
                 ..Default::default()
             }));
             self.surface.draw_path(&path);
@@ -570,17 +723,37 @@ fn draw_page(pen: &mut Pen<'_>, data: &ReportData) {
         false,
     );
     y += 10.0;
-    y = draw_chart(pen, report, y, width);
+    y = draw_chart(pen, data, y, width);
     draw_table(pen, report, y, width);
 }
 
-/// The chart from `top`; returns the y below its legend.
-fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
-    let c = chart(report);
+/// The chart's height on the page: what the table and the legend leave
+/// below `top`, so the page is filled (a fixed 170 points left its lower
+/// 45% blank), between 170 and 560 points.
+fn plot_height(report: &Report, top: f32) -> f32 {
+    let rows = table_rows(report).len().min(TABLE_ROWS + 1) as f32;
+    let table_h = (rows + 1.0) * TABLE_ROW_H + 8.0;
+    // Axis labels, up to three legend lines, and the gap before the table.
+    let below = 24.0 + 3.0 * 12.0 + 18.0;
+    (PAGE_H - MARGIN - top - table_h - below).clamp(170.0, 560.0)
+}
+
+/// The chart from `top`; returns the y below its legend. The previous
+/// period's lines are lighter and dashed, under this period's; the running
+/// bucket's point is a hollow diamond reached by a dashed stub, and its
+/// date says "(so far)".
+fn draw_chart(pen: &mut Pen<'_>, data: &ReportData, top: f32, width: f32) -> f32 {
+    let report = &data.report;
+    let c = chart(
+        report,
+        data.previous.as_ref().map(|p| &p.0),
+        data.made_at_ms,
+    );
     let left = MARGIN + 30.0;
     let plot_w = width - 30.0;
-    let plot_h = 170.0;
+    let plot_h = plot_height(report, top);
     let y_of = |v: f64| top + plot_h * (1.0 - v as f32);
+    let at = |(x, y): &(f64, f64)| (left + plot_w * *x as f32, y_of(*y));
     for (v, y) in &c.y_ticks {
         let py = y_of(*y);
         pen.line(&[(left, py), (left + plot_w, py)], [0xdd, 0xdd, 0xdd], 0.5);
@@ -590,27 +763,61 @@ fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
         let px = left + plot_w * *x as f32;
         let w = crate::codes::text_width(label, crate::codes::em_scale(7.0));
         let px = (px - w / 2.0).clamp(left, left + plot_w - w);
-        pen.text(px, top + plot_h + 10.0, 7.0, label, 80.0, false);
+        pen.text(px, top + plot_h + 10.0, 7.0, label, 120.0, false);
+    }
+    for (i, pts) in c.previous.iter().enumerate() {
+        let pts: Vec<(f32, f32)> = pts.iter().map(at).collect();
+        pen.dashed(&pts, tint(c.color(i)), 1.2);
     }
     for (i, (_, pts)) in c.series.iter().enumerate() {
-        let pts: Vec<(f32, f32)> = pts
-            .iter()
-            .map(|(x, y)| (left + plot_w * *x as f32, y_of(*y)))
-            .collect();
-        pen.line(&pts, PALETTE[i % PALETTE.len()], 1.5);
+        let color = c.color(i);
+        let pts: Vec<(f32, f32)> = pts.iter().map(at).collect();
+        let finished = match c.running {
+            Some(r) if r + 1 == pts.len() => r,
+            _ => pts.len(),
+        };
+        pen.line(&pts[..finished], color, 1.5);
+        if finished < pts.len() {
+            pen.dashed(&pts[finished.saturating_sub(1)..], color, 1.2);
+            if let Some(&(x, y)) = pts.last() {
+                pen.diamond(x, y, color);
+            }
+        }
     }
-    // The legend sits below the plot, never over the data.
-    let mut y = top + plot_h + 24.0;
+    draw_legend(pen, data, &c, top + plot_h + 24.0, width)
+}
+
+/// The legend below the plot, never over the data: one entry per series,
+/// then the previous period's and the running bucket's keys.
+fn draw_legend(pen: &mut Pen<'_>, data: &ReportData, c: &Chart, top: f32, width: f32) -> f32 {
+    let mut y = top;
     let mut x = MARGIN;
-    for (i, (label, _)) in c.series.iter().enumerate() {
+    let mut place = |pen: &mut Pen<'_>, label: &str| {
         let w = crate::codes::text_width(label, crate::codes::em_scale(8.0)).min(150.0) + 20.0;
         if x + w > MARGIN + width {
             x = MARGIN;
             y += 12.0;
         }
-        pen.line(&[(x, y - 3.0), (x + 12.0, y - 3.0)], PALETTE[i], 2.0);
+        let spot = (x, y);
         pen.text(x + 15.0, y, 8.0, label, 150.0, false);
         x += w;
+        spot
+    };
+    for (i, (label, _)) in c.series.iter().enumerate() {
+        let (x, y) = place(pen, label);
+        pen.line(&[(x, y - 3.0), (x + 12.0, y - 3.0)], c.color(i), 2.0);
+    }
+    if let Some(words) = previous_words(data) {
+        let (x, y) = place(pen, &words);
+        pen.dashed(
+            &[(x, y - 3.0), (x + 12.0, y - 3.0)],
+            [0x99, 0x99, 0x99],
+            1.2,
+        );
+    }
+    if c.running.is_some() {
+        let (x, y) = place(pen, "so far: the period still running");
+        pen.diamond(x + 6.0, y - 3.0, [0x60, 0x60, 0x60]);
     }
     y + 18.0
 }
@@ -619,7 +826,7 @@ fn draw_chart(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) -> f32 {
 fn draw_table(pen: &mut Pen<'_>, report: &Report, top: f32, width: f32) {
     let num_w = 70.0;
     let key_w = width - 4.0 * num_w;
-    let row_h = 14.0;
+    let row_h = TABLE_ROW_H;
     let mut y = top;
     let header = [
         report.by.column_name(),

@@ -4,6 +4,10 @@
 //! redelivers some batches as Meta does, writes some timestamps as strings,
 //! and adds non-referral items (messages, deliveries, reads).
 
+mod story;
+
+pub use story::{Story, StoryRef};
+
 use crate::messenger::{SIGNATURE_HEADER, sign};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -76,6 +80,26 @@ fn timestamp(rng: &mut fastrand::Rng, ms: i64) -> Value {
 /// Builds the request bodies: (body, is_redelivery), plus the report.
 /// The same seed gives the same bodies: the random draws stay in order.
 pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport), SimulateError> {
+    generate_with(config, None)
+}
+
+/// [`generate`] along a [`Story`]: its refs (`config.refs` is ignored),
+/// launches, seasonal rise and weekends.
+pub fn generate_story(
+    config: &SimulateConfig,
+    story: &Story,
+) -> Result<(Vec<Vec<u8>>, SimulateReport), SimulateError> {
+    let config = SimulateConfig {
+        refs: story.refs.iter().map(|r| r.ref_code.clone()).collect(),
+        ..config.clone()
+    };
+    generate_with(&config, Some(story))
+}
+
+fn generate_with(
+    config: &SimulateConfig,
+    story: Option<&Story>,
+) -> Result<(Vec<Vec<u8>>, SimulateReport), SimulateError> {
     if config.refs.is_empty() {
         return Err(crate::model::ValidationError::new("refs", "", "give at least one ref").into());
     }
@@ -84,7 +108,7 @@ pub fn generate(config: &SimulateConfig) -> Result<(Vec<Vec<u8>>, SimulateReport
     }
     let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut report = SimulateReport::default();
-    let mut items = referral_items(config, &mut rng, &mut report);
+    let mut items = referral_items(config, story, &mut rng, &mut report);
     items.sort_by_key(|i| i.0);
     let bodies = bodies(&items, &config.page_id, &mut rng, &mut report)?;
     report.requests = bodies.len();
@@ -109,6 +133,7 @@ fn pick_ref(rng: &mut fastrand::Rng, refs: usize) -> usize {
 /// them, and the people, in `report`.
 fn referral_items(
     config: &SimulateConfig,
+    story: Option<&Story>,
     rng: &mut fastrand::Rng,
     report: &mut SimulateReport,
 ) -> Vec<(i64, Value)> {
@@ -118,7 +143,19 @@ fn referral_items(
     let mut items: Vec<(i64, Value)> = Vec::new();
     let page = &config.page_id;
     while items.len() < config.events {
-        let ref_code = &config.refs[pick_ref(rng, config.refs.len())];
+        // A story draws the day and the ref together; otherwise the ref
+        // first and the time after (the draws stay in their old order, so
+        // a seed sends the same traffic as before stories).
+        let (ref_index, story_ts) = match story {
+            Some(s) => {
+                let (r, ts) = s.pick(rng, config.days, config.end_ms);
+                (r, Some(ts))
+            }
+            None => (pick_ref(rng, config.refs.len()), None),
+        };
+        let Some(ref_code) = config.refs.get(ref_index) else {
+            break;
+        };
         let returning = !people.is_empty() && rng.u8(..10) < 4;
         let sender = if returning {
             people[rng.usize(..people.len())].clone()
@@ -130,13 +167,19 @@ fn referral_items(
             people.push(id.clone());
             id
         };
-        // More traffic in the day than at night.
-        let mut ts = config.end_ms - rng.i64(0..span_ms);
-        let hour = (ts / 3_600_000) % 24;
-        if (0..7).contains(&hour) && rng.bool() {
-            ts += 9 * 3_600_000;
-            ts = ts.min(config.end_ms - 1);
-        }
+        let ts = match story_ts {
+            Some(ts) => ts,
+            None => {
+                // More traffic in the day than at night.
+                let mut ts = config.end_ms - rng.i64(0..span_ms);
+                let hour = (ts / 3_600_000) % 24;
+                if (0..7).contains(&hour) && rng.bool() {
+                    ts += 9 * 3_600_000;
+                    ts = ts.min(config.end_ms - 1);
+                }
+                ts
+            }
+        };
         let kind = if returning { "returning" } else { "new" };
         if !seen.insert((sender.clone(), ts, kind, ref_code.clone())) {
             continue;

@@ -122,13 +122,13 @@ fn cards_show_the_seeded_figures_and_their_change_against_the_previous_week() {
     let db = seeded_week(dir.path());
     let mut h = harness(&db, week_state());
     wait_for_report(&mut h);
-    // By hand: 7 vs 4 referrals (+75%), 5 vs 3 people (+67%), 5 vs 3 new
-    // (+67%), 2 vs 1 returning (+100%).
+    // By hand: 7 vs 4 referrals, 5 vs 3 people, 5 vs 3 new, 2 vs 1
+    // returning; all below 20 before, so counts, not percentages.
     for card in [
-        "Referrals\n7\n▲ 75% vs 25–31 Oct",
-        "Unique people\n5\n▲ 67% vs 25–31 Oct",
-        "New\n5\n▲ 67% vs 25–31 Oct",
-        "Returning\n2\n▲ 100% vs 25–31 Oct",
+        "Referrals\n7\nup from 4 in 25–31 Oct",
+        "Unique people\n5\nup from 3 in 25–31 Oct",
+        "New\n5\nup from 3 in 25–31 Oct",
+        "Returning\n2\nup from 1 in 25–31 Oct",
     ] {
         assert!(shown(&h, card), "card {card:?}");
     }
@@ -186,10 +186,10 @@ fn the_dashboard_and_the_report_say_the_same_of_the_previous_period() {
     assert_eq!(
         cards,
         [
-            "Referrals\n4\n▲ 100% vs 25–31 Oct",
-            "Unique people\n3\n▲ 50% vs 25–31 Oct",
-            "New\n3\n▲ 50% vs 25–31 Oct",
-            "Returning\n1\nup from 0 in 25–31 Oct",
+            "Referrals\n4\nup from 2 in 25–31 Oct",
+            "Unique people\n3\nup from 2 in 25–31 Oct",
+            "New\n3\nup from 2 in 25–31 Oct",
+            "Returning\n1\nnew: none in 25–31 Oct",
         ]
     );
     for card in &cards {
@@ -223,10 +223,11 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     let db = seeded_week(dir.path());
     let mut h = harness(&db, week_state());
     wait_for_report(&mut h);
-    assert!(!shown_containing(&h, "freeshipping (previous period)"));
+    assert!(!shown_containing(&h, "╌ Previous period"));
     h.get_by_label("Previous period").click();
+    // One key in the legend for the lighter dashed lines, with their days.
     wait_for(&mut h, "the previous-period lines", |h| {
-        shown_containing(h, "freeshipping (previous period)")
+        shown(h, "╌ Previous period (25–31 Oct)")
     });
     assert!(
         h.state().ui_state().show_previous,
@@ -234,14 +235,12 @@ fn the_previous_period_toggle_draws_it_dashed_and_aligned() {
     );
     // Aligned: 28 Oct (the previous week's fourth day, 1 referral) is drawn
     // on 4 Nov, the current week's fourth day (which had none), and named
-    // by its own date.
+    // by its own date; the box lists every shown series of both periods.
     let x = bucket_x_of(&h, 3);
     hover_value(&mut h, x, 1.0);
-    assert_eq!(
-        h.state().chart_hover(),
-        Some("2026-10-28\nfreeshipping (previous period): 1")
-    );
-    assert!(shown(&h, "2026-10-28\nfreeshipping (previous period): 1"));
+    let text = "Previous period: 2026-10-28\nfreeshipping (previous period): 1\nspring (previous period): 0\nwinter (previous period): 0\n2026-11-04\nfreeshipping: 0\nspring: 0\nwinter: 0";
+    assert_eq!(h.state().chart_hover(), Some(text));
+    assert!(shown(&h, text));
 }
 
 /// The x of bucket `i` of the shown report.
@@ -267,11 +266,11 @@ fn hover_names_date_series_and_count_on_a_line_and_on_a_bar() {
     // freeshipping on 3 Nov: person 1 came back.
     let x = bucket_x_of(&h, 2);
     hover_value(&mut h, x, 1.0);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-03\nfreeshipping: 1"));
-    assert!(
-        shown(&h, "2026-11-03\nfreeshipping: 1"),
-        "the hover box is shown"
-    );
+    // Every shown series at that date, most first (issue 19: the box named
+    // one series only).
+    let text = "2026-11-03\nfreeshipping: 1\nspring: 0\nwinter: 0";
+    assert_eq!(h.state().chart_hover(), Some(text));
+    assert!(shown(&h, text), "the hover box is shown");
     // Away from every point: no box.
     let x = bucket_x_of(&h, 2);
     hover_value(&mut h, x, 40.0);
@@ -290,11 +289,17 @@ fn hover_names_date_series_and_count_on_a_line_and_on_a_bar() {
     settle(&mut h);
     let x = bucket_x_of(&h, 5);
     hover_value(&mut h, x, 0.5);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-06\nReturning: 1"));
+    assert_eq!(
+        h.state().chart_hover(),
+        Some("2026-11-06\nNew: 0\nReturning: 1")
+    );
     let x = bucket_x_of(&h, 4);
     hover_value(&mut h, x, 0.5);
-    assert_eq!(h.state().chart_hover(), Some("2026-11-05\nNew: 1"));
-    assert!(shown(&h, "2026-11-05\nNew: 1"));
+    assert_eq!(
+        h.state().chart_hover(),
+        Some("2026-11-05\nNew: 1\nReturning: 0")
+    );
+    assert!(shown(&h, "2026-11-05\nNew: 1\nReturning: 0"));
 }
 
 #[test]
@@ -329,7 +334,8 @@ fn compare_charts_only_the_picked_links_and_puts_them_side_by_side() {
     assert!(!shown(&h, "━ spring"), "spring is not compared");
     // Side by side, each with its change: freeshipping 4 against 2, winter 2 against 1.
     h.get_by_label("Change in referrals");
-    assert_eq!(h.query_all_by_label("▲ 100% vs 25–31 Oct").count(), 2);
+    assert!(shown(&h, "up from 2 in 25–31 Oct"));
+    assert!(shown(&h, "up from 1 in 25–31 Oct"));
     h.get_by_label("Clear comparison").click();
     settle(&mut h);
     assert!(!shown(&h, "Comparison"));

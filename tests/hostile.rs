@@ -268,6 +268,9 @@ fn gui_csv_export_neutralises_formula_cells() {
             .as_ref()
             .is_some_and(|r| r.groups.len() == FORMULA_REFS.len())
     });
+    // The chart is half the window tall: the export row is below the fold.
+    h.get_by_label("CSV file").scroll_to_me();
+    h.run_steps(3);
     h.get_by_label("CSV file").focus();
     h.run_steps(3);
     h.get_by_label("CSV file").type_text(out.to_str().unwrap());

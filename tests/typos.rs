@@ -214,6 +214,10 @@ fn a_campaign_filter_keeps_its_links_and_their_aliases_only() {
     assert_eq!(group(&r, "freeshipping"), (3, 3));
 }
 
+fn few(previous: u64, current: u64) -> Change {
+    Change::Few { previous, current }
+}
+
 #[test]
 fn report_cards_equal_hand_computed_values() {
     let dir = tempfile::tempdir().unwrap();
@@ -227,14 +231,15 @@ fn report_cards_equal_hand_computed_values() {
     assert_eq!(
         shown,
         vec![
-            ("Referrals", 6, Some(4), Change::Up(50)),
-            ("Unique people", 4, Some(3), Change::Up(33)),
-            ("New", 3, Some(3), Change::Same),
-            ("Returning", 3, Some(1), Change::Up(200)),
+            ("Referrals", 6, Some(4), few(4, 6)),
+            ("Unique people", 4, Some(3), few(3, 4)),
+            ("New", 3, Some(3), few(3, 3)),
+            ("Returning", 3, Some(1), few(1, 3)),
         ]
     );
-    assert_eq!(data.cards[0].change_text, "▲ 50% vs 1–10 Oct");
-    assert_eq!(data.cards[2].change_text, "no change vs 1–10 Oct");
+    // Below 20 in the previous period: the count, not a percentage.
+    assert_eq!(data.cards[0].change_text, "up from 4 in 1–10 Oct");
+    assert_eq!(data.cards[2].change_text, "same as in 1–10 Oct (3)");
     assert_eq!(data.range_text, "11–20 Oct 2026 (UTC)");
     // The first ten days have nothing before them: no infinite percentage.
     let mut q = range_query(GroupBy::Link);
@@ -250,10 +255,11 @@ fn report_cards_equal_hand_computed_values() {
 fn previous_period_and_change_rules() {
     use refboard::stats::previous_range;
     let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
-    // The same number of days just before, at month ends too.
+    // A whole month against the whole month before; other ranges against
+    // the same number of days just before.
     assert_eq!(
         previous_range(d("2026-11-01"), d("2026-11-30")),
-        Some((d("2026-10-02"), d("2026-10-31")))
+        Some((d("2026-10-01"), d("2026-10-31")))
     );
     assert_eq!(
         previous_range(d("2026-10-11"), d("2026-10-20")),
@@ -264,11 +270,11 @@ fn previous_period_and_change_rules() {
         Some((d("2026-02-28"), d("2026-02-28")))
     );
     assert_eq!(previous_range(d("2004-01-01"), d("2004-01-10")), None);
-    assert_eq!(Change::between(5, 0), Change::NoPrevious);
-    assert_eq!(Change::between(0, 0), Change::NoPrevious);
-    assert_eq!(Change::between(0, 4), Change::Down(100));
-    assert_eq!(Change::between(u64::MAX, 1), Change::Up(u64::MAX));
-    assert_eq!(Change::between(3, 2), Change::Up(50));
+    assert_eq!(Change::between(5, 0), few(0, 5));
+    assert_eq!(Change::between(0, 0), few(0, 0));
+    assert_eq!(Change::between(0, 40), Change::Down(100));
+    assert_eq!(Change::between(u64::MAX, 20), Change::Up(u64::MAX));
+    assert_eq!(Change::between(30, 20), Change::Up(50));
 }
 
 // ---- The CLI ----
@@ -513,15 +519,19 @@ fn cli_report_html_names_the_range_shows_the_cards_and_escapes_refs() {
             (
                 "Referrals".to_string(),
                 "7".to_string(),
-                "▲ 75% vs 1–10 Oct".to_string()
+                "up from 4 in 1–10 Oct".to_string()
             ),
             (
                 "Unique people".into(),
                 "5".into(),
-                "▲ 67% vs 1–10 Oct".into()
+                "up from 3 in 1–10 Oct".into()
             ),
-            ("New".into(), "4".into(), "▲ 33% vs 1–10 Oct".into()),
-            ("Returning".into(), "3".into(), "▲ 200% vs 1–10 Oct".into()),
+            ("New".into(), "4".into(), "up from 3 in 1–10 Oct".into()),
+            (
+                "Returning".into(),
+                "3".into(),
+                "up from 1 in 1–10 Oct".into()
+            ),
         ]
     );
     assert!(html.contains("<svg"), "the chart");

@@ -71,7 +71,7 @@ enum Command {
     /// Add refboard to the desktop's application menu for the current user
     /// (a .desktop entry and the icon under $XDG_DATA_HOME or ~/.local/share).
     InstallDesktop,
-    /// Open the dashboard on a sample page with a month of simulated referrals.
+    /// Open the dashboard on a sample page with five months of simulated referrals.
     Demo {
         /// Simulated referrals
         #[arg(long, default_value_t = 4000)]

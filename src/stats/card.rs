@@ -30,25 +30,27 @@ pub struct Card {
 }
 
 /// The headline cards of `current` against `previous` (the report of the
-/// previous period of the same length and its first and last day, when
-/// that period exists).
+/// previous period and its first and last day, when that period exists).
 ///
-/// A figure that was 0 while the previous period had referrals says
-/// `up from 0 in 1–10 Oct` (a percentage would be infinite), or
-/// `no change vs 1–10 Oct` when it is still 0. A previous period without
-/// any referral says `no data in the previous period` on every card.
+/// Each figure follows the rule of [`Change::between`]: a percentage against
+/// a previous figure of at least [`super::MIN_BASE`], else the count it is
+/// compared with (`up from 4 in 1–10 Oct`, `new: none in 1–10 Oct`). A
+/// previous period without any referral says `no data in the previous
+/// period` on every card.
 pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate))>) -> Vec<Card> {
     let now = figures(&current.totals);
-    let before = previous.map(|(r, range)| (figures(&r.totals), range));
+    let before = previous
+        .map(|(r, range)| (figures(&r.totals), range))
+        .filter(|(was, _)| was[0] > 0);
     NAMES
         .into_iter()
         .enumerate()
         .map(|(i, name)| match before {
-            Some((was, range)) => card(name, now[i], was[i], was[0], range),
+            Some((was, range)) => card(name, now[i], was[i], range),
             None => Card {
                 name,
                 value: now[i],
-                previous: None,
+                previous: previous.map(|(r, _)| figures(&r.totals)[i]),
                 change: Change::NoPrevious,
                 change_text: Change::NoPrevious.text(""),
             },
@@ -56,34 +58,16 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
         .collect()
 }
 
-/// One card against a previous period that exists: `was` is the figure
-/// then, `referrals_then` that period's referrals (whether it had any data).
-fn card(
-    name: &'static str,
-    now: u64,
-    was: u64,
-    referrals_then: u64,
-    (from, to): (NaiveDate, NaiveDate),
-) -> Card {
-    let period = period_label(from, to);
-    let mut change = Change::between(now, was);
-    let change_text = if was == 0 && referrals_then > 0 {
-        // The previous period had referrals, just none of this kind.
-        if now == 0 {
-            change = Change::Same;
-            format!("no change vs {period}")
-        } else {
-            format!("up from 0 in {period}")
-        }
-    } else {
-        change.text(&period)
-    };
+/// One card against a previous period that had referrals: `was` is the
+/// figure then.
+fn card(name: &'static str, now: u64, was: u64, (from, to): (NaiveDate, NaiveDate)) -> Card {
+    let change = Change::between(now, was);
     Card {
         name,
         value: now,
         previous: Some(was),
         change,
-        change_text,
+        change_text: change.text(&period_label(from, to)),
     }
 }
 
@@ -118,17 +102,31 @@ mod tests {
     fn a_figure_that_was_zero_before_says_so_without_a_percentage() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let range = (d("2026-10-01"), d("2026-10-10"));
-        let now = totals(5, 4, 5, 0);
-        let before = totals(3, 3, 0, 3);
+        // Both faces of the rule on one set of cards: percentages against 20
+        // and more, counts below.
+        let now = totals(50, 40, 50, 0);
+        let before = totals(30, 20, 0, 30);
         let c = cards(&now, Some((&before, range)));
         let texts: Vec<&str> = c.iter().map(|c| c.change_text.as_str()).collect();
         assert_eq!(
             texts,
             [
                 "▲ 67% vs 1–10 Oct",
-                "▲ 33% vs 1–10 Oct",
-                "up from 0 in 1–10 Oct",
+                "▲ 100% vs 1–10 Oct",
+                "new: none in 1–10 Oct",
                 "▼ 100% vs 1–10 Oct"
+            ]
+        );
+        let small = totals(3996, 2403, 2401, 1595);
+        let c = cards(&small, Some((&totals(4, 4, 3, 1), range)));
+        let texts: Vec<&str> = c.iter().map(|c| c.change_text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "up from 4 in 1–10 Oct",
+                "up from 4 in 1–10 Oct",
+                "up from 3 in 1–10 Oct",
+                "up from 1 in 1–10 Oct"
             ]
         );
         let nothing = totals(0, 0, 0, 0);

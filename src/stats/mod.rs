@@ -25,8 +25,9 @@
 //! asked), `result` (what comes back), `labels` (names, wording and CSV
 //! headers), `headline` (the change against the previous period), `range`
 //! (days, instants and buckets), `engine` (rollups to totals and series),
-//! `people` (unique people), and `glance` (one link's last 30 days, through
-//! [`query()`]). This file runs the five steps in [`query()`], above `engine`
+//! `people` (unique people), `glance` (one link's last 30 days, through
+//! [`query()`]), and `slots` (which palette colour each shown group gets,
+//! from its key: the dashboard and the report colour a group alike). This file runs the five steps in [`query()`], above `engine`
 //! and `people` because each needs the other's results.
 
 mod card;
@@ -38,20 +39,22 @@ mod people;
 mod query;
 mod range;
 mod result;
+mod slots;
 
 pub use card::{Card, cards};
 pub use glance::{GLANCE_DAYS, LinkGlance, link_glance};
-pub use headline::Change;
+pub use headline::{Change, MIN_BASE};
 pub use labels::{
     NO_REF_LABEL, NOT_AN_AD_LABEL, format_range, period_label, platform_label, range_cells,
     series_csv_header, table_csv_header,
 };
 pub use query::{
-    DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, MAX_BUCKETS, MAX_RANGE_DAYS, StatsError,
-    StatsQuery, local_tz, parse_tz,
+    Compare, DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, MAX_BUCKETS, MAX_RANGE_DAYS,
+    StatsError, StatsQuery, local_tz, parse_tz,
 };
-pub use range::{min_query_date, previous_range};
+pub use range::{min_query_date, previous_range, same_days_last_month};
 pub use result::{GroupStats, OtherGroups, Point, Report, Totals, UntrackedRef};
+pub use slots::{palette_slots, preferred_slot};
 
 use crate::store::{Store, StoreError};
 use engine::{Links, SERIES_BUDGET_CELLS, assemble, chart_parts, empty_report};

@@ -277,6 +277,20 @@ pub struct StatsQuery {
     /// Only referrals of links (and their aliases) in the campaign of this
     /// name (letter case ignored); `None` for every referral.
     pub campaign: Option<String>,
+    /// Which period the range is compared with.
+    pub compare: Compare,
+}
+
+/// Which period a range is compared with (`Compare::previous`, beside the
+/// rules in the range file, gives its days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Compare {
+    /// The default rule: a whole month against the month before, any other
+    /// range against as many days just before it.
+    #[default]
+    Preceding,
+    /// The same days of the month before (month to date).
+    SameDaysLastMonth,
 }
 
 impl StatsQuery {
@@ -295,6 +309,7 @@ impl StatsQuery {
             untracked_offset: 0,
             untracked_limit: DEFAULT_UNTRACKED_LIMIT,
             campaign: None,
+            compare: Compare::Preceding,
         }
     }
 }

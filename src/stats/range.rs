@@ -13,22 +13,78 @@ pub fn min_query_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2004, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
-/// The period of the same length just before `from..=to` (local days,
-/// both inclusive), for "change against the previous period": for the 30
-/// days 31 Oct – 29 Nov it is 1–30 Oct, and for 1–30 Nov it is 2–31 Oct. A
-/// same-length period lines up day by day with the current one on the
-/// chart's dashed overlay, which whole calendar months would not. Days are
-/// local, so a range across a clock change has a previous range of as many
-/// days, not of as many hours. `None` when the range is reversed or the
-/// previous range would start before [`min_query_date`].
+/// The period a range is compared with by default ("change against the
+/// previous period", the chart's previous-period lines).
+///
+/// - A whole calendar month (Last month, 1–30 Nov) is compared with the
+///   whole month before (1–31 Oct): admins think in months, and a month
+///   against "the 30 days before it" straddles two of them.
+/// - Any other range is compared with the period of the same length just
+///   before it: the 30 days 31 Oct – 29 Nov against 1–30 Oct, today against
+///   yesterday. It lines up day by day with the current one on the chart.
+///
+/// A month so far against the same days of the month before is asked for
+/// by name (`Compare::SameDaysLastMonth`), see
+/// [`same_days_last_month`]. Days are local, so a range across a clock
+/// change has a previous range of as many days, not of as many hours.
+/// `None` when the range is reversed or the previous range would start
+/// before [`min_query_date`].
 pub fn previous_range(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     if to < from {
         return None;
     }
-    let days = (to - from).num_days().checked_add(1)?;
-    let prev_to = from.pred_opt()?;
-    let prev_from = from.checked_sub_signed(Duration::try_days(days)?)?;
+    let (prev_from, prev_to) = if is_whole_month(from, to) {
+        let prev_to = from.pred_opt()?;
+        (month_start(prev_to)?, prev_to)
+    } else {
+        let days = (to - from).num_days().checked_add(1)?;
+        (
+            from.checked_sub_signed(Duration::try_days(days)?)?,
+            from.pred_opt()?,
+        )
+    };
     (prev_from >= min_query_date()).then_some((prev_from, prev_to))
+}
+
+/// The same days one month earlier, for a month so far: 1–5 Dec against
+/// 1–5 Nov; a day the month before does not have becomes its last day (1–30
+/// Mar against 1–28 Feb), and a whole month is compared with the whole month
+/// before. `None` as for [`previous_range`].
+pub fn same_days_last_month(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    if to < from {
+        return None;
+    }
+    if is_whole_month(from, to) {
+        return previous_range(from, to);
+    }
+    let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(1));
+    let (prev_from, prev_to) = (back(from)?, back(to)?);
+    (prev_from >= min_query_date()).then_some((prev_from, prev_to))
+}
+
+/// Whether `from..=to` is exactly one calendar month.
+fn is_whole_month(from: NaiveDate, to: NaiveDate) -> bool {
+    use chrono::Datelike;
+    from.day() == 1
+        && (from.year(), from.month()) == (to.year(), to.month())
+        && to.succ_opt().is_some_and(|d| d.day() == 1)
+}
+
+/// The first day of `day`'s month.
+fn month_start(day: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    day.with_day(1)
+}
+
+impl super::query::Compare {
+    /// The period `from..=to` is compared with, if there is one: see
+    /// [`previous_range`] and [`same_days_last_month`].
+    pub fn previous(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            super::query::Compare::Preceding => previous_range(from, to),
+            super::query::Compare::SameDaysLastMonth => same_days_last_month(from, to),
+        }
+    }
 }
 
 /// Local midnight of `day` in `tz`, in ms (DST gaps move it to the first valid instant).
@@ -291,6 +347,10 @@ mod tests {
         );
         // Across a year end.
         assert_eq!(
+            previous_range(day("2026-01-02"), day("2026-01-07")),
+            Some((day("2025-12-27"), day("2026-01-01")))
+        );
+        assert_eq!(
             previous_range(day("2026-01-01"), day("2026-01-07")),
             Some((day("2025-12-25"), day("2025-12-31")))
         );
@@ -300,21 +360,50 @@ mod tests {
     }
 
     #[test]
-    fn previous_range_at_month_ends_counts_days_not_months() {
-        // 30 days of November against the last 30 days of October.
+    fn a_month_is_compared_with_the_month_before_and_a_month_so_far_with_its_days() {
+        // Whole months against whole months, whatever their lengths.
         assert_eq!(
             previous_range(day("2026-11-01"), day("2026-11-30")),
-            Some((day("2026-10-02"), day("2026-10-31")))
+            Some((day("2026-10-01"), day("2026-10-31")))
         );
-        // 31 days of March (leap year) reach back into January.
         assert_eq!(
             previous_range(day("2028-03-01"), day("2028-03-31")),
-            Some((day("2028-01-30"), day("2028-02-29")))
+            Some((day("2028-02-01"), day("2028-02-29")))
         );
-        // A short February against 28 days of January.
         assert_eq!(
             previous_range(day("2026-02-01"), day("2026-02-28")),
-            Some((day("2026-01-04"), day("2026-01-31")))
+            Some((day("2026-01-01"), day("2026-01-31")))
+        );
+        assert_eq!(
+            previous_range(day("2026-01-01"), day("2026-01-31")),
+            Some((day("2025-12-01"), day("2025-12-31")))
+        );
+        // A part of a month: the same number of days just before by
+        // default, the same days of the month before when asked.
+        assert_eq!(
+            previous_range(day("2026-12-01"), day("2026-12-05")),
+            Some((day("2026-11-26"), day("2026-11-30")))
+        );
+        assert_eq!(
+            same_days_last_month(day("2026-12-01"), day("2026-12-05")),
+            Some((day("2026-11-01"), day("2026-11-05")))
+        );
+        // The 30th of March has no 30th of February: its last day.
+        assert_eq!(
+            same_days_last_month(day("2026-03-01"), day("2026-03-30")),
+            Some((day("2026-02-01"), day("2026-02-28")))
+        );
+        assert_eq!(
+            same_days_last_month(day("2026-01-01"), day("2026-01-01")),
+            Some((day("2025-12-01"), day("2025-12-01")))
+        );
+        assert_eq!(
+            same_days_last_month(day("2026-11-01"), day("2026-11-30")),
+            Some((day("2026-10-01"), day("2026-10-31")))
+        );
+        assert_eq!(
+            same_days_last_month(day("2004-01-01"), day("2004-01-05")),
+            None
         );
         // The last day of a month against the last day of the month before.
         assert_eq!(

@@ -14,6 +14,12 @@ use egui::Color32;
 use egui_plot::{Bar, BarChart, GridMark, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points};
 use std::collections::BTreeSet;
 
+mod hover;
+mod legend;
+
+pub use hover::hover_text;
+pub use legend::{Mark, legend};
+
 /// Plot x values are local days since 1970-01-01; past this many days either
 /// way (about 27,000 years) the axis shows no dates.
 pub const MAX_AXIS_DAYS: f64 = 10_000_000.0;
@@ -27,7 +33,7 @@ const MAX_Y_MARKS: usize = 6;
 
 /// Colours of the series, in order; a series keeps its colour in the legend
 /// and in its previous-period line.
-const PALETTE: [Color32; 10] = [
+pub const PALETTE: [Color32; 10] = [
     Color32::from_rgb(31, 119, 180),
     Color32::from_rgb(255, 127, 14),
     Color32::from_rgb(44, 160, 44),
@@ -391,7 +397,7 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
     if input.reset {
         plot = plot.reset();
     }
-    let mut targets: Vec<(Target, String)> = Vec::new();
+    let mut targets: Vec<(Target, Hit)> = Vec::new();
     let resp = plot.show(ui, |p| {
         let (lo, hi) = (p.plot_bounds().min()[1], p.plot_bounds().max()[1]);
         let (clo, chi) = clamp_y(lo, hi);
@@ -423,7 +429,10 @@ pub fn show(ui: &mut egui::Ui, input: &ChartInput<'_>) -> ChartOutput {
     line_targets(&mut targets, input, &transform);
     let hover = resp.response.hover_pos().and_then(|at| {
         let only: Vec<Target> = targets.iter().map(|t| t.0).collect();
-        nearest(&only, [at.x, at.y], HOVER_RADIUS).map(|i| targets[i].1.clone())
+        nearest(&only, [at.x, at.y], HOVER_RADIUS).map(|i| match &targets[i].1 {
+            Hit::Bar(text) => text.clone(),
+            Hit::Line(series, point) => hover_text(input, *series, *point),
+        })
     });
     if let (Some(text), Some(at)) = (&hover, resp.response.hover_pos()) {
         hover_box(ui.ctx(), ui.scope_id().with("chart_hover"), at, text);
@@ -476,26 +485,25 @@ fn plot(input: &ChartInput<'_>) -> Plot<'static> {
         })
 }
 
-/// Hover targets of the lines' points: where each is on screen, and its
-/// text (the bucket, "(so far)" for the running one, the series and count).
+/// What a hover target is: a bar's part with its text, or a line's point
+/// (series and point index; the text lists every shown series there).
+enum Hit {
+    Bar(String),
+    Line(usize, usize),
+}
+
+/// Hover targets of the lines' points: where each is on screen.
 fn line_targets(
-    targets: &mut Vec<(Target, String)>,
+    targets: &mut Vec<(Target, Hit)>,
     input: &ChartInput<'_>,
     transform: &egui_plot::PlotTransform,
 ) {
-    let every = input.every;
-    for s in input
-        .lines
-        .iter()
-        .filter(|s| !input.hidden.contains(&s.name))
-    {
+    for (n, s) in input.lines.iter().enumerate() {
+        if input.hidden.contains(&s.name) {
+            continue;
+        }
         for (i, &(x, y)) in s.points.iter().enumerate() {
             let pos = transform.position_from_point(&egui_plot::PlotPoint::new(x, y as f64));
-            let so_far = if s.unfinished == Some(i) {
-                " (so far)"
-            } else {
-                ""
-            };
             targets.push((
                 Target {
                     x: pos.x,
@@ -503,11 +511,7 @@ fn line_targets(
                     base: pos.y,
                     half_width: 0.0,
                 },
-                format!(
-                    "{}{so_far}\n{}: {y}",
-                    label_at(&s.labels, i, x, every),
-                    display(&s.name)
-                ),
+                Hit::Line(n, i),
             ));
         }
     }
@@ -522,16 +526,32 @@ fn label_at(labels: &[String], i: usize, x: f64, every: Every) -> String {
         .unwrap_or_else(|| x_label(x, every))
 }
 
-/// The hover box: a small frame at the pointer holding the text (a label, so
-/// screen readers and tests read it).
+/// The hover box: a small frame beside the pointer holding the text (a
+/// label, so screen readers and tests read it). Lines are never wrapped (a
+/// ref broken mid-word reads as two refs: issue 19, defect 4); the box opens
+/// on the side of the pointer with more room, so it stays on screen.
 fn hover_box(ctx: &egui::Context, id: egui::Id, at: egui::Pos2, text: &str) {
+    let screen = ctx.content_rect();
+    let right = at.x < screen.center().x;
+    let below = at.y < screen.center().y;
+    let pivot = match (right, below) {
+        (true, true) => egui::Align2::LEFT_TOP,
+        (true, false) => egui::Align2::LEFT_BOTTOM,
+        (false, true) => egui::Align2::RIGHT_TOP,
+        (false, false) => egui::Align2::RIGHT_BOTTOM,
+    };
+    let offset = egui::vec2(
+        if right { 14.0 } else { -14.0 },
+        if below { 14.0 } else { -14.0 },
+    );
     egui::Area::new(id)
         .order(egui::Order::Tooltip)
         .interactable(false)
-        .fixed_pos(at + egui::vec2(14.0, 14.0))
+        .pivot(pivot)
+        .fixed_pos(at + offset)
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.label(text);
+                ui.add(egui::Label::new(text).extend());
             });
         });
 }
@@ -570,16 +590,20 @@ fn data_range(input: &ChartInput<'_>) -> (f64, f64) {
 }
 
 fn draw_line(p: &mut egui_plot::PlotUi<'_>, s: &Series) {
+    // The previous period: a lighter tint of the series' colour, thinner
+    // and loosely dashed, so it is not read as the running bucket's dense
+    // dashes to a hollow marker.
     let style = if s.previous {
         LineStyle::dashed_loose()
     } else {
         LineStyle::Solid
     };
     let color = if s.previous {
-        s.color.gamma_multiply(0.7)
+        previous_tint(s.color)
     } else {
         s.color
     };
+    let width = if s.previous { 1.5 } else { 2.0 };
     let finished = s.unfinished.unwrap_or(s.points.len());
     let solid: Vec<[f64; 2]> = s.points[..finished]
         .iter()
@@ -589,7 +613,7 @@ fn draw_line(p: &mut egui_plot::PlotUi<'_>, s: &Series) {
         Line::new(s.name.clone(), PlotPoints::from(solid))
             .color(color)
             .style(style)
-            .width(2.0),
+            .width(width),
     );
     // The running bucket: a dashed stub to a hollow marker, never a drop.
     if let Some(u) = s.unfinished
@@ -617,6 +641,13 @@ fn draw_line(p: &mut egui_plot::PlotUi<'_>, s: &Series) {
             .color(color),
         );
     }
+}
+
+/// The lighter tint of a previous period's line (and its legend mark): the
+/// colour a quarter of the way to grey, at 60% opacity, so it keeps its hue.
+pub fn previous_tint(c: Color32) -> Color32 {
+    let mix = |v: u8| ((3 * u16::from(v) + 128) / 4) as u8;
+    Color32::from_rgba_unmultiplied(mix(c.r()), mix(c.g()), mix(c.b()), 155)
 }
 
 /// Bar width in days.
@@ -678,7 +709,7 @@ fn draw_bars(p: &mut egui_plot::PlotUi<'_>, s: &Stacked, every: Every, hidden: &
 }
 
 fn bar_targets(
-    out: &mut Vec<(Target, String)>,
+    out: &mut Vec<(Target, Hit)>,
     s: &Stacked,
     every: Every,
     t: &egui_plot::PlotTransform,
@@ -693,7 +724,14 @@ fn bar_targets(
         };
         let n = if hidden.contains(NEW) { 0 } else { n };
         let r = if hidden.contains(RETURNING) { 0 } else { r };
-        for (name, lo, hi, count) in [(NEW, 0, n, n), (RETURNING, n, n + r, r)] {
+        // Either part of a bar names both shown series of its date.
+        let mut text = format!("{}{so_far}", label_at(&s.labels, i, x, every));
+        for (name, count) in [(NEW, n), (RETURNING, r)] {
+            if !hidden.contains(name) {
+                text.push_str(&format!("\n{name}: {count}"));
+            }
+        }
+        for (lo, hi, count) in [(0, n, n), (n, n + r, r)] {
             if count == 0 {
                 continue;
             }
@@ -706,46 +744,10 @@ fn bar_targets(
                     base: a.y,
                     half_width: ((b.x - a.x) / 2.0).abs(),
                 },
-                format!(
-                    "{}{so_far}\n{name}: {count}",
-                    label_at(&s.labels, i, x, every)
-                ),
+                Hit::Bar(text.clone()),
             ));
         }
     }
-}
-
-/// The legend, outside the plot: one toggle per series in its colour.
-pub fn legend(ui: &mut egui::Ui, names: &[(String, Color32, bool)], hidden: &mut BTreeSet<String>) {
-    ui.horizontal_wrapped(|ui| {
-        for (name, color, previous) in names {
-            let mut shown = !hidden.contains(name);
-            // The line marks are in the monospace font only (Hack).
-            let mark = if *previous { "╌ " } else { "━ " };
-            let size = egui::TextStyle::Body.resolve(ui.style()).size;
-            let mut text = egui::text::LayoutJob::default();
-            text.append(
-                mark,
-                0.0,
-                egui::TextFormat::simple(egui::FontId::monospace(size), *color),
-            );
-            text.append(
-                &display(name),
-                0.0,
-                egui::TextFormat::simple(
-                    egui::FontId::proportional(size),
-                    ui.visuals().text_color(),
-                ),
-            );
-            if ui.checkbox(&mut shown, text).changed() {
-                if shown {
-                    hidden.remove(name);
-                } else {
-                    hidden.insert(name.clone());
-                }
-            }
-        }
-    });
 }
 
 /// A link's last 30 days as a small line, with its 7-day, 30-day and

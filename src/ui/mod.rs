@@ -23,6 +23,7 @@ mod backend;
 mod chart;
 mod checklist;
 mod dialogs;
+mod health_badge;
 mod link_detail;
 mod links;
 mod setup;

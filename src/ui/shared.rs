@@ -37,6 +37,8 @@ pub struct Shared<'a> {
     pub worker_stopped: Option<&'a str>,
     /// The style of exported codes (single and bulk).
     pub qr_style: &'a QrStyle,
+    /// Minutes without a webhook event before the health turns amber.
+    pub webhook_quiet_mins: u32,
 }
 
 /// A message shown in the status strip.

@@ -39,6 +39,9 @@ impl TopBar {
                 }
             }
             ui.separator();
+            if super::health_badge::badge(ui, shared) {
+                actions.push(Action::ShowTab(Tab::Backend));
+            }
             sync_status(ui, shared, &mut actions);
             ui.separator();
             super::widgets::theme_switch(ui, &mut actions);

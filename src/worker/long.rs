@@ -90,6 +90,7 @@ pub(super) fn handle(
             }
             vec![Event::Doctor(Box::new(r))]
         }
+        LongCommand::ReadHealth(config) => vec![Event::Health(read_health(&config))],
         LongCommand::Import(paths) => {
             vec![Event::JobDone(
                 Job::Import,

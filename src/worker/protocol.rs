@@ -152,6 +152,9 @@ pub enum LongCommand {
         /// The check whose fix to apply, as the user saw it.
         fix: Option<Box<crate::ops::doctor::Check>>,
     },
+    /// Read the backend's webhook health alone (the dashboard asks once at
+    /// start, so a database synced elsewhere, like the demo's, shows it).
+    ReadHealth(SyncConfig),
 }
 
 /// Either lane's command, for code that hands both on (the UI's actions).
@@ -183,7 +186,9 @@ impl LongCommand {
             LongCommand::Sync(_) => Some(Job::Sync),
             LongCommand::Import(_) => Some(Job::Import),
             LongCommand::BulkExport { .. } => Some(Job::Export),
-            LongCommand::TestConnection(_) | LongCommand::Doctor { .. } => None,
+            LongCommand::TestConnection(_)
+            | LongCommand::Doctor { .. }
+            | LongCommand::ReadHealth(_) => None,
         }
     }
 }

@@ -40,6 +40,7 @@ pub fn long_doing(c: &LongCommand) -> &'static str {
         LongCommand::BulkExport { .. } => "the bulk export",
         LongCommand::Sync(_) => "the sync",
         LongCommand::TestConnection(_) => "the connection test",
+        LongCommand::ReadHealth(_) => "reading the webhook health",
         LongCommand::Import(_) => "the import",
         LongCommand::Doctor { .. } => "the setup doctor",
     }

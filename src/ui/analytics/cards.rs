@@ -8,12 +8,17 @@ use crate::stats::Report;
 /// with its change against the previous period, in the words of
 /// [`crate::stats::cards`] (the report's too). Each card is one label, so a
 /// screen reader reads name, figure and change together.
-pub(super) fn cards(ui: &mut egui::Ui, report: &Report, previous: Option<Previous<'_>>) {
+pub(super) fn cards(
+    ui: &mut egui::Ui,
+    report: &Report,
+    previous: Option<Previous<'_>>,
+    compare: crate::stats::Compare,
+) {
     let mut cards = crate::stats::cards(report, previous);
     let has_previous = report
         .from
         .zip(report.to)
-        .is_some_and(|(f, t)| crate::stats::previous_range(f, t).is_some());
+        .is_some_and(|(f, t)| compare.previous(f, t).is_some());
     // Before the event window there is no previous period to ask for (the
     // cards say so); otherwise it is being counted.
     if previous.is_none() && has_previous {

@@ -3,6 +3,7 @@
 //! alone and tabled side by side), the legend and the view's reset.
 
 use super::cards::{append_change, change_color};
+use super::colors::series_colors;
 use super::{
     COMPARE_MAX, COMPARE_MIN, Figure, KindView, MAX_BANDS, MAX_SERIES, PREVIOUS_SUFFIX, Previous,
     previous_of, shown_key,
@@ -24,6 +25,12 @@ pub struct ChartView {
     reset_view: bool,
     pub(super) transform: Option<egui_plot::PlotTransform>,
     pub(super) hover: Option<String>,
+    /// Each line's name and colour in the last frame (tests).
+    pub(super) colors: Vec<(String, egui::Color32)>,
+    /// The plot's rect and the legend's in the last frame (layout tests).
+    pub(super) rects: Option<(egui::Rect, egui::Rect)>,
+    /// Which period the range is compared with (set by the panel each frame).
+    pub(super) rule: crate::stats::Compare,
 }
 
 impl ChartView {
@@ -124,9 +131,9 @@ impl ChartView {
     ) {
         let every = report.every;
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let previous = previous_of(report, shared.previous)
-            .filter(|_| self.show_previous)
-            .map(|(p, _)| p);
+        let shown_previous =
+            previous_of(report, shared.previous, self.rule).filter(|_| self.show_previous);
+        let previous = shown_previous.map(|(p, _)| p);
         let kind = by == GroupBy::Kind;
         let bars = kind && kind_view == KindView::Stacked;
         let mut drawn = Drawn::default();
@@ -135,6 +142,7 @@ impl ChartView {
         } else {
             drawn.groups(&self.charted(report), report, previous, by, now_ms);
         }
+        drawn.keys(shown_previous.map(|(_, days)| days));
         let Drawn {
             lines,
             stacked,
@@ -145,6 +153,7 @@ impl ChartView {
         } else {
             Vec::new()
         };
+        self.colors = lines.iter().map(|s| (s.name.clone(), s.color)).collect();
         let input = chart::ChartInput {
             every,
             lines: &lines,
@@ -152,12 +161,17 @@ impl ChartView {
             bands: &bands,
             hidden: &self.hidden,
             reset: std::mem::take(&mut self.reset_view),
-            height: ui.available_height().clamp(160.0, 320.0),
+            height: chart_height(ui.ctx().content_rect().height()),
         };
-        let out = chart::show(ui, &input);
+        let shown = ui.scope(|ui| chart::show(ui, &input));
+        let (out, plot_rect) = (shown.inner, shown.response.rect);
         self.transform = Some(out.transform);
         self.hover = out.hover;
-        chart::legend(ui, &legend, &mut self.hidden);
+        let legend_rect = ui
+            .scope(|ui| chart::legend(ui, &legend, &mut self.hidden))
+            .response
+            .rect;
+        self.rects = Some((plot_rect, legend_rect));
     }
 
     /// The compared groups side by side: one column each.
@@ -180,13 +194,14 @@ impl ChartView {
                     .striped(true)
                     .show(ui, |ui| {
                         ui.label("");
-                        for (i, g) in groups.iter().enumerate() {
+                        let keys: Vec<&str> = groups.iter().map(|g| g.key.as_str()).collect();
+                        for (g, color) in groups.iter().zip(series_colors(&keys)) {
                             ui.label(
                                 egui::RichText::new(crate::model::shorten_text(
                                     &shown_key(by, &g.key),
                                     40,
                                 ))
-                                .color(chart::color(i)),
+                                .color(color),
                             );
                         }
                         ui.end_row();
@@ -225,13 +240,23 @@ impl ChartView {
     }
 }
 
+/// The chart's height (axes included) in a window `window_height` points
+/// tall: half the window, so a small window keeps the 0 line, the dates and
+/// the legend in view together (issue 19, defect 4: at 640×480 the legend
+/// covered them) and a large one has no half-empty screen. The floor keeps
+/// a readable data area, the ceiling leaves a 2560×1440 window room for the
+/// table.
+pub fn chart_height(window_height: f32) -> f32 {
+    (window_height * 0.5).clamp(200.0, 760.0)
+}
+
 /// What the chart draws: lines, the stacked bars of new and returning,
-/// and the legend's entries (name, colour, whether a previous period).
+/// and the legend's entries (name, colour, what it marks).
 #[derive(Default)]
 struct Drawn {
     lines: Vec<Series>,
     stacked: Option<Stacked>,
-    legend: Vec<(String, egui::Color32, bool)>,
+    legend: Vec<(String, egui::Color32, chart::Mark)>,
 }
 
 impl Drawn {
@@ -245,9 +270,9 @@ impl Drawn {
             self.lines.extend(current);
         }
         self.legend
-            .push((chart::NEW.into(), chart::color(0), false));
+            .push((chart::NEW.into(), chart::color(0), chart::Mark::Line));
         self.legend
-            .push((chart::RETURNING.into(), chart::color(1), false));
+            .push((chart::RETURNING.into(), chart::color(1), chart::Mark::Line));
         if let Some(prev) = previous {
             let before = kind_series(&prev.groups, prev.every, i64::MAX);
             let xs = bucket_xs(&report.groups);
@@ -267,30 +292,57 @@ impl Drawn {
         now_ms: i64,
     ) {
         let every = report.every;
-        for (i, g) in groups.iter().enumerate() {
+        // Colours from the groups' keys, never from their rank (defect 5).
+        let keys: Vec<&str> = groups.iter().map(|g| g.key.as_str()).collect();
+        let colors = series_colors(&keys);
+        for (g, &color) in groups.iter().zip(&colors) {
             let name = shown_key(by, &g.key);
-            let s = Series::from_points(name, chart::color(i), &g.series, every, now_ms);
-            self.legend.push((s.name.clone(), s.color, false));
+            let s = Series::from_points(name, color, &g.series, every, now_ms);
+            self.legend
+                .push((s.name.clone(), s.color, chart::Mark::Line));
             self.lines.push(s);
         }
         let Some(prev) = previous else {
             return;
         };
         let xs = bucket_xs(&report.groups);
-        for (i, g) in groups.iter().enumerate() {
+        for (g, &color) in groups.iter().zip(&colors) {
             let Some(pg) = prev.groups.iter().find(|p| p.key == g.key) else {
                 continue;
             };
             let name = shown_key(by, &g.key);
-            let s = Series::from_points(name, chart::color(i), &pg.series, every, i64::MAX);
-            self.previous_line(aligned_previous(s, &xs, chart::color(i)));
+            let s = Series::from_points(name, color, &pg.series, every, i64::MAX);
+            self.previous_line(aligned_previous(s, &xs, color));
         }
     }
 
-    /// A previous period's line, with its legend entry.
+    /// A previous period's line (its key is one legend entry for all).
     fn previous_line(&mut self, s: Series) {
-        self.legend.push((s.name.clone(), s.color, true));
         self.lines.push(s);
+    }
+
+    /// The legend's keys after the series: the previous period's lighter
+    /// dashes (named with its days) and the running bucket's hollow marker.
+    fn keys(&mut self, previous_days: Option<(NaiveDate, NaiveDate)>) {
+        let grey = egui::Color32::from_gray(160);
+        if let Some((from, to)) = previous_days
+            && self.lines.iter().any(|s| s.previous)
+        {
+            self.legend.push((
+                format!("Previous period ({})", period_label(from, to)),
+                chart::previous_tint(grey),
+                chart::Mark::Previous,
+            ));
+        }
+        let running = self.lines.iter().any(|s| s.unfinished.is_some())
+            || self
+                .stacked
+                .as_ref()
+                .is_some_and(|b| b.unfinished.is_some());
+        if running {
+            self.legend
+                .push(("So far (still running)".into(), grey, chart::Mark::Running));
+        }
     }
 }
 

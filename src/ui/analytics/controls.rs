@@ -3,7 +3,7 @@
 
 use super::{KindView, MAX_ZONES_LISTED, Range, TOP_GROUPS, UNTRACKED_PER_PAGE};
 use crate::model::EventFilter;
-use crate::stats::{Every, GroupBy, StatsQuery};
+use crate::stats::{Compare, Every, GroupBy, StatsQuery};
 use crate::ui::widgets;
 use crate::ui::{Action, Shared, UiState};
 use chrono::NaiveDate;
@@ -66,25 +66,25 @@ impl Controls {
     /// refs), or `None` while the custom range is invalid.
     pub(super) fn query(&self, tz: Tz, page: EventFilter) -> Option<StatsQuery> {
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-        let (from, to) = match self.range {
-            Range::All => (None, None),
+        let (from, to, compare) = match self.range {
+            Range::All => (None, None, Compare::Preceding),
             Range::Custom => {
                 let f = crate::model::parse_date("from", &self.custom_from).ok()?;
                 let t = crate::model::parse_date("to", &self.custom_to).ok()?;
                 if t < f {
                     return None;
                 }
-                (Some(f), Some(t))
+                (Some(f), Some(t), Compare::Preceding)
             }
             r => {
-                let days = r.days().unwrap_or(30);
-                let back = chrono::TimeDelta::try_days(days - 1)?;
-                (today.checked_sub_signed(back), Some(today))
+                let (f, t, compare) = r.days_on(today)?;
+                (Some(f), Some(t), compare)
             }
         };
         let mut q = StatsQuery::new(self.by, tz);
         q.from = from;
         q.to = to;
+        q.compare = compare;
         q.every = self.every;
         q.unique_people = true;
         q.page = page;
@@ -93,12 +93,26 @@ impl Controls {
         Some(q)
     }
 
+    /// Which period the current range is compared with.
+    pub(super) fn compare(&self) -> Compare {
+        match self.range {
+            Range::ThisMonth => Compare::SameDaysLastMonth,
+            _ => Compare::Preceding,
+        }
+    }
+
     /// Draws the choices; Refresh asks for the report again.
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, shared: &Shared<'_>, actions: &mut Vec<Action>) {
         ui.horizontal_wrapped(|ui| {
             ui.label("Range");
             for r in Range::ALL {
-                if ui.selectable_label(self.range == r, r.label()).clicked() {
+                let button = ui
+                    .selectable_label(self.range == r, r.label())
+                    .on_hover_text(r.comparison());
+                if button.clicked() && self.range != r {
+                    if r == Range::Custom {
+                        self.prefill_custom(shared);
+                    }
                     self.range = r;
                 }
             }
@@ -150,6 +164,19 @@ impl Controls {
         });
     }
 
+    /// Custom starts from the range on screen (the report's days, which for
+    /// All time are the first and last day with referrals), so a small
+    /// change to it is one edit.
+    fn prefill_custom(&mut self, shared: &Shared<'_>) {
+        let shown = shared.report.and_then(|r| r.from.zip(r.to));
+        let today = chrono::Utc::now().with_timezone(&self.tz).date_naive();
+        let days = shown.or_else(|| self.range.days_on(today).map(|(f, t, _)| (f, t)));
+        if let Some((from, to)) = days {
+            self.custom_from = from.to_string();
+            self.custom_to = to.to_string();
+        }
+    }
+
     /// The time-zone picker: a menu with a search field over every IANA zone.
     fn zone_picker(&mut self, ui: &mut egui::Ui) {
         let l = ui.label("Time zone");
@@ -177,8 +204,10 @@ impl Controls {
     }
 }
 
-/// A date picker button beside a YYYY-MM-DD field; a date picked is written
-/// back into the field (an unreadable field starts the picker at today).
+/// A date picker button beside a YYYY-MM-DD field; the date its Save applies
+/// is written back into the field, even when it is the one the picker
+/// opened on (an empty or unreadable field opens it at today, and Save then
+/// means today: issue 19, defect 3).
 pub(super) fn date_picker(ui: &mut egui::Ui, id: &str, field: &mut String, tz: Tz) {
     let shown = crate::model::parse_date("date", field)
         .ok()
@@ -186,16 +215,15 @@ pub(super) fn date_picker(ui: &mut egui::Ui, id: &str, field: &mut String, tz: T
     let Some(mut date) = to_jiff(shown) else {
         return;
     };
-    let before = date;
-    ui.add(
-        egui_extras::DatePickerButton::new(&mut date)
-            .id_salt(id)
-            .show_icon(false),
-    )
-    .on_hover_text("Pick a date");
-    if date != before
-        && let Some(d) = from_jiff(date)
-    {
+    let saved = ui
+        .add(
+            egui_extras::DatePickerButton::new(&mut date)
+                .id_salt(id)
+                .show_icon(false),
+        )
+        .on_hover_text("Pick a date")
+        .changed();
+    if saved && let Some(d) = from_jiff(date) {
         *field = d.to_string();
     }
 }

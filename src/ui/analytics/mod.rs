@@ -12,6 +12,7 @@
 mod campaigns;
 mod cards;
 mod chart_view;
+mod colors;
 mod controls;
 mod files;
 mod range;
@@ -82,6 +83,16 @@ impl AnalyticsPanel {
         self.chart.transform
     }
 
+    /// Each drawn line's name and colour in the last frame.
+    pub fn chart_colors(&self) -> &[(String, egui::Color32)] {
+        &self.chart.colors
+    }
+
+    /// The plot's rect (axes included) and the legend's in the last frame.
+    pub fn chart_rects(&self) -> Option<(egui::Rect, egui::Rect)> {
+        self.chart.rects
+    }
+
     /// The hover box's text in the last frame, if any.
     pub fn hover_text(&self) -> Option<&str> {
         self.chart.hover.as_deref()
@@ -143,11 +154,18 @@ impl AnalyticsPanel {
         } else {
             summary(ui, report);
             let by = self.controls.by;
-            cards::cards(ui, report, previous_of(report, shared.previous));
+            let compare = self.controls.compare();
+            cards::cards(
+                ui,
+                report,
+                previous_of(report, shared.previous, compare),
+                compare,
+            );
             self.chart.controls(ui, report, by);
+            self.chart.rule = compare;
             self.chart
                 .show(ui, shared, report, (by, self.controls.kind_view));
-            let previous = previous_of(report, shared.previous);
+            let previous = previous_of(report, shared.previous, self.controls.compare());
             self.chart.compare_table(ui, report, previous, by);
         }
         self.campaigns.ui(ui, shared, self.controls.tz, actions);
@@ -209,10 +227,14 @@ type Previous<'a> = (&'a Report, (NaiveDate, NaiveDate));
 /// The previous period's report when it belongs to `report`: same
 /// grouping and zone, and ending the day before `report` starts (a late
 /// answer to an older query is ignored).
-fn previous_of<'a>(report: &Report, previous: Option<&'a Report>) -> Option<Previous<'a>> {
+fn previous_of<'a>(
+    report: &Report,
+    previous: Option<&'a Report>,
+    compare: crate::stats::Compare,
+) -> Option<Previous<'a>> {
     let prev = previous?;
     let (from, to) = report.from.zip(report.to)?;
-    let (pf, pt) = crate::stats::previous_range(from, to)?;
+    let (pf, pt) = compare.previous(from, to)?;
     let same = prev.by == report.by
         && prev.tz == report.tz
         && prev.every == report.every

@@ -14,6 +14,10 @@ pub enum Range {
     /// Last 30 days.
     #[default]
     Days30,
+    /// The month so far, against the same days of last month.
+    ThisMonth,
+    /// The whole of last month, against the whole month before.
+    LastMonth,
     /// Last 90 days.
     Days90,
     /// Last 365 days.
@@ -26,10 +30,12 @@ pub enum Range {
 
 impl Range {
     /// Every preset, in menu order.
-    pub const ALL: [Range; 7] = [
+    pub const ALL: [Range; 9] = [
         Range::Today,
         Range::Days7,
         Range::Days30,
+        Range::ThisMonth,
+        Range::LastMonth,
         Range::Days90,
         Range::Days365,
         Range::All,
@@ -42,6 +48,8 @@ impl Range {
             Range::Today => "Today",
             Range::Days7 => "7 days",
             Range::Days30 => "30 days",
+            Range::ThisMonth => "This month",
+            Range::LastMonth => "Last month",
             Range::Days90 => "90 days",
             Range::Days365 => "365 days",
             Range::All => "All time",
@@ -57,7 +65,43 @@ impl Range {
             Range::Days30 => Some(30),
             Range::Days90 => Some(90),
             Range::Days365 => Some(365),
-            Range::All | Range::Custom => None,
+            Range::ThisMonth | Range::LastMonth | Range::All | Range::Custom => None,
+        }
+    }
+
+    /// What the button's tooltip says the range is compared with.
+    pub fn comparison(self) -> &'static str {
+        match self {
+            Range::ThisMonth => "Month to date, against the same days of last month",
+            Range::LastMonth => "The whole of last month, against the whole month before",
+            Range::Today => "Today so far, against yesterday",
+            Range::All => "Every day with referrals, against as many days before",
+            Range::Custom => {
+                "Dates of your choice; a whole month is compared with the month before, other ranges with as many days just before"
+            }
+            _ => "The last days up to today, against as many days just before",
+        }
+    }
+
+    /// The first and last day of the preset on `today`, and what it is
+    /// compared with; `None` for All time and Custom.
+    pub fn days_on(
+        self,
+        today: chrono::NaiveDate,
+    ) -> Option<(chrono::NaiveDate, chrono::NaiveDate, crate::stats::Compare)> {
+        use crate::stats::Compare;
+        use chrono::Datelike;
+        let first = today.with_day(1)?;
+        match self {
+            Range::ThisMonth => Some((first, today, Compare::SameDaysLastMonth)),
+            Range::LastMonth => {
+                let last = first.pred_opt()?;
+                Some((last.with_day(1)?, last, Compare::Preceding))
+            }
+            r => {
+                let back = chrono::TimeDelta::try_days(r.days()? - 1)?;
+                Some((today.checked_sub_signed(back)?, today, Compare::Preceding))
+            }
         }
     }
 }

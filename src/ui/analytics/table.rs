@@ -100,7 +100,9 @@ impl TotalsTable {
                     .vscroll(true)
                     .max_scroll_height(320.0)
                     .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                    .column(Column::initial(220.0).at_least(100.0).clip(true))
+                    // The names take the width the figures leave (a wide
+                    // window showed a 700-point table beside empty space).
+                    .column(Column::remainder().at_least(160.0).clip(true))
                     .columns(Column::initial(110.0).at_least(90.0), 4)
                     .header(row_height, |mut h| {
                         h.col(|ui| self.header(ui, SortBy::Key, key_name, false));

@@ -111,6 +111,7 @@ impl App {
         let health = self.snap.webhook_health.take();
         self.snap = snap;
         self.snap.webhook_health = health;
+        self.ask_health_once();
         self.loaded = true;
         if self.selected.is_some_and(|id| self.row(id).is_none()) {
             self.selected = None;
@@ -180,7 +181,7 @@ impl App {
         if !asked(q.from, from) || !asked(q.to, to) || q.by != report.by {
             return;
         }
-        let Some((pf, pt)) = crate::stats::previous_range(from, to) else {
+        let Some((pf, pt)) = q.compare.previous(from, to) else {
             return;
         };
         let q = crate::stats::StatsQuery {

@@ -6,6 +6,7 @@
 mod actions;
 mod events;
 mod look;
+mod health;
 
 pub use crate::ui::shared::{Action, CatalogItem, Message, Shared, Tab, UiState};
 
@@ -69,6 +70,8 @@ pub struct App {
     styled: bool,
     /// The message on screen and when it appeared (the app's clock, seconds).
     message_since: Option<(Message, f64)>,
+    /// Whether the webhook health was asked for at start.
+    health_asked: bool,
 }
 
 impl App {
@@ -112,6 +115,7 @@ impl App {
             theme: state.theme,
             styled: false,
             message_since: None,
+            health_asked: false,
         };
         app.send(ShortCommand::Load { page: state.page }.into());
         app
@@ -223,6 +227,17 @@ impl App {
         self.analytics.chart_transform()
     }
 
+    /// The chart's plot rect (axes included) and its legend's, in the last
+    /// frame (layout tests).
+    pub fn chart_rects(&self) -> Option<(egui::Rect, egui::Rect)> {
+        self.analytics.chart_rects()
+    }
+
+    /// Each drawn line's name and colour in the last frame (tests).
+    pub fn chart_colors(&self) -> &[(String, egui::Color32)] {
+        self.analytics.chart_colors()
+    }
+
     /// The chart's hover text in the last frame, if the pointer was over a value.
     pub fn chart_hover(&self) -> Option<&str> {
         self.analytics.hover_text()
@@ -251,6 +266,7 @@ impl App {
             message: self.message.as_ref(),
             worker_stopped: self.worker_stopped.as_deref(),
             qr_style: &qr_style,
+            webhook_quiet_mins: self.backend.webhook_quiet_mins,
         };
         let r = egui::Panel::top("top_bar").show(ui, |ui| {
             actions.extend(self.top_bar.ui(ui, &shared, self.tab));
