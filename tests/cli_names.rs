@@ -53,3 +53,31 @@ fn label_paper_and_layout_names_are_accepted_in_any_letter_case() {
         &["L9999", "l7160"],
     );
 }
+
+/// `--theme` takes light or dark in any case; anything else is refused
+/// with exit 2 naming the value and the choices. With no display, an
+/// accepted theme gets as far as opening the window (exit 1, the world's
+/// failure), which shows the name was taken.
+#[test]
+fn the_theme_is_named_in_any_letter_case() {
+    let env = seeded();
+    env.refused(
+        2,
+        &["gui", "--theme", "purple"],
+        &["purple", "light", "dark"],
+    );
+    env.refused(
+        2,
+        &["demo", "--theme", "sepia"],
+        &["sepia", "light", "dark"],
+    );
+    let out = env
+        .cmd()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .args(["gui", "--theme", "DARK"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("is a display available?"), "{stderr}");
+}

@@ -147,6 +147,24 @@ fn arrow_keys_move_the_selection_through_the_links_table() {
     assert_eq!(selected(&h).as_deref(), Some("bravo"));
 }
 
+/// Every tab is a key away: Ctrl+1 to Ctrl+4 in the top bar's order.
+#[test]
+fn ctrl_and_a_digit_show_each_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["alpha"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    for (key, tab) in [
+        (egui::Key::Num2, refboard::ui::Tab::Analytics),
+        (egui::Key::Num3, refboard::ui::Tab::Backend),
+        (egui::Key::Num4, refboard::ui::Tab::Setup),
+        (egui::Key::Num1, refboard::ui::Tab::Links),
+    ] {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, key);
+        run_until(&mut h, "the tab", |a| a.tab == tab);
+    }
+}
+
 /// Defect 10: the filter did not match a pasted m.me URL.
 #[test]
 fn the_filter_finds_a_link_by_its_pasted_url() {

@@ -67,7 +67,11 @@ enum Command {
     /// Send realistic signed webhook traffic to a relay (demos, load tests).
     Simulate(pipeline::SimulateArgs),
     /// Open the dashboard (the default when no command is given).
-    Gui,
+    Gui {
+        /// Start in this look (light or dark), remembered from then on
+        #[arg(long, value_enum, ignore_case = true)]
+        theme: Option<crate::ui::ThemeChoice>,
+    },
     /// Add refboard to the desktop's application menu for the current user
     /// (a .desktop entry and the icon under $XDG_DATA_HOME or ~/.local/share).
     InstallDesktop,
@@ -76,6 +80,9 @@ enum Command {
         /// Simulated referrals
         #[arg(long, default_value_t = 4000)]
         events: usize,
+        /// Start in this look (light or dark)
+        #[arg(long, value_enum, ignore_case = true)]
+        theme: Option<crate::ui::ThemeChoice>,
     },
 }
 
@@ -123,7 +130,7 @@ fn print_clap(e: &clap::Error) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let db = Db { path: cli.db };
     let Some(command) = cli.command else {
-        return gui(&db);
+        return gui(&db, None);
     };
     match command {
         Command::Page(cmd) => catalog::page(&db, cmd),
@@ -139,9 +146,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::report(&db, args),
         Command::Simulate(args) => pipeline::simulate(args),
         Command::Doctor(args) => doctor::doctor(&db, args),
-        Command::Gui => gui(&db),
+        Command::Gui { theme } => gui(&db, theme),
         Command::InstallDesktop => install_desktop(),
-        Command::Demo { events } => demo(events),
+        Command::Demo { events, theme } => demo(events, theme),
     }
 }
 
@@ -160,17 +167,17 @@ fn install_desktop() -> anyhow::Result<()> {
 }
 
 /// Opens the dashboard on the chosen database.
-fn gui(db: &Db) -> anyhow::Result<()> {
+fn gui(db: &Db, theme: Option<crate::ui::ThemeChoice>) -> anyhow::Result<()> {
     let path = db.path()?;
     // Open once here so a bad or too-new database fails with a clear message.
     drop(db.open()?);
-    crate::ui::run(path, "refboard").map_err(|e| {
+    crate::ui::run(path, "refboard", theme).map_err(|e| {
         anyhow::anyhow!("cannot open the dashboard window ({e}); is a display available? The CLI works without one: refboard --help")
     })
 }
 
 /// Runs the demo: relay, sample data, dashboard; everything in a temp dir.
-fn demo(events: usize) -> anyhow::Result<()> {
+fn demo(events: usize, theme: Option<crate::ui::ThemeChoice>) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("refboard-demo-")
         .tempdir()?;
@@ -181,7 +188,7 @@ fn demo(events: usize) -> anyhow::Result<()> {
         demo.relay.url(),
         &demo.api_token[..6]
     );
-    let result = crate::ui::run(dir.path().join("demo.db"), "refboard demo");
+    let result = crate::ui::run(dir.path().join("demo.db"), "refboard demo", theme);
     drop(demo);
     result.map_err(|e| {
         anyhow::anyhow!("cannot open the dashboard window ({e}); is a display available?")

@@ -40,8 +40,27 @@ pub use chart::bucket_x;
 use crate::desktop::{APP_ID, ICON_PNG};
 use std::path::PathBuf;
 
-/// Opens the dashboard window on `db` and blocks until it is closed.
-pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
+/// The look to start in, overriding the remembered one (`refboard --theme`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ThemeChoice {
+    /// Dark text on a light background.
+    Light,
+    /// Light text on a dark background.
+    Dark,
+}
+
+impl From<ThemeChoice> for egui::Theme {
+    fn from(t: ThemeChoice) -> Self {
+        match t {
+            ThemeChoice::Light => egui::Theme::Light,
+            ThemeChoice::Dark => egui::Theme::Dark,
+        }
+    }
+}
+
+/// Opens the dashboard window on `db` and blocks until it is closed; `theme` overrides the remembered
+/// look for this start (and is remembered in turn).
+pub fn run(db: PathBuf, title: &str, theme: Option<ThemeChoice>) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(title)
         .with_app_id(APP_ID)
@@ -58,6 +77,12 @@ pub fn run(db: PathBuf, title: &str) -> Result<(), eframe::Error> {
     eframe::run_native(
         APP_ID,
         options,
-        Box::new(move |cc| Ok(Box::new(App::from_creation_context(cc, db)))),
+        Box::new(move |cc| {
+            let mut app = App::from_creation_context(cc, db);
+            if let Some(t) = theme {
+                app.apply_action(Action::SetTheme(t.into()));
+            }
+            Ok(Box::new(app))
+        }),
     )
 }

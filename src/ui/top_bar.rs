@@ -28,13 +28,14 @@ impl TopBar {
                 actions.push(Action::OpenPageForm { edit: true });
             }
             ui.separator();
-            for (t, name) in [
-                (Tab::Links, "Links"),
-                (Tab::Analytics, "Analytics"),
-                (Tab::Backend, "Backend"),
-                (Tab::Setup, "Setup"),
+            for (t, name, key) in [
+                (Tab::Links, "Links", "Ctrl+1"),
+                (Tab::Analytics, "Analytics", "Ctrl+2"),
+                (Tab::Backend, "Backend", "Ctrl+3"),
+                (Tab::Setup, "Setup", "Ctrl+4: the setup doctor"),
             ] {
-                if ui.selectable_label(tab == t, name).clicked() {
+                let r = ui.selectable_label(tab == t, name).on_hover_text(key);
+                if r.clicked() {
                     actions.push(Action::ShowTab(t));
                 }
             }

@@ -5,8 +5,8 @@
 
 mod actions;
 mod events;
-mod look;
 mod health;
+mod look;
 
 pub use crate::ui::shared::{Action, CatalogItem, Message, Shared, Tab, UiState};
 
@@ -147,7 +147,8 @@ impl App {
         state
     }
 
-    /// Ctrl+N (new link), Ctrl+F (find), F5 (sync) and Ctrl+C (copy the selected link).
+    /// Ctrl+N (new link), Ctrl+F (find), F5 (sync), Ctrl+C (copy the selected
+    /// link) and Ctrl+1 to Ctrl+4 (the tabs).
     fn shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let new_link = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -175,6 +176,25 @@ impl App {
         }
         if copy && let Some(url) = self.selected_link().map(|r| r.url.clone()) {
             self.apply_action(Action::Copy(url));
+        }
+        self.tab_shortcuts(ctx);
+    }
+
+    /// Ctrl+1 to Ctrl+4 show Links, Analytics, Backend and Setup, in the
+    /// top bar's order, so every screen is a key away.
+    fn tab_shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let tabs = [
+            (Key::Num1, Tab::Links),
+            (Key::Num2, Tab::Analytics),
+            (Key::Num3, Tab::Backend),
+            (Key::Num4, Tab::Setup),
+        ];
+        for (key, tab) in tabs {
+            let shortcut = KeyboardShortcut::new(Modifiers::COMMAND, key);
+            if ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.apply_action(Action::ShowTab(tab));
+            }
         }
     }
 
