@@ -705,3 +705,27 @@ fn every_relay_query_sorts_by_the_xid8_column_itself() {
         assert_eq!(ordered, ["page", "last_received_ms"]);
     });
 }
+
+#[test]
+fn meta_s_verification_and_a_wrong_verify_token_survive_a_restart_on_postgres() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let get = |url: &str, path: &str| reqwest::blocking::get(format!("{url}{path}")).unwrap();
+    let health = |url: &str| -> serde_json::Value { get(url, "/healthz").json().unwrap() };
+    let before = chrono::Utc::now().timestamp_millis();
+    let first = relay(&db);
+    let challenge = "/webhook?hub.mode=subscribe&hub.challenge=7&hub.verify_token=";
+    assert_eq!(get(&first.url, &format!("{challenge}wrong")).status(), 403);
+    assert_eq!(get(&first.url, &format!("{challenge}v")).status(), 200);
+    let seen = health(&first.url);
+    let verified = seen["meta_verified_at_ms"].as_i64().unwrap();
+    let bad = seen["bad_verify_token_at_ms"].as_i64().unwrap();
+    assert!(verified >= before && bad >= before, "{seen}");
+    assert_eq!(seen["bad_verify_tokens_last_hour"], 1, "{seen}");
+    drop(first);
+    // Another relay on the same database, started after the first is gone.
+    let second = relay(&db);
+    let again = health(&second.url);
+    assert_eq!(again["meta_verified_at_ms"], verified, "{again}");
+    assert_eq!(again["bad_verify_token_at_ms"], bad, "{again}");
+}

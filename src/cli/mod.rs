@@ -5,6 +5,7 @@
 
 mod catalog;
 mod hints;
+mod https;
 mod links;
 mod output;
 mod pipeline;

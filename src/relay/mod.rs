@@ -5,17 +5,22 @@
 //! Secrets and raw PSIDs are never logged; senders are replaced by a keyed
 //! hash before anything is stored.
 
+mod acme;
 mod body;
 mod db;
 mod init;
+mod meta_side;
 mod metrics;
 mod pg;
 mod server;
+mod tls;
 
+pub use acme::{AcmeError, AcmeOptions, LETS_ENCRYPT_DIRECTORY};
 pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
 pub use pg::QUERIES as PG_QUERIES;
 pub use pg::{DATABASE_FIELD, PG_SCHEMA_VERSION, PgError, redact_url};
+pub use tls::{CertificateSource, TLS_CERT_FIELD, TLS_KEY_FIELD, TlsOptions, load_files};
 
 use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::model::ValidationError;
@@ -68,6 +73,9 @@ pub enum RelayError {
         /// The address.
         addr: String,
     },
+    /// No HTTPS certificate could be had from the ACME server.
+    #[error(transparent)]
+    Acme(#[from] AcmeError),
     /// The forward URL is not usable.
     #[error("invalid forward URL ({})", crate::model::redact_urls(.0))]
     Forward(String),
@@ -149,6 +157,8 @@ pub struct RelayOptions {
     /// Webhook body bytes buffered at once across all connections; past it,
     /// `503` with `Retry-After`.
     pub body_memory_bytes: usize,
+    /// HTTPS beside the plain HTTP listener (see "HTTPS" in `docs/deploy.md`).
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for RelayOptions {
@@ -161,6 +171,7 @@ impl Default for RelayOptions {
             max_connections: 1024,
             max_connections_per_ip: 256,
             body_memory_bytes: 64 << 20,
+            tls: None,
         }
     }
 }
@@ -175,6 +186,7 @@ impl std::fmt::Debug for RelayOptions {
             .field("max_connections", &self.max_connections)
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("body_memory_bytes", &self.body_memory_bytes)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -282,6 +294,7 @@ struct AppState {
     metrics: Arc<Metrics>,
     forward: Option<ForwardQueue>,
     bodies: body::BodyBudget,
+    meta_side: meta_side::MetaSide,
 }
 
 impl AppState {
@@ -341,9 +354,16 @@ async fn verify(
     match (mode, q.get("hub.challenge")) {
         (Some("subscribe"), Some(challenge)) if secret_eq(token, &state.config.verify_token) => {
             tracing::info!("webhook verified");
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            state.meta_side.verified(&state.storage, now_ms).await;
             (StatusCode::OK, challenge.clone()).into_response()
         }
         _ => {
+            // The token tried is never logged: it may be a near-miss of the real one.
+            if q.contains_key("hub.verify_token") && !secret_eq(token, &state.config.verify_token) {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                state.meta_side.bad_token(&state.storage, now_ms).await;
+            }
             tracing::warn!("webhook verification refused");
             (StatusCode::FORBIDDEN, "verification refused").into_response()
         }
@@ -595,6 +615,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             let age = last.map(|ms| (now_ms.saturating_sub(ms)).max(0) as f64 / 1000.0);
             let stores = state.metrics.store_report(now_ms);
             let reason = degraded_reason(&stores);
+            let meta = state.meta_side.report(&state.storage, now_ms).await;
             axum::Json(serde_json::json!({
                 "status": if reason.is_some() { "degraded" } else { "ok" },
                 "reason": reason,
@@ -605,6 +626,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
                 "store_failures_last_15_min": stores.failures_recent,
                 "last_store_failure_at_ms": stores.last_failure.as_ref().map(|f| f.0),
                 "last_store_ok_at_ms": stores.last_ok_ms,
+                "meta_verified_at_ms": meta.verified_at_ms,
+                "bad_verify_token_at_ms": meta.bad_token_at_ms,
+                "bad_verify_tokens_last_hour": meta.bad_tokens_last_hour,
             }))
             .into_response()
         }
@@ -645,11 +669,10 @@ fn degraded_reason(stores: &metrics::StoreReport) -> Option<String> {
 
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let last = state.storage.last_received_ms().await.ok().flatten();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(last, state.forward_depth()),
-    )
-        .into_response()
+    let mut text = state.metrics.render(last, state.forward_depth());
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    (state.meta_side.report(&state.storage, now_ms).await).render(&mut text);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Stores already-parsed events in a relay database, as if they had arrived
@@ -685,6 +708,7 @@ async fn router(
         metrics,
         forward,
         bodies,
+        meta_side: meta_side::MetaSide::default(),
     });
     Ok(Router::new()
         .route("/webhook", get(verify).post(receive))
@@ -796,10 +820,24 @@ pub async fn serve_with(
         gauge(options.max_connections_per_ip),
         std::sync::atomic::Ordering::SeqCst,
     );
+    // Certificate files and ACME settings are checked before the storage opens.
+    let https = match &options.tls {
+        Some(tls) => Some(tls::Https::prepare(tls).await?),
+        None => None,
+    };
     let app = router(config, &options, metrics.clone()).await?;
     tracing::info!(%addr, "relay listening");
-    server::accept_loop(listener, app, limits, metrics, shutdown).await;
-    Ok(())
+    match https {
+        Some(https) => {
+            https
+                .serve_both(listener, app, limits, metrics, shutdown)
+                .await
+        }
+        None => {
+            server::accept_loop(listener, None, app, limits, metrics, shutdown).await;
+            Ok(())
+        }
+    }
 }
 
 /// A relay running on its own thread, for tests, demos and `simulate`.

@@ -16,6 +16,11 @@
 //! - At most `max_connections_per_ip` come from one address: its oldest
 //!   waiting connection makes room, or the newcomer is closed.
 //!
+//! - On the HTTPS listener the TLS handshake runs inside the admitted
+//!   connection's task, within the header timeout, so a peer that opens a
+//!   connection and never finishes its handshake is closed like one that
+//!   never sends its headers, and counts against the same limits.
+//!
 //! Shedding works behind a reverse proxy too, where every client has the
 //! proxy's address; the per-address limit then only caps the proxy (see
 //! `docs/deploy.md`).
@@ -331,6 +336,7 @@ impl Shared {
 /// flight finish (up to [`SHUTDOWN_GRACE_SECS`]).
 pub(crate) async fn accept_loop(
     listener: tokio::net::TcpListener,
+    tls: Option<super::tls::Acceptor>,
     app: Router,
     limits: Limits,
     metrics: Arc<Metrics>,
@@ -378,12 +384,32 @@ pub(crate) async fn accept_loop(
             shared: shared.clone(),
             phase,
         };
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (watcher, http, tls) = (graceful.watcher(), http.clone(), tls.clone());
+        let header_timeout = shared.limits.header_timeout;
+        let serve = async move {
+            match tls {
+                None => {
+                    let conn = http.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn).await;
+                }
+                // The handshake must end within the header timeout; an ACME
+                // validation (Ok(None)) is done once its handshake is.
+                Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                    Ok(Ok(Some(stream))) => {
+                        let conn = http.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(conn).await;
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                },
+            }
+        };
         let shared = shared.clone();
         tokio::spawn(async move {
             // A shed connection is dropped, which closes its socket.
             tokio::select! {
-                _ = conn => {}
+                _ = serve => {}
                 _ = evict_rx => {}
             }
             if shared.table().finish(id) {
