@@ -55,6 +55,12 @@ pub struct AcmeError {
     pub reason: String,
 }
 
+/// The crypto the relay's TLS uses: aws-lc-rs, named so that no process-wide
+/// default has to be installed.
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
 /// Checks the domain and builds the ACME state that drives ordering and
 /// renewal; the root file and the cache directory are checked here, so bad
 /// input stops the relay before it listens.
@@ -67,7 +73,7 @@ pub(crate) fn state(
     if let Some(path) = &options.extra_root {
         add_root(&mut roots, path)?;
     }
-    let client = rustls::ClientConfig::builder_with_provider(super::tls::provider())
+    let client = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| ValidationError::new(ACME_ROOT_FIELD, "", e.to_string()))?
         .with_root_certificates(roots)

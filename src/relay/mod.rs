@@ -8,6 +8,7 @@
 mod acme;
 mod body;
 mod db;
+mod https;
 mod init;
 mod meta_side;
 mod metrics;
@@ -821,15 +822,15 @@ pub async fn serve_with(
         std::sync::atomic::Ordering::SeqCst,
     );
     // Certificate files and ACME settings are checked before the storage opens.
-    let https = match &options.tls {
-        Some(tls) => Some(tls::Https::prepare(tls).await?),
+    let secure = match &options.tls {
+        Some(tls) => Some(https::Https::prepare(tls).await?),
         None => None,
     };
     let app = router(config, &options, metrics.clone()).await?;
     tracing::info!(%addr, "relay listening");
-    match https {
-        Some(https) => {
-            https
+    match secure {
+        Some(secure) => {
+            secure
                 .serve_both(listener, app, limits, metrics, shutdown)
                 .await
         }

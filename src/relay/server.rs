@@ -342,7 +342,7 @@ pub(crate) async fn accept_loop(
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioTimer;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -384,27 +384,14 @@ pub(crate) async fn accept_loop(
             shared: shared.clone(),
             phase,
         };
-        let (watcher, http, tls) = (graceful.watcher(), http.clone(), tls.clone());
-        let header_timeout = shared.limits.header_timeout;
-        let serve = async move {
-            match tls {
-                None => {
-                    let conn = http.serve_connection(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn).await;
-                }
-                // The handshake must end within the header timeout; an ACME
-                // validation (Ok(None)) is done once its handshake is.
-                Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
-                    Ok(Ok(Some(stream))) => {
-                        let conn = http.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(conn).await;
-                    }
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!("TLS handshake timed out"),
-                },
-            }
-        };
+        let serve = serve_connection(
+            stream,
+            tls.clone(),
+            http.clone(),
+            graceful.watcher(),
+            service,
+            shared.limits.header_timeout,
+        );
         let shared = shared.clone();
         tokio::spawn(async move {
             // A shed connection is dropped, which closes its socket.
@@ -425,6 +412,36 @@ pub(crate) async fn accept_loop(
         graceful.shutdown(),
     )
     .await;
+}
+
+/// Serves one admitted connection: over TLS when `tls` is given, its
+/// handshake bounded by `header_timeout`, like the request headers that follow.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    tls: Option<super::tls::Acceptor>,
+    http: hyper::server::conn::http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    service: ConnService,
+    header_timeout: Duration,
+) {
+    use hyper_util::rt::TokioIo;
+    let Some(tls) = tls else {
+        let _ = watcher
+            .watch(http.serve_connection(TokioIo::new(stream), service))
+            .await;
+        return;
+    };
+    match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+        Ok(Ok(Some(stream))) => {
+            let _ = watcher
+                .watch(http.serve_connection(TokioIo::new(stream), service))
+                .await;
+        }
+        // An ACME validation: done once its handshake is.
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!("TLS handshake timed out"),
+    }
 }
 
 /// One connection's service: tracks its phase and puts a deadline on each request.

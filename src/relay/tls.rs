@@ -46,17 +46,11 @@ pub enum CertificateSource {
     Acme(super::acme::AcmeOptions),
 }
 
-/// The crypto the relay's TLS uses: aws-lc-rs, named so that no process-wide
-/// default has to be installed.
-pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
 /// A server config that answers HTTP/1.1 with certificates from `resolver`.
 pub(crate) fn server_config(
     resolver: Arc<dyn rustls::server::ResolvesServerCert>,
 ) -> Result<Arc<ServerConfig>, rustls::Error> {
-    let mut config = ServerConfig::builder_with_provider(provider())
+    let mut config = ServerConfig::builder_with_provider(super::acme::provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_cert_resolver(resolver);
@@ -90,7 +84,7 @@ pub fn load_files(cert: &Path, key: &Path) -> Result<CertifiedKey, ValidationErr
             "a PEM private key (-----BEGIN PRIVATE KEY-----, RSA or EC; e.g. certbot's privkey.pem), unencrypted",
         )
     })?;
-    let signing = provider()
+    let signing = super::acme::provider()
         .key_provider
         .load_private_key(private)
         .map_err(|e| {
@@ -155,106 +149,6 @@ pub(crate) struct Fixed(pub Arc<CertifiedKey>);
 impl rustls::server::ResolvesServerCert for Fixed {
     fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.0.clone())
-    }
-}
-
-/// The HTTPS listener, bound, with its TLS ready (a certificate from files,
-/// or the ACME state that will fetch one).
-pub(crate) struct Https {
-    listener: tokio::net::TcpListener,
-    acceptor: Acceptor,
-    acme: Option<(
-        rustls_acme::AcmeState<std::io::Error, std::io::Error>,
-        super::acme::AcmeOptions,
-    )>,
-}
-
-impl Https {
-    /// Checks the certificate source and binds the listener; bad files and
-    /// flags are [`super::RelayError::Invalid`], before anything listens.
-    pub(crate) async fn prepare(options: &TlsOptions) -> Result<Self, super::RelayError> {
-        let internal = |e: rustls::Error| super::RelayError::Forward(format!("TLS setup: {e}"));
-        let (acceptor, acme) = match &options.certificate {
-            CertificateSource::Files { cert, key } => {
-                let certified = load_files(cert, key)?;
-                let config =
-                    server_config(Arc::new(Fixed(Arc::new(certified)))).map_err(internal)?;
-                (Acceptor::new(config, None), None)
-            }
-            CertificateSource::Acme(acme) => {
-                let state = super::acme::state(acme)?;
-                let config = server_config(state.resolver()).map_err(internal)?;
-                let challenge = state.challenge_rustls_config_with_provider(provider());
-                (
-                    Acceptor::new(config, Some(challenge)),
-                    Some((state, acme.clone())),
-                )
-            }
-        };
-        let listener = super::bind_listener(&options.listen).await?;
-        Ok(Self {
-            listener,
-            acceptor,
-            acme,
-        })
-    }
-
-    /// Serves HTTP on `http` and HTTPS on this listener until `shutdown`.
-    /// With ACME, the first certificate must come (from the cache or the CA)
-    /// or both listeners close and the reason is returned.
-    pub(crate) async fn serve_both(
-        self,
-        http: tokio::net::TcpListener,
-        app: axum::Router,
-        limits: super::server::Limits,
-        metrics: Arc<super::metrics::Metrics>,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), super::RelayError> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = move || {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            }
-        };
-        let stop = Arc::new(stop_tx);
-        let outer = stop.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = outer.send(true);
-        });
-        let addr = self
-            .listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        tracing::info!(%addr, "relay listening for HTTPS");
-        let plain = tokio::spawn(super::server::accept_loop(
-            http,
-            None,
-            app.clone(),
-            limits.clone(),
-            metrics.clone(),
-            stopped(),
-        ));
-        let secure = tokio::spawn(super::server::accept_loop(
-            self.listener,
-            Some(self.acceptor),
-            app,
-            limits,
-            metrics,
-            stopped(),
-        ));
-        let mut result = Ok(());
-        if let Some((state, options)) = self.acme
-            && let Err(e) = super::acme::first_certificate(state, &options).await
-        {
-            let _ = stop.send(true);
-            result = Err(e.into());
-        }
-        let _ = plain.await;
-        let _ = secure.await;
-        result
     }
 }
 
