@@ -415,6 +415,7 @@ fn the_relay_serves_https_with_the_user_s_own_certificate() {
             .arg("--tls-key")
             .arg(dir.path().join("key.pem"))
             .args(["--https-listen", &format!("127.0.0.1:{https}")])
+            .args(["--header-timeout-secs", "1"])
             .env("REFBOARD_APP_SECRET", FIXTURE_APP_SECRET)
             .env("REFBOARD_VERIFY_TOKEN", "v")
             .env("REFBOARD_API_TOKEN", API_TOKEN)
@@ -426,6 +427,28 @@ fn the_relay_serves_https_with_the_user_s_own_certificate() {
     let served = served_certificate(&client, https, &mut relay, &log);
     let expected = rustls_pki_pem_der(&cert);
     assert_eq!(served, expected);
+    // A peer that connects and never starts its handshake is closed within
+    // the header timeout, as one that never sends its headers is.
+    use std::io::Read;
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", https)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let read = silent.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0))
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "closed, not {read:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// The DER bytes of a one-certificate PEM.
