@@ -393,8 +393,36 @@ fn certificate_files_that_are_not_pem_or_do_not_match_are_refused_with_exit_2() 
             && line.contains("another certificate"),
         "{line}"
     );
-    // Refused before the relay opened anything: no database was created.
+    // ACME flags the user got wrong: a URL for a name, a root that is not PEM.
+    let (code, err) = run_to_end(relay_cmd(
+        dir.path(),
+        "https://relay.example.com/webhook",
+        "https://127.0.0.1:1/dir",
+        &key,
+        free_port(),
+    ));
+    let line = error_line(&err);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        line.contains("--domain") && line.contains("no https://"),
+        "{line}"
+    );
+    let (code, err) = run_to_end(relay_cmd(
+        dir.path(),
+        DOMAIN,
+        "https://127.0.0.1:1/dir",
+        &der,
+        free_port(),
+    ));
+    let line = error_line(&err);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        line.contains("--acme-root-cert") && line.contains("cert.der"),
+        "{line}"
+    );
+    // Refused before the relay opened anything: no database, no ACME cache.
     assert!(!dir.path().join("relay.db").exists());
+    assert!(!dir.path().join("acme").exists());
 }
 
 #[test]
