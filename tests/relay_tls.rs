@@ -455,6 +455,26 @@ fn the_relay_serves_https_with_the_user_s_own_certificate() {
     let served = served_certificate(&client, https, &mut relay, &log);
     let expected = rustls_pki_pem_der(&cert);
     assert_eq!(served, expected);
+    // A renewal on disk (certbot writes new files) is served without a restart.
+    let (renewed, renewed_key) = self_signed(&[DOMAIN]);
+    std::fs::write(dir.path().join("key.pem"), renewed_key).unwrap();
+    std::fs::write(dir.path().join("cert.pem"), &renewed).unwrap();
+    let renewed_der = rustls_pki_pem_der(&renewed);
+    // A new client each time: a resumed TLS session would show the old leaf.
+    let trusts_both = || {
+        reqwest::blocking::Client::builder()
+            .tls_certs_only([
+                reqwest::Certificate::from_pem(cert.as_bytes()).unwrap(),
+                reqwest::Certificate::from_pem(renewed.as_bytes()).unwrap(),
+            ])
+            .resolve(DOMAIN, SocketAddr::from(([127, 0, 0, 1], https)))
+            .tls_info(true)
+            .build()
+            .unwrap()
+    };
+    wait_until(30, "the renewed certificate", || {
+        served_certificate(&trusts_both(), https, &mut relay, &log) == renewed_der
+    });
     // A peer that connects and never starts its handshake is closed within
     // the header timeout, as one that never sends its headers is.
     use std::io::Read;

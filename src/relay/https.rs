@@ -2,7 +2,7 @@
 //! ready (`tls.rs`), runs both accept loops (`server.rs`) on one shutdown,
 //! and, with ACME (`acme.rs`), waits for the first certificate or stops both.
 
-use super::tls::{Acceptor, CertificateSource, Fixed, TlsOptions, load_files, server_config};
+use super::tls::{Acceptor, CertificateSource, Files, TlsOptions, server_config};
 use std::sync::Arc;
 
 /// A refused bind of a low port, with what lets a service bind it.
@@ -41,9 +41,8 @@ impl Https {
         let internal = |e: rustls::Error| super::RelayError::Forward(format!("TLS setup: {e}"));
         let (acceptor, acme) = match &options.certificate {
             CertificateSource::Files { cert, key } => {
-                let certified = load_files(cert, key)?;
-                let config =
-                    server_config(Arc::new(Fixed(Arc::new(certified)))).map_err(internal)?;
+                let files = Files::load(cert, key)?;
+                let config = server_config(Arc::new(files)).map_err(internal)?;
                 (Acceptor::new(config, None), None)
             }
             CertificateSource::Acme(acme) => {

@@ -35,7 +35,7 @@ pub struct TlsOptions {
 #[derive(Debug, Clone)]
 pub enum CertificateSource {
     /// PEM files the user already has (e.g. certbot's `fullchain.pem` and
-    /// `privkey.pem`); read once at start.
+    /// `privkey.pem`); read at start, and again when they change on disk.
     Files {
         /// The certificate chain, leaf first.
         cert: PathBuf,
@@ -142,13 +142,79 @@ impl Acceptor {
     }
 }
 
-/// A resolver that always serves one certificate (the user's own files).
-#[derive(Debug)]
-pub(crate) struct Fixed(pub Arc<CertifiedKey>);
+/// How often the certificate files are looked at for a renewal.
+const RELOAD_CHECK_SECS: u64 = 5;
 
-impl rustls::server::ResolvesServerCert for Fixed {
+/// The user's own certificate files, served until they change on disk (a
+/// certbot renewal), then read again. A pair that does not load (a renewal
+/// half written, a key of another certificate) is logged and the previous
+/// certificate stays in use until the files change again.
+#[derive(Debug)]
+pub(crate) struct Files {
+    cert: PathBuf,
+    key: PathBuf,
+    state: std::sync::Mutex<FilesState>,
+}
+
+#[derive(Debug)]
+struct FilesState {
+    current: Arc<CertifiedKey>,
+    /// Modification times of the cert and key when last read.
+    stamps: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
+    checked: std::time::Instant,
+}
+
+fn stamps(
+    cert: &Path,
+    key: &Path,
+) -> (Option<std::time::SystemTime>, Option<std::time::SystemTime>) {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    (modified(cert), modified(key))
+}
+
+impl Files {
+    /// Loads the pair once; a refusal names the file and the rule.
+    pub(crate) fn load(cert: &Path, key: &Path) -> Result<Self, ValidationError> {
+        let stamps = stamps(cert, key);
+        let current = Arc::new(load_files(cert, key)?);
+        Ok(Self {
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            state: std::sync::Mutex::new(FilesState {
+                current,
+                stamps,
+                checked: std::time::Instant::now(),
+            }),
+        })
+    }
+
+    /// The certificate to serve, read again when the files changed.
+    fn current(&self) -> Option<Arc<CertifiedKey>> {
+        let mut state = self.state.lock().ok()?;
+        if state.checked.elapsed() >= std::time::Duration::from_secs(RELOAD_CHECK_SECS) {
+            state.checked = std::time::Instant::now();
+            let now = stamps(&self.cert, &self.key);
+            if now != state.stamps {
+                state.stamps = now;
+                match load_files(&self.cert, &self.key) {
+                    Ok(fresh) => {
+                        state.current = Arc::new(fresh);
+                        tracing::info!(file = %self.cert.display(), "HTTPS certificate read again");
+                    }
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "the certificate files changed but cannot be used; still serving the previous certificate"
+                    ),
+                }
+            }
+        }
+        Some(state.current.clone())
+    }
+}
+
+impl rustls::server::ResolvesServerCert for Files {
     fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.clone())
+        self.current()
     }
 }
 
