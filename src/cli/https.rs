@@ -88,9 +88,10 @@ pub(super) fn with_flag(v: ValidationError) -> ValidationError {
         crate::relay::DATABASE_FIELD => "--database",
         crate::relay::TLS_CERT_FIELD => "--tls-cert",
         crate::relay::TLS_KEY_FIELD => "--tls-key",
-        "acme_root_cert" => "--acme-root-cert",
-        "acme_cache" => "--acme-cache",
-        "domain" => "--domain",
+        crate::relay::ACME_ROOT_FIELD => "--acme-root-cert",
+        crate::relay::ACME_CACHE_FIELD => "--acme-cache",
+        crate::relay::ACME_EMAIL_FIELD => "--acme-email",
+        crate::relay::DOMAIN_FIELD => "--domain",
         other => other,
     };
     ValidationError { field: flag, ..v }

@@ -23,6 +23,8 @@ pub const LETS_ENCRYPT_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/d
 pub const ACME_ROOT_FIELD: &str = "acme_root_cert";
 /// Field of a refused domain.
 pub const DOMAIN_FIELD: &str = "domain";
+/// Field of a refused contact address.
+pub const ACME_EMAIL_FIELD: &str = "acme_email";
 /// Field of a refused cache directory.
 pub const ACME_CACHE_FIELD: &str = "acme_cache";
 /// How long the first certificate may take before the relay gives up.
@@ -68,6 +70,9 @@ pub(crate) fn state(
     options: &AcmeOptions,
 ) -> Result<AcmeState<std::io::Error, std::io::Error>, ValidationError> {
     check_domain(&options.domain)?;
+    if let Some(email) = &options.email {
+        check_email(email)?;
+    }
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &options.extra_root {
@@ -106,6 +111,26 @@ fn check_domain(domain: &str) -> Result<(), ValidationError> {
         domain,
         "a public DNS name such as relay.example.com (no https://, port or path)",
     ))
+}
+
+/// An address the CA can write to: one `@` with text on both sides, and
+/// nothing that would break the `mailto:` URL.
+fn check_email(email: &str) -> Result<(), ValidationError> {
+    let plain = !email
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>,;?".contains(c));
+    match email.split_once('@') {
+        Some((user, host))
+            if plain && !user.is_empty() && host.contains('.') && !host.contains('@') =>
+        {
+            Ok(())
+        }
+        _ => Err(ValidationError::new(
+            ACME_EMAIL_FIELD,
+            email,
+            "an e-mail address such as ops@example.com",
+        )),
+    }
 }
 
 fn add_root(roots: &mut rustls::RootCertStore, path: &Path) -> Result<(), ValidationError> {
@@ -462,6 +487,25 @@ mod tests {
         ] {
             let e = check_domain(bad).unwrap_err();
             assert_eq!(e.field, DOMAIN_FIELD, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_contact_is_an_e_mail_address() {
+        assert!(check_email("ops@example.com").is_ok());
+        for bad in [
+            "ops",
+            "@example.com",
+            "ops@localhost",
+            "ops@example.com, x@y.z",
+            "a b@c.d",
+            "a@b@c.d",
+        ] {
+            assert_eq!(
+                check_email(bad).unwrap_err().field,
+                ACME_EMAIL_FIELD,
+                "{bad}"
+            );
         }
     }
 

@@ -16,7 +16,10 @@ mod pg;
 mod server;
 mod tls;
 
-pub use acme::{AcmeError, AcmeOptions, LETS_ENCRYPT_DIRECTORY};
+pub use acme::{
+    ACME_CACHE_FIELD, ACME_EMAIL_FIELD, ACME_ROOT_FIELD, AcmeError, AcmeOptions, DOMAIN_FIELD,
+    LETS_ENCRYPT_DIRECTORY,
+};
 pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
 pub use pg::QUERIES as PG_QUERIES;
