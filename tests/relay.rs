@@ -475,3 +475,116 @@ fn healthz_reports_degraded_with_the_reason_while_webhooks_cannot_be_stored() {
     );
     relay.stop().unwrap();
 }
+
+/// A child process killed when dropped (a failed assertion leaves none behind).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `/healthz` of the relay at `url`.
+fn healthz(url: &str) -> serde_json::Value {
+    reqwest::blocking::get(format!("{url}/healthz"))
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// The `/webhook` verification GET with `token`; the status.
+fn verify_with(url: &str, token: &str) -> u16 {
+    reqwest::blocking::get(format!(
+        "{url}/webhook?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=4711"
+    ))
+    .unwrap()
+    .status()
+    .as_u16()
+}
+
+#[test]
+fn the_relay_records_meta_s_verification_and_wrong_verify_tokens_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("relay.db");
+    let log = dir.path().join("relay.log");
+    let spawn = || {
+        let port = free_port();
+        let child = KillOnDrop(
+            std::process::Command::new(env!("CARGO_BIN_EXE_refboard"))
+                .args(["relay", "--listen", &format!("127.0.0.1:{port}")])
+                .arg("--data")
+                .arg(&data)
+                .env("REFBOARD_APP_SECRET", SECRET)
+                .env("REFBOARD_VERIFY_TOKEN", VERIFY_TOKEN)
+                .env("REFBOARD_API_TOKEN", API_TOKEN)
+                .env("RUST_LOG", "debug")
+                .stderr(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&log)
+                        .unwrap(),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !reqwest::blocking::get(format!("{url}/healthz")).is_ok_and(|r| r.status() == 200) {
+            assert!(Instant::now() < deadline, "the relay did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (child, url)
+    };
+    let (child, url) = spawn();
+    let fresh = healthz(&url);
+    assert!(fresh["meta_verified_at_ms"].is_null(), "{fresh}");
+    assert!(fresh["bad_verify_token_at_ms"].is_null(), "{fresh}");
+    assert_eq!(fresh["bad_verify_tokens_last_hour"], 0, "{fresh}");
+
+    let before = chrono::Utc::now().timestamp_millis();
+    let wrong = "guessed-token-9431";
+    assert_eq!(verify_with(&url, wrong), 403);
+    assert_eq!(verify_with(&url, wrong), 403);
+    let after_bad = healthz(&url);
+    assert!(after_bad["meta_verified_at_ms"].is_null(), "{after_bad}");
+    assert!(
+        after_bad["bad_verify_token_at_ms"].as_i64().unwrap() >= before,
+        "{after_bad}"
+    );
+    assert_eq!(after_bad["bad_verify_tokens_last_hour"], 2, "{after_bad}");
+    assert_eq!(verify_with(&url, VERIFY_TOKEN), 200);
+    let verified = healthz(&url);
+    let verified_at = verified["meta_verified_at_ms"].as_i64().unwrap();
+    assert!(verified_at >= before, "{verified}");
+    let text = reqwest::blocking::get(format!("{url}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let m = |name: &str| metric(&text, name).unwrap_or_else(|| panic!("{name} in\n{text}"));
+    assert_eq!(m("refboard_bad_verify_tokens_total"), 2.0);
+    assert_eq!(m("refboard_bad_verify_tokens_last_hour"), 2.0);
+    assert!(
+        (m("refboard_meta_verified_timestamp_seconds") * 1000.0 - verified_at as f64).abs() < 1.0
+    );
+    assert!(m("refboard_bad_verify_token_timestamp_seconds") * 1000.0 >= before as f64 - 1.0);
+
+    // A restart keeps both times (the hour's count is the process's own).
+    // Wrong tokens are written at most once a minute, so the stored one is
+    // the first of the two, tried after `before`.
+    drop(child);
+    let (child, url) = spawn();
+    let restarted = healthz(&url);
+    assert_eq!(restarted["meta_verified_at_ms"], verified_at, "{restarted}");
+    let bad_at = restarted["bad_verify_token_at_ms"].as_i64().unwrap();
+    let last_bad = after_bad["bad_verify_token_at_ms"].as_i64().unwrap();
+    assert!((before..=last_bad).contains(&bad_at), "{restarted}");
+    assert_eq!(restarted["bad_verify_tokens_last_hour"], 0, "{restarted}");
+    drop(child);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains(wrong), "the token tried is never logged");
+    assert!(!logged.contains(VERIFY_TOKEN), "nor the right one");
+}

@@ -835,3 +835,27 @@ fn a_version_1_database_learns_pages_and_latest_referrals_and_records_conversati
     assert_eq!(kinds[0], ("conversation".to_string(), now - 30_000));
     assert_eq!(kinds[1].0, "conversion");
 }
+
+#[test]
+fn meta_s_verification_and_a_wrong_verify_token_survive_a_restart_on_postgres() {
+    let Some(admin) = admin_url() else { return };
+    let db = fresh_db(&admin);
+    let get = |url: &str, path: &str| reqwest::blocking::get(format!("{url}{path}")).unwrap();
+    let health = |url: &str| -> serde_json::Value { get(url, "/healthz").json().unwrap() };
+    let before = chrono::Utc::now().timestamp_millis();
+    let first = relay(&db);
+    let challenge = "/webhook?hub.mode=subscribe&hub.challenge=7&hub.verify_token=";
+    assert_eq!(get(&first.url, &format!("{challenge}wrong")).status(), 403);
+    assert_eq!(get(&first.url, &format!("{challenge}v")).status(), 200);
+    let seen = health(&first.url);
+    let verified = seen["meta_verified_at_ms"].as_i64().unwrap();
+    let bad = seen["bad_verify_token_at_ms"].as_i64().unwrap();
+    assert!(verified >= before && bad >= before, "{seen}");
+    assert_eq!(seen["bad_verify_tokens_last_hour"], 1, "{seen}");
+    drop(first);
+    // Another relay on the same database, started after the first is gone.
+    let second = relay(&db);
+    let again = health(&second.url);
+    assert_eq!(again["meta_verified_at_ms"], verified, "{again}");
+    assert_eq!(again["bad_verify_token_at_ms"], bad, "{again}");
+}

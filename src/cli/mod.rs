@@ -6,6 +6,7 @@
 mod catalog;
 mod doctor;
 mod hints;
+mod https;
 mod links;
 mod output;
 mod pipeline;

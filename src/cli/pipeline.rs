@@ -66,6 +66,7 @@ pub(super) struct RelayArgs {
     api_token: Option<String>,
     #[command(flatten)]
     conversions: super::relay_conversions::ConversionArgs,
+    https: super::https::HttpsArgs,
 }
 
 /// `refboard relay init`.
@@ -216,14 +217,7 @@ pub(super) fn relay(args: RelayArgs) -> anyhow::Result<()> {
             Ok(()) => {}
             // Bad input keeps its field, value and rule (exit 2); the
             // library names the database field, the CLI its flag.
-            Err(RelayError::Invalid(v)) if v.field == crate::relay::DATABASE_FIELD => {
-                return Err(ValidationError {
-                    field: "--database",
-                    ..v
-                }
-                .into());
-            }
-            Err(RelayError::Invalid(v)) => return Err(v.into()),
+            Err(RelayError::Invalid(v)) => return Err(super::https::with_flag(v).into()),
             // So is a store error the user can fix (a read-only file, a
             // dashboard database given to the relay): exit 2.
             Err(RelayError::Store(s)) => return Err(s.into()),
@@ -292,6 +286,7 @@ fn relay_config(args: &RelayArgs) -> anyhow::Result<(RelayConfig, RelayOptions)>
         max_connections_per_ip: usize::try_from(args.max_connections_per_ip).unwrap_or(256),
         body_memory_bytes: usize::try_from(args.body_memory_mib << 20).unwrap_or(64 << 20),
         conversions: args.conversions.options()?,
+        tls: args.https.options(&config.data)?,
     };
     Ok((config, options))
 }

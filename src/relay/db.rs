@@ -358,6 +358,31 @@ impl Sqlite {
     pub async fn last_received_ms(&self) -> Result<Option<i64>, StoreError> {
         self.read(last_received_ms).await
     }
+
+    /// The value kept under `key` in the `meta` table.
+    pub async fn get_meta(&self, key: &'static str) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Keeps the time `ms` under `key` unless a later one is there. Written on
+    /// the reader's connection: it is a rare, one-row write that must not
+    /// queue behind webhook group commits, and SQLite serialises writers.
+    pub async fn set_meta_time(&self, key: &'static str, ms: i64) -> Result<(), StoreError> {
+        self.read(move |conn| {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE \
+                 SET value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+                params![key, ms.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 impl Drop for Sqlite {

@@ -5,15 +5,23 @@
 //! Secrets and raw PSIDs are never logged; senders are replaced by a keyed
 //! hash before anything is stored.
 
+mod acme;
 mod body;
 mod conversions;
 mod db;
 mod goals;
+mod https;
 mod init;
+mod meta_side;
 mod metrics;
 mod pg;
 mod server;
+mod tls;
 
+pub use acme::{
+    ACME_CACHE_FIELD, ACME_EMAIL_FIELD, ACME_ROOT_FIELD, AcmeError, AcmeOptions, DOMAIN_FIELD,
+    LETS_ENCRYPT_DIRECTORY,
+};
 pub use conversions::{
     ConversionOptions, EVENTS_TOKEN_ENV, FUTURE_SKEW_SECS, MAX_AGE_SECS, MAX_EVENTS,
     conversion_body, goal_conversions,
@@ -23,6 +31,7 @@ pub use init::{ENV_FILE, InitError, init_env_file};
 #[doc(hidden)]
 pub use pg::QUERIES as PG_QUERIES;
 pub use pg::{DATABASE_FIELD, PG_SCHEMA_VERSION, PgError, redact_url};
+pub use tls::{CertificateSource, TLS_CERT_FIELD, TLS_KEY_FIELD, TlsOptions, load_files};
 
 use crate::messenger::{SIGNATURE_HEADER, parse_webhook_at, verify_signature};
 use crate::model::ValidationError;
@@ -75,6 +84,9 @@ pub enum RelayError {
         /// The address.
         addr: String,
     },
+    /// No HTTPS certificate could be had from the ACME server.
+    #[error(transparent)]
+    Acme(#[from] AcmeError),
     /// The forward URL is not usable.
     #[error("invalid forward URL ({})", crate::model::redact_urls(.0))]
     Forward(String),
@@ -158,6 +170,8 @@ pub struct RelayOptions {
     pub body_memory_bytes: usize,
     /// `POST /v1/conversions` and `--goal` (issue 21); off by default.
     pub conversions: ConversionOptions,
+    /// HTTPS beside the plain HTTP listener (see "HTTPS" in `docs/deploy.md`).
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for RelayOptions {
@@ -171,6 +185,7 @@ impl Default for RelayOptions {
             max_connections_per_ip: 256,
             body_memory_bytes: 64 << 20,
             conversions: ConversionOptions::default(),
+            tls: None,
         }
     }
 }
@@ -186,6 +201,7 @@ impl std::fmt::Debug for RelayOptions {
             .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("body_memory_bytes", &self.body_memory_bytes)
             .field("conversions", &self.conversions)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -321,6 +337,7 @@ struct AppState {
     forward: Option<ForwardQueue>,
     bodies: body::BodyBudget,
     conversions: conversions::Conversions,
+    meta_side: meta_side::MetaSide,
 }
 
 impl AppState {
@@ -380,9 +397,16 @@ async fn verify(
     match (mode, q.get("hub.challenge")) {
         (Some("subscribe"), Some(challenge)) if secret_eq(token, &state.config.verify_token) => {
             tracing::info!("webhook verified");
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            state.meta_side.verified(&state.storage, now_ms).await;
             (StatusCode::OK, challenge.clone()).into_response()
         }
         _ => {
+            // The token tried is never logged: it may be a near-miss of the real one.
+            if q.contains_key("hub.verify_token") && !secret_eq(token, &state.config.verify_token) {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                state.meta_side.bad_token(&state.storage, now_ms).await;
+            }
             tracing::warn!("webhook verification refused");
             (StatusCode::FORBIDDEN, "verification refused").into_response()
         }
@@ -651,6 +675,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             let age = last.map(|ms| (now_ms.saturating_sub(ms)).max(0) as f64 / 1000.0);
             let stores = state.metrics.store_report(now_ms);
             let reason = degraded_reason(&stores);
+            let meta = state.meta_side.report(&state.storage, now_ms).await;
             axum::Json(serde_json::json!({
                 "status": if reason.is_some() { "degraded" } else { "ok" },
                 "reason": reason,
@@ -661,6 +686,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
                 "store_failures_last_15_min": stores.failures_recent,
                 "last_store_failure_at_ms": stores.last_failure.as_ref().map(|f| f.0),
                 "last_store_ok_at_ms": stores.last_ok_ms,
+                "meta_verified_at_ms": meta.verified_at_ms,
+                "bad_verify_token_at_ms": meta.bad_token_at_ms,
+                "bad_verify_tokens_last_hour": meta.bad_tokens_last_hour,
             }))
             .into_response()
         }
@@ -703,6 +731,8 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let last = state.storage.last_received_ms().await.ok().flatten();
     let mut text = state.metrics.render(last, state.forward_depth());
     state.conversions.render(&mut text);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    (state.meta_side.report(&state.storage, now_ms).await).render(&mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -741,6 +771,7 @@ async fn router(
         forward,
         bodies,
         conversions,
+        meta_side: meta_side::MetaSide::default(),
     });
     Ok(Router::new()
         .route("/webhook", get(verify).post(receive))
@@ -853,10 +884,24 @@ pub async fn serve_with(
         gauge(options.max_connections_per_ip),
         std::sync::atomic::Ordering::SeqCst,
     );
+    // Certificate files and ACME settings are checked before the storage opens.
+    let secure = match &options.tls {
+        Some(tls) => Some(https::Https::prepare(tls).await?),
+        None => None,
+    };
     let app = router(config, &options, metrics.clone()).await?;
     tracing::info!(%addr, "relay listening");
-    server::accept_loop(listener, app, limits, metrics, shutdown).await;
-    Ok(())
+    match secure {
+        Some(secure) => {
+            secure
+                .serve_both(listener, app, limits, metrics, shutdown)
+                .await
+        }
+        None => {
+            server::accept_loop(listener, None, app, limits, metrics, shutdown).await;
+            Ok(())
+        }
+    }
 }
 
 /// A relay running on its own thread, for tests, demos and `simulate`.

@@ -124,6 +124,14 @@ const HASH_KEY_INSERT_SQL: &str = "INSERT INTO refboard_meta (key, value) VALUES
 /// The hash key every relay uses.
 const HASH_KEY_SQL: &str = "SELECT refboard_meta.value FROM refboard_meta
     WHERE refboard_meta.key = 'hash_key'";
+/// A value of the relay's own (e.g. when Meta last verified the callback).
+const META_GET_SQL: &str = "SELECT refboard_meta.value FROM refboard_meta
+    WHERE refboard_meta.key = $1";
+/// A time (ms) kept unless a later one is there: relays sharing the
+/// database keep the newest.
+const META_SET_TIME_SQL: &str = "INSERT INTO refboard_meta (key, value) VALUES ($1, $2)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+    WHERE refboard_meta.value::bigint < excluded.value::bigint";
 /// Migrations wait for each other.
 const MIGRATION_LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1)";
 /// The schema version found.
@@ -146,6 +154,8 @@ pub const QUERIES: &[(&str, &str)] = &[
     ("last_referral", LAST_REFERRAL_SQL),
     ("hash_key_insert", HASH_KEY_INSERT_SQL),
     ("hash_key", HASH_KEY_SQL),
+    ("meta_get", META_GET_SQL),
+    ("meta_set_time", META_SET_TIME_SQL),
     ("migration_lock", MIGRATION_LOCK_SQL),
     ("schema_version", SCHEMA_VERSION_SQL),
     ("schema_version_set", SCHEMA_VERSION_SET_SQL),
@@ -492,6 +502,26 @@ impl Postgres {
             .await
             .map_err(|e| self.err(e))?
             .map(|r| r.get(0)))
+    }
+
+    /// The value kept under `key` in `refboard_meta`.
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, PgError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(META_GET_SQL, &[&key])
+            .await
+            .map_err(|e| self.err(e))?
+            .map(|r| r.get(0)))
+    }
+
+    /// Keeps the time `ms` under `key` unless a later one is there.
+    pub async fn set_meta_time(&self, key: &str, ms: i64) -> Result<(), PgError> {
+        let client = self.client().await?;
+        client
+            .execute(META_SET_TIME_SQL, &[&key, &ms.to_string()])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }
 

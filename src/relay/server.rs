@@ -16,6 +16,11 @@
 //! - At most `max_connections_per_ip` come from one address: its oldest
 //!   waiting connection makes room, or the newcomer is closed.
 //!
+//! - On the HTTPS listener the TLS handshake runs inside the admitted
+//!   connection's task, within the header timeout, so a peer that opens a
+//!   connection and never finishes its handshake is closed like one that
+//!   never sends its headers, and counts against the same limits.
+//!
 //! Shedding works behind a reverse proxy too, where every client has the
 //! proxy's address; the per-address limit then only caps the proxy (see
 //! `docs/deploy.md`).
@@ -331,12 +336,13 @@ impl Shared {
 /// flight finish (up to [`SHUTDOWN_GRACE_SECS`]).
 pub(crate) async fn accept_loop(
     listener: tokio::net::TcpListener,
+    tls: Option<super::tls::Acceptor>,
     app: Router,
     limits: Limits,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioTimer;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -378,12 +384,19 @@ pub(crate) async fn accept_loop(
             shared: shared.clone(),
             phase,
         };
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let serve = serve_connection(
+            stream,
+            tls.clone(),
+            http.clone(),
+            graceful.watcher(),
+            service,
+            shared.limits.header_timeout,
+        );
         let shared = shared.clone();
         tokio::spawn(async move {
             // A shed connection is dropped, which closes its socket.
             tokio::select! {
-                _ = conn => {}
+                _ = serve => {}
                 _ = evict_rx => {}
             }
             if shared.table().finish(id) {
@@ -399,6 +412,36 @@ pub(crate) async fn accept_loop(
         graceful.shutdown(),
     )
     .await;
+}
+
+/// Serves one admitted connection: over TLS when `tls` is given, its
+/// handshake bounded by `header_timeout`, like the request headers that follow.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    tls: Option<super::tls::Acceptor>,
+    http: hyper::server::conn::http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    service: ConnService,
+    header_timeout: Duration,
+) {
+    use hyper_util::rt::TokioIo;
+    let Some(tls) = tls else {
+        let _ = watcher
+            .watch(http.serve_connection(TokioIo::new(stream), service))
+            .await;
+        return;
+    };
+    match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+        Ok(Ok(Some(stream))) => {
+            let _ = watcher
+                .watch(http.serve_connection(TokioIo::new(stream), service))
+                .await;
+        }
+        // An ACME validation: done once its handshake is.
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!("TLS handshake timed out"),
+    }
 }
 
 /// One connection's service: tracks its phase and puts a deadline on each request.
