@@ -66,6 +66,7 @@ pub(super) struct RelayArgs {
     api_token: Option<String>,
     #[command(flatten)]
     conversions: super::relay_conversions::ConversionArgs,
+    #[command(flatten)]
     https: super::https::HttpsArgs,
 }
 
