@@ -5,6 +5,7 @@
 //! validates through these functions so that they all give the same messages.
 
 mod alias;
+mod attribution;
 mod backend;
 mod display;
 mod error;
@@ -21,6 +22,10 @@ mod time;
 mod types;
 
 pub use alias::{Alias, MAX_TYPO_DISTANCE, SHORT_REF_CHARS, typo_candidates, validate_alias};
+pub use attribution::{
+    Attribution, CreditModel, DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS,
+    validate_window_days,
+};
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
 pub use display::{
     SAFE_TEXT_MAX_CHARS, acts_on_terminal, channel_kind_label, is_bidi_control,

@@ -30,6 +30,7 @@
 //! and `people` because each needs the other's results.
 
 mod card;
+pub mod conversions;
 mod engine;
 mod glance;
 mod headline;

@@ -5,6 +5,7 @@
 //! [`crate::model`] so that the CLI and the GUI refuse the same things.
 
 mod aliases;
+mod attribution;
 mod catalog;
 mod events;
 mod links;
@@ -15,6 +16,7 @@ mod schema;
 mod settings;
 
 pub use aliases::AliasRow;
+pub use attribution::{ConversionRow, TouchRow};
 pub use events::{SyncSource, SyncStep};
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod conversions;
 pub mod relay;
 pub mod seed;
 pub mod ui;

@@ -1,0 +1,238 @@
+//! What conversions add to a report: per group the conversations, the
+//! conversions, converted people, value per currency and the median time
+//! to convert, per goal too; and the accumulator that counts them.
+//!
+//! Money is exact: integer micros (value × 1,000,000) summed in `i128`, so
+//! no sum of `i64` values can overflow or round, and one entry per currency, never added
+//! across currencies.
+
+use super::credit::median_ms;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// A sum of values in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Money {
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+    /// The exact sum × 1,000,000.
+    pub micros: i128,
+}
+
+impl Money {
+    /// The sum as a decimal without trailing zeros past the cents, e.g.
+    /// `12.50 EUR`, `0.125 BHD`: exact, from the integer micros.
+    pub fn display(&self) -> String {
+        format!("{} {}", micros_text(self.micros), self.currency)
+    }
+}
+
+/// Integer micros as a decimal with at least two decimals, e.g. `12.50`.
+pub fn micros_text(micros: i128) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let whole = abs / 1_000_000;
+    let mut frac = format!("{:06}", abs % 1_000_000);
+    while frac.len() > 2 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!("{sign}{whole}.{frac}")
+}
+
+/// One goal's figures in a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GoalFigures {
+    /// The goal's name, as the bot or the relay's `--goal` named it.
+    pub goal: String,
+    /// Conversions.
+    pub conversions: u64,
+    /// Distinct people who reached it.
+    pub people: u64,
+    /// Value per currency.
+    pub value: Vec<Money>,
+}
+
+/// The conversion figures of one group (or of the totals).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConversionFigures {
+    /// "Conversation started" events (first message after a referral).
+    pub conversations: u64,
+    /// Distinct people who started a conversation.
+    pub conversation_people: u64,
+    /// Conversions (goals reached).
+    pub conversions: u64,
+    /// Distinct people with at least one conversion.
+    pub converted_people: u64,
+    /// Value per currency, currencies in alphabetical order.
+    pub value: Vec<Money>,
+    /// Median time from the credited referral to the conversion, ms
+    /// (`None` without a credited conversion).
+    pub median_ms_to_convert: Option<i64>,
+    /// Per goal, goals in alphabetical order.
+    pub goals: Vec<GoalFigures>,
+}
+
+impl ConversionFigures {
+    /// The value in `currency` (0 when none).
+    pub fn value_in(&self, currency: &str) -> i128 {
+        self.value
+            .iter()
+            .find(|m| m.currency == currency)
+            .map_or(0, |m| m.micros)
+    }
+
+    /// The figures of `goal`, when reached in this group.
+    pub fn goal(&self, goal: &str) -> Option<&GoalFigures> {
+        self.goals.iter().find(|g| g.goal == goal)
+    }
+}
+
+/// Converted people ÷ referred people, `None` without referred people.
+pub fn rate(converted: u64, referred: u64) -> Option<f64> {
+    // Display only: the two counts stay exact in the report.
+    #[allow(clippy::cast_precision_loss)]
+    (referred > 0).then(|| converted as f64 / referred as f64)
+}
+
+/// A rate as a percentage with one decimal, e.g. `12.5%`; `–` without one.
+pub fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_string(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A duration in words for tables, e.g. `3 h 20 min`, `2 d 4 h`, `45 s`.
+pub fn duration_text(ms: Option<i64>) -> String {
+    let Some(ms) = ms else {
+        return "–".to_string();
+    };
+    let secs = ms.max(0) / 1000;
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) => format!("{m} min"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// Counts one group's conversions as they are credited.
+#[derive(Debug, Default)]
+pub(super) struct Acc {
+    conversations: u64,
+    conversation_people: HashSet<u32>,
+    conversions: u64,
+    people: HashSet<u32>,
+    value: BTreeMap<u32, i128>,
+    delays_ms: Vec<i64>,
+    goals: BTreeMap<u32, (u64, HashSet<u32>, BTreeMap<u32, i128>)>,
+}
+
+/// One conversion event as the accumulator needs it: the person's number,
+/// the goal's and the currency's (indexes into the report's name lists),
+/// the value and the delay since the credited referral.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Counted {
+    pub(super) person: u32,
+    pub(super) goal: Option<u32>,
+    pub(super) value: Option<(u32, i64)>,
+    pub(super) delay_ms: Option<i64>,
+}
+
+impl Acc {
+    /// Whether nothing was counted.
+    pub(super) fn is_empty(&self) -> bool {
+        self.conversations == 0 && self.conversions == 0
+    }
+
+    pub(super) fn add(&mut self, c: &Counted) {
+        let Some(goal) = c.goal else {
+            self.conversations += 1;
+            self.conversation_people.insert(c.person);
+            return;
+        };
+        self.conversions += 1;
+        self.people.insert(c.person);
+        self.delays_ms.extend(c.delay_ms);
+        let g = self.goals.entry(goal).or_default();
+        g.0 += 1;
+        g.1.insert(c.person);
+        if let Some((currency, micros)) = c.value {
+            *self.value.entry(currency).or_default() += i128::from(micros);
+            *g.2.entry(currency).or_default() += i128::from(micros);
+        }
+    }
+
+    /// Adds another group's counts (the Other row).
+    pub(super) fn merge(&mut self, other: Acc) {
+        self.conversations += other.conversations;
+        self.conversation_people.extend(other.conversation_people);
+        self.conversions += other.conversions;
+        self.people.extend(other.people);
+        for (c, v) in other.value {
+            *self.value.entry(c).or_default() += v;
+        }
+        self.delays_ms.extend(other.delays_ms);
+        for (goal, (n, people, value)) in other.goals {
+            let g = self.goals.entry(goal).or_default();
+            g.0 += n;
+            g.1.extend(people);
+            for (c, v) in value {
+                *g.2.entry(c).or_default() += v;
+            }
+        }
+    }
+
+    /// The figures, naming goals and currencies from their lists (both
+    /// sorted, so the figures' lists come out sorted too).
+    pub(super) fn finish(mut self, goals: &[String], currencies: &[String]) -> ConversionFigures {
+        let money = |value: BTreeMap<u32, i128>| {
+            value
+                .into_iter()
+                .map(|(c, micros)| Money {
+                    currency: currencies.get(c as usize).cloned().unwrap_or_default(),
+                    micros,
+                })
+                .collect::<Vec<_>>()
+        };
+        ConversionFigures {
+            conversations: self.conversations,
+            conversation_people: self.conversation_people.len() as u64,
+            conversions: self.conversions,
+            converted_people: self.people.len() as u64,
+            value: money(std::mem::take(&mut self.value)),
+            median_ms_to_convert: median_ms(&mut self.delays_ms),
+            goals: self
+                .goals
+                .into_iter()
+                .map(|(g, (conversions, people, value))| GoalFigures {
+                    goal: goals.get(g as usize).cloned().unwrap_or_default(),
+                    conversions,
+                    people: people.len() as u64,
+                    value: money(value),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_shown_exactly_from_micros() {
+        assert_eq!(micros_text(0), "0.00");
+        assert_eq!(micros_text(12_500_000), "12.50");
+        assert_eq!(micros_text(125_000), "0.125");
+        assert_eq!(micros_text(1), "0.000001");
+        assert_eq!(
+            micros_text(i128::from(i64::MAX) * 3),
+            "27670116110564.327421"
+        );
+        assert_eq!(micros_text(-1_500_000), "-1.50");
+        assert_eq!(rate_text(rate(1, 8)), "12.5%");
+        assert_eq!(rate_text(rate(1, 0)), "–");
+        assert_eq!(duration_text(Some(45_000)), "45 s");
+        assert_eq!(duration_text(Some(12_000_000)), "3 h 20 min");
+        assert_eq!(duration_text(Some(187_200_000)), "2 d 4 h");
+    }
+}
