@@ -4,6 +4,7 @@
 //! failures. A failing command writes nothing, to the database or to disk.
 
 mod catalog;
+mod conversions;
 mod hints;
 mod links;
 mod output;

@@ -25,6 +25,7 @@
 
 mod credit;
 mod figures;
+pub mod table;
 
 pub use credit::{Touch, credited, median_ms, sort_touches};
 pub use figures::{
