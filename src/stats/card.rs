@@ -58,7 +58,8 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
 
 /// One card against a previous period that exists: `was` is the figure
 /// then, `referrals_then` that period's referrals (whether it had any data).
-fn card(
+/// Also the rule of the conversion cards (`conversions::cards`).
+pub(super) fn card(
     name: &'static str,
     now: u64,
     was: u64,

@@ -83,8 +83,11 @@ pub enum ShortCommand {
         /// Token.
         token: String,
     },
-    /// Run a stats query.
+    /// Run a stats query; the report is followed by its conversions
+    /// ([`Event::Conversions`]).
     Stats(StatsQuery),
+    /// Save the attribution window and model (validated by the store), then reload.
+    SetAttribution(crate::model::Attribution),
     /// Run the query of the period before the shown one (for the change on
     /// the headline cards and the dashed previous-period lines); answered
     /// with [`Event::PreviousStats`].
@@ -306,6 +309,10 @@ pub struct Snapshot {
     /// or a sync); `Err` says why it could not be read. Kept across reloads
     /// by the app.
     pub webhook_health: Option<Result<WebhookHealth, String>>,
+    /// The attribution window and model conversions are credited with.
+    pub attribution: crate::model::Attribution,
+    /// Goal names seen in the stored conversions, sorted.
+    pub goals: Vec<String>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -326,6 +333,8 @@ impl std::fmt::Debug for Snapshot {
             .field("events_pulled", &self.events_pulled)
             .field("events_total", &self.events_total)
             .field("webhook_health", &self.webhook_health)
+            .field("attribution", &self.attribution)
+            .field("goals", &self.goals)
             .finish()
     }
 }
@@ -359,6 +368,10 @@ pub enum Event {
     Stats(Box<Report>),
     /// The previous period's stats ready (see [`ShortCommand::PreviousStats`]).
     PreviousStats(Box<Report>),
+    /// The conversions of the last [`Event::Stats`] report.
+    Conversions(Box<crate::stats::conversions::ConversionReport>),
+    /// The conversions of the last [`Event::PreviousStats`] report.
+    PreviousConversions(Box<crate::stats::conversions::ConversionReport>),
     /// A link's glance ready.
     Glance(LinkId, crate::stats::LinkGlance),
     /// A single-code export found a file at its path and left it alone.

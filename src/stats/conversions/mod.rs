@@ -23,10 +23,12 @@
 //! credit by binary search. Memory follows the range's conversions and
 //! their people's referrals.
 
+mod cards;
 mod credit;
 mod figures;
 pub mod table;
 
+pub use cards::{ConversionCard, conversion_cards};
 pub use credit::{Touch, credited, median_ms, sort_touches};
 pub use figures::{
     ConversionFigures, GoalFigures, Money, duration_text, micros_text, rate, rate_text,
@@ -67,6 +69,16 @@ fn key_or_null<S: serde::Serializer>(key: &(String, bool), s: S) -> Result<S::Ok
     s.serialize_some(&(!key.1).then_some(&key.0))
 }
 
+impl ConversionReport {
+    /// Whether these are the conversions of `report` (same range, zone and grouping).
+    pub fn belongs_to(&self, report: &Report) -> bool {
+        self.from == report.from
+            && self.to == report.to
+            && self.tz == report.tz
+            && self.by == report.by
+    }
+}
+
 impl ConversionGroup {
     /// The group's name for display.
     pub fn name(&self) -> &str {
@@ -78,6 +90,15 @@ impl ConversionGroup {
 /// report's order), the Other row and the conversions without referral.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConversionReport {
+    /// The report's first day (the front end pairs the two by range,
+    /// zone and grouping).
+    pub from: Option<chrono::NaiveDate>,
+    /// The report's last day.
+    pub to: Option<chrono::NaiveDate>,
+    /// The report's zone.
+    pub tz: String,
+    /// The report's grouping.
+    pub by: GroupBy,
     /// The window and model used.
     pub attribution: Attribution,
     /// Goals reached in the range, alphabetical.
@@ -93,6 +114,12 @@ pub struct ConversionReport {
     pub other: Option<ConversionGroup>,
     /// Conversions with no referral in the window.
     pub no_referral: ConversionFigures,
+    /// Every conversion credited to a referral in scope (the totals
+    /// without the no-referral ones): the funnel of all referrals.
+    pub credited: ConversionFigures,
+    /// People with a conversion credited to a referral (the totals' rate
+    /// is this ÷ referred people).
+    pub credited_people: u64,
 }
 
 /// The conversions of `report` (the answer to `q`), with the store's
@@ -295,6 +322,7 @@ fn read_touches(
 struct Counts {
     groups: Vec<Acc>,
     no_referral: Acc,
+    credited: Acc,
     total: Acc,
     credited_people: HashSet<u32>,
     goals: Vec<String>,
@@ -305,6 +333,7 @@ fn credit_all(read: Read, q: &StatsQuery, a: &Attribution, groups: usize) -> Cou
     let mut out = Counts {
         groups: (0..groups).map(|_| Acc::default()).collect(),
         no_referral: Acc::default(),
+        credited: Acc::default(),
         total: Acc::default(),
         credited_people: HashSet::new(),
         goals: read.goals,
@@ -328,6 +357,7 @@ fn credit_all(read: Read, q: &StatsQuery, a: &Attribution, groups: usize) -> Cou
                 if c.goal.is_some() {
                     out.credited_people.insert(c.person);
                 }
+                out.credited.add(&counted);
                 if let Some(g) = t.data.group {
                     if out.groups.len() <= g {
                         out.groups.resize_with(g + 1, Acc::default);
@@ -353,6 +383,7 @@ fn assemble(
     let Counts {
         mut groups,
         no_referral,
+        credited,
         total,
         credited_people,
         goals,
@@ -396,8 +427,13 @@ fn assemble(
         report.totals.unique_people,
         total,
     );
-    totals.rate = rate(credited_people.len() as u64, report.totals.unique_people);
+    let credited_people = credited_people.len() as u64;
+    totals.rate = rate(credited_people, report.totals.unique_people);
     ConversionReport {
+        from: report.from,
+        to: report.to,
+        tz: report.tz.clone(),
+        by: report.by,
         attribution,
         goals: goals.clone(),
         currencies: currencies.clone(),
@@ -405,5 +441,7 @@ fn assemble(
         groups: shown,
         other,
         no_referral: no_referral.finish(&goals, &currencies),
+        credited: credited.finish(&goals, &currencies),
+        credited_people,
     }
 }

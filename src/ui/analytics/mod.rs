@@ -13,7 +13,9 @@ mod campaigns;
 mod cards;
 mod chart_view;
 mod controls;
+mod conversions;
 mod files;
+mod funnel;
 mod range;
 mod table;
 mod untracked;
@@ -57,6 +59,7 @@ pub struct AnalyticsPanel {
     untracked: untracked::Untracked,
     campaigns: campaigns::CampaignDates,
     files: files::Files,
+    conversions: conversions::ConversionsView,
 }
 
 impl AnalyticsPanel {
@@ -69,6 +72,7 @@ impl AnalyticsPanel {
             untracked: untracked::Untracked::default(),
             campaigns: campaigns::CampaignDates::default(),
             files: files::Files::default(),
+            conversions: conversions::ConversionsView::default(),
         }
     }
 
@@ -144,6 +148,7 @@ impl AnalyticsPanel {
             summary(ui, report);
             let by = self.controls.by;
             cards::cards(ui, report, previous_of(report, shared.previous));
+            conversions::cards(ui, shared, report, previous_of(report, shared.previous));
             self.chart.controls(ui, report, by);
             self.chart
                 .show(ui, shared, report, (by, self.controls.kind_view));
@@ -162,6 +167,9 @@ impl AnalyticsPanel {
                 other.key, other.referrals, other.new, other.returning
             ));
         }
+        ui.separator();
+        self.conversions.ui(ui, shared, report, actions);
+        ui.separator();
         self.untracked.ui(ui, shared, report, actions);
         ui.separator();
         self.files.csv_export(ui, report, &rows, actions);
