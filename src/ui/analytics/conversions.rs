@@ -114,14 +114,16 @@ impl ConversionsView {
         let saved = shared.snap.attribution;
         let a = self.editing.get_or_insert(saved);
         ui.horizontal(|ui| {
-            ui.label("Credit each conversion to the");
+            let l = ui.label("Attribution model");
             egui::ComboBox::from_id_salt("attribution_model")
-                .selected_text(a.model.label().to_lowercase())
+                .selected_text(a.model.label())
                 .show_ui(ui, |ui| {
                     for m in CreditModel::ALL {
-                        ui.selectable_value(&mut a.model, m, m.label().to_lowercase());
+                        ui.selectable_value(&mut a.model, m, m.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
             ui.label("of the");
             ui.add(
                 egui::DragValue::new(&mut a.window_days)

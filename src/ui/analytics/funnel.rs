@@ -64,7 +64,8 @@ impl Funnel {
                 .group
                 .as_deref()
                 .map_or("All referrals".into(), display);
-            egui::ComboBox::from_label(format!("Funnel of one {}", conv.by.label().to_lowercase()))
+            let l = ui.label(format!("Funnel of one {}", conv.by.label().to_lowercase()));
+            egui::ComboBox::from_id_salt("funnel_group")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.group, None, "All referrals");
@@ -72,7 +73,9 @@ impl Funnel {
                         let name = g.name().to_string();
                         ui.selectable_value(&mut self.group, Some(name.clone()), display(&name));
                     }
-                });
+                })
+                .response
+                .labelled_by(l.id);
         } else {
             ui.weak("Group by link, channel or campaign to see the funnel of one of them.");
         }
