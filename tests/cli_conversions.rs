@@ -237,3 +237,54 @@ fn bad_attribution_options_exit_2_naming_field_value_and_rule() {
         &["attribution model", "linear", "last or first"],
     );
 }
+
+#[test]
+fn the_report_has_a_conversions_page_and_section() {
+    let env = env();
+    let args = |out: &str| {
+        vec![
+            "report",
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-12",
+            "--tz",
+            "UTC",
+            "--by",
+            "channel",
+            "-o",
+            out,
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let pdf = args("r.pdf");
+    env.ok(&pdf.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-f", "2", "-l", "2", "r.pdf", "-"])
+        .current_dir(env.dir.path())
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    let page2 = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        "Conversions",
+        "Rate",
+        "50.0%",
+        "Value EUR",
+        "(no referral in window)",
+        "Print",
+        "ties go to the referral stored first",
+    ] {
+        assert!(page2.contains(want), "{want} on page 2:\n{page2}");
+    }
+    let html = args("r.html");
+    env.ok(&html.iter().map(String::as_str).collect::<Vec<_>>());
+    let html = std::fs::read_to_string(env.dir.path().join("r.html")).unwrap();
+    assert!(html.contains("<h2>Conversions</h2>"));
+    assert!(html.contains("<th>Value USD</th>"));
+    assert!(
+        html.contains("<td class=\"n\">12.50</td>"),
+        "exact EUR value of Print"
+    );
+}
