@@ -219,3 +219,32 @@ fn funnel_for_all_referrals_then_one_link_and_after_the_model_changes() {
         "saved"
     );
 }
+
+#[test]
+fn conversions_csv_is_written_with_a_column_per_currency_and_the_no_referral_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded(dir.path());
+    let mut h = open(&db);
+    let path = dir.path().join("conversions.csv");
+    common::ui::replace_in(&mut h, "Conversions CSV file", path.to_str().unwrap());
+    h.get_by_label("Export conversions CSV").click();
+    wait_for(&mut h, "the CSV file", |_| path.exists());
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("Link,Referrals,Referred people,Conversations,Conversions,Converted people,Rate,Value EUR,Median time to convert,Goal: order,Goal: signup,From,To,Time zone"),
+        "{csv}"
+    );
+    // freeshipping: 4 referrals of 3 people, person 1's order of 10 EUR 1 h after.
+    assert!(
+        csv.contains("freeshipping,4,3,0,1,1,33.3%,10.00,1 h 0 min,1,0,2026-11-01,2026-11-07,UTC"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("(no referral in window),–,–,0,1,1,–,10.00,–,1,0,"),
+        "{csv}"
+    );
+}

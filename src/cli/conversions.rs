@@ -5,8 +5,8 @@
 use super::output::{cell, print_json, table};
 use crate::csv_safe::SafeCsvWriter;
 use crate::model::{Attribution, CreditModel, validate_window_days};
+use crate::stats::Report;
 use crate::stats::conversions::{ConversionReport, Money, table as conv_table};
-use crate::stats::{Report, range_cells};
 use crate::store::Store;
 use serde::Serialize;
 use std::io::Write;
@@ -49,12 +49,8 @@ pub(super) fn csv(
     conv: &ConversionReport,
 ) -> anyhow::Result<()> {
     let mut w = SafeCsvWriter::new(out);
-    let range = range_cells(report);
-    let mut header = conv_table::header(report, conv);
-    header.extend(["From", "To", "Time zone"].map(String::from));
-    w.write_row(header)?;
-    for mut row in conv_table::rows(report, conv) {
-        row.extend(range.iter().cloned());
+    w.write_row(conv_table::csv_header(report, conv))?;
+    for row in conv_table::csv_rows(report, conv) {
         w.write_row(row)?;
     }
     w.flush()?;

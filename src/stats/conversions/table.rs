@@ -83,3 +83,23 @@ fn row(
     );
     r
 }
+
+/// The header as CSV: the table's columns, then From, To and Time zone
+/// (as every stats CSV, so a row read alone says what it covers).
+pub fn csv_header(report: &Report, conv: &ConversionReport) -> Vec<String> {
+    let mut h = header(report, conv);
+    h.extend(["From", "To", "Time zone"].map(String::from));
+    h
+}
+
+/// The rows as CSV, each closed by the range and zone cells.
+pub fn csv_rows(report: &Report, conv: &ConversionReport) -> Vec<Vec<String>> {
+    let range = crate::stats::range_cells(report);
+    rows(report, conv)
+        .into_iter()
+        .map(|mut r| {
+            r.extend(range.iter().cloned());
+            r
+        })
+        .collect()
+}

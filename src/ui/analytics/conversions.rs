@@ -11,7 +11,7 @@ use super::funnel::Funnel;
 use crate::model::{Attribution, CreditModel, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS};
 use crate::stats::Report;
 use crate::stats::conversions::{ConversionReport, conversion_cards, table};
-use crate::ui::widgets::display;
+use crate::ui::widgets::{self, display};
 use crate::ui::{Action, Shared};
 use crate::worker::ShortCommand;
 use egui_extras::{Column, TableBuilder};
@@ -22,6 +22,8 @@ pub(super) struct ConversionsView {
     /// The settings as edited, until applied; `None` follows the saved ones.
     editing: Option<Attribution>,
     funnel: Funnel,
+    /// Where "Export conversions CSV" writes.
+    csv_path: String,
 }
 
 /// The conversions of `report`, when they have arrived.
@@ -105,6 +107,7 @@ impl ConversionsView {
         let goals: Vec<String> = conv.goals.iter().map(|g| display(g)).collect();
         ui.label(format!("Goals in this range: {}", goals.join(", ")));
         conversions_table(ui, report, conv);
+        self.csv_export(ui, report, conv, actions);
         ui.separator();
         self.funnel.ui(ui, conv);
     }
@@ -145,6 +148,49 @@ impl ConversionsView {
         if self.editing == Some(saved) {
             self.editing = None;
         }
+    }
+}
+
+impl ConversionsView {
+    /// The CSV file field and "Export conversions CSV": the table's rows,
+    /// each with the range, written by the worker through `csv_safe`.
+    fn csv_export(
+        &mut self,
+        ui: &mut egui::Ui,
+        report: &Report,
+        conv: &ConversionReport,
+        actions: &mut Vec<Action>,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            widgets::text_field(
+                ui,
+                "Conversions CSV file",
+                &mut self.csv_path,
+                "/path/to/conversions.csv",
+            );
+            if ui.button("Browse conversions CSV…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("conversions.csv")
+                    .save_file()
+            {
+                self.csv_path = p.display().to_string();
+            }
+            let ok = !self.csv_path.trim().is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new("Export conversions CSV"))
+                .clicked()
+            {
+                actions.push(Action::Send(
+                    ShortCommand::WriteCsv {
+                        path: self.csv_path.trim().into(),
+                        header: table::csv_header(report, conv),
+                        rows: table::csv_rows(report, conv),
+                    }
+                    .into(),
+                ));
+            }
+        });
     }
 }
 
