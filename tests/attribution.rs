@@ -363,20 +363,37 @@ proptest! {
         zone in 0usize..ZONES.len(),
         from_day in 0i64..8,
         len_days in 0i64..12,
+        split in 0usize..=4,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = store(dir.path());
         let refs: Vec<ReferralEvent> =
             ref_specs.iter().enumerate().map(|(i, s)| referral(i, s)).collect();
-        store.ingest(&refs, None).unwrap();
         let convs: Vec<TestConversion> =
             conv_specs.iter().enumerate().map(|(i, s)| conversion(i, s)).collect();
-        insert_conversions(&store, &convs);
         let model = if first { CreditModel::First } else { CreditModel::Last };
         let a = Attribution::new(window_days, model).unwrap();
         let tz: Tz = ZONES[zone].parse().unwrap();
         let start = NaiveDate::from_ymd_opt(2026, 10, 20).unwrap() + chrono::Days::new(from_day as u64);
         let days = (start, start + chrono::Days::new(len_days as u64));
+        // The kept credit (saved settings) is built from the first half of
+        // the events, then brought up to date with the second half: late
+        // referrals older than kept conversions, and new conversions.
+        store.set_attribution(&a).unwrap();
+        let (r1, r2) = refs.split_at(refs.len() * split / 4);
+        let (c1, c2) = convs.split_at(convs.len() * split / 4);
+        store.ingest(r1, None).unwrap();
+        insert_conversions(&store, c1);
+        run(&store, GroupBy::Link, tz, days, &a);
+        store.ingest(r2, None).unwrap();
+        insert_conversions(&store, c2);
+        check_all(&refs, &convs, &store, a, tz, days);
+        // Other saved settings: the same figures straight from the events.
+        let other = Attribution::new(window_days % 90 + 1, model).unwrap();
+        store.set_attribution(&other).unwrap();
+        check_all(&refs, &convs, &store, a, tz, days);
+        // Back to the first settings: rebuilt, the same again.
+        store.set_attribution(&a).unwrap();
         check_all(&refs, &convs, &store, a, tz, days);
     }
 }

@@ -7,6 +7,7 @@
 mod aliases;
 mod attribution;
 mod catalog;
+mod credit;
 mod events;
 mod links;
 mod pages;
@@ -17,6 +18,7 @@ mod settings;
 
 pub use aliases::AliasRow;
 pub use attribution::{ConversionRow, TouchRow};
+pub use credit::CreditKey;
 pub use events::{SyncSource, SyncStep};
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};

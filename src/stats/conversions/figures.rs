@@ -181,19 +181,21 @@ impl Acc {
         }
     }
 
-    /// The figures, naming goals and currencies from their lists (both
-    /// sorted, so the figures' lists come out sorted too).
+    /// The figures, naming goals and currencies by their numbers' names,
+    /// both lists sorted by name.
     pub(super) fn finish(mut self, goals: &[String], currencies: &[String]) -> ConversionFigures {
         let money = |value: BTreeMap<u32, i128>| {
-            value
+            let mut m = value
                 .into_iter()
                 .map(|(c, micros)| Money {
                     currency: currencies.get(c as usize).cloned().unwrap_or_default(),
                     micros,
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            m.sort_by(|a, b| a.currency.cmp(&b.currency));
+            m
         };
-        ConversionFigures {
+        let mut f = ConversionFigures {
             conversations: self.conversations,
             conversation_people: self.conversation_people.len() as u64,
             conversions: self.conversions,
@@ -210,7 +212,9 @@ impl Acc {
                     value: money(value),
                 })
                 .collect(),
-        }
+        };
+        f.goals.sort_by(|a, b| a.goal.cmp(&b.goal));
+        f
     }
 }
 

@@ -23,9 +23,11 @@
 //! credit by binary search. Memory follows the range's conversions and
 //! their people's referrals.
 
+mod cache;
 mod cards;
 mod credit;
 mod figures;
+mod kept;
 pub mod table;
 
 pub use cards::{ConversionCard, conversion_cards};
@@ -152,21 +154,33 @@ pub fn conversions_with(
     };
     let links = Links::load(store)?;
     let mut resolver = Resolver::new(q.by, &links, q.campaign.as_deref());
-    let mut read = Read::default();
-    if let Some(span) = span {
-        read_conversions(store, q, span.from_ms, span.to_ms, &mut read)?;
-        read_touches(
-            store,
-            q.by,
-            &mut resolver,
-            span.from_ms,
-            span.to_ms,
-            attribution,
-            &mut read,
-        )?;
-    }
-    let counted = credit_all(read, q, attribution, resolver.group_keys.len());
-    Ok(assemble(report, &resolver, counted, *attribution))
+    let counts = match span {
+        None => Counts::new(0, Vec::new(), Vec::new()),
+        // The kept credit serves the saved settings; it is only a faster
+        // way to the same figures, so one that cannot be brought up to date
+        // (a read-only file, a lock held too long) gives way to the events.
+        Some(span)
+            if *attribution == store.attribution()?
+                && cache::refresh(store, attribution).is_ok() =>
+        {
+            kept::counts(store, q, &mut resolver, (span.from_ms, span.to_ms))?
+        }
+        Some(span) => {
+            let mut read = Read::default();
+            read_conversions(store, q, span.from_ms, span.to_ms, &mut read)?;
+            read_touches(
+                store,
+                q.by,
+                &mut resolver,
+                span.from_ms,
+                span.to_ms,
+                attribution,
+                &mut read,
+            )?;
+            credit_all(read, q, attribution, resolver.group_keys.len())
+        }
+    };
+    Ok(assemble(report, &resolver, counts, *attribution))
 }
 
 /// Where a referral counts: its group, and whether it passes the campaign filter.
@@ -325,20 +339,16 @@ struct Counts {
     credited: Acc,
     total: Acc,
     credited_people: HashSet<u32>,
+    /// The range's goals and currencies, sorted (the report's lists).
     goals: Vec<String>,
     currencies: Vec<String>,
+    /// The names of the goal and currency numbers the accumulators hold:
+    /// the lists above (fresh credit), or the kept credit's dictionary.
+    names: Option<Vec<String>>,
 }
 
 fn credit_all(read: Read, q: &StatsQuery, a: &Attribution, groups: usize) -> Counts {
-    let mut out = Counts {
-        groups: (0..groups).map(|_| Acc::default()).collect(),
-        no_referral: Acc::default(),
-        credited: Acc::default(),
-        total: Acc::default(),
-        credited_people: HashSet::new(),
-        goals: read.goals,
-        currencies: read.currencies,
-    };
+    let mut out = Counts::new(groups, read.goals, read.currencies);
     for c in &read.convs {
         let touches = read
             .touches
@@ -351,27 +361,50 @@ fn credit_all(read: Read, q: &StatsQuery, a: &Attribution, groups: usize) -> Cou
             value: c.value,
             delay_ms: credit.map(|t| c.ts_ms - t.ts_ms),
         };
+        out.count(&counted, credit.map(|t| t.data), q.campaign.is_some());
+    }
+    out
+}
+
+impl Counts {
+    /// Nothing counted yet; goal and currency numbers name `goals` and `currencies`.
+    fn new(groups: usize, goals: Vec<String>, currencies: Vec<String>) -> Self {
+        Self {
+            groups: (0..groups).map(|_| Acc::default()).collect(),
+            no_referral: Acc::default(),
+            credited: Acc::default(),
+            total: Acc::default(),
+            credited_people: HashSet::new(),
+            goals,
+            currencies,
+            names: None,
+        }
+    }
+
+    /// Counts one conversion where its credit puts it: out of scope (a
+    /// referral outside the campaign filter, or none under one), its
+    /// referral's group, or no referral; and in the totals.
+    fn count(&mut self, counted: &Counted, credit: Option<Target>, campaign_filter: bool) {
         match credit {
-            Some(t) if !t.data.in_scope => continue,
+            Some(t) if !t.in_scope => return,
             Some(t) => {
-                if c.goal.is_some() {
-                    out.credited_people.insert(c.person);
+                if counted.goal.is_some() {
+                    self.credited_people.insert(counted.person);
                 }
-                out.credited.add(&counted);
-                if let Some(g) = t.data.group {
-                    if out.groups.len() <= g {
-                        out.groups.resize_with(g + 1, Acc::default);
+                self.credited.add(counted);
+                if let Some(g) = t.group {
+                    if self.groups.len() <= g {
+                        self.groups.resize_with(g + 1, Acc::default);
                     }
-                    out.groups[g].add(&counted);
+                    self.groups[g].add(counted);
                 }
             }
             // Under a campaign filter, only credited conversions are in scope.
-            None if q.campaign.is_some() => continue,
-            None => out.no_referral.add(&counted),
+            None if campaign_filter => return,
+            None => self.no_referral.add(counted),
         }
-        out.total.add(&counted);
+        self.total.add(counted);
     }
-    out
 }
 
 fn assemble(
@@ -388,9 +421,14 @@ fn assemble(
         credited_people,
         goals,
         currencies,
+        names,
     } = counts;
+    let (goal_names, currency_names) = match &names {
+        Some(n) => (n, n),
+        None => (&goals, &currencies),
+    };
     let row = |key: GroupKey, referrals: u64, referred: u64, acc: Acc| {
-        let figures = acc.finish(&goals, &currencies);
+        let figures = acc.finish(goal_names, currency_names);
         ConversionGroup {
             key,
             referrals,
@@ -440,8 +478,8 @@ fn assemble(
         totals,
         groups: shown,
         other,
-        no_referral: no_referral.finish(&goals, &currencies),
-        credited: credited.finish(&goals, &currencies),
+        no_referral: no_referral.finish(goal_names, currency_names),
+        credited: credited.finish(goal_names, currency_names),
         credited_people,
     }
 }

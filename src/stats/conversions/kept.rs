@@ -1,0 +1,124 @@
+//! Figures from the kept credit (`cache`): the range's day blobs are read,
+//! each record's credited referral is resolved to its group once per key
+//! (aliases and the campaign filter through the stats resolver, so they
+//! apply to kept credit as to fresh), and the records are counted.
+
+use super::cache::{DAY_MS, Record};
+use super::{Counted, Counts, Target};
+use crate::stats::engine::Resolver;
+use crate::stats::query::{GroupBy, StatsQuery};
+use crate::store::{RowKey, Store, StoreError};
+use std::collections::HashMap;
+
+/// The counts of the conversions in `[from_ms, to_ms)` on the query's pages.
+pub(super) fn counts(
+    store: &Store,
+    q: &StatsQuery,
+    resolver: &mut Resolver<'_>,
+    (from_ms, to_ms): (i64, i64),
+) -> Result<Counts, StoreError> {
+    let names = store.credit_names()?;
+    let size = names
+        .iter()
+        .map(|(n, _)| *n as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut by_number = vec![String::new(); size];
+    for (n, name) in names {
+        by_number[n as usize] = name;
+    }
+    let mut page_ok: HashMap<u32, bool> = HashMap::new();
+    let mut records = Vec::new();
+    store.for_each_credit_day(
+        from_ms.div_euclid(DAY_MS),
+        (to_ms - 1).div_euclid(DAY_MS),
+        |_, blob| {
+            records.extend(Record::read_all(blob).filter(|r| {
+                r.ts_ms >= from_ms
+                    && r.ts_ms < to_ms
+                    && *page_ok.entry(r.page).or_insert_with(|| {
+                        q.page
+                            .matches(by_number.get(r.page as usize).map_or("", String::as_str))
+                    })
+            }));
+        },
+    )?;
+    let mut targets: HashMap<u32, Option<Target>> = HashMap::new();
+    let mut goals = Vec::new();
+    let mut currencies = Vec::new();
+    for r in &records {
+        if r.key != 0 && !targets.contains_key(&r.key) {
+            targets.insert(r.key, target(store, q.by, resolver, r.key)?);
+        }
+        if r.goal != 0 {
+            goals.push(r.goal);
+        }
+        if r.currency != 0 {
+            currencies.push(r.currency);
+        }
+    }
+    let mut out = Counts::new(
+        resolver.group_keys.len(),
+        named(&by_number, goals),
+        named(&by_number, currencies),
+    );
+    out.names = Some(by_number);
+    let campaign_filter = q.campaign.is_some();
+    for r in &records {
+        let counted = Counted {
+            person: r.person,
+            goal: (r.goal != 0).then_some(r.goal),
+            value: (r.currency != 0).then_some((r.currency, r.value_micros)),
+            delay_ms: (r.delay_ms >= 0).then_some(r.delay_ms),
+        };
+        let credit = match r.key {
+            0 => None,
+            // A key the dictionary lost (never: it only grows) counts as
+            // no referral rather than vanishing.
+            k => targets.get(&k).copied().flatten(),
+        };
+        out.count(&counted, credit, campaign_filter);
+    }
+    Ok(out)
+}
+
+/// The sorted, distinct names of `numbers`.
+fn named(by_number: &[String], mut numbers: Vec<u32>) -> Vec<String> {
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut out: Vec<String> = numbers
+        .into_iter()
+        .filter_map(|n| by_number.get(n as usize).cloned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Where the referral of key `n` counts.
+fn target(
+    store: &Store,
+    by: GroupBy,
+    resolver: &mut Resolver<'_>,
+    n: u32,
+) -> Result<Option<Target>, StoreError> {
+    let Some(k) = store.credit_key_of(n)? else {
+        return Ok(None);
+    };
+    let key = RowKey {
+        page_id: &k.page_id,
+        ref_code: k.ref_code.as_deref(),
+        source: &k.source,
+        platform: &k.platform,
+        ad: &k.ad,
+    };
+    let t = resolver.target(&key);
+    let group = if by == GroupBy::Kind {
+        Some(resolver.group((k.kind.clone(), false)))
+    } else {
+        t.group
+    };
+    Ok(Some(Target {
+        group,
+        in_scope: t.in_scope,
+    }))
+}
