@@ -27,7 +27,9 @@
 //! (days, instants and buckets), `engine` (rollups to totals and series),
 //! `people` (unique people), and `glance` (one link's last 30 days, through
 //! [`query()`]). This file runs the five steps in [`query()`], above `engine`
-//! and `people` because each needs the other's results.
+//! and `people` because each needs the other's results. [`conversions`]
+//! (issue #21) sits beside them: it credits conversions to referrals for the
+//! groups of a [`Report`], with the same resolver.
 
 mod card;
 pub mod conversions;

@@ -15,13 +15,21 @@
 //! Campaign filter: only conversions credited to a referral of the
 //! campaign's links (so none of "no referral in window").
 //!
-//! How (per-person sorted scans, not one index lookup per conversion): the
-//! range's conversions are read once (`ts_ms` index) and their people
-//! numbered; the referrals from one window before the range to its end are
-//! read once (`ts_ms` index), keeping only those of people who converted;
-//! each person's referrals are sorted once and each conversion finds its
-//! credit by binary search. Memory follows the range's conversions and
-//! their people's referrals.
+//! How, for the saved settings: from the kept credit ([`cache`], migration
+//! 10), each conversion's credit computed once and kept per UTC day, brought
+//! up to date before it is read; a year reads 365 blobs. For other settings
+//! (a preview, `stats --window`) or a store that cannot be written: straight
+//! from the events, by per-person sorted scans rather than one index lookup
+//! per conversion: the range's conversions are read once (`ts_ms` index)
+//! and their people numbered, the referrals from one window before the range
+//! to its end are read once, keeping only those people's, and each
+//! conversion finds its credit by binary search in its person's sorted
+//! referrals. Both give the same figures (`tests/attribution.rs`).
+//!
+//! Files, each depending only on those before it (and this one): `credit`
+//! (the rule), `figures` (results and the accumulator), `cards` (the two
+//! headline cards), `table` (the table's cells for every front end),
+//! `cache` (the kept credit) and `kept` (figures from it).
 
 mod cache;
 mod cards;
