@@ -56,19 +56,21 @@ pub fn credited<T>(
     }
 }
 
-/// The median of `values` (sorted here): the middle one, or for an even
-/// count the mean of the two middle ones rounded down. `None` when empty.
+/// The median of `values` (reordered here, in linear time): the middle
+/// one, or for an even count the mean of the two middle ones rounded down.
+/// `None` when empty.
 pub fn median_ms(values: &mut [i64]) -> Option<i64> {
-    values.sort_unstable();
     let n = values.len();
     if n == 0 {
         return None;
     }
+    let (below, &mut upper, _) = values.select_nth_unstable(n / 2);
     if n % 2 == 1 {
-        return Some(values[n / 2]);
+        return Some(upper);
     }
-    let (a, b) = (i128::from(values[n / 2 - 1]), i128::from(values[n / 2]));
-    i64::try_from((a + b).div_euclid(2)).ok()
+    // The lower middle is the largest of the half below the upper one.
+    let lower = below.iter().copied().max().unwrap_or(upper);
+    i64::try_from((i128::from(lower) + i128::from(upper)).div_euclid(2)).ok()
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! across currencies.
 
 use super::credit::median_ms;
+use roaring::RoaringBitmap;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
 
 /// A sum of values in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,20 +114,41 @@ pub fn duration_text(ms: Option<i64>) -> String {
     }
 }
 
-/// Counts one group's conversions as they are credited.
+/// Sums per currency number: a short list (a range has few currencies),
+/// searched in place, cheaper per conversion than a map.
+type Sums = Vec<(u32, i128)>;
+
+fn add_to(sums: &mut Sums, currency: u32, micros: i64) {
+    match sums.iter_mut().find(|(c, _)| *c == currency) {
+        Some((_, v)) => *v += i128::from(micros),
+        None => sums.push((currency, i128::from(micros))),
+    }
+}
+
+/// One goal's counts in a group.
+#[derive(Debug, Default)]
+struct GoalAcc {
+    conversions: u64,
+    people: RoaringBitmap,
+    value: Sums,
+}
+
+/// Counts one group's conversions as they are credited. People are dense
+/// numbers, so their sets are roaring bitmaps (a few nanoseconds per
+/// insert, a bit per person at most).
 #[derive(Debug, Default)]
 pub(super) struct Acc {
     conversations: u64,
-    conversation_people: HashSet<u32>,
+    conversation_people: RoaringBitmap,
     conversions: u64,
-    people: HashSet<u32>,
-    value: BTreeMap<u32, i128>,
+    people: RoaringBitmap,
+    value: Sums,
     delays_ms: Vec<i64>,
-    goals: BTreeMap<u32, (u64, HashSet<u32>, BTreeMap<u32, i128>)>,
+    goals: Vec<(u32, GoalAcc)>,
 }
 
 /// One conversion event as the accumulator needs it: the person's number,
-/// the goal's and the currency's (indexes into the report's name lists),
+/// the goal's and the currency's (numbers the report's name lists resolve),
 /// the value and the delay since the credited referral.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Counted {
@@ -152,31 +173,42 @@ impl Acc {
         self.conversions += 1;
         self.people.insert(c.person);
         self.delays_ms.extend(c.delay_ms);
-        let g = self.goals.entry(goal).or_default();
-        g.0 += 1;
-        g.1.insert(c.person);
+        let g = match self.goals.iter().position(|(n, _)| *n == goal) {
+            Some(i) => &mut self.goals[i].1,
+            None => {
+                self.goals.push((goal, GoalAcc::default()));
+                let last = self.goals.len() - 1;
+                &mut self.goals[last].1
+            }
+        };
+        g.conversions += 1;
+        g.people.insert(c.person);
         if let Some((currency, micros)) = c.value {
-            *self.value.entry(currency).or_default() += i128::from(micros);
-            *g.2.entry(currency).or_default() += i128::from(micros);
+            add_to(&mut self.value, currency, micros);
+            add_to(&mut g.value, currency, micros);
         }
     }
 
     /// Adds another group's counts (the Other row).
     pub(super) fn merge(&mut self, other: Acc) {
         self.conversations += other.conversations;
-        self.conversation_people.extend(other.conversation_people);
+        self.conversation_people |= other.conversation_people;
         self.conversions += other.conversions;
-        self.people.extend(other.people);
+        self.people |= other.people;
         for (c, v) in other.value {
-            *self.value.entry(c).or_default() += v;
+            add_sum(&mut self.value, c, v);
         }
         self.delays_ms.extend(other.delays_ms);
-        for (goal, (n, people, value)) in other.goals {
-            let g = self.goals.entry(goal).or_default();
-            g.0 += n;
-            g.1.extend(people);
-            for (c, v) in value {
-                *g.2.entry(c).or_default() += v;
+        for (goal, g) in other.goals {
+            match self.goals.iter_mut().find(|(n, _)| *n == goal) {
+                Some((_, mine)) => {
+                    mine.conversions += g.conversions;
+                    mine.people |= g.people;
+                    for (c, v) in g.value {
+                        add_sum(&mut mine.value, c, v);
+                    }
+                }
+                None => self.goals.push((goal, g)),
             }
         }
     }
@@ -184,7 +216,7 @@ impl Acc {
     /// The figures, naming goals and currencies by their numbers' names,
     /// both lists sorted by name.
     pub(super) fn finish(mut self, goals: &[String], currencies: &[String]) -> ConversionFigures {
-        let money = |value: BTreeMap<u32, i128>| {
+        let money = |value: Sums| {
             let mut m = value
                 .into_iter()
                 .map(|(c, micros)| Money {
@@ -197,24 +229,31 @@ impl Acc {
         };
         let mut f = ConversionFigures {
             conversations: self.conversations,
-            conversation_people: self.conversation_people.len() as u64,
+            conversation_people: self.conversation_people.len(),
             conversions: self.conversions,
-            converted_people: self.people.len() as u64,
+            converted_people: self.people.len(),
             value: money(std::mem::take(&mut self.value)),
             median_ms_to_convert: median_ms(&mut self.delays_ms),
             goals: self
                 .goals
                 .into_iter()
-                .map(|(g, (conversions, people, value))| GoalFigures {
+                .map(|(g, acc)| GoalFigures {
                     goal: goals.get(g as usize).cloned().unwrap_or_default(),
-                    conversions,
-                    people: people.len() as u64,
-                    value: money(value),
+                    conversions: acc.conversions,
+                    people: acc.people.len(),
+                    value: money(acc.value),
                 })
                 .collect(),
         };
         f.goals.sort_by(|a, b| a.goal.cmp(&b.goal));
         f
+    }
+}
+
+fn add_sum(sums: &mut Sums, currency: u32, v: i128) {
+    match sums.iter_mut().find(|(c, _)| *c == currency) {
+        Some((_, mine)) => *mine += v,
+        None => sums.push((currency, v)),
     }
 }
 

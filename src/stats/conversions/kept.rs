@@ -10,7 +10,8 @@ use crate::stats::query::{GroupBy, StatsQuery};
 use crate::store::{RowKey, Store, StoreError};
 use std::collections::HashMap;
 
-/// The counts of the conversions in `[from_ms, to_ms)` on the query's pages.
+/// The counts of the conversions in `[from_ms, to_ms)` on the query's
+/// pages, counted as the day blobs are read (nothing kept per record).
 pub(super) fn counts(
     store: &Store,
     q: &StatsQuery,
@@ -28,57 +29,54 @@ pub(super) fn counts(
         by_number[n as usize] = name;
     }
     let mut page_ok: HashMap<u32, bool> = HashMap::new();
-    let mut records = Vec::new();
+    let mut targets: HashMap<u32, Option<Target>> = HashMap::new();
+    let (mut goals, mut currencies) = (Vec::new(), Vec::new());
+    let mut out = Counts::new(resolver.group_keys.len(), Vec::new(), Vec::new());
+    let campaign_filter = q.campaign.is_some();
+    let mut failed = None;
     store.for_each_credit_day(
         from_ms.div_euclid(DAY_MS),
         (to_ms - 1).div_euclid(DAY_MS),
         |_, blob| {
-            records.extend(Record::read_all(blob).filter(|r| {
-                r.ts_ms >= from_ms
-                    && r.ts_ms < to_ms
-                    && *page_ok.entry(r.page).or_insert_with(|| {
-                        q.page
-                            .matches(by_number.get(r.page as usize).map_or("", String::as_str))
-                    })
-            }));
+            for r in Record::read_all(blob) {
+                let page_matches = *page_ok.entry(r.page).or_insert_with(|| {
+                    q.page
+                        .matches(by_number.get(r.page as usize).map_or("", String::as_str))
+                });
+                if r.ts_ms < from_ms || r.ts_ms >= to_ms || !page_matches {
+                    continue;
+                }
+                let credit = match r.key {
+                    0 => None,
+                    k => *targets.entry(k).or_insert_with(|| {
+                        target(store, q.by, resolver, k).unwrap_or_else(|e| {
+                            failed.get_or_insert(e);
+                            None
+                        })
+                    }),
+                };
+                if r.goal != 0 && !goals.contains(&r.goal) {
+                    goals.push(r.goal);
+                }
+                if r.currency != 0 && !currencies.contains(&r.currency) {
+                    currencies.push(r.currency);
+                }
+                let counted = Counted {
+                    person: r.person,
+                    goal: (r.goal != 0).then_some(r.goal),
+                    value: (r.currency != 0).then_some((r.currency, r.value_micros)),
+                    delay_ms: (r.delay_ms >= 0).then_some(r.delay_ms),
+                };
+                out.count(&counted, credit, campaign_filter);
+            }
         },
     )?;
-    let mut targets: HashMap<u32, Option<Target>> = HashMap::new();
-    let mut goals = Vec::new();
-    let mut currencies = Vec::new();
-    for r in &records {
-        if r.key != 0 && !targets.contains_key(&r.key) {
-            targets.insert(r.key, target(store, q.by, resolver, r.key)?);
-        }
-        if r.goal != 0 {
-            goals.push(r.goal);
-        }
-        if r.currency != 0 {
-            currencies.push(r.currency);
-        }
+    if let Some(e) = failed {
+        return Err(e);
     }
-    let mut out = Counts::new(
-        resolver.group_keys.len(),
-        named(&by_number, goals),
-        named(&by_number, currencies),
-    );
+    out.goals = named(&by_number, goals);
+    out.currencies = named(&by_number, currencies);
     out.names = Some(by_number);
-    let campaign_filter = q.campaign.is_some();
-    for r in &records {
-        let counted = Counted {
-            person: r.person,
-            goal: (r.goal != 0).then_some(r.goal),
-            value: (r.currency != 0).then_some((r.currency, r.value_micros)),
-            delay_ms: (r.delay_ms >= 0).then_some(r.delay_ms),
-        };
-        let credit = match r.key {
-            0 => None,
-            // A key the dictionary lost (never: it only grows) counts as
-            // no referral rather than vanishing.
-            k => targets.get(&k).copied().flatten(),
-        };
-        out.count(&counted, credit, campaign_filter);
-    }
     Ok(out)
 }
 
