@@ -126,7 +126,7 @@ fn add_to(sums: &mut Sums, currency: u32, micros: i64) {
 }
 
 /// One goal's counts in a group.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct GoalAcc {
     conversions: u64,
     people: RoaringBitmap,
@@ -136,7 +136,7 @@ struct GoalAcc {
 /// Counts one group's conversions as they are credited. People are dense
 /// numbers, so their sets are roaring bitmaps (a few nanoseconds per
 /// insert, a bit per person at most).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Acc {
     conversations: u64,
     conversation_people: RoaringBitmap,

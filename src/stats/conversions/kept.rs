@@ -8,7 +8,6 @@ use super::{Counted, Counts, Target};
 use crate::stats::engine::Resolver;
 use crate::stats::query::{GroupBy, StatsQuery};
 use crate::store::{RowKey, Store, StoreError};
-use std::collections::HashMap;
 
 /// The counts of the conversions in `[from_ms, to_ms)` on the query's
 /// pages, counted as the day blobs are read (nothing kept per record).
@@ -28,8 +27,9 @@ pub(super) fn counts(
     for (n, name) in names {
         by_number[n as usize] = name;
     }
-    let mut page_ok: HashMap<u32, bool> = HashMap::new();
-    let mut targets: HashMap<u32, Option<Target>> = HashMap::new();
+    // Indexed by number: a lookup per conversion without hashing.
+    let mut page_ok: Vec<Option<bool>> = vec![None; size];
+    let mut targets: Vec<Option<Option<Target>>> = Vec::new();
     let (mut goals, mut currencies) = (Vec::new(), Vec::new());
     let mut out = Counts::new(resolver.group_keys.len(), Vec::new(), Vec::new());
     let campaign_filter = q.campaign.is_some();
@@ -39,21 +39,34 @@ pub(super) fn counts(
         (to_ms - 1).div_euclid(DAY_MS),
         |_, blob| {
             for r in Record::read_all(blob) {
-                let page_matches = *page_ok.entry(r.page).or_insert_with(|| {
-                    q.page
-                        .matches(by_number.get(r.page as usize).map_or("", String::as_str))
-                });
+                let page = r.page as usize;
+                let page_matches = match page_ok.get(page).copied().flatten() {
+                    Some(ok) => ok,
+                    None => {
+                        let name = by_number.get(page).map_or("", String::as_str);
+                        let ok = q.page.matches(name);
+                        if let Some(slot) = page_ok.get_mut(page) {
+                            *slot = Some(ok);
+                        }
+                        ok
+                    }
+                };
                 if r.ts_ms < from_ms || r.ts_ms >= to_ms || !page_matches {
                     continue;
                 }
-                let credit = match r.key {
+                let credit = match r.key as usize {
                     0 => None,
-                    k => *targets.entry(k).or_insert_with(|| {
-                        target(store, q.by, resolver, k).unwrap_or_else(|e| {
-                            failed.get_or_insert(e);
-                            None
+                    k => {
+                        if targets.len() <= k {
+                            targets.resize(k + 1, None);
+                        }
+                        *targets[k].get_or_insert_with(|| {
+                            target(store, q.by, resolver, r.key).unwrap_or_else(|e| {
+                                failed.get_or_insert(e);
+                                None
+                            })
                         })
-                    }),
+                    }
                 };
                 if r.goal != 0 && !goals.contains(&r.goal) {
                     goals.push(r.goal);

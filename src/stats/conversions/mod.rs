@@ -52,7 +52,7 @@ use crate::model::Attribution;
 use crate::store::Store;
 use figures::{Acc, Counted};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The row of conversions credited to no referral.
 pub const NO_REFERRAL_LABEL: &str = "(no referral in window)";
@@ -339,14 +339,12 @@ fn read_touches(
     Ok(())
 }
 
-/// Accumulators after crediting: per group, no referral, in total, and
-/// the people credited to a referral (the rate's numerator in total).
+/// Accumulators after crediting: per group, credited in all, and with no
+/// referral (the totals are the last two together).
 struct Counts {
     groups: Vec<Acc>,
     no_referral: Acc,
     credited: Acc,
-    total: Acc,
-    credited_people: HashSet<u32>,
     /// The range's goals and currencies, sorted (the report's lists).
     goals: Vec<String>,
     currencies: Vec<String>,
@@ -381,8 +379,6 @@ impl Counts {
             groups: (0..groups).map(|_| Acc::default()).collect(),
             no_referral: Acc::default(),
             credited: Acc::default(),
-            total: Acc::default(),
-            credited_people: HashSet::new(),
             goals,
             currencies,
             names: None,
@@ -396,9 +392,6 @@ impl Counts {
         match credit {
             Some(t) if !t.in_scope => return,
             Some(t) => {
-                if counted.goal.is_some() {
-                    self.credited_people.insert(counted.person);
-                }
                 self.credited.add(counted);
                 if let Some(g) = t.group {
                     if self.groups.len() <= g {
@@ -408,10 +401,9 @@ impl Counts {
                 }
             }
             // Under a campaign filter, only credited conversions are in scope.
-            None if campaign_filter => return,
+            None if campaign_filter => {}
             None => self.no_referral.add(counted),
         }
-        self.total.add(counted);
     }
 }
 
@@ -425,12 +417,14 @@ fn assemble(
         mut groups,
         no_referral,
         credited,
-        total,
-        credited_people,
         goals,
         currencies,
         names,
     } = counts;
+    // The totals are the credited and the no-referral conversions (kept
+    // apart while counting: one set insert less per conversion).
+    let mut total = credited.clone();
+    total.merge(no_referral.clone());
     let (goal_names, currency_names) = match &names {
         Some(n) => (n, n),
         None => (&goals, &currencies),
@@ -473,7 +467,8 @@ fn assemble(
         report.totals.unique_people,
         total,
     );
-    let credited_people = credited_people.len() as u64;
+    let credited = credited.finish(goal_names, currency_names);
+    let credited_people = credited.converted_people;
     totals.rate = rate(credited_people, report.totals.unique_people);
     ConversionReport {
         from: report.from,
@@ -487,7 +482,7 @@ fn assemble(
         groups: shown,
         other,
         no_referral: no_referral.finish(goal_names, currency_names),
-        credited: credited.finish(goal_names, currency_names),
+        credited,
         credited_people,
     }
 }
