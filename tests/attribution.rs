@@ -119,7 +119,7 @@ fn referral(i: usize, s: &RefSpec) -> ReferralEvent {
         page_id: page_of(instagram).into(),
         sender: format!("{person:032x}"),
         timestamp_ms: BASE_MS + minute * 60_000,
-        kind: if i % 3 == 0 {
+        kind: if i.is_multiple_of(3) {
             Kind::Returning
         } else {
             Kind::New

@@ -137,13 +137,17 @@ fn key_text(buf: &mut String, k: &RowKey<'_>, kind: &str) {
     }
 }
 
+/// A conversion of a run: time, person index, goal number, value (micros,
+/// currency number) and page number.
+type RunConv = (i64, usize, u32, Option<(i64, u32)>, u32);
+
 /// What a rebuild reads: conversions of the run and, per person, their referrals.
 #[derive(Default)]
 struct RunRead {
     people: HashMap<String, usize>,
     person_numbers: Vec<u32>,
     /// (ts, person index, goal, value (micros, currency), page).
-    convs: Vec<(i64, usize, u32, Option<(i64, u32)>, u32)>,
+    convs: Vec<RunConv>,
     touches: Vec<Vec<Touch<usize>>>,
     keys: Vec<CreditKey>,
     key_index: HashMap<String, usize>,

@@ -390,7 +390,7 @@ impl Counts {
     /// referral's group, or no referral; and in the totals.
     fn count(&mut self, counted: &Counted, credit: Option<Target>, campaign_filter: bool) {
         match credit {
-            Some(t) if !t.in_scope => return,
+            Some(t) if !t.in_scope => {}
             Some(t) => {
                 self.credited.add(counted);
                 if let Some(g) = t.group {
