@@ -31,15 +31,19 @@ fn of<'a>(shared: &Shared<'a>, report: &Report) -> Option<&'a ConversionReport> 
     shared.conversions.filter(|c| c.belongs_to(report))
 }
 
-/// The two conversion cards, under the referral cards, by the same rule.
+/// The two conversion cards, under the referral cards, by the same rule
+/// (nothing until the conversions arrive, or when the range has none).
 pub(super) fn cards(
     ui: &mut egui::Ui,
     shared: &Shared<'_>,
     report: &Report,
     previous: Option<super::Previous<'_>>,
 ) {
-    let Some(conv) = of(shared, report) else {
-        ui.weak("Counting conversions…");
+    // Only a range with conversions gets their cards; the sections above
+    // and below keep their places otherwise.
+    let Some(conv) = of(shared, report)
+        .filter(|c| c.totals.figures.conversions + c.totals.figures.conversations > 0)
+    else {
         return;
     };
     let prev = previous.and_then(|(r, range)| {

@@ -167,13 +167,13 @@ impl AnalyticsPanel {
                 other.key, other.referrals, other.new, other.returning
             ));
         }
-        ui.separator();
-        self.conversions.ui(ui, shared, report, actions);
-        ui.separator();
         self.untracked.ui(ui, shared, report, actions);
         ui.separator();
         self.files.csv_export(ui, report, &rows, actions);
         self.files.save_report(ui, actions);
+        // Last, so the sections above keep their places.
+        ui.separator();
+        self.conversions.ui(ui, shared, report, actions);
     }
 }
 
