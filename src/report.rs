@@ -9,6 +9,8 @@
 //! [`safe_display`] (visible escapes, bounded length) and, in HTML, through
 //! [`crate::codes::xml_escape`] (the same rules serve HTML). Files are written to a temp file and renamed.
 
+mod conversions;
+
 use crate::codes::xml_escape;
 use crate::export::{ExportError, write_atomic};
 use crate::model::{ValidationError, safe_display};
@@ -135,6 +137,10 @@ pub struct ReportData {
     pub previous: Option<(Report, (NaiveDate, NaiveDate))>,
     /// When the report was made (ms): the bucket holding it is still running.
     pub made_at_ms: i64,
+    /// The conversions of the range (issue #21).
+    pub conversions: crate::stats::conversions::ConversionReport,
+    /// The "Conversions" and "Rate" cards, by the rule of the cards above.
+    pub conversion_cards: Vec<crate::stats::conversions::ConversionCard>,
 }
 
 /// Runs the queries of a report: the range, then the period it is compared
@@ -157,6 +163,19 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
         None => None,
     };
     let cards = cards(&report, previous.as_ref().map(|(r, d)| (r, *d)));
+    let conversions = crate::stats::conversions::conversions(store, &q, &report)?;
+    let previous_conversions = match &previous {
+        Some((r, d)) => {
+            let mut p = q.clone();
+            (p.from, p.to, p.every) = (Some(d.0), Some(d.1), None);
+            Some((r, crate::stats::conversions::conversions(store, &p, r)?, *d))
+        }
+        None => None,
+    };
+    let conversion_cards = crate::stats::conversions::conversion_cards(
+        &conversions,
+        previous_conversions.as_ref().map(|(r, c, d)| (*r, c, *d)),
+    );
     let range_text = match dates {
         Some((f, t)) => format!("{} ({})", range_words(f, t), report.tz),
         None => format!("no referrals yet ({})", report.tz),
@@ -182,6 +201,8 @@ pub fn build(store: &Store, query: &StatsQuery, title: &str) -> Result<ReportDat
         report,
         previous,
         made_at_ms: chrono::Utc::now().timestamp_millis(),
+        conversions,
+        conversion_cards,
     })
 }
 
@@ -535,7 +556,9 @@ pub fn render_html(data: &ReportData) -> String {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table></body></html>\n");
+    html.push_str("</tbody></table>");
+    conversions::html(data, &mut html);
+    html.push_str("</body></html>\n");
     html
 }
 
@@ -669,6 +692,22 @@ pub fn render_pdf(data: &ReportData) -> Result<Vec<u8>, ReportError> {
         pen.surface.finish();
     }
     page.finish();
+    if conversions::any(data) {
+        let settings = PageSettings::from_wh(conversions::PAGE_W, conversions::PAGE_H)
+            .ok_or_else(|| ReportError::Pdf("bad page size".into()))?;
+        let font = Font::new(krilla::Data::from(crate::codes::FONT_BYTES), 0)
+            .ok_or_else(|| ReportError::Pdf("the embedded font cannot be read".into()))?;
+        let mut page = doc.start_page_with(settings);
+        {
+            let mut pen = Pen {
+                surface: page.surface(),
+                font,
+            };
+            conversions::draw_page(&mut pen, data);
+            pen.surface.finish();
+        }
+        page.finish();
+    }
     doc.finish().map_err(|e| ReportError::Pdf(format!("{e:?}")))
 }
 

@@ -654,7 +654,7 @@ fn a_token_left_in_settings_is_moved_out_of_the_database() {
         )
         .unwrap();
         // Older refboards stopped at schema version 7.
-        conn.execute_batch("DROP TABLE conversion_events;").unwrap();
+        conn.execute_batch("DROP TABLE conversion_events; DROP TABLE credit_people; DROP TABLE credit_names; DROP TABLE credit_keys; DROP TABLE credit_days;").unwrap();
         conn.pragma_update(None, "user_version", 7).unwrap();
     }
     let mut c = env.cmd();

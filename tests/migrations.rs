@@ -195,8 +195,13 @@ fn versions_six_and_seven_upgrade_with_their_counts_unchanged() {
         assert_eq!(copy, want);
         std::fs::copy(dir.path().join(format!("c{version}/today.db")), &path).unwrap();
         let conn = Connection::open(&path).unwrap();
-        // Every version before 9 lacks the conversions table.
-        conn.execute_batch("DROP TABLE conversion_events;").unwrap();
+        // Every version before 9 lacks the conversions table, before 10
+        // the kept credit.
+        conn.execute_batch(
+            "DROP TABLE conversion_events; DROP TABLE credit_people; DROP TABLE credit_names;
+             DROP TABLE credit_keys; DROP TABLE credit_days;",
+        )
+        .unwrap();
         if version == 6 {
             conn.execute_batch("ALTER TABLE referral_events DROP COLUMN person;")
                 .unwrap();

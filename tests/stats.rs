@@ -520,7 +520,7 @@ fn no_ref_an_empty_ref_and_a_literal_none_are_different_groups() {
                 has_ref INTEGER NOT NULL, ref TEXT NOT NULL, source TEXT NOT NULL,
                 slots BLOB NOT NULL, PRIMARY KEY (period, page_id, has_ref, ref, source)) WITHOUT ROWID;
              ALTER TABLE referral_events DROP COLUMN person;
-             DROP TABLE conversion_events; PRAGMA user_version = 5;",
+             DROP TABLE conversion_events; DROP TABLE credit_people; DROP TABLE credit_names; DROP TABLE credit_keys; DROP TABLE credit_days; PRAGMA user_version = 5;",
         )
         .unwrap();
     drop(s);

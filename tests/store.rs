@@ -242,7 +242,7 @@ fn a_version_3_database_gains_the_instagram_account_id_and_keeps_its_pages() {
             slots BLOB NOT NULL, PRIMARY KEY (period, page_id, has_ref, ref, source)) WITHOUT ROWID;
          DROP TABLE link_aliases;
          DROP INDEX pages_ig_id; ALTER TABLE pages DROP COLUMN ig_id;
-         ALTER TABLE referral_events DROP COLUMN person; DROP TABLE conversion_events; PRAGMA user_version = 3;",
+         ALTER TABLE referral_events DROP COLUMN person; DROP TABLE conversion_events; DROP TABLE credit_people; DROP TABLE credit_names; DROP TABLE credit_keys; DROP TABLE credit_days; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(conn);

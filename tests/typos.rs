@@ -182,7 +182,7 @@ fn a_version_4_database_gains_aliases_and_keeps_its_links() {
              PRIMARY KEY (period, page_id, has_ref, ref, source)
          ) WITHOUT ROWID;
          ALTER TABLE referral_events DROP COLUMN person;
-         DROP TABLE conversion_events; PRAGMA user_version = 4;",
+         DROP TABLE conversion_events; DROP TABLE credit_people; DROP TABLE credit_names; DROP TABLE credit_keys; DROP TABLE credit_days; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);

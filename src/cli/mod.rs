@@ -4,6 +4,7 @@
 //! failures. A failing command writes nothing, to the database or to disk.
 
 mod catalog;
+mod conversions;
 mod doctor;
 mod hints;
 mod https;
@@ -52,7 +53,7 @@ enum Command {
     /// Export the QR codes of a campaign or a whole page into a folder.
     Export(links::ExportArgs),
     /// Run the bot-backend side: receive Meta's webhooks and serve them to dashboards.
-    Relay(pipeline::RelayArgs),
+    Relay(Box<pipeline::RelayArgs>),
     /// Pull referral events from the backend into the local database.
     Sync(pipeline::SyncArgs),
     /// Import raw webhook bodies (NDJSON or one body per file).
@@ -140,7 +141,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(cmd) => links::link(&db, cmd),
         Command::Qr(args) => links::qr(&db, args),
         Command::Export(args) => links::export(&db, args),
-        Command::Relay(args) => pipeline::relay(args),
+        Command::Relay(args) => pipeline::relay(*args),
         Command::Sync(args) => pipeline::sync_cmd(&db, args),
         Command::Import(args) => pipeline::import(&db, args),
         Command::Stats(args) => pipeline::stats(&db, args),

@@ -6,6 +6,7 @@ use crate::csv_safe::SafeCsvWriter;
 use crate::model::{ValidationError, parse_date, redact_url, safe_text};
 use crate::relay::{RelayConfig, RelayError, RelayOptions, serve_with};
 use crate::simulate::{SimulateConfig, generate, send};
+use crate::stats::conversions::conversions_with;
 use crate::stats::{
     DEFAULT_TOP, DEFAULT_UNTRACKED_LIMIT, Every, GroupBy, Report, StatsQuery, local_tz, parse_tz,
     query,
@@ -151,9 +152,19 @@ pub(super) struct StatsArgs {
     /// Returning, then From, To and Time zone of the range
     #[arg(long, conflicts_with = "json")]
     csv: bool,
-    /// The whole report as JSON
+    /// The whole report as JSON, conversions under "conversions"
     #[arg(long)]
     json: bool,
+    /// The conversions table as CSV, one row per group (then Other, no
+    /// referral in window, Total), one value column per currency
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    conversions_csv: bool,
+    /// Attribution window in days, 1 to 90, for this run [default: the saved one, else 7]
+    #[arg(long, value_name = "DAYS")]
+    window: Option<String>,
+    /// Which referral in the window gets a conversion, last or first, for this run [default: the saved one, else last]
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -655,15 +666,21 @@ pub(super) fn stats(db: &Db, args: StatsArgs) -> anyhow::Result<()> {
         }
         q.set_page(&page);
     }
+    let attribution =
+        super::conversions::attribution(&store, args.window.as_deref(), args.model.as_deref())?;
     let report = query(&store, &q)?;
+    let conv = conversions_with(&store, &q, &report, &attribution)?;
     if args.json {
-        return print_json(&report);
+        return super::conversions::json(&report, &conv);
     }
     let mut out = std::io::BufWriter::new(Terminal::new(std::io::stdout().lock()));
     if args.csv {
         stats_csv(&mut out, &report)?;
+    } else if args.conversions_csv {
+        super::conversions::csv(&mut out, &report, &conv)?;
     } else {
         stats_table(&mut out, &report)?;
+        super::conversions::text(&mut out, &report, &conv)?;
     }
     out.flush()?;
     Ok(())

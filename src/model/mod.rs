@@ -5,6 +5,7 @@
 //! validates through these functions so that they all give the same messages.
 
 mod alias;
+mod attribution;
 mod backend;
 mod conversion;
 mod display;
@@ -22,6 +23,10 @@ mod time;
 mod types;
 
 pub use alias::{Alias, MAX_TYPO_DISTANCE, SHORT_REF_CHARS, typo_candidates, validate_alias};
+pub use attribution::{
+    Attribution, CreditModel, DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS,
+    validate_window_days,
+};
 pub use backend::{rename_warning, validate_api_token, validate_backend_url};
 pub use conversion::{
     CURRENCY_RULE, ConversionEvent, ConversionKind, GOAL_RULE, MAX_GOAL_CHARS, MICROS_PER_UNIT,

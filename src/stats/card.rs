@@ -59,8 +59,13 @@ pub fn cards(current: &Report, previous: Option<(&Report, (NaiveDate, NaiveDate)
 }
 
 /// One card against a previous period that had referrals: `was` is the
-/// figure then.
-fn card(name: &'static str, now: u64, was: u64, (from, to): (NaiveDate, NaiveDate)) -> Card {
+/// figure then. Also the rule of the conversion cards (`conversions::cards`).
+pub(super) fn card(
+    name: &'static str,
+    now: u64,
+    was: u64,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Card {
     let change = Change::between(now, was);
     Card {
         name,

@@ -27,10 +27,14 @@
 //! (days, instants and buckets), `engine` (rollups to totals and series),
 //! `people` (unique people), `glance` (one link's last 30 days, through
 //! [`query()`]), and `slots` (which palette colour each shown group gets,
-//! from its key: the dashboard and the report colour a group alike). This file runs the five steps in [`query()`], above `engine`
-//! and `people` because each needs the other's results.
+//! from its key: the dashboard and the report colour a group alike). This
+//! file runs the five steps in [`query()`], above `engine` and `people`
+//! because each needs the other's results. [`conversions`] (issue #21) sits
+//! beside them: it credits conversions to referrals for the groups of a
+//! [`Report`], with the same resolver.
 
 mod card;
+pub mod conversions;
 mod engine;
 mod glance;
 mod headline;

@@ -5,8 +5,10 @@
 //! [`crate::model`] so that the CLI and the GUI refuse the same things.
 
 mod aliases;
+mod attribution;
 mod catalog;
 mod conversions;
+mod credit;
 mod events;
 mod links;
 mod pages;
@@ -16,6 +18,8 @@ mod schema;
 mod settings;
 
 pub use aliases::AliasRow;
+pub use attribution::{ConversionRow, TouchRow};
+pub use credit::CreditKey;
 pub use events::{Ingested, SyncSource, SyncStep};
 pub use links::{LinkFilter, LinkRow};
 pub use people::{DAY_MS, Dim, SPANS_DAYS, decode as decode_people};

@@ -227,6 +227,44 @@ const V9: &str = r#"
     CREATE INDEX conversion_events_person ON conversion_events(page_id, sender_hash, ts_ms);
     "#;
 
+/// 10: the credited conversions, kept (issue #21 item 5). Crediting a
+/// conversion needs the person's referrals of the window before it; over a
+/// year that is every referral (10,000,000 rows read per query, seconds),
+/// where the figures must come in 200 ms. So the credit of each conversion
+/// is kept, per UTC day, as one blob of fixed-size records (time, delay,
+/// value, person, credited referral's key, goal, currency, page), with
+/// small dictionaries for the texts: a year's figures read 365 blobs.
+/// Derived data only: it is refreshed from `referral_events` and
+/// `conversion_events` when they grow or the attribution settings change
+/// (`stats::conversions`), and can be dropped at any time.
+const V10: &str = r#"
+    CREATE TABLE credit_people (
+        n            INTEGER PRIMARY KEY,
+        page_id      TEXT NOT NULL,
+        sender_hash  TEXT NOT NULL,
+        UNIQUE (page_id, sender_hash)
+    );
+    CREATE TABLE credit_names (
+        n     INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE credit_keys (
+        n         INTEGER PRIMARY KEY,
+        page_id   TEXT NOT NULL,
+        has_ref   INTEGER NOT NULL,
+        ref       TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        platform  TEXT NOT NULL,
+        ad        TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        UNIQUE (page_id, has_ref, ref, source, platform, ad, kind)
+    );
+    CREATE TABLE credit_days (
+        day      INTEGER PRIMARY KEY,
+        records  BLOB NOT NULL
+    );
+    "#;
+
 const MIGRATIONS: &[Migration<StoreError>] = &[
     Migration::Sql(V1),
     Migration::Sql(V2),
@@ -237,6 +275,7 @@ const MIGRATIONS: &[Migration<StoreError>] = &[
     Migration::Sql(V7),
     Migration::Rust(move_legacy_token),
     Migration::Sql(V9),
+    Migration::Sql(V10),
 ];
 
 /// 6: the person index's tables, then every rollup and person set rebuilt

@@ -27,6 +27,10 @@ pub struct Shared<'a> {
     pub report: Option<&'a Report>,
     /// The report of the period before it (headline changes, dashed lines).
     pub previous: Option<&'a Report>,
+    /// The conversions of a report (see `ConversionReport::belongs_to`).
+    pub conversions: Option<&'a crate::stats::conversions::ConversionReport>,
+    /// The conversions of the previous period's report.
+    pub previous_conversions: Option<&'a crate::stats::conversions::ConversionReport>,
     /// The selected link's row.
     pub selected: Option<&'a LinkRow>,
     /// The local time zone, resolved once at start.

@@ -84,8 +84,11 @@ pub enum ShortCommand {
         /// Token.
         token: String,
     },
-    /// Run a stats query.
+    /// Run a stats query; the report is followed by its conversions
+    /// ([`Event::Conversions`]).
     Stats(StatsQuery),
+    /// Save the attribution window and model (validated by the store), then reload.
+    SetAttribution(crate::model::Attribution),
     /// Run the query of the period before the shown one (for the change on
     /// the headline cards and the dashed previous-period lines); answered
     /// with [`Event::PreviousStats`].
@@ -333,6 +336,10 @@ pub struct Snapshot {
     /// Whether the setup doctor ever found nothing red for the page shown
     /// (the setup checklist).
     pub doctor_passed: bool,
+    /// The attribution window and model conversions are credited with.
+    pub attribution: crate::model::Attribution,
+    /// Goal names seen in the stored conversions, sorted.
+    pub goals: Vec<String>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -355,6 +362,8 @@ impl std::fmt::Debug for Snapshot {
             .field("webhook_health", &self.webhook_health)
             .field("exported", &self.exported)
             .field("doctor_passed", &self.doctor_passed)
+            .field("attribution", &self.attribution)
+            .field("goals", &self.goals)
             .finish()
     }
 }
@@ -388,6 +397,10 @@ pub enum Event {
     Stats(Box<Report>),
     /// The previous period's stats ready (see [`ShortCommand::PreviousStats`]).
     PreviousStats(Box<Report>),
+    /// The conversions of the last [`Event::Stats`] report.
+    Conversions(Box<crate::stats::conversions::ConversionReport>),
+    /// The conversions of the last [`Event::PreviousStats`] report.
+    PreviousConversions(Box<crate::stats::conversions::ConversionReport>),
     /// A link's glance ready.
     Glance(LinkId, crate::stats::LinkGlance),
     /// A single-code export found a file at its path and left it alone.

@@ -131,6 +131,10 @@ pub(super) fn handle(
             out.send(Event::AliasRemoved(row));
             reload(store, state, out)
         }
+        ShortCommand::SetAttribution(a) => {
+            store.set_attribution(&a)?;
+            done(store, state, out, wording::attribution_saved(&a))
+        }
         ShortCommand::SaveBackend { url, token } => save_backend(store, state, out, url, token),
         other => files_and_figures(store, other, out),
     }
@@ -177,11 +181,15 @@ fn files_and_figures(store: &mut Store, command: ShortCommand, out: &Out) -> Res
                 out.send(Event::Stats(Box::new(r)));
             }
             let r = crate::stats::query(store, &q)?;
+            let c = crate::stats::conversions::conversions(store, &q, &r)?;
             out.send(Event::Stats(Box::new(r)));
+            out.send(Event::Conversions(Box::new(c)));
         }
         ShortCommand::PreviousStats(q) => {
             let r = crate::stats::query(store, &q)?;
+            let c = crate::stats::conversions::conversions(store, &q, &r)?;
             out.send(Event::PreviousStats(Box::new(r)));
+            out.send(Event::PreviousConversions(Box::new(c)));
         }
         ShortCommand::LinkGlance(id, tz) => {
             let today = chrono::Utc::now().with_timezone(&tz).date_naive();
@@ -370,6 +378,10 @@ fn snapshot(store: &mut Store, state: &mut State) -> Result<Snapshot, StoreError
             Some(p) => store.doctor_passed(p.0)?,
             None => false,
         },
+        // Settings edited by hand past the rules show as the defaults
+        // here; the stats query names the bad value.
+        attribution: store.attribution().unwrap_or_default(),
+        goals: store.conversion_goals()?,
         ..Snapshot::default()
     };
     if !snap.backend_url.is_empty() {

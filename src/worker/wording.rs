@@ -22,6 +22,7 @@ pub fn short_doing(c: &ShortCommand) -> &'static str {
         ShortCommand::ExportQr { .. } => "exporting the QR code",
         ShortCommand::PreviewSheet { .. } => "the sheet preview",
         ShortCommand::SaveBackend { .. } => "saving the backend",
+        ShortCommand::SetAttribution(_) => "saving the attribution settings",
         ShortCommand::Stats(_) | ShortCommand::PreviousStats(_) => "the stats query",
         ShortCommand::LinkGlance(..) => "the link's figures",
         ShortCommand::UpdateCampaign(..) => "saving the campaign",
@@ -81,6 +82,18 @@ pub fn added(what: &str, name: &str) -> String {
 /// A record saved: `what` is "page" or "campaign".
 pub fn saved(what: &str, name: &str) -> String {
     format!("Saved {what} {name}")
+}
+
+/// The attribution settings saved, in words.
+pub fn attribution_saved(a: &crate::model::Attribution) -> String {
+    format!(
+        "Conversions now go to the {} of the {} days before them",
+        match a.model {
+            crate::model::CreditModel::Last => "last referral",
+            crate::model::CreditModel::First => "first referral",
+        },
+        a.window_days
+    )
 }
 
 /// A link saved without warnings.

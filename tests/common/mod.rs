@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod conversions;
 pub mod graph;
 pub mod relay;
 pub mod seed;

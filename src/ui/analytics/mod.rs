@@ -14,7 +14,9 @@ mod cards;
 mod chart_view;
 mod colors;
 mod controls;
+mod conversions;
 mod files;
+mod funnel;
 mod range;
 mod table;
 mod untracked;
@@ -58,6 +60,7 @@ pub struct AnalyticsPanel {
     untracked: untracked::Untracked,
     campaigns: campaigns::CampaignDates,
     files: files::Files,
+    conversions: conversions::ConversionsView,
 }
 
 impl AnalyticsPanel {
@@ -70,6 +73,7 @@ impl AnalyticsPanel {
             untracked: untracked::Untracked::default(),
             campaigns: campaigns::CampaignDates::default(),
             files: files::Files::default(),
+            conversions: conversions::ConversionsView::default(),
         }
     }
 
@@ -155,12 +159,9 @@ impl AnalyticsPanel {
             summary(ui, report);
             let by = self.controls.by;
             let compare = self.controls.compare();
-            cards::cards(
-                ui,
-                report,
-                previous_of(report, shared.previous, compare),
-                compare,
-            );
+            let previous = previous_of(report, shared.previous, compare);
+            cards::cards(ui, report, previous, compare);
+            conversions::cards(ui, shared, report, previous);
             self.chart.controls(ui, report, by);
             self.chart.rule = compare;
             self.chart
@@ -184,6 +185,9 @@ impl AnalyticsPanel {
         ui.separator();
         self.files.csv_export(ui, report, &rows, actions);
         self.files.save_report(ui, actions);
+        // Last, so the sections above keep their places.
+        ui.separator();
+        self.conversions.ui(ui, shared, report, actions);
     }
 }
 

@@ -88,6 +88,8 @@ impl App {
                 self.report = Some(*report);
             }
             Event::PreviousStats(report) => self.previous = Some(*report),
+            Event::Conversions(c) => self.conversions = Some(*c),
+            Event::PreviousConversions(c) => self.previous_conversions = Some(*c),
             Event::Glance(id, glance) => self.detail.set_glance(id, glance),
             Event::ExportExists(path) => self.export_exists(&path),
             Event::QrWritten(path, result) => {

@@ -39,6 +39,10 @@ pub struct App {
     pub report: Option<Report>,
     /// The report of the period before the shown one.
     pub previous: Option<Report>,
+    /// The conversions of the latest report (shown only while they belong to it).
+    pub conversions: Option<crate::stats::conversions::ConversionReport>,
+    /// The conversions of the previous period's report.
+    pub previous_conversions: Option<crate::stats::conversions::ConversionReport>,
     /// The last stats query sent; the previous period's query is made from it.
     last_query: Option<crate::stats::StatsQuery>,
     /// Whether the previous period of `last_query` was asked for already (a
@@ -94,6 +98,8 @@ impl App {
             job: None,
             report: None,
             previous: None,
+            conversions: None,
+            previous_conversions: None,
             last_query: None,
             previous_asked: false,
             events_applied: 0,
@@ -279,6 +285,8 @@ impl App {
             job: self.job,
             report: self.report.as_ref(),
             previous: self.previous.as_ref(),
+            conversions: self.conversions.as_ref(),
+            previous_conversions: self.previous_conversions.as_ref(),
             selected: self
                 .selected
                 .and_then(|id| self.snap.links.iter().find(|l| LinkId(l.link.id) == id)),
