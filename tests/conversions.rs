@@ -2,7 +2,8 @@
 //! posting conversions in the shape of Meta's Conversions API, signed
 //! postbacks and quick replies matching `--goal`s, signed referrals from the
 //! same people, and the real `refboard sync` into a temp store, whose
-//! `conversion_events` must equal a truth computed here. Then every bad
+//! `conversion_events` must equal a truth computed here, as must the
+//! per-link conversions, rates and values of `refboard stats`. Then every bad
 //! body (400 naming the field, nothing stored), the tokens, redeliveries,
 //! goals refused at start, forwarding to Meta, and `refboard import`.
 #![allow(
@@ -223,6 +224,22 @@ fn bot_conversions_and_goal_presses_sync_into_the_store_joined_to_referrals() {
     }
 
     let env = Env::new();
+    // The two links the referrals came through, so `stats` credits by link.
+    env.ok(&["page", "add", "JaspersMarket", "--page-id", PAGE_ID]);
+    env.ok(&["channel", "add", "Flyer", "--kind", "flyer"]);
+    env.ok(&["campaign", "add", "Spring Sale"]);
+    for r in ["flyer_a", "flyer_b"] {
+        env.ok(&[
+            "link",
+            "add",
+            "--campaign",
+            "Spring Sale",
+            "--channel",
+            "Flyer",
+            "--ref",
+            r,
+        ]);
+    }
     env.cmd()
         .args(["sync", "--backend", &relay.url])
         .env("REFBOARD_API_TOKEN", API_TOKEN)
@@ -292,6 +309,86 @@ fn bot_conversions_and_goal_presses_sync_into_the_store_joined_to_referrals() {
             ("order".to_string(), 2),
         ])
     );
+    stats_per_link_equal_the_truth(&env, &truth, &referral_ts);
+}
+
+/// `refboard stats --json` after the sync: each link's conversions,
+/// converted and referred people, rate and value per currency equal what
+/// the truth gives when each conversion goes to its person's referral (one
+/// referral each, all within the default 7 days).
+fn stats_per_link_equal_the_truth(
+    env: &Env,
+    truth: &BTreeSet<Row>,
+    referral_ts: &BTreeMap<&str, i64>,
+) {
+    let ref_of = |person: &str| {
+        let i = referral_ts.keys().position(|p| *p == person).unwrap();
+        if i % 2 == 0 { "flyer_a" } else { "flyer_b" }
+    };
+    // link -> (conversions, converted people, referred people, micros per currency)
+    type Want = (
+        u64,
+        BTreeSet<String>,
+        BTreeSet<String>,
+        BTreeMap<String, i64>,
+    );
+    let mut want: BTreeMap<&str, Want> = BTreeMap::new();
+    for person in referral_ts.keys() {
+        want.entry(ref_of(person))
+            .or_default()
+            .2
+            .insert(person.to_string());
+    }
+    for (_, _, micros, currency, person) in truth {
+        let w = want.entry(ref_of(person)).or_default();
+        w.0 += 1;
+        w.1.insert(person.clone());
+        if let (Some(m), Some(c)) = (micros, currency) {
+            *w.3.entry(c.clone()).or_default() += m;
+        }
+    }
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let today = chrono::Utc::now().date_naive();
+    let out = env.ok(&[
+        "stats",
+        "--json",
+        "--tz",
+        "UTC",
+        "--from",
+        &yesterday.to_string(),
+        "--to",
+        &today.to_string(),
+    ]);
+    let j: Value = serde_json::from_str(&out).unwrap();
+    let groups = j["conversions"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), want.len(), "{}", j["conversions"]);
+    for (link, (conversions, converted, referred, value)) in &want {
+        let g = groups
+            .iter()
+            .find(|g| g["key"] == *link)
+            .unwrap_or_else(|| panic!("no group {link} in {}", j["conversions"]));
+        assert_eq!(g["conversions"], *conversions, "{link}: {g}");
+        assert_eq!(g["converted_people"], converted.len(), "{link}: {g}");
+        assert_eq!(g["referred_people"], referred.len(), "{link}: {g}");
+        let rate = converted.len() as f64 / referred.len() as f64;
+        assert_eq!(g["rate"].as_f64(), Some(rate), "{link}: {g}");
+        let got: BTreeMap<String, i64> = g["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["currency"].as_str().unwrap().to_string(),
+                    m["micros"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            &got, value,
+            "{link}: values per currency, never added across"
+        );
+    }
+    assert_eq!(j["conversions"]["no_referral"]["conversions"], 0);
 }
 
 /// A relay that knows [`PAGE_ID`] from one signed referral, and page 555 by `--page`.
