@@ -45,7 +45,7 @@ fn bench_sync() {
     // Webhooks reach the relay as they happen, so its events are in time order.
     let mut evs = events(n, 200, START_MS, START_MS + 365 * DAY_MS, 1);
     evs.sort_by_key(|e| e.timestamp_ms);
-    import_events(&data, &evs).unwrap();
+    import_events(&data, &evs, &[]).unwrap();
     let relay = start(relay_config(&data), "127.0.0.1:0".parse().unwrap()).unwrap();
 
     // Baseline: the same rows inserted with plain rusqlite in one transaction,
@@ -100,6 +100,58 @@ fn bench_sync() {
         n as f64 / baseline.as_secs_f64()
     );
     relay.stop().unwrap();
+    let plain = n as f64 / took.as_secs_f64();
+    let mixed = sync_with_conversions(dir.path(), &evs);
+    println!(
+        "sync with conversions: {mixed:.0} events/s = {:.2}x sync without them in this run (goal: within 10%)",
+        mixed / plain
+    );
+}
+
+/// Issue 21: the same number of events, a tenth of them conversions of the
+/// people referred (a goal and a value, a day or two after a referral),
+/// synced into a fresh store. Returns events per second.
+fn sync_with_conversions(dir: &Path, evs: &[refboard::model::ReferralEvent]) -> f64 {
+    let n = evs.len();
+    let mut rng = fastrand::Rng::with_seed(21);
+    let conversions: Vec<refboard::model::ConversionEvent> = (0..n / 10)
+        .map(|i| {
+            let r = &evs[rng.usize(..n)];
+            let ts = r.timestamp_ms + rng.i64(3_600_000..2 * DAY_MS);
+            refboard::model::ConversionEvent {
+                event_id: format!("c{ts:012x}{i:016x}"),
+                platform: r.platform,
+                page_id: r.page_id.clone(),
+                sender: r.sender.clone(),
+                timestamp_ms: ts,
+                kind: refboard::model::ConversionKind::Conversion,
+                goal: Some("order".into()),
+                value: Some("12.50".into()),
+                currency: Some("EUR".into()),
+                received_at_ms: ts + 1000,
+            }
+        })
+        .collect();
+    let data = dir.join("relay-mixed.db");
+    let referrals = &evs[..n - conversions.len()];
+    import_events(&data, referrals, &conversions).unwrap();
+    let relay = start(relay_config(&data), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut store = Store::open(&dir.join("local-mixed.db")).unwrap();
+    let cfg = SyncConfig::new(&relay.url(), "bench-token");
+    let t = Instant::now();
+    let done = sync(&mut store, &cfg, &mut |_| true).unwrap();
+    let took = t.elapsed();
+    assert_eq!(store.event_count().unwrap(), referrals.len() as i64);
+    assert_eq!(store.conversion_count().unwrap(), conversions.len() as i64);
+    println!(
+        "sync with conversions: {} referrals + {} conversions in {:.2} s ({} pages)",
+        referrals.len(),
+        conversions.len(),
+        took.as_secs_f64(),
+        done.pages
+    );
+    relay.stop().unwrap();
+    n as f64 / took.as_secs_f64()
 }
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {

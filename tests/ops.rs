@@ -288,7 +288,7 @@ fn relay_with_events(dir: &tempfile::TempDir, n: usize, token: &str) -> RelayPro
             )
         })
         .collect();
-    refboard::relay::import_events(&data, &events).unwrap();
+    refboard::relay::import_events(&data, &events, &[]).unwrap();
     RelayProcess::start(Storage::Data(&data), "verify", token)
 }
 

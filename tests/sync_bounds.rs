@@ -477,7 +477,7 @@ fn a_relay_database_with_oversized_events_from_before_the_bounds_still_syncs_eve
         .map(|i| stored(i, format!("huge{i}-{}", "r".repeat(1_000_000))))
         .collect();
     events.extend((70..80).map(|i| stored(i, format!("normal{i}"))));
-    refboard::relay::import_events(&data, &events).unwrap();
+    refboard::relay::import_events(&data, &events, &[]).unwrap();
     let relay = start(relay_config(&data), loopback()).unwrap();
     let db = dir.path().join("local.db");
     let done = sync_within(&db, quick(&relay.url()), Duration::from_secs(120))

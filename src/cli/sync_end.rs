@@ -72,7 +72,7 @@ mod tests {
     fn a_store_that_fills_during_sync_reports_the_store_error_not_the_token_file() {
         let dir = tempfile::tempdir().unwrap();
         let relay_db = dir.path().join("relay.db");
-        crate::relay::import_events(&relay_db, &events(2_000)).unwrap();
+        crate::relay::import_events(&relay_db, &events(2_000), &[]).unwrap();
         let relay = start(
             RelayConfig::new(relay_db, "secret", "verify", "token-disk-full"),
             "127.0.0.1:0".parse().unwrap(),

@@ -218,8 +218,23 @@ fn insert_in(tx: &rusqlite::Transaction<'_>, rows: &[Row]) -> Result<usize, Stor
 /// Stores events in one transaction, ignoring known ids; returns how many were new.
 pub fn insert(conn: &mut Connection, events: &[ReferralEvent]) -> Result<usize, StoreError> {
     let rows = referral_rows(events)?;
+    insert_rows(conn, &rows)
+}
+
+/// Stores conversion events in one transaction, ignoring known ids;
+/// returns how many were new.
+pub fn insert_conversions(
+    conn: &mut Connection,
+    events: &[ConversionEvent],
+) -> Result<usize, StoreError> {
+    let rows = conversion_rows(events)?;
+    insert_rows(conn, &rows)
+}
+
+/// Stores rows in one `BEGIN IMMEDIATE` transaction.
+fn insert_rows(conn: &mut Connection, rows: &[Row]) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let inserted = insert_in(&tx, &rows)?;
+    let inserted = insert_in(&tx, rows)?;
     tx.commit()?;
     Ok(inserted)
 }

@@ -736,15 +736,16 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Stores already-parsed events in a relay database, as if they had arrived
-/// by webhook (for migrations from another backend, and for benchmarks).
-/// Returns how many were new.
+/// Stores already-parsed referrals, then conversions, in a relay database,
+/// as if they had arrived (for migrations from another backend, and for
+/// benchmarks). Returns how many were new.
 pub fn import_events(
     data: &std::path::Path,
     events: &[crate::model::ReferralEvent],
+    conversions: &[crate::model::ConversionEvent],
 ) -> Result<usize, RelayError> {
     let mut conn = db::open(data)?;
-    Ok(db::insert(&mut conn, events)?)
+    Ok(db::insert(&mut conn, events)? + db::insert_conversions(&mut conn, conversions)?)
 }
 
 /// The relay's routes over an opened database.
