@@ -11,8 +11,10 @@
 //! one left for the Analytics screen to suggest.
 
 use crate::model::{ChannelKind, NewCampaign, NewLink, NewPage};
-use crate::relay::{RelayConfig, RelayHandle, start};
-use crate::simulate::{SimulateConfig, Story, StoryRef, generate_story, send};
+use crate::relay::{ConversionOptions, Goal, RelayConfig, RelayHandle, RelayOptions, start_with};
+use crate::simulate::{
+    DEMO_GOALS, SimulateConfig, Story, StoryRef, generate_story, outcomes, send,
+};
 use crate::store::{Store, random_key};
 use crate::sync::{SyncConfig, sync};
 use anyhow::Context;
@@ -39,7 +41,21 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
     let secret = |n| random_key().map(|k| hex::encode(&k[..n]));
     let app_secret = secret(16)?;
     let api_token = secret(24)?;
-    let relay = start(
+    // The relay counts the demo's order and booking presses as
+    // conversions, and first messages as conversations (issue 21).
+    let goals = DEMO_GOALS
+        .iter()
+        .map(|g| Goal::parse(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = RelayOptions {
+        conversions: ConversionOptions {
+            goals,
+            conversations: true,
+            ..ConversionOptions::default()
+        },
+        ..RelayOptions::default()
+    };
+    let relay = start_with(
         RelayConfig {
             data: dir.join("relay.db"),
             app_secret: app_secret.clone(),
@@ -47,6 +63,7 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
             api_token: api_token.clone(),
             forward: None,
         },
+        options,
         "127.0.0.1:0".parse().context("loopback address")?,
     )?;
     let mut store = Store::open(&dir.join("demo.db"))?;
@@ -64,6 +81,7 @@ pub fn prepare(dir: &Path, events: usize) -> anyhow::Result<Demo> {
     };
     let (bodies, _) = generate_story(&sim, &story).map_err(|e| anyhow::anyhow!("{e}"))?;
     send(&sim, &bodies)?;
+    send(&sim, &outcomes(&bodies, DEMO_PAGE_ID, 43, sim.end_ms))?;
     store.set_backend_url(&relay.url())?;
     // A throwaway database: its token goes to the file beside it, never the
     // user's keyring.

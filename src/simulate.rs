@@ -4,8 +4,10 @@
 //! redelivers some batches as Meta does, writes some timestamps as strings,
 //! and adds non-referral items (messages, deliveries, reads).
 
+mod outcomes;
 mod story;
 
+pub use outcomes::{DEMO_GOALS, outcomes};
 pub use story::{Story, StoryRef};
 
 use crate::messenger::{SIGNATURE_HEADER, sign};
