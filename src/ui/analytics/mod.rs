@@ -58,7 +58,6 @@ pub struct AnalyticsPanel {
     chart: chart_view::ChartView,
     table: table::TotalsTable,
     untracked: untracked::Untracked,
-    campaigns: campaigns::CampaignDates,
     files: files::Files,
     conversions: conversions::ConversionsView,
 }
@@ -71,7 +70,6 @@ impl AnalyticsPanel {
             chart: chart_view::ChartView::new(state.show_previous),
             table: table::TotalsTable::default(),
             untracked: untracked::Untracked::default(),
-            campaigns: campaigns::CampaignDates::default(),
             files: files::Files::default(),
             conversions: conversions::ConversionsView::default(),
         }
@@ -169,7 +167,7 @@ impl AnalyticsPanel {
             let previous = previous_of(report, shared.previous, self.controls.compare());
             self.chart.compare_table(ui, report, previous, by);
         }
-        self.campaigns.ui(ui, shared, self.controls.tz, actions);
+        campaigns::hint(ui, shared, actions);
         ui.separator();
         let rows = self.table.sorted_rows(report, self.controls.by);
         self.table.ui(ui, &rows, self.controls.by);
