@@ -147,6 +147,52 @@ fn arrow_keys_move_the_selection_through_the_links_table() {
     assert_eq!(selected(&h).as_deref(), Some("bravo"));
 }
 
+/// Defect 10: Tab jumped from the top bar to the status bar (drawn first,
+/// as egui lays out the bottom panel before the content). From the top bar's
+/// last control, Tab now goes into the screen, past the status message's
+/// Dismiss, which Escape does from the keyboard.
+#[test]
+fn tab_goes_from_the_top_bar_into_the_screen_and_escape_dismisses() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_links(dir.path(), &["alpha"]);
+    let mut h = harness(&db, UiState::default());
+    run_until(&mut h, "links", |a| a.snap.links.len() == 1);
+    h.state_mut().message = Some(Message {
+        is_error: true,
+        text: "Sync failed: connection refused".into(),
+    });
+    settle(&mut h);
+    let focused = |h: &Harness<'static, App>| {
+        h.query_all(egui_kittest::kittest::by())
+            .find(|n| n.is_focused())
+            .and_then(|n| n.accesskit_node().label())
+    };
+    let mut order = Vec::new();
+    for _ in 0..14 {
+        h.key_press(egui::Key::Tab);
+        settle(&mut h);
+        order.push(focused(&h).unwrap_or_default());
+    }
+    assert!(!order.iter().any(|l| l == "Dismiss"), "{order:?}");
+    let theme = order
+        .iter()
+        .position(|l| l.ends_with("theme"))
+        .unwrap_or_else(|| panic!("the theme switch, last in the top bar: {order:?}"));
+    assert!(
+        order
+            .get(theme + 1)
+            .is_some_and(|l| l.contains("ref, channel, campaign") || l == "Filter" || l == "Hide"),
+        "after the top bar, the side panel: {order:?}"
+    );
+    // Focus on a button, not a text field: Escape dismisses the message.
+    h.get_by_label("Links").focus();
+    settle(&mut h);
+    assert!(h.state().message.is_some());
+    h.key_press(egui::Key::Escape);
+    settle(&mut h);
+    assert!(h.state().message.is_none(), "Escape dismissed the error");
+}
+
 /// Every tab is a key away: Ctrl+1 to Ctrl+4 in the top bar's order.
 #[test]
 fn ctrl_and_a_digit_show_each_tab() {

@@ -108,7 +108,14 @@ pub fn status_strip(ui: &mut egui::Ui, shared: &Shared<'_>) -> Vec<Action> {
             } else {
                 ui.visuals().text_color()
             };
-            if ui.small_button("Dismiss").clicked() {
+            // The strip is drawn before the screen's content (egui lays out
+            // the bottom panel first), so a focusable button here would be
+            // the first stop after the top bar. Out of the Tab order; Escape
+            // dismisses the message from the keyboard.
+            let dismiss = egui::Button::new("Dismiss")
+                .small()
+                .sense(egui::Sense::CLICK);
+            if ui.add(dismiss).on_hover_text("Or press Escape").clicked() {
                 actions.push(Action::Dismiss);
             }
             // Long messages wrap (up to a few lines; the whole text on hover).

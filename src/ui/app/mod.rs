@@ -154,7 +154,7 @@ impl App {
     }
 
     /// Ctrl+N (new link), Ctrl+F (find), F5 (sync), Ctrl+C (copy the selected
-    /// link) and Ctrl+1 to Ctrl+4 (the tabs).
+    /// link), Ctrl+1 to Ctrl+4 (the tabs) and Escape (dismiss the message).
     fn shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let new_link = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -184,6 +184,15 @@ impl App {
             self.apply_action(Action::Copy(url));
         }
         self.tab_shortcuts(ctx);
+        // Escape dismisses the status message (its button is out of the Tab
+        // order) unless a dialog or a text field wants the key.
+        if self.message.is_some()
+            && !self.dialogs.is_open()
+            && !ctx.egui_wants_keyboard_input()
+            && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+        {
+            self.apply_action(Action::Dismiss);
+        }
     }
 
     /// Ctrl+1 to Ctrl+4 show Links, Analytics, Backend and Setup, in the
