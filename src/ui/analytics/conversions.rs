@@ -104,7 +104,7 @@ impl ConversionsView {
         };
         if conv.goals.is_empty() && conv.totals.figures.conversations == 0 {
             ui.label(
-                "No conversions in this range. Conversions come from your bot (POST /v1/conversions) or from the relay's --goal patterns.",
+                "No conversions in this range. Conversions come from your bot (POST /v1/conversions) or from the goal patterns the relay is started with.",
             );
             return;
         }
