@@ -128,5 +128,5 @@ if [ -e "$walk/1280x800-dark-links.png" ]; then
     for s in first-run links new-link-form analytics conversions backend bulk-export; do
         cp "$walk/1280x800-dark-$s.png" "docs/screenshots/$s.png"
     done
-    cp "$walk/label-sheet.png" docs/screenshots/print-labels.png
+    cp "$walk/label-sheet.png" docs/screenshots/label-sheet.png
 fi
