@@ -332,6 +332,9 @@ fn running_bucket(starts: &[i64], every: crate::stats::Every, now_ms: i64) -> Op
     (0..starts.len()).find(|&i| starts[i] <= now_ms && now_ms < end(i))
 }
 
+/// The report's chart: every series, the previous period and the running
+/// bucket. Long on purpose: the series, then the previous period, then the
+/// marks, in drawing order.
 fn chart(report: &Report, previous: Option<&Report>, now_ms: i64) -> Chart {
     let groups: Vec<_> = report.groups.iter().take(CHART_SERIES).collect();
     let buckets = groups.first().map_or(0, |g| g.series.len());

@@ -5,7 +5,9 @@
 use crate::model::ValidationError;
 use crate::relay::{ConversionOptions, EVENTS_TOKEN_ENV, Goal};
 
-#[derive(Debug, Clone, clap::Args)]
+/// `Debug` by hand: the events token and the forward URL (it holds Meta's
+/// access token) stay out of any debug output.
+#[derive(Clone, clap::Args)]
 pub(super) struct ConversionArgs {
     /// Bearer token of POST /v1/conversions (separate from the API token); the endpoint is off without it
     #[arg(long, env = EVENTS_TOKEN_ENV, hide_env_values = true)]
@@ -27,6 +29,23 @@ pub(super) struct ConversionArgs {
     /// Record each person's first message after a referral (its time only, never its text); needs the messages subscription
     #[arg(long)]
     conversations: bool,
+}
+
+impl std::fmt::Debug for ConversionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversionArgs")
+            .field("events_token", &self.events_token.as_ref().map(|_| "***"))
+            .field("pages", &self.pages)
+            .field("goals", &self.goals)
+            .field(
+                "forward_conversions",
+                &self
+                    .forward_conversions
+                    .as_deref()
+                    .map(crate::relay::redact_url),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConversionArgs {

@@ -182,6 +182,7 @@ impl DetailPanel {
             .rect
     }
 
+    /// The panel's sections in their on-screen order (long on purpose).
     fn contents(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
         let id = LinkId(row.link.id);
         ui.horizontal(|ui| {
@@ -422,6 +423,8 @@ impl DetailPanel {
         }
     }
 
+    /// The export form: format, then only the fields that format uses.
+    /// Long on purpose: the rows in their on-screen order.
     fn export_form(&mut self, ui: &mut egui::Ui, row: &LinkRow, actions: &mut Vec<Action>) {
         let id = LinkId(row.link.id);
         ui.strong("Export QR code");

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs one long command and returns the events that end it; the lane
 /// sends them once the job's busy flag is cleared, so a user who reads
-/// "done" can start the next one at once.
+/// "done" can start the next one at once. Long on purpose: one arm per
+/// command, like the short lane's dispatch.
 pub(super) fn handle(
     store: &mut Store,
     command: LongCommand,

@@ -147,7 +147,8 @@ fn with_call(mut c: Check, call: &crate::graph::Call) -> Check {
     c
 }
 
-/// Check 2: `GET /{page-id}?fields=username,name,link`.
+/// Check 2: `GET /{page-id}?fields=username,name,link`. Long on purpose:
+/// each colour's wording sits beside the case that gives it.
 fn username_check(client: &GraphClient, input: &DoctorInput, page_id: &str, out: &mut Vec<Check>) {
     let a = client.get(
         page_id,
@@ -231,7 +232,8 @@ fn username_check(client: &GraphClient, input: &DoctorInput, page_id: &str, out:
     out.push(with_call(c, &a.call));
 }
 
-/// Check 3: `GET /{page-id}/subscribed_apps`.
+/// Check 3: `GET /{page-id}/subscribed_apps`. Long on purpose: each
+/// colour's wording sits beside the case that gives it.
 fn subscriptions_check(
     client: &GraphClient,
     _input: &DoctorInput,

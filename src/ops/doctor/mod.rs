@@ -154,7 +154,8 @@ impl Check {
 }
 
 /// What the doctor needs: the page, its token, where Meta and the relay are.
-#[derive(Debug, Clone)]
+/// `Debug` by hand: the token shows as hidden.
+#[derive(Clone)]
 pub struct DoctorInput {
     /// The page in refboard.
     pub page: Page,
@@ -166,6 +167,18 @@ pub struct DoctorInput {
     pub backend_url: Option<String>,
     /// The Get Started payload a fix would set.
     pub get_started_payload: String,
+}
+
+impl std::fmt::Debug for DoctorInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoctorInput")
+            .field("page", &self.page)
+            .field("token", &self.token.as_ref().map(|_| "(hidden)"))
+            .field("graph", &self.graph)
+            .field("backend_url", &self.backend_url)
+            .field("get_started_payload", &self.get_started_payload)
+            .finish()
+    }
 }
 
 /// Every check's outcome, in order.

@@ -47,7 +47,7 @@ fn credited_people(conv: &ConversionReport) -> u64 {
 fn rate_card(mut c: Card, referred_then: u64, (from, to): (NaiveDate, NaiveDate)) -> Card {
     let period = crate::stats::period_label(from, to);
     let was = c.previous.unwrap_or(0);
-    let pct = |bp: u64| format!("{:.1}%", bp as f64 / 100.0);
+    let pct = |bp: u64| rate_text(Some(bp as f64 / 10_000.0));
     c.change_text = if referred_then < crate::stats::MIN_BASE {
         c.change = Change::Few {
             previous: was,

@@ -11,6 +11,8 @@ use crate::store::{RowKey, Store, StoreError};
 
 /// The counts of the conversions in `[from_ms, to_ms)` on the query's
 /// pages, counted as the day blobs are read (nothing kept per record).
+/// Long on purpose: one pass over the blobs is the hot loop of the year's
+/// figures, kept in one place so its allocations stay visible.
 pub(super) fn counts(
     store: &Store,
     q: &StatsQuery,

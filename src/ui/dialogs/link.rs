@@ -11,6 +11,7 @@ use crate::worker::{ShortCommand, Snapshot};
 
 /// Draws the link form; returns whether it stays open. A saved form stays
 /// open until the worker says the link was saved; without a page it closes.
+/// Long on purpose: the form's rows in their on-screen order, top to bottom.
 pub(super) fn show(
     ctx: &egui::Context,
     shared: &Shared<'_>,
