@@ -584,6 +584,26 @@ fn the_relay_check_in_every_colour_reading_old_and_new_healthz() {
     assert_eq!(colour(&doctor::run(&input), CheckId::Relay), Colour::Amber);
 }
 
+/// A backend's answer is a stranger's input: a `/healthz` of 1 MiB (here
+/// valid JSON behind a run of spaces, which an unbounded read would accept)
+/// is not read past 64 KiB, and the check says so in red.
+#[test]
+fn a_huge_healthz_answer_is_not_read_past_its_cap() {
+    let mut w = World::healthy(GraphState::healthy());
+    let mut body = " ".repeat(1 << 20);
+    body.push_str(&healthy_relay().to_string());
+    w.relay = Some(common::graph::health_raw(body));
+    let r = w.run();
+    assert_eq!(colour(&r, CheckId::Relay), Colour::Red);
+    let m = meaning(&r, CheckId::Relay);
+    assert!(m.contains("over 64 KiB"), "{m}");
+    // Just under the cap, the same answer is read.
+    let mut body = " ".repeat(60 * 1024);
+    body.push_str(&healthy_relay().to_string());
+    w.relay = Some(common::graph::health_raw(body));
+    assert_eq!(colour(&w.run(), CheckId::Relay), Colour::Green);
+}
+
 #[test]
 fn the_real_relay_without_the_new_fields_is_read_as_unknown() {
     let dir = tempfile::tempdir().unwrap();

@@ -417,6 +417,18 @@ pub fn health(body: Value) -> Server {
     serve(app)
 }
 
+/// A `/healthz` answering `text` as it is (for answers no relay gives).
+pub fn health_raw(text: String) -> Server {
+    let app = Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            let t = text.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], t) }
+        }),
+    );
+    serve(app)
+}
+
 /// A `/healthz` body of a relay Meta verified, with a recent event and the
 /// new optional fields.
 pub fn healthy_relay() -> Value {

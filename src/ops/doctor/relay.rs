@@ -10,6 +10,10 @@ use std::time::Duration;
 
 /// How long the relay may take to answer `/healthz`.
 const HEALTH_TIMEOUT_SECS: u64 = 10;
+/// Largest `/healthz` answer read. A relay's is a few hundred bytes; the
+/// backend URL is the user's, but what answers there is not, so a longer
+/// answer is not read further (as the Graph client caps Meta's).
+const HEALTH_MAX_BYTES: u64 = 64 * 1024;
 
 /// Runs the relay check against `backend_url`'s `/healthz` (no token needed).
 pub(super) fn check(backend_url: Option<&str>) -> Check {
@@ -54,7 +58,15 @@ fn fetch(url: &str) -> Result<Value, String> {
         }
     })?;
     let status = resp.status();
-    let text = resp.text().map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    let mut capped = std::io::Read::take(resp, HEALTH_MAX_BYTES + 1);
+    std::io::Read::read_to_string(&mut capped, &mut text).map_err(|e| e.to_string())?;
+    if text.len() as u64 > HEALTH_MAX_BYTES {
+        return Err(format!(
+            "HTTP {status}, an answer over {} KiB, not the /healthz of a relay",
+            HEALTH_MAX_BYTES / 1024
+        ));
+    }
     serde_json::from_str(&text).map_err(|_| format!("HTTP {status}, not the JSON of /healthz"))
 }
 
